@@ -1,0 +1,49 @@
+# fastreg developer commands. Everything runs in a local virtual environment
+# that the targets create on first use: a fresh clone needs Python >= 3.10
+# and a C compiler, nothing else.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.fastreg-installed
+SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd)
+
+.PHONY: install test bench bench-quick wheel wheel-check clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Editable install: the compiled kernels are built next to their sources, so
+# tests and benchmarks run from the repository root on the built extension.
+$(INSTALLED): $(PY) $(SOURCES)
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+test: $(INSTALLED)
+	$(PY) -m pytest tests -q
+
+bench: $(INSTALLED)
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+bench-quick: $(INSTALLED)
+	$(PY) -m benchmarks.run --quick $(BENCH_ARGS)
+
+# sdist + wheel in dist/, built with build isolation as a user's pip would.
+wheel: $(PY)
+	$(PY) -m pip install --quiet build
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+
+# Install the wheel into a brand-new environment and check the compiled
+# kernels are the ones in use, then fit a model.
+wheel-check: wheel
+	rm -rf build/wheel-venv
+	$(PYTHON) -m venv build/wheel-venv
+	build/wheel-venv/bin/python -m pip install --quiet dist/*.whl
+	cd build && wheel-venv/bin/python ../tests/wheel_smoke.py
+
+clean:
+	rm -rf build dist *.egg-info fastreg/*.c fastreg/*.so $(VENV)

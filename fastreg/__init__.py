@@ -1,0 +1,20 @@
+"""fastreg: fast drop-in replacements for scikit-learn's regularized linear models.
+
+Change one import line -- ``from fastreg import Lasso`` instead of
+``from sklearn.linear_model import Lasso`` -- and get the same model, sooner.
+Or call :func:`patch_sklearn` to route scikit-learn's own names to fastreg.
+"""
+
+from ._coordinate_descent import ElasticNet, Lasso, MultiTaskElasticNet, MultiTaskLasso
+from ._path import enet_path, lasso_path
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ElasticNet",
+    "Lasso",
+    "MultiTaskElasticNet",
+    "MultiTaskLasso",
+    "enet_path",
+    "lasso_path",
+]

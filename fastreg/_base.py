@@ -1,0 +1,54 @@
+"""What every fastreg linear model shares: prediction and fitted-attribute plumbing."""
+
+import numpy as np
+import sklearn
+from scipy import sparse
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+
+def as_configured_sparse(matrix):
+    """Return a CSR sparse matrix or array, as scikit-learn's config asks."""
+    if sklearn.get_config().get("sparse_interface", "spmatrix") == "sparray":
+        return sparse.csr_array(matrix)
+    return sparse.csr_matrix(matrix)
+
+
+class LinearModel(BaseEstimator):
+    """Base class: ``coef_`` and ``intercept_`` define ``X @ coef_.T + intercept_``."""
+
+    def _decision_function(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
+                          dtype=[np.float64, np.float32])
+        out = X @ self.coef_.T
+        return np.asarray(out) + self.intercept_
+
+    def predict(self, X):
+        """Predict using the linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        return self._decision_function(X)
+
+    def _set_intercept(self, X_mean, y_mean, fit_intercept):
+        if fit_intercept:
+            self.intercept_ = y_mean - X_mean @ self.coef_.T
+        else:
+            self.intercept_ = 0.0
+
+    @property
+    def sparse_coef_(self):
+        """Sparse representation of the fitted ``coef_``."""
+        return as_configured_sparse(np.atleast_2d(self.coef_))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

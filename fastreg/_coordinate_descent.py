@@ -1,0 +1,319 @@
+"""Drop-in Lasso, ElasticNet, MultiTaskLasso and MultiTaskElasticNet."""
+
+import warnings
+
+import numpy as np
+from sklearn.base import MultiOutputMixin, RegressorMixin
+from sklearn.utils.validation import check_array, validate_data
+
+from ._base import LinearModel
+from ._design import Design, use_gram
+from ._path import enet_path, lasso_path, solve_path
+from ._validation import (check_cd_params, check_precompute, check_real,
+                          check_sample_weight, check_target)
+
+_X_DTYPES = [np.float64, np.float32]
+
+
+def _validate_fit_data(est, X, y, sample_weight, *, multi_output):
+    """Validate X, y and sample_weight; rescale the weights to sum to n_samples."""
+    X, y = validate_data(est, X, y, accept_sparse=["csc", "csr"], dtype=_X_DTYPES,
+                         multi_output=True, y_numeric=True)
+    y = check_target(y, X, X.dtype, multi_output=multi_output)
+    sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    if sample_weight is not None:
+        sample_weight = sample_weight * (X.shape[0] / np.sum(sample_weight))
+    return X, y, sample_weight
+
+
+def _initial_coef(est, shape, dtype):
+    if est.warm_start and getattr(est, "coef_", None) is not None:
+        coef = np.asarray(est.coef_, dtype=dtype)
+        if coef.size == np.prod(shape):
+            return coef.reshape(shape)
+    return np.zeros(shape, dtype=dtype)
+
+
+def _check_finite_fit(est):
+    if not (np.all(np.isfinite(est.coef_)) and np.all(np.isfinite(est.intercept_))):
+        raise ValueError(
+            "Coordinate descent iterations resulted in non-finite parameter values."
+            " The input data may contain large values and need to be preprocessed.")
+
+
+class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
+    """Linear regression with combined L1 and L2 priors as regularizer.
+
+    Drop-in for :class:`sklearn.linear_model.ElasticNet`: same parameters,
+    defaults, attributes and results. Minimizes::
+
+        1 / (2 * n_samples) * ||y - Xw - b||^2_2
+        + alpha * l1_ratio * ||w||_1
+        + 0.5 * alpha * (1 - l1_ratio) * ||w||^2_2
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Constant that multiplies the penalty terms.
+    l1_ratio : float, default=0.5
+        Elastic-net mixing parameter, ``0 <= l1_ratio <= 1``.
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept. X is centred implicitly:
+        it is never copied, dense or sparse.
+    precompute : bool, 'auto' or array-like of shape (n_features, n_features), default=False
+        Use a precomputed Gram matrix. A C-ordered dense X with many more
+        samples than features takes the Gram route even when False (it
+        gives the same solution and avoids converting X); other C-ordered X
+        are converted once to Fortran order.
+    max_iter : int, default=1000
+        Maximum number of epochs.
+    copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.
+    tol : float, default=1e-4
+        The fit stops when the duality gap is below ``tol * ||y - mean(y)||^2 / n``.
+    warm_start : bool, default=False
+        Start from the previous ``coef_``.
+    positive : bool, default=False
+        Force the coefficients to be positive.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the coordinate order when ``selection='random'``.
+    selection : {'cyclic', 'random'}, default='cyclic'
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    sparse_coef_ : sparse matrix of shape (1, n_features) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    n_iter_ : int or list of int
+        Epochs run (per target).
+    dual_gap_ : float or ndarray of shape (n_targets,)
+        Duality gaps at the end of the optimization, in the objective's units.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    """
+
+    path = staticmethod(enet_path)
+
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, precompute=False,
+                 max_iter=1000, copy_X=True, tol=1e-4, warm_start=False, positive=False,
+                 random_state=None, selection="cyclic"):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.copy_X = copy_X
+        self.tol = tol
+        self.warm_start = warm_start
+        self.positive = positive
+        self.random_state = random_state
+        self.selection = selection
+
+    def fit(self, X, y, sample_weight=None, check_input=True):
+        """Fit the model with coordinate descent.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Dense C or Fortran order, CSR or CSC; float32 stays float32.
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Rescaled internally to sum to n_samples.
+        check_input : bool, default=True
+            Skip input validation when False (X and y must then be float
+            arrays of the same dtype).
+
+        Returns
+        -------
+        self : object
+        """
+        check_real(self.alpha, "alpha", low=0)
+        check_real(self.l1_ratio, "l1_ratio", low=0, high=1)
+        check_cd_params(self)
+        precompute = check_precompute(self.precompute)
+        if self.alpha == 0:
+            warnings.warn(
+                "With alpha=0, this algorithm does not converge well. You are advised"
+                " to use the LinearRegression estimator", stacklevel=2)
+        if check_input:
+            X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight,
+                                                     multi_output=True)
+        elif sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=X.dtype)
+            sample_weight = sample_weight * (X.shape[0] / np.sum(sample_weight))
+        gram = use_gram(X, precompute)
+        if hasattr(precompute, "__array__"):
+            if self.fit_intercept or sample_weight is not None:
+                warnings.warn(
+                    "Gram matrix was provided but X was centered to fit intercept or"
+                    " weighted: recompute Gram matrix.", UserWarning, stacklevel=2)
+            else:
+                gram = check_array(precompute, dtype=X.dtype, input_name="precompute")
+                if gram.shape != (X.shape[1], X.shape[1]):
+                    raise ValueError(
+                        f"Gram matrix has shape {gram.shape}; expected"
+                        f" ({X.shape[1]}, {X.shape[1]}).")
+        design = Design(X, fit_intercept=self.fit_intercept,
+                        sample_weight=sample_weight, gram=gram)
+        Y = y.reshape(y.shape[0], -1)
+        Y_c, y_mean = design.center(Y, self.fit_intercept)
+        n_targets = Y.shape[1]
+        coef = _initial_coef(self, (n_targets, design.n_features), X.dtype)
+        gaps = np.empty(n_targets, dtype=X.dtype)
+        n_iters = []
+        for k in range(n_targets):
+            coefs, gap, n_iter = solve_path(
+                design, Y_c[:, k], [self.alpha], l1_ratio=self.l1_ratio,
+                coef_init=coef[k], tol=self.tol, max_iter=self.max_iter,
+                positive=self.positive, random_state=self.random_state,
+                selection=self.selection)
+            coef[k] = coefs[0, :, 0]
+            gaps[k] = gap[0]
+            n_iters.append(n_iter[0])
+        if y.ndim == 1:
+            self.coef_, self.dual_gap_, self.n_iter_ = coef[0], gaps[0], n_iters[0]
+            y_mean = y_mean[0]
+        else:
+            self.coef_, self.dual_gap_, self.n_iter_ = coef, gaps, n_iters
+        self._set_intercept(design.X_mean, y_mean, self.fit_intercept)
+        _check_finite_fit(self)
+        return self
+
+
+class Lasso(ElasticNet):
+    """Linear model trained with an L1 prior as regularizer (the Lasso).
+
+    Drop-in for :class:`sklearn.linear_model.Lasso`. Minimizes::
+
+        (1 / (2 * n_samples)) * ||y - Xw - b||^2_2 + alpha * ||w||_1
+
+    Parameters and attributes are those of :class:`ElasticNet` with
+    ``l1_ratio=1``.
+    """
+
+    path = staticmethod(lasso_path)
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, precompute=False, copy_X=True,
+                 max_iter=1000, tol=1e-4, warm_start=False, positive=False,
+                 random_state=None, selection="cyclic"):
+        super().__init__(alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
+                         precompute=precompute, copy_X=copy_X, max_iter=max_iter,
+                         tol=tol, warm_start=warm_start, positive=positive,
+                         random_state=random_state, selection=selection)
+
+
+class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
+    """Multi-task elastic net: L1/L2 mixed-norm and L2 regularization.
+
+    Drop-in for :class:`sklearn.linear_model.MultiTaskElasticNet`. Minimizes::
+
+        (1 / (2 * n_samples)) * ||Y - XW^T - b||^2_Fro
+        + alpha * l1_ratio * ||W||_21
+        + 0.5 * alpha * (1 - l1_ratio) * ||W||_Fro^2
+
+    where ``||W||_21`` sums the Euclidean norms of the columns of W (one per
+    feature): a feature is selected for all tasks or for none. Solved by
+    block coordinate descent; dense or sparse X, with ``sample_weight``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+    l1_ratio : float, default=0.5
+    fit_intercept : bool, default=True
+    copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.
+    max_iter : int, default=1000
+    tol : float, default=1e-4
+    warm_start : bool, default=False
+    random_state : int, RandomState instance or None, default=None
+    selection : {'cyclic', 'random'}, default='cyclic'
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_targets, n_features)
+    intercept_ : ndarray of shape (n_targets,)
+    n_iter_ : int
+    dual_gap_ : float
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    """
+
+    path = staticmethod(enet_path)
+
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, copy_X=True,
+                 max_iter=1000, tol=1e-4, warm_start=False, random_state=None,
+                 selection="cyclic"):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.copy_X = copy_X
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.selection = selection
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the multi-task model.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples, n_targets)
+        sample_weight : float or array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        check_real(self.alpha, "alpha", low=0)
+        check_real(getattr(self, "l1_ratio", 1.0), "l1_ratio", low=0, high=1)
+        check_cd_params(self, multi_task=True)
+        X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight,
+                                                 multi_output=True)
+        if y.ndim == 1:
+            name = "ElasticNet" if "l1_ratio" in self.get_params() else "Lasso"
+            raise ValueError(f"For mono-task outputs, use {name}")
+        l1_ratio = getattr(self, "l1_ratio", 1.0)
+        design = Design(X, fit_intercept=self.fit_intercept, sample_weight=sample_weight)
+        Y_c, y_mean = design.center(y, self.fit_intercept)
+        coef = _initial_coef(self, (y.shape[1], design.n_features), X.dtype)
+        coefs, gaps, n_iters = solve_path(
+            design, Y_c, [self.alpha], l1_ratio=l1_ratio, coef_init=coef,
+            tol=self.tol, max_iter=self.max_iter, random_state=self.random_state,
+            selection=self.selection, multi_task=True)
+        self.coef_ = coefs[:, :, 0]
+        self.dual_gap_ = gaps[0]
+        self.n_iter_ = n_iters[0]
+        self._set_intercept(design.X_mean, y_mean, self.fit_intercept)
+        _check_finite_fit(self)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
+
+
+class MultiTaskLasso(MultiTaskElasticNet):
+    """Multi-task Lasso: L1/L2 mixed-norm regularization.
+
+    Drop-in for :class:`sklearn.linear_model.MultiTaskLasso`. Minimizes::
+
+        (1 / (2 * n_samples)) * ||Y - XW^T - b||^2_Fro + alpha * ||W||_21
+
+    Parameters and attributes are those of :class:`MultiTaskElasticNet`
+    without ``l1_ratio``.
+    """
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=1000,
+                 tol=1e-4, warm_start=False, random_state=None, selection="cyclic"):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.copy_X = copy_X
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.selection = selection

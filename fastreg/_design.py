@@ -1,0 +1,160 @@
+"""The design matrix, prepared once for coordinate descent.
+
+A :class:`Design` holds X as the kernels read it, together with what every
+solve on it reuses: the (weighted) column means that centre it implicitly,
+the rescaled sample weights, the squared norms of the centred columns and,
+in Gram mode, the centred Gram matrix. It is built once per fit, per path or
+per cross-validation fold, never per alpha.
+
+X is never copied to centre or weight it. It is converted at most once: a
+C-ordered dense X becomes Fortran-ordered (unless the Gram route is taken,
+which reads it as it is), CSR becomes CSC.
+"""
+
+import numpy as np
+from scipy import sparse
+
+from ._validation import as_int32_sparse
+
+# Size of the pieces in which products with the centred X are formed.
+_BLOCK_BYTES = 1 << 24
+
+
+def use_gram(X, precompute):
+    """Decide the Gram route: asked for, or 'auto' (or C order) with n >> p."""
+    if hasattr(precompute, "__array__"):
+        return True
+    n_samples, n_features = X.shape
+    tall = n_samples >= 2 * n_features
+    if precompute == "auto":
+        return tall and not sparse.issparse(X)
+    if precompute:
+        return True
+    # A C-ordered dense X would need a conversion for the residual kernel;
+    # when it is tall the Gram route is cheaper and reads X as it is.
+    return (not sparse.issparse(X) and tall and not X.flags.f_contiguous)
+
+
+def _weighted_mean(X, sample_weight, sum_w):
+    if sample_weight is None:
+        return np.asarray(X.mean(axis=0)).ravel()
+    return np.asarray(X.T @ sample_weight).ravel() / sum_w
+
+
+def _blocks(length, width, itemsize):
+    """Slices cutting ``length`` into blocks of about _BLOCK_BYTES of ``width`` items each."""
+    step = max(1, _BLOCK_BYTES // max(1, width * itemsize))
+    return [slice(start, min(start + step, length)) for start in range(0, length, step)]
+
+
+class Design:
+    """X ready for the coordinate-descent kernels (see module docstring).
+
+    Parameters
+    ----------
+    X : ndarray or sparse matrix of shape (n_samples, n_features), float32/64
+    fit_intercept : bool
+        Centre X (and the targets) implicitly with the weighted means.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Already rescaled to sum to n_samples.
+    gram : bool or ndarray
+        True to form the centred Gram matrix, or a precomputed one.
+    """
+
+    def __init__(self, X, *, fit_intercept, sample_weight=None, gram=False):
+        self.dtype = X.dtype
+        self.n_samples, self.n_features = X.shape
+        self.is_sparse = sparse.issparse(X)
+        self.sample_weight = sample_weight
+        self.sum_w = float(self.n_samples if sample_weight is None
+                           else np.sum(sample_weight, dtype=np.float64))
+        if fit_intercept:
+            self.X_mean = _weighted_mean(X, sample_weight, self.sum_w).astype(self.dtype)
+        else:
+            self.X_mean = np.zeros(self.n_features, dtype=self.dtype)
+
+        if self.is_sparse:
+            X = as_int32_sparse(X)
+        elif gram is False:
+            X = np.asfortranarray(X)
+        self.X = X
+        if hasattr(gram, "__array__"):
+            self.gram = np.ascontiguousarray(gram, dtype=self.dtype)
+        elif gram:
+            self.gram = self._centered_gram(X)
+        else:
+            self.gram = None
+        if self.gram is None:
+            self.norm2_cols = self._centered_norms(X)
+        else:
+            self.norm2_cols = np.ascontiguousarray(np.diag(self.gram))
+
+    # ---- reductions over the centred, weighted X -------------------------
+
+    def _centered_norms(self, X):
+        """Weighted squared norms of the centred columns, without cancellation."""
+        mu = self.X_mean.astype(np.float64)
+        sw = self.sample_weight
+        if self.is_sparse:
+            col = np.repeat(np.arange(self.n_features), np.diff(X.indptr))
+            w_nz = 1.0 if sw is None else sw[X.indices]
+            dev = (X.data - mu[col]) ** 2 * w_nz
+            norms = np.bincount(col, weights=dev, minlength=self.n_features)
+            # zero entries deviate by -mu_j, with the weight they carry
+            w_col = np.bincount(col, weights=np.broadcast_to(w_nz, col.shape),
+                                minlength=self.n_features)
+            norms += mu ** 2 * (self.sum_w - w_col)
+        else:
+            norms = np.zeros(self.n_features)
+            for cols in _blocks(self.n_features, self.n_samples, X.itemsize):
+                dev = X[:, cols] - mu[cols]
+                if sw is None:
+                    norms[cols] = np.einsum("ij,ij->j", dev, dev)
+                else:
+                    norms[cols] = np.einsum("ij,ij,i->j", dev, dev, sw)
+        return norms.astype(self.dtype)
+
+    def _centered_gram(self, X):
+        """(X - 1 mu^T)^T S (X - 1 mu^T), formed block by block without a copy of X."""
+        mu = self.X_mean
+        sw = self.sample_weight
+        if self.is_sparse:
+            Xw = X if sw is None else sparse.diags(sw) @ X
+            gram = np.asarray((X.T @ Xw).toarray(), dtype=np.float64)
+            gram -= self.sum_w * np.outer(mu, mu)
+            return gram.astype(self.dtype)
+        gram = np.zeros((self.n_features, self.n_features), dtype=self.dtype)
+        for rows in _blocks(self.n_samples, self.n_features, X.itemsize):
+            block = X[rows] - mu
+            if sw is not None:
+                block *= np.sqrt(sw[rows])[:, None]
+            gram += block.T @ block
+        return gram
+
+    def xty(self, y_c):
+        """X_c^T S y_c for a centred target (n,) or (n, T)."""
+        yw = y_c if self.sample_weight is None else (
+            y_c * (self.sample_weight if y_c.ndim == 1 else self.sample_weight[:, None]))
+        out = np.asarray(self.X.T @ yw)
+        # sum_i s_i y_c,i = 0, so the centring term mu * sum(yw) only removes rounding
+        return out - np.multiply.outer(self.X_mean, yw.sum(axis=0))
+
+    # ---- targets ------------------------------------------------------------
+
+    def center(self, y, fit_intercept):
+        """Return (y_c, y_mean): y centred with the weighted mean (if asked)."""
+        if not fit_intercept:
+            return y, np.zeros(y.shape[1:], dtype=self.dtype)
+        y_mean = np.average(y, axis=0, weights=self.sample_weight).astype(self.dtype)
+        return (y - y_mean).astype(self.dtype, copy=False), y_mean
+
+    def residual(self, Y_c, W):
+        """R = Y_c - (X - 1 mu^T) W^T, Fortran-ordered, for Y_c (n, T), W (T, p)."""
+        R = np.asfortranarray(Y_c - np.asarray(self.X @ W.T), dtype=self.dtype)
+        R += self.X_mean @ W.T
+        return R
+
+    def y_norm2(self, y_c):
+        if self.sample_weight is None:
+            return float(np.dot(y_c, y_c))
+        return float(np.dot(y_c * self.sample_weight, y_c))

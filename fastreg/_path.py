@@ -1,0 +1,287 @@
+"""Coordinate-descent driver: regularization paths on a prepared design.
+
+The driver owns what is shared between alphas: the design (norms, means,
+Gram), the warm-started coefficients and the residual, which is carried from
+one alpha to the next instead of being recomputed. Kernels do the epochs.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_array, check_random_state
+
+from . import _cd_fast
+from ._design import Design, use_gram
+from ._validation import (check_int, check_option, check_precompute, check_real,
+                          check_sample_weight)
+
+_SEED_MAX = np.iinfo(np.int32).max
+
+_EMPTY = {np.dtype(np.float32): {}, np.dtype(np.float64): {}}
+
+
+def _empty(dtype, ndim=1):
+    """Placeholders for the kernel arguments a representation does not use."""
+    cache = _EMPTY[np.dtype(dtype)]
+    key = ndim
+    if key not in cache:
+        cache[key] = np.empty((0,) * ndim, dtype=dtype, order="F")
+    return cache[key]
+
+
+_EMPTY_INT = np.empty(0, dtype=np.int32)
+
+
+def alpha_max(design, Xy, l1_ratio, positive=False):
+    """Smallest alpha with an all-zero solution (scikit-learn's alpha grid top)."""
+    Xy = Xy.reshape(design.n_features, -1)
+    if positive:
+        top = max(0.0, float(np.max(Xy)))
+    else:
+        top = float(np.sqrt(np.max(np.sum(Xy.astype(np.float64) ** 2, axis=1))))
+    return top / (design.sum_w * l1_ratio)
+
+
+def alpha_grid(design, Xy, *, l1_ratio, eps, n_alphas, positive=False):
+    """Geometric grid from alpha_max down to eps * alpha_max, as scikit-learn."""
+    if l1_ratio == 0:
+        raise ValueError(
+            "Automatic alpha grid generation is not supported for l1_ratio=0."
+            " Please supply a grid by providing your estimator with the"
+            " appropriate `alphas=` argument."
+        )
+    top = alpha_max(design, Xy, l1_ratio, positive)
+    tiny = np.finfo(np.float64).resolution
+    if top <= tiny:
+        return np.full(n_alphas, tiny)
+    return np.geomspace(top, top * eps, num=n_alphas)
+
+
+def _warn_not_converged(gap, gap_tol, sum_w, max_iter):
+    warnings.warn(
+        "Objective did not converge: duality gap "
+        f"{gap / sum_w:.3e} > tolerance {gap_tol / sum_w:.3e} after {max_iter}"
+        " epochs. Increase max_iter, loosen tol, standardize the features, or"
+        " increase the regularization.",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
+
+
+def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
+               max_iter=1000, positive=False, random_state=None,
+               selection="cyclic", Xy=None, multi_task=False, warn=True):
+    """Coordinate descent along ``alphas`` (in the given order), warm-started.
+
+    Parameters
+    ----------
+    design : Design
+    Y_c : ndarray (n_samples,) or (n_samples, n_tasks), centred target
+    alphas : sequence of float
+    coef_init : ndarray (n_features,) or (n_tasks, n_features), optional
+    multi_task : bool
+        Couple the columns of Y_c with the L2,1 penalty; otherwise Y_c must
+        be 1d.
+
+    Returns
+    -------
+    coefs : ndarray (n_tasks, n_features, n_alphas)
+    gaps : ndarray (n_alphas,), in the estimators' units (scaled by 1/sum_w)
+    n_iters : list of int
+    """
+    dtype = design.dtype
+    Y = np.asfortranarray(Y_c.reshape(Y_c.shape[0], -1), dtype=dtype)
+    n_tasks = Y.shape[1]
+    if n_tasks > 1 and not multi_task:
+        raise ValueError("solve_path handles one target at a time unless multi_task")
+    W = np.zeros((n_tasks, design.n_features), dtype=dtype, order="F")
+    if coef_init is not None:
+        W[:] = np.asarray(coef_init, dtype=dtype).reshape(n_tasks, design.n_features)
+    rng = check_random_state(random_state)
+    random = selection == "random"
+    coefs = np.empty((n_tasks, design.n_features, len(alphas)), dtype=dtype)
+    gaps = np.empty(len(alphas))
+    n_iters = []
+    sw = _empty(dtype) if design.sample_weight is None else design.sample_weight
+
+    if design.gram is not None and n_tasks == 1:
+        q = np.ascontiguousarray(
+            (design.xty(Y[:, 0]) if Xy is None else np.asarray(Xy)).ravel(), dtype=dtype)
+        y_norm2 = design.y_norm2(Y[:, 0])
+        w = W[0]
+        for k, alpha in enumerate(alphas):
+            gap, gap_tol, n_iter = _cd_fast.enet_coordinate_descent_gram(
+                w, alpha * l1_ratio * design.sum_w, alpha * (1 - l1_ratio) * design.sum_w,
+                design.gram, q, y_norm2, max_iter, tol,
+                rng.randint(1, _SEED_MAX), random, positive)
+            coefs[0, :, k] = w
+            gaps[k] = gap / design.sum_w
+            n_iters.append(n_iter)
+            if warn and gap > gap_tol:
+                _warn_not_converged(gap, gap_tol, design.sum_w, max_iter)
+        return coefs, gaps, n_iters
+
+    X = design.X
+    if design.is_sparse:
+        dense, data, indices, indptr = _empty(dtype, 2), X.data, X.indices, X.indptr
+        data = np.ascontiguousarray(data, dtype=dtype)
+    else:
+        dense, data, indices, indptr = X, _empty(dtype), _EMPTY_INT, _EMPTY_INT
+    R = design.residual(Y, W)
+    for k, alpha in enumerate(alphas):
+        gap, gap_tol, n_iter = _cd_fast.enet_coordinate_descent(
+            W, alpha * l1_ratio * design.sum_w, alpha * (1 - l1_ratio) * design.sum_w,
+            dense, data, indices, indptr, design.is_sparse, Y, R,
+            design.X_mean, sw, design.norm2_cols, max_iter, tol,
+            rng.randint(1, _SEED_MAX), random, positive)
+        coefs[:, :, k] = W
+        gaps[k] = gap / design.sum_w
+        n_iters.append(n_iter)
+        if warn and gap > gap_tol:
+            _warn_not_converged(gap, gap_tol, design.sum_w, max_iter)
+    return coefs, gaps, n_iters
+
+
+def _resolve_alphas(alphas, n_alphas):
+    """scikit-learn 1.9's deprecation of ``n_alphas`` in favour of ``alphas=int``."""
+    if not (isinstance(n_alphas, str) and n_alphas == "deprecated"):
+        warnings.warn(
+            "'n_alphas' was deprecated in 1.9 and will be removed in 1.11. 'alphas'"
+            " now accepts an integer value which removes the need to pass 'n_alphas'.",
+            FutureWarning, stacklevel=3)
+        if isinstance(alphas, str) or alphas is None:
+            return check_int(n_alphas, "n_alphas", low=1)
+    if isinstance(alphas, str) and alphas == "warn":
+        return 100
+    if alphas is None:
+        warnings.warn(
+            "'alphas=None' is deprecated and will be removed in 1.11. Set"
+            " 'alphas=100' to silence this warning.", FutureWarning, stacklevel=3)
+        return 100
+    if isinstance(alphas, numbers.Integral) and not isinstance(alphas, bool):
+        return check_int(alphas, "alphas", low=1)
+    alphas = np.asarray(alphas, dtype=np.float64).ravel()
+    if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
+        raise ValueError("The 'alphas' parameter must hold finite values >= 0.")
+    return alphas
+
+
+def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="warn",
+              precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False,
+              return_n_iter=False, positive=False, check_input=True, **params):
+    """Compute the elastic-net path with coordinate descent.
+
+    Same signature, defaults and return values as
+    :func:`sklearn.linear_model.enet_path`. The objective, for one output, is::
+
+        1 / (2 * n_samples) * ||y - Xw||^2_2
+        + alpha * l1_ratio * ||w||_1
+        + 0.5 * alpha * (1 - l1_ratio) * ||w||^2_2
+
+    and for several outputs the L2,1 (multi-task) penalty on the rows of W.
+    As in scikit-learn, X and y are used as given (no intercept is fitted).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+    l1_ratio : float in (0, 1], default=0.5
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+    n_alphas : int, deprecated
+        Use ``alphas=int``.
+    alphas : int or array-like, default=100
+        Number of alphas of the automatic grid, or the alphas themselves
+        (sorted in decreasing order).
+    precompute : 'auto', bool or array-like of shape (n_features, n_features)
+        Use (or pass) the Gram matrix ``X^T X``.
+    Xy : array-like of shape (n_features,), optional
+        ``X^T y``, used with a precomputed Gram matrix.
+    copy_X : bool, default=True
+        Accepted for compatibility: fastreg never writes into X.
+    coef_init : array-like of shape (n_features,), optional
+        Initial coefficients (warm start of the first alpha).
+    verbose : bool or int
+    return_n_iter : bool, default=False
+    positive : bool, default=False
+    check_input : bool, default=True
+    **params : tol, max_iter, random_state, selection, sample_weight
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
+    dual_gaps : ndarray of shape (n_alphas,)
+    n_iters : list of int, if ``return_n_iter``
+    """
+    sample_weight = params.pop("sample_weight", None)
+    tol = check_real(params.pop("tol", 1e-4), "tol", low=0)
+    max_iter = check_int(params.pop("max_iter", 1000), "max_iter", low=1)
+    random_state = params.pop("random_state", None)
+    selection = check_option(params.pop("selection", "cyclic"), "selection",
+                             {"cyclic", "random"})
+    if params:
+        raise ValueError("Unexpected parameters in params", params.keys())
+    check_real(l1_ratio, "l1_ratio", low=0, high=1)
+    check_real(eps, "eps", low=0, low_open=True)
+    precompute = check_precompute(precompute)
+    n_or_alphas = _resolve_alphas(alphas, n_alphas)
+
+    if check_input:
+        X = check_array(X, accept_sparse=["csc", "csr"], dtype=[np.float64, np.float32],
+                        input_name="X")
+        y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: {X.shape[0]} and"
+                f" {y.shape[0]}.")
+    multi_output = y.ndim > 1
+    if multi_output and positive:
+        raise ValueError("positive=True is not allowed for multi-output (y.ndim != 1)")
+    sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+    if sample_weight is not None:
+        sample_weight = sample_weight * (X.shape[0] / np.sum(sample_weight))
+
+    if multi_output:
+        gram = False
+    elif hasattr(precompute, "__array__"):
+        gram = check_array(precompute, dtype=X.dtype, input_name="precompute")
+    else:
+        gram = use_gram(X, precompute)
+    design = Design(X, fit_intercept=False, sample_weight=sample_weight, gram=gram)
+    if Xy is not None:
+        Xy = check_array(Xy, ensure_2d=False, dtype=X.dtype, input_name="Xy")
+    if isinstance(n_or_alphas, numbers.Integral):
+        xy_top = design.xty(y) if Xy is None else Xy
+        alphas = alpha_grid(design, xy_top, l1_ratio=l1_ratio, eps=eps,
+                            n_alphas=n_or_alphas, positive=positive)
+    else:
+        alphas = np.sort(n_or_alphas)[::-1]
+
+    coefs, gaps, n_iters = solve_path(
+        design, y, alphas, l1_ratio=l1_ratio, coef_init=coef_init, tol=tol,
+        max_iter=max_iter, positive=positive, random_state=random_state,
+        selection=selection, Xy=Xy, multi_task=multi_output)
+    if not multi_output:
+        coefs = coefs[0]
+    if return_n_iter:
+        return alphas, coefs, gaps, n_iters
+    return alphas, coefs, gaps
+
+
+def lasso_path(X, y, *, eps=1e-3, n_alphas="deprecated", alphas="warn",
+               precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False,
+               return_n_iter=False, positive=False, **params):
+    """Compute the Lasso path with coordinate descent.
+
+    Same signature and return values as :func:`sklearn.linear_model.lasso_path`;
+    this is :func:`enet_path` with ``l1_ratio=1``. The objective, for one
+    output, is ``1 / (2 * n_samples) * ||y - Xw||^2_2 + alpha * ||w||_1``.
+    """
+    return enet_path(X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas,
+                     precompute=precompute, Xy=Xy, copy_X=copy_X, coef_init=coef_init,
+                     verbose=verbose, return_n_iter=return_n_iter, positive=positive,
+                     **params)
+

@@ -1,0 +1,138 @@
+"""Parameter and input validation shared by the estimators.
+
+Errors name the offending parameter, as scikit-learn's do, so that a user
+switching from scikit-learn reads the message they expect.
+"""
+
+import numbers
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils.validation import check_array, check_consistent_length
+
+
+def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False):
+    """Check that ``value`` is a real number in the given interval; return it."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"The '{name}' parameter must be a real number; got {value!r}.")
+    if np.isnan(value):
+        raise ValueError(f"The '{name}' parameter must not be NaN.")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        low_s = "-inf" if low is None else low
+        high_s = "inf" if high is None else high
+        raise ValueError(
+            f"The '{name}' parameter must be in the range {left}{low_s}, {high_s}{right};"
+            f" got {value!r}."
+        )
+    return value
+
+
+def check_int(value, name, *, low=None):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"The '{name}' parameter must be an integer; got {value!r}.")
+    if low is not None and value < low:
+        raise ValueError(f"The '{name}' parameter must be >= {low}; got {value!r}.")
+    return int(value)
+
+
+def check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"The '{name}' parameter must be a boolean; got {value!r}.")
+    return bool(value)
+
+
+def check_option(value, name, options):
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(
+            f"The '{name}' parameter must be one of {sorted(options)}; got {value!r}."
+        )
+    return value
+
+
+def check_cd_params(est, *, multi_task=False):
+    """Validate the parameters that the coordinate-descent estimators share."""
+    if not multi_task and hasattr(est, "positive"):
+        check_bool(est.positive, "positive")
+    check_bool(est.fit_intercept, "fit_intercept")
+    check_bool(est.copy_X, "copy_X")
+    check_int(est.max_iter, "max_iter", low=1)
+    check_real(est.tol, "tol", low=0)
+    check_option(est.selection, "selection", {"cyclic", "random"})
+    if hasattr(est, "warm_start"):
+        check_bool(est.warm_start, "warm_start")
+
+
+def check_precompute(precompute):
+    if isinstance(precompute, str):
+        return check_option(precompute, "precompute", {"auto"})
+    if isinstance(precompute, (bool, np.bool_)):
+        return bool(precompute)
+    if hasattr(precompute, "__array__"):
+        return precompute
+    raise ValueError(
+        "The 'precompute' parameter must be True, False, 'auto' or a Gram matrix;"
+        f" got {precompute!r}."
+    )
+
+
+def check_sample_weight(sample_weight, n_samples, dtype):
+    """Return ``sample_weight`` as a 1d float array, or None for unit weights.
+
+    A scalar weight is the same as no weight (weights are rescaled to sum to
+    n_samples anyway). Negative, non-finite or all-zero weights are rejected.
+    """
+    if sample_weight is None or isinstance(sample_weight, numbers.Number):
+        return None
+    sample_weight = check_array(
+        sample_weight, ensure_2d=False, dtype=dtype, input_name="sample_weight"
+    )
+    if sample_weight.ndim != 1:
+        raise ValueError("Sample weights must be 1D array or scalar")
+    if sample_weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!"
+        )
+    if np.any(sample_weight < 0):
+        raise ValueError("Negative values in data passed to sample_weight")
+    if not np.any(sample_weight > 0):
+        raise ValueError("Sample weights must contain at least one positive value.")
+    return sample_weight
+
+
+def check_target(y, X, dtype, *, multi_output):
+    """Validate y against X: finite, numeric, same length; cast to X's dtype."""
+    y = check_array(
+        y, ensure_2d=False, dtype=dtype, input_name="y", ensure_all_finite=True
+    )
+    if y.ndim > 2:
+        raise ValueError(f"y must be 1d or 2d; got an array of shape {y.shape}.")
+    check_consistent_length(X, y)
+    if not multi_output and y.ndim == 2:
+        if y.shape[1] != 1:
+            raise ValueError(f"y must be 1d; got shape {y.shape}.")
+        y = y[:, 0]
+    return y
+
+
+def as_int32_sparse(X):
+    """Return CSC X with 32-bit indices, converting once if needed.
+
+    The kernels index with 32-bit integers; matrices whose nonzeros do not fit
+    are refused with a clear message rather than silently overflowed.
+    """
+    X = X.tocsc() if X.format != "csc" else X
+    if X.indices.dtype == np.int32 and X.indptr.dtype == np.int32:
+        return X
+    if X.nnz > np.iinfo(np.int32).max or max(X.shape) > np.iinfo(np.int32).max:
+        raise ValueError(
+            "Sparse matrices with more than 2**31 - 1 nonzeros or rows need 64-bit"
+            " indices, which fastreg's kernels do not support."
+        )
+    X = sparse.csc_matrix(
+        (X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)), shape=X.shape
+    )
+    return X
