@@ -6,15 +6,23 @@ Or call :func:`patch_sklearn` to route scikit-learn's own names to fastreg.
 """
 
 from ._coordinate_descent import ElasticNet, Lasso, MultiTaskElasticNet, MultiTaskLasso
+from ._cv import ElasticNetCV, LassoCV, MultiTaskElasticNetCV, MultiTaskLassoCV
+from ._patch import patch_sklearn, unpatch_sklearn
 from ._path import enet_path, lasso_path
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ElasticNet",
+    "ElasticNetCV",
     "Lasso",
+    "LassoCV",
     "MultiTaskElasticNet",
+    "MultiTaskElasticNetCV",
     "MultiTaskLasso",
+    "MultiTaskLassoCV",
     "enet_path",
     "lasso_path",
+    "patch_sklearn",
+    "unpatch_sklearn",
 ]

@@ -1,0 +1,275 @@
+"""Cross-validated coordinate-descent models: LassoCV, ElasticNetCV and multi-task."""
+
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import MultiOutputMixin, RegressorMixin
+from sklearn.model_selection import check_cv
+from sklearn.utils.validation import column_or_1d
+
+from ._base import LinearModel
+from ._coordinate_descent import (ElasticNet, Lasso, MultiTaskElasticNet, MultiTaskLasso,
+                                  _validate_fit_data)
+from ._design import Design, use_gram
+from ._path import _resolve_alphas, alpha_grid, enet_path, lasso_path, solve_path
+from ._validation import check_bool, check_cd_params, check_precompute, check_real
+
+
+def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_intercept,
+              precompute, solver_params, multi_task):
+    """Mean squared test error along each path, one fold, all l1_ratios.
+
+    The fold's design (its rows of X, means, norms, Gram) is built once and
+    shared by every l1_ratio and alpha.
+    """
+    sw_train = None
+    if sample_weight is not None:
+        sw_train = sample_weight[train] * (len(train) / np.sum(sample_weight[train]))
+    X_train = X[train]
+    gram = False if multi_task else use_gram(X_train, precompute)
+    design = Design(X_train, fit_intercept=fit_intercept, sample_weight=sw_train,
+                    gram=gram)
+    y_c, y_mean = design.center(y[train], fit_intercept)
+    X_test, y_test = X[test], y[test].reshape(len(test), -1)
+    mse = []
+    for l1_ratio, path_alphas in zip(l1_ratios, alphas):
+        coefs, _, _ = solve_path(design, y_c, path_alphas, l1_ratio=l1_ratio,
+                                 multi_task=multi_task, warn=False, **solver_params)
+        # coefs: (n_tasks, n_features, n_alphas)
+        intercepts = np.reshape(y_mean, (-1, 1)) - np.einsum("j,tja->ta", design.X_mean,
+                                                              coefs)
+        pred = np.stack([np.asarray(X_test @ coefs[t]) for t in range(coefs.shape[0])],
+                        axis=1)
+        sq = (pred + intercepts[None] - y_test[:, :, None]) ** 2
+        weights = None if sample_weight is None else sample_weight[test]
+        mse.append(np.average(sq, axis=0, weights=weights).mean(axis=0))
+    return np.asarray(mse)
+
+
+class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
+    """Shared fit of the cross-validated coordinate-descent models."""
+
+    _multi_task = False
+    _refit_model = None  # the estimator refitted with the chosen alpha
+
+    def fit(self, X, y, sample_weight=None, **params):
+        """Fit the model along a path of alphas; pick alpha (and l1_ratio) by CV.
+
+        Folds run on threads (``n_jobs``) through joblib, so any joblib
+        backend the user activates is honoured; the kernels release the GIL.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : float or array-like of shape (n_samples,), default=None
+        **params : dict
+            Passed to the CV splitter's ``split`` (e.g. ``groups``).
+
+        Returns
+        -------
+        self : object
+        """
+        check_real(self.eps, "eps", low=0, low_open=True)
+        check_cd_params(self, multi_task=self._multi_task)
+        precompute = check_precompute(getattr(self, "precompute", False))
+        positive = check_bool(getattr(self, "positive", False), "positive")
+        l1_ratios = np.atleast_1d(getattr(self, "l1_ratio", 1.0)).astype(float)
+        for l1_ratio in l1_ratios:
+            check_real(l1_ratio, "l1_ratio", low=0, high=1)
+        n_or_alphas = _resolve_alphas(self.alphas, "deprecated")
+
+        X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight,
+                                                 multi_output=True)
+        if self._multi_task:
+            if y.ndim == 1:
+                raise ValueError(
+                    f"For mono-task outputs, use {type(self).__name__[9:]}")
+        else:
+            if y.ndim > 1 and y.shape[1] > 1:
+                raise ValueError(
+                    f"For multi-task outputs, use MultiTask{type(self).__name__}")
+            y = column_or_1d(y, warn=True)
+
+        if isinstance(n_or_alphas, numbers.Integral):
+            full = Design(X, fit_intercept=self.fit_intercept,
+                          sample_weight=sample_weight)
+            Xy = full.xty(full.center(y, self.fit_intercept)[0])
+            alphas = [alpha_grid(full, Xy, l1_ratio=l1_ratio, eps=self.eps,
+                                 n_alphas=n_or_alphas, positive=positive)
+                      for l1_ratio in l1_ratios]
+        else:
+            alphas = [np.sort(n_or_alphas)[::-1] for _ in l1_ratios]
+
+        folds = list(check_cv(self.cv).split(X, y, **params))
+        solver_params = dict(tol=self.tol, max_iter=self.max_iter,
+                             random_state=self.random_state, selection=self.selection)
+        if not self._multi_task:
+            solver_params["positive"] = positive
+        mse_paths = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
+            delayed(_fold_mse)(X, y, sample_weight, train, test, l1_ratios, alphas,
+                               fit_intercept=self.fit_intercept, precompute=precompute,
+                               solver_params=solver_params, multi_task=self._multi_task)
+            for train, test in folds)
+        # (n_folds, n_l1_ratio, n_alphas) -> (n_l1_ratio, n_alphas, n_folds)
+        mse_paths = np.moveaxis(np.asarray(mse_paths), 0, 2)
+        self.mse_path_ = np.squeeze(mse_paths)
+        mean_mse = mse_paths.mean(axis=2)
+        best_l1, best_alpha = np.unravel_index(np.argmin(mean_mse), mean_mse.shape)
+        self.alpha_ = alphas[best_l1][best_alpha]
+        self.l1_ratio_ = l1_ratios[best_l1]
+        if isinstance(n_or_alphas, numbers.Integral):
+            self.alphas_ = np.asarray(alphas)
+            if len(l1_ratios) == 1:
+                self.alphas_ = self.alphas_[0]
+        else:
+            self.alphas_ = np.asarray(alphas[0])
+
+        model = self._refit_model()
+        model.set_params(**{name: value for name, value in self.get_params().items()
+                            if name in model.get_params()})
+        model.set_params(alpha=self.alpha_)
+        if "l1_ratio" in model.get_params():
+            model.set_params(l1_ratio=self.l1_ratio_)
+        model.fit(X, y, sample_weight=sample_weight)
+        if not hasattr(self, "l1_ratio"):
+            del self.l1_ratio_
+        self.coef_ = model.coef_
+        self.intercept_ = model.intercept_
+        self.dual_gap_ = model.dual_gap_
+        self.n_iter_ = model.n_iter_
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.single_output = not self._multi_task
+        tags.target_tags.multi_output = self._multi_task
+        return tags
+
+
+_CV_DOC = """
+
+    Drop-in for :class:`sklearn.linear_model.{name}`: same parameters,
+    defaults, attributes and selection. Folds (and ``l1_ratio`` values) run on
+    a joblib thread pool with ``n_jobs`` workers; every fold builds its design
+    once (its rows of X, means, norms and, in Gram mode, its Gram matrix) and
+    reuses it along the whole path of every ``l1_ratio``, with warm starts.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The alpha chosen by cross-validation.
+    {l1_attr}alphas_ : ndarray
+        The grid of alphas used.
+    mse_path_ : ndarray
+        Test mean squared errors, ({l1_axis}n_alphas, n_folds).
+    coef_, intercept_, dual_gap_, n_iter_ :
+        Of the model refitted on all data with ``alpha_``.
+    """
+
+
+class LassoCV(_CoordinateDescentCV):
+    """Lasso with the regularization strength chosen by cross-validation."""
+
+    path = staticmethod(lasso_path)
+    _refit_model = Lasso
+
+    def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, precompute="auto",
+                 max_iter=1000, tol=1e-4, copy_X=True, cv=None, verbose=False,
+                 n_jobs=None, positive=False, random_state=None, selection="cyclic"):
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.tol = tol
+        self.copy_X = copy_X
+        self.cv = cv
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.random_state = random_state
+        self.selection = selection
+
+class ElasticNetCV(_CoordinateDescentCV):
+    """Elastic net with alpha and l1_ratio chosen by cross-validation.
+
+    ``l1_ratio`` may be a list: every value is cross-validated along its own
+    alpha grid and the best pair is kept.
+    """
+
+    path = staticmethod(enet_path)
+    _refit_model = ElasticNet
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
+                 precompute="auto", max_iter=1000, tol=1e-4, cv=None, copy_X=True,
+                 verbose=0, n_jobs=None, positive=False, random_state=None,
+                 selection="cyclic"):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.positive = positive
+        self.random_state = random_state
+        self.selection = selection
+
+class MultiTaskElasticNetCV(_CoordinateDescentCV):
+    """Multi-task elastic net with alpha and l1_ratio chosen by cross-validation."""
+
+    path = staticmethod(enet_path)
+    _multi_task = True
+    _refit_model = MultiTaskElasticNet
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
+                 max_iter=1000, tol=1e-4, cv=None, copy_X=True, verbose=0, n_jobs=None,
+                 random_state=None, selection="cyclic"):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.selection = selection
+
+class MultiTaskLassoCV(_CoordinateDescentCV):
+    """Multi-task Lasso with alpha chosen by cross-validation."""
+
+    path = staticmethod(lasso_path)
+    _multi_task = True
+    _refit_model = MultiTaskLasso
+
+    def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, max_iter=1000,
+                 tol=1e-4, copy_X=True, cv=None, verbose=False, n_jobs=None,
+                 random_state=None, selection="cyclic"):
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.copy_X = copy_X
+        self.cv = cv
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.selection = selection
+
+for _cls, _l1 in ((LassoCV, False), (ElasticNetCV, True), (MultiTaskElasticNetCV, True),
+                  (MultiTaskLassoCV, False)):
+    _cls.__doc__ += _CV_DOC.format(
+        name=_cls.__name__,
+        l1_attr="l1_ratio_ : float\n        The l1_ratio chosen by cross-validation.\n    "
+        if _l1 else "",
+        l1_axis="n_l1_ratio, " if _l1 else "")
