@@ -78,8 +78,10 @@ class Design:
         elif gram is False:
             X = np.asfortranarray(X)
         self.X = X
+        # The Gram matrix is small (p x p) and squares the conditioning of X:
+        # it is always formed and used in float64, whatever X's dtype.
         if hasattr(gram, "__array__"):
-            self.gram = np.ascontiguousarray(gram, dtype=self.dtype)
+            self.gram = np.ascontiguousarray(gram, dtype=np.float64)
         elif gram:
             self.gram = self._centered_gram(X)
         else:
@@ -87,7 +89,7 @@ class Design:
         if self.gram is None:
             self.norm2_cols = self._centered_norms(X)
         else:
-            self.norm2_cols = np.ascontiguousarray(np.diag(self.gram))
+            self.norm2_cols = np.diag(self.gram).astype(self.dtype)
 
     # ---- reductions over the centred, weighted X -------------------------
 
@@ -122,22 +124,28 @@ class Design:
             Xw = X if sw is None else sparse.diags(sw) @ X
             gram = np.asarray((X.T @ Xw).toarray(), dtype=np.float64)
             gram -= self.sum_w * np.outer(mu, mu)
-            return gram.astype(self.dtype)
-        gram = np.zeros((self.n_features, self.n_features), dtype=self.dtype)
-        for rows in _blocks(self.n_samples, self.n_features, X.itemsize):
-            block = X[rows] - mu
+            return gram
+        gram = np.zeros((self.n_features, self.n_features))
+        for rows in _blocks(self.n_samples, self.n_features, 8):
+            block = X[rows] - mu.astype(np.float64)
             if sw is not None:
                 block *= np.sqrt(sw[rows])[:, None]
             gram += block.T @ block
         return gram
 
     def xty(self, y_c):
-        """X_c^T S y_c for a centred target (n,) or (n, T)."""
-        yw = y_c if self.sample_weight is None else (
-            y_c * (self.sample_weight if y_c.ndim == 1 else self.sample_weight[:, None]))
-        out = np.asarray(self.X.T @ yw)
-        # sum_i s_i y_c,i = 0, so the centring term mu * sum(yw) only removes rounding
-        return out - np.multiply.outer(self.X_mean, yw.sum(axis=0))
+        """X_c^T S y_c, in float64, for a centred target (n,) or (n, T)."""
+        yw = np.asarray(y_c, dtype=np.float64)
+        if self.sample_weight is not None:
+            sw = self.sample_weight.astype(np.float64)
+            yw = yw * (sw if yw.ndim == 1 else sw[:, None])
+        if self.is_sparse or self.dtype == np.float64:
+            out = np.asarray(self.X.T @ yw)
+        else:  # float32: accumulate in float64 without a float64 copy of X
+            out = sum(self.X[rows].T.astype(np.float64) @ yw[rows]
+                      for rows in _blocks(self.n_samples, self.n_features, 8))
+        # sum_i s_i y_c,i = 0, so the centring term only removes rounding
+        return out - np.multiply.outer(self.X_mean.astype(np.float64), yw.sum(axis=0))
 
     # ---- targets ------------------------------------------------------------
 

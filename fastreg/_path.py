@@ -107,10 +107,12 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
     sw = _empty(dtype) if design.sample_weight is None else design.sample_weight
 
     if design.gram is not None and n_tasks == 1:
+        # The Gram route runs in float64 whatever X's dtype (see Design).
         q = np.ascontiguousarray(
-            (design.xty(Y[:, 0]) if Xy is None else np.asarray(Xy)).ravel(), dtype=dtype)
-        y_norm2 = design.y_norm2(Y[:, 0])
-        w = W[0]
+            (design.xty(Y[:, 0]) if Xy is None else np.asarray(Xy)).ravel(),
+            dtype=np.float64)
+        y_norm2 = design.y_norm2(Y[:, 0].astype(np.float64))
+        w = W[0].astype(np.float64)
         for k, alpha in enumerate(alphas):
             gap, gap_tol, n_iter = _cd_fast.enet_coordinate_descent_gram(
                 w, alpha * l1_ratio * design.sum_w, alpha * (1 - l1_ratio) * design.sum_w,

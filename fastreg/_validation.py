@@ -99,7 +99,7 @@ def check_sample_weight(sample_weight, n_samples, dtype):
     if np.any(sample_weight < 0):
         raise ValueError("Negative values in data passed to sample_weight")
     if not np.any(sample_weight > 0):
-        raise ValueError("Sample weights must contain at least one positive value.")
+        raise ValueError("Sample weights must not be all zero: at least one must be positive.")
     return sample_weight
 
 
