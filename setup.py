@@ -74,7 +74,7 @@ def extensions():
     for pyx in sorted(glob(os.path.join("fastreg", "*.pyx"))):
         name = pyx[:-4].replace(os.sep, ".")
         exts.append(Extension(
-            name, [pyx], include_dirs=[np.get_include()],
+            name, [pyx], include_dirs=[np.get_include(), "fastreg"],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
         ))
     return cythonize(exts, compiler_directives=DIRECTIVES)

@@ -87,27 +87,45 @@ cdef inline double _safe_radius(double gap, double l1_reg) noexcept nogil:
 # sum, so one update is O(nnz of the column) even with an intercept.
 # --------------------------------------------------------------------------
 
+cdef extern from "_simd.h" nogil:
+    double fr_dot_d(const double* x, const double* r, const double* s, double mu,
+                    Py_ssize_t n)
+    float fr_dot_s(const float* x, const float* r, const float* s, float mu,
+                   Py_ssize_t n)
+    void fr_axpy_d(double delta, const double* x, double mu, double* r, Py_ssize_t n)
+    void fr_axpy_s(float delta, const float* x, float mu, float* r, Py_ssize_t n)
+    double fr_axpy_dot_d(double delta, const double* xp, double mup, const double* x,
+                         double mu, double* r, const double* s, Py_ssize_t n)
+    float fr_axpy_dot_s(float delta, const float* xp, float mup, const float* x,
+                        float mu, float* r, const float* s, Py_ssize_t n)
+
+
 cdef inline floating _dense_dot(const floating* x, const floating* r,
                                 const floating* sw, floating mu, Py_ssize_t n,
                                 bint weighted) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef floating acc = 0
-    if weighted:
-        for i in range(n):
-            acc += sw[i] * (x[i] - mu) * r[i]
+    if floating is double:
+        return fr_dot_d(x, r, sw if weighted else NULL, mu, n)
     else:
-        for i in range(n):
-            acc += (x[i] - mu) * r[i]
-    return acc
+        return fr_dot_s(x, r, sw if weighted else NULL, mu, n)
 
 
 cdef inline void _dense_axpy(floating delta, const floating* x, floating mu,
                              floating* r, Py_ssize_t n) noexcept nogil:
     """r -= delta * (x - mu)."""
-    cdef Py_ssize_t i
-    cdef floating shift = delta * mu
-    for i in range(n):
-        r[i] = r[i] - delta * x[i] + shift
+    if floating is double:
+        fr_axpy_d(delta, x, mu, r, n)
+    else:
+        fr_axpy_s(delta, x, mu, r, n)
+
+
+cdef inline floating _dense_axpy_dot(floating delta, const floating* xp, floating mup,
+                                     const floating* x, floating mu, floating* r,
+                                     const floating* sw, Py_ssize_t n) noexcept nogil:
+    """r -= delta * (xp - mup); return sum_i s_i (x_i - mu) r_i, in one pass."""
+    if floating is double:
+        return fr_axpy_dot_d(delta, xp, mup, x, mu, r, sw, n)
+    else:
+        return fr_axpy_dot_s(delta, xp, mup, x, mu, r, sw, n)
 
 
 cdef inline floating _sparse_dot(const floating* data, const int* indices,
@@ -213,6 +231,11 @@ def enet_coordinate_descent(
     cdef double[::1] grad = np.zeros(n_tasks, dtype=np.float64)
     # sparse residual offsets, one per task (see the column operations)
     cdef double[::1] offset = np.zeros(n_tasks, dtype=np.float64)
+    # Dense single-task updates are deferred and fused with the next dot
+    # product, so that each coordinate streams its column and r only once.
+    cdef bint fuse = not is_sparse and n_tasks == 1
+    cdef Py_ssize_t pending = -1
+    cdef floating pending_delta = 0
 
     with nogil:
         if weighted:
@@ -292,9 +315,15 @@ def enet_coordinate_descent(
                     mu_j = X_mean[j]
                     block = 0.0
                     for t in range(n_tasks):
-                        grad[t] = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
-                                              X_indptr, &R[0, t], offset[t], sum_w, sw,
-                                              mu_j, n_samples, weighted)
+                        if fuse and pending >= 0:
+                            grad[t] = _dense_axpy_dot(
+                                pending_delta, &X_dense[0, pending], X_mean[pending],
+                                &X_dense[0, j], mu_j, &R[0, 0], sw, n_samples)
+                            pending = -1
+                        else:
+                            grad[t] = _column_dot(j, is_sparse, X_dense, X_data,
+                                                  X_indices, X_indptr, &R[0, t], offset[t],
+                                                  sum_w, sw, mu_j, n_samples, weighted)
                         grad[t] += W[t, j] * norm2_cols[j]
                         block += grad[t] * grad[t]
                     # (group) soft-thresholding; one task: the plain prox
@@ -310,12 +339,19 @@ def enet_coordinate_descent(
                     for t in range(n_tasks):
                         delta = <floating>(scale * grad[t]) - W[t, j]
                         if delta != 0:
-                            _column_update(j, delta, is_sparse, X_dense, X_data,
-                                           X_indices, X_indptr, &R[0, t], &offset[t],
-                                           mu_j, n_samples)
+                            if fuse:  # deferred: fused with the next dot product
+                                pending, pending_delta = j, delta
+                            else:
+                                _column_update(j, delta, is_sparse, X_dense, X_data,
+                                               X_indices, X_indptr, &R[0, t], &offset[t],
+                                               mu_j, n_samples)
                             W[t, j] += delta
                             d_w_max = max(d_w_max, fabs(delta))
                         w_max = max(w_max, fabs(W[t, j]))
+                if pending >= 0:
+                    _dense_axpy(pending_delta, &X_dense[0, pending], X_mean[pending],
+                                &R[0, 0], n_samples)
+                    pending = -1
                 epoch += 1
                 since_gap += 1
                 if (w_max == 0.0 or d_w_max <= tol * w_max

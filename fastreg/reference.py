@@ -24,18 +24,15 @@ Conventions
 
 Objectives (``s`` are the sample weights, ``rho`` the ``l1_ratio``)
 --------------------------------------------------------------------
-=============================  ==============================================
-:func:`enet_objective`         ``1/(2 sum s) sum s_i r_i^2 + alpha rho ||w||_1
-                               + alpha (1 - rho) / 2 ||w||^2``
-:func:`lasso_objective`        the same with ``rho = 1``
-:func:`multitask_enet_objective`  ``1/(2n) ||Y - X W^T - b||_F^2
-                               + alpha rho sum_j ||W[:, j]||_2
-                               + alpha (1 - rho) / 2 ||W||_F^2``
-:func:`ridge_objective`        ``sum s_i r_i^2 + alpha ||w||^2``
-:func:`logistic_objective`     ``C sum s_i log(1 + exp(-y_i z_i))
-                               + rho ||w||_1 + (1 - rho) / 2 ||w||^2``
-:func:`sgd_objective`          ``1/n sum s_i L(y_i, z_i) + alpha R(w)``
-=============================  ==============================================
+* :func:`enet_objective`: ``1/(2 sum s) sum s_i r_i^2 + alpha rho ||w||_1
+  + alpha (1 - rho) / 2 ||w||^2``; :func:`lasso_objective` is the same with
+  ``rho = 1``.
+* :func:`multitask_enet_objective`: ``1/(2n) ||Y - X W^T - b||_F^2
+  + alpha rho sum_j ||W[:, j]||_2 + alpha (1 - rho) / 2 ||W||_F^2``.
+* :func:`ridge_objective`: ``sum s_i r_i^2 + alpha ||w||^2``.
+* :func:`logistic_objective`: ``C sum s_i log(1 + exp(-y_i z_i))
+  + rho ||w||_1 + (1 - rho) / 2 ||w||^2``.
+* :func:`sgd_objective`: ``1/n sum s_i L(y_i, z_i) + alpha R(w)``.
 
 where ``r = y - X w - b`` and ``z = X w + b``.
 """
@@ -472,7 +469,11 @@ def _largest_gram_eigenvalue(matvec, rmatvec, shape):
         return float(np.linalg.eigvalsh((M + M.T) / 2)[-1])
     operator = LinearOperator((dim, dim), matvec=apply, dtype=np.float64)
     v0 = np.random.default_rng(0).standard_normal(dim)
-    return float(eigsh(operator, k=1, which="LA", v0=v0, return_eigenvectors=False)[0])
+    # A residual tolerance of 1e-6 gives the eigenvalue to about 1e-12 relative;
+    # Ritz values approach it from below, so round up by a little more than that
+    # to keep 1 / L a safe step.
+    value = eigsh(operator, k=1, which="LA", v0=v0, tol=1e-6, return_eigenvectors=False)[0]
+    return float(value) * (1.0 + 1e-10)
 
 
 # ---------------------------------------------------------------------------
@@ -666,18 +667,15 @@ def sgd_loss(loss, y, p, epsilon=0.1):
     ``p`` is the raw prediction ``x w + b``. Classification losses expect
     ``y`` in {-1, +1}. The definitions (``r = y - p``, ``z = y p``):
 
-    ==============================  ===========================================
-    ``squared_error``               ``r^2 / 2``
-    ``huber``                       ``r^2 / 2`` if ``|r| <= eps``, else
-                                    ``eps (|r| - eps / 2)``
-    ``epsilon_insensitive``         ``max(0, |r| - eps)``
-    ``squared_epsilon_insensitive`` ``max(0, |r| - eps)^2``
-    ``hinge``                       ``max(0, 1 - z)``
-    ``perceptron``                  ``max(0, -z)``
-    ``squared_hinge``               ``max(0, 1 - z)^2``
-    ``log_loss``                    ``log(1 + exp(-z))``
-    ``modified_huber``              ``max(0, 1 - z)^2`` if ``z >= -1``, else ``-4 z``
-    ==============================  ===========================================
+    * ``squared_error``: ``r^2 / 2``
+    * ``huber``: ``r^2 / 2`` if ``|r| <= epsilon``, else ``epsilon (|r| - epsilon / 2)``
+    * ``epsilon_insensitive``: ``max(0, |r| - epsilon)``
+    * ``squared_epsilon_insensitive``: ``max(0, |r| - epsilon)^2``
+    * ``hinge``: ``max(0, 1 - z)``
+    * ``perceptron``: ``max(0, -z)``
+    * ``squared_hinge``: ``max(0, 1 - z)^2``
+    * ``log_loss``: ``log(1 + exp(-z))``
+    * ``modified_huber``: ``max(0, 1 - z)^2`` if ``z >= -1``, else ``-4 z``
 
     scikit-learn evaluates ``log_loss`` with labels encoded as {0, 1}
     (``log(1 + exp(p)) - y01 p``), which is the same function.
@@ -943,11 +941,12 @@ def _enet_gap(data, W, alpha, l1_ratio, positive, R=None):
     ``l2 = alpha (1 - rho)``. Targets are independent problems; the returned
     gap is the sum of the per-target gaps.
 
-    * ``l1 > 0``: the elastic net is a Lasso on the augmented data
-      ``[sqrt(S) X_c; sqrt(S l2) I]``, whose residual is ``[sqrt(s) r; -sqrt(S l2) w]``.
-      The dual point is that residual scaled by ``min(1, l1 / ||X_c^T S r / S - l2 w||_inf)``
+    * ``l1 > 0``: ``S P(w)`` is a Lasso (penalty ``S l1``) on the augmented
+      data ``[diag(sqrt(s)) X_c; sqrt(S l2) I]``, ``[sqrt(s) y_c; 0]``, whose
+      residual is ``[sqrt(s) r; -sqrt(S l2) w]``. The dual point is that
+      residual scaled by ``sigma = min(1, l1 / ||X_c^T diag(s) r / S - l2 w||_inf)``
       (only the positive part of the vector counts when ``positive``), so
-      that it is dual feasible; then
+      that it is dual feasible; then, back in objective units,
       ``D = sigma <s r, y_c>/S - sigma^2/2 (<s r, r>/S + l2 ||w||^2)``.
     * ``l1 = 0 < l2`` (ridge): any residual is dual feasible in the Fenchel
       dual ``D(v) = <s v, y_c>/S - <s v, v>/(2 S) - sum_j (|c_j| - l1)_+^2 / (2 l2)``
@@ -1282,6 +1281,7 @@ def ridge_gradient_descent(
     """
     alpha = _check_nonnegative(alpha, "alpha")
     max_iter = _check_max_iter(max_iter)
+    tol = _check_nonnegative(tol, "tol")
     data = _LeastSquaresData(X, y, sample_weight, fit_intercept)
     s = data.s[:, np.newaxis]
     lipschitz = 2.0 * (data.largest_gram_eigenvalue() + alpha)
@@ -1382,6 +1382,7 @@ def _proximal_gradient_enet(
     alpha = _check_nonnegative(alpha, "alpha")
     l1_ratio = _check_l1_ratio(l1_ratio)
     max_iter = _check_max_iter(max_iter)
+    tol = _check_nonnegative(tol, "tol")
     data = _LeastSquaresData(X, y, sample_weight, fit_intercept)
     s = data.s[:, np.newaxis]
     lipschitz = data.largest_gram_eigenvalue() / data.s_sum
@@ -1567,6 +1568,7 @@ def logistic_fista(
     C = _check_nonnegative(C, "C")
     l1_ratio = _check_l1_ratio(l1_ratio)
     max_iter = _check_max_iter(max_iter)
+    tol = _check_nonnegative(tol, "tol")
     X = _as_design_matrix(X)
     n_samples, n_features = X.shape
     y = _binary_labels(y)
@@ -1704,6 +1706,7 @@ def enet_coordinate_descent(
     alpha = _check_nonnegative(alpha, "alpha")
     l1_ratio = _check_l1_ratio(l1_ratio)
     max_iter = _check_max_iter(max_iter)
+    tol = _check_nonnegative(tol, "tol")
     data = _LeastSquaresData(X, y, sample_weight, fit_intercept, column_access=True)
     n_features = data.design.shape[1]
     if coef_init is None:
