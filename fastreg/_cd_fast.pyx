@@ -192,11 +192,14 @@ def enet_coordinate_descent(
     const floating[::1] X_mean,
     const floating[::1] sample_weight,
     const floating[::1] norm2_cols,
+    const Py_ssize_t[::1] features,
     int max_iter,
     double tol,
+    double gap_tol,
     uint32_t seed,
     bint random,
     bint positive,
+    double[::1] xt_theta,
 ):
     """Coordinate descent on the residual, dense (Fortran) or CSC design.
 
@@ -208,10 +211,20 @@ def enet_coordinate_descent(
     Y - (X - 1 mu^T) W^T on entry; it holds it on exit, so that a path can
     carry it from one alpha to the next. ``norm2_cols`` are the weighted
     squared norms of the centred columns; ``sample_weight`` is empty when
-    unweighted. ``positive`` needs a single task. The run stops once the gap
-    is at most ``tol * sum_i s_i ||Y_i||^2``.
+    unweighted. ``positive`` needs a single task.
 
-    Returns (gap, gap_tolerance, n_epochs).
+    Only the coordinates listed in ``features`` are updated, and the duality
+    gap is that of the problem restricted to them: a working-set driver calls
+    this on a subset, then with ``max_iter=0`` on all features to evaluate the
+    full gap. The run stops once the gap is at most ``gap_tol`` (in the units
+    of P) or after ``max_iter`` epochs; the gap is evaluated every
+    GAP_CADENCE epochs, or sooner when no coefficient moved by more than
+    ``tol`` times the largest one. On exit ``xt_theta[j]`` holds
+    |x_j^T r - l2_reg w_j| (the block norm for several tasks, the signed
+    value with ``positive``) for the listed features, from the last gap
+    evaluation.
+
+    Returns (gap, n_epochs, dual_norm).
     """
     cdef Py_ssize_t n_samples = X_dense.shape[0] if not is_sparse else Y.shape[0]
     cdef Py_ssize_t n_features = W.shape[1]
@@ -219,15 +232,15 @@ def enet_coordinate_descent(
     cdef bint weighted = sample_weight.shape[0] > 0
     cdef const floating* sw = &sample_weight[0] if weighted else NULL
     cdef double sum_w = n_samples
-    cdef Py_ssize_t i, j, jj, t, n_active = n_features
+    cdef Py_ssize_t n_listed = features.shape[0]
+    cdef Py_ssize_t i, j, jj, t, n_active = n_listed
     cdef int epoch = 0, since_gap = 0
     cdef floating delta, mu_j
     cdef double d_w_max, w_max, gap = 0.0, dual_norm, xta = 0.0, radius, block, scale, si
-    cdef double r_norm2 = 0.0, r_dot_y = 0.0, w_norm2, w_penalty, gap_tol = 0.0
+    cdef double r_norm2 = 0.0, r_dot_y = 0.0, w_norm2, w_penalty
     cdef uint32_t rng_state = seed if seed != 0 else 1
     cdef bint screening = l1_reg > 0
-    cdef Py_ssize_t[::1] active = np.arange(n_features, dtype=np.intp)
-    cdef double[::1] xt_theta = np.zeros(n_features, dtype=np.float64)
+    cdef Py_ssize_t[::1] active = np.array(features, dtype=np.intp)
     cdef double[::1] grad = np.zeros(n_tasks, dtype=np.float64)
     # sparse residual offsets, one per task (see the column operations)
     cdef double[::1] offset = np.zeros(n_tasks, dtype=np.float64)
@@ -242,11 +255,6 @@ def enet_coordinate_descent(
             sum_w = 0.0
             for i in range(n_samples):
                 sum_w += sw[i]
-        for t in range(n_tasks):
-            for i in range(n_samples):
-                si = sw[i] if weighted else 1.0
-                gap_tol += si * Y[i, t] * Y[i, t]
-        gap_tol *= tol
 
         while True:
             # ---- duality gap, then Gap Safe screening ----------------------
@@ -263,7 +271,8 @@ def enet_coordinate_descent(
             dual_norm = 0.0
             w_norm2 = 0.0
             w_penalty = 0.0
-            for j in range(n_features):
+            for jj in range(n_listed):
+                j = features[jj]
                 block = 0.0
                 scale = 0.0
                 for t in range(n_tasks):
@@ -289,7 +298,8 @@ def enet_coordinate_descent(
                 # Gap Safe rule: |x_j^T theta| + radius ||x_j|| < 1 rules j out.
                 radius = _safe_radius(gap, l1_reg)
                 n_active = 0
-                for j in range(n_features):
+                for jj in range(n_listed):
+                    j = features[jj]
                     if norm2_cols[j] == 0.0:
                         continue
                     xta = max(xt_theta[j], 0.0) / max(l1_reg, dual_norm)
@@ -357,7 +367,7 @@ def enet_coordinate_descent(
                 if (w_max == 0.0 or d_w_max <= tol * w_max
                         or since_gap >= GAP_CADENCE or epoch >= max_iter):
                     break
-    return gap, gap_tol, epoch
+    return gap, epoch, dual_norm
 
 
 def enet_coordinate_descent_gram(
@@ -369,6 +379,7 @@ def enet_coordinate_descent_gram(
     double y_norm2,
     int max_iter,
     double tol,
+    double gap_tol,
     uint32_t seed,
     bint random,
     bint positive,
@@ -376,10 +387,9 @@ def enet_coordinate_descent_gram(
     """Coordinate descent on the Gram (covariance) form of P.
 
     ``Q = X_c^T S X_c``, ``q = X_c^T S y_c`` and ``y_norm2 = y_c^T S y_c``;
-    one update costs O(p) whatever the number of samples. Returns
-    (gap, gap_tolerance, n_epochs).
+    one update costs O(p) whatever the number of samples. Stopping is that of
+    :func:`enet_coordinate_descent`. Returns (gap, n_epochs).
     """
-    cdef double gap_tol = tol * y_norm2
     cdef Py_ssize_t n_features = w.shape[0]
     cdef Py_ssize_t i, j, jj
     cdef int epoch = 0, since_gap = 0
@@ -437,6 +447,6 @@ def enet_coordinate_descent_gram(
                 if (w_max == 0.0 or d_w_max <= tol * w_max
                         or since_gap >= GAP_CADENCE or epoch >= max_iter):
                     break
-    return gap, gap_tol, epoch
+    return gap, epoch
 
 

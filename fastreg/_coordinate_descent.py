@@ -61,10 +61,12 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         Whether to fit an (unpenalized) intercept. X is centred implicitly:
         it is never copied, dense or sparse.
     precompute : bool, 'auto' or array-like of shape (n_features, n_features), default=False
-        Use a precomputed Gram matrix. A C-ordered dense X with many more
-        samples than features takes the Gram route even when False (it
-        gives the same solution and avoids converting X); other C-ordered X
-        are converted once to Fortran order.
+        True forces the Gram (covariance) route, an array is used as the Gram
+        matrix. With False or 'auto', fastreg picks the route by shape: Gram
+        when n_samples >= 2 * n_features (up to 4096 features), coordinate
+        descent on the residual otherwise; the solution is the same. On the
+        residual route a C-ordered dense X is converted once to Fortran order
+        and CSR to CSC.
     max_iter : int, default=1000
         Maximum number of epochs.
     copy_X : bool, default=True

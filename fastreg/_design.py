@@ -20,19 +20,23 @@ from ._validation import as_int32_sparse
 _BLOCK_BYTES = 1 << 24
 
 
+# Largest Gram matrix formed automatically (p x p float64: 128 MiB).
+_AUTO_GRAM_MAX_FEATURES = 4096
+
+
 def use_gram(X, precompute):
-    """Decide the Gram route: asked for, or 'auto' (or C order) with n >> p."""
-    if hasattr(precompute, "__array__"):
+    """Choose the Gram route: when asked (True, or a matrix), or by shape.
+
+    With ``'auto'`` or ``False`` (scikit-learn's default, which does not
+    request a Gram matrix) fastreg decides: a tall design (n >= 2p, dense
+    or sparse) of moderate width takes the Gram route, where an update costs
+    O(p) instead of a pass over the column; others stay on the residual.
+    The solution is the same either way.
+    """
+    if hasattr(precompute, "__array__") or precompute is True:
         return True
     n_samples, n_features = X.shape
-    tall = n_samples >= 2 * n_features
-    if precompute == "auto":
-        return tall and not sparse.issparse(X)
-    if precompute:
-        return True
-    # A C-ordered dense X would need a conversion for the residual kernel;
-    # when it is tall the Gram route is cheaper and reads X as it is.
-    return (not sparse.issparse(X) and tall and not X.flags.f_contiguous)
+    return n_samples >= 2 * n_features and n_features <= _AUTO_GRAM_MAX_FEATURES
 
 
 def _weighted_mean(X, sample_weight, sum_w):

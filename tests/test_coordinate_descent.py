@@ -18,6 +18,9 @@ from sklearn.exceptions import ConvergenceWarning
 import fastreg as fr
 
 FORMATS = ["dense_F", "dense_C", "csr", "csc"]
+# (n_samples, n_features) covering each route: residual epochs over all
+# features, residual with working sets (n_features >= 100), Gram (n >= 2p).
+SHAPES = {"square": (100, 60), "wide": (60, 150), "tall": (200, 20)}
 
 
 def make_problem(n=120, p=40, density=1.0, seed=0, n_targets=None, offset=3.0):
@@ -55,13 +58,16 @@ def alpha_max(X, y, sw=None, l1_ratio=1.0):
 TIGHT = dict(tol=1e-10, max_iter=100_000)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("positive", [False, True])
 @pytest.mark.parametrize("l1_ratio", [0.1, 0.5, 1.0])
-def test_elastic_net_matches_sklearn(fmt, fit_intercept, weighted, positive, l1_ratio):
-    Xd, y, sw = make_problem(density=0.5 if fmt in ("csr", "csc") else 1.0)
+def test_elastic_net_matches_sklearn(shape, fmt, fit_intercept, weighted, positive,
+                                     l1_ratio):
+    n, p = SHAPES[shape]
+    Xd, y, sw = make_problem(n, p, density=0.5 if fmt in ("csr", "csc") else 1.0)
     sw = sw if weighted else None
     alpha = alpha_max(Xd, y, sw, l1_ratio) / 20
     params = dict(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
@@ -79,10 +85,12 @@ def test_elastic_net_matches_sklearn(fmt, fit_intercept, weighted, positive, l1_
         assert np.all(got.coef_ >= 0)
 
 
+@pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_float32_stays_float32_and_matches_float64(fmt, fit_intercept):
-    Xd, y, sw = make_problem(density=0.5 if fmt in ("csr", "csc") else 1.0)
+def test_float32_stays_float32_and_matches_float64(shape, fmt, fit_intercept):
+    n, p = SHAPES[shape]
+    Xd, y, sw = make_problem(n, p, density=0.5 if fmt in ("csr", "csc") else 1.0)
     alpha = alpha_max(Xd, y) / 20
     m64 = fr.Lasso(alpha=alpha, fit_intercept=fit_intercept, **TIGHT).fit(
         as_format(Xd, fmt), y)
@@ -126,20 +134,25 @@ def test_multitask_matches_sklearn(fmt, weighted, cls):
         getattr(fr, cls)().fit(Xd, Y[:, 0])
 
 
-@pytest.mark.parametrize("precompute", [True, "auto"])
+@pytest.mark.parametrize("fmt", ["dense_F", "dense_C", "csc"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_gram_route_matches_residual_route(precompute, weighted):
-    Xd, y, sw = make_problem(n=400, p=30)
-    sw = sw if weighted else None
-    res = fr.ElasticNet(alpha=0.05, precompute=False, **TIGHT).fit(
-        np.asfortranarray(Xd), y, sample_weight=sw)
-    gram = fr.ElasticNet(alpha=0.05, precompute=precompute, **TIGHT).fit(
-        Xd, y, sample_weight=sw)
-    c_order = fr.ElasticNet(alpha=0.05, **TIGHT).fit(np.ascontiguousarray(Xd), y,
-                                                    sample_weight=sw)
-    assert rel_err(gram.coef_, res.coef_) < 1e-8
-    assert rel_err(c_order.coef_, res.coef_) < 1e-8
-    assert abs(gram.intercept_ - res.intercept_) < 1e-8
+def test_gram_route_matches_residual_route(fmt, weighted):
+    from fastreg._design import Design
+    from fastreg._path import solve_path
+
+    Xd, y, sw = make_problem(n=400, p=30, density=0.5 if fmt == "csc" else 1.0)
+    X = as_format(Xd, fmt)
+    sw = sw * len(y) / sw.sum() if weighted else None
+    coefs = {}
+    for gram in (False, True):
+        design = Design(X, fit_intercept=True, sample_weight=sw, gram=gram)
+        y_c, _ = design.center(y, True)
+        coefs[gram] = solve_path(design, y_c, [0.05], l1_ratio=0.8, tol=1e-12,
+                                 max_iter=100_000)[0].ravel()
+    assert rel_err(coefs[True], coefs[False]) < 1e-8
+    auto = fr.ElasticNet(alpha=0.05, l1_ratio=0.8, precompute="auto", **TIGHT).fit(
+        X, y, sample_weight=sw)
+    assert rel_err(auto.coef_, coefs[False]) < 1e-8
 
 
 def test_given_gram_matrix():
