@@ -178,6 +178,77 @@ cdef inline void _column_update(
         _dense_axpy(delta, &X_dense[0, j], mu_j, r, n_samples)
 
 
+cdef int ANDERSON_DEPTH = 5
+
+
+cdef double _weighted_norm2(const floating[::1, :] R, double offset,
+                            const floating* sw, bint weighted) noexcept nogil:
+    """sum_i s_i (r_i + offset)^2 for the first task, in float64."""
+    cdef Py_ssize_t i
+    cdef double acc = 0.0, ri
+    for i in range(R.shape[0]):
+        ri = R[i, 0] + offset
+        acc += (sw[i] if weighted else 1.0) * ri * ri
+    return acc
+
+
+cdef bint _anderson_coefficients(const double[:, ::1] hist, Py_ssize_t m,
+                                 double* c) noexcept nogil:
+    """Weights c (summing to 1) of the Anderson extrapolation of the iterates.
+
+    ``hist`` holds ANDERSON_DEPTH + 1 successive iterates (rows) over m
+    coordinates; c minimises ||sum_k c_k (x_{k+1} - x_k)|| subject to
+    sum c = 1, from the small normal equations, solved by Gaussian
+    elimination with a relative ridge. Returns False if they are singular.
+    """
+    cdef int K = ANDERSON_DEPTH
+    cdef double G[5][6]
+    cdef int a, b, k, piv
+    cdef Py_ssize_t i
+    cdef double ua, ub, acc, trace = 0.0, factor, total
+    for a in range(K):
+        for b in range(a, K):
+            acc = 0.0
+            for i in range(m):
+                ua = hist[a + 1, i] - hist[a, i]
+                ub = hist[b + 1, i] - hist[b, i]
+                acc += ua * ub
+            G[a][b] = acc
+            G[b][a] = acc
+        trace += G[a][a]
+        G[a][K] = 1.0
+    if trace <= 0:
+        return False
+    for a in range(K):
+        G[a][a] += 1e-10 * trace
+    for a in range(K):  # elimination with partial pivoting
+        piv = a
+        for b in range(a + 1, K):
+            if fabs(G[b][a]) > fabs(G[piv][a]):
+                piv = b
+        if G[piv][a] == 0:
+            return False
+        if piv != a:
+            for k in range(K + 1):
+                G[a][k], G[piv][k] = G[piv][k], G[a][k]
+        for b in range(a + 1, K):
+            factor = G[b][a] / G[a][a]
+            for k in range(a, K + 1):
+                G[b][k] -= factor * G[a][k]
+    total = 0.0
+    for a in range(K - 1, -1, -1):
+        acc = G[a][K]
+        for k in range(a + 1, K):
+            acc -= G[a][k] * c[k]
+        c[a] = acc / G[a][a]
+        total += c[a]
+    if total == 0 or total != total:
+        return False
+    for a in range(K):
+        c[a] /= total
+    return True
+
+
 def enet_coordinate_descent(
     floating[::1, :] W,
     double l1_reg,
@@ -249,6 +320,13 @@ def enet_coordinate_descent(
     cdef bint fuse = not is_sparse and n_tasks == 1
     cdef Py_ssize_t pending = -1
     cdef floating pending_delta = 0
+    # Anderson acceleration of the iterates (one task, cyclic order): every
+    # ANDERSON_DEPTH epochs the extrapolated point replaces w if it lowers P.
+    cdef bint accelerate = n_tasks == 1 and not random
+    cdef double[:, ::1] hist = np.zeros((ANDERSON_DEPTH + 1, n_listed))
+    cdef double c[5]
+    cdef int n_hist = 0, k
+    cdef double w_acc, dP, r_new
 
     with nogil:
         if weighted:
@@ -292,6 +370,7 @@ def enet_coordinate_descent(
             gap = _enet_gap(r_norm2, r_dot_y, dual_norm, w_penalty, w_norm2,
                             l1_reg, l2_reg)
             since_gap = 0
+            n_hist = 0
             if gap <= gap_tol or epoch >= max_iter:
                 break
             if screening:
@@ -364,6 +443,45 @@ def enet_coordinate_descent(
                     pending = -1
                 epoch += 1
                 since_gap += 1
+                if accelerate:
+                    for jj in range(n_active):
+                        hist[n_hist, jj] = W[0, active[jj]]
+                    n_hist += 1
+                    if n_hist == ANDERSON_DEPTH + 1:
+                        n_hist = 0
+                        if _anderson_coefficients(hist, n_active, c):
+                            # move to the extrapolated point, then keep it only
+                            # if it lowers the objective
+                            dP = -_weighted_norm2(R, offset[0], sw, weighted)
+                            for jj in range(n_active):
+                                j = active[jj]
+                                w_acc = 0.0
+                                for k in range(ANDERSON_DEPTH):
+                                    w_acc += c[k] * hist[k + 1, jj]
+                                if positive and w_acc < 0:
+                                    w_acc = 0.0
+                                hist[0, jj] = W[0, j]  # current point, to revert
+                                delta = <floating>w_acc - W[0, j]
+                                if delta != 0:
+                                    _column_update(j, delta, is_sparse, X_dense, X_data,
+                                                   X_indices, X_indptr, &R[0, 0],
+                                                   &offset[0], X_mean[j], n_samples)
+                                    dP += (2.0 * l1_reg * (fabs(W[0, j] + delta)
+                                                           - fabs(W[0, j]))
+                                           + l2_reg * ((W[0, j] + delta) ** 2
+                                                       - W[0, j] ** 2))
+                                    W[0, j] += delta
+                            dP += _weighted_norm2(R, offset[0], sw, weighted)
+                            if dP > 0:  # worse: back to the current point
+                                for jj in range(n_active):
+                                    j = active[jj]
+                                    delta = <floating>hist[0, jj] - W[0, j]
+                                    if delta != 0:
+                                        _column_update(j, delta, is_sparse, X_dense,
+                                                       X_data, X_indices, X_indptr,
+                                                       &R[0, 0], &offset[0], X_mean[j],
+                                                       n_samples)
+                                        W[0, j] = <floating>hist[0, jj]
                 if (w_max == 0.0 or d_w_max <= tol * w_max
                         or since_gap >= GAP_CADENCE or epoch >= max_iter):
                     break
