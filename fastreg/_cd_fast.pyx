@@ -53,16 +53,24 @@ cdef inline double _prox_enet(double z, double l1_reg, double denom,
 
 
 cdef inline double _enet_gap(double r_norm2, double r_dot_y, double dual_norm,
-                             double penalty_l1, double w_norm2,
+                             double xtr_norm2, double penalty_l1, double w_norm2,
                              double l1_reg, double l2_reg) noexcept nogil:
-    """Duality gap of P at w, from the dual point theta = scale * r.
+    """Duality gap of P at w.
 
     ``dual_norm`` is max_j |x_j^T r - l2_reg w_j| (its positive part only with
-    ``positive=True``); ``penalty_l1`` is ||w||_1 or, for multi-task, the L2,1 norm.
+    ``positive=True``), ``xtr_norm2`` is ||X^T r||^2 and ``penalty_l1`` is
+    ||w||_1 or, for multi-task, the L2,1 norm. With an L1 term the dual point
+    is theta = scale * r, scaled into the dual feasible set; without one
+    (ridge) the dual is unconstrained and the gap has a closed form; without
+    any penalty the squared gradient norm stands in for the gap.
     """
     cdef double scale = 1.0
     cdef double gap
-    if dual_norm > l1_reg and dual_norm > 0:
+    if l1_reg == 0:
+        if l2_reg == 0:
+            return xtr_norm2
+        return r_norm2 + 0.5 * l2_reg * w_norm2 - r_dot_y + xtr_norm2 / (2.0 * l2_reg)
+    if dual_norm > l1_reg:
         scale = l1_reg / dual_norm
         gap = 0.5 * r_norm2 * (1.0 + scale * scale)
     else:
@@ -308,7 +316,7 @@ def enet_coordinate_descent(
     cdef int epoch = 0, since_gap = 0
     cdef floating delta, mu_j
     cdef double d_w_max, w_max, gap = 0.0, dual_norm, xta = 0.0, radius, block, scale, si
-    cdef double r_norm2 = 0.0, r_dot_y = 0.0, w_norm2, w_penalty
+    cdef double r_norm2 = 0.0, r_dot_y = 0.0, w_norm2, w_penalty, xtr_norm2
     cdef uint32_t rng_state = seed if seed != 0 else 1
     cdef bint screening = l1_reg > 0
     cdef Py_ssize_t[::1] active = np.array(features, dtype=np.intp)
@@ -349,6 +357,7 @@ def enet_coordinate_descent(
             dual_norm = 0.0
             w_norm2 = 0.0
             w_penalty = 0.0
+            xtr_norm2 = 0.0
             for jj in range(n_listed):
                 j = features[jj]
                 block = 0.0
@@ -356,7 +365,9 @@ def enet_coordinate_descent(
                 for t in range(n_tasks):
                     xta = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
                                       X_indptr, &R[0, t], 0.0, sum_w, sw, X_mean[j],
-                                      n_samples, weighted) - l2_reg * W[t, j]
+                                      n_samples, weighted)
+                    xtr_norm2 += xta * xta
+                    xta -= l2_reg * W[t, j]
                     block += xta * xta
                     scale += W[t, j] * W[t, j]
                 if positive:
@@ -367,7 +378,7 @@ def enet_coordinate_descent(
                     dual_norm = max(dual_norm, xt_theta[j])
                 w_norm2 += scale
                 w_penalty += sqrt(scale)
-            gap = _enet_gap(r_norm2, r_dot_y, dual_norm, w_penalty, w_norm2,
+            gap = _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_penalty, w_norm2,
                             l1_reg, l2_reg)
             since_gap = 0
             n_hist = 0
@@ -513,7 +524,7 @@ def enet_coordinate_descent_gram(
     cdef int epoch = 0, since_gap = 0
     cdef floating w_j, w_new, delta
     cdef double d_w_max, w_max, gap = 0.0, dual_norm, xta
-    cdef double r_norm2, r_dot_y, w_norm2, w_l1, wq, wh
+    cdef double r_norm2, r_dot_y, w_norm2, w_l1, wq, wh, xtr_norm2
     cdef uint32_t rng_state = seed if seed != 0 else 1
     # H = Q w, kept up to date by the updates
     cdef floating[::1] H = np.zeros(n_features, dtype=np.asarray(q).dtype)
@@ -529,17 +540,20 @@ def enet_coordinate_descent_gram(
             w_norm2 = 0.0
             w_l1 = 0.0
             dual_norm = 0.0
+            xtr_norm2 = 0.0
             for j in range(n_features):
                 wq += w[j] * q[j]
                 wh += w[j] * H[j]
                 w_norm2 += w[j] * w[j]
                 w_l1 += fabs(w[j])
+                xtr_norm2 += (q[j] - H[j]) * (q[j] - H[j])
                 xta = q[j] - H[j] - l2_reg * w[j]
                 dual_norm = max(dual_norm, xta if positive else fabs(xta))
             # ||r||^2 = y^T y - 2 w^T q + w^T Q w and r^T y = y^T y - w^T q
             r_norm2 = max(y_norm2 - 2.0 * wq + wh, 0.0)
             r_dot_y = y_norm2 - wq
-            gap = _enet_gap(r_norm2, r_dot_y, dual_norm, w_l1, w_norm2, l1_reg, l2_reg)
+            gap = _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_l1, w_norm2, l1_reg,
+                            l2_reg)
             since_gap = 0
             if gap <= gap_tol or epoch >= max_iter:
                 break

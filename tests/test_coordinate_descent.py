@@ -402,3 +402,18 @@ def test_patch_and_unpatch_sklearn(capsys):
     import sklearn.linear_model as lm
 
     assert lm.Lasso is original
+
+
+@pytest.mark.parametrize("fmt", ["dense_F", "csc"])
+def test_pure_l2_penalty_converges_to_ridge_solution(fmt):
+    """l1_ratio=0 uses the ridge form of the duality gap, so the fit converges."""
+    Xd, y, _ = make_problem(n=100, p=30, density=0.7 if fmt == "csc" else 1.0)
+    alpha = 0.3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        got = fr.ElasticNet(alpha=alpha, l1_ratio=0.0, tol=1e-14, max_iter=100_000).fit(
+            as_format(Xd, fmt), y)
+    # ridge closed form for 1/(2n)||y - Xw - b||^2 + alpha/2 ||w||^2
+    Xc, yc = Xd - Xd.mean(axis=0), y - y.mean()
+    w = np.linalg.solve(Xc.T @ Xc + len(y) * alpha * np.eye(Xd.shape[1]), Xc.T @ yc)
+    assert rel_err(got.coef_, w) < 1e-6
