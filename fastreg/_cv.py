@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy import sparse
 from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import column_or_1d
@@ -16,6 +17,14 @@ from ._path import _resolve_alphas, alpha_grid, enet_path, lasso_path, solve_pat
 from ._validation import check_bool, check_cd_params, check_precompute, check_real
 
 
+def _take_rows(X, rows):
+    """The fold's rows of X, copied once into the layout the kernels read."""
+    if sparse.issparse(X):
+        return X[rows]
+    return np.take(X, rows, axis=0, out=np.empty((len(rows), X.shape[1]), dtype=X.dtype,
+                                                   order="F"))
+
+
 def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_intercept,
               precompute, solver_params, multi_task):
     """Mean squared test error along each path, one fold, all l1_ratios.
@@ -26,7 +35,7 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
     sw_train = None
     if sample_weight is not None:
         sw_train = sample_weight[train] * (len(train) / np.sum(sample_weight[train]))
-    X_train = X[train]
+    X_train = _take_rows(X, train)
     gram = False if multi_task else use_gram(X_train, precompute)
     design = Design(X_train, fit_intercept=fit_intercept, sample_weight=sw_train,
                     gram=gram)
