@@ -1,0 +1,172 @@
+"""From raw measurements to the numbers the report shows.
+
+Works on the JSON-able results structure written by ``run.py`` (so that
+``readme_table`` can recompute everything from ``results.json``):
+
+- P* of a problem: the best objective any solver reached on it;
+- time to a relative suboptimality eps of a (problem, solver) pair: the
+  smallest median time among its ladder runs with (P - P*)/P* <= eps;
+- speedups of fastreg against the other solvers.
+
+A time is a ``Timing``: exact, a lower bound (the solver did not get there
+within the runs it was given, the longest of which took that long, or was
+stopped at the time budget), "never" (its ladder ended, or stalled, short of
+eps), or n/a (not run).
+"""
+
+from dataclasses import dataclass
+
+from .objective import relative_suboptimality
+
+EXACT, LOWER, NEVER, NA = "exact", "lower", "never", "n/a"
+
+
+@dataclass(frozen=True)
+class Timing:
+    kind: str
+    seconds: float = None
+    note: str = ""
+
+    @property
+    def reached(self):
+        return self.kind == EXACT
+
+
+def ok_runs(pair):
+    return [r for r in pair.get("runs", []) if r.get("status") == "ok"]
+
+
+def p_star(problem):
+    """(best objective, solver that reached it) over all runs of a problem."""
+    best, who = float("inf"), None
+    for pair in problem.get("pairs", []):
+        for run in ok_runs(pair):
+            if run["objective"] < best:
+                best, who = run["objective"], pair["solver"]
+    return best, who
+
+
+def suboptimalities(pair, pstar):
+    return [relative_suboptimality(r["objective"], pstar) for r in ok_runs(pair)]
+
+
+def time_to(pair, pstar, eps):
+    """``Timing`` of the pair at relative suboptimality ``eps``."""
+    if pair is None or pair.get("status") != "ran":
+        return Timing(NA, note=(pair or {}).get("reason", "not run"))
+    runs = pair.get("runs", [])
+    reached = [r["time"] for r in ok_runs(pair)
+               if relative_suboptimality(r["objective"], pstar) <= eps]
+    if reached:
+        return Timing(EXACT, min(reached))
+    stop = pair.get("stop", "")
+    spent = [r["time"] for r in ok_runs(pair)]
+    spent += [r.get("budget", 0.0) for r in runs if r.get("status") == "timeout"]
+    if pair.get("warmup") is not None:
+        spent.append(pair["warmup"])
+    if stop in ("run budget", "pair budget", "timeout"):
+        return Timing(LOWER, max(spent) if spent else None, note=stop)
+    if stop == "error":
+        return Timing(NA, note="error: %s" % pair.get("error", ""))
+    return Timing(NEVER, note=stop or "not reached")
+
+
+def find_pair(problem, solver, reference=False):
+    for pair in problem.get("pairs", []):
+        if pair["solver"] == solver and bool(pair.get("f64_reference")) == reference:
+            return pair
+    return None
+
+
+def ratio(other, mine):
+    """(kind, value) of other.seconds / mine.seconds, where kind is "exact",
+    ">" (a lower bound), "<" (an upper bound), "inf" (only mine reached),
+    or None when nothing can be said."""
+    if mine.kind == EXACT:
+        if other.kind == EXACT:
+            return "exact", other.seconds / mine.seconds
+        if other.kind == LOWER and other.seconds:
+            return ">", other.seconds / mine.seconds
+        if other.kind == NEVER:
+            return "inf", None
+        return None, None
+    if mine.kind == LOWER and other.kind == EXACT and mine.seconds:
+        return "<", other.seconds / mine.seconds
+    return None, None
+
+
+def fastest(timings):
+    """Fastest of several Timings: exact if an exact time beats every lower
+    bound, else a lower bound; "never" if none got there."""
+    exact = [t.seconds for t in timings if t.kind == EXACT]
+    lower = [t.seconds for t in timings if t.kind == LOWER and t.seconds]
+    if exact and (not lower or min(exact) <= min(lower)):
+        return Timing(EXACT, min(exact))
+    if lower:
+        return Timing(LOWER, min(lower + exact))
+    if any(t.kind == NEVER for t in timings):
+        return Timing(NEVER)
+    return Timing(NA)
+
+
+def speedups(problem, solvers_meta, eps=1e-6, focus="fastreg"):
+    """Speedups of ``focus`` at ``eps``: against sklearn, numpy and the
+    fastest peer (celer / skglm / glum), plus each solver separately."""
+    pstar, _ = p_star(problem)
+    mine = time_to(find_pair(problem, focus), pstar, eps)
+    out = {"focus": mine, "vs": {}}
+    peers = []
+    for pair in problem.get("pairs", []):
+        name = pair["solver"]
+        if name == focus or pair.get("f64_reference"):
+            continue
+        t = time_to(pair, pstar, eps)
+        out["vs"][name] = (t, ratio(t, mine))
+        if solvers_meta.get(name, {}).get("role") == "peer" and pair.get("status") == "ran":
+            peers.append((name, t))
+    if peers:
+        best = fastest([t for _, t in peers])
+        names = [n for n, t in peers if t.kind == best.kind and t.seconds == best.seconds]
+        out["fastest_peer"] = (names[0] if names else None, best, ratio(best, mine))
+    else:
+        out["fastest_peer"] = (None, Timing(NA), (None, None))
+    return out
+
+
+# ------------------------------------------------------------- formatting
+
+def fmt_seconds(s):
+    if s is None:
+        return "?"
+    if s >= 100:
+        return "%.0f s" % s
+    if s >= 1:
+        return "%.2f s" % s
+    if s >= 1e-3:
+        return "%.3g ms" % (s * 1e3)
+    return "%.3g µs" % (s * 1e6)
+
+
+def fmt_timing(t):
+    if t.kind == EXACT:
+        return fmt_seconds(t.seconds)
+    if t.kind == LOWER:
+        return "> %s" % fmt_seconds(t.seconds) if t.seconds else "> budget"
+    if t.kind == NEVER:
+        return "not reached"
+    return "—"
+
+
+def fmt_ratio(r):
+    kind, value = r
+    if kind == "exact":
+        s = "%.3g×" % value
+        return s + " (slower)" if value < 1 else s
+    if kind == ">":
+        return "> %.3g×" % value
+    if kind == "<":
+        s = "< %.3g×" % value
+        return s + " (slower)" if value < 1 else s
+    if kind == "inf":
+        return "∞ (never reached)"
+    return "—"
