@@ -582,3 +582,50 @@ def enet_coordinate_descent_gram(
     return gap, epoch
 
 
+
+
+def dense_column_moments(const floating[::1, :] X, const floating[::1] sample_weight,
+                         bint center):
+    """Weighted column means and centred squared norms of a Fortran-ordered X.
+
+    Returns ``(mean, norm2)`` in float64: ``mean_j = sum_i s_i x_ij / sum(s)``
+    (zeros unless ``center``) and ``norm2_j = sum_i s_i (x_ij - mean_j)^2``.
+    A column is read twice back to back, the second time from cache, so the
+    whole of X streams from memory once; deviations from the mean are summed
+    directly, without the cancellation of ``sum x^2 - n mean^2``.
+    """
+    cdef Py_ssize_t n_samples = X.shape[0], n_features = X.shape[1]
+    cdef bint weighted = sample_weight.shape[0] > 0
+    cdef Py_ssize_t i, j
+    cdef double sum_w = 0.0, acc, dev, mu
+    cdef double[::1] mean = np.zeros(n_features)
+    cdef double[::1] norm2 = np.zeros(n_features)
+    with nogil:
+        if weighted:
+            for i in range(n_samples):
+                sum_w += sample_weight[i]
+        else:
+            sum_w = n_samples
+        for j in range(n_features):
+            mu = 0.0
+            if center:
+                acc = 0.0
+                if weighted:
+                    for i in range(n_samples):
+                        acc += sample_weight[i] * X[i, j]
+                else:
+                    for i in range(n_samples):
+                        acc += X[i, j]
+                mu = acc / sum_w
+            acc = 0.0
+            if weighted:
+                for i in range(n_samples):
+                    dev = X[i, j] - mu
+                    acc += sample_weight[i] * dev * dev
+            else:
+                for i in range(n_samples):
+                    dev = X[i, j] - mu
+                    acc += dev * dev
+            mean[j] = mu
+            norm2[j] = acc
+    return np.asarray(mean), np.asarray(norm2)

@@ -14,7 +14,10 @@ which reads it as it is), CSR becomes CSC.
 import numpy as np
 from scipy import sparse
 
+from . import _cd_fast
 from ._validation import as_int32_sparse
+
+_EMPTY = np.empty(0)
 
 # Size of the pieces in which products with the centred X are formed.
 _BLOCK_BYTES = 1 << 24
@@ -72,16 +75,22 @@ class Design:
         self.sample_weight = sample_weight
         self.sum_w = float(self.n_samples if sample_weight is None
                            else np.sum(sample_weight, dtype=np.float64))
-        if fit_intercept:
-            self.X_mean = _weighted_mean(X, sample_weight, self.sum_w).astype(self.dtype)
-        else:
-            self.X_mean = np.zeros(self.n_features, dtype=self.dtype)
-
         if self.is_sparse:
             X = as_int32_sparse(X)
         elif gram is False:
             X = np.asfortranarray(X)
         self.X = X
+        norm2 = None
+        if not self.is_sparse and gram is False:
+            # one streaming pass gives both the means and the centred norms
+            sw = _EMPTY if sample_weight is None else sample_weight
+            mean, norm2 = _cd_fast.dense_column_moments(X, sw.astype(X.dtype, copy=False),
+                                                        fit_intercept)
+            self.X_mean = mean.astype(self.dtype)
+        elif fit_intercept:
+            self.X_mean = _weighted_mean(X, sample_weight, self.sum_w).astype(self.dtype)
+        else:
+            self.X_mean = np.zeros(self.n_features, dtype=self.dtype)
         # The Gram matrix is small (p x p) and squares the conditioning of X:
         # it is always formed and used in float64, whatever X's dtype.
         if hasattr(gram, "__array__"):
@@ -90,34 +99,28 @@ class Design:
             self.gram = self._centered_gram(X)
         else:
             self.gram = None
-        if self.gram is None:
-            self.norm2_cols = self._centered_norms(X)
+        if norm2 is not None:
+            self.norm2_cols = norm2.astype(self.dtype)
+        elif self.gram is None:
+            self.norm2_cols = self._centered_norms(X)   # sparse
         else:
             self.norm2_cols = np.diag(self.gram).astype(self.dtype)
 
     # ---- reductions over the centred, weighted X -------------------------
 
     def _centered_norms(self, X):
-        """Weighted squared norms of the centred columns, without cancellation."""
+        """Weighted squared norms of the centred columns of a sparse X,
+        without cancellation."""
         mu = self.X_mean.astype(np.float64)
         sw = self.sample_weight
-        if self.is_sparse:
-            col = np.repeat(np.arange(self.n_features), np.diff(X.indptr))
-            w_nz = 1.0 if sw is None else sw[X.indices]
-            dev = (X.data - mu[col]) ** 2 * w_nz
-            norms = np.bincount(col, weights=dev, minlength=self.n_features)
-            # zero entries deviate by -mu_j, with the weight they carry
-            w_col = np.bincount(col, weights=np.broadcast_to(w_nz, col.shape),
-                                minlength=self.n_features)
-            norms += mu ** 2 * (self.sum_w - w_col)
-        else:
-            norms = np.zeros(self.n_features)
-            for cols in _blocks(self.n_features, self.n_samples, X.itemsize):
-                dev = X[:, cols] - mu[cols]
-                if sw is None:
-                    norms[cols] = np.einsum("ij,ij->j", dev, dev)
-                else:
-                    norms[cols] = np.einsum("ij,ij,i->j", dev, dev, sw)
+        col = np.repeat(np.arange(self.n_features), np.diff(X.indptr))
+        w_nz = 1.0 if sw is None else sw[X.indices]
+        dev = (X.data - mu[col]) ** 2 * w_nz
+        norms = np.bincount(col, weights=dev, minlength=self.n_features)
+        # zero entries deviate by -mu_j, with the weight they carry
+        w_col = np.bincount(col, weights=np.broadcast_to(w_nz, col.shape),
+                            minlength=self.n_features)
+        norms += mu ** 2 * (self.sum_w - w_col)
         return norms.astype(self.dtype)
 
     def _centered_gram(self, X):
@@ -162,6 +165,8 @@ class Design:
 
     def residual(self, Y_c, W):
         """R = Y_c - (X - 1 mu^T) W^T, Fortran-ordered, for Y_c (n, T), W (T, p)."""
+        if not W.any():  # cold start: no product with X
+            return np.array(Y_c, dtype=self.dtype, order="F")
         R = np.asfortranarray(Y_c - np.asarray(self.X @ W.T), dtype=self.dtype)
         R += self.X_mean @ W.T
         return R

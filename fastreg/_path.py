@@ -199,18 +199,27 @@ class _WorkingSetSolver:
             if gap <= gap_tol or epochs >= max_iter:
                 return gap, epochs
             support = np.flatnonzero(np.any(self.W != 0, axis=0))
-            self.size = min(n_features, grow * max(self.initial_size, 2 * len(support)))
-            if self.size >= n_features:
-                features = self.all_features
-            else:
-                # distance of x_j^T theta to the boundary of the dual constraint,
-                # in units of ||x_j||: the smaller, the likelier j is active
-                xt = np.maximum(self.xt_theta, 0.0) if self.positive else self.xt_theta
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    score = (max(l1_reg, dual_norm) - xt) / self.norms
-                score[self.norms == 0] = np.inf
-                score[support] = -np.inf
-                features = np.sort(np.argpartition(score, self.size - 1)[:self.size])
+            # Every feature that violates its optimality condition now may
+            # enter: the set covers the support and all violators, with room
+            # to grow. Once it would hold most features, plain epochs over
+            # all of them (with screening) are cheaper than rounds of sets.
+            xt = np.maximum(self.xt_theta, 0.0) if self.positive else self.xt_theta
+            violating = xt > l1_reg
+            violating[support] = False
+            n_violating = np.count_nonzero(violating)
+            size = grow * max(self.initial_size, 2 * len(support),
+                              len(support) + n_violating)
+            if 2 * size >= n_features:
+                gap, inner_epochs, _ = self._run(self.all_features, l1_reg, l2_reg,
+                                                 max_iter - epochs, tol, gap_tol, rng)
+                return gap, epochs + inner_epochs
+            # distance of x_j^T theta to the boundary of the dual constraint,
+            # in units of ||x_j||: the smaller, the likelier j is active
+            with np.errstate(divide="ignore", invalid="ignore"):
+                score = (max(l1_reg, dual_norm) - xt) / self.norms
+            score[self.norms == 0] = np.inf
+            score[support] = -np.inf
+            features = np.sort(np.argpartition(score, size - 1)[:size])
             inner_tol = max(gap_tol, self.inner_fraction * gap)
             _, inner_epochs, _ = self._run(features, l1_reg, l2_reg, max_iter - epochs,
                                            tol, inner_tol, rng)
