@@ -28,18 +28,24 @@ _AUTO_GRAM_MAX_FEATURES = 4096
 
 
 def use_gram(X, precompute):
-    """Choose the Gram route: when asked (True, or a matrix), or by shape.
+    """Choose the Gram route: True, ``"auto"`` or False.
 
-    With ``'auto'`` or ``False`` (scikit-learn's default, which does not
-    request a Gram matrix) fastreg decides: a tall design (n >= 2p, dense
-    or sparse) of moderate width takes the Gram route, where an update costs
-    O(p) instead of a pass over the column; others stay on the residual.
-    The solution is the same either way.
+    True when asked (``precompute=True`` or a matrix): the Gram matrix is
+    formed at once. With ``'auto'`` or ``False`` (scikit-learn's default,
+    which does not request a Gram matrix) fastreg decides: a tall design
+    (n >= 2p, dense or sparse) of moderate width may take the Gram route,
+    where an update costs O(p) instead of a pass over the column, but forming
+    it costs about as much as tens of epochs. So coordinate descent starts on
+    the residual and moves to the Gram matrix only once the epochs spent
+    would have paid for it (see :meth:`Design.gram_worth_after`). Other
+    shapes stay on the residual. The solution is the same either way.
     """
     if hasattr(precompute, "__array__") or precompute is True:
         return True
     n_samples, n_features = X.shape
-    return n_samples >= 2 * n_features and n_features <= _AUTO_GRAM_MAX_FEATURES
+    if n_samples >= 2 * n_features and n_features <= _AUTO_GRAM_MAX_FEATURES:
+        return "auto"
+    return False
 
 
 def _weighted_mean(X, sample_weight, sum_w):
@@ -64,8 +70,9 @@ class Design:
         Centre X (and the targets) implicitly with the weighted means.
     sample_weight : ndarray of shape (n_samples,) or None
         Already rescaled to sum to n_samples.
-    gram : bool or ndarray
-        True to form the centred Gram matrix, or a precomputed one.
+    gram : bool, "auto" or ndarray
+        True to form the centred Gram matrix, or a precomputed one; "auto"
+        to allow :meth:`form_gram` later.
     """
 
     def __init__(self, X, *, fit_intercept, sample_weight=None, gram=False):
@@ -75,13 +82,14 @@ class Design:
         self.sample_weight = sample_weight
         self.sum_w = float(self.n_samples if sample_weight is None
                            else np.sum(sample_weight, dtype=np.float64))
+        given = gram is True or hasattr(gram, "__array__")
         if self.is_sparse:
             X = as_int32_sparse(X)
-        elif gram is False:
+        elif not given:  # the residual route reads columns
             X = np.asfortranarray(X)
         self.X = X
         norm2 = None
-        if not self.is_sparse and gram is False:
+        if not self.is_sparse and not given:
             # one streaming pass gives both the means and the centred norms
             sw = _EMPTY if sample_weight is None else sample_weight
             mean, norm2 = _cd_fast.dense_column_moments(X, sw.astype(X.dtype, copy=False),
@@ -93,9 +101,10 @@ class Design:
             self.X_mean = np.zeros(self.n_features, dtype=self.dtype)
         # The Gram matrix is small (p x p) and squares the conditioning of X:
         # it is always formed and used in float64, whatever X's dtype.
+        self.gram_allowed = gram is not False
         if hasattr(gram, "__array__"):
             self.gram = np.ascontiguousarray(gram, dtype=np.float64)
-        elif gram:
+        elif gram is True:
             self.gram = self._centered_gram(X)
         else:
             self.gram = None
@@ -105,6 +114,22 @@ class Design:
             self.norm2_cols = self._centered_norms(X)   # sparse
         else:
             self.norm2_cols = np.diag(self.gram).astype(self.dtype)
+
+    def form_gram(self):
+        """Form the centred Gram matrix now (``gram="auto"`` designs)."""
+        if self.gram is None:
+            self.gram = self._centered_gram(self.X)
+
+    def gram_worth_after(self):
+        """Residual epochs that cost about as much as forming the Gram matrix.
+
+        A dense Gram matrix is n p^2 / 2 multiply-adds at BLAS-3 speed
+        against n p memory-bound ones per epoch; a sparse one costs about the
+        mean number of nonzeros per row times an epoch, at a slower rate.
+        """
+        if self.is_sparse:
+            return max(10, 4 * self.X.nnz // max(self.n_samples, 1))
+        return max(10, self.n_features // 8)
 
     # ---- reductions over the centred, weighted X -------------------------
 

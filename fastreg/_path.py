@@ -104,48 +104,54 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
     coefs = np.empty((n_tasks, design.n_features, len(alphas)), dtype=dtype)
     gaps = np.empty(len(alphas))
     n_iters = []
-    sw = _empty(dtype) if design.sample_weight is None else design.sample_weight
-
-    if design.gram is not None and n_tasks == 1:
-        # The Gram route runs in float64 whatever X's dtype (see Design).
-        q = np.ascontiguousarray(
-            (design.xty(Y[:, 0]) if Xy is None else np.asarray(Xy)).ravel(),
-            dtype=np.float64)
-        y_norm2 = design.y_norm2(Y[:, 0].astype(np.float64))
-        w = W[0].astype(np.float64)
-        gap_tol = tol * y_norm2
-        for k, alpha in enumerate(alphas):
-            gap, n_iter = _cd_fast.enet_coordinate_descent_gram(
-                w, alpha * l1_ratio * design.sum_w, alpha * (1 - l1_ratio) * design.sum_w,
-                design.gram, q, y_norm2, max_iter, tol, gap_tol,
-                rng.randint(1, _SEED_MAX), random, positive)
-            coefs[0, :, k] = w
-            gaps[k] = gap / design.sum_w
-            n_iters.append(n_iter)
-            if warn and gap > gap_tol:
-                _warn_not_converged(gap, gap_tol, design.sum_w, max_iter)
-        return coefs, gaps, n_iters
-
-    X = design.X
-    if design.is_sparse:
-        dense, data, indices, indptr = _empty(dtype, 2), X.data, X.indices, X.indptr
-        data = np.ascontiguousarray(data, dtype=dtype)
-    else:
-        dense, data, indices, indptr = X, _empty(dtype), _EMPTY_INT, _EMPTY_INT
-    R = design.residual(Y, W)
     gap_tol = tol * sum(design.y_norm2(Y[:, t]) for t in range(n_tasks))
-    solver = _WorkingSetSolver(design, W, Y, R, (dense, data, indices, indptr), sw,
-                               random=random, positive=positive)
+    gram_ok = design.gram_allowed and n_tasks == 1
+    gram_route = _GramRoute(design, W[0], Y[:, 0], Xy) if (
+        gram_ok and design.gram is not None) else None
+    residual_route = None
+    # residual epochs left before the Gram matrix would have paid for itself
+    budget = design.gram_worth_after() if gram_ok else np.inf
     for k, alpha in enumerate(alphas):
-        gap, n_iter = solver.solve(alpha * l1_ratio * design.sum_w,
-                                   alpha * (1 - l1_ratio) * design.sum_w,
-                                   max_iter, tol, gap_tol, rng)
+        l1_reg = alpha * l1_ratio * design.sum_w
+        l2_reg = alpha * (1 - l1_ratio) * design.sum_w
+        gap, n_iter = np.inf, 0
+        if gram_route is None:
+            if residual_route is None:
+                residual_route = _WorkingSetSolver(design, W, Y, random=random,
+                                                   positive=positive)
+            gap, n_iter = residual_route.solve(l1_reg, l2_reg, int(min(max_iter, budget)),
+                                               tol, gap_tol, rng)
+            budget -= n_iter
+            if gap > gap_tol and n_iter < max_iter and budget <= 0:
+                design.form_gram()
+                gram_route = _GramRoute(design, W[0], Y[:, 0], Xy)
+        if gram_route is not None and n_iter < max_iter and gap > gap_tol:
+            gap, more = gram_route.solve(l1_reg, l2_reg, max_iter - n_iter, tol, gap_tol,
+                                         rng, random=random, positive=positive)
+            n_iter += more
+            W[0] = gram_route.w
         coefs[:, :, k] = W
         gaps[k] = gap / design.sum_w
         n_iters.append(n_iter)
         if warn and gap > gap_tol:
             _warn_not_converged(gap, gap_tol, design.sum_w, max_iter)
     return coefs, gaps, n_iters
+
+
+class _GramRoute:
+    """Coordinate descent on the Gram form, in float64, from the current w."""
+
+    def __init__(self, design, w, y_c, Xy):
+        self.design = design
+        self.q = np.ascontiguousarray(
+            (design.xty(y_c) if Xy is None else np.asarray(Xy)).ravel(), dtype=np.float64)
+        self.y_norm2 = design.y_norm2(np.asarray(y_c, dtype=np.float64))
+        self.w = np.array(w, dtype=np.float64)
+
+    def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng, *, random, positive):
+        return _cd_fast.enet_coordinate_descent_gram(
+            self.w, l1_reg, l2_reg, self.design.gram, self.q, self.y_norm2, max_iter, tol,
+            gap_tol, rng.randint(1, _SEED_MAX), random, positive)
 
 
 class _WorkingSetSolver:
@@ -168,9 +174,18 @@ class _WorkingSetSolver:
     initial_size = 16
     inner_fraction = 0.3  # inner problems are solved to this fraction of the gap
 
-    def __init__(self, design, W, Y, R, X_parts, sample_weight, *, random, positive):
-        self.design, self.W, self.Y, self.R = design, W, Y, R
-        self.X_parts, self.sample_weight = X_parts, sample_weight
+    def __init__(self, design, W, Y, *, random, positive):
+        dtype = design.dtype
+        X = design.X
+        if design.is_sparse:
+            data = np.ascontiguousarray(X.data, dtype=dtype)
+            self.X_parts = (_empty(dtype, 2), data, X.indices, X.indptr)
+        else:
+            self.X_parts = (X, _empty(dtype), _EMPTY_INT, _EMPTY_INT)
+        self.sample_weight = (_empty(dtype) if design.sample_weight is None
+                              else design.sample_weight)
+        self.design, self.W, self.Y = design, W, Y
+        self.R = design.residual(Y, W)
         self.random, self.positive = random, positive
         self.all_features = np.arange(design.n_features, dtype=np.intp)
         self.xt_theta = np.zeros(design.n_features)

@@ -144,15 +144,19 @@ def test_gram_route_matches_residual_route(fmt, weighted):
     X = as_format(Xd, fmt)
     sw = sw * len(y) / sw.sum() if weighted else None
     coefs = {}
-    for gram in (False, True):
+    for gram in (False, True, "auto"):
         design = Design(X, fit_intercept=True, sample_weight=sw, gram=gram)
         y_c, _ = design.center(y, True)
-        coefs[gram] = solve_path(design, y_c, [0.05], l1_ratio=0.8, tol=1e-12,
-                                 max_iter=100_000)[0].ravel()
+        coefs[gram] = solve_path(design, y_c, np.geomspace(0.5, 0.05, 8), l1_ratio=0.8,
+                                 tol=1e-12, max_iter=100_000)[0].ravel(order="F")
+        # False never forms the Gram matrix; "auto" forms it once the residual
+        # epochs spent along the path would have paid for it
+        assert (design.gram is not None) == (gram is not False)
     assert rel_err(coefs[True], coefs[False]) < 1e-8
+    assert rel_err(coefs["auto"], coefs[False]) < 1e-8
     auto = fr.ElasticNet(alpha=0.05, l1_ratio=0.8, precompute="auto", **TIGHT).fit(
         X, y, sample_weight=sw)
-    assert rel_err(auto.coef_, coefs[False]) < 1e-8
+    assert rel_err(auto.coef_, coefs[False][-30:]) < 1e-8
 
 
 def test_given_gram_matrix():
@@ -417,3 +421,17 @@ def test_pure_l2_penalty_converges_to_ridge_solution(fmt):
     Xc, yc = Xd - Xd.mean(axis=0), y - y.mean()
     w = np.linalg.solve(Xc.T @ Xc + len(y) * alpha * np.eye(Xd.shape[1]), Xc.T @ yc)
     assert rel_err(got.coef_, w) < 1e-6
+
+
+@pytest.mark.parametrize("dtype, offset", [(np.float64, 1e5), (np.float32, 50.0)])
+@pytest.mark.parametrize("fmt", ["dense_F", "dense_C"])
+def test_columns_with_a_dominant_mean(dtype, offset, fmt):
+    # Columns whose mean is large against their spread are centred element by
+    # element rather than corrected after an uncentred product.
+    Xd, y, _ = make_problem(n=200, p=15)
+    Xd = Xd.copy()
+    Xd[:, ::2] += offset
+    X = as_format(Xd.astype(dtype), fmt)
+    ref = sk.Lasso(alpha=0.02, **TIGHT).fit(Xd, y)
+    got = fr.Lasso(alpha=0.02, **TIGHT).fit(X, y.astype(dtype))
+    assert rel_err(got.coef_, ref.coef_) < (1e-8 if dtype == np.float64 else 1e-3)
