@@ -118,6 +118,8 @@ def write_outputs(results, out_dir, plots=True):
         figures = write_figures(results, out_dir)
     with open(paths["report"], "w") as f:
         f.write(render_markdown(results, figures))
+        for name, family in results.get("families", {}).items():
+            f.write("\n\n" + family["markdown"].strip() + "\n")
     paths["figures"] = figures
     return paths
 

@@ -19,6 +19,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
@@ -34,6 +35,10 @@ from .solvers import (REFERENCE_PREFERENCE, Float64Reference,  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS_DIR = os.path.join(HERE, "results")
+
+# Estimator families with a benchmark module of their own (family_<name>.py),
+# run after the Lasso / ElasticNet problems.
+FAMILIES = ("path", "ridge", "logistic", "sgd")
 
 QUICK_BUDGETS = dict(run_budget=2.0, pair_budget=5.0, repeat_time=0.3)
 FULL_BUDGETS = dict(run_budget=4.0, pair_budget=8.0, repeat_time=0.4)
@@ -77,9 +82,37 @@ def parse_args(argv=None):
                    help="run fits in this process (no fork; over-budget fits "
                         "cannot be stopped)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    p.add_argument("--families", nargs="+", metavar="NAME",
+                   help="estimator families benchmarked after the Lasso / "
+                        "ElasticNet problems, each by its benchmarks/family_<NAME>.py "
+                        "(default: all of %s, or none with --filter; 'none' to "
+                        "skip)" % ", ".join(FAMILIES))
     p.add_argument("--list", action="store_true",
                    help="list the selected problems and solvers, run nothing")
     return p.parse_args(argv)
+
+
+def select_families(args):
+    if args.families:
+        return [f for f in args.families if f != "none"]
+    return [] if args.filter else list(FAMILIES)
+
+
+def run_families(names, quick, log=print):
+    """Run each family's benchmark module; a family whose module is missing
+    is reported and skipped."""
+    out = {}
+    for name in names:
+        try:
+            module = importlib.import_module("%s.family_%s" % (__package__, name))
+        except ModuleNotFoundError as exc:
+            log("family %s: skipped (%s)" % (name, exc))
+            continue
+        log("== family %s" % name)
+        started = time.perf_counter()
+        out[name] = module.run(quick=quick, log=log)
+        out[name]["elapsed"] = time.perf_counter() - started
+    return out
 
 
 def make_config(args):
@@ -333,12 +366,14 @@ def _main(args, argv):
     specs = select_specs(quick=args.quick, include_extended=args.all,
                          filters=args.filter)
     solvers, meta = select_solvers(args.solvers)
+    families = select_families(args)
     if args.list:
         for spec in specs:
             print(spec.id)
         print("solvers:", ", ".join(s.name for s in solvers))
+        print("families:", ", ".join(families) or "none")
         return 0
-    if not specs:
+    if not specs and not families:
         print("no problem matches --filter %s" % " ".join(args.filter or []))
         return 1
     if not solvers:
@@ -356,6 +391,7 @@ def _main(args, argv):
     started = datetime.now().astimezone()
     with threadpool_limits(limits=args.threads):
         results = run_suite(specs, solvers, cfg, epochs=not args.no_epochs)
+        results["families"] = run_families(families, args.quick)
         from .report import collect_meta, write_outputs
         results["meta"] = collect_meta(threads=args.threads)
     results["meta"]["started"] = started.isoformat(timespec="seconds")

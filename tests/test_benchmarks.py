@@ -223,7 +223,26 @@ def test_cli_lists_problems(capsys):
     assert run_main(["--quick", "--list"]) == 0
     out = capsys.readouterr().out
     assert "lasso-abalone-a10" in out and "solvers:" in out
+    assert "families: path, ridge, logistic, sgd" in out
     assert run_main(["--list", "--filter", "news20"]) == 0
     ids = [line for line in capsys.readouterr().out.splitlines()
-           if not line.startswith(("solvers:", "skipping "))]
+           if not line.startswith(("solvers:", "families:", "skipping "))]
     assert ids and all("news20" in i for i in ids)
+
+
+def test_path_family_quick_run_and_report(tmp_path):
+    from benchmarks.family_path import TARGETS
+    from benchmarks.run import run_families
+
+    families = run_families(["path", "no_such_family"], quick=True, log=lambda *a: None)
+    assert list(families) == ["path"]
+    path = families["path"]["results"]["paths"][0]
+    # every solver's path reaches 1e-6 at every alpha; fastreg's does
+    assert all(path["times"][name][1e-6] is not None for name in path["times"])
+    assert set(path["times"]["fastreg"]) == set(TARGETS)
+    cv = families["path"]["results"]["cv"][0]
+    assert cv["fastreg"]["alpha_"] == pytest.approx(cv["sklearn"]["alpha_"], rel=1e-10)
+    results = {"problems": [], "families": families, "meta": report.collect_meta(),
+               "config": {}, "solvers": {}}
+    text = open(report.write_outputs(results, str(tmp_path), plots=False)["report"]).read()
+    assert "## Paths and cross-validation" in text and "### LassoCV, leu" in text

@@ -1,0 +1,202 @@
+"""Regularization paths and cross-validation: fastreg against scikit-learn and celer.
+
+``python -m benchmarks.family_path [--quick]``; also run by ``make bench``.
+
+* **Lasso path**: 100 alphas from alpha_max down to alpha_max / 1000 on one
+  grid shared by every solver, on centred data without intercept (the path
+  functions' convention). A path counts as accurate to eps when at every
+  alpha its objective is within eps (relative) of the best objective any run
+  reached at that alpha. Each solver climbs a ladder of its ``tol``; the time
+  to eps is the fastest rung that reached it.
+* **LassoCV**: 5 folds, one thread (``n_jobs=1``) for both libraries, the
+  same folds, ``tol=1e-6`` (at the default 1e-4 both libraries' solutions
+  are only that accurate, and on a flat CV curve they may then pick
+  neighbouring alphas); the time of ``fit`` and whether the same ``alpha_``
+  is chosen.
+  scikit-learn's LassoCV on news20 down to alpha_max / 1000 takes tens of
+  minutes here, so the default grid stops at alpha_max / 100 (``eps=1e-2``).
+"""
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+# one BLAS thread before numpy loads, when run on its own
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+from .datasets import load_dataset  # noqa: E402
+from .report import collect_meta, machine_line  # noqa: E402
+
+TOL_LADDER = [10.0 ** -k for k in range(2, 13)]
+TARGETS = (1e-4, 1e-6, 1e-8)
+
+
+def _centered(name, quick):
+    X, y = load_dataset(name, np.float64)
+    if quick:
+        X, y = X[:, :300] if X.shape[1] > 300 else X, y
+    y = y - y.mean()
+    if hasattr(X, "toarray"):
+        return X.tocsc(), y
+    return np.asfortranarray(X - X.mean(axis=0)), y
+
+
+def _objectives(X, y, alphas, coefs):
+    """P(w_k) at every alpha of a path, coefs of shape (n_features, n_alphas)."""
+    resid = y[:, None] - np.asarray(X @ coefs)
+    return (0.5 * np.sum(resid ** 2, axis=0) / X.shape[0]
+            + alphas * np.sum(np.abs(coefs), axis=0))
+
+
+def _path_solvers():
+    import fastreg
+    import sklearn.linear_model as sk
+
+    solvers = {
+        "fastreg": lambda X, y, alphas, tol: fastreg.lasso_path(
+            X, y, alphas=alphas, tol=tol, max_iter=100_000)[1],
+        "sklearn": lambda X, y, alphas, tol: sk.lasso_path(
+            X, y, alphas=alphas, tol=tol, max_iter=100_000)[1],
+    }
+    try:
+        from celer import celer_path
+
+        solvers["celer"] = lambda X, y, alphas, tol: celer_path(
+            X, y, "lasso", alphas=alphas, tol=tol, max_epochs=100_000)[1]
+    except ImportError:
+        pass
+    return solvers
+
+
+def _timed(fn, repeats):
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), out
+
+
+def bench_path(dataset, quick, log, budget=20.0):
+    X, y = _centered(dataset, quick)
+    xty = np.abs(np.asarray(X.T @ y)).max() / X.shape[0]
+    alphas = np.geomspace(xty, xty / 1000, 20 if quick else 100)
+    runs = {}
+    for name, solve in _path_solvers().items():
+        runs[name] = []
+        spent = 0.0
+        solve(X, y, alphas[:3], 1e-2)   # warm-up (imports, JIT)
+        for tol in TOL_LADDER:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                seconds, coefs = _timed(lambda: solve(X, y, alphas, tol),
+                                        1 if spent > 2.0 else 3)
+            objectives = _objectives(X, y, alphas, np.asarray(coefs).reshape(
+                X.shape[1], len(alphas)))
+            runs[name].append({"tol": tol, "seconds": seconds,
+                               "objectives": objectives.tolist()})
+            spent += seconds
+            log("  path %s %s tol %.0e: %.3f s" % (dataset, name, tol, seconds))
+            if spent > budget:
+                break
+    best = np.min([run["objectives"] for rs in runs.values() for run in rs], axis=0)
+    table = {}
+    for name, rs in runs.items():
+        table[name] = {}
+        for eps in TARGETS:
+            ok = [r["seconds"] for r in rs
+                  if np.max((np.asarray(r["objectives"]) - best) / best) <= eps]
+            table[name][eps] = min(ok) if ok else None
+    return {"dataset": dataset, "shape": list(X.shape), "n_alphas": len(alphas),
+            "times": table, "runs": runs}
+
+
+def bench_cv(dataset, quick, log, eps=1e-2, tol=1e-6):
+    import fastreg
+    import sklearn.linear_model as sk
+    from sklearn.model_selection import KFold
+
+    X, y = load_dataset(dataset, np.float64)
+    if quick:
+        X = X[:, :300]
+    cv = KFold(5, shuffle=True, random_state=0)
+    out = {"dataset": dataset, "shape": list(X.shape), "eps": eps, "tol": tol,
+           "n_alphas": 100}
+    for name, cls in (("fastreg", fastreg.LassoCV), ("sklearn", sk.LassoCV)):
+        model = cls(eps=eps, alphas=100, cv=cv, n_jobs=1, tol=tol)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            seconds, model = _timed(lambda: model.fit(X, y), 1)
+        out[name] = {"seconds": seconds, "alpha_": float(model.alpha_)}
+        log("  LassoCV %s %s: %.2f s, alpha_ %.6g" % (dataset, name, seconds, model.alpha_))
+    return out
+
+
+def _fmt(seconds):
+    if seconds is None:
+        return "not reached"
+    return "%.3g s" % seconds if seconds >= 1e-2 else "%.3g ms" % (seconds * 1e3)
+
+
+def _ratio(other, mine):
+    if mine is None or other is None:
+        return "—"
+    return "%.2f×" % (other / mine)
+
+
+def render(paths, cvs, meta):
+    lines = ["## Paths and cross-validation", "",
+             "Machine: %s. One thread. Lasso paths: 100 alphas from alpha_max to "
+             "alpha_max/1000 on centred data, one grid for all solvers; time until "
+             "every alpha's objective is within eps of the best any run reached "
+             "there (each solver's `tol` ladder). Ratios: other / fastreg." % (
+                 machine_line(meta)), ""]
+    for path in paths:
+        names = list(path["times"])
+        lines += ["### Lasso path, %s (%d × %d)" % (path["dataset"], *path["shape"]), "",
+                  "| eps | " + " | ".join(names) + " | " +
+                  " | ".join("%s / fastreg" % n for n in names if n != "fastreg") + " |",
+                  "|---" * (2 * len(names)) + "|"]
+        for eps in TARGETS:
+            t = path["times"]
+            lines.append("| %.0e | " % eps + " | ".join(_fmt(t[n][eps]) for n in names) +
+                         " | " + " | ".join(_ratio(t[n][eps], t["fastreg"][eps])
+                                            for n in names if n != "fastreg") + " |")
+        lines.append("")
+    for cv in cvs:
+        f, s = cv["fastreg"], cv["sklearn"]
+        lines += ["### LassoCV, %s (%d × %d), 5 folds, 100 alphas down to "
+                  "%g alpha_max, tol %g, n_jobs=1" % (cv["dataset"], *cv["shape"], cv["eps"],
+                                                      cv["tol"]), "",
+                  "| | fastreg | scikit-learn | speedup | same alpha_ |",
+                  "|---|---|---|---|---|",
+                  "| fit | %s | %s | %.1f× | %s |" % (
+                      _fmt(f["seconds"]), _fmt(s["seconds"]), s["seconds"] / f["seconds"],
+                      "yes" if np.isclose(f["alpha_"], s["alpha_"], rtol=1e-10)
+                      else "no (%.6g vs %.6g)" % (f["alpha_"], s["alpha_"])), ""]
+    return "\n".join(lines)
+
+
+def run(quick=False, log=print):
+    """Path and CV benchmarks; returns {"markdown": str, "results": dict}."""
+    paths = [bench_path("leu", quick, log, budget=5.0 if quick else 20.0)]
+    cvs = [bench_cv("leu" if quick else "news20", quick, log)]
+    results = {"paths": paths, "cv": cvs}
+    return {"markdown": render(paths, cvs, collect_meta()), "results": results}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.family_path")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    print(run(quick=args.quick)["markdown"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
