@@ -214,16 +214,19 @@ class _WorkingSetSolver:
             if gap <= gap_tol or epochs >= max_iter:
                 return gap, epochs
             support = np.flatnonzero(np.any(self.W != 0, axis=0))
-            # Every feature that violates its optimality condition now may
-            # enter: the set covers the support and all violators, with room
-            # to grow. Once it would hold most features, plain epochs over
-            # all of them (with screening) are cheaper than rounds of sets.
+            size = grow * max(self.initial_size, 2 * len(support))
             xt = np.maximum(self.xt_theta, 0.0) if self.positive else self.xt_theta
-            violating = xt > l1_reg
-            violating[support] = False
-            n_violating = np.count_nonzero(violating)
-            size = grow * max(self.initial_size, 2 * len(support),
-                              len(support) + n_violating)
+            if self.design.n_samples >= n_features:
+                # Tall design: the support may take a large share of the
+                # features, and growing the set round by round costs a full
+                # pass per round, so every feature that violates its
+                # optimality condition now enters at once. (On wide designs
+                # most features violate it far from the optimum and few stay.)
+                violating = xt > l1_reg
+                violating[support] = False
+                size = max(size, grow * (len(support) + np.count_nonzero(violating)))
+            # Once the set would hold most features, plain epochs over all of
+            # them (with screening) are cheaper than rounds of sets.
             if 2 * size >= n_features:
                 gap, inner_epochs, _ = self._run(self.all_features, l1_reg, l2_reg,
                                                  max_iter - epochs, tol, gap_tol, rng)
