@@ -30,7 +30,9 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
     """Mean squared test error along each path, one fold, all l1_ratios.
 
     The fold's design (its rows of X, means, norms, Gram) is built once and
-    shared by every l1_ratio and alpha.
+    shared by every l1_ratio and alpha. Also returns the fold's coefficient
+    paths, sparse (n_tasks * n_features, n_alphas), one per l1_ratio: they
+    warm-start the final refit.
     """
     sw_train = None
     if sample_weight is not None:
@@ -41,10 +43,11 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
                     gram=gram)
     y_c, y_mean = design.center(y[train], fit_intercept)
     X_test, y_test = X[test], y[test].reshape(len(test), -1)
-    mse = []
+    mse, paths = [], []
     for l1_ratio, path_alphas in zip(l1_ratios, alphas):
         coefs, _, _ = solve_path(design, y_c, path_alphas, l1_ratio=l1_ratio,
                                  multi_task=multi_task, warn=False, **solver_params)
+        paths.append(sparse.csc_matrix(coefs.reshape(-1, coefs.shape[2])))
         # coefs: (n_tasks, n_features, n_alphas)
         intercepts = np.reshape(y_mean, (-1, 1)) - np.einsum("j,tja->ta", design.X_mean,
                                                               coefs)
@@ -53,7 +56,7 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
         sq = (pred + intercepts[None] - y_test[:, :, None]) ** 2
         weights = None if sample_weight is None else sample_weight[test]
         mse.append(np.average(sq, axis=0, weights=weights).mean(axis=0))
-    return np.asarray(mse)
+    return np.asarray(mse), paths
 
 
 class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
@@ -116,13 +119,13 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
                              random_state=self.random_state, selection=self.selection)
         if not self._multi_task:
             solver_params["positive"] = positive
-        mse_paths = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
+        per_fold = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
             delayed(_fold_mse)(X, y, sample_weight, train, test, l1_ratios, alphas,
                                fit_intercept=self.fit_intercept, precompute=precompute,
                                solver_params=solver_params, multi_task=self._multi_task)
             for train, test in folds)
         # (n_folds, n_l1_ratio, n_alphas) -> (n_l1_ratio, n_alphas, n_folds)
-        mse_paths = np.moveaxis(np.asarray(mse_paths), 0, 2)
+        mse_paths = np.moveaxis(np.asarray([mse for mse, _ in per_fold]), 0, 2)
         self.mse_path_ = np.squeeze(mse_paths)
         mean_mse = mse_paths.mean(axis=2)
         best_l1, best_alpha = np.unravel_index(np.argmin(mean_mse), mean_mse.shape)
@@ -138,9 +141,14 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
         model = self._refit_model()
         model.set_params(**{name: value for name, value in self.get_params().items()
                             if name in model.get_params()})
-        model.set_params(alpha=self.alpha_)
+        model.set_params(alpha=self.alpha_, warm_start=True)
         if "l1_ratio" in model.get_params():
             model.set_params(l1_ratio=self.l1_ratio_)
+        # The refit starts from the folds' mean solution at the chosen point,
+        # close to the full-data one: the same optimum, in fewer epochs.
+        model.coef_ = np.mean([paths[best_l1][:, [best_alpha]].toarray()
+                               for _, paths in per_fold], axis=0).reshape(
+                                   (-1, X.shape[1]) if self._multi_task else X.shape[1])
         model.fit(X, y, sample_weight=sample_weight)
         if not hasattr(self, "l1_ratio"):
             del self.l1_ratio_

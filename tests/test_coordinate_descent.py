@@ -435,3 +435,15 @@ def test_columns_with_a_dominant_mean(dtype, offset, fmt):
     ref = sk.Lasso(alpha=0.02, **TIGHT).fit(Xd, y)
     got = fr.Lasso(alpha=0.02, **TIGHT).fit(X, y.astype(dtype))
     assert rel_err(got.coef_, ref.coef_) < (1e-8 if dtype == np.float64 else 1e-3)
+
+
+def test_cv_refit_starts_from_the_folds_solution():
+    rng = np.random.default_rng(3)
+    n, p = 200, 60
+    cov = 0.9 ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
+    X = rng.multivariate_normal(np.zeros(p), cov, size=n)
+    y = X[:, :8] @ rng.standard_normal(8) + 0.5 * rng.standard_normal(n)
+    cv = fr.LassoCV(cv=5, tol=1e-10, max_iter=100_000).fit(X, y)
+    cold = fr.Lasso(alpha=cv.alpha_, tol=1e-10, max_iter=100_000).fit(X, y)
+    assert rel_err(cv.coef_, cold.coef_) < 1e-6
+    assert cv.n_iter_ < cold.n_iter_
