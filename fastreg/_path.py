@@ -216,18 +216,19 @@ class _WorkingSetSolver:
             support = np.flatnonzero(np.any(self.W != 0, axis=0))
             size = grow * max(self.initial_size, 2 * len(support))
             xt = np.maximum(self.xt_theta, 0.0) if self.positive else self.xt_theta
-            if self.design.n_samples >= n_features:
-                # Tall design: the support may take a large share of the
-                # features, and growing the set round by round costs a full
-                # pass per round, so every feature that violates its
-                # optimality condition now enters at once. (On wide designs
-                # most features violate it far from the optimum and few stay.)
+            tall = self.design.n_samples >= n_features
+            if tall:
+                # The support may take a large share of the features, and
+                # growing the set round by round costs a full pass per round:
+                # every feature that violates its optimality condition now
+                # enters at once. (On wide designs most features violate it
+                # far from the optimum, and few of them stay.)
                 violating = xt > l1_reg
                 violating[support] = False
                 size = max(size, grow * (len(support) + np.count_nonzero(violating)))
-            # Once the set would hold most features, plain epochs over all of
-            # them (with screening) are cheaper than rounds of sets.
-            if 2 * size >= n_features:
+            # Plain epochs over all features (with screening) once the set
+            # would hold them all or, on a tall design, most of them.
+            if size >= (n_features // 2 if tall else n_features):
                 gap, inner_epochs, _ = self._run(self.all_features, l1_reg, l2_reg,
                                                  max_iter - epochs, tol, gap_tol, rng)
                 return gap, epochs + inner_epochs
