@@ -189,6 +189,9 @@ class _WorkingSetSolver:
         self.random, self.positive = random, positive
         self.all_features = np.arange(design.n_features, dtype=np.intp)
         self.xt_theta = np.zeros(design.n_features)
+        # dual norm of the last pass over all features, while W and R are
+        # still those it was made at (xt_theta then holds its x_j^T r)
+        self.last_pass = None
         self.norms = np.sqrt(design.norm2_cols.astype(np.float64))
 
     def _run(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
@@ -203,16 +206,25 @@ class _WorkingSetSolver:
         """Minimise P for one alpha from the current W and R; return (gap, epochs)."""
         n_features = self.design.n_features
         if n_features < self.min_features or l1_reg == 0:
-            gap, epochs, _ = self._run(self.all_features, l1_reg, l2_reg, max_iter, tol,
-                                       gap_tol, rng)
+            gap, epochs, self.last_pass = self._run(self.all_features, l1_reg, l2_reg,
+                                                    max_iter, tol, gap_tol, rng)
             return gap, epochs
         epochs = 0
         grow = 1
+        # Along a path, the pass that ended the previous alpha was made at the
+        # current W and R: its x_j^T r rank the features for this alpha too
+        # (a sequential strong rule), and the first set is solved to gap_tol.
+        known, self.last_pass = self.last_pass, None
         while True:
-            gap, _, dual_norm = self._run(self.all_features, l1_reg, l2_reg, 0, tol,
-                                          gap_tol, rng)
-            if gap <= gap_tol or epochs >= max_iter:
-                return gap, epochs
+            if known is None:
+                gap, _, dual_norm = self._run(self.all_features, l1_reg, l2_reg, 0, tol,
+                                              gap_tol, rng)
+                if gap <= gap_tol or epochs >= max_iter:
+                    self.last_pass = dual_norm
+                    return gap, epochs
+                inner_tol = max(gap_tol, self.inner_fraction * gap)
+            else:
+                dual_norm, inner_tol, known = known, gap_tol, None
             support = np.flatnonzero(np.any(self.W != 0, axis=0))
             size = grow * max(self.initial_size, 2 * len(support))
             xt = np.maximum(self.xt_theta, 0.0) if self.positive else self.xt_theta
@@ -229,8 +241,8 @@ class _WorkingSetSolver:
             # Plain epochs over all features (with screening) once the set
             # would hold them all or, on a tall design, most of them.
             if size >= (n_features // 2 if tall else n_features):
-                gap, inner_epochs, _ = self._run(self.all_features, l1_reg, l2_reg,
-                                                 max_iter - epochs, tol, gap_tol, rng)
+                gap, inner_epochs, self.last_pass = self._run(
+                    self.all_features, l1_reg, l2_reg, max_iter - epochs, tol, gap_tol, rng)
                 return gap, epochs + inner_epochs
             # distance of x_j^T theta to the boundary of the dual constraint,
             # in units of ||x_j||: the smaller, the likelier j is active
@@ -239,7 +251,6 @@ class _WorkingSetSolver:
             score[self.norms == 0] = np.inf
             score[support] = -np.inf
             features = np.sort(np.argpartition(score, size - 1)[:size])
-            inner_tol = max(gap_tol, self.inner_fraction * gap)
             _, inner_epochs, _ = self._run(features, l1_reg, l2_reg, max_iter - epochs,
                                            tol, inner_tol, rng)
             epochs += inner_epochs
