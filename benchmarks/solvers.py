@@ -167,7 +167,8 @@ class Fastreg(_SklearnLike):
         _, epochs, _ = _cd_fast.enet_coordinate_descent(
             W, l1, l2, *parts, design.is_sparse, Y, R, design.X_mean, empty,
             design.norm2_cols, np.arange(design.n_features), n_epochs, 0.0, 0.0, 1,
-            False, False, np.zeros(design.n_features))
+            False, False, np.zeros(design.n_features), np.empty((0, 0)),
+            np.zeros(1, np.intp))
         return epochs
 
 

@@ -192,6 +192,10 @@ class _WorkingSetSolver:
         # dual norm of the last pass over all features, while W and R are
         # still those it was made at (xt_theta then holds its x_j^T r)
         self.last_pass = None
+        # residuals of the last epochs, for the kernel's dual extrapolation
+        self.r_ring = np.zeros((_cd_fast.RESIDUAL_RING_LENGTH, design.n_samples)
+                               if Y.shape[1] == 1 else (0, 0))
+        self.ring_count = np.zeros(1, dtype=np.intp)
         self.norms = np.sqrt(design.norm2_cols.astype(np.float64))
 
     def _run(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
@@ -200,7 +204,8 @@ class _WorkingSetSolver:
             self.W, l1_reg, l2_reg, dense, data, indices, indptr, self.design.is_sparse,
             self.Y, self.R, self.design.X_mean, self.sample_weight,
             self.design.norm2_cols, features, max_iter, tol, gap_tol,
-            rng.randint(1, _SEED_MAX), self.random, self.positive, self.xt_theta)
+            rng.randint(1, _SEED_MAX), self.random, self.positive, self.xt_theta,
+            self.r_ring, self.ring_count)
 
     def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
         """Minimise P for one alpha from the current W and R; return (gap, epochs)."""

