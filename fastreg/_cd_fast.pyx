@@ -338,11 +338,13 @@ def enet_coordinate_descent(
     value with ``positive``) for the listed features, from the last gap
     evaluation.
 
-    ``r_ring`` (ANDERSON_DEPTH + 1, n_samples), or (0, 0) to go without, keeps
-    the residuals of the last epochs across calls, ``ring_count[0]`` how many
-    were ever stored: for a Lasso they are extrapolated into a better dual
-    point, so that a later call (a full pass of a working-set driver, say)
-    certifies convergence sooner.
+    ``r_ring`` (ANDERSON_DEPTH + 1, n_samples + n_features), or (0, 0) to go
+    without, keeps the residuals of the last epochs across calls (with the
+    elastic net, the residual of the equivalent Lasso on [X; sqrt(l2_reg) I],
+    whose last n_features entries are -sqrt(l2_reg) w), ``ring_count[0]`` how
+    many were ever stored: they are extrapolated into a better dual point, so
+    that a later call (a full pass of a working-set driver, say) certifies
+    convergence sooner.
 
     Returns (gap, n_epochs, dual_norm).
     """
@@ -371,16 +373,18 @@ def enet_coordinate_descent(
     cdef double c[5]
     cdef int n_hist = 0, k
     cdef double w_acc, dP, r_new
-    # Dual extrapolation (Lasso, one task): the residuals of the last
+    # Dual extrapolation (one task): the residuals of the last
     # ANDERSON_DEPTH + 1 epochs, kept as a ring, are extrapolated into a dual
     # direction rho that is usually much closer to the dual optimum than the
     # residual itself, so the gap certifies convergence epochs sooner. Any
     # dual-feasible point gives a valid gap, so it is used only when smaller.
-    cdef bint extrapolate = (n_tasks == 1 and l2_reg == 0 and l1_reg > 0
-                             and r_ring.shape[1] == n_samples)
+    cdef bint extrapolate = (n_tasks == 1 and l1_reg > 0
+                             and r_ring.shape[1] == n_samples + n_features)
+    cdef double sqrt_l2 = sqrt(l2_reg)
     cdef floating[::1] rho = np.zeros(n_samples if extrapolate else 0,
                                       dtype=np.asarray(Y).dtype)
     cdef double[::1] xt_rho = np.zeros(n_features if extrapolate else 0)
+    cdef Py_ssize_t ring_row_length = n_samples + n_features if l2_reg > 0 else n_samples
     cdef Py_ssize_t n_ring_filled = ring_count[0] if extrapolate else 0
     cdef int slot
     cdef bint use_rho
@@ -435,10 +439,11 @@ def enet_coordinate_descent(
             # (only close to the tolerance, where a smaller gap can end the run)
             if (extrapolate and gap_tol < gap <= 100.0 * gap_tol
                     and n_ring_filled > ANDERSON_DEPTH
-                    and _anderson_coefficients(r_ring, n_samples,
+                    and _anderson_coefficients(r_ring, ring_row_length,
                                                n_ring_filled % (ANDERSON_DEPTH + 1), c)):
                 # theta = s rho, with s maximising the dual along rho within
-                # the feasible set: D(s rho) = s rho^T S y - s^2/2 rho^T S rho
+                # the feasible set: D(s rho) = s rho^T S y - s^2/2 ||rho||^2_S
+                # (rho and y extended as for the equivalent Lasso)
                 rho_y = 0.0
                 rho_norm2 = 0.0
                 for i in range(n_samples):
@@ -455,13 +460,20 @@ def enet_coordinate_descent(
                     xta = _column_dot(j, is_sparse, X_dense, X_data, X_indices, X_indptr,
                                       &rho[0], 0.0, sum_w, sw, X_mean[j], norm2_cols[j],
                                       n_samples, weighted)
+                    if l2_reg > 0:  # the sqrt(l2_reg) e_j row of the column
+                        v = 0.0
+                        for k in range(ANDERSON_DEPTH):
+                            v += c[k] * r_ring[(n_ring_filled + k + 1) % (ANDERSON_DEPTH + 1),
+                                               n_samples + j]
+                        rho_norm2 += v * v
+                        xta += sqrt_l2 * v
                     xt_rho[j] = xta if positive else fabs(xta)
                     rho_dual_norm = max(rho_dual_norm, xt_rho[j])
                 if rho_y > 0 and rho_norm2 > 0:
                     s_rho = rho_y / rho_norm2
                     if rho_dual_norm > 0:
                         s_rho = min(s_rho, l1_reg / rho_dual_norm)
-                    gap_rho = (0.5 * r_norm2 + l1_reg * w_penalty
+                    gap_rho = (0.5 * r_norm2 + l1_reg * w_penalty + 0.5 * l2_reg * w_norm2
                                - (s_rho * rho_y - 0.5 * s_rho * s_rho * rho_norm2))
                     if gap_rho < gap:
                         gap = gap_rho
@@ -533,6 +545,9 @@ def enet_coordinate_descent(
                     slot = n_ring_filled % (ANDERSON_DEPTH + 1)
                     for i in range(n_samples):
                         r_ring[slot, i] = R[i, 0] + offset[0]
+                    if l2_reg > 0:
+                        for j in range(n_features):
+                            r_ring[slot, n_samples + j] = -sqrt_l2 * W[0, j]
                     n_ring_filled += 1
                 if accelerate:
                     for jj in range(n_active):

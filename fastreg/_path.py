@@ -193,8 +193,8 @@ class _WorkingSetSolver:
         # still those it was made at (xt_theta then holds its x_j^T r)
         self.last_pass = None
         # residuals of the last epochs, for the kernel's dual extrapolation
-        self.r_ring = np.zeros((_cd_fast.RESIDUAL_RING_LENGTH, design.n_samples)
-                               if Y.shape[1] == 1 else (0, 0))
+        ring_shape = (_cd_fast.RESIDUAL_RING_LENGTH, design.n_samples + design.n_features)
+        self.r_ring = np.zeros(ring_shape if Y.shape[1] == 1 else (0, 0))
         self.ring_count = np.zeros(1, dtype=np.intp)
         self.norms = np.sqrt(design.norm2_cols.astype(np.float64))
 

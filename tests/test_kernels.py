@@ -60,14 +60,22 @@ def test_kernel_matches_reference(dtype, sparse, gram, fit_intercept, l1_ratio):
     scale = np.max(np.abs(ref_coef))
     assert np.max(np.abs(coef - ref_coef)) <= TOL[dtype] * scale
     assert abs(intercept - ref_intercept) <= TOL[dtype] * max(1.0, abs(ref_intercept))
-    # the reported gap is the reference's gap, in the estimators' units
+    # The reported gap, in the estimators' units, bounds the suboptimality
+    # and is at most the reference's, whose dual point is the residual:
+    # fastreg also tries one extrapolated from the last residuals.
     Xd = (X.toarray() if sp.issparse(X) else X).astype(np.float64)
-    ref_gap = reference.enet_duality_gap(Xd, y.astype(np.float64), coef.astype(np.float64),
-                                         intercept, alpha=alpha, l1_ratio=l1_ratio,
+    y64 = y.astype(np.float64)
+    ref_gap = reference.enet_duality_gap(Xd, y64, coef.astype(np.float64), intercept,
+                                         alpha=alpha, l1_ratio=l1_ratio,
                                          fit_intercept=fit_intercept)
     if dtype == np.float64:
-        assert ref_gap <= 1e-10
-        assert gap == pytest.approx(ref_gap, abs=1e-11)
+        params = dict(alpha=alpha, l1_ratio=l1_ratio)
+        suboptimality = (reference.enet_objective(Xd, y64, coef, intercept, **params)
+                         - reference.enet_objective(Xd, y64, ref_coef, ref_intercept,
+                                                    **params))
+        assert suboptimality <= gap + 1e-15
+        assert gap <= 1e-10 * np.mean((y64 - y64.mean() * fit_intercept) ** 2)
+        assert gap <= ref_gap + 1e-11 and ref_gap <= 1e-8
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -131,10 +139,12 @@ def test_raw_kernel_one_epoch_matches_numpy_update():
     assert np.allclose(R[:, 0], r, rtol=1e-12, atol=1e-12)
 
 
-def test_dual_extrapolation_tightens_a_valid_gap():
+@pytest.mark.parametrize("enet", [False, True])
+def test_dual_extrapolation_tightens_a_valid_gap(enet):
     # After some epochs, the residuals kept in the ring extrapolate into a
     # dual point whose gap is smaller than the residual's, and still bounds
-    # the suboptimality from above.
+    # the suboptimality from above (Lasso, and elastic net as the Lasso on
+    # the design extended by sqrt(l2) I).
     rng = np.random.default_rng(0)
     n, p = 120, 200
     cov = 0.9 ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
@@ -144,20 +154,21 @@ def test_dual_extrapolation_tightens_a_valid_gap():
     y_c, _ = design.center(y, True)
     Y = np.asfortranarray(y_c[:, None])
     l1 = np.abs((X - design.X_mean).T @ y_c).max() / 100
+    l2 = 1.0 * l1 if enet else 0.0
     empty, no_index = np.empty(0), np.empty(0, np.int32)
 
     def run(W, R, epochs, gap_tol, ring, count):
         return _cd_fast.enet_coordinate_descent(
-            W, l1, 0.0, X, empty, no_index, no_index, False, Y, R, design.X_mean, empty,
+            W, l1, l2, X, empty, no_index, no_index, False, Y, R, design.X_mean, empty,
             design.norm2_cols, np.arange(p), epochs, 0.0, gap_tol, 1, False, False,
             np.zeros(p), ring, count)
 
     def objective(W, R):
-        return 0.5 * R[:, 0] @ R[:, 0] + l1 * np.abs(W).sum()
+        return 0.5 * R[:, 0] @ R[:, 0] + l1 * np.abs(W).sum() + 0.5 * l2 * (W ** 2).sum()
 
     W = np.zeros((1, p), order="F")
     R = design.residual(Y, W)
-    ring, count = np.zeros((_cd_fast.RESIDUAL_RING_LENGTH, n)), np.zeros(1, np.intp)
+    ring, count = np.zeros((_cd_fast.RESIDUAL_RING_LENGTH, n + p)), np.zeros(1, np.intp)
     run(W, R, 40, 0.0, ring, count)
     assert count[0] == 40
     plain = run(W.copy(order="F"), R.copy(order="F"), 0, 0.0, np.empty((0, 0)),
