@@ -1,0 +1,531 @@
+"""Stochastic gradient descent epochs for linear models, dense and CSR rows.
+
+One call runs up to ``max_iter`` epochs of the per-sample update that
+scikit-learn's ``SGDRegressor``/``SGDClassifier`` perform, in the same order
+of operations, so that with the same sample order the iterates agree to
+rounding:
+
+1. ``p = wscale * <w, x> + b``; step size ``eta`` from the schedule;
+2. ``update = -eta * clip(dL/dp) * class_weight * sample_weight``;
+3. L2 part of the penalty as a multiplicative shrink of ``wscale`` (lazy:
+   O(1) per sample, the vector is rescaled only when ``wscale`` gets tiny);
+4. ``w += update / wscale * x``; intercept ``b += update * intercept_decay``;
+5. averaged SGD (Bottou's sparse trick: ``aw`` is kept as
+   ``(aw + a w) / b`` so that a sample only touches its own features);
+6. L1 part by cumulative-penalty truncation (Tsuruoka et al., 2009), applied
+   to the features of the row only: the penalty accumulated since a feature
+   was last touched is applied when it is touched again.
+
+Steps 4-6 are one fused pass over the row's features, so a dense sample
+costs two sweeps (dot, then update) and a sparse one O(nnz of the row), for
+every penalty. The hot loop holds no GIL and allocates nothing.
+"""
+
+import numpy as np
+
+from cython cimport floating
+from libc.math cimport exp, fabs, isfinite, log, log1p, pow, sqrt, INFINITY
+from libc.stdint cimport uint64_t
+
+cdef extern from "_simd.h":
+    pass
+
+cdef extern from *:
+    """
+    #include <math.h>
+    #include <stddef.h>
+
+    /* Dense row kernels. The dot keeps FR_LANES partial sums in the data's own
+     * precision (float32 rows are summed in float32 lanes, which is what makes
+     * a float32 epoch cheaper than a float64 one). The update pass adds
+     * step * x to w, accumulates the norms scikit-learn tracks for its
+     * stopping criterion, folds in the averaged-SGD correction and applies
+     * the cumulative L1 truncation, all in one sweep; flags that do not
+     * change inside the loop are unswitched by the compiler. */
+    #define FR_SGD_DEFINE(T, SUFFIX)                                              \\
+    FR_KERNEL static T fr_sgd_dot_##SUFFIX(const T *x, const T *w, ptrdiff_t n)  \\
+    {                                                                             \\
+        T acc[FR_LANES] = {0};                                                    \\
+        ptrdiff_t i = 0;                                                          \\
+        for (; i + FR_LANES <= n; i += FR_LANES)                                  \\
+            for (int k = 0; k < FR_LANES; k++) acc[k] += x[i + k] * w[i + k];     \\
+        for (; i < n; i++) acc[0] += x[i] * w[i];                                 \\
+        T total = 0;                                                              \\
+        for (int k = 0; k < FR_LANES; k++) total += acc[k];                       \\
+        return total;                                                             \\
+    }                                                                             \\
+    FR_KERNEL static void fr_sgd_axpy_##SUFFIX(const T *x, T *w, T step,         \\
+                                               ptrdiff_t n)                       \\
+    {                                                                             \\
+        for (ptrdiff_t i = 0; i < n; i++) w[i] += x[i] * step;                    \\
+    }                                                                             \\
+    FR_KERNEL static void fr_sgd_update_##SUFFIX(                                 \\
+        const T *x, T *w, ptrdiff_t n, T step, int norms, double *sq,            \\
+        double *l1, T *aw, double avg_a, double avg_c, T *q, double u,           \\
+        double ws)                                                                \\
+    {                                                                             \\
+        double s2 = 0.0, s1 = 0.0;                                                \\
+        for (ptrdiff_t i = 0; i < n; i++) {                                       \\
+            T wi = w[i] + x[i] * step;                                            \\
+            if (norms) { s2 += (double)wi * wi; s1 += fabs((double)wi); }         \\
+            if (aw) aw[i] += (T)((avg_a * x[i]) * avg_c);                         \\
+            if (q) {                                                              \\
+                T z = wi;                                                         \\
+                if (z > 0) wi = (T)fmax(0.0, wi - (u + q[i]) / ws);               \\
+                else if (z < 0) wi = (T)fmin(0.0, wi + (u - q[i]) / ws);          \\
+                q[i] += (T)(ws * (wi - z));                                       \\
+            }                                                                     \\
+            w[i] = wi;                                                            \\
+        }                                                                         \\
+        *sq = s2; *l1 = s1;                                                       \\
+    }
+    FR_SGD_DEFINE(double, d)
+    FR_SGD_DEFINE(float, s)
+    """
+    double fr_sgd_dot_d(const double *x, const double *w, Py_ssize_t n) nogil
+    float fr_sgd_dot_s(const float *x, const float *w, Py_ssize_t n) nogil
+    void fr_sgd_axpy_d(const double *x, double *w, double step, Py_ssize_t n) nogil
+    void fr_sgd_axpy_s(const float *x, float *w, float step, Py_ssize_t n) nogil
+    void fr_sgd_update_d(const double *x, double *w, Py_ssize_t n, double step,
+                         int norms, double *sq, double *l1, double *aw,
+                         double avg_a, double avg_c, double *q, double u,
+                         double ws) nogil
+    void fr_sgd_update_s(const float *x, float *w, Py_ssize_t n, float step,
+                         int norms, double *sq, double *l1, float *aw,
+                         double avg_a, double avg_c, float *q, double u,
+                         double ws) nogil
+
+
+# Loss codes (shared with _sgd.py).
+cdef enum:
+    SQUARED_ERROR = 0
+    HUBER = 1
+    EPSILON_INSENSITIVE = 2
+    SQUARED_EPSILON_INSENSITIVE = 3
+    HINGE = 4            # loss_param = threshold (1 for hinge, 0 for perceptron)
+    LOG_LOSS = 5         # labels in {0, 1}
+    MODIFIED_HUBER = 6
+    SQUARED_HINGE = 7
+
+# Penalty codes (scikit-learn's numbering).
+cdef enum:
+    NO_PENALTY = 0
+    L1 = 1
+    L2 = 2
+    ELASTICNET = 3
+
+# Learning-rate codes (scikit-learn's numbering).
+cdef enum:
+    CONSTANT = 1
+    OPTIMAL = 2
+    INVSCALING = 3
+    ADAPTIVE = 4
+    PA1 = 5
+    PA2 = 6
+
+LOSS_CODES = {
+    "squared_error": (SQUARED_ERROR, None),
+    "huber": (HUBER, "epsilon"),
+    "epsilon_insensitive": (EPSILON_INSENSITIVE, "epsilon"),
+    "squared_epsilon_insensitive": (SQUARED_EPSILON_INSENSITIVE, "epsilon"),
+    "hinge": (HINGE, 1.0),
+    "perceptron": (HINGE, 0.0),
+    "log_loss": (LOG_LOSS, None),
+    "modified_huber": (MODIFIED_HUBER, None),
+    "squared_hinge": (SQUARED_HINGE, 1.0),
+}
+PENALTY_CODES = {None: NO_PENALTY, "l1": L1, "l2": L2, "elasticnet": ELASTICNET}
+LEARNING_RATE_CODES = {"constant": CONSTANT, "optimal": OPTIMAL,
+                       "invscaling": INVSCALING, "adaptive": ADAPTIVE,
+                       "pa1": PA1, "pa2": PA2}
+
+cdef double MAX_DLOSS = 1e12
+
+
+cdef inline double _log1pexp(double x) noexcept nogil:
+    if x <= -37.0:
+        return exp(x)
+    if x <= -2.0:
+        return log1p(exp(x))
+    if x <= 18.0:
+        return log(1.0 + exp(x))
+    if x <= 33.3:
+        return x + exp(-x)
+    return x
+
+
+cdef inline double loss_value(int loss, double y, double p, double c) noexcept nogil:
+    cdef double r, z
+    if loss == SQUARED_ERROR:
+        return 0.5 * (p - y) * (p - y)
+    if loss == HUBER:
+        r = fabs(y - p)
+        return 0.5 * r * r if r <= c else c * (r - 0.5 * c)
+    if loss == EPSILON_INSENSITIVE:
+        r = fabs(y - p) - c
+        return r if r > 0 else 0.0
+    if loss == SQUARED_EPSILON_INSENSITIVE:
+        r = fabs(y - p) - c
+        return r * r if r > 0 else 0.0
+    if loss == HINGE:
+        z = p * y
+        return c - z if z <= c else 0.0
+    if loss == LOG_LOSS:
+        return _log1pexp(p) - y * p
+    if loss == MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            return 0.0
+        if z >= -1.0:
+            return (1.0 - z) * (1.0 - z)
+        return -4.0 * z
+    # SQUARED_HINGE
+    z = c - p * y
+    return z * z if z > 0 else 0.0
+
+
+cdef inline double loss_gradient(int loss, double y, double p, double c) noexcept nogil:
+    """dL/dp; at kinks the one-sided value scikit-learn uses."""
+    cdef double r, z, e
+    if loss == SQUARED_ERROR:
+        return p - y
+    if loss == HUBER:
+        r = p - y
+        if fabs(r) <= c:
+            return r
+        return c if r >= 0 else -c
+    if loss == EPSILON_INSENSITIVE:
+        if y - p > c:
+            return -1.0
+        if p - y > c:
+            return 1.0
+        return 0.0
+    if loss == SQUARED_EPSILON_INSENSITIVE:
+        z = y - p
+        if z > c:
+            return -2.0 * (z - c)
+        if z < -c:
+            return 2.0 * (-z - c)
+        return 0.0
+    if loss == HINGE:
+        return -y if p * y <= c else 0.0
+    if loss == LOG_LOSS:
+        # sigmoid(p) - y without overflow
+        if p > -37.0:
+            e = exp(-p)
+            return ((1.0 - y) - y * e) / (1.0 + e)
+        return exp(p) - y
+    if loss == MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            return 0.0
+        if z >= -1.0:
+            return 2.0 * (1.0 - z) * -y
+        return -4.0 * y
+    # SQUARED_HINGE
+    z = c - p * y
+    return -2.0 * y * z if z > 0 else 0.0
+
+
+def loss_gradient_py(int loss, double y, double p, double c):
+    """Python access to the kernel's loss derivative (tests, eta0 heuristic)."""
+    return loss_gradient(loss, y, p, c)
+
+
+def loss_value_py(int loss, double y, double p, double c):
+    """Python access to the kernel's loss (tests)."""
+    return loss_value(loss, y, p, c)
+
+
+cdef inline uint64_t _next_random(uint64_t *state) noexcept nogil:
+    # xorshift64*: fast, and the same stream on every platform
+    cdef uint64_t x = state[0]
+    x ^= x >> 12
+    x ^= x << 25
+    x ^= x >> 27
+    state[0] = x
+    return x * <uint64_t>2685821657736338717
+
+
+cdef inline void _row(const floating *data, const int *indices,
+                      const long long *indptr, bint dense, Py_ssize_t n_features,
+                      Py_ssize_t i, const floating **x, const int **ind,
+                      Py_ssize_t *nnz) noexcept nogil:
+    if dense:
+        x[0] = data + i * n_features
+        ind[0] = NULL
+        nnz[0] = n_features
+    else:
+        x[0] = data + indptr[i]
+        ind[0] = indices + indptr[i]
+        nnz[0] = indptr[i + 1] - indptr[i]
+
+
+cdef inline void _reset_wscale(floating *w, floating *aw, Py_ssize_t n,
+                               double *wscale, double *avg_a, double *avg_b) noexcept nogil:
+    """Fold wscale into w (and the pending average into aw)."""
+    cdef Py_ssize_t j
+    cdef double a = avg_a[0], inv_b, ws = wscale[0]
+    if aw != NULL:
+        inv_b = 1.0 / avg_b[0]
+        for j in range(n):
+            aw[j] = (aw[j] + a * w[j]) * inv_b
+        avg_a[0] = 0.0
+        avg_b[0] = 1.0
+    for j in range(n):
+        w[j] = w[j] * ws
+    wscale[0] = 1.0
+
+
+cdef inline void _sparse_step(floating *w, int j, floating xj, double step, bint add,
+                              double *acc2, double *acc1, floating *aw, double avg_a,
+                              double avg_c, floating *q, double u, double ws) noexcept nogil:
+    cdef floating wj = w[j], z
+    if add:
+        wj = wj + xj * <floating>step
+        acc2[0] += <double>wj * wj
+        acc1[0] += fabs(<double>wj)
+    if aw != NULL:
+        aw[j] += <floating>((avg_a * xj) * avg_c)
+    if q != NULL:
+        z = wj
+        if z > 0:
+            wj = <floating>max(0.0, wj - (u + q[j]) / ws)
+        elif z < 0:
+            wj = <floating>min(0.0, wj + (u - q[j]) / ws)
+        q[j] += <floating>(ws * (wj - z))
+    w[j] = wj
+
+
+def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_intercept,
+              const floating[::1] data, const int[::1] indices, const long long[::1] indptr,
+              bint dense, Py_ssize_t n_features,
+              const floating[::1] y, const floating[::1] sample_weight,
+              const unsigned char[::1] validation_mask,
+              int loss, double loss_param, int penalty, double alpha, double l1_ratio,
+              int learning_rate, double eta0, double power_t,
+              double t, double intercept_decay, int average, bint fit_intercept,
+              int max_iter, double tol, int n_iter_no_change, bint early_stopping,
+              score_cb, bint shuffle, uint64_t seed,
+              double weight_pos, double weight_neg, int verbose=0):
+    """Run SGD epochs in place on ``w`` (and ``aw`` when ``average > 0``).
+
+    Rows are ``data[i * n_features:(i + 1) * n_features]`` when ``dense``,
+    else CSR (``indices``, ``indptr``). ``score_cb(intercept)``, called with
+    the GIL after each epoch when ``early_stopping``, returns the validation
+    score of the current ``w`` (scikit-learn scores the unscaled array, and
+    so does this kernel, so that both stop at the same epoch).
+
+    Returns ``(intercept, average_intercept, n_epochs)``.
+    """
+    cdef Py_ssize_t n_samples = y.shape[0]
+    cdef Py_ssize_t i, k, j, nnz
+    cdef const floating *x
+    cdef const int *ind
+    cdef floating *wp = &w[0]
+    cdef floating *awp = NULL
+    cdef floating *qp = NULL
+    cdef floating[::1] q
+    cdef int[::1] order = np.arange(n_samples, dtype=np.intc)
+    cdef int *op = &order[0]
+    cdef double wscale = 1.0, avg_a = 0.0, avg_b = 1.0, mu
+    cdef double sq_norm = 0.0, l1_norm = 0.0, acc2, acc1
+    cdef double eta = eta0, p, dloss, update, cw, shrink, u = 0.0, optimal_init = 0.0
+    cdef double typw, num_iter = 1.0, step_c
+    cdef double sumloss, objective_sum, best_objective = INFINITY, best_score = -INFINITY
+    cdef double score, cur
+    cdef int epoch = 0, no_improvement = 0, n_done = 0
+    cdef bint infinity = False, track = (verbose > 0) or not early_stopping
+    cdef Py_ssize_t train_count = n_samples - int(np.sum(validation_mask))
+    cdef uint64_t state = seed if seed != 0 else <uint64_t>0x9E3779B97F4A7C15
+    cdef uint64_t r
+    cdef int tmp
+    cdef double reset_threshold = 1e-9 if floating is double else 1e-6
+    cdef const floating *dp = &data[0] if data.shape[0] > 0 else NULL
+    cdef const int *ip = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef const long long *pp = &indptr[0] if indptr.shape[0] > 0 else NULL
+
+    if n_features == 0 or n_samples == 0:
+        return intercept, avg_intercept, 0
+    if penalty == L2:
+        l1_ratio = 0.0
+    elif penalty == L1:
+        l1_ratio = 1.0
+    if penalty == L1 or penalty == ELASTICNET:
+        q = np.zeros(n_features, dtype=np.asarray(w).dtype)
+        qp = &q[0]
+    if average > 0:
+        awp = &aw[0]
+    for j in range(n_features):
+        sq_norm += <double>wp[j] * wp[j]
+        l1_norm += fabs(<double>wp[j])
+    if learning_rate == OPTIMAL:
+        typw = sqrt(1.0 / sqrt(alpha))
+        eta = typw / max(1.0, loss_gradient(loss, 1.0, -typw, loss_param))
+        optimal_init = 1.0 / (eta * alpha)
+
+    for epoch in range(max_iter):
+        n_done = epoch + 1
+        with nogil:
+            sumloss = 0.0
+            objective_sum = 0.0
+            if shuffle:
+                # Fisher-Yates with the kernel's own generator: the same
+                # permutations for the same seed, independent of thread count
+                for k in range(n_samples - 1, 0, -1):
+                    r = _next_random(&state) % <uint64_t>(k + 1)
+                    tmp = op[k]
+                    op[k] = op[r]
+                    op[r] = tmp
+            for k in range(n_samples):
+                i = op[k]
+                if validation_mask[i]:
+                    continue
+                _row(dp, ip, pp, dense, n_features, i, &x, &ind, &nnz)
+                if dense:
+                    if floating is double:
+                        p = fr_sgd_dot_d(x, wp, nnz)
+                    else:
+                        p = fr_sgd_dot_s(x, wp, nnz)
+                else:
+                    p = 0.0
+                    for j in range(nnz):
+                        p += wp[ind[j]] * x[j]
+                p = p * wscale + intercept
+                if learning_rate == OPTIMAL:
+                    eta = 1.0 / (alpha * (optimal_init + t - 1.0))
+                elif learning_rate == INVSCALING:
+                    eta = eta0 / pow(t, power_t)
+                if track:
+                    cur = loss_value(loss, y[i], p, loss_param)
+                    sumloss += cur
+                    objective_sum += cur
+                    if penalty > 0 and learning_rate < PA1:
+                        objective_sum += alpha * ((1.0 - l1_ratio) * 0.5 * sq_norm
+                                                  + l1_ratio * l1_norm)
+                cw = weight_pos if y[i] > 0.0 else weight_neg
+                if learning_rate == PA1 or learning_rate == PA2:
+                    acc2 = 0.0
+                    for j in range(nnz):
+                        acc2 += <double>x[j] * x[j]
+                    if learning_rate == PA1:
+                        if acc2 == 0:
+                            continue
+                        update = min(eta0, loss_value(loss, y[i], p, loss_param) / acc2)
+                    else:
+                        update = loss_value(loss, y[i], p, loss_param) / (acc2 + 0.5 / eta0)
+                    if loss == HINGE:
+                        update *= y[i]
+                    elif y[i] - p < 0:
+                        update *= -1
+                else:
+                    dloss = loss_gradient(loss, y[i], p, loss_param)
+                    if dloss < -MAX_DLOSS:
+                        dloss = -MAX_DLOSS
+                    elif dloss > MAX_DLOSS:
+                        dloss = MAX_DLOSS
+                    update = -eta * dloss
+                update *= cw * sample_weight[i]
+
+                if penalty >= L2:
+                    shrink = 1.0 - (1.0 - l1_ratio) * eta * alpha
+                    if shrink < 0.0:
+                        shrink = 0.0
+                    wscale *= shrink
+                    sq_norm *= shrink * shrink
+                    l1_norm *= shrink
+                    if wscale < reset_threshold:
+                        _reset_wscale(wp, awp, n_features, &wscale, &avg_a, &avg_b)
+
+                if fit_intercept and update != 0.0:
+                    intercept += update * intercept_decay
+                step_c = update / wscale
+                if penalty == L1 or penalty == ELASTICNET:
+                    u += l1_ratio * eta * alpha
+                if 0 < average <= t:
+                    num_iter = t - average + 1.0
+                    avg_intercept += (intercept - avg_intercept) / num_iter
+                # fused pass: w += step x, norms, averaging, L1 truncation
+                if dense:
+                    if awp == NULL and qp == NULL and not track:
+                        if update != 0.0:
+                            if floating is double:
+                                fr_sgd_axpy_d(x, wp, step_c, nnz)
+                            else:
+                                fr_sgd_axpy_s(x, wp, <float>step_c, nnz)
+                    elif update != 0.0 or qp != NULL or (0 < average <= t):
+                        if floating is double:
+                            fr_sgd_update_d(x, wp, nnz, step_c, track and update != 0.0,
+                                            &acc2, &acc1,
+                                            awp if 0 < average <= t else NULL,
+                                            avg_a, -step_c, qp, u, wscale)
+                        else:
+                            fr_sgd_update_s(x, wp, nnz, <float>step_c,
+                                            track and update != 0.0, &acc2, &acc1,
+                                            awp if 0 < average <= t else NULL,
+                                            avg_a, -step_c, qp, u, wscale)
+                        if track and update != 0.0:
+                            sq_norm = acc2 * wscale * wscale
+                            l1_norm = acc1 * wscale
+                else:
+                    acc2 = 0.0
+                    acc1 = 0.0
+                    for j in range(nnz):
+                        _sparse_step(wp, ind[j], x[j], step_c, update != 0.0, &acc2, &acc1,
+                                     awp if 0 < average <= t else NULL, avg_a, -step_c,
+                                     qp, u, wscale)
+                    if track and update != 0.0:
+                        sq_norm = acc2 * wscale * wscale
+                        l1_norm = acc1 * wscale
+                if 0 < average <= t:
+                    mu = 1.0 / num_iter
+                    if num_iter > 1:
+                        avg_b /= (1.0 - mu)
+                    avg_a += mu * avg_b * wscale
+                t += 1.0
+
+            if not isfinite(intercept):
+                infinity = True
+            else:
+                for j in range(n_features):
+                    if not isfinite(wp[j]):
+                        infinity = True
+                        break
+        if infinity:
+            break
+        if verbose > 0:
+            print("-- Epoch %d" % (epoch + 1))
+            print("Norm: %.2f, Bias: %.6f, T: %d, Avg. loss: %f"
+                  % (sqrt(sq_norm), intercept, int(t) - 1,
+                     sumloss / max(train_count, 1)))
+        if early_stopping:
+            score = score_cb(intercept)
+            if tol > -INFINITY and score < best_score + tol:
+                no_improvement += 1
+            else:
+                no_improvement = 0
+            if score > best_score:
+                best_score = score
+        else:
+            cur = objective_sum / train_count
+            if tol > -INFINITY and cur > best_objective - tol:
+                no_improvement += 1
+            else:
+                no_improvement = 0
+            if cur < best_objective:
+                best_objective = cur
+        if no_improvement >= n_iter_no_change:
+            if learning_rate == ADAPTIVE and eta > 1e-6:
+                eta = eta / 5.0
+                no_improvement = 0
+            else:
+                if verbose:
+                    print("Convergence after %d epochs" % (epoch + 1))
+                break
+
+    if infinity:
+        raise ValueError(
+            "Floating-point under-/overflow occurred at epoch #%d. Scaling input "
+            "data with StandardScaler or MinMaxScaler might help." % (epoch + 1))
+    _reset_wscale(wp, awp, n_features, &wscale, &avg_a, &avg_b)
+    return intercept, avg_intercept, n_done
