@@ -110,10 +110,13 @@ class _BaseSGD(BaseEstimator):
             param = float(self.epsilon)
         return code, (0.0 if param is None else float(param))
 
-    def _validate_X(self, X, *, reset, y=None):
+    def _validate_X(self, X, *, reset, y="no_validation"):
         kwargs = dict(accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
                       accept_large_sparse=False, reset=reset)
         if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
+                             "target y is None.")
+        if isinstance(y, str) and y == "no_validation":
             return validate_data(self, X, **kwargs)
         return validate_data(self, X, y, y_numeric=not self._is_classifier, **kwargs)
 
@@ -425,6 +428,9 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         self._validate_params_sgd()
         if hasattr(self, "classes_"):
             del self.classes_
+        if y is None:
+            raise ValueError("SGDClassifier requires y to be passed, but the target y "
+                             "is None.")
         y_arr = np.asarray(y) if not sparse.issparse(y) else y
         check_classification_targets(y_arr)
         classes = np.unique(y_arr)
