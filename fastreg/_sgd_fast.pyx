@@ -35,6 +35,15 @@ cdef extern from *:
     #include <math.h>
     #include <stddef.h>
 
+    /* The per-sample scalar arithmetic (losses, schedules, averaging and
+     * truncation) must round exactly as a plain C implementation does, or
+     * iterates drift from scikit-learn's; the package-wide -fassociative-math
+     * and FMA contraction are switched off for this module. The dense row
+     * kernels still vectorise: their FR_LANES partial sums are explicit. */
+    #if defined(__GNUC__) && !defined(__clang__)
+    #pragma GCC optimize ("no-associative-math", "fp-contract=off")
+    #endif
+
     /* Dense row kernels. The dot keeps FR_LANES partial sums in the data's own
      * precision (float32 rows are summed in float32 lanes, which is what makes
      * a float32 epoch cheaper than a float64 one). The update pass adds
@@ -81,7 +90,30 @@ cdef extern from *:
     }
     FR_SGD_DEFINE(double, d)
     FR_SGD_DEFINE(float, s)
+
+    /* Sparse rows: a gather, which vectorises poorly anyway; summing in the
+     * row's order (no reassociation) keeps the iterates equal to a sequential
+     * implementation's to the last bit. */
+    #if defined(__GNUC__) && !defined(__clang__)
+    #define FR_SEQUENTIAL __attribute__((optimize("no-associative-math")))
+    #else
+    #define FR_SEQUENTIAL
+    #endif
+    #define FR_SGD_SPARSE_DOT(T, SUFFIX)                                          \
+    FR_SEQUENTIAL static double fr_sgd_sparse_dot_##SUFFIX(                       \
+        const T *x, const int *ind, ptrdiff_t nnz, const T *w)                    \
+    {                                                                             \
+        double acc = 0.0;                                                         \
+        for (ptrdiff_t j = 0; j < nnz; j++) acc += w[ind[j]] * x[j];              \
+        return acc;                                                               \
+    }
+    FR_SGD_SPARSE_DOT(double, d)
+    FR_SGD_SPARSE_DOT(float, s)
     """
+    double fr_sgd_sparse_dot_d(const double *x, const int *ind, Py_ssize_t nnz,
+                               const double *w) nogil
+    double fr_sgd_sparse_dot_s(const float *x, const int *ind, Py_ssize_t nnz,
+                               const float *w) nogil
     double fr_sgd_dot_d(const double *x, const double *w, Py_ssize_t n) nogil
     float fr_sgd_dot_s(const float *x, const float *w, Py_ssize_t n) nogil
     void fr_sgd_axpy_d(const double *x, double *w, double step, Py_ssize_t n) nogil
@@ -388,9 +420,10 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     else:
                         p = fr_sgd_dot_s(x, wp, nnz)
                 else:
-                    p = 0.0
-                    for j in range(nnz):
-                        p += wp[ind[j]] * x[j]
+                    if floating is double:
+                        p = fr_sgd_sparse_dot_d(x, ind, nnz, wp)
+                    else:
+                        p = fr_sgd_sparse_dot_s(x, ind, nnz, wp)
                 p = p * wscale + intercept
                 if learning_rate == OPTIMAL:
                     eta = 1.0 / (alpha * (optimal_init + t - 1.0))
