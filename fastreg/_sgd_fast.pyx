@@ -44,6 +44,16 @@ cdef extern from *:
     #pragma GCC optimize ("no-associative-math", "fp-contract=off")
     #endif
 
+    /* Clone by CPU feature, not by CPU model: GCC resolves an "arch=haswell"
+     * clone with __builtin_cpu_is, which is false on every AMD CPU, so such
+     * a clone only ever runs on Intel Haswell-class parts. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+        defined(__linux__) && !defined(FASTREG_NO_MULTIVERSION)
+    #define FR_SGD_KERNEL __attribute__((target_clones("avx2", "default")))
+    #else
+    #define FR_SGD_KERNEL
+    #endif
+
     /* Dense row kernels. The dot keeps FR_LANES partial sums in the data's own
      * precision (float32 rows are summed in float32 lanes, which is what makes
      * a float32 epoch cheaper than a float64 one). The update pass adds
@@ -51,8 +61,26 @@ cdef extern from *:
      * stopping criterion, folds in the averaged-SGD correction and applies
      * the cumulative L1 truncation, all in one sweep; flags that do not
      * change inside the loop are unswitched by the compiler. */
+    #define FR_SGD_ELEMENT(T, I, K)                                               \
+    {                                                                             \
+        T wi = w[I] + x[I] * step;                                                \
+        if (NORMS) { s2[K] += wi * wi; s1[K] += (wi < 0 ? -wi : wi); }            \
+        if (AVG) aw[I] += (a * x[I]) * c;                                         \
+        if (L1) {                                                                 \
+            const T z = wi;                                                       \
+            const T qi = q[I];                                                    \
+            /* one division: only the branch taken needs its quotient */     \
+            const T d = (T)((z > 0 ? u + qi : u - qi) * inv_ws);              \
+            const T pos = z - d, neg = z + d;                                 \
+            const T cut_pos = pos > 0 ? pos : 0;                              \
+            const T cut_neg = neg < 0 ? neg : 0;                              \
+            wi = z > 0 ? cut_pos : (z < 0 ? cut_neg : z);                     \
+            q[I] = (T)(qi + ws * (wi - z));                                       \
+        }                                                                         \
+        w[I] = wi;                                                                \
+    }
     #define FR_SGD_DEFINE(T, SUFFIX)                                              \\
-    FR_KERNEL static T fr_sgd_dot_##SUFFIX(const T *x, const T *w, ptrdiff_t n)  \\
+    FR_SGD_KERNEL static T fr_sgd_dot_##SUFFIX(const T *x, const T *w, ptrdiff_t n)  \\
     {                                                                             \\
         T acc[FR_LANES] = {0};                                                    \\
         ptrdiff_t i = 0;                                                          \\
@@ -63,30 +91,47 @@ cdef extern from *:
         for (int k = 0; k < FR_LANES; k++) total += acc[k];                       \\
         return total;                                                             \\
     }                                                                             \\
-    FR_KERNEL static void fr_sgd_axpy_##SUFFIX(const T *x, T *w, T step,         \\
+    FR_SGD_KERNEL static void fr_sgd_axpy_##SUFFIX(const T *x, T *w, T step,         \\
                                                ptrdiff_t n)                       \\
     {                                                                             \\
         for (ptrdiff_t i = 0; i < n; i++) w[i] += x[i] * step;                    \\
     }                                                                             \\
-    FR_KERNEL static void fr_sgd_update_##SUFFIX(                                 \\
-        const T *x, T *w, ptrdiff_t n, T step, int norms, double *sq,            \\
-        double *l1, T *aw, double avg_a, double avg_c, T *q, double u,           \\
-        double ws)                                                                \\
-    {                                                                             \\
-        double s2 = 0.0, s1 = 0.0;                                                \\
-        for (ptrdiff_t i = 0; i < n; i++) {                                       \\
-            T wi = w[i] + x[i] * step;                                            \\
-            if (norms) { s2 += (double)wi * wi; s1 += fabs((double)wi); }         \\
-            if (aw) aw[i] += (T)((avg_a * x[i]) * avg_c);                         \\
-            if (q) {                                                              \\
-                T z = wi;                                                         \\
-                if (z > 0) wi = (T)fmax(0.0, wi - (u + q[i]) / ws);               \\
-                else if (z < 0) wi = (T)fmin(0.0, wi + (u - q[i]) / ws);          \\
-                q[i] += (T)(ws * (wi - z));                                       \\
-            }                                                                     \\
-            w[i] = wi;                                                            \\
-        }                                                                         \\
-        *sq = s2; *l1 = s1;                                                       \\
+    /* One element of the update pass; NORMS, AVG and L1 are literal 0/1 in  \
+     * every expansion, so each combination compiles to its own branch-free,  \
+     * vectorised loop. The truncation is written with selects, not jumps,     \
+     * and performs exactly the operations of the scalar rule. */             \
+    static inline __attribute__((always_inline)) void                           \
+    fr_sgd_update_impl_##SUFFIX(const T *x, T *w, ptrdiff_t n, T step,          \
+        double *sq, double *l1, T *aw, T a, T c, T *q, double u,                \
+        double ws, const int NORMS, const int AVG, const int L1)               \
+    {                                                                           \
+        T s2[FR_LANES] = {0}, s1[FR_LANES] = {0};                               \
+        const double inv_ws = 1.0 / ws;                                         \
+        ptrdiff_t i = 0;                                                        \
+        for (; i + FR_LANES <= n; i += FR_LANES)                                \
+            for (int k = 0; k < FR_LANES; k++)                                  \
+                FR_SGD_ELEMENT(T, i + k, k)                                     \
+        for (; i < n; i++) FR_SGD_ELEMENT(T, i, 0)                              \
+        double t2 = 0.0, t1 = 0.0;                                              \
+        for (int k = 0; k < FR_LANES; k++) { t2 += s2[k]; t1 += s1[k]; }        \
+        *sq = t2; *l1 = t1;                                                     \
+    }                                                                           \
+    FR_SGD_KERNEL static void fr_sgd_update_##SUFFIX(                               \
+        const T *x, T *w, ptrdiff_t n, T step, int norms, double *sq,          \
+        double *l1, T *aw, double avg_a, double avg_c, T *q, double u,         \
+        double ws)                                                              \
+    {                                                                           \
+        const T a = (T)avg_a, c = (T)avg_c;                                     \
+        switch ((norms ? 1 : 0) | (aw ? 2 : 0) | (q ? 4 : 0)) {                 \
+        case 0: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 0, 0, 0); break; \
+        case 1: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 1, 0, 0); break; \
+        case 2: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 0, 1, 0); break; \
+        case 3: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 1, 1, 0); break; \
+        case 4: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 0, 0, 1); break; \
+        case 5: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 1, 0, 1); break; \
+        case 6: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 0, 1, 1); break; \
+        default: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 1, 1, 1); \
+        }                                                                       \
     }
     FR_SGD_DEFINE(double, d)
     FR_SGD_DEFINE(float, s)
@@ -109,7 +154,18 @@ cdef extern from *:
     }
     FR_SGD_SPARSE_DOT(double, d)
     FR_SGD_SPARSE_DOT(float, s)
+
+    /* Shuffled rows defeat the hardware prefetcher at every row boundary:
+     * ask for the next row while the current one is being processed. */
+    static inline void fr_prefetch(const void *p, ptrdiff_t bytes)
+    {
+    #if defined(__GNUC__)
+        const char *c = (const char *)p;
+        for (ptrdiff_t off = 0; off < bytes; off += 64) __builtin_prefetch(c + off, 0, 3);
+    #endif
+    }
     """
+    void fr_prefetch(const void *p, Py_ssize_t bytes) nogil
     double fr_sgd_sparse_dot_d(const double *x, const int *ind, Py_ssize_t nnz,
                                const double *w) nogil
     double fr_sgd_sparse_dot_s(const float *x, const int *ind, Py_ssize_t nnz,
@@ -367,7 +423,9 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     cdef double sumloss, objective_sum, best_objective = INFINITY, best_score = -INFINITY
     cdef double score, cur
     cdef int epoch = 0, no_improvement = 0, n_done = 0
-    cdef bint infinity = False, track = (verbose > 0) or not early_stopping
+    cdef bint infinity = False
+    # the running objective feeds the tol rule and verbose output only
+    cdef bint track = (verbose > 0) or (not early_stopping and tol > -INFINITY)
     cdef Py_ssize_t train_count = n_samples - int(np.sum(validation_mask))
     cdef uint64_t state = seed if seed != 0 else <uint64_t>0x9E3779B97F4A7C15
     cdef uint64_t r
@@ -405,12 +463,18 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                 # Fisher-Yates with the kernel's own generator: the same
                 # permutations for the same seed, independent of thread count
                 for k in range(n_samples - 1, 0, -1):
-                    r = _next_random(&state) % <uint64_t>(k + 1)
+                    # multiply-shift maps 32 random bits onto [0, k]
+                    r = ((_next_random(&state) >> 32) * <uint64_t>(k + 1)) >> 32
                     tmp = op[k]
                     op[k] = op[r]
                     op[r] = tmp
             for k in range(n_samples):
                 i = op[k]
+                if shuffle and k + 1 < n_samples:
+                    _row(dp, ip, pp, dense, n_features, op[k + 1], &x, &ind, &nnz)
+                    fr_prefetch(x, nnz * sizeof(floating))
+                    if not dense:
+                        fr_prefetch(ind, nnz * sizeof(int))
                 if validation_mask[i]:
                     continue
                 _row(dp, ip, pp, dense, n_features, i, &x, &ind, &nnz)
