@@ -87,10 +87,22 @@ class _BaseSGD(BaseEstimator):
             check_int(self.average, "average", low=1)
         check_real(self.momentum, "momentum", low=0, high=1, high_open=True)
         check_bool(self.nesterov, "nesterov")
-        if self.momentum != 0 or self.nesterov:
-            raise NotImplementedError(
-                "momentum / nesterov are reserved fastreg extensions that are not "
-                "implemented yet; leave them at their defaults (0.0, False).")
+        if self.adaptive_step is not None:
+            check_option(self.adaptive_step, "adaptive_step", {"adam"})
+        check_bool(self.decoupled_weight_decay, "decoupled_weight_decay")
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0.")
+        if self.adaptive_step is not None and self.momentum != 0:
+            raise ValueError("adaptive_step='adam' keeps its own moment estimates; "
+                             "leave momentum=0.")
+        if self._uses_extension():
+            if self.average:
+                raise ValueError("average is not supported with momentum, "
+                                 "adaptive_step or decoupled_weight_decay.")
+            if self.learning_rate in ("pa1", "pa2"):
+                raise ValueError("Passive-aggressive learning rates do not combine "
+                                 "with momentum, adaptive_step or "
+                                 "decoupled_weight_decay.")
         if self.early_stopping and for_partial_fit:
             raise ValueError("early_stopping should be False with partial_fit")
         if self.learning_rate == "optimal" and self.alpha == 0:
@@ -103,6 +115,19 @@ class _BaseSGD(BaseEstimator):
                                  f"with loss '{needed}'.")
         if self.penalty == "elasticnet" and self.l1_ratio is None:
             raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+
+    def _uses_extension(self):
+        return (self.momentum > 0 or self.adaptive_step is not None
+                or bool(self.decoupled_weight_decay))
+
+    def _ext_state(self, row, n_rows, n_features, dtype):
+        """Per-feature optimiser state of problem ``row`` (kept across calls)."""
+        state = getattr(self, "_optimizer_state", None)
+        shape = (n_rows, 2, n_features + 1)      # + 1: the intercept's slot
+        if state is None or state.shape != shape or state.dtype != dtype:
+            state = np.zeros(shape, dtype=dtype)
+            self._optimizer_state = state
+        return state[row, 0], state[row, 1]
 
     def _loss_code(self):
         code, param = _sgd_fast.LOSS_CODES[self.loss]
@@ -143,7 +168,8 @@ class _BaseSGD(BaseEstimator):
         return mask
 
     def _run_kernel(self, X, y, coef, intercept, avg_coef, avg_intercept, sample_weight,
-                    validation_mask, score_cb, seed, weight_pos, weight_neg, max_iter):
+                    validation_mask, score_cb, seed, weight_pos, weight_neg, max_iter,
+                    state=None):
         """Run epochs in place on ``coef`` (and ``avg_coef``); return
         ``(intercept, average_intercept, n_iter)``."""
         dtype = coef.dtype
@@ -173,7 +199,10 @@ class _BaseSGD(BaseEstimator):
             float(self.power_t), float(self.t_), decay, int(self.average),
             bool(self.fit_intercept), int(max_iter), tol, int(self.n_iter_no_change),
             bool(self.early_stopping), score_cb, bool(self.shuffle), int(seed),
-            float(weight_pos), float(weight_neg), int(self.verbose))
+            float(weight_pos), float(weight_neg), int(self.verbose),
+            float(self.momentum), bool(self.nesterov),
+            1 if self.adaptive_step == "adam" else 0, bool(self.decoupled_weight_decay),
+            *(state if state is not None else (None, None)))
 
     def _allocate(self, n_rows, n_features, dtype, coef_init, intercept_init):
         if n_rows > 1:
@@ -230,12 +259,31 @@ class _BaseSGD(BaseEstimator):
 
 
 _DOC_EXTENSIONS = """
-    momentum : float, default=0.0
-        fastreg extension, reserved: heavy-ball momentum is not implemented
-        yet; any value other than 0.0 raises ``NotImplementedError``. The
-        default reproduces scikit-learn.
+    Extensions (fastreg only; the defaults reproduce scikit-learn exactly)
+    ----------------------------------------------------------------------
+    momentum : float in [0, 1), default=0.0
+        Heavy-ball momentum: ``v = momentum * v + g; w -= eta * v``, with
+        ``g`` the per-sample gradient of loss and (coupled) L2 penalty and
+        ``eta`` the step of ``learning_rate``.
     nesterov : bool, default=False
-        fastreg extension, reserved (see ``momentum``).
+        Nesterov's variant: ``w -= eta * (g + momentum * v)``. Needs
+        ``momentum > 0``.
+    adaptive_step : {None, 'adam'}, default=None
+        ``'adam'``: Adam's per-feature step (beta1 0.9, beta2 0.999, eps 1e-8,
+        bias-corrected with the global sample counter ``t_``), scaled by the
+        ``learning_rate`` schedule's ``eta`` (use ``learning_rate='constant'``
+        and e.g. ``eta0=1e-3`` for textbook Adam).
+    decoupled_weight_decay : bool, default=False
+        Apply the L2 part of the penalty as decoupled weight decay,
+        ``w -= eta * alpha * (1 - l1_ratio) * w`` after the step, instead of
+        adding it to the gradient (AdamW / SGDW).
+
+    With any extension active every sample touches every feature (the
+    optimiser state is dense), the L1 part of the penalty is a soft-threshold
+    by ``eta * alpha * l1_ratio`` per step, ``average`` and the
+    passive-aggressive rates are unavailable, and the state carries over
+    between ``partial_fit`` calls (``fit`` resets it). The intercept is
+    updated by the same optimiser, without penalty.
 """
 
 
@@ -259,7 +307,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                  shuffle=True, verbose=0, epsilon=DEFAULT_EPSILON, random_state=None,
                  learning_rate="invscaling", eta0=0.01, power_t=0.25,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=5,
-                 warm_start=False, average=False, momentum=0.0, nesterov=False):
+                 warm_start=False, average=False, momentum=0.0, nesterov=False,
+                 adaptive_step=None, decoupled_weight_decay=False):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -281,6 +330,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         self.average = average
         self.momentum = momentum
         self.nesterov = nesterov
+        self.adaptive_step = adaptive_step
+        self.decoupled_weight_decay = decoupled_weight_decay
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model with SGD (``max_iter`` epochs at most)."""
@@ -295,6 +346,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             self.intercept_ = None
         self.t_ = 1.0
         self._average_coef = None
+        self._optimizer_state = None
         self._partial_fit(X, y, self.max_iter, sample_weight, coef_init, intercept_init)
         self._warn_no_convergence()
         return self
@@ -348,9 +400,11 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                 pred = safe_sparse_dot(X_val, coef) + b
                 return r2_score(y_val, pred, sample_weight=sw_val)
 
+        state = (self._ext_state(0, 1, n_features, X.dtype)
+                 if self._uses_extension() else None)
         intercept, avg_intercept, n_iter = self._run_kernel(
             X, y, coef, intercept[0], avg_coef, avg_intercept, sample_weight, mask,
-            score_cb, seed, 1.0, 1.0, max_iter)
+            score_cb, seed, 1.0, 1.0, max_iter, state)
         self.n_iter_ = n_iter
         self.t_ += n_iter * n_samples
         if self.average > 0:
@@ -398,7 +452,8 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                  epsilon=DEFAULT_EPSILON, n_jobs=None, random_state=None,
                  learning_rate="optimal", eta0=0.01, power_t=0.5, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, class_weight=None,
-                 warm_start=False, average=False, momentum=0.0, nesterov=False):
+                 warm_start=False, average=False, momentum=0.0, nesterov=False,
+                 adaptive_step=None, decoupled_weight_decay=False):
         self.loss = loss
         self.penalty = penalty
         self.alpha = alpha
@@ -422,6 +477,8 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         self.average = average
         self.momentum = momentum
         self.nesterov = nesterov
+        self.adaptive_step = adaptive_step
+        self.decoupled_weight_decay = decoupled_weight_decay
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the linear classifier with SGD (``max_iter`` epochs at most)."""
@@ -448,6 +505,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             self._average_coef = None
             self._average_intercept = None
         self.t_ = 1.0
+        self._optimizer_state = None
         self._partial_fit(X, y, self.max_iter, classes, sample_weight, coef_init,
                           intercept_init)
         self._warn_no_convergence()
@@ -518,6 +576,8 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             coef_all, icpt_all = self.coef_, self.intercept_
         coef_all = np.ascontiguousarray(coef_all, dtype=X.dtype)
         avg_all = self._average_coef if self.average else None
+        if self._uses_extension():
+            self._ext_state(0, coef_all.shape[0], n_features, X.dtype)
 
         def fit_one(k, seed):
             row = 0 if n_classes == 2 else k
@@ -571,9 +631,12 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         rs = check_random_state(seed)
         shuffle_seed = rs.randint(1, MAX_INT)
         avg_intercept = self._average_intercept[row] if self.average else 0.0
+        state = None
+        if self._uses_extension():
+            state = (self._optimizer_state[row, 0], self._optimizer_state[row, 1])
         intercept, avg_intercept, n_iter = self._run_kernel(
             X, y_k, coef, intercept, avg_coef, avg_intercept, sample_weight, mask,
-            score_cb, shuffle_seed, pos_weight, neg_weight, max_iter)
+            score_cb, shuffle_seed, pos_weight, neg_weight, max_iter, state)
         if self.average:
             self._average_intercept[row] = avg_intercept
         return intercept, avg_intercept, n_iter

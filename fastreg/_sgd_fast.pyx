@@ -384,6 +384,79 @@ cdef inline void _sparse_step(floating *w, int j, floating xj, double step, bint
         q[j] += <floating>(ws * (wj - z))
     w[j] = wj
 
+cdef void _extension_step(floating *w, Py_ssize_t n_features, const floating *x,
+                          const int *ind, Py_ssize_t nnz, double g0, double eta,
+                          double lam2, double lam1, double momentum, bint nesterov,
+                          int adaptive, bint decoupled, double t, floating *s1,
+                          floating *s2, double *gbuf, double *sq,
+                          double *l1, double *intercept,
+                          double intercept_decay) noexcept nogil:
+    """One step of the opt-in optimisers (momentum, Nesterov, Adam).
+
+    The intercept (when ``intercept`` is not NULL) is one more coordinate,
+    with gradient ``g0 * intercept_decay``, no penalty, and its state in
+    slot ``n_features`` of ``s1``/``s2``.
+
+    The loss gradient is ``g0 * x``; the L2 part of the penalty enters the
+    gradient (``lam2 * w``) or, when ``decoupled``, shrinks ``w`` by
+    ``1 - eta * lam2`` after the step (decoupled weight decay); the L1 part
+    is a soft-threshold by ``eta * lam1`` after the step. Every feature is
+    touched: O(n_features) per sample, dense or sparse rows.
+    """
+    cdef Py_ssize_t j
+    cdef double g, v, m_hat, v_hat, bc1, bc2, thr = eta * lam1, wj
+    cdef double acc2 = 0.0, acc1 = 0.0
+    if ind == NULL:
+        for j in range(nnz):
+            gbuf[j] = g0 * x[j]
+    else:
+        for j in range(nnz):
+            gbuf[ind[j]] += g0 * x[j]
+    if adaptive:
+        bc1 = 1.0 - pow(0.9, t)
+        bc2 = 1.0 - pow(0.999, t)
+    for j in range(n_features + 1):
+        if j == n_features:
+            if intercept == NULL:
+                break
+            wj = intercept[0]
+            g = g0 * intercept_decay
+        else:
+            wj = w[j]
+            g = gbuf[j]
+            gbuf[j] = 0.0
+            if not decoupled:
+                g += lam2 * wj
+        if adaptive:
+            s1[j] = <floating>(0.9 * s1[j] + 0.1 * g)
+            s2[j] = <floating>(0.999 * s2[j] + 0.001 * g * g)
+            m_hat = s1[j] / bc1
+            v_hat = s2[j] / bc2
+            wj -= eta * m_hat / (sqrt(v_hat) + 1e-8)
+        elif momentum > 0.0:
+            v = momentum * s1[j] + g
+            s1[j] = <floating>v
+            wj -= eta * (g + momentum * v if nesterov else v)
+        else:
+            wj -= eta * g
+        if j == n_features:
+            intercept[0] = wj
+            break
+        if decoupled:
+            wj -= eta * lam2 * wj
+        if thr > 0.0:
+            if wj > thr:
+                wj -= thr
+            elif wj < -thr:
+                wj += thr
+            else:
+                wj = 0.0
+        w[j] = <floating>wj
+        acc2 += wj * wj
+        acc1 += fabs(wj)
+    sq[0] = acc2
+    l1[0] = acc1
+
 
 def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_intercept,
               const floating[::1] data, const int[::1] indices, const long long[::1] indptr,
@@ -395,7 +468,10 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
               double t, double intercept_decay, int average, bint fit_intercept,
               int max_iter, double tol, int n_iter_no_change, bint early_stopping,
               score_cb, bint shuffle, uint64_t seed,
-              double weight_pos, double weight_neg, int verbose=0):
+              double weight_pos, double weight_neg, int verbose=0,
+              double momentum=0.0, bint nesterov=False, int adaptive=0,
+              bint decoupled=False, floating[::1] state1=None,
+              floating[::1] state2=None):
     """Run SGD epochs in place on ``w`` (and ``aw`` when ``average > 0``).
 
     Rows are ``data[i * n_features:(i + 1) * n_features]`` when ``dense``,
@@ -403,6 +479,13 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     the GIL after each epoch when ``early_stopping``, returns the validation
     score of the current ``w`` (scikit-learn scores the unscaled array, and
     so does this kernel, so that both stop at the same epoch).
+
+    ``momentum``, ``nesterov``, ``adaptive`` (1: Adam) and ``decoupled``
+    select fastreg's opt-in optimisers (see :func:`_extension_step`); their
+    per-feature state lives in ``state1``/``state2`` (length n_features + 1, the last slot for
+    the intercept) so
+    that it carries over between calls. With the defaults the update is
+    scikit-learn's.
 
     Returns ``(intercept, average_intercept, n_epochs)``.
     """
@@ -431,6 +514,12 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     cdef uint64_t r
     cdef int tmp
     cdef double reset_threshold = 1e-9 if floating is double else 1e-6
+    cdef bint extension = momentum > 0.0 or adaptive != 0 or decoupled
+    cdef double[::1] gbuf
+    cdef double *gp = NULL
+    cdef floating *s1p = NULL
+    cdef floating *s2p = NULL
+    cdef double lam1 = 0.0, lam2 = 0.0
     cdef const floating *dp = &data[0] if data.shape[0] > 0 else NULL
     cdef const int *ip = &indices[0] if indices.shape[0] > 0 else NULL
     cdef const long long *pp = &indptr[0] if indptr.shape[0] > 0 else NULL
@@ -446,6 +535,15 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
         qp = &q[0]
     if average > 0:
         awp = &aw[0]
+    if extension:
+        gbuf = np.zeros(n_features, dtype=np.float64)
+        gp = &gbuf[0]
+        s1p = &state1[0]
+        s2p = &state2[0]
+        if penalty >= L2:
+            lam2 = alpha * (1.0 - l1_ratio)
+        if penalty == L1 or penalty == ELASTICNET:
+            lam1 = alpha * l1_ratio
     for j in range(n_features):
         sq_norm += <double>wp[j] * wp[j]
         l1_norm += fabs(<double>wp[j])
@@ -523,6 +621,16 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                         dloss = MAX_DLOSS
                     update = -eta * dloss
                 update *= cw * sample_weight[i]
+
+                if extension:
+                    _extension_step(wp, n_features, x, ind, nnz,
+                                    -update / eta if eta != 0.0 else 0.0, eta,
+                                    lam2, lam1, momentum, nesterov, adaptive,
+                                    decoupled, t, s1p, s2p, gp, &sq_norm, &l1_norm,
+                                    &intercept if fit_intercept else NULL,
+                                    intercept_decay)
+                    t += 1.0
+                    continue
 
                 if penalty >= L2:
                     shrink = 1.0 - (1.0 - l1_ratio) * eta * alpha
