@@ -70,12 +70,12 @@ cdef extern from *:
             const T z = wi;                                                       \
             const T qi = q[I];                                                    \
             /* one division: only the branch taken needs its quotient */     \
-            const T d = (T)((z > 0 ? u + qi : u - qi) * inv_ws);              \
+            const T d = (z > 0 ? uT + qi : uT - qi) * iwT;                    \
             const T pos = z - d, neg = z + d;                                 \
             const T cut_pos = pos > 0 ? pos : 0;                              \
             const T cut_neg = neg < 0 ? neg : 0;                              \
             wi = z > 0 ? cut_pos : (z < 0 ? cut_neg : z);                     \
-            q[I] = (T)(qi + ws * (wi - z));                                       \
+            q[I] = qi + wsT * (wi - z);                                           \
         }                                                                         \
         w[I] = wi;                                                                \
     }
@@ -106,7 +106,8 @@ cdef extern from *:
         double ws, const int NORMS, const int AVG, const int L1)               \
     {                                                                           \
         T s2[FR_LANES] = {0}, s1[FR_LANES] = {0};                               \
-        const double inv_ws = 1.0 / ws;                                         \
+        /* in the data's precision, so that float32 rows use float32 lanes */  \
+        const T uT = (T)u, wsT = (T)ws, iwT = (T)(1.0 / ws);                    \
         ptrdiff_t i = 0;                                                        \
         for (; i + FR_LANES <= n; i += FR_LANES)                                \
             for (int k = 0; k < FR_LANES; k++)                                  \
