@@ -137,21 +137,22 @@ cdef extern from *:
     FR_SGD_DEFINE(double, d)
     FR_SGD_DEFINE(float, s)
 
-    /* Sparse rows: a gather, which vectorises poorly anyway; summing in the
-     * row's order (no reassociation) keeps the iterates equal to a sequential
-     * implementation's to the last bit. */
-    #if defined(__GNUC__) && !defined(__clang__)
-    #define FR_SEQUENTIAL __attribute__((optimize("no-associative-math")))
-    #else
-    #define FR_SEQUENTIAL
-    #endif
+    /* Sparse rows: a gather, bound by load latency; four partial sums keep
+     * four loads in flight. */
     #define FR_SGD_SPARSE_DOT(T, SUFFIX)                                          \
-    FR_SEQUENTIAL static double fr_sgd_sparse_dot_##SUFFIX(                       \
+    static inline double fr_sgd_sparse_dot_##SUFFIX(                              \
         const T *x, const int *ind, ptrdiff_t nnz, const T *w)                    \
     {                                                                             \
-        double acc = 0.0;                                                         \
-        for (ptrdiff_t j = 0; j < nnz; j++) acc += w[ind[j]] * x[j];              \
-        return acc;                                                               \
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;                            \
+        ptrdiff_t j = 0;                                                          \
+        for (; j + 4 <= nnz; j += 4) {                                            \
+            a0 += w[ind[j]] * x[j];                                               \
+            a1 += w[ind[j + 1]] * x[j + 1];                                       \
+            a2 += w[ind[j + 2]] * x[j + 2];                                       \
+            a3 += w[ind[j + 3]] * x[j + 3];                                       \
+        }                                                                         \
+        for (; j < nnz; j++) a0 += w[ind[j]] * x[j];                              \
+        return (a0 + a1) + (a2 + a3);                                             \
     }
     FR_SGD_SPARSE_DOT(double, d)
     FR_SGD_SPARSE_DOT(float, s)
@@ -367,23 +368,29 @@ cdef inline void _reset_wscale(floating *w, floating *aw, Py_ssize_t n,
 
 
 cdef inline void _sparse_step(floating *w, int j, floating xj, double step, bint add,
+                              bint norms,
                               double *acc2, double *acc1, floating *aw, double avg_a,
-                              double avg_c, floating *q, double u, double ws) noexcept nogil:
-    cdef floating wj = w[j], z
+                              double avg_c, floating *q, double u, double ws,
+                              double inv_ws) noexcept nogil:
+    cdef floating wj = w[j], z, d
     if add:
         wj = wj + xj * <floating>step
-        acc2[0] += <double>wj * wj
-        acc1[0] += fabs(<double>wj)
+        if norms:
+            acc2[0] += <double>wj * wj
+            acc1[0] += fabs(<double>wj)
     if aw != NULL:
         aw[j] += <floating>((avg_a * xj) * avg_c)
     if q != NULL:
         z = wj
         if z > 0:
-            wj = <floating>max(0.0, wj - (u + q[j]) / ws)
+            d = <floating>((u + q[j]) * inv_ws)
+            wj = z - d if z - d > 0 else 0
         elif z < 0:
-            wj = <floating>min(0.0, wj + (u - q[j]) / ws)
+            d = <floating>((u - q[j]) * inv_ws)
+            wj = z + d if z + d < 0 else 0
         q[j] += <floating>(ws * (wj - z))
     w[j] = wj
+
 
 cdef void _extension_step(floating *w, Py_ssize_t n_features, const floating *x,
                           const int *ind, Py_ssize_t nnz, double g0, double eta,
@@ -571,9 +578,12 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                 i = op[k]
                 if shuffle and k + 1 < n_samples:
                     _row(dp, ip, pp, dense, n_features, op[k + 1], &x, &ind, &nnz)
-                    fr_prefetch(x, nnz * sizeof(floating))
-                    if not dense:
-                        fr_prefetch(ind, nnz * sizeof(int))
+                    if dense:
+                        fr_prefetch(x, nnz * sizeof(floating))
+                    else:
+                        # the head of the row; the hardware streams the rest
+                        fr_prefetch(x, min(nnz * sizeof(floating), 256))
+                        fr_prefetch(ind, min(nnz * sizeof(int), 256))
                 if validation_mask[i]:
                     continue
                 _row(dp, ip, pp, dense, n_features, i, &x, &ind, &nnz)
@@ -677,9 +687,10 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     acc2 = 0.0
                     acc1 = 0.0
                     for j in range(nnz):
-                        _sparse_step(wp, ind[j], x[j], step_c, update != 0.0, &acc2, &acc1,
+                        _sparse_step(wp, ind[j], x[j], step_c, update != 0.0, track,
+                                     &acc2, &acc1,
                                      awp if 0 < average <= t else NULL, avg_a, -step_c,
-                                     qp, u, wscale)
+                                     qp, u, wscale, 1.0 / wscale)
                     if track and update != 0.0:
                         sq_norm = acc2 * wscale * wscale
                         l1_norm = acc1 * wscale
