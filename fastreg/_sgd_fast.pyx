@@ -521,6 +521,9 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     cdef uint64_t state = seed if seed != 0 else <uint64_t>0x9E3779B97F4A7C15
     cdef uint64_t r
     cdef int tmp
+    cdef bint add_row
+    cdef double ws_local, inv_ws
+    cdef floating *aw_row
     cdef double reset_threshold = 1e-9 if floating is double else 1e-6
     cdef bint extension = momentum > 0.0 or adaptive != 0 or decoupled
     cdef double[::1] gbuf
@@ -686,11 +689,17 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                 else:
                     acc2 = 0.0
                     acc1 = 0.0
-                    for j in range(nnz):
-                        _sparse_step(wp, ind[j], x[j], step_c, update != 0.0, track,
-                                     &acc2, &acc1,
-                                     awp if 0 < average <= t else NULL, avg_a, -step_c,
-                                     qp, u, wscale, 1.0 / wscale)
+                    # loop invariants as locals: wscale's address is taken, so
+                    # the compiler would otherwise reload and divide per element
+                    add_row = update != 0.0
+                    ws_local = wscale
+                    inv_ws = 1.0 / wscale
+                    aw_row = awp if 0 < average <= t else NULL
+                    if add_row or aw_row != NULL or qp != NULL:
+                        for j in range(nnz):
+                            _sparse_step(wp, ind[j], x[j], step_c, add_row, track,
+                                         &acc2, &acc1, aw_row, avg_a, -step_c,
+                                         qp, u, ws_local, inv_ws)
                     if track and update != 0.0:
                         sq_norm = acc2 * wscale * wscale
                         l1_norm = acc1 * wscale
