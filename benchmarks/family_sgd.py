@@ -98,8 +98,8 @@ def run(quick=False, log=print):
 
     import fastreg as fr
 
-    k = 3 if quick else 5
-    repeats = 3
+    k = 3 if quick else 8
+    repeats = 3 if quick else 5
     n_seeds = 1 if quick else 3
     rows = []
     with threadpool_limits(limits=1), warnings.catch_warnings():
@@ -164,9 +164,16 @@ def run(quick=False, log=print):
         lines += ["", "fastreg float32 epoch / float64 epoch (dense): "
                   + ", ".join(f"{p} {v:.2f}" for p, v in f32.items())]
     markdown = "\n".join(lines) + "\n"
+    load = None
+    try:
+        import os
+        load = os.getloadavg()[0]
+        markdown += f"\nLoad average during the run (1 min): {load:.2f}.\n"
+    except (AttributeError, OSError):
+        pass
     return {"markdown": markdown,
             "results": {"machine": _machine(), "quick": bool(quick), "epochs": k,
-                        "seeds": n_seeds,
+                        "seeds": n_seeds, "load_average": load,
                         "rows": rows, "float32_over_float64": f32}}
 
 
