@@ -156,6 +156,14 @@ def test_early_stopping_matches_sklearn():
         b = getattr(fr, est)(**kw).fit(X, yy)
         assert 1 < a.n_iter_ < 100
         _same(a, b, 1e-9)
+    # multiclass: one stratified split for all binary problems, as scikit-learn
+    yc = np.digitize(y, np.quantile(y, [0.33, 0.66]))
+    kw = dict(shuffle=False, early_stopping=True, n_iter_no_change=3, random_state=0,
+              max_iter=100, alpha=0.01)
+    a = sk.SGDClassifier(**kw).fit(X, yc)
+    b = fr.SGDClassifier(**kw).fit(X, yc)
+    assert 1 < a.n_iter_ < 100
+    _same(a, b, 1e-9)
     with pytest.raises(ValueError, match="early_stopping should be False"):
         fr.SGDRegressor(early_stopping=True).partial_fit(X, y)
 
