@@ -80,12 +80,20 @@ cdef extern from *:
         w[I] = wi;                                                                \
     }
     #define FR_SGD_DEFINE(T, SUFFIX)                                              \\
-    FR_SGD_KERNEL static T fr_sgd_dot_##SUFFIX(const T *x, const T *w, ptrdiff_t n)  \\
-    {                                                                             \\
-        T acc[FR_LANES] = {0};                                                    \\
-        ptrdiff_t i = 0;                                                          \\
-        for (; i + FR_LANES <= n; i += FR_LANES)                                  \\
-            for (int k = 0; k < FR_LANES; k++) acc[k] += x[i + k] * w[i + k];     \\
+    /* pf: the next row to visit (or NULL); its cache lines are requested in   \\
+     * step with this row's, so that the requests never pile up. */            \\
+    FR_SGD_KERNEL static T fr_sgd_dot_##SUFFIX(const T *x, const T *w,         \\
+                                               ptrdiff_t n, const T *pf)       \\
+    {                                                                          \\
+        T acc[FR_LANES] = {0};                                                 \\
+        ptrdiff_t i = 0;                                                       \\
+        for (; i + FR_LANES <= n; i += FR_LANES) {                             \\
+            if (pf) {                                                          \\
+                for (size_t b = 0; b < FR_LANES * sizeof(T); b += 64)          \\
+                    __builtin_prefetch((const char *)(pf + i) + b, 0, 3);      \\
+            }                                                                  \\
+            for (int k = 0; k < FR_LANES; k++) acc[k] += x[i + k] * w[i + k];  \\
+        }                                                                      \\
         for (; i < n; i++) acc[0] += x[i] * w[i];                                 \\
         T total = 0;                                                              \\
         for (int k = 0; k < FR_LANES; k++) total += acc[k];                       \\
@@ -172,8 +180,10 @@ cdef extern from *:
                                const double *w) nogil
     double fr_sgd_sparse_dot_s(const float *x, const int *ind, Py_ssize_t nnz,
                                const float *w) nogil
-    double fr_sgd_dot_d(const double *x, const double *w, Py_ssize_t n) nogil
-    float fr_sgd_dot_s(const float *x, const float *w, Py_ssize_t n) nogil
+    double fr_sgd_dot_d(const double *x, const double *w, Py_ssize_t n,
+                        const double *pf) nogil
+    float fr_sgd_dot_s(const float *x, const float *w, Py_ssize_t n,
+                       const float *pf) nogil
     void fr_sgd_axpy_d(const double *x, double *w, double step, Py_ssize_t n) nogil
     void fr_sgd_axpy_s(const float *x, float *w, float step, Py_ssize_t n) nogil
     void fr_sgd_update_d(const double *x, double *w, Py_ssize_t n, double step,
@@ -526,6 +536,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     cdef uint64_t r
     cdef int tmp
     cdef bint add_row
+    cdef const floating *pf
     cdef double ws_local, inv_ws
     cdef floating *aw_row
     cdef double reset_threshold = 1e-9 if floating is double else 1e-6
@@ -583,11 +594,12 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     op[r] = tmp
             for k in range(n_samples):
                 i = op[k]
+                pf = NULL
                 if shuffle and k + PREFETCH_AHEAD < n_samples:
                     _row(dp, ip, pp, dense, n_features, op[k + PREFETCH_AHEAD],
                          &x, &ind, &nnz)
                     if dense:
-                        fr_prefetch(x, nnz * sizeof(floating))
+                        pf = x      # requested line by line inside the dot
                     else:
                         # the head of the row; the hardware streams the rest
                         fr_prefetch(x, min(nnz * sizeof(floating), 256))
@@ -597,9 +609,9 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                 _row(dp, ip, pp, dense, n_features, i, &x, &ind, &nnz)
                 if dense:
                     if floating is double:
-                        p = fr_sgd_dot_d(x, wp, nnz)
+                        p = fr_sgd_dot_d(x, wp, nnz, pf)
                     else:
-                        p = fr_sgd_dot_s(x, wp, nnz)
+                        p = fr_sgd_dot_s(x, wp, nnz, pf)
                 else:
                     if floating is double:
                         p = fr_sgd_sparse_dot_d(x, ind, nnz, wp)
