@@ -78,6 +78,7 @@ cdef extern from *:
             q[I] = qi + wsT * (wi - z);                                           \
         }                                                                         \
         w[I] = wi;                                                                \
+        if (NEXT) nd[K] += wi * xn[I];                                         \\
     }
     #define FR_SGD_DEFINE(T, SUFFIX)                                              \\
     /* pf: the next row to visit (or NULL); its cache lines are requested in   \\
@@ -111,35 +112,47 @@ cdef extern from *:
     static inline __attribute__((always_inline)) void                           \
     fr_sgd_update_impl_##SUFFIX(const T *x, T *w, ptrdiff_t n, T step,          \
         double *sq, double *l1, T *aw, T a, T c, T *q, double u,                \
-        double ws, const int NORMS, const int AVG, const int L1)               \
+        double ws, const T *xn, T *nd_out, const T *pf, const int NORMS, const int AVG, const int L1, const int NEXT)               \
     {                                                                           \
         T s2[FR_LANES] = {0}, s1[FR_LANES] = {0};                               \
+        T nd[FR_LANES] = {0};                                                  \\
         /* in the data's precision, so that float32 rows use float32 lanes */  \
         const T uT = (T)u, wsT = (T)ws, iwT = (T)(1.0 / ws);                    \
         ptrdiff_t i = 0;                                                        \
-        for (; i + FR_LANES <= n; i += FR_LANES)                                \
+        for (; i + FR_LANES <= n; i += FR_LANES) {                             \\
+            if (pf) for (size_t b = 0; b < FR_LANES * sizeof(T); b += 64) __builtin_prefetch((const char *)(pf + i) + b, 0, 3); \\
             for (int k = 0; k < FR_LANES; k++)                                  \
                 FR_SGD_ELEMENT(T, i + k, k)                                     \
+        }                                                                      \\
         for (; i < n; i++) FR_SGD_ELEMENT(T, i, 0)                              \
         double t2 = 0.0, t1 = 0.0;                                              \
         for (int k = 0; k < FR_LANES; k++) { t2 += s2[k]; t1 += s1[k]; }        \
         *sq = t2; *l1 = t1;                                                     \
+        if (NEXT) { T tot = 0; for (int k = 0; k < FR_LANES; k++) tot += nd[k]; *nd_out = tot; } \\
     }                                                                           \
     FR_SGD_KERNEL static void fr_sgd_update_##SUFFIX(                               \
         const T *x, T *w, ptrdiff_t n, T step, int norms, double *sq,          \
         double *l1, T *aw, double avg_a, double avg_c, T *q, double u,         \
-        double ws)                                                              \
+        double ws, const T *xn, T *nd, const T *pf)                                                         \
     {                                                                           \
         const T a = (T)avg_a, c = (T)avg_c;                                     \
-        switch ((norms ? 1 : 0) | (aw ? 2 : 0) | (q ? 4 : 0)) {                 \
-        case 0: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 0, 0, 0); break; \
-        case 1: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 1, 0, 0); break; \
-        case 2: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 0, 1, 0); break; \
-        case 3: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 1, 1, 0); break; \
-        case 4: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 0, 0, 1); break; \
-        case 5: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 1, 0, 1); break; \
-        case 6: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 0, 1, 1); break; \
-        default: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, 1, 1, 1); \
+        switch ((norms ? 1 : 0) | (aw ? 2 : 0) | (q ? 4 : 0) | (xn ? 8 : 0)) { \\
+        case 0: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 0, 0); break; \\
+        case 1: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 0, 0); break; \\
+        case 2: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 0, 0); break; \\
+        case 3: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 0, 0); break; \\
+        case 4: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 1, 0); break; \\
+        case 5: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 1, 0); break; \\
+        case 6: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 1, 0); break; \\
+        case 7: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 1, 0); break; \\
+        case 8: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 0, 1); break; \\
+        case 9: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 0, 1); break; \\
+        case 10: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 0, 1); break; \\
+        case 11: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 0, 1); break; \\
+        case 12: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 1, 1); break; \\
+        case 13: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 1, 1); break; \\
+        case 14: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 1, 1); break; \\
+        default: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 1, 1); break; \\
         }                                                                       \
     }
     FR_SGD_DEFINE(double, d)
@@ -189,11 +202,13 @@ cdef extern from *:
     void fr_sgd_update_d(const double *x, double *w, Py_ssize_t n, double step,
                          int norms, double *sq, double *l1, double *aw,
                          double avg_a, double avg_c, double *q, double u,
-                         double ws) nogil
+                         double ws, const double *xn, double *nd,
+                         const double *pf) nogil
     void fr_sgd_update_s(const float *x, float *w, Py_ssize_t n, float step,
                          int norms, double *sq, double *l1, float *aw,
                          double avg_a, double avg_c, float *q, double u,
-                         double ws) nogil
+                         double ws, const float *xn, float *nd,
+                         const float *pf) nogil
 
 
 # Loss codes (shared with _sgd.py).
@@ -536,6 +551,10 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     cdef uint64_t r
     cdef int tmp
     cdef bint add_row
+    cdef Py_ssize_t kk, next_k = -1
+    cdef const floating *xn
+    cdef floating nd_val = 0
+    cdef double next_dot = 0.0
     cdef const floating *pf
     cdef double ws_local, inv_ws
     cdef floating *aw_row
@@ -592,6 +611,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     tmp = op[k]
                     op[k] = op[r]
                     op[r] = tmp
+            next_k = -1
             for k in range(n_samples):
                 i = op[k]
                 pf = NULL
@@ -607,7 +627,10 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                 if validation_mask[i]:
                     continue
                 _row(dp, ip, pp, dense, n_features, i, &x, &ind, &nnz)
-                if dense:
+                if dense and next_k == k:
+                    # computed by the previous sample's update pass
+                    p = next_dot
+                elif dense:
                     if floating is double:
                         p = fr_sgd_dot_d(x, wp, nnz, pf)
                     else:
@@ -690,16 +713,31 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                             else:
                                 fr_sgd_axpy_s(x, wp, <float>step_c, nnz)
                     elif update != 0.0 or qp != NULL or (0 < average <= t):
+                        # the pass also takes the dot product of the next
+                        # training row with the final w: its p is then ready
+                        # (w and wscale do not change again before that dot)
+                        kk = k + 1
+                        while kk < n_samples and validation_mask[op[kk]]:
+                            kk += 1
+                        xn = NULL
+                        pf = NULL
+                        if kk < n_samples:
+                            xn = dp + <Py_ssize_t>op[kk] * n_features
+                            if shuffle and kk + 1 < n_samples:
+                                pf = dp + <Py_ssize_t>op[kk + 1] * n_features
                         if floating is double:
                             fr_sgd_update_d(x, wp, nnz, step_c, track and update != 0.0,
                                             &acc2, &acc1,
                                             awp if 0 < average <= t else NULL,
-                                            avg_a, -step_c, qp, u, wscale)
+                                            avg_a, -step_c, qp, u, wscale, xn, &nd_val, pf)
                         else:
                             fr_sgd_update_s(x, wp, nnz, <float>step_c,
                                             track and update != 0.0, &acc2, &acc1,
                                             awp if 0 < average <= t else NULL,
-                                            avg_a, -step_c, qp, u, wscale)
+                                            avg_a, -step_c, qp, u, wscale, xn, &nd_val, pf)
+                        if xn != NULL:
+                            next_k = kk
+                            next_dot = nd_val
                         if track and update != 0.0:
                             sq_norm = acc2 * wscale * wscale
                             l1_norm = acc1 * wscale
