@@ -100,11 +100,6 @@ cdef extern from *:
         for (int k = 0; k < FR_LANES; k++) total += acc[k];                       \\
         return total;                                                             \\
     }                                                                             \\
-    FR_SGD_KERNEL static void fr_sgd_axpy_##SUFFIX(const T *x, T *w, T step,         \\
-                                               ptrdiff_t n)                       \\
-    {                                                                             \\
-        for (ptrdiff_t i = 0; i < n; i++) w[i] += x[i] * step;                    \\
-    }                                                                             \\
     /* One element of the update pass; NORMS, AVG and L1 are literal 0/1 in  \
      * every expansion, so each combination compiles to its own branch-free,  \
      * vectorised loop. The truncation is written with selects, not jumps,     \
@@ -197,8 +192,6 @@ cdef extern from *:
                         const double *pf) nogil
     float fr_sgd_dot_s(const float *x, const float *w, Py_ssize_t n,
                        const float *pf) nogil
-    void fr_sgd_axpy_d(const double *x, double *w, double step, Py_ssize_t n) nogil
-    void fr_sgd_axpy_s(const float *x, float *w, float step, Py_ssize_t n) nogil
     void fr_sgd_update_d(const double *x, double *w, Py_ssize_t n, double step,
                          int norms, double *sq, double *l1, double *aw,
                          double avg_a, double avg_c, double *q, double u,
@@ -622,8 +615,8 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                         pf = x      # requested line by line inside the dot
                     else:
                         # the head of the row; the hardware streams the rest
-                        fr_prefetch(x, min(nnz * sizeof(floating), 256))
-                        fr_prefetch(ind, min(nnz * sizeof(int), 256))
+                        fr_prefetch(x, min(nnz * <Py_ssize_t>sizeof(floating), 256))
+                        fr_prefetch(ind, min(nnz * <Py_ssize_t>sizeof(int), 256))
                 if validation_mask[i]:
                     continue
                 _row(dp, ip, pp, dense, n_features, i, &x, &ind, &nnz)
@@ -706,13 +699,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     avg_intercept += (intercept - avg_intercept) / num_iter
                 # fused pass: w += step x, norms, averaging, L1 truncation
                 if dense:
-                    if awp == NULL and qp == NULL and not track:
-                        if update != 0.0:
-                            if floating is double:
-                                fr_sgd_axpy_d(x, wp, step_c, nnz)
-                            else:
-                                fr_sgd_axpy_s(x, wp, <float>step_c, nnz)
-                    elif update != 0.0 or qp != NULL or (0 < average <= t):
+                    if update != 0.0 or qp != NULL or (0 < average <= t):
                         # the pass also takes the dot product of the next
                         # training row with the final w: its p is then ready
                         # (w and wscale do not change again before that dot)
