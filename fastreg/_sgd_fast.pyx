@@ -27,13 +27,16 @@ from cython cimport floating
 from libc.math cimport exp, fabs, isfinite, log, log1p, pow, sqrt, INFINITY
 from libc.stdint cimport uint64_t
 
-cdef extern from "_simd.h":
-    pass
-
 cdef extern from *:
     """
     #include <math.h>
     #include <stddef.h>
+
+    /* Independent partial sums per reduction (as in _simd.h), so that the
+     * vectorised loops are not bound by one accumulator's latency. */
+    #ifndef FR_LANES
+    #define FR_LANES 16
+    #endif
 
     /* The per-sample scalar arithmetic (losses, schedules, averaging and
      * truncation) must round exactly as a plain C implementation does, or
