@@ -176,6 +176,39 @@ cdef extern from *:
     FR_SGD_SPARSE_DOT(double, d)
     FR_SGD_SPARSE_DOT(float, s)
 
+    /* Sparse rows: the same update on the row's features (scattered). The     \\
+     * truncation uses selects: the sign of w is unpredictable, and a          \\
+     * mispredicted branch costs more than computing both sides. */            \\
+    #define FR_SGD_SPARSE_UPDATE(T, SUFFIX)                                    \\
+    static void fr_sgd_sparse_update_##SUFFIX(const T *x, const int *ind,      \\
+        ptrdiff_t nnz, T *w, T step, int add, int norms, double *sq,           \\
+        double *l1, T *aw, double avg_a, double avg_c, T *q, double u,         \\
+        double ws, double inv_ws)                                              \\
+    {                                                                          \\
+        double s2 = 0.0, s1 = 0.0;                                             \\
+        for (ptrdiff_t j = 0; j < nnz; j++) {                                  \\
+            const int idx = ind[j];                                            \\
+            T wj = w[idx];                                                     \\
+            if (add) {                                                         \\
+                wj = wj + x[j] * step;                                         \\
+                if (norms) { s2 += (double)wj * wj; s1 += fabs((double)wj); }  \\
+            }                                                                  \\
+            if (aw) aw[idx] += (T)((avg_a * x[j]) * avg_c);                    \\
+            if (q) {                                                           \\
+                const T z = wj, qj = q[idx];                                   \\
+                const T d = (T)((z > 0 ? u + qj : u - qj) * inv_ws);           \\
+                const T pos = z - d, neg = z + d;                              \\
+                const T cp = pos > 0 ? pos : 0, cn = neg < 0 ? neg : 0;        \\
+                wj = z > 0 ? cp : (z < 0 ? cn : z);                            \\
+                q[idx] = (T)(qj + ws * (wj - z));                              \\
+            }                                                                  \\
+            w[idx] = wj;                                                       \\
+        }                                                                      \\
+        *sq = s2; *l1 = s1;                                                    \\
+    }
+    FR_SGD_SPARSE_UPDATE(double, d)
+    FR_SGD_SPARSE_UPDATE(float, s)
+
     /* Shuffled rows defeat the hardware prefetcher at every row boundary:
      * ask for the next row while the current one is being processed. */
     static inline void fr_prefetch(const void *p, ptrdiff_t bytes)
@@ -191,6 +224,16 @@ cdef extern from *:
                                const double *w) nogil
     double fr_sgd_sparse_dot_s(const float *x, const int *ind, Py_ssize_t nnz,
                                const float *w) nogil
+    void fr_sgd_sparse_update_d(const double *x, const int *ind, Py_ssize_t nnz,
+                                double *w, double step, int add, int norms,
+                                double *sq, double *l1, double *aw, double avg_a,
+                                double avg_c, double *q, double u, double ws,
+                                double inv_ws) nogil
+    void fr_sgd_sparse_update_s(const float *x, const int *ind, Py_ssize_t nnz,
+                                float *w, float step, int add, int norms,
+                                double *sq, double *l1, float *aw, double avg_a,
+                                double avg_c, float *q, double u, double ws,
+                                double inv_ws) nogil
     double fr_sgd_dot_d(const double *x, const double *w, Py_ssize_t n,
                         const double *pf) nogil
     float fr_sgd_dot_s(const float *x, const float *w, Py_ssize_t n,
@@ -390,31 +433,6 @@ cdef inline void _reset_wscale(floating *w, floating *aw, Py_ssize_t n,
     for j in range(n):
         w[j] = w[j] * ws
     wscale[0] = 1.0
-
-
-cdef inline void _sparse_step(floating *w, int j, floating xj, double step, bint add,
-                              bint norms,
-                              double *acc2, double *acc1, floating *aw, double avg_a,
-                              double avg_c, floating *q, double u, double ws,
-                              double inv_ws) noexcept nogil:
-    cdef floating wj = w[j], z, d
-    if add:
-        wj = wj + xj * <floating>step
-        if norms:
-            acc2[0] += <double>wj * wj
-            acc1[0] += fabs(<double>wj)
-    if aw != NULL:
-        aw[j] += <floating>((avg_a * xj) * avg_c)
-    if q != NULL:
-        z = wj
-        if z > 0:
-            d = <floating>((u + q[j]) * inv_ws)
-            wj = z - d if z - d > 0 else 0
-        elif z < 0:
-            d = <floating>((u - q[j]) * inv_ws)
-            wj = z + d if z + d < 0 else 0
-        q[j] += <floating>(ws * (wj - z))
-    w[j] = wj
 
 
 cdef void _extension_step(floating *w, Py_ssize_t n_features, const floating *x,
@@ -741,10 +759,15 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     inv_ws = 1.0 / wscale
                     aw_row = awp if 0 < average <= t else NULL
                     if add_row or aw_row != NULL or qp != NULL:
-                        for j in range(nnz):
-                            _sparse_step(wp, ind[j], x[j], step_c, add_row, track,
-                                         &acc2, &acc1, aw_row, avg_a, -step_c,
-                                         qp, u, ws_local, inv_ws)
+                        if floating is double:
+                            fr_sgd_sparse_update_d(x, ind, nnz, wp, step_c, add_row,
+                                                   track, &acc2, &acc1, aw_row, avg_a,
+                                                   -step_c, qp, u, ws_local, inv_ws)
+                        else:
+                            fr_sgd_sparse_update_s(x, ind, nnz, wp, <float>step_c,
+                                                   add_row, track, &acc2, &acc1, aw_row,
+                                                   avg_a, -step_c, qp, u, ws_local,
+                                                   inv_ws)
                     if track and update != 0.0:
                         sq_norm = acc2 * wscale * wscale
                         l1_norm = acc1 * wscale
