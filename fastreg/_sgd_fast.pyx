@@ -16,9 +16,18 @@ rounding:
    to the features of the row only: the penalty accumulated since a feature
    was last touched is applied when it is touched again.
 
-Steps 4-6 are one fused pass over the row's features, so a dense sample
-costs two sweeps (dot, then update) and a sparse one O(nnz of the row), for
-every penalty. The hot loop holds no GIL and allocates nothing.
+Steps 4-6 are one fused pass over the row's features, which on dense data
+also takes the next training row's dot product with the final weights (so
+an L1 / elastic-net / averaged sample is one sweep, and the next row is
+prefetched line by line meanwhile); a sparse sample costs O(nnz of the row)
+for every penalty. The hot loop holds no GIL and allocates nothing.
+
+Rounding: with ``shuffle=False`` the float64 iterates agree with
+scikit-learn's to ~1e-15 relative per step (dense dot products use 16
+partial sums, sparse ones 4, and the truncation multiplies by ``1/wscale``);
+the module is compiled without reassociation or FMA contraction so that the
+scalar per-sample arithmetic is otherwise the same. float32 data is computed
+in float32 (scikit-learn accumulates some of it in float64).
 """
 
 import numpy as np
