@@ -9,6 +9,7 @@ from ._coordinate_descent import ElasticNet, Lasso, MultiTaskElasticNet, MultiTa
 from ._cv import ElasticNetCV, LassoCV, MultiTaskElasticNetCV, MultiTaskLassoCV
 from ._patch import patch_sklearn, unpatch_sklearn
 from ._path import enet_path, lasso_path
+from ._sgd import SGDClassifier, SGDRegressor
 
 __version__ = "0.1.0"
 
@@ -24,5 +25,7 @@ __all__ = [
     "enet_path",
     "lasso_path",
     "patch_sklearn",
+    "SGDClassifier",
+    "SGDRegressor",
     "unpatch_sklearn",
 ]

@@ -1,0 +1,834 @@
+"""Stochastic gradient descent epochs for linear models, dense and CSR rows.
+
+One call runs up to ``max_iter`` epochs of the per-sample update that
+scikit-learn's ``SGDRegressor``/``SGDClassifier`` perform, in the same order
+of operations, so that with the same sample order the iterates agree to
+rounding:
+
+1. ``p = wscale * <w, x> + b``; step size ``eta`` from the schedule;
+2. ``update = -eta * clip(dL/dp) * class_weight * sample_weight``;
+3. L2 part of the penalty as a multiplicative shrink of ``wscale`` (lazy:
+   O(1) per sample, the vector is rescaled only when ``wscale`` gets tiny);
+4. ``w += update / wscale * x``; intercept ``b += update * intercept_decay``;
+5. averaged SGD (Bottou's sparse trick: ``aw`` is kept as
+   ``(aw + a w) / b`` so that a sample only touches its own features);
+6. L1 part by cumulative-penalty truncation (Tsuruoka et al., 2009), applied
+   to the features of the row only: the penalty accumulated since a feature
+   was last touched is applied when it is touched again.
+
+Steps 4-6 are one fused pass over the row's features, which on dense data
+also takes the next training row's dot product with the final weights (so
+an L1 / elastic-net / averaged sample is one sweep, and the next row is
+prefetched line by line meanwhile); a sparse sample costs O(nnz of the row)
+for every penalty. The hot loop holds no GIL and allocates nothing.
+
+Rounding: with ``shuffle=False`` the float64 iterates agree with
+scikit-learn's to ~1e-15 relative per step (dense dot products use 16
+partial sums, sparse ones 4, and the truncation multiplies by ``1/wscale``);
+the module is compiled without reassociation or FMA contraction so that the
+scalar per-sample arithmetic is otherwise the same. float32 data is computed
+in float32 (scikit-learn accumulates some of it in float64).
+"""
+
+import numpy as np
+
+from cython cimport floating
+from libc.math cimport exp, fabs, isfinite, log, log1p, pow, sqrt, INFINITY
+from libc.stdint cimport uint64_t
+
+cdef extern from *:
+    """
+    #include <math.h>
+    #include <stddef.h>
+
+    /* Independent partial sums per reduction (as in _simd.h), so that the
+     * vectorised loops are not bound by one accumulator's latency. */
+    #ifndef FR_LANES
+    #define FR_LANES 16
+    #endif
+
+    /* The per-sample scalar arithmetic (losses, schedules, averaging and
+     * truncation) must round exactly as a plain C implementation does, or
+     * iterates drift from scikit-learn's; the package-wide -fassociative-math
+     * and FMA contraction are switched off for this module. The dense row
+     * kernels still vectorise: their FR_LANES partial sums are explicit. */
+    #if defined(__GNUC__) && !defined(__clang__)
+    #pragma GCC optimize ("no-associative-math", "fp-contract=off")
+    #endif
+
+    /* Clone by CPU feature, not by CPU model: GCC resolves an "arch=haswell"
+     * clone with __builtin_cpu_is, which is false on every AMD CPU, so such
+     * a clone only ever runs on Intel Haswell-class parts. */
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+        defined(__linux__) && !defined(FASTREG_NO_MULTIVERSION)
+    #define FR_SGD_KERNEL __attribute__((target_clones("avx2", "default")))
+    #else
+    #define FR_SGD_KERNEL
+    #endif
+
+    /* Dense row kernels. The dot keeps FR_LANES partial sums in the data's own
+     * precision (float32 rows are summed in float32 lanes, which is what makes
+     * a float32 epoch cheaper than a float64 one). The update pass adds
+     * step * x to w, accumulates the norms scikit-learn tracks for its
+     * stopping criterion, folds in the averaged-SGD correction and applies
+     * the cumulative L1 truncation, all in one sweep; flags that do not
+     * change inside the loop are unswitched by the compiler. */
+    #define FR_SGD_ELEMENT(T, I, K)                                               \
+    {                                                                             \
+        T wi = w[I] + x[I] * step;                                                \
+        if (NORMS) { s2[K] += wi * wi; s1[K] += (wi < 0 ? -wi : wi); }            \
+        if (AVG) aw[I] += (a * x[I]) * c;                                         \
+        if (L1) {                                                                 \
+            const T z = wi;                                                       \
+            const T qi = q[I];                                                    \
+            /* one division: only the branch taken needs its quotient */     \
+            const T d = (z > 0 ? uT + qi : uT - qi) * iwT;                    \
+            const T pos = z - d, neg = z + d;                                 \
+            const T cut_pos = pos > 0 ? pos : 0;                              \
+            const T cut_neg = neg < 0 ? neg : 0;                              \
+            wi = z > 0 ? cut_pos : (z < 0 ? cut_neg : z);                     \
+            q[I] = qi + wsT * (wi - z);                                           \
+        }                                                                         \
+        w[I] = wi;                                                                \
+        if (NEXT) nd[K] += wi * xn[I];                                         \\
+    }
+    #define FR_SGD_DEFINE(T, SUFFIX)                                              \\
+    /* pf: the next row to visit (or NULL); its cache lines are requested in   \\
+     * step with this row's, so that the requests never pile up. */            \\
+    FR_SGD_KERNEL static T fr_sgd_dot_##SUFFIX(const T *x, const T *w,         \\
+                                               ptrdiff_t n, const T *pf)       \\
+    {                                                                          \\
+        T acc[FR_LANES] = {0};                                                 \\
+        ptrdiff_t i = 0;                                                       \\
+        for (; i + FR_LANES <= n; i += FR_LANES) {                             \\
+            if (pf) {                                                          \\
+                for (size_t b = 0; b < FR_LANES * sizeof(T); b += 64)          \\
+                    __builtin_prefetch((const char *)(pf + i) + b, 0, 3);      \\
+            }                                                                  \\
+            for (int k = 0; k < FR_LANES; k++) acc[k] += x[i + k] * w[i + k];  \\
+        }                                                                      \\
+        for (; i < n; i++) acc[0] += x[i] * w[i];                                 \\
+        T total = 0;                                                              \\
+        for (int k = 0; k < FR_LANES; k++) total += acc[k];                       \\
+        return total;                                                             \\
+    }                                                                             \\
+    /* One element of the update pass; NORMS, AVG and L1 are literal 0/1 in  \
+     * every expansion, so each combination compiles to its own branch-free,  \
+     * vectorised loop. The truncation is written with selects, not jumps,     \
+     * and performs exactly the operations of the scalar rule. */             \
+    static inline __attribute__((always_inline)) void                           \
+    fr_sgd_update_impl_##SUFFIX(const T *x, T *w, ptrdiff_t n, T step,          \
+        double *sq, double *l1, T *aw, T a, T c, T *q, double u,                \
+        double ws, const T *xn, T *nd_out, const T *pf, const int NORMS, const int AVG, const int L1, const int NEXT)               \
+    {                                                                           \
+        T s2[FR_LANES] = {0}, s1[FR_LANES] = {0};                               \
+        T nd[FR_LANES] = {0};                                                  \\
+        /* in the data's precision, so that float32 rows use float32 lanes */  \
+        const T uT = (T)u, wsT = (T)ws, iwT = (T)(1.0 / ws);                    \
+        ptrdiff_t i = 0;                                                        \
+        for (; i + FR_LANES <= n; i += FR_LANES) {                             \\
+            if (pf) for (size_t b = 0; b < FR_LANES * sizeof(T); b += 64) __builtin_prefetch((const char *)(pf + i) + b, 0, 3); \\
+            for (int k = 0; k < FR_LANES; k++)                                  \
+                FR_SGD_ELEMENT(T, i + k, k)                                     \
+        }                                                                      \\
+        for (; i < n; i++) FR_SGD_ELEMENT(T, i, 0)                              \
+        double t2 = 0.0, t1 = 0.0;                                              \
+        for (int k = 0; k < FR_LANES; k++) { t2 += s2[k]; t1 += s1[k]; }        \
+        *sq = t2; *l1 = t1;                                                     \
+        if (NEXT) { T tot = 0; for (int k = 0; k < FR_LANES; k++) tot += nd[k]; *nd_out = tot; } \\
+    }                                                                           \
+    FR_SGD_KERNEL static void fr_sgd_update_##SUFFIX(                               \
+        const T *x, T *w, ptrdiff_t n, T step, int norms, double *sq,          \
+        double *l1, T *aw, double avg_a, double avg_c, T *q, double u,         \
+        double ws, const T *xn, T *nd, const T *pf)                                                         \
+    {                                                                           \
+        const T a = (T)avg_a, c = (T)avg_c;                                     \
+        switch ((norms ? 1 : 0) | (aw ? 2 : 0) | (q ? 4 : 0) | (xn ? 8 : 0)) { \\
+        case 0: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 0, 0); break; \\
+        case 1: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 0, 0); break; \\
+        case 2: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 0, 0); break; \\
+        case 3: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 0, 0); break; \\
+        case 4: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 1, 0); break; \\
+        case 5: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 1, 0); break; \\
+        case 6: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 1, 0); break; \\
+        case 7: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 1, 0); break; \\
+        case 8: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 0, 1); break; \\
+        case 9: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 0, 1); break; \\
+        case 10: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 0, 1); break; \\
+        case 11: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 0, 1); break; \\
+        case 12: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 1, 1); break; \\
+        case 13: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 1, 1); break; \\
+        case 14: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 1, 1); break; \\
+        default: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 1, 1); break; \\
+        }                                                                       \
+    }
+    FR_SGD_DEFINE(double, d)
+    FR_SGD_DEFINE(float, s)
+
+    /* Sparse rows: a gather, bound by load latency; four partial sums keep
+     * four loads in flight. */
+    #define FR_SGD_SPARSE_DOT(T, SUFFIX)                                          \
+    static inline double fr_sgd_sparse_dot_##SUFFIX(                              \
+        const T *x, const int *ind, ptrdiff_t nnz, const T *w)                    \
+    {                                                                             \
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;                            \
+        ptrdiff_t j = 0;                                                          \
+        for (; j + 4 <= nnz; j += 4) {                                            \
+            a0 += w[ind[j]] * x[j];                                               \
+            a1 += w[ind[j + 1]] * x[j + 1];                                       \
+            a2 += w[ind[j + 2]] * x[j + 2];                                       \
+            a3 += w[ind[j + 3]] * x[j + 3];                                       \
+        }                                                                         \
+        for (; j < nnz; j++) a0 += w[ind[j]] * x[j];                              \
+        return (a0 + a1) + (a2 + a3);                                             \
+    }
+    FR_SGD_SPARSE_DOT(double, d)
+    FR_SGD_SPARSE_DOT(float, s)
+
+    /* Sparse rows: the same update on the row's features (scattered). The     \\
+     * truncation uses selects: the sign of w is unpredictable, and a          \\
+     * mispredicted branch costs more than computing both sides. */            \\
+    #define FR_SGD_SPARSE_UPDATE(T, SUFFIX)                                    \\
+    static void fr_sgd_sparse_update_##SUFFIX(const T *x, const int *ind,      \\
+        ptrdiff_t nnz, T *w, T step, int add, int norms, double *sq,           \\
+        double *l1, T *aw, double avg_a, double avg_c, T *q, double u,         \\
+        double ws, double inv_ws)                                              \\
+    {                                                                          \\
+        double s2 = 0.0, s1 = 0.0;                                             \\
+        for (ptrdiff_t j = 0; j < nnz; j++) {                                  \\
+            const int idx = ind[j];                                            \\
+            T wj = w[idx];                                                     \\
+            if (add) {                                                         \\
+                wj = wj + x[j] * step;                                         \\
+                if (norms) { s2 += (double)wj * wj; s1 += fabs((double)wj); }  \\
+            }                                                                  \\
+            if (aw) aw[idx] += (T)((avg_a * x[j]) * avg_c);                    \\
+            if (q) {                                                           \\
+                const T z = wj, qj = q[idx];                                   \\
+                const T d = (T)((z > 0 ? u + qj : u - qj) * inv_ws);           \\
+                const T pos = z - d, neg = z + d;                              \\
+                const T cp = pos > 0 ? pos : 0, cn = neg < 0 ? neg : 0;        \\
+                wj = z > 0 ? cp : (z < 0 ? cn : z);                            \\
+                q[idx] = (T)(qj + ws * (wj - z));                              \\
+            }                                                                  \\
+            w[idx] = wj;                                                       \\
+        }                                                                      \\
+        *sq = s2; *l1 = s1;                                                    \\
+    }
+    FR_SGD_SPARSE_UPDATE(double, d)
+    FR_SGD_SPARSE_UPDATE(float, s)
+
+    /* Shuffled rows defeat the hardware prefetcher at every row boundary:
+     * ask for the next row while the current one is being processed. */
+    static inline void fr_prefetch(const void *p, ptrdiff_t bytes)
+    {
+    #if defined(__GNUC__)
+        const char *c = (const char *)p;
+        for (ptrdiff_t off = 0; off < bytes; off += 64) __builtin_prefetch(c + off, 0, 3);
+    #endif
+    }
+    """
+    void fr_prefetch(const void *p, Py_ssize_t bytes) nogil
+    double fr_sgd_sparse_dot_d(const double *x, const int *ind, Py_ssize_t nnz,
+                               const double *w) nogil
+    double fr_sgd_sparse_dot_s(const float *x, const int *ind, Py_ssize_t nnz,
+                               const float *w) nogil
+    void fr_sgd_sparse_update_d(const double *x, const int *ind, Py_ssize_t nnz,
+                                double *w, double step, int add, int norms,
+                                double *sq, double *l1, double *aw, double avg_a,
+                                double avg_c, double *q, double u, double ws,
+                                double inv_ws) nogil
+    void fr_sgd_sparse_update_s(const float *x, const int *ind, Py_ssize_t nnz,
+                                float *w, float step, int add, int norms,
+                                double *sq, double *l1, float *aw, double avg_a,
+                                double avg_c, float *q, double u, double ws,
+                                double inv_ws) nogil
+    double fr_sgd_dot_d(const double *x, const double *w, Py_ssize_t n,
+                        const double *pf) nogil
+    float fr_sgd_dot_s(const float *x, const float *w, Py_ssize_t n,
+                       const float *pf) nogil
+    void fr_sgd_update_d(const double *x, double *w, Py_ssize_t n, double step,
+                         int norms, double *sq, double *l1, double *aw,
+                         double avg_a, double avg_c, double *q, double u,
+                         double ws, const double *xn, double *nd,
+                         const double *pf) nogil
+    void fr_sgd_update_s(const float *x, float *w, Py_ssize_t n, float step,
+                         int norms, double *sq, double *l1, float *aw,
+                         double avg_a, double avg_c, float *q, double u,
+                         double ws, const float *xn, float *nd,
+                         const float *pf) nogil
+
+
+# Loss codes (shared with _sgd.py).
+cdef enum:
+    SQUARED_ERROR = 0
+    HUBER = 1
+    EPSILON_INSENSITIVE = 2
+    SQUARED_EPSILON_INSENSITIVE = 3
+    HINGE = 4            # loss_param = threshold (1 for hinge, 0 for perceptron)
+    LOG_LOSS = 5         # labels in {0, 1}
+    MODIFIED_HUBER = 6
+    SQUARED_HINGE = 7
+
+# Penalty codes (scikit-learn's numbering).
+cdef enum:
+    NO_PENALTY = 0
+    L1 = 1
+    L2 = 2
+    ELASTICNET = 3
+
+# Learning-rate codes (scikit-learn's numbering).
+cdef enum:
+    CONSTANT = 1
+    OPTIMAL = 2
+    INVSCALING = 3
+    ADAPTIVE = 4
+    PA1 = 5
+    PA2 = 6
+
+LOSS_CODES = {
+    "squared_error": (SQUARED_ERROR, None),
+    "huber": (HUBER, "epsilon"),
+    "epsilon_insensitive": (EPSILON_INSENSITIVE, "epsilon"),
+    "squared_epsilon_insensitive": (SQUARED_EPSILON_INSENSITIVE, "epsilon"),
+    "hinge": (HINGE, 1.0),
+    "perceptron": (HINGE, 0.0),
+    "log_loss": (LOG_LOSS, None),
+    "modified_huber": (MODIFIED_HUBER, None),
+    "squared_hinge": (SQUARED_HINGE, 1.0),
+}
+PENALTY_CODES = {None: NO_PENALTY, "l1": L1, "l2": L2, "elasticnet": ELASTICNET}
+LEARNING_RATE_CODES = {"constant": CONSTANT, "optimal": OPTIMAL,
+                       "invscaling": INVSCALING, "adaptive": ADAPTIVE,
+                       "pa1": PA1, "pa2": PA2}
+
+cdef double MAX_DLOSS = 1e12
+# Shuffled rows are prefetched this many samples ahead (2 and 3 measured no
+# better than 1 on a shared AMD EPYC; the knob stays for other machines).
+cdef enum:
+    PREFETCH_AHEAD = 1
+
+
+cdef inline double _log1pexp(double x) noexcept nogil:
+    if x <= -37.0:
+        return exp(x)
+    if x <= -2.0:
+        return log1p(exp(x))
+    if x <= 18.0:
+        return log(1.0 + exp(x))
+    if x <= 33.3:
+        return x + exp(-x)
+    return x
+
+
+cdef inline double loss_value(int loss, double y, double p, double c) noexcept nogil:
+    cdef double r, z
+    if loss == SQUARED_ERROR:
+        return 0.5 * (p - y) * (p - y)
+    if loss == HUBER:
+        r = fabs(y - p)
+        return 0.5 * r * r if r <= c else c * (r - 0.5 * c)
+    if loss == EPSILON_INSENSITIVE:
+        r = fabs(y - p) - c
+        return r if r > 0 else 0.0
+    if loss == SQUARED_EPSILON_INSENSITIVE:
+        r = fabs(y - p) - c
+        return r * r if r > 0 else 0.0
+    if loss == HINGE:
+        z = p * y
+        return c - z if z <= c else 0.0
+    if loss == LOG_LOSS:
+        return _log1pexp(p) - y * p
+    if loss == MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            return 0.0
+        if z >= -1.0:
+            return (1.0 - z) * (1.0 - z)
+        return -4.0 * z
+    # SQUARED_HINGE
+    z = c - p * y
+    return z * z if z > 0 else 0.0
+
+
+cdef inline double loss_gradient(int loss, double y, double p, double c) noexcept nogil:
+    """dL/dp; at kinks the one-sided value scikit-learn uses."""
+    cdef double r, z, e
+    if loss == SQUARED_ERROR:
+        return p - y
+    if loss == HUBER:
+        r = p - y
+        if fabs(r) <= c:
+            return r
+        return c if r >= 0 else -c
+    if loss == EPSILON_INSENSITIVE:
+        if y - p > c:
+            return -1.0
+        if p - y > c:
+            return 1.0
+        return 0.0
+    if loss == SQUARED_EPSILON_INSENSITIVE:
+        z = y - p
+        if z > c:
+            return -2.0 * (z - c)
+        if z < -c:
+            return 2.0 * (-z - c)
+        return 0.0
+    if loss == HINGE:
+        return -y if p * y <= c else 0.0
+    if loss == LOG_LOSS:
+        # sigmoid(p) - y without overflow
+        if p > -37.0:
+            e = exp(-p)
+            return ((1.0 - y) - y * e) / (1.0 + e)
+        return exp(p) - y
+    if loss == MODIFIED_HUBER:
+        z = p * y
+        if z >= 1.0:
+            return 0.0
+        if z >= -1.0:
+            return 2.0 * (1.0 - z) * -y
+        return -4.0 * y
+    # SQUARED_HINGE
+    z = c - p * y
+    return -2.0 * y * z if z > 0 else 0.0
+
+
+def loss_gradient_py(int loss, double y, double p, double c):
+    """Python access to the kernel's loss derivative (tests, eta0 heuristic)."""
+    return loss_gradient(loss, y, p, c)
+
+
+def loss_value_py(int loss, double y, double p, double c):
+    """Python access to the kernel's loss (tests)."""
+    return loss_value(loss, y, p, c)
+
+
+cdef inline uint64_t _next_random(uint64_t *state) noexcept nogil:
+    # xorshift64*: fast, and the same stream on every platform
+    cdef uint64_t x = state[0]
+    x ^= x >> 12
+    x ^= x << 25
+    x ^= x >> 27
+    state[0] = x
+    return x * <uint64_t>2685821657736338717
+
+
+cdef inline void _row(const floating *data, const int *indices,
+                      const long long *indptr, bint dense, Py_ssize_t n_features,
+                      Py_ssize_t i, const floating **x, const int **ind,
+                      Py_ssize_t *nnz) noexcept nogil:
+    if dense:
+        x[0] = data + i * n_features
+        ind[0] = NULL
+        nnz[0] = n_features
+    else:
+        x[0] = data + indptr[i]
+        ind[0] = indices + indptr[i]
+        nnz[0] = indptr[i + 1] - indptr[i]
+
+
+cdef inline void _reset_wscale(floating *w, floating *aw, Py_ssize_t n,
+                               double *wscale, double *avg_a, double *avg_b) noexcept nogil:
+    """Fold wscale into w (and the pending average into aw)."""
+    cdef Py_ssize_t j
+    cdef double a = avg_a[0], inv_b, ws = wscale[0]
+    if aw != NULL:
+        inv_b = 1.0 / avg_b[0]
+        for j in range(n):
+            aw[j] = (aw[j] + a * w[j]) * inv_b
+        avg_a[0] = 0.0
+        avg_b[0] = 1.0
+    for j in range(n):
+        w[j] = w[j] * ws
+    wscale[0] = 1.0
+
+
+cdef void _extension_step(floating *w, Py_ssize_t n_features, const floating *x,
+                          const int *ind, Py_ssize_t nnz, double g0, double eta,
+                          double lam2, double lam1, double momentum, bint nesterov,
+                          int adaptive, bint decoupled, double t, floating *s1,
+                          floating *s2, double *gbuf, double *sq,
+                          double *l1, double *intercept,
+                          double intercept_decay) noexcept nogil:
+    """One step of the opt-in optimisers (momentum, Nesterov, Adam).
+
+    The intercept (when ``intercept`` is not NULL) is one more coordinate,
+    with gradient ``g0 * intercept_decay``, no penalty, and its state in
+    slot ``n_features`` of ``s1``/``s2``.
+
+    The loss gradient is ``g0 * x``; the L2 part of the penalty enters the
+    gradient (``lam2 * w``) or, when ``decoupled``, shrinks ``w`` by
+    ``1 - eta * lam2`` after the step (decoupled weight decay); the L1 part
+    is a soft-threshold by ``eta * lam1`` after the step. Every feature is
+    touched: O(n_features) per sample, dense or sparse rows.
+    """
+    cdef Py_ssize_t j
+    cdef double g, v, m_hat, v_hat, bc1, bc2, thr = eta * lam1, wj
+    cdef double acc2 = 0.0, acc1 = 0.0
+    if ind == NULL:
+        for j in range(nnz):
+            gbuf[j] = g0 * x[j]
+    else:
+        for j in range(nnz):
+            gbuf[ind[j]] += g0 * x[j]
+    if adaptive:
+        bc1 = 1.0 - pow(0.9, t)
+        bc2 = 1.0 - pow(0.999, t)
+    for j in range(n_features + 1):
+        if j == n_features:
+            if intercept == NULL:
+                break
+            wj = intercept[0]
+            g = g0 * intercept_decay
+        else:
+            wj = w[j]
+            g = gbuf[j]
+            gbuf[j] = 0.0
+            if not decoupled:
+                g += lam2 * wj
+        if adaptive:
+            s1[j] = <floating>(0.9 * s1[j] + 0.1 * g)
+            s2[j] = <floating>(0.999 * s2[j] + 0.001 * g * g)
+            m_hat = s1[j] / bc1
+            v_hat = s2[j] / bc2
+            wj -= eta * m_hat / (sqrt(v_hat) + 1e-8)
+        elif momentum > 0.0:
+            v = momentum * s1[j] + g
+            s1[j] = <floating>v
+            wj -= eta * (g + momentum * v if nesterov else v)
+        else:
+            wj -= eta * g
+        if j == n_features:
+            intercept[0] = wj
+            break
+        if decoupled:
+            wj -= eta * lam2 * wj
+        if thr > 0.0:
+            if wj > thr:
+                wj -= thr
+            elif wj < -thr:
+                wj += thr
+            else:
+                wj = 0.0
+        w[j] = <floating>wj
+        acc2 += wj * wj
+        acc1 += fabs(wj)
+    sq[0] = acc2
+    l1[0] = acc1
+
+
+def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_intercept,
+              const floating[::1] data, const int[::1] indices, const long long[::1] indptr,
+              bint dense, Py_ssize_t n_features,
+              const floating[::1] y, const floating[::1] sample_weight,
+              const unsigned char[::1] validation_mask,
+              int loss, double loss_param, int penalty, double alpha, double l1_ratio,
+              int learning_rate, double eta0, double power_t,
+              double t, double intercept_decay, int average, bint fit_intercept,
+              int max_iter, double tol, int n_iter_no_change, bint early_stopping,
+              score_cb, bint shuffle, uint64_t seed,
+              double weight_pos, double weight_neg, int verbose=0,
+              double momentum=0.0, bint nesterov=False, int adaptive=0,
+              bint decoupled=False, floating[::1] state1=None,
+              floating[::1] state2=None):
+    """Run SGD epochs in place on ``w`` (and ``aw`` when ``average > 0``).
+
+    Rows are ``data[i * n_features:(i + 1) * n_features]`` when ``dense``,
+    else CSR (``indices``, ``indptr``). ``score_cb(intercept)``, called with
+    the GIL after each epoch when ``early_stopping``, returns the validation
+    score of the current ``w`` (scikit-learn scores the unscaled array, and
+    so does this kernel, so that both stop at the same epoch).
+
+    ``momentum``, ``nesterov``, ``adaptive`` (1: Adam) and ``decoupled``
+    select fastreg's opt-in optimisers (see :func:`_extension_step`); their
+    per-feature state lives in ``state1``/``state2`` (length n_features + 1, the last slot for
+    the intercept) so
+    that it carries over between calls. With the defaults the update is
+    scikit-learn's.
+
+    Returns ``(intercept, average_intercept, n_epochs)``.
+    """
+    cdef Py_ssize_t n_samples = y.shape[0]
+    cdef Py_ssize_t i, k, j, nnz
+    cdef const floating *x
+    cdef const int *ind
+    cdef floating *wp = &w[0]
+    cdef floating *awp = NULL
+    cdef floating *qp = NULL
+    cdef floating[::1] q
+    cdef int[::1] order = np.arange(n_samples, dtype=np.intc)
+    cdef int *op = &order[0]
+    cdef double wscale = 1.0, avg_a = 0.0, avg_b = 1.0, mu
+    cdef double sq_norm = 0.0, l1_norm = 0.0, acc2, acc1
+    cdef double eta = eta0, p, dloss, update, cw, shrink, u = 0.0, optimal_init = 0.0
+    cdef double typw, num_iter = 1.0, step_c
+    cdef double sumloss, objective_sum, best_objective = INFINITY, best_score = -INFINITY
+    cdef double score, cur
+    cdef int epoch = 0, no_improvement = 0, n_done = 0
+    cdef bint infinity = False
+    # the running objective feeds the tol rule and verbose output only
+    cdef bint track = (verbose > 0) or (not early_stopping and tol > -INFINITY)
+    cdef Py_ssize_t train_count = n_samples - int(np.sum(validation_mask))
+    cdef uint64_t state = seed if seed != 0 else <uint64_t>0x9E3779B97F4A7C15
+    cdef uint64_t r
+    cdef int tmp
+    cdef bint add_row
+    cdef Py_ssize_t kk, next_k = -1
+    cdef const floating *xn
+    cdef floating nd_val = 0
+    cdef double next_dot = 0.0
+    cdef const floating *pf
+    cdef double ws_local, inv_ws
+    cdef floating *aw_row
+    cdef double reset_threshold = 1e-9 if floating is double else 1e-6
+    cdef bint extension = momentum > 0.0 or adaptive != 0 or decoupled
+    cdef double[::1] gbuf
+    cdef double *gp = NULL
+    cdef floating *s1p = NULL
+    cdef floating *s2p = NULL
+    cdef double lam1 = 0.0, lam2 = 0.0
+    cdef const floating *dp = &data[0] if data.shape[0] > 0 else NULL
+    cdef const int *ip = &indices[0] if indices.shape[0] > 0 else NULL
+    cdef const long long *pp = &indptr[0] if indptr.shape[0] > 0 else NULL
+
+    if n_features == 0 or n_samples == 0:
+        return intercept, avg_intercept, 0
+    if penalty == L2:
+        l1_ratio = 0.0
+    elif penalty == L1:
+        l1_ratio = 1.0
+    if penalty == L1 or penalty == ELASTICNET:
+        q = np.zeros(n_features, dtype=np.asarray(w).dtype)
+        qp = &q[0]
+    if average > 0:
+        awp = &aw[0]
+    if extension:
+        gbuf = np.zeros(n_features, dtype=np.float64)
+        gp = &gbuf[0]
+        s1p = &state1[0]
+        s2p = &state2[0]
+        if penalty >= L2:
+            lam2 = alpha * (1.0 - l1_ratio)
+        if penalty == L1 or penalty == ELASTICNET:
+            lam1 = alpha * l1_ratio
+    for j in range(n_features):
+        sq_norm += <double>wp[j] * wp[j]
+        l1_norm += fabs(<double>wp[j])
+    if learning_rate == OPTIMAL:
+        typw = sqrt(1.0 / sqrt(alpha))
+        eta = typw / max(1.0, loss_gradient(loss, 1.0, -typw, loss_param))
+        optimal_init = 1.0 / (eta * alpha)
+
+    for epoch in range(max_iter):
+        n_done = epoch + 1
+        with nogil:
+            sumloss = 0.0
+            objective_sum = 0.0
+            if shuffle:
+                # Fisher-Yates with the kernel's own generator: the same
+                # permutations for the same seed, independent of thread count
+                for k in range(n_samples - 1, 0, -1):
+                    # multiply-shift maps 32 random bits onto [0, k]
+                    r = ((_next_random(&state) >> 32) * <uint64_t>(k + 1)) >> 32
+                    tmp = op[k]
+                    op[k] = op[r]
+                    op[r] = tmp
+            next_k = -1
+            for k in range(n_samples):
+                i = op[k]
+                pf = NULL
+                if shuffle and k + PREFETCH_AHEAD < n_samples:
+                    _row(dp, ip, pp, dense, n_features, op[k + PREFETCH_AHEAD],
+                         &x, &ind, &nnz)
+                    if dense:
+                        pf = x      # requested line by line inside the dot
+                    else:
+                        # the head of the row; the hardware streams the rest
+                        fr_prefetch(x, min(nnz * <Py_ssize_t>sizeof(floating), 256))
+                        fr_prefetch(ind, min(nnz * <Py_ssize_t>sizeof(int), 256))
+                if validation_mask[i]:
+                    continue
+                _row(dp, ip, pp, dense, n_features, i, &x, &ind, &nnz)
+                if dense and next_k == k:
+                    # computed by the previous sample's update pass
+                    p = next_dot
+                elif dense:
+                    if floating is double:
+                        p = fr_sgd_dot_d(x, wp, nnz, pf)
+                    else:
+                        p = fr_sgd_dot_s(x, wp, nnz, pf)
+                else:
+                    if floating is double:
+                        p = fr_sgd_sparse_dot_d(x, ind, nnz, wp)
+                    else:
+                        p = fr_sgd_sparse_dot_s(x, ind, nnz, wp)
+                p = p * wscale + intercept
+                if learning_rate == OPTIMAL:
+                    eta = 1.0 / (alpha * (optimal_init + t - 1.0))
+                elif learning_rate == INVSCALING:
+                    eta = eta0 / pow(t, power_t)
+                if track:
+                    cur = loss_value(loss, y[i], p, loss_param)
+                    sumloss += cur
+                    objective_sum += cur
+                    if penalty > 0 and learning_rate < PA1:
+                        objective_sum += alpha * ((1.0 - l1_ratio) * 0.5 * sq_norm
+                                                  + l1_ratio * l1_norm)
+                cw = weight_pos if y[i] > 0.0 else weight_neg
+                if learning_rate == PA1 or learning_rate == PA2:
+                    acc2 = 0.0
+                    for j in range(nnz):
+                        acc2 += <double>x[j] * x[j]
+                    if learning_rate == PA1:
+                        if acc2 == 0:
+                            continue
+                        update = min(eta0, loss_value(loss, y[i], p, loss_param) / acc2)
+                    else:
+                        update = loss_value(loss, y[i], p, loss_param) / (acc2 + 0.5 / eta0)
+                    if loss == HINGE:
+                        update *= y[i]
+                    elif y[i] - p < 0:
+                        update *= -1
+                else:
+                    dloss = loss_gradient(loss, y[i], p, loss_param)
+                    if dloss < -MAX_DLOSS:
+                        dloss = -MAX_DLOSS
+                    elif dloss > MAX_DLOSS:
+                        dloss = MAX_DLOSS
+                    update = -eta * dloss
+                update *= cw * sample_weight[i]
+
+                if extension:
+                    _extension_step(wp, n_features, x, ind, nnz,
+                                    -update / eta if eta != 0.0 else 0.0, eta,
+                                    lam2, lam1, momentum, nesterov, adaptive,
+                                    decoupled, t, s1p, s2p, gp, &sq_norm, &l1_norm,
+                                    &intercept if fit_intercept else NULL,
+                                    intercept_decay)
+                    t += 1.0
+                    continue
+
+                if penalty >= L2:
+                    shrink = 1.0 - (1.0 - l1_ratio) * eta * alpha
+                    if shrink < 0.0:
+                        shrink = 0.0
+                    wscale *= shrink
+                    sq_norm *= shrink * shrink
+                    l1_norm *= shrink
+                    if wscale < reset_threshold:
+                        _reset_wscale(wp, awp, n_features, &wscale, &avg_a, &avg_b)
+
+                if fit_intercept and update != 0.0:
+                    intercept += update * intercept_decay
+                step_c = update / wscale
+                if penalty == L1 or penalty == ELASTICNET:
+                    u += l1_ratio * eta * alpha
+                if 0 < average <= t:
+                    num_iter = t - average + 1.0
+                    avg_intercept += (intercept - avg_intercept) / num_iter
+                # fused pass: w += step x, norms, averaging, L1 truncation
+                if dense:
+                    if update != 0.0 or qp != NULL or (0 < average <= t):
+                        # the pass also takes the dot product of the next
+                        # training row with the final w: its p is then ready
+                        # (w and wscale do not change again before that dot)
+                        kk = k + 1
+                        while kk < n_samples and validation_mask[op[kk]]:
+                            kk += 1
+                        xn = NULL
+                        pf = NULL
+                        if kk < n_samples:
+                            xn = dp + <Py_ssize_t>op[kk] * n_features
+                            if shuffle and kk + 1 < n_samples:
+                                pf = dp + <Py_ssize_t>op[kk + 1] * n_features
+                        if floating is double:
+                            fr_sgd_update_d(x, wp, nnz, step_c, track and update != 0.0,
+                                            &acc2, &acc1,
+                                            awp if 0 < average <= t else NULL,
+                                            avg_a, -step_c, qp, u, wscale, xn, &nd_val, pf)
+                        else:
+                            fr_sgd_update_s(x, wp, nnz, <float>step_c,
+                                            track and update != 0.0, &acc2, &acc1,
+                                            awp if 0 < average <= t else NULL,
+                                            avg_a, -step_c, qp, u, wscale, xn, &nd_val, pf)
+                        if xn != NULL:
+                            next_k = kk
+                            next_dot = nd_val
+                        if track and update != 0.0:
+                            sq_norm = acc2 * wscale * wscale
+                            l1_norm = acc1 * wscale
+                else:
+                    acc2 = 0.0
+                    acc1 = 0.0
+                    # loop invariants as locals: wscale's address is taken, so
+                    # the compiler would otherwise reload and divide per element
+                    add_row = update != 0.0
+                    ws_local = wscale
+                    inv_ws = 1.0 / wscale
+                    aw_row = awp if 0 < average <= t else NULL
+                    if add_row or aw_row != NULL or qp != NULL:
+                        if floating is double:
+                            fr_sgd_sparse_update_d(x, ind, nnz, wp, step_c, add_row,
+                                                   track, &acc2, &acc1, aw_row, avg_a,
+                                                   -step_c, qp, u, ws_local, inv_ws)
+                        else:
+                            fr_sgd_sparse_update_s(x, ind, nnz, wp, <float>step_c,
+                                                   add_row, track, &acc2, &acc1, aw_row,
+                                                   avg_a, -step_c, qp, u, ws_local,
+                                                   inv_ws)
+                    if track and update != 0.0:
+                        sq_norm = acc2 * wscale * wscale
+                        l1_norm = acc1 * wscale
+                if 0 < average <= t:
+                    mu = 1.0 / num_iter
+                    if num_iter > 1:
+                        avg_b /= (1.0 - mu)
+                    avg_a += mu * avg_b * wscale
+                t += 1.0
+
+            if not isfinite(intercept):
+                infinity = True
+            else:
+                for j in range(n_features):
+                    if not isfinite(wp[j]):
+                        infinity = True
+                        break
+        if infinity:
+            break
+        if verbose > 0:
+            print("-- Epoch %d" % (epoch + 1))
+            print("Norm: %.2f, Bias: %.6f, T: %d, Avg. loss: %f"
+                  % (sqrt(sq_norm), intercept, int(t) - 1,
+                     sumloss / max(train_count, 1)))
+        if early_stopping:
+            score = score_cb(intercept)
+            if tol > -INFINITY and score < best_score + tol:
+                no_improvement += 1
+            else:
+                no_improvement = 0
+            if score > best_score:
+                best_score = score
+        else:
+            cur = objective_sum / train_count
+            if tol > -INFINITY and cur > best_objective - tol:
+                no_improvement += 1
+            else:
+                no_improvement = 0
+            if cur < best_objective:
+                best_objective = cur
+        if no_improvement >= n_iter_no_change:
+            if learning_rate == ADAPTIVE and eta > 1e-6:
+                eta = eta / 5.0
+                no_improvement = 0
+            else:
+                if verbose:
+                    print("Convergence after %d epochs" % (epoch + 1))
+                break
+
+    if infinity:
+        raise ValueError(
+            "Floating-point under-/overflow occurred at epoch #%d. Scaling input "
+            "data with StandardScaler or MinMaxScaler might help." % (epoch + 1))
+    _reset_wscale(wp, awp, n_features, &wscale, &avg_a, &avg_b)
+    return intercept, avg_intercept, n_done

@@ -1,0 +1,29 @@
+"""The SGD benchmark runs in quick mode and reports sane numbers."""
+
+import json
+
+import numpy as np
+
+from benchmarks.family_sgd import PENALTIES, run
+
+
+def test_quick_sgd_benchmark_renders_and_is_sane():
+    out = run(quick=True, log=lambda *a: None)
+    md, res = out["markdown"], out["results"]
+    assert md.startswith("## SGD epochs")
+    json.dumps(res)                      # json-able
+    rows = res["rows"]
+    assert len(rows) == 3 * len(PENALTIES)
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + len(rows)
+    for r in rows:
+        for lib in ("fastreg", "sklearn"):
+            assert 0 < r[f"{lib}_epoch_s"] < 5
+            assert np.isfinite(r[f"{lib}_objective"]) and r[f"{lib}_objective"] > 0
+            assert 0.5 <= r[f"{lib}_accuracy"] <= 1.0
+        assert r["xtr_s"] > 0
+        # same algorithm, same epochs: comparable models
+        assert abs(r["fastreg_accuracy"] - r["sklearn_accuracy"]) < 0.1
+        assert abs(r["objective_rel_diff"]) < 0.5
+        assert f"| {r['problem']} | {r['penalty']} |" in md
+    assert set(res["float32_over_float64"]) == set(PENALTIES)
