@@ -9,6 +9,9 @@ from ._coordinate_descent import ElasticNet, Lasso, MultiTaskElasticNet, MultiTa
 from ._cv import ElasticNetCV, LassoCV, MultiTaskElasticNetCV, MultiTaskLassoCV
 from ._patch import patch_sklearn, unpatch_sklearn
 from ._path import enet_path, lasso_path
+from ._ridge import Ridge
+from ._ridge_cv import RidgeCV
+from ._information_criterion import ElasticNetIC, LassoIC
 
 __version__ = "0.1.0"
 
@@ -25,4 +28,8 @@ __all__ = [
     "lasso_path",
     "patch_sklearn",
     "unpatch_sklearn",
+    "Ridge",
+    "RidgeCV",
+    "ElasticNetIC",
+    "LassoIC",
 ]

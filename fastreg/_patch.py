@@ -13,7 +13,7 @@ _TARGETS = [
     ("sklearn.linear_model", name)
     for name in ("ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MultiTaskElasticNet",
                  "MultiTaskElasticNetCV", "MultiTaskLasso", "MultiTaskLassoCV",
-                 "enet_path", "lasso_path")
+                 "enet_path", "lasso_path", "Ridge", "RidgeCV")
 ]
 
 _originals = {}

@@ -222,7 +222,7 @@ def _route_cholesky(design, Yt, alphas):
         for alpha, idx in _by_alpha(alphas):
             dual = _solve_spd(K, Yt[:, idx], alpha)
             W[:, idx] = design.rmatvec(dual)
-    return W.T, None
+    return W.T, np.ones(Yt.shape[1], dtype=np.int32)
 
 
 def _pcg(apply_A, b, precond, tol, max_iter):
@@ -384,7 +384,7 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModel):
         Precision of the iterative routes: ``sparse_cg`` stops at a residual
         ``||r|| <= tol ||b||`` of the normal (or dual) equations, ``lsqr`` uses
         ``atol = btol = tol``, coordinate descent stops at a duality gap below
-        ``min(tol, 1e-8) * ||y_c||^2`` (weighted, Ridge's units). The direct route ignores it.
+        ``min(1e-8 tol, 1e-12) * ||y_c||^2`` (weighted, Ridge's units). The direct route ignores it.
     solver : {'auto', 'svd', 'cholesky', 'lsqr', 'sparse_cg', 'sag', 'saga', 'lbfgs'}, \
 default='auto'
         scikit-learn's names, mapped to fastreg's routes:
@@ -410,8 +410,9 @@ default='auto'
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
         Same dtype as X (float32 kept).
     intercept_ : float or ndarray of shape (n_targets,)
-    n_iter_ : None or ndarray of shape (n_targets,)
-        Iterations of the iterative routes; None for 'cholesky'.
+    n_iter_ : ndarray of shape (n_targets,)
+        Iterations of the iterative routes; 1 for 'cholesky' (one
+        factorization; scikit-learn reports None for its direct solvers).
     solver_ : str
         The route taken: 'cholesky', 'sparse_cg', 'lsqr' or 'cd'.
     n_features_in_ : int
@@ -474,7 +475,7 @@ default='auto'
         Yt, y_mean = design.center_target(Y)
         if route == "cd":
             W, n_iter = _route_cd(X, Y, sample_weight, alphas, self.fit_intercept,
-                                  self.positive, min(self.tol, 1e-8),
+                                  self.positive, min(self.tol * 1e-8, 1e-12),
                                   self.max_iter or 1000, self.random_state, design, Yt)
         else:
             if route == "cholesky":

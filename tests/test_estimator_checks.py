@@ -18,6 +18,13 @@ ESTIMATORS = [
     fr.ElasticNetCV(max_iter=5, cv=3),
     fr.MultiTaskLassoCV(max_iter=5, cv=3),
     fr.MultiTaskElasticNetCV(max_iter=5, cv=3),
+    fr.Ridge(),
+    fr.Ridge(positive=True),
+    fr.Ridge(solver="sparse_cg"),
+    fr.RidgeCV(),
+    fr.RidgeCV(cv=3),
+    fr.LassoIC(max_iter=5, noise_variance=1.0),
+    fr.ElasticNetIC(max_iter=5, noise_variance=1.0),
 ]
 
 
