@@ -354,7 +354,7 @@ def choose_route(X, solver, positive):
         # stochastic average gradient is never faster than these on one core
         return "sparse_cg" if sparse.issparse(X) else "cholesky"
     n, p = X.shape
-    if sparse.issparse(X) and min(n, p) > _SPARSE_DIRECT_MAX:
+    if solver == "auto" and sparse.issparse(X) and min(n, p) > _SPARSE_DIRECT_MAX:
         return "sparse_cg"
     return "cholesky"   # 'auto', 'cholesky', 'svd'
 
