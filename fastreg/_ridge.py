@@ -131,9 +131,16 @@ class WeightedDesign:
             G = np.asarray((X.T @ Xw).toarray(), dtype=np.float64)
             G -= self.sum_w * np.outer(self.X_mean, self.X_mean)
             return G
-        if (not self.fit_intercept and self.sample_weight is None
-                and X.dtype == np.float64):
-            return X.T @ X
+        if self.sample_weight is None and X.dtype == np.float64:
+            # One BLAS call on X as given; the centring is a rank-one correction,
+            # taken only when it cannot cancel more than 4 of the 16 digits.
+            G = X.T @ X
+            if not self.fit_intercept:
+                return G
+            correction = self.n_samples * self.X_mean ** 2
+            if np.all(np.diag(G) - correction >= 1e-4 * np.diag(G)):
+                G -= self.n_samples * np.outer(self.X_mean, self.X_mean)
+                return G
         G = np.zeros((self.n_features, self.n_features))
         for _, block in self._dense_row_blocks():
             G += block.T @ block
@@ -149,9 +156,9 @@ class WeightedDesign:
                 K -= v[:, None]
                 K -= v[None, :]
                 K += self.X_mean @ self.X_mean
-        elif not self.fit_intercept and X.dtype == np.float64:
-            K = X @ X.T
         else:
+            K = self._dense_kernel_rank_two() if X.dtype == np.float64 else None
+        if K is None:
             K = np.zeros((self.n_samples, self.n_samples))
             for cols in _blocks(self.n_features, self.n_samples, 8):
                 block = np.asarray(X[:, cols], dtype=np.float64) - self.X_mean[cols]
@@ -159,6 +166,23 @@ class WeightedDesign:
         if self.sample_weight is not None:
             K *= self.sqrt_sw[:, None]
             K *= self.sqrt_sw[None, :]
+        return K
+
+    def _dense_kernel_rank_two(self):
+        """X X^T in one BLAS call, centred by a rank-two correction; None when
+        that correction would cancel more than 4 of the 16 digits."""
+        X = self.X
+        K = X @ X.T
+        if not self.fit_intercept:
+            return K
+        v = X @ self.X_mean
+        mu2 = self.X_mean @ self.X_mean
+        raw = np.diag(K).copy()
+        if not np.all(raw - 2 * v + mu2 >= 1e-4 * raw):
+            return None
+        K -= v[:, None]
+        K -= v[None, :]
+        K += mu2
         return K
 
     def row_norms2(self):
