@@ -378,8 +378,12 @@ def choose_route(X, solver, positive):
         # stochastic average gradient is never faster than these on one core
         return "sparse_cg" if sparse.issparse(X) else "cholesky"
     n, p = X.shape
-    if solver == "auto" and sparse.issparse(X) and min(n, p) > _SPARSE_DIRECT_MAX:
-        return "sparse_cg"
+    if solver == "auto" and sparse.issparse(X):
+        # A factorization costs about min(n, p)^3 / 3; conjugate gradient about
+        # 2 nnz per iteration, with tens to hundreds of iterations.
+        small = min(n, p)
+        if small > _SPARSE_DIRECT_MAX or small ** 3 / 3 > 100 * X.nnz:
+            return "sparse_cg"
     return "cholesky"   # 'auto', 'cholesky', 'svd'
 
 
@@ -414,8 +418,9 @@ default='auto'
         scikit-learn's names, mapped to fastreg's routes:
 
         - 'auto': 'cholesky' for dense X and for sparse X whose smaller side
-          is at most 2048; 'sparse_cg' for larger sparse X; coordinate descent
-          when ``positive=True``.
+          ``m`` is at most 2048 with ``m^3 / 3 <= 100 nnz`` (factorizing is
+          cheaper than about 50 CG iterations); 'sparse_cg' for other sparse
+          X; coordinate descent when ``positive=True``.
         - 'cholesky', 'svd': LAPACK Cholesky of ``Xt^T Xt + alpha I`` when
           n >= p, of ``Xt Xt^T + alpha I`` when n < p, in float64 (also for
           sparse X with an intercept, which scikit-learn refuses).
