@@ -104,14 +104,20 @@ class WeightedDesign:
     def matvec(self, v):
         """Xt @ v for v (p,) or (p, k)."""
         out = np.asarray(self.X @ v, dtype=np.float64)
-        out -= self.X_mean @ v
+        if self.fit_intercept:
+            out -= self.X_mean @ v
+        if self.sample_weight is None:
+            return out
         return out * (self.sqrt_sw if out.ndim == 1 else self.sqrt_sw[:, None])
 
     def rmatvec(self, u):
         """Xt^T @ u for u (n,) or (n, k)."""
-        u = u * (self.sqrt_sw if u.ndim == 1 else self.sqrt_sw[:, None])
+        if self.sample_weight is not None:
+            u = u * (self.sqrt_sw if u.ndim == 1 else self.sqrt_sw[:, None])
         out = np.asarray(self.X.T @ u, dtype=np.float64)
-        return out - np.multiply.outer(self.X_mean, u.sum(axis=0))
+        if self.fit_intercept:
+            out -= np.multiply.outer(self.X_mean, u.sum(axis=0))
+        return out
 
     def _dense_row_blocks(self):
         for rows in _blocks(self.n_samples, self.n_features, 8):
@@ -216,16 +222,33 @@ class WeightedDesign:
 
 # ---- routes -----------------------------------------------------------------
 
-def _solve_spd(A, B, alpha):
-    """(A + alpha I)^{-1} B for symmetric positive semi-definite A, in place on a copy."""
-    M = A.copy()
+def _solve_spd(A, B, alpha, overwrite=False):
+    """(A + alpha I)^{-1} B for symmetric positive semi-definite A (A kept unless
+    ``overwrite``)."""
+    M = A if overwrite else A.copy()
     M.flat[::M.shape[0] + 1] += alpha
     try:
         factor = linalg.cho_factor(M, lower=False, overwrite_a=True, check_finite=False)
         return linalg.cho_solve(factor, B, check_finite=False)
     except linalg.LinAlgError:
         # singular (alpha = 0 on a rank-deficient design): minimum-norm solution
+        if overwrite:
+            raise
         return linalg.lstsq(A + alpha * np.eye(A.shape[0]), B, check_finite=False)[0]
+
+
+def _solve_spd_once(A, B, alpha, last_use):
+    """Factorize A + alpha I in A's memory when A is not needed afterwards."""
+    if last_use:
+        saved = np.diag(A).copy()
+        try:
+            return _solve_spd(A, B, alpha, overwrite=True)
+        except linalg.LinAlgError:
+            # cho_factor failed part-way: A's lower triangle is intact (upper was
+            # used), restore it by symmetry and the diagonal
+            A = np.tril(A) + np.tril(A, -1).T
+            A.flat[::A.shape[0] + 1] = saved
+    return _solve_spd(A, B, alpha)
 
 
 def _by_alpha(alphas):
@@ -239,12 +262,14 @@ def _route_cholesky(design, Yt, alphas):
     if design.n_samples >= design.n_features:
         G = design.gram()
         rhs = design.rmatvec(Yt)
-        for alpha, idx in _by_alpha(alphas):
-            W[:, idx] = _solve_spd(G, rhs[:, idx], alpha)
+        groups = _by_alpha(alphas)
+        for alpha, idx in groups:
+            W[:, idx] = _solve_spd_once(G, rhs[:, idx], alpha, len(groups) == 1)
     else:
         K = design.kernel()
-        for alpha, idx in _by_alpha(alphas):
-            dual = _solve_spd(K, Yt[:, idx], alpha)
+        groups = _by_alpha(alphas)
+        for alpha, idx in groups:
+            dual = _solve_spd_once(K, Yt[:, idx], alpha, len(groups) == 1)
             W[:, idx] = design.rmatvec(dual)
     return W.T, np.ones(Yt.shape[1], dtype=np.int32)
 

@@ -271,3 +271,12 @@ def test_patch_routes_ridge():
     finally:
         fr.unpatch_sklearn()
     assert linear_model.Ridge is not fr.Ridge
+
+
+def test_alpha_zero_full_rank_and_rank_deficient():
+    X, y, _ = _problem(40, 6, seed=11)
+    assert _rel(fr.Ridge(alpha=0.0).fit(X, y).coef_, sk.Ridge(alpha=0.0).fit(X, y).coef_) < 1e-8
+    Xd = np.hstack([X, X[:, :2]])          # rank-deficient: duplicated columns
+    model = fr.Ridge(alpha=0.0).fit(Xd, y)
+    ref = np.linalg.lstsq(Xd - Xd.mean(0), y - y.mean(), rcond=None)[0]
+    assert np.allclose(model.predict(Xd), Xd @ ref + y.mean() - Xd.mean(0) @ ref, atol=1e-8)
