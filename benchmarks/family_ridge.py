@@ -135,7 +135,9 @@ def bench_ridge(quick, log):
         max_iter = 20000 if sp.issparse(X) or quick else 1000
         for solver in (["auto"] if sp.issparse(X) else ["auto", "sparse_cg"]):
             results.append(_time_solver("fastreg", solver, X, y, rel, repeats=repeats,
-                                        budget_s=budget, max_iter=None, log=log))
+                                        budget_s=budget,
+                                        max_iter=None if solver == "auto" else max_iter,
+                                        log=log))
         for solver in _sk_solvers(X):
             mi = 200 if solver in ("sag", "saga") and not quick else max_iter
             if solver in ("auto", "cholesky", "svd"):

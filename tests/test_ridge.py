@@ -280,3 +280,24 @@ def test_alpha_zero_full_rank_and_rank_deficient():
     model = fr.Ridge(alpha=0.0).fit(Xd, y)
     ref = np.linalg.lstsq(Xd - Xd.mean(0), y - y.mean(), rcond=None)[0]
     assert np.allclose(model.predict(Xd), Xd @ ref + y.mean() - Xd.mean(0) @ ref, atol=1e-8)
+
+
+@pytest.mark.parametrize("shape", [(120, 400), (400, 120)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cg_with_nystrom_preconditioner(monkeypatch, shape, weighted):
+    import fastreg._ridge as ridge_module
+    monkeypatch.setattr(ridge_module, "_PLAIN_CG_ITERATIONS", 2)
+    monkeypatch.setattr(ridge_module, "_NYSTROM_RANK", 16)
+    rng = np.random.default_rng(12)
+    # word-count-like: a few heavy rows/columns make the spectrum spread out
+    X = sp.random(*shape, density=0.05, format="csr", random_state=13,
+                  data_rvs=lambda k: rng.poisson(3, k) + 1.0)
+    y = rng.standard_normal((shape[0], 2))
+    sw = rng.uniform(0.5, 2, shape[0]) if weighted else None
+    model = fr.Ridge(alpha=[0.1, 2.0], solver="sparse_cg", tol=1e-12).fit(
+        X, y, sample_weight=sw)
+    ref = sk.Ridge(alpha=[0.1, 2.0], solver="cholesky").fit(X.toarray(), y,
+                                                            sample_weight=sw)
+    assert np.all(model.n_iter_ > 2)
+    assert _rel(model.coef_, ref.coef_) < 1e-8
+    assert np.allclose(model.intercept_, ref.intercept_, rtol=1e-8)
