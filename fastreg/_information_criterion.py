@@ -28,7 +28,7 @@ from ._base import LinearModel
 from ._design import Design, use_gram
 from ._path import alpha_grid, solve_path
 from ._ridge import WeightedDesign
-from ._validation import (check_bool, check_cd_params, check_int, check_option,
+from ._validation import (check_cd_params, check_int, check_option,
                           check_precompute, check_real,
                           check_sample_weight, check_target)
 

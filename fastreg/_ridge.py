@@ -28,7 +28,7 @@ from scipy import linalg, sparse
 from scipy.sparse.linalg import LinearOperator, lsqr
 from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
 from ._design import Design, _blocks
@@ -67,6 +67,19 @@ def check_ridge_alpha(alpha, n_targets, name="alpha"):
         if np.any(values < 0):
             raise ValueError(f"The '{name}' parameter must be >= 0; got {alpha!r}.")
     return values
+
+
+def check_ridge_sample_weight(sample_weight, n_samples):
+    """Validated float64 weights, or None. Ridge's loss is not normalized, so a
+    scalar weight c is c on every sample (the same as dividing alpha by c)."""
+    if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
+        if not np.isfinite(sample_weight) or sample_weight <= 0:
+            raise ValueError(f"A scalar sample_weight must be finite and positive;"
+                             f" got {sample_weight!r}.")
+        if sample_weight == 1:
+            return None
+        return np.full(n_samples, float(sample_weight))
+    return check_sample_weight(sample_weight, n_samples, np.float64)
 
 
 class WeightedDesign:
@@ -583,7 +596,7 @@ default='auto'
         y = check_target(y, X, X.dtype, multi_output=True)
         Y = y.reshape(y.shape[0], -1)
         alphas = check_ridge_alpha(self.alpha, Y.shape[1])
-        sample_weight = check_sample_weight(sample_weight, X.shape[0], np.float64)
+        sample_weight = check_ridge_sample_weight(sample_weight, X.shape[0])
         route = choose_route(X, self.solver, self.positive)
         design = WeightedDesign(X, sample_weight, self.fit_intercept)
         Yt, y_mean = design.center_target(Y)

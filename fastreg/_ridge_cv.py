@@ -25,8 +25,8 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
-from ._ridge import Ridge, WeightedDesign
-from ._validation import check_bool, check_sample_weight, check_target
+from ._ridge import Ridge, WeightedDesign, check_ridge_sample_weight
+from ._validation import check_bool, check_target
 
 
 class _Predictions(RegressorMixin, BaseEstimator):
@@ -207,7 +207,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
             X = X.tocsr()
         y = check_target(y, X, np.float64, multi_output=True)
         Y = y.reshape(y.shape[0], -1)
-        sample_weight = check_sample_weight(sample_weight, X.shape[0], np.float64)
+        sample_weight = check_ridge_sample_weight(sample_weight, X.shape[0])
         if self.cv is None:
             coef, intercept = self._fit_loo(X, Y, y.ndim, sample_weight, alphas, scorer)
         else:

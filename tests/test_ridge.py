@@ -301,3 +301,15 @@ def test_cg_with_nystrom_preconditioner(monkeypatch, shape, weighted):
     assert np.all(model.n_iter_ > 2)
     assert _rel(model.coef_, ref.coef_) < 1e-8
     assert np.allclose(model.intercept_, ref.intercept_, rtol=1e-8)
+
+
+def test_scalar_sample_weight_scales_the_loss():
+    X, y, _ = _problem(30, 6, seed=14)
+    ref = sk.Ridge(alpha=2.0).fit(X, y, sample_weight=4.0)
+    model = fr.Ridge(alpha=2.0).fit(X, y, sample_weight=4.0)
+    assert _rel(model.coef_, ref.coef_) < 1e-8
+    assert _rel(model.coef_, fr.Ridge(alpha=0.5).fit(X, y).coef_) < 1e-8
+    ref_cv = sk.RidgeCV().fit(X, y, sample_weight=4.0)
+    model_cv = fr.RidgeCV().fit(X, y, sample_weight=4.0)
+    assert model_cv.alpha_ == ref_cv.alpha_
+    assert np.isclose(model_cv.best_score_, ref_cv.best_score_, rtol=1e-8)
