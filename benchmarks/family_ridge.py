@@ -171,22 +171,22 @@ def bench_ridge(quick, log):
 
 def bench_ridgecv(quick, log):
     rng = np.random.default_rng(1)
-    shapes = [(300, 30), (30, 300)] if quick else [(5000, 300), (500, 5000)]
+    shapes = [(300, 30), (30, 300)] if quick else [(5000, 300), (1000, 2000), (500, 5000)]
     alphas = np.logspace(-3, 3, 100)
     rows = []
     for n, p in shapes:
         X = np.asfortranarray(rng.standard_normal((n, p)))
         y = X @ rng.standard_normal(p) / np.sqrt(p) + rng.standard_normal(n)
-        timings = {}
-        models = {}
-        for lib, cls in (("fastreg", fr.RidgeCV), ("sklearn", sk.RidgeCV)):
-            cls(alphas=alphas).fit(X, y)
-            times = []
-            for _ in range(2 if quick else 3):
+        classes = {"fastreg": fr.RidgeCV, "sklearn": sk.RidgeCV}
+        models = {lib: cls(alphas=alphas).fit(X, y) for lib, cls in classes.items()}
+        times = {lib: [] for lib in classes}
+        # interleaved, so that a change in the machine's load hits both alike
+        for _ in range(3 if quick else 7):
+            for lib, cls in classes.items():
                 t0 = time.perf_counter()
                 models[lib] = cls(alphas=alphas).fit(X, y)
-                times.append(time.perf_counter() - t0)
-            timings[lib] = float(np.median(times))
+                times[lib].append(time.perf_counter() - t0)
+        timings = {lib: float(np.median(t)) for lib, t in times.items()}
         log(f"RidgeCV {n} x {p}: fastreg {timings['fastreg']:.3f}s sklearn "
             f"{timings['sklearn']:.3f}s")
         rows.append({"shape": [n, p], "n_alphas": len(alphas),
@@ -272,7 +272,7 @@ def render(results):
         lines.append(f"| {r['shape'][0]} x {r['shape'][1]} | {r['fastreg_s']:.3f} | "
                      f"{r['sklearn_s']:.3f} | {r['speedup']:.1f}× | {r['same_alpha']} | "
                      f"{r['best_score_rel_diff']:.1e} |")
-    ic = results["lasso_ic"]
+    ic = results["lasso_ic"] or {"shape": [0, 0]}
     lines += ["", f"### LassoIC (BIC), dense {ic['shape'][0]} x {ic['shape'][1]}", "",
               "| estimator | median s | alpha_ | nonzero coefs |", "|---|---|---|---|"]
     for key, val in ic.items():
@@ -286,13 +286,17 @@ def render(results):
     return "\n".join(lines) + "\n"
 
 
-def run(quick=False, log=print):
+SECTIONS = ("ridge", "ridgecv", "lasso_ic")
+
+
+def run(quick=False, log=print, sections=SECTIONS):
     """Run the benchmark; return ``{"markdown": str, "results": dict}``."""
-    results = {"machine": _machine(), "quick": quick, "threads": 1}
+    results = {"machine": _machine(), "quick": quick, "threads": 1,
+               "ridge": [], "ridgecv": [], "lasso_ic": None}
+    bench = {"ridge": bench_ridge, "ridgecv": bench_ridgecv, "lasso_ic": bench_lasso_ic}
     with threadpool_limits(1):
-        results["ridge"] = bench_ridge(quick, log)
-        results["ridgecv"] = bench_ridgecv(quick, log)
-        results["lasso_ic"] = bench_lasso_ic(quick, log)
+        for name in sections:
+            results[name] = bench[name](quick, log)
     return {"markdown": render(results), "results": results}
 
 
@@ -300,8 +304,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny problems (< 30 s)")
     parser.add_argument("--json", help="write the raw results to this file")
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help="comma-separated subset of " + ", ".join(SECTIONS))
     args = parser.parse_args()
-    out = run(quick=args.quick)
+    out = run(quick=args.quick, sections=tuple(args.sections.split(",")))
     print(out["markdown"])
     if args.json:
         with open(args.json, "w") as fh:
