@@ -10,6 +10,9 @@ from ._cv import ElasticNetCV, LassoCV, MultiTaskElasticNetCV, MultiTaskLassoCV
 from ._patch import patch_sklearn, unpatch_sklearn
 from ._path import enet_path, lasso_path
 from ._sgd import SGDClassifier, SGDRegressor
+from ._ridge import Ridge
+from ._ridge_cv import RidgeCV
+from ._information_criterion import ElasticNetIC, LassoIC
 
 __version__ = "0.1.0"
 
@@ -28,4 +31,8 @@ __all__ = [
     "SGDClassifier",
     "SGDRegressor",
     "unpatch_sklearn",
+    "Ridge",
+    "RidgeCV",
+    "ElasticNetIC",
+    "LassoIC",
 ]

@@ -13,7 +13,8 @@ _TARGETS = [
     ("sklearn.linear_model", name)
     for name in ("ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MultiTaskElasticNet",
                  "MultiTaskElasticNetCV", "MultiTaskLasso", "MultiTaskLassoCV",
-                 "enet_path", "lasso_path", "SGDClassifier", "SGDRegressor")
+                 "enet_path", "lasso_path", "SGDClassifier", "SGDRegressor",
+                 "Ridge", "RidgeCV")
 ]
 
 _originals = {}

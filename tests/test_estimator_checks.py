@@ -20,6 +20,13 @@ ESTIMATORS = [
     fr.MultiTaskElasticNetCV(max_iter=5, cv=3),
     fr.SGDRegressor(max_iter=5),
     fr.SGDClassifier(max_iter=5),
+    fr.Ridge(),
+    fr.Ridge(positive=True),
+    fr.Ridge(solver="sparse_cg"),
+    fr.RidgeCV(),
+    fr.RidgeCV(cv=3),
+    fr.LassoIC(max_iter=5, noise_variance=1.0),
+    fr.ElasticNetIC(max_iter=5, noise_variance=1.0),
 ]
 
 # scikit-learn's own expected failures for its SGD estimators (sample_weight is

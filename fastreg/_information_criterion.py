@@ -1,0 +1,281 @@
+"""LassoIC and ElasticNetIC: choose alpha along the coordinate-descent path by AIC or BIC.
+
+For every alpha of the path the criterion is, as in scikit-learn's
+``LassoLarsIC``::
+
+    n * log(2 * pi * sigma^2) + RSS(alpha) / sigma^2 + k * df(alpha)
+
+with ``k = 2`` (AIC) or ``log(n)`` (BIC), ``RSS`` the residual sum of squares;
+sample weights act as repetitions (n is their sum, RSS is weighted), ``sigma^2`` the noise variance
+(given, or estimated from an ordinary least-squares fit on the same data)
+and ``df`` the degrees of freedom of the fit on its active set ``A``:
+
+- Lasso (``l1_ratio=1``): ``df = |A|``, the number of nonzero coefficients;
+- elastic net: ``df = trace(X_A (X_A^T S X_A + n alpha (1 - l1_ratio) I)^{-1} X_A^T S)
+  = sum_k lambda_k / (lambda_k + n alpha (1 - l1_ratio))``, ``lambda_k`` the
+  eigenvalues of the centred, weighted ``X_A^T S X_A``.
+"""
+
+import warnings
+
+import numpy as np
+from scipy import linalg, sparse
+from scipy.optimize import nnls
+from sklearn.base import RegressorMixin
+from sklearn.utils.validation import validate_data
+
+from ._base import LinearModel
+from ._design import Design, use_gram
+from ._path import alpha_grid, solve_path
+from ._ridge import WeightedDesign
+from ._validation import (check_cd_params, check_int, check_option,
+                          check_precompute, check_real,
+                          check_sample_weight, check_target)
+
+
+def estimate_noise_variance(X, y, sample_weight, fit_intercept, positive, name):
+    """Residual variance of the (weighted, optionally positive) least-squares fit.
+
+    ``RSS / (n - p - fit_intercept)``; refused when ``n <= p + fit_intercept``.
+    """
+    p = X.shape[1]
+    n = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+    if n <= p + fit_intercept:
+        raise ValueError(
+            f"You are using {name} in the case where the number of samples is smaller"
+            " than the number of features. In this setting, getting a good estimate"
+            " for the variance of the noise is not possible. Provide an estimate of"
+            " the noise variance in the constructor.")
+    design = WeightedDesign(X, sample_weight, fit_intercept)
+    Yt, _ = design.center_target(y.reshape(-1, 1))
+    yt = Yt[:, 0]
+    G = design.gram()
+    b = design.rmatvec(yt)
+    beta = None
+    try:
+        L = linalg.cholesky(G, lower=True, check_finite=False)
+        if positive:
+            beta = nnls(L.T, linalg.solve_triangular(L, b, lower=True),
+                        maxiter=50 * p)[0]
+        else:
+            beta = linalg.cho_solve((L, True), b, check_finite=False)
+    except (linalg.LinAlgError, RuntimeError):
+        beta = None
+    if beta is None:  # rank-deficient design
+        beta = linalg.lstsq(G, b, check_finite=False)[0]
+        if positive:
+            beta = np.maximum(beta, 0)
+    r = yt - design.matvec(beta)
+    return float(r @ r) / (n - p - fit_intercept)
+
+
+def _active_gram(design, active):
+    """Centred, weighted X_A^T S X_A in float64."""
+    if design.gram is not None:
+        return design.gram[np.ix_(active, active)]
+    X = design.X[:, active]
+    if sparse.issparse(X):
+        X = X.toarray()
+    block = np.asarray(X, dtype=np.float64) - design.X_mean[active].astype(np.float64)
+    if design.sample_weight is not None:
+        block *= np.sqrt(design.sample_weight.astype(np.float64))[:, None]
+    return block.T @ block
+
+
+class ElasticNetIC(RegressorMixin, LinearModel):
+    """Elastic net with alpha chosen along the path by an information criterion.
+
+    Fits the coordinate-descent path (as :func:`fastreg.enet_path`) and keeps
+    the alpha whose AIC or BIC is smallest (see the module docstring for the
+    criterion and the degrees of freedom). Unlike scikit-learn's
+    ``LassoLarsIC`` it accepts sparse X and ``sample_weight``.
+
+    Parameters
+    ----------
+    criterion : {'aic', 'bic'}, default='aic'
+    l1_ratio : float, default=0.5
+        Mixing parameter, ``0 < l1_ratio <= 1``.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+    n_alphas : int, default=100
+    alphas : array-like or None, default=None
+        The path's alphas (sorted in decreasing order); automatic if None.
+    fit_intercept : bool, default=True
+    precompute : bool or 'auto', default='auto'
+    max_iter : int, default=1000
+    tol : float, default=1e-4
+    copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.
+    positive : bool, default=False
+    noise_variance : float or None, default=None
+        The noise variance; estimated by least squares if None (which needs
+        ``n_samples > n_features + fit_intercept``).
+    random_state : int, RandomState instance or None, default=None
+    selection : {'cyclic', 'random'}, default='cyclic'
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    alpha_ : float
+    alphas_ : ndarray of shape (n_alphas,)
+    criterion_ : ndarray of shape (n_alphas,)
+    noise_variance_ : float
+    n_iter_ : int
+        Epochs at ``alpha_``.
+    dual_gap_ : float
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    """
+
+    def __init__(self, *, criterion="aic", l1_ratio=0.5, eps=1e-3, n_alphas=100,
+                 alphas=None, fit_intercept=True, precompute="auto", max_iter=1000,
+                 tol=1e-4, copy_X=True, positive=False, noise_variance=None,
+                 random_state=None, selection="cyclic"):
+        self.criterion = criterion
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.n_alphas = n_alphas
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.tol = tol
+        self.copy_X = copy_X
+        self.positive = positive
+        self.noise_variance = noise_variance
+        self.random_state = random_state
+        self.selection = selection
+
+    def _check_params(self):
+        check_option(self.criterion, "criterion", {"aic", "bic"})
+        l1_ratio = getattr(self, "l1_ratio", 1.0)
+        check_real(l1_ratio, "l1_ratio", low=0, high=1, low_open=True)
+        check_real(self.eps, "eps", low=0, low_open=True)
+        check_int(self.n_alphas, "n_alphas", low=1)
+        check_cd_params(self)
+        if self.noise_variance is not None:
+            check_real(self.noise_variance, "noise_variance", low=0, low_open=True)
+        return l1_ratio
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the path and select alpha by the information criterion.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+        sample_weight : float or array-like of shape (n_samples,), default=None
+            Weights act as repetitions of the samples: n in the criterion is
+            their sum, and the residual sum of squares is weighted.
+
+        Returns
+        -------
+        self : object
+        """
+        l1_ratio = self._check_params()
+        precompute = check_precompute(self.precompute)
+        if hasattr(precompute, "__array__"):
+            raise ValueError("The 'precompute' parameter must be True, False or 'auto'"
+                             " for information-criterion selection.")
+        X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
+                             dtype=[np.float64, np.float32], y_numeric=True)
+        y = check_target(y, X, X.dtype, multi_output=False)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        # Weights act as repetitions: n is their sum, RSS their weighted sum.
+        n_samples = X.shape[0] if sample_weight is None else float(
+            np.sum(sample_weight, dtype=np.float64))
+        raw_weight = sample_weight
+        if sample_weight is not None:
+            sample_weight = sample_weight * (X.shape[0] / n_samples)
+        design = Design(X, fit_intercept=self.fit_intercept, sample_weight=sample_weight,
+                        gram=use_gram(X, precompute))
+        y_c, y_mean = design.center(y, self.fit_intercept)
+        if self.alphas is None:
+            alphas = alpha_grid(design, design.xty(y_c), l1_ratio=l1_ratio, eps=self.eps,
+                                n_alphas=self.n_alphas, positive=self.positive)
+        else:
+            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+            if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
+                raise ValueError("The 'alphas' parameter must be a non-empty array of"
+                                 f" finite values >= 0; got {self.alphas!r}.")
+        with warnings.catch_warnings():
+            if np.any(alphas == 0):
+                warnings.simplefilter("ignore", UserWarning)
+            coefs, gaps, n_iters = solve_path(
+                design, y_c, alphas, l1_ratio=l1_ratio, tol=self.tol,
+                max_iter=self.max_iter, positive=self.positive,
+                random_state=self.random_state, selection=self.selection)
+        coefs = coefs[0].astype(np.float64)                                # (p, A)
+
+        if self.noise_variance is None:
+            self.noise_variance_ = estimate_noise_variance(
+                X, y, raw_weight, self.fit_intercept, self.positive,
+                type(self).__name__)
+        else:
+            self.noise_variance_ = float(self.noise_variance)
+
+        residuals = np.asarray(y_c, dtype=np.float64)[:, None] - np.asarray(
+            design.X @ coefs) + design.X_mean.astype(np.float64) @ coefs
+        if sample_weight is None:
+            rss = np.einsum("ia,ia->a", residuals, residuals)
+        else:
+            rss = np.einsum("ia,ia,i->a", residuals, residuals,
+                            raw_weight.astype(np.float64))
+        df = self._degrees_of_freedom(design, coefs, alphas, l1_ratio)
+        factor = 2.0 if self.criterion == "aic" else np.log(n_samples)
+        self.criterion_ = (n_samples * np.log(2 * np.pi * self.noise_variance_)
+                           + rss / self.noise_variance_ + factor * df)
+        best = int(np.argmin(self.criterion_))
+        self.alphas_ = alphas
+        self.alpha_ = float(alphas[best])
+        self.coef_ = coefs[:, best].astype(X.dtype)
+        self.dual_gap_ = float(gaps[best])
+        self.n_iter_ = int(n_iters[best])
+        self._set_intercept(design.X_mean, y_mean, self.fit_intercept)
+        if self.fit_intercept:
+            self.intercept_ = float(self.intercept_)
+        return self
+
+    def _degrees_of_freedom(self, design, coefs, alphas, l1_ratio):
+        active = np.abs(coefs) > np.finfo(design.dtype).eps
+        df = active.sum(axis=0).astype(np.float64)
+        if l1_ratio == 1:
+            return df
+        for k in np.flatnonzero(df):
+            idx = np.flatnonzero(active[:, k])
+            eig = linalg.eigvalsh(_active_gram(design, idx), check_finite=False)
+            eig = np.maximum(eig, 0)
+            l2 = design.sum_w * alphas[k] * (1 - l1_ratio)
+            df[k] = np.sum(eig / (eig + l2)) if l2 > 0 else np.sum(
+                eig > eig.max() * len(eig) * np.finfo(np.float64).eps)
+        return df
+
+
+class LassoIC(ElasticNetIC):
+    """Lasso with alpha chosen along the coordinate-descent path by AIC or BIC.
+
+    :class:`ElasticNetIC` with ``l1_ratio=1``: the degrees of freedom are the
+    number of nonzero coefficients, as in scikit-learn's ``LassoLarsIC``,
+    whose ``criterion``, ``noise_variance`` and attributes it shares; the path
+    is fastreg's coordinate-descent path (dense or sparse X, ``sample_weight``)
+    instead of LARS.
+    """
+
+    def __init__(self, *, criterion="aic", eps=1e-3, n_alphas=100, alphas=None,
+                 fit_intercept=True, precompute="auto", max_iter=1000, tol=1e-4,
+                 copy_X=True, positive=False, noise_variance=None, random_state=None,
+                 selection="cyclic"):
+        self.criterion = criterion
+        self.eps = eps
+        self.n_alphas = n_alphas
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.precompute = precompute
+        self.max_iter = max_iter
+        self.tol = tol
+        self.copy_X = copy_X
+        self.positive = positive
+        self.noise_variance = noise_variance
+        self.random_state = random_state
+        self.selection = selection

@@ -1,0 +1,604 @@
+"""Drop-in Ridge: one direct or iterative route per problem shape.
+
+Every route solves scikit-learn's problem,
+``min_w sum_i s_i (y_i - x_i w - b)^2 + alpha ||w||^2``, on the weighted,
+centred design ``Xt = sqrt(S) (X - 1 mu^T)`` without forming ``X - 1 mu^T``
+when X is sparse (the mean enters as a rank-one correction) and without a
+full copy when X is dense (it is centred block by block):
+
+``cholesky``
+    Normal equations in float64 through LAPACK: the primal ``(Xt^T Xt + alpha I)``
+    (p x p) when ``n_samples >= n_features``, the dual/kernel
+    ``(Xt Xt^T + alpha I)`` (n x n) otherwise.
+``sparse_cg``
+    Conjugate gradient on the smaller of the two systems, X only touched
+    through products (large sparse X); after 64 plain iterations a seeded
+    rank-64 randomized Nystrom preconditioner takes over.
+``lsqr``
+    SciPy's LSQR on the centred operator, damped by ``sqrt(alpha)``.
+``cd``
+    fastreg's coordinate-descent kernel with no L1 term; the route for
+    ``positive=True``.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from scipy import linalg, sparse
+from scipy.sparse.linalg import LinearOperator, lsqr
+from sklearn.base import MultiOutputMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import validate_data
+
+from ._base import LinearModel
+from ._design import Design, _blocks
+from ._path import solve_path
+from ._validation import (check_bool, check_int, check_option, check_real,
+                          check_sample_weight, check_target)
+
+_SOLVERS = {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga", "lbfgs"}
+
+# Largest normal-equation matrix formed for a sparse X (n x n or p x p, float64).
+_SPARSE_DIRECT_MAX = 2048
+
+
+def check_ridge_alpha(alpha, n_targets, name="alpha"):
+    """Return alpha as a float64 array of n_targets penalties, >= 0 and finite."""
+    if isinstance(alpha, (bool, np.bool_)):
+        raise TypeError(f"The '{name}' parameter must be a real number or an array of"
+                        f" them; got {alpha!r}.")
+    if isinstance(alpha, numbers.Real):
+        check_real(alpha, name, low=0)
+        values = np.full(n_targets, float(alpha))
+    else:
+        try:
+            values = np.asarray(alpha, dtype=np.float64).ravel()
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"The '{name}' parameter must be a real number or an array"
+                            f" of them; got {alpha!r}.") from exc
+        if values.size == 1:
+            values = np.full(n_targets, values[0])
+        elif values.size != n_targets:
+            raise ValueError(
+                "Number of targets and number of penalties do not correspond:"
+                f" {values.size} != {n_targets}")
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"The '{name}' parameter must be finite; got {alpha!r}.")
+        if np.any(values < 0):
+            raise ValueError(f"The '{name}' parameter must be >= 0; got {alpha!r}.")
+    return values
+
+
+def check_ridge_sample_weight(sample_weight, n_samples):
+    """Validated float64 weights, or None. Ridge's loss is not normalized, so a
+    scalar weight c is c on every sample (the same as dividing alpha by c)."""
+    if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
+        if not np.isfinite(sample_weight) or sample_weight <= 0:
+            raise ValueError(f"A scalar sample_weight must be finite and positive;"
+                             f" got {sample_weight!r}.")
+        if sample_weight == 1:
+            return None
+        return np.full(n_samples, float(sample_weight))
+    return check_sample_weight(sample_weight, n_samples, np.float64)
+
+
+class WeightedDesign:
+    """X seen as ``Xt = sqrt(S) (X - 1 mu^T)``: products and normal matrices in float64.
+
+    X is kept as given (dense C/F, CSR, CSC); nothing of size n x p is formed.
+    """
+
+    def __init__(self, X, sample_weight, fit_intercept):
+        self.X = X
+        self.n_samples, self.n_features = X.shape
+        self.is_sparse = sparse.issparse(X)
+        self.sample_weight = sample_weight
+        sw = np.ones(self.n_samples) if sample_weight is None else \
+            np.asarray(sample_weight, dtype=np.float64)
+        self.sum_w = float(sw.sum())
+        self.sqrt_sw = np.sqrt(sw)
+        self.fit_intercept = fit_intercept
+        if fit_intercept:
+            self.X_mean = np.asarray(X.T @ sw, dtype=np.float64).ravel() / self.sum_w
+        else:
+            self.X_mean = np.zeros(self.n_features)
+
+    def center_target(self, Y):
+        """(sqrt(S) (Y - y_mean), y_mean) in float64 for Y (n, T)."""
+        Y = np.asarray(Y, dtype=np.float64)
+        if self.fit_intercept:
+            y_mean = (self.sqrt_sw ** 2) @ Y / self.sum_w
+        else:
+            y_mean = np.zeros(Y.shape[1])
+        return (Y - y_mean) * self.sqrt_sw[:, None], y_mean
+
+    # ---- products with Xt ---------------------------------------------------
+
+    def matvec(self, v):
+        """Xt @ v for v (p,) or (p, k)."""
+        out = np.asarray(self.X @ v, dtype=np.float64)
+        if self.fit_intercept:
+            out -= self.X_mean @ v
+        if self.sample_weight is None:
+            return out
+        return out * (self.sqrt_sw if out.ndim == 1 else self.sqrt_sw[:, None])
+
+    def rmatvec(self, u):
+        """Xt^T @ u for u (n,) or (n, k)."""
+        if self.sample_weight is not None:
+            u = u * (self.sqrt_sw if u.ndim == 1 else self.sqrt_sw[:, None])
+        out = np.asarray(self.X.T @ u, dtype=np.float64)
+        if self.fit_intercept:
+            out -= np.multiply.outer(self.X_mean, u.sum(axis=0))
+        return out
+
+    def _dense_row_blocks(self):
+        for rows in _blocks(self.n_samples, self.n_features, 8):
+            block = np.asarray(self.X[rows], dtype=np.float64)
+            if self.fit_intercept:
+                block = block - self.X_mean
+            if self.sample_weight is not None:
+                block = block * self.sqrt_sw[rows, None]
+            yield rows, block
+
+    def gram(self):
+        """Xt^T Xt (p x p, float64)."""
+        X = self.X
+        if self.is_sparse:
+            Xw = X if self.sample_weight is None else \
+                sparse.diags(self.sqrt_sw ** 2) @ X
+            G = np.asarray((X.T @ Xw).toarray(), dtype=np.float64)
+            G -= self.sum_w * np.outer(self.X_mean, self.X_mean)
+            return G
+        if self.sample_weight is None and X.dtype == np.float64:
+            # One BLAS call on X as given; the centring is a rank-one correction,
+            # taken only when it cannot cancel more than 4 of the 16 digits.
+            G = X.T @ X
+            if not self.fit_intercept:
+                return G
+            correction = self.n_samples * self.X_mean ** 2
+            if np.all(np.diag(G) - correction >= 1e-4 * np.diag(G)):
+                # rank-one update in place (G is symmetric: its transpose is the
+                # Fortran-ordered view BLAS updates without a copy)
+                out = linalg.blas.dger(-float(self.n_samples), self.X_mean, self.X_mean,
+                                       a=G.T, overwrite_a=True)
+                return out.T
+        G = np.zeros((self.n_features, self.n_features))
+        for _, block in self._dense_row_blocks():
+            G += block.T @ block
+        return G
+
+    def kernel(self):
+        """Xt Xt^T (n x n, float64)."""
+        X = self.X
+        if self.is_sparse:
+            K = np.asarray((X @ X.T).toarray(), dtype=np.float64)
+            if self.fit_intercept:
+                v = np.asarray(X @ self.X_mean, dtype=np.float64).ravel()
+                K -= v[:, None]
+                K -= v[None, :]
+                K += self.X_mean @ self.X_mean
+        else:
+            K = self._dense_kernel_rank_two() if X.dtype == np.float64 else None
+        if K is None:
+            K = np.zeros((self.n_samples, self.n_samples))
+            for cols in _blocks(self.n_features, self.n_samples, 8):
+                block = np.asarray(X[:, cols], dtype=np.float64) - self.X_mean[cols]
+                K += block @ block.T
+        if self.sample_weight is not None:
+            K *= self.sqrt_sw[:, None]
+            K *= self.sqrt_sw[None, :]
+        return K
+
+    def _dense_kernel_rank_two(self):
+        """X X^T in one BLAS call, centred by a rank-two correction; None when
+        that correction would cancel more than 4 of the 16 digits."""
+        X = self.X
+        K = X @ X.T
+        if not self.fit_intercept:
+            return K
+        v = X @ self.X_mean
+        mu2 = self.X_mean @ self.X_mean
+        raw = np.diag(K).copy()
+        if not np.all(raw - 2 * v + mu2 >= 1e-4 * raw):
+            return None
+        K -= v[:, None]
+        K -= v[None, :]
+        K += mu2
+        return K
+
+
+# ---- routes -----------------------------------------------------------------
+
+def _solve_spd(A, B, alpha, overwrite=False):
+    """(A + alpha I)^{-1} B for symmetric positive semi-definite A (A kept unless
+    ``overwrite``)."""
+    M = A if overwrite else A.copy()
+    M.flat[::M.shape[0] + 1] += alpha
+    try:
+        factor = linalg.cho_factor(M, lower=False, overwrite_a=True, check_finite=False)
+        return linalg.cho_solve(factor, B, check_finite=False)
+    except linalg.LinAlgError:
+        # singular (alpha = 0 on a rank-deficient design): minimum-norm solution
+        if overwrite:
+            raise
+        return linalg.lstsq(A + alpha * np.eye(A.shape[0]), B, check_finite=False)[0]
+
+
+def _solve_spd_once(A, B, alpha, last_use):
+    """Factorize A + alpha I in A's memory when A is not needed afterwards."""
+    if last_use:
+        saved = np.diag(A).copy()
+        try:
+            return _solve_spd(A, B, alpha, overwrite=True)
+        except linalg.LinAlgError:
+            # cho_factor failed part-way: A's lower triangle is intact (upper was
+            # used), restore it by symmetry and the diagonal
+            A = np.tril(A) + np.tril(A, -1).T
+            A.flat[::A.shape[0] + 1] = saved
+    return _solve_spd(A, B, alpha)
+
+
+def _by_alpha(alphas):
+    """Groups of target indices sharing a penalty."""
+    values, inverse = np.unique(alphas, return_inverse=True)
+    return [(float(a), np.flatnonzero(inverse == k)) for k, a in enumerate(values)]
+
+
+def _route_cholesky(design, Yt, alphas):
+    W = np.empty((design.n_features, Yt.shape[1]))
+    if design.n_samples >= design.n_features:
+        G = design.gram()
+        rhs = design.rmatvec(Yt)
+        groups = _by_alpha(alphas)
+        for alpha, idx in groups:
+            W[:, idx] = _solve_spd_once(G, rhs[:, idx], alpha, len(groups) == 1)
+    else:
+        K = design.kernel()
+        groups = _by_alpha(alphas)
+        for alpha, idx in groups:
+            dual = _solve_spd_once(K, Yt[:, idx], alpha, len(groups) == 1)
+            W[:, idx] = design.rmatvec(dual)
+    return W.T, np.ones(Yt.shape[1], dtype=np.int32)
+
+
+def _pcg(apply_A, b, x, precond, tol, max_iter, b_norm=None):
+    """Preconditioned conjugate gradient from x; stops at ||r|| <= tol ||b||.
+
+    ``precond`` applies the inverse preconditioner (None: identity).
+    Returns (x, iterations, converged).
+    """
+    b_norm = np.linalg.norm(b) if b_norm is None else b_norm
+    r = b - apply_A(x) if np.any(x) else b.copy()
+    r0_norm = np.linalg.norm(r)
+    if b_norm == 0 or r0_norm <= tol * b_norm:
+        return x, 0, True
+    z = r if precond is None else precond(r)
+    p = z.copy()
+    rz = r @ z
+    for it in range(1, max_iter + 1):
+        Ap = apply_A(p)
+        step = rz / (p @ Ap)
+        x += step * p
+        r -= step * Ap
+        r_norm = np.linalg.norm(r)
+        if r_norm <= tol * b_norm:
+            return x, it, True
+        z = r if precond is None else precond(r)
+        rz_new = r @ z
+        p *= rz_new / rz
+        p += z
+        rz = rz_new
+    return x, max_iter, False
+
+
+# Plain CG iterations before a Nystrom preconditioner is built, and its rank.
+_PLAIN_CG_ITERATIONS = 64
+_NYSTROM_RANK = 64
+
+
+def _nystrom(apply_gram, dim, rank):
+    """Randomized Nystrom approximation U diag(lam) U^T of a PSD operator
+    (Frangella, Tropp and Udell, 2023); seeded, so fits are reproducible."""
+    rank = min(rank, dim)
+    omega = np.linalg.qr(np.random.default_rng(0).standard_normal((dim, rank)))[0]
+    Y = apply_gram(omega)
+    shift = np.sqrt(dim) * np.finfo(np.float64).eps * np.linalg.norm(Y, 2)
+    Y += shift * omega
+    C = linalg.cholesky(omega.T @ Y, lower=False, check_finite=False)
+    B = linalg.solve_triangular(C, Y.T, trans="T", lower=False, check_finite=False).T
+    U, sigma, _ = linalg.svd(B, full_matrices=False, check_finite=False)
+    return U, np.maximum(sigma ** 2 - shift, 0.0)
+
+
+def _nystrom_precond(U, lam, alpha):
+    scale = (lam[-1] + alpha) / (lam + alpha) - 1.0
+
+    def apply(r):
+        return r + U @ (scale * (U.T @ r))
+    return apply
+
+
+def _normal_operator(design, dual):
+    """The smaller normal matrix as a function (Xt Xt^T or Xt^T Xt)."""
+    if dual:
+        return lambda v: design.matvec(design.rmatvec(v))
+    return lambda v: design.rmatvec(design.matvec(v))
+
+
+def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
+    """Conjugate gradient on the smaller normal system, per target.
+
+    Plain CG first; a problem still unsolved after 64 iterations gets a rank-64
+    randomized Nystrom preconditioner (built once for all targets), which
+    removes the top of the spectrum that slows CG down on real data.
+    """
+    n, p = design.n_samples, design.n_features
+    max_iter = max_iter or 10 * max(n, p)
+    dual = p > n
+    gram = _normal_operator(design, dual)
+    W = np.empty((p, Yt.shape[1]))
+    n_iter = np.zeros(Yt.shape[1], dtype=np.int32)
+    nystrom = None
+    for t in range(Yt.shape[1]):
+        alpha = float(alphas[t])
+
+        def apply_A(v, alpha=alpha):
+            return gram(v) + alpha * v
+        b = Yt[:, t] if dual else design.rmatvec(Yt[:, t])
+        x, it, done = _pcg(apply_A, b, np.zeros_like(b), None, tol,
+                           min(_PLAIN_CG_ITERATIONS, max_iter))
+        n_iter[t] = it
+        if not done and it < max_iter:
+            if nystrom is None:
+                nystrom = _nystrom(gram, len(b), _NYSTROM_RANK)
+            x, it, _ = _pcg(apply_A, b, x, _nystrom_precond(*nystrom, alpha), tol,
+                            max_iter - n_iter[t])
+            n_iter[t] += it
+        W[:, t] = design.rmatvec(x) if dual else x
+    return W.T, n_iter
+
+
+def _route_lsqr(design, Yt, alphas, tol, max_iter):
+    n, p = design.n_samples, design.n_features
+    op = LinearOperator((n, p), matvec=design.matvec, rmatvec=design.rmatvec,
+                        dtype=np.float64)
+    W = np.empty((p, Yt.shape[1]))
+    n_iter = np.empty(Yt.shape[1], dtype=np.int32)
+    for t in range(Yt.shape[1]):
+        out = lsqr(op, Yt[:, t], damp=np.sqrt(alphas[t]), atol=tol, btol=tol,
+                   iter_lim=max_iter)
+        W[:, t], n_iter[t] = out[0], out[2]
+    return W.T, n_iter
+
+
+def _positive_ridge_gap(wdesign, Yt_col, w, alpha):
+    """Duality gap of ``||yt - Xt w||^2 + alpha ||w||^2`` s.t. w >= 0, at w (float64).
+
+    With r = yt - Xt w the dual point 2r gives
+    ``gap = 2 ||r||^2 + alpha ||w||^2 - 2 r^T yt + ||max(Xt^T r, 0)||^2 / alpha``
+    (the last term without the max when unconstrained).
+    """
+    r = Yt_col - wdesign.matvec(w)
+    xtr = wdesign.rmatvec(r)
+    primal = r @ r + alpha * (w @ w)
+    if alpha == 0:
+        return float(np.sum(np.minimum(w, 0) ** 2) + np.sum(np.maximum(xtr, 0) ** 2)), primal
+    dual = 2 * (r @ Yt_col) - r @ r - np.sum(np.maximum(xtr, 0) ** 2) / alpha
+    return float(primal - dual), primal
+
+
+def _route_cd(X, Y, sample_weight, alphas, fit_intercept, positive, tol, max_iter,
+              random_state, wdesign, Yt):
+    """Coordinate descent with no L1 term: Ridge's objective divided by 2 sum(s).
+
+    The kernel runs in chunks of epochs, warm-started; between chunks the
+    duality gap of the (possibly positive-constrained) ridge problem is
+    checked in float64 against ``tol * ||yt||^2``.
+    """
+    n = X.shape[0]
+    sw = None
+    sum_w = float(n)
+    if sample_weight is not None:
+        sum_w = float(np.sum(sample_weight, dtype=np.float64))
+        sw = (sample_weight * (n / sum_w)).astype(X.dtype)
+    design = Design(X, fit_intercept=fit_intercept, sample_weight=sw)
+    Y_c, _ = design.center(Y.astype(X.dtype, copy=False), fit_intercept)
+    W = np.zeros((Y.shape[1], X.shape[1]))
+    n_iter = np.zeros(Y.shape[1], dtype=np.int32)
+    for t in range(Y.shape[1]):
+        alpha = float(alphas[t])
+        target = tol * float(Yt[:, t] @ Yt[:, t])
+        chunk = 10
+        while True:
+            coefs, _, iters = solve_path(
+                design, Y_c[:, t], [alpha / sum_w], l1_ratio=0.0, coef_init=W[t],
+                tol=0.0, max_iter=min(chunk, max_iter - n_iter[t]), positive=positive,
+                random_state=random_state, warn=False)
+            W[t] = coefs[0, :, 0]
+            n_iter[t] += iters[0]
+            gap, _ = _positive_ridge_gap(wdesign, Yt[:, t], W[t], alpha)
+            if gap <= target:
+                break
+            if n_iter[t] >= max_iter:
+                warnings.warn(
+                    f"Ridge (positive=True) did not converge: duality gap {gap:.3e} >"
+                    f" {target:.3e} after {max_iter} epochs. Increase max_iter or"
+                    " scale the features.", ConvergenceWarning, stacklevel=3)
+                break
+            chunk = min(2 * chunk, 500)
+    return W, n_iter
+
+
+def choose_route(X, solver, positive):
+    """The fastreg route for a scikit-learn solver name and the shape of X."""
+    if positive:
+        return "cd"
+    if solver in ("sparse_cg", "lsqr"):
+        return solver
+    if solver in ("sag", "saga"):
+        # stochastic average gradient is never faster than these on one core
+        return "sparse_cg" if sparse.issparse(X) else "cholesky"
+    n, p = X.shape
+    if solver == "auto" and sparse.issparse(X):
+        # A factorization costs about min(n, p)^3 / 3; conjugate gradient about
+        # 2 nnz per iteration, with tens to hundreds of iterations.
+        small = min(n, p)
+        if small > _SPARSE_DIRECT_MAX or small ** 3 / 3 > 100 * X.nnz:
+            return "sparse_cg"
+    return "cholesky"   # 'auto', 'cholesky', 'svd'
+
+
+class Ridge(MultiOutputMixin, RegressorMixin, LinearModel):
+    """Linear least squares with L2 regularization.
+
+    Drop-in for :class:`sklearn.linear_model.Ridge`. Minimizes::
+
+        ||y - Xw - b||^2_2 + alpha * ||w||^2_2
+
+    (each squared residual weighted by ``sample_weight``).
+
+    Parameters
+    ----------
+    alpha : float or array-like of shape (n_targets,), default=1.0
+        Penalty strength, >= 0; one per target if an array.
+    fit_intercept : bool, default=True
+        Fit an unpenalized intercept. X is centred implicitly, never copied
+        in full (dense: block by block; sparse: rank-one correction).
+    copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.
+    max_iter : int, default=None
+        Iteration limit of the iterative routes (``sparse_cg``: 10 max(n, p);
+        ``lsqr``: SciPy's default; coordinate descent: 1000 epochs).
+    tol : float, default=1e-4
+        Precision of the iterative routes: ``sparse_cg`` stops at a residual
+        ``||r|| <= tol ||b||`` of the normal (or dual) equations, ``lsqr`` uses
+        ``atol = btol = tol``, coordinate descent stops at a duality gap below
+        ``min(1e-8 tol, 1e-12) * ||y_c||^2`` (weighted, Ridge's units). The direct route ignores it.
+    solver : {'auto', 'svd', 'cholesky', 'lsqr', 'sparse_cg', 'sag', 'saga', 'lbfgs'}, \
+default='auto'
+        scikit-learn's names, mapped to fastreg's routes:
+
+        - 'auto': 'cholesky' for dense X and for sparse X whose smaller side
+          ``m`` is at most 2048 with ``m^3 / 3 <= 100 nnz`` (factorizing is
+          cheaper than about 50 CG iterations); 'sparse_cg' for other sparse
+          X; coordinate descent when ``positive=True``.
+        - 'cholesky', 'svd': LAPACK Cholesky of ``Xt^T Xt + alpha I`` when
+          n >= p, of ``Xt Xt^T + alpha I`` when n < p, in float64 (also for
+          sparse X with an intercept, which scikit-learn refuses).
+        - 'sparse_cg': conjugate gradient (Nystrom-preconditioned when slow) on the smaller
+          system. 'lsqr': SciPy's LSQR on the centred operator.
+        - 'sag', 'saga': 'cholesky' (dense) or 'sparse_cg' (sparse).
+        - 'lbfgs' (only with ``positive=True``, as in scikit-learn):
+          coordinate descent.
+    positive : bool, default=False
+        Constrain the coefficients to be >= 0 (coordinate descent).
+    random_state : int, RandomState instance or None, default=None
+        Accepted for compatibility; every route is deterministic.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Same dtype as X (float32 kept).
+    intercept_ : float or ndarray of shape (n_targets,)
+    n_iter_ : ndarray of shape (n_targets,)
+        Iterations of the iterative routes; 1 for 'cholesky' (one
+        factorization; scikit-learn reports None for its direct solvers).
+    solver_ : str
+        The route taken: 'cholesky', 'sparse_cg', 'lsqr' or 'cd'.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    """
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=None,
+                 tol=1e-4, solver="auto", positive=False, random_state=None):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+        self.positive = positive
+        self.random_state = random_state
+
+    def _check_params(self):
+        check_bool(self.fit_intercept, "fit_intercept")
+        check_bool(self.copy_X, "copy_X")
+        check_bool(self.positive, "positive")
+        if self.max_iter is not None:
+            check_int(self.max_iter, "max_iter", low=1)
+        check_real(self.tol, "tol", low=0)
+        check_option(self.solver, "solver", _SOLVERS)
+        if self.solver == "lbfgs" and not self.positive:
+            raise ValueError("'lbfgs' solver can be used only when positive=True."
+                             " Please use another solver.")
+        if self.positive and self.solver not in ("auto", "lbfgs"):
+            raise ValueError(
+                f"solver='{self.solver}' does not support positive fitting. Please set"
+                " the solver to 'auto' or 'lbfgs', or set `positive=False`")
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the Ridge model.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Dense (any order), CSR or CSC; float32 stays float32.
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : float or array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._check_params()
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc", "coo"],
+                             dtype=[np.float64, np.float32], multi_output=True,
+                             y_numeric=True)
+        if sparse.issparse(X) and X.format == "coo":
+            X = X.tocsr()
+        y = check_target(y, X, X.dtype, multi_output=True)
+        Y = y.reshape(y.shape[0], -1)
+        alphas = check_ridge_alpha(self.alpha, Y.shape[1])
+        sample_weight = check_ridge_sample_weight(sample_weight, X.shape[0])
+        route = choose_route(X, self.solver, self.positive)
+        design = WeightedDesign(X, sample_weight, self.fit_intercept)
+        Yt, y_mean = design.center_target(Y)
+        if route == "cd":
+            W, n_iter = _route_cd(X, Y, sample_weight, alphas, self.fit_intercept,
+                                  self.positive, min(self.tol * 1e-8, 1e-12),
+                                  self.max_iter or 1000, self.random_state, design, Yt)
+        else:
+            if route == "cholesky":
+                W, n_iter = _route_cholesky(design, Yt, alphas)
+            elif route == "sparse_cg":
+                W, n_iter = _route_sparse_cg(design, Yt, alphas, self.tol, self.max_iter)
+            else:
+                W, n_iter = _route_lsqr(design, Yt, alphas, self.tol, self.max_iter)
+        self.solver_ = route
+        self.n_iter_ = n_iter
+        self._store(W, y_mean, design.X_mean, X.dtype, y.ndim)
+        return self
+
+    def _store(self, W, y_mean, X_mean, dtype, y_ndim):
+        if not np.all(np.isfinite(W)):
+            raise ValueError("Ridge produced non-finite coefficients; the input data"
+                             " may contain very large values and need scaling.")
+        intercept = y_mean - W @ X_mean if self.fit_intercept else np.zeros(W.shape[0])
+        if y_ndim == 1:
+            self.coef_ = W[0].astype(dtype)
+            self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
+        else:
+            self.coef_ = W.astype(dtype)
+            self.intercept_ = intercept.astype(dtype) if self.fit_intercept else 0.0
+
+
+def ridge_objective(X, y, coef, intercept, alpha, sample_weight=None):
+    """Ridge's objective ``sum_i s_i (y_i - x_i w - b)^2 + alpha ||w||^2`` (float64)."""
+    r = np.asarray(y, dtype=np.float64) - np.asarray(X @ np.asarray(coef, np.float64).T)
+    r = r - intercept
+    if sample_weight is not None:
+        r = r * np.sqrt(np.asarray(sample_weight, np.float64)).reshape(-1, *([1] * (r.ndim - 1)))
+    return float(np.sum(r ** 2) + np.sum(np.asarray(alpha) * np.sum(
+        np.atleast_2d(np.asarray(coef, np.float64)) ** 2, axis=1)))

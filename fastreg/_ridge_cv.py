@@ -1,0 +1,286 @@
+"""Drop-in RidgeCV: leave-one-out from one eigendecomposition, or K folds on threads.
+
+Leave-one-out (``cv=None``). With ``Xt = sqrt(S)(X - 1 mu^T) = U diag(sigma) V^T``
+the hat matrix of Ridge with an unpenalized intercept is
+``H(alpha) = U diag(sigma^2 / (sigma^2 + alpha)) U^T + s s^T / ||s||^2``
+(``s = sqrt(sample_weight)``, the last term only with an intercept), and the
+leave-one-out residual of sample i is ``(yt_i - (H yt)_i) / (1 - H_ii)``.
+``U`` and ``sigma^2`` come from one symmetric eigendecomposition, of
+``Xt Xt^T`` (n x n) when n <= p or of ``Xt^T Xt`` (p x p) otherwise. Then the
+diagonals and fitted values of all alphas at once are two matrix products
+(n x r by r x n_alphas), so the cost barely grows with the number of alphas.
+
+K folds (``cv`` given). Each fold decomposes its training rows once and
+predicts its test rows for every alpha; folds run on joblib threads.
+"""
+
+import numbers
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy import linalg, sparse
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
+from sklearn.metrics import check_scoring, r2_score
+from sklearn.model_selection import check_cv
+from sklearn.utils.validation import validate_data
+
+from ._base import LinearModel
+from ._ridge import Ridge, WeightedDesign, check_ridge_sample_weight
+from ._validation import check_bool, check_target
+
+
+class _Predictions(RegressorMixin, BaseEstimator):
+    """Stands in for an estimator whose predictions are already known."""
+
+    def predict(self, predictions):
+        return predictions
+
+
+def _check_alphas(alphas, *, allow_zero):
+    if isinstance(alphas, numbers.Real) and not isinstance(alphas, (bool, np.bool_)):
+        values = np.array([float(alphas)])
+    else:
+        try:
+            values = np.asarray(alphas, dtype=np.float64).ravel()
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"The 'alphas' parameter must be a real number or an array"
+                            f" of them; got {alphas!r}.") from exc
+    if values.size == 0:
+        raise ValueError("The 'alphas' parameter must not be empty.")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"The 'alphas' parameter must be finite; got {alphas!r}.")
+    bad = values < 0 if allow_zero else values <= 0
+    if np.any(bad):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"alphas[{int(np.flatnonzero(bad)[0])}] == "
+                         f"{values[bad][0]}, must be {bound}.")
+    return values
+
+
+class SpectralRidge:
+    """Ridge solutions for many alphas from one eigendecomposition of Xt.
+
+    ``U`` (n x r) and ``sig2`` (r,) span the nonzero spectrum of Xt; ``V``
+    (p x r) the matching right singular vectors.
+    """
+
+    def __init__(self, design):
+        self.design = design
+        n, p = design.n_samples, design.n_features
+        if n <= p:
+            eigvals, Q = linalg.eigh(design.kernel(), driver="evd", check_finite=False)
+            keep = eigvals > eigvals.max(initial=0) * n * np.finfo(np.float64).eps
+            self.sig2, self.U, self.V = eigvals[keep], Q[:, keep], None
+        else:
+            eigvals, V = linalg.eigh(design.gram(), driver="evd", check_finite=False)
+            keep = eigvals > eigvals.max(initial=0) * p * np.finfo(np.float64).eps
+            self.sig2, self.V = eigvals[keep], V[:, keep]
+            self.U = design.matvec(self.V) / np.sqrt(self.sig2)
+
+    def loo(self, Yt, alphas):
+        """Leave-one-out residuals (n, T, A) in the weighted space."""
+        d = self.design
+        F = self.sig2[:, None] / (self.sig2[:, None] + alphas[None, :])    # (r, A)
+        h = (self.U ** 2) @ F                                              # (n, A)
+        if d.fit_intercept:
+            h += (d.sqrt_sw ** 2 / d.sum_w)[:, None]
+        UtY = self.U.T @ Yt                                                # (r, T)
+        fitted = np.einsum("nr,rt,ra->nta", self.U, UtY, F, optimize=True)
+        return (Yt[:, :, None] - fitted) / (1.0 - h)[:, None, :]
+
+    def coef(self, Yt, alphas):
+        """Coefficients (T, p, A) for targets Yt (n, T)."""
+        d = self.design
+        D = 1.0 / (self.sig2[:, None] + alphas[None, :])                  # (r, A)
+        UtY = self.U.T @ Yt                                                # (r, T)
+        if self.V is None:
+            # w = Xt^T U diag(1 / (sig2 + alpha)) U^T yt
+            dual = np.einsum("nr,rt,ra->nta", self.U, UtY, D, optimize=True)
+            n, T, A = dual.shape
+            W = d.rmatvec(dual.reshape(n, T * A)).reshape(-1, T, A)
+        else:
+            # w = V diag(sigma / (sig2 + alpha)) U^T yt
+            W = np.einsum("pr,rt,ra->pta", self.V,
+                          UtY * np.sqrt(self.sig2)[:, None], D, optimize=True)
+        return W.transpose(1, 0, 2)
+
+
+def _fold_scores(X, Y, sample_weight, train, test, alphas, fit_intercept, scorer,
+                 y_ndim):
+    Xtr = X[train]
+    sw = None if sample_weight is None else sample_weight[train]
+    design = WeightedDesign(Xtr, sw, fit_intercept)
+    Yt, y_mean = design.center_target(Y[train])
+    W = SpectralRidge(design).coef(Yt, alphas)                           # (T, p, A)
+    Xte = X[test]
+    scores = np.empty(len(alphas))
+    for k, alpha in enumerate(alphas):
+        coef = W[:, :, k]
+        intercept = y_mean - coef @ design.X_mean if fit_intercept else np.zeros(len(coef))
+        pred = np.asarray(Xte @ coef.T, dtype=np.float64) + intercept
+        y_test = Y[test]
+        if y_ndim == 1:
+            pred, y_test = pred[:, 0], y_test[:, 0]
+        params = {} if sample_weight is None else {"sample_weight": sample_weight[test]}
+        if scorer is None:
+            scores[k] = r2_score(y_test, pred, **params)
+        else:
+            scores[k] = scorer(_Predictions(), pred, y_test, **params)
+    return scores
+
+
+class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
+    """Ridge regression with built-in cross-validation of alpha.
+
+    Drop-in for :class:`sklearn.linear_model.RidgeCV`. By default
+    (``cv=None``) alpha is chosen by efficient leave-one-out cross-validation
+    computed for all alphas from one eigendecomposition (see the module
+    docstring); with ``cv`` given, by K-fold cross-validation whose folds run
+    on joblib threads, each decomposing its training rows once.
+
+    Parameters
+    ----------
+    alphas : array-like of shape (n_alphas,), default=(0.1, 1.0, 10.0)
+        Penalties to try (> 0 for leave-one-out, >= 0 with ``cv``).
+    fit_intercept : bool, default=True
+    scoring : str, callable or None, default=None
+        None: negative mean squared leave-one-out error (``cv=None``) or R^2
+        (``cv`` given, as scikit-learn's grid search does).
+    cv : int, cross-validation generator or iterable, default=None
+        None for efficient leave-one-out.
+    gcv_mode : {'auto', 'svd', 'eigen'} or None, default=None
+        Accepted for compatibility; fastreg always decomposes the smaller of
+        ``Xt Xt^T`` and ``Xt^T Xt`` (both give the same result).
+    store_cv_results : bool, default=False
+        Keep the leave-one-out squared errors (``scoring=None``) or
+        predictions in ``cv_results_`` (only with ``cv=None``).
+    alpha_per_target : bool, default=False
+        Choose one alpha per target (only with ``cv=None``).
+
+    Attributes
+    ----------
+    cv_results_ : ndarray of shape (n_samples, n_alphas) or (n_samples, n_targets, n_alphas)
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    alpha_ : float or ndarray of shape (n_targets,)
+    best_score_ : float or ndarray of shape (n_targets,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    """
+
+    def __init__(self, alphas=(0.1, 1.0, 10.0), *, fit_intercept=True, scoring=None,
+                 cv=None, gcv_mode=None, store_cv_results=False, alpha_per_target=False):
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.scoring = scoring
+        self.cv = cv
+        self.gcv_mode = gcv_mode
+        self.store_cv_results = store_cv_results
+        self.alpha_per_target = alpha_per_target
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit Ridge regression with the alpha cross-validation selects.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : float or array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        check_bool(self.fit_intercept, "fit_intercept")
+        check_bool(self.store_cv_results, "store_cv_results")
+        check_bool(self.alpha_per_target, "alpha_per_target")
+        if self.gcv_mode not in (None, "auto", "svd", "eigen"):
+            raise ValueError("The 'gcv_mode' parameter must be one of 'auto', 'svd',"
+                             f" 'eigen' or None; got {self.gcv_mode!r}.")
+        alphas = _check_alphas(self.alphas, allow_zero=self.cv is not None)
+        scorer = None if self.scoring is None else check_scoring(self, self.scoring)
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc", "coo"],
+                             dtype=[np.float64, np.float32], multi_output=True,
+                             y_numeric=True)
+        dtype = X.dtype
+        if sparse.issparse(X):
+            X = X.tocsr()
+        y = check_target(y, X, np.float64, multi_output=True)
+        Y = y.reshape(y.shape[0], -1)
+        sample_weight = check_ridge_sample_weight(sample_weight, X.shape[0])
+        if self.cv is None:
+            coef, intercept = self._fit_loo(X, Y, y.ndim, sample_weight, alphas, scorer)
+        else:
+            if self.store_cv_results:
+                raise ValueError("cv!=None and store_cv_results=True are incompatible")
+            if self.alpha_per_target:
+                raise ValueError("cv!=None and alpha_per_target=True are incompatible")
+            coef, intercept = self._fit_kfold(X, Y, y.ndim, sample_weight, alphas,
+                                              scorer)
+        if y.ndim == 1:
+            self.coef_ = coef[0].astype(dtype)
+            self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
+        else:
+            self.coef_ = coef.astype(dtype)
+            self.intercept_ = intercept.astype(dtype) if self.fit_intercept else 0.0
+        if self.store_cv_results:
+            self.cv_results_ = self.cv_results_.astype(dtype)
+        return self
+
+    def _fit_loo(self, X, Y, y_ndim, sample_weight, alphas, scorer):
+        design = WeightedDesign(X, sample_weight, self.fit_intercept)
+        Yt, y_mean = design.center_target(Y)
+        spectral = SpectralRidge(design)
+        looe = spectral.loo(Yt, alphas)                                   # (n, T, A)
+        n, T, A = looe.shape
+        per_target = self.alpha_per_target and T > 1
+        if scorer is None:
+            results = looe ** 2
+            scores = -results.mean(axis=0) if per_target else -results.mean(axis=(0, 1))
+        else:
+            results = (Yt[:, :, None] - looe) / design.sqrt_sw[:, None, None] \
+                + y_mean[None, :, None]
+            params = {} if sample_weight is None else {"sample_weight": sample_weight}
+            if per_target:
+                scores = np.array([[scorer(_Predictions(), results[:, t, k], Y[:, t],
+                                           **params) for k in range(A)]
+                                   for t in range(T)])
+            else:
+                def one(k):
+                    pred = results[:, :, k]
+                    return scorer(_Predictions(), pred[:, 0] if y_ndim == 1 else pred,
+                                  Y[:, 0] if y_ndim == 1 else Y, **params)
+                scores = np.array([one(k) for k in range(A)])
+        if per_target:
+            best = np.argmax(scores, axis=1)                              # (T,)
+            self.alpha_ = alphas[best]
+            self.best_score_ = scores[np.arange(T), best]
+            W = spectral.coef(Yt, np.unique(alphas[best]))
+            index = np.searchsorted(np.unique(alphas[best]), alphas[best])
+            coef = W[np.arange(T), :, index]
+        else:
+            best = int(np.argmax(scores))
+            self.alpha_ = float(alphas[best])
+            self.best_score_ = float(scores[best])
+            coef = spectral.coef(Yt, alphas[best:best + 1])[:, :, 0]
+        if self.store_cv_results:
+            self.cv_results_ = results[:, 0, :] if y_ndim == 1 else results
+        intercept = y_mean - coef @ design.X_mean
+        return coef, intercept
+
+    def _fit_kfold(self, X, Y, y_ndim, sample_weight, alphas, scorer):
+        folds = list(check_cv(self.cv).split(X, Y[:, 0] if y_ndim == 1 else Y))
+        scores = Parallel(prefer="threads")(
+            delayed(_fold_scores)(X, Y, sample_weight, train, test, alphas,
+                                  self.fit_intercept, scorer, y_ndim)
+            for train, test in folds)
+        mean = np.mean(scores, axis=0)
+        best = int(np.argmax(mean))
+        self.alpha_ = float(alphas[best])
+        self.best_score_ = float(mean[best])
+        model = Ridge(alpha=self.alpha_, fit_intercept=self.fit_intercept).fit(
+            X, Y[:, 0] if y_ndim == 1 else Y, sample_weight=sample_weight)
+        coef = np.atleast_2d(model.coef_).astype(np.float64)
+        intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64))
+        intercept = np.broadcast_to(intercept, (coef.shape[0],)).copy()
+        return coef, intercept
