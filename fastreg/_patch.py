@@ -13,7 +13,8 @@ _TARGETS = [
     ("sklearn.linear_model", name)
     for name in ("ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MultiTaskElasticNet",
                  "MultiTaskElasticNetCV", "MultiTaskLasso", "MultiTaskLassoCV",
-                 "enet_path", "lasso_path")
+                 "enet_path", "lasso_path",
+                 "LogisticRegression", "LogisticRegressionCV")
 ]
 
 _originals = {}

@@ -18,6 +18,8 @@ ESTIMATORS = [
     fr.ElasticNetCV(max_iter=5, cv=3),
     fr.MultiTaskLassoCV(max_iter=5, cv=3),
     fr.MultiTaskElasticNetCV(max_iter=5, cv=3),
+    fr.LogisticRegression(),
+    fr.LogisticRegressionCV(Cs=3, cv=3, max_iter=20),
 ]
 
 
