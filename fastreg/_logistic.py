@@ -75,22 +75,22 @@ class _Data:
         return np.asarray(self.X.T @ r, dtype=np.float64).ravel()
 
     def weighted_norms(self, h, ws):
-        out = np.empty(len(ws))
+        out, hx = np.empty(len(ws)), np.empty(len(ws))
         if self.sparse:
             X = self.X
-            _kern.weighted_norms_sparse(X.data, X.indices, X.indptr, h, ws, out)
+            _kern.weighted_norms_sparse(X.data, X.indices, X.indptr, h, ws, out, hx)
         else:
-            _kern.weighted_norms_dense(self.X, h, ws, out)
-        return out
+            _kern.weighted_norms_dense(self.X, h, ws, out, hx)
+        return out, hx
 
-    def quadratic_cd(self, h, grad, ws, hnorm, w, u, Xd, icpt, l1, l2, fit_intercept,
+    def quadratic_cd(self, h, grad, ws, hnorm, hx, w, u, Xd, icpt, l1, l2, fit_intercept,
                      max_epochs, tol):
         if self.sparse:
             X = self.X
             return _kern.quadratic_cd_sparse(X.data, X.indices, X.indptr, h, grad, ws,
-                                             hnorm, w, u, Xd, icpt, l1, l2,
+                                             hnorm, hx, w, u, Xd, icpt, l1, l2,
                                              fit_intercept, max_epochs, tol)
-        return _kern.quadratic_cd_dense(self.X, h, grad, ws, hnorm, w, u, Xd, icpt,
+        return _kern.quadratic_cd_dense(self.X, h, grad, ws, hnorm, hx, w, u, Xd, icpt,
                                         l1, l2, fit_intercept, max_epochs, tol)
 
 
@@ -169,15 +169,16 @@ def _prox_newton_step(data, loss, w, b, z, l1, l2, fit_intercept, ws_size, tol_a
         ws = np.argpartition(-score, ws_size - 1)[:ws_size]
         ws = np.sort(ws).astype(np.int32)
 
-    hnorm = data.weighted_norms(h, ws)
+    hnorm, hx = data.weighted_norms(h, ws)
     u = w.copy()
     Xd = np.zeros(data.n_samples)
     icpt = np.array([b, b, gb, h.sum() if fit_intercept else 0.0])
     inner_tol = max(0.1 * max_viol, 0.1 * tol_abs)
-    data.quadratic_cd(h, grad, ws, hnorm, w, u, Xd, icpt, l1, l2, fit_intercept,
+    data.quadratic_cd(h, grad, ws, hnorm, hx, w, u, Xd, icpt, l1, l2, fit_intercept,
                       max_epochs, inner_tol)
     d = u - w
     db = icpt[1] - b
+    Xd += db
 
     # Armijo backtracking on the true objective.
     delta = grad @ d + gb * db + _penalty(u, l1, l2) - _penalty(w, l1, l2)

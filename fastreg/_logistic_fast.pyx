@@ -32,37 +32,44 @@ cdef inline double _prox_enet(double z, double l1_reg, double denom) noexcept no
 
 
 def weighted_norms_dense(const floating[::1, :] X, const double[::1] h,
-                         const int[::1] ws, double[::1] out):
-    """out[k] = sum_i h_i X[i, ws[k]]^2."""
+                         const int[::1] ws, double[::1] out, double[::1] hx):
+    """out[k] = sum_i h_i X[i, ws[k]]^2, hx[k] = sum_i h_i X[i, ws[k]]."""
     cdef Py_ssize_t n = X.shape[0], k, i, j
-    cdef double acc
+    cdef double acc, acc1
     with nogil:
         for k in range(ws.shape[0]):
             j = ws[k]
             acc = 0.0
+            acc1 = 0.0
             for i in range(n):
                 acc += h[i] * X[i, j] * X[i, j]
+                acc1 += h[i] * X[i, j]
             out[k] = acc
+            hx[k] = acc1
 
 
 def weighted_norms_sparse(const floating[::1] data, const int[::1] indices,
                           const int[::1] indptr, const double[::1] h,
-                          const int[::1] ws, double[::1] out):
-    """out[k] = sum_i h_i X[i, ws[k]]^2 for CSC X."""
+                          const int[::1] ws, double[::1] out, double[::1] hx):
+    """As :func:`weighted_norms_dense`, for CSC X."""
     cdef Py_ssize_t k, p, j
-    cdef double acc
+    cdef double acc, acc1
     with nogil:
         for k in range(ws.shape[0]):
             j = ws[k]
             acc = 0.0
+            acc1 = 0.0
             for p in range(indptr[j], indptr[j + 1]):
                 acc += h[indices[p]] * data[p] * data[p]
+                acc1 += h[indices[p]] * data[p]
             out[k] = acc
+            hx[k] = acc1
 
 
 def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
                        const double[::1] grad, const int[::1] ws,
-                       const double[::1] hnorm, const double[::1] w,
+                       const double[::1] hnorm, const double[::1] hx,
+                       const double[::1] w,
                        double[::1] u, double[::1] Xd, double[::1] intercept,
                        double l1_reg, double l2_reg, bint fit_intercept,
                        int max_epochs, double tol):
@@ -76,7 +83,12 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
     cdef Py_ssize_t n = X.shape[0], n_ws = ws.shape[0]
     cdef Py_ssize_t epoch, k, i, j
     cdef double dot, gj, old, new, delta, max_step, step, H_bb, gb
+    # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
+    # Xd excludes the intercept change db, which enters every column as hx * db.
+    cdef double hXd = 0.0
     with nogil:
+        for i in range(n):
+            hXd += h[i] * Xd[i]
         for epoch in range(max_epochs):
             max_step = 0.0
             for k in range(n_ws):
@@ -86,7 +98,7 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
                 dot = 0.0
                 for i in range(n):
                     dot += X[i, j] * h[i] * Xd[i]
-                gj = grad[j] + dot
+                gj = grad[j] + dot + hx[k] * (intercept[1] - intercept[0])
                 old = u[j]
                 # model in u_j: (gj)(u - old) + hnorm/2 (u - old)^2 + l1|u| + l2/2 u^2
                 new = _prox_enet(hnorm[k] * old - gj, l1_reg, hnorm[k] + l2_reg)
@@ -95,20 +107,16 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
                     u[j] = new
                     for i in range(n):
                         Xd[i] += delta * X[i, j]
+                    hXd += delta * hx[k]
                     step = fabs(delta) * (hnorm[k] + l2_reg)
                     if step > max_step:
                         max_step = step
             if fit_intercept and intercept[3] > 0.0:
                 H_bb = intercept[3]
-                dot = 0.0
-                for i in range(n):
-                    dot += h[i] * Xd[i]
-                gb = intercept[2] + dot
+                gb = intercept[2] + hXd + H_bb * (intercept[1] - intercept[0])
                 delta = -gb / H_bb
                 if delta != 0.0:
                     intercept[1] += delta
-                    for i in range(n):
-                        Xd[i] += delta
                     step = fabs(delta) * H_bb
                     if step > max_step:
                         max_step = step
@@ -120,7 +128,8 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
 def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
                         const int[::1] indptr, const double[::1] h,
                         const double[::1] grad, const int[::1] ws,
-                        const double[::1] hnorm, const double[::1] w,
+                        const double[::1] hnorm, const double[::1] hx,
+                       const double[::1] w,
                         double[::1] u, double[::1] Xd, double[::1] intercept,
                         double l1_reg, double l2_reg, bint fit_intercept,
                         int max_epochs, double tol):
@@ -128,7 +137,12 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
     cdef Py_ssize_t n = Xd.shape[0], n_ws = ws.shape[0]
     cdef Py_ssize_t epoch, k, i, j, p
     cdef double dot, gj, old, new, delta, max_step, step, H_bb, gb
+    # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
+    # Xd excludes the intercept change db, which enters every column as hx * db.
+    cdef double hXd = 0.0
     with nogil:
+        for i in range(n):
+            hXd += h[i] * Xd[i]
         for epoch in range(max_epochs):
             max_step = 0.0
             for k in range(n_ws):
@@ -139,7 +153,7 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
                 for p in range(indptr[j], indptr[j + 1]):
                     i = indices[p]
                     dot += data[p] * h[i] * Xd[i]
-                gj = grad[j] + dot
+                gj = grad[j] + dot + hx[k] * (intercept[1] - intercept[0])
                 old = u[j]
                 new = _prox_enet(hnorm[k] * old - gj, l1_reg, hnorm[k] + l2_reg)
                 if new != old:
@@ -147,20 +161,16 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
                     u[j] = new
                     for p in range(indptr[j], indptr[j + 1]):
                         Xd[indices[p]] += delta * data[p]
+                    hXd += delta * hx[k]
                     step = fabs(delta) * (hnorm[k] + l2_reg)
                     if step > max_step:
                         max_step = step
             if fit_intercept and intercept[3] > 0.0:
                 H_bb = intercept[3]
-                dot = 0.0
-                for i in range(n):
-                    dot += h[i] * Xd[i]
-                gb = intercept[2] + dot
+                gb = intercept[2] + hXd + H_bb * (intercept[1] - intercept[0])
                 delta = -gb / H_bb
                 if delta != 0.0:
                     intercept[1] += delta
-                    for i in range(n):
-                        Xd[i] += delta
                     step = fabs(delta) * H_bb
                     if step > max_step:
                         max_step = step
