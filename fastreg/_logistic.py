@@ -46,6 +46,11 @@ _X_DTYPES = [np.float64, np.float32]
 
 # scikit-learn's solver names; every one runs fastreg's prox-Newton solver,
 # which handles the L1, L2 and elastic-net penalties alike.
+# Inner CD: epochs per prox-Newton iteration and stopping fraction of the
+# outer KKT violation (an inexact Newton direction suffices).
+MAX_EPOCHS = 100
+INNER_TOL = 0.3
+
 SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 
 
@@ -142,8 +147,16 @@ class _MultinomialBlockLoss:
         return r, h
 
 
+def _next_ws_size(w, ws_size):
+    # Twice the support, as in celer; grown geometrically only while the
+    # support fills the working set.
+    nnz = np.count_nonzero(w)
+    return 2 * ws_size if nnz >= ws_size // 2 else max(2 * nnz, 10)
+
+
 def _prox_newton_step(data, loss, w, b, z, l1, l2, fit_intercept, ws_size, tol_abs,
-                      max_epochs=50):
+                      max_epochs=None):
+    max_epochs = MAX_EPOCHS if max_epochs is None else max_epochs
     """One prox-Newton iteration; updates w, z in place.
 
     Returns ``(b, violation before the step, new working-set size, objective)``.
@@ -173,7 +186,7 @@ def _prox_newton_step(data, loss, w, b, z, l1, l2, fit_intercept, ws_size, tol_a
     u = w.copy()
     Xd = np.zeros(data.n_samples)
     icpt = np.array([b, b, gb, h.sum() if fit_intercept else 0.0])
-    inner_tol = max(0.1 * max_viol, 0.1 * tol_abs)
+    inner_tol = max(INNER_TOL * max_viol, 0.1 * tol_abs)
     data.quadratic_cd(h, grad, ws, hnorm, hx, w, u, Xd, icpt, l1, l2, fit_intercept,
                       max_epochs, inner_tol)
     d = u - w
@@ -193,9 +206,9 @@ def _prox_newton_step(data, loss, w, b, z, l1, l2, fit_intercept, ws_size, tol_a
                 or (t == 1.0 and f_new - f_old <= 1e-13 * abs(f_old))):
             w[:] = w_t
             z[:] = z_t
-            return b + t * db, max_viol, ws_size * 2, f_new
+            return b + t * db, max_viol, _next_ws_size(w, ws_size), f_new
         t *= 0.5
-    return b, max_viol, ws_size * 2, f_old
+    return b, max_viol, 2 * ws_size, f_old
 
 
 def _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):

@@ -76,13 +76,17 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
     """Minimise the quadratic model over the columns ``ws`` (dense Fortran X).
 
     ``grad`` holds the loss gradient of every column, ``hnorm[k]`` the
-    curvature of column ``ws[k]``. ``intercept`` is ``[b, b + db, g_b, H_bb]``.
+    curvature of column ``ws[k]``, ``hx[k]`` its h-weighted sum.
+    ``intercept`` is ``[b, b + db, g_b, H_bb]``; the intercept is eliminated
+    exactly (its optimal ``db`` for the current direction is kept in O(1)),
+    and ``b + db`` is written back at the end. ``Xd`` excludes ``db``.
     Returns the number of epochs run; stops when no coordinate moved more than
     ``tol`` (measured as sqrt(curvature) * step, a change in the model's units).
     """
     cdef Py_ssize_t n = X.shape[0], n_ws = ws.shape[0]
     cdef Py_ssize_t epoch, k, i, j
-    cdef double dot, gj, old, new, delta, max_step, step, H_bb, gb
+    cdef double dot, gj, old, new, delta, max_step, step, db, curv
+    cdef double H_bb = intercept[3]
     # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
     # Xd excludes the intercept change db, which enters every column as hx * db.
     cdef double hXd = 0.0
@@ -98,30 +102,32 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
                 dot = 0.0
                 for i in range(n):
                     dot += X[i, j] * h[i] * Xd[i]
-                gj = grad[j] + dot + hx[k] * (intercept[1] - intercept[0])
+                db = 0.0
+                curv = hnorm[k]
+                if fit_intercept and H_bb > 0.0:
+                    # the intercept sits at its optimum for the current d, which
+                    # amounts to CD on columns centred with the weights h
+                    db = -(intercept[2] + hXd) / H_bb
+                    curv = hnorm[k] - hx[k] * hx[k] / H_bb
+                    if curv < 1e-12 * hnorm[k]:
+                        curv = 1e-12 * hnorm[k]
+                gj = grad[j] + dot + hx[k] * db
                 old = u[j]
                 # model in u_j: (gj)(u - old) + hnorm/2 (u - old)^2 + l1|u| + l2/2 u^2
-                new = _prox_enet(hnorm[k] * old - gj, l1_reg, hnorm[k] + l2_reg)
+                new = _prox_enet(curv * old - gj, l1_reg, curv + l2_reg)
                 if new != old:
                     delta = new - old
                     u[j] = new
                     for i in range(n):
                         Xd[i] += delta * X[i, j]
                     hXd += delta * hx[k]
-                    step = fabs(delta) * (hnorm[k] + l2_reg)
-                    if step > max_step:
-                        max_step = step
-            if fit_intercept and intercept[3] > 0.0:
-                H_bb = intercept[3]
-                gb = intercept[2] + hXd + H_bb * (intercept[1] - intercept[0])
-                delta = -gb / H_bb
-                if delta != 0.0:
-                    intercept[1] += delta
-                    step = fabs(delta) * H_bb
+                    step = fabs(delta) * (curv + l2_reg)
                     if step > max_step:
                         max_step = step
             if max_step <= tol:
                 break
+    if fit_intercept and H_bb > 0.0:
+        intercept[1] = intercept[0] - (intercept[2] + hXd) / H_bb
     return min(epoch + 1, max_epochs)
 
 
@@ -136,7 +142,8 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
     """CSC version of :func:`quadratic_cd_dense`."""
     cdef Py_ssize_t n = Xd.shape[0], n_ws = ws.shape[0]
     cdef Py_ssize_t epoch, k, i, j, p
-    cdef double dot, gj, old, new, delta, max_step, step, H_bb, gb
+    cdef double dot, gj, old, new, delta, max_step, step, db, curv
+    cdef double H_bb = intercept[3]
     # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
     # Xd excludes the intercept change db, which enters every column as hx * db.
     cdef double hXd = 0.0
@@ -153,27 +160,29 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
                 for p in range(indptr[j], indptr[j + 1]):
                     i = indices[p]
                     dot += data[p] * h[i] * Xd[i]
-                gj = grad[j] + dot + hx[k] * (intercept[1] - intercept[0])
+                db = 0.0
+                curv = hnorm[k]
+                if fit_intercept and H_bb > 0.0:
+                    # the intercept sits at its optimum for the current d, which
+                    # amounts to CD on columns centred with the weights h
+                    db = -(intercept[2] + hXd) / H_bb
+                    curv = hnorm[k] - hx[k] * hx[k] / H_bb
+                    if curv < 1e-12 * hnorm[k]:
+                        curv = 1e-12 * hnorm[k]
+                gj = grad[j] + dot + hx[k] * db
                 old = u[j]
-                new = _prox_enet(hnorm[k] * old - gj, l1_reg, hnorm[k] + l2_reg)
+                new = _prox_enet(curv * old - gj, l1_reg, curv + l2_reg)
                 if new != old:
                     delta = new - old
                     u[j] = new
                     for p in range(indptr[j], indptr[j + 1]):
                         Xd[indices[p]] += delta * data[p]
                     hXd += delta * hx[k]
-                    step = fabs(delta) * (hnorm[k] + l2_reg)
-                    if step > max_step:
-                        max_step = step
-            if fit_intercept and intercept[3] > 0.0:
-                H_bb = intercept[3]
-                gb = intercept[2] + hXd + H_bb * (intercept[1] - intercept[0])
-                delta = -gb / H_bb
-                if delta != 0.0:
-                    intercept[1] += delta
-                    step = fabs(delta) * H_bb
+                    step = fabs(delta) * (curv + l2_reg)
                     if step > max_step:
                         max_step = step
             if max_step <= tol:
                 break
+    if fit_intercept and H_bb > 0.0:
+        intercept[1] = intercept[0] - (intercept[2] + hXd) / H_bb
     return min(epoch + 1, max_epochs)
