@@ -50,6 +50,8 @@ _X_DTYPES = [np.float64, np.float32]
 # outer KKT violation (an inexact Newton direction suffices).
 MAX_EPOCHS = 100
 INNER_TOL = 0.3
+# Smallest working set (celer's p0).
+WS_MIN = 10
 
 SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 
@@ -72,6 +74,8 @@ class _Data:
         self.n_samples, self.n_features = X.shape
 
     def matvec(self, w):
+        if not np.any(w):  # cold start: skip a pass over X
+            return np.zeros(self.n_samples)
         return np.asarray(self.X @ w, dtype=np.float64).ravel()
 
     def rmatvec(self, r):
@@ -151,7 +155,7 @@ def _next_ws_size(w, ws_size):
     # Twice the support, as in celer; grown geometrically only while the
     # support fills the working set.
     nnz = np.count_nonzero(w)
-    return 2 * ws_size if nnz >= ws_size // 2 else max(2 * nnz, 10)
+    return 2 * ws_size if nnz >= ws_size // 2 else max(2 * nnz, WS_MIN)
 
 
 def _prox_newton_step(data, loss, w, b, z, l1, l2, fit_intercept, ws_size, tol_abs,
@@ -173,7 +177,7 @@ def _prox_newton_step(data, loss, w, b, z, l1, l2, fit_intercept, ws_size, tol_a
 
     # Working set: the nonzero coefficients and the worst violators.
     nnz = np.flatnonzero(w)
-    ws_size = max(ws_size, 2 * nnz.size, 10)
+    ws_size = max(ws_size, 2 * nnz.size, WS_MIN)
     if ws_size >= data.n_features:
         ws = np.arange(data.n_features, dtype=np.int32)
     else:
