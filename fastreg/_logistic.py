@@ -12,7 +12,8 @@ no penalty). Each outer iteration builds the second-order model of the loss at
 the current iterate, minimises it by weighted coordinate descent over a
 working set of features ranked by their KKT violation (``_logistic_fast``),
 and takes a backtracking (Armijo) step along the resulting direction on the
-true objective. The multinomial loss is handled block by block: one
+true objective. Smooth problems (l1_ratio = 0 or C = inf) go to L-BFGS
+instead, faster there on ill-conditioned designs. The multinomial loss is handled block by block: one
 prox-Newton step per class with the others fixed, the class block of the
 Hessian being exactly ``X^T diag(s p_k (1 - p_k)) X``.
 
@@ -254,6 +255,56 @@ def _fit_multinomial(data, Y, s, W, B, l1, l2, fit_intercept, tol_abs, max_iter)
     return W, B, max_iter, False
 
 
+def _fit_l2_lbfgs(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter):
+    """Smooth (L2 or unpenalised) problems: L-BFGS on (W, B), rows = 1 or K.
+
+    Coordinate descent on the Newton model crawls on ill-conditioned dense
+    designs; L-BFGS with the same max-norm gradient criterion does not.
+    """
+    from scipy.optimize import minimize
+
+    rows, p = W.shape
+    n = data.n_samples
+    if rows == 1:
+        ypm = np.where(y_enc == 1, 1.0, -1.0)
+    else:
+        Y = np.zeros((n, K))
+        Y[np.arange(n), y_enc] = 1.0
+
+    def unpack(theta):
+        Wt = theta[:rows * p].reshape(rows, p)
+        Bt = theta[rows * p:] if fit_intercept else np.zeros(rows)
+        return Wt, Bt
+
+    def fun(theta):
+        Wt, Bt = unpack(theta)
+        if rows == 1:
+            z = data.matvec(Wt[0]) + Bt[0]
+            f = -(s @ log_expit(ypm * z))
+            R = (-s * ypm * expit(-ypm * z))[:, None]
+        else:
+            Z = np.column_stack([data.matvec(Wt[k]) for k in range(rows)]) + Bt
+            lse = logsumexp(Z, axis=1)
+            f = s @ (lse - np.sum(Y * Z, axis=1))
+            R = s[:, None] * (np.exp(Z - lse[:, None]) - Y)
+        G = np.vstack([data.rmatvec(R[:, k]) for k in range(rows)]) + l2 * Wt
+        f += 0.5 * l2 * np.sum(Wt * Wt)
+        grad = G.ravel()
+        if fit_intercept:
+            grad = np.concatenate([grad, R.sum(axis=0)])
+        return f, grad
+
+    theta0 = np.concatenate([W.ravel(), B]) if fit_intercept else W.ravel().copy()
+    res = minimize(fun, theta0, jac=True, method="L-BFGS-B",
+                   options={"maxiter": max_iter, "maxfun": 10 * max(max_iter, 1),
+                            "gtol": tol_abs, "ftol": 64 * np.finfo(float).eps,
+                            "maxls": 50})
+    Wt, Bt = unpack(res.x)
+    _, g = fun(res.x)
+    conv = np.abs(g).max(initial=0.0) <= tol_abs
+    return Wt.copy(), Bt.copy(), int(res.nit), bool(conv)
+
+
 def _multinomial_objective(data, Y, s, W, B, l1, l2):
     Z = np.column_stack([data.matvec(W[k]) for k in range(W.shape[0])]) + B
     return s @ (logsumexp(Z, axis=1) - np.sum(Y * Z, axis=1)) + sum(
@@ -271,6 +322,14 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
     l1, l2 = l1_ratio * inv_c, (1.0 - l1_ratio) * inv_c
     tol_abs = tol * s.sum()
     p = data.n_features
+    if l1 == 0.0:
+        rows = 1 if n_classes == 2 else n_classes
+        W = np.zeros((rows, p)) if coef0 is None else np.array(coef0, dtype=np.float64).reshape(rows, p)
+        B = (np.zeros(rows) if intercept0 is None or not fit_intercept
+             else np.array(intercept0, dtype=np.float64).ravel())
+        W, B, n_iter, conv = _fit_l2_lbfgs(data, y_enc, n_classes, s, W, B, l2,
+                                           fit_intercept, tol_abs, max_iter)
+        return W, (B if fit_intercept else np.zeros(rows)), n_iter, conv
     if n_classes == 2:
         y = np.where(y_enc == 1, 1.0, -1.0)
         w = np.zeros(p) if coef0 is None else np.array(coef0, dtype=np.float64).ravel()

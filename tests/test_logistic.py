@@ -118,14 +118,14 @@ def test_sample_weight_and_class_weight():
     assert f <= g * (1 + RTOL)
     # class_weight multiplies the sample weights
     cw = {0: 2.0, 1: 0.5}
-    m1 = fr.LogisticRegression(C=0.4, class_weight=cw, tol=1e-10).fit(X, y)
-    m2 = fr.LogisticRegression(C=0.4, tol=1e-10).fit(
+    m1 = fr.LogisticRegression(C=0.4, class_weight=cw, tol=1e-10, max_iter=1000).fit(X, y)
+    m2 = fr.LogisticRegression(C=0.4, tol=1e-10, max_iter=1000).fit(
         X, y, sample_weight=np.where(y == 0, 2.0, 0.5))
     np.testing.assert_allclose(m1.coef_, m2.coef_, rtol=1e-6, atol=1e-9)
     # integer weights equal repeated rows
     rep = np.array([2] * 10 + [1] * (len(y) - 10))
-    m3 = fr.LogisticRegression(C=0.4, tol=1e-10).fit(X, y, sample_weight=rep)
-    m4 = fr.LogisticRegression(C=0.4, tol=1e-10).fit(np.repeat(X, rep, 0), np.repeat(y, rep))
+    m3 = fr.LogisticRegression(C=0.4, tol=1e-10, max_iter=1000).fit(X, y, sample_weight=rep)
+    m4 = fr.LogisticRegression(C=0.4, tol=1e-10, max_iter=1000).fit(np.repeat(X, rep, 0), np.repeat(y, rep))
     np.testing.assert_allclose(m3.coef_, m4.coef_, rtol=1e-6, atol=1e-9)
     mb = fr.LogisticRegression(class_weight="balanced").fit(X, y)
     assert mb.coef_.shape == (1, X.shape[1])
