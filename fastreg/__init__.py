@@ -7,6 +7,7 @@ Or call :func:`patch_sklearn` to route scikit-learn's own names to fastreg.
 
 from ._coordinate_descent import ElasticNet, Lasso, MultiTaskElasticNet, MultiTaskLasso
 from ._cv import ElasticNetCV, LassoCV, MultiTaskElasticNetCV, MultiTaskLassoCV
+from ._logistic import LogisticRegression, LogisticRegressionCV
 from ._patch import patch_sklearn, unpatch_sklearn
 from ._path import enet_path, lasso_path
 from ._sgd import SGDClassifier, SGDRegressor
@@ -21,6 +22,8 @@ __all__ = [
     "ElasticNetCV",
     "Lasso",
     "LassoCV",
+    "LogisticRegression",
+    "LogisticRegressionCV",
     "MultiTaskElasticNet",
     "MultiTaskElasticNetCV",
     "MultiTaskLasso",

@@ -14,7 +14,7 @@ _TARGETS = [
     for name in ("ElasticNet", "ElasticNetCV", "Lasso", "LassoCV", "MultiTaskElasticNet",
                  "MultiTaskElasticNetCV", "MultiTaskLasso", "MultiTaskLassoCV",
                  "enet_path", "lasso_path", "SGDClassifier", "SGDRegressor",
-                 "Ridge", "RidgeCV")
+                 "Ridge", "RidgeCV", "LogisticRegression", "LogisticRegressionCV")
 ]
 
 _originals = {}

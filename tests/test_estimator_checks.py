@@ -27,6 +27,8 @@ ESTIMATORS = [
     fr.RidgeCV(cv=3),
     fr.LassoIC(max_iter=5, noise_variance=1.0),
     fr.ElasticNetIC(max_iter=5, noise_variance=1.0),
+    fr.LogisticRegression(),
+    fr.LogisticRegressionCV(Cs=3, cv=3, max_iter=20),
 ]
 
 # scikit-learn's own expected failures for its SGD estimators (sample_weight is

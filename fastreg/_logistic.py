@@ -1,0 +1,766 @@
+"""Drop-in LogisticRegression and LogisticRegressionCV on a proximal-Newton solver.
+
+Objective (scikit-learn's, with ``rho = l1_ratio`` and sample weights ``s``)::
+
+    C sum_i s_i loss_i(X w + b) + rho ||w||_1 + (1 - rho) / 2 ||w||^2
+
+with the binomial loss for two classes and the multinomial loss (one
+coefficient row per class) otherwise. The intercept is never penalised.
+
+The solver works on the objective divided by ``C`` (so that ``C = inf`` means
+no penalty). Each outer iteration builds the second-order model of the loss at
+the current iterate, minimises it by weighted coordinate descent over a
+working set of features ranked by their KKT violation (``_logistic_fast``),
+and takes a backtracking (Armijo) step along the resulting direction on the
+true objective. Smooth problems (l1_ratio = 0 or C = inf) go to L-BFGS
+instead, faster there on ill-conditioned designs. The multinomial loss is handled block by block: one
+prox-Newton step per class with the others fixed, the class block of the
+Hessian being exactly ``X^T diag(s p_k (1 - p_k)) X``.
+
+Stopping mirrors scikit-learn's ``tol`` for lbfgs, which bounds the
+max-norm of the gradient of the objective divided by ``C * sum(s)``: fastreg
+stops when the largest KKT violation (the minimum-norm subgradient) of the
+objective divided by ``C`` is at most ``tol * sum(s)``.
+"""
+
+import numbers
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy import sparse
+from scipy.special import expit, log_expit, logsumexp, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _logistic_fast as _kern
+from ._base import as_configured_sparse
+from ._validation import as_int32_sparse, check_bool, check_int, check_real
+
+_X_DTYPES = [np.float64, np.float32]
+
+# scikit-learn's solver names; every one runs fastreg's prox-Newton solver,
+# which handles the L1, L2 and elastic-net penalties alike.
+# Inner CD: epochs per prox-Newton iteration and stopping fraction of the
+# outer KKT violation (an inexact Newton direction suffices).
+MAX_EPOCHS = 100
+INNER_TOL = 0.3
+# Smallest working set (celer's p0).
+WS_MIN = 10
+
+SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+
+
+# ---------------------------------------------------------------------------
+# Solver
+# ---------------------------------------------------------------------------
+
+class _Data:
+    """X as the kernels read it: dense Fortran or CSC with int32 indices."""
+
+    def __init__(self, X):
+        self.sparse = sparse.issparse(X)
+        if self.sparse:
+            X = as_int32_sparse(X)
+            X.sort_indices()
+        else:
+            X = np.asfortranarray(X)
+        self.X = X
+        self.n_samples, self.n_features = X.shape
+
+    def matvec(self, w):
+        if not np.any(w):  # cold start: skip a pass over X
+            return np.zeros(self.n_samples)
+        return np.asarray(self.X @ w, dtype=np.float64).ravel()
+
+    def rmatvec(self, r):
+        if self.X.dtype == np.float32:
+            r = r.astype(np.float32)
+        return np.asarray(self.X.T @ r, dtype=np.float64).ravel()
+
+    def weighted_norms(self, h, ws):
+        out, hx = np.empty(len(ws)), np.empty(len(ws))
+        if self.sparse:
+            X = self.X
+            _kern.weighted_norms_sparse(X.data, X.indices, X.indptr, h, ws, out, hx)
+        else:
+            _kern.weighted_norms_dense(self.X, h, ws, out, hx)
+        return out, hx
+
+    def quadratic_cd(self, h, grad, ws, hnorm, hx, w, u, Xd, icpt, l1, l2, fit_intercept,
+                     max_epochs, tol):
+        if self.sparse:
+            X = self.X
+            return _kern.quadratic_cd_sparse(X.data, X.indices, X.indptr, h, grad, ws,
+                                             hnorm, hx, w, u, Xd, icpt, l1, l2,
+                                             fit_intercept, max_epochs, tol)
+        return _kern.quadratic_cd_dense(self.X, h, grad, ws, hnorm, hx, w, u, Xd, icpt,
+                                        l1, l2, fit_intercept, max_epochs, tol)
+
+
+def _penalty(w, l1, l2):
+    return l1 * np.abs(w).sum() + 0.5 * l2 * (w @ w)
+
+
+def _kkt_violation(g, w, l1):
+    """Distance of 0 to the subdifferential, per coordinate (g includes the L2 term)."""
+    viol = np.maximum(np.abs(g) - l1, 0.0)
+    nz = w != 0
+    viol[nz] = np.abs(g[nz] + l1 * np.sign(w[nz]))
+    return viol
+
+
+class _BinaryLoss:
+    """sum_i s_i log(1 + exp(-y_i z_i)), y in {-1, +1}."""
+
+    def __init__(self, y, s):
+        self.y, self.s = y, s
+
+    def value(self, z):
+        return -(self.s @ log_expit(self.y * z))
+
+    def derivatives(self, z):
+        sig = expit(-self.y * z)
+        r = -self.s * self.y * sig
+        h = self.s * sig * (1.0 - sig)
+        return r, h
+
+
+class _MultinomialBlockLoss:
+    """Multinomial loss as a function of column k of Z, other columns fixed."""
+
+    def __init__(self, Y, s, Z, k):
+        self.Y, self.s, self.Z, self.k = Y, s, Z, k
+        others = np.delete(Z, k, axis=1)
+        self.lse_others = logsumexp(others, axis=1) if others.shape[1] else None
+        self.const = -(s @ np.sum(np.delete(Y * Z, k, axis=1), axis=1))
+
+    def value(self, z):
+        lse = np.logaddexp(self.lse_others, z)
+        return self.s @ lse - self.s @ (self.Y[:, self.k] * z) + self.const
+
+    def derivatives(self, z):
+        p = expit(z - self.lse_others)
+        r = self.s * (p - self.Y[:, self.k])
+        h = self.s * p * (1.0 - p)
+        return r, h
+
+
+def _next_ws_size(w, ws_size):
+    # Twice the support, as in celer; grown geometrically only while the
+    # support fills the working set.
+    nnz = np.count_nonzero(w)
+    return 2 * ws_size if nnz >= ws_size // 2 else max(2 * nnz, WS_MIN)
+
+
+def _prox_newton_step(data, loss, w, b, z, l1, l2, fit_intercept, ws_size, tol_abs,
+                      max_epochs=None):
+    max_epochs = MAX_EPOCHS if max_epochs is None else max_epochs
+    """One prox-Newton iteration; updates w, z in place.
+
+    Returns ``(b, violation before the step, new working-set size, objective)``.
+    """
+    r, h = loss.derivatives(z)
+    grad = data.rmatvec(r)
+    g_full = grad + l2 * w
+    viol = _kkt_violation(g_full, w, l1)
+    gb = r.sum() if fit_intercept else 0.0
+    max_viol = max(viol.max(initial=0.0), abs(gb))
+    f_old = loss.value(z) + _penalty(w, l1, l2)
+    if max_viol <= tol_abs:
+        return b, max_viol, ws_size, f_old
+
+    # Working set: the nonzero coefficients and the worst violators.
+    nnz = np.flatnonzero(w)
+    ws_size = max(ws_size, 2 * nnz.size, WS_MIN)
+    if ws_size >= data.n_features:
+        ws = np.arange(data.n_features, dtype=np.int32)
+    else:
+        score = viol.copy()
+        score[nnz] = np.inf
+        ws = np.argpartition(-score, ws_size - 1)[:ws_size]
+        ws = np.sort(ws).astype(np.int32)
+
+    hnorm, hx = data.weighted_norms(h, ws)
+    u = w.copy()
+    Xd = np.zeros(data.n_samples)
+    icpt = np.array([b, b, gb, h.sum() if fit_intercept else 0.0])
+    inner_tol = max(INNER_TOL * max_viol, 0.1 * tol_abs)
+    data.quadratic_cd(h, grad, ws, hnorm, hx, w, u, Xd, icpt, l1, l2, fit_intercept,
+                      max_epochs, inner_tol)
+    d = u - w
+    db = icpt[1] - b
+    Xd += db
+
+    # Armijo backtracking on the true objective.
+    delta = grad @ d + gb * db + _penalty(u, l1, l2) - _penalty(w, l1, l2)
+    t = 1.0
+    for _ in range(30):
+        w_t = w + t * d
+        z_t = z + t * Xd
+        f_new = loss.value(z_t) + _penalty(w_t, l1, l2)
+        # Near the optimum the decrease drowns in rounding: a full Newton step
+        # whose objective change is at rounding level is taken.
+        if (f_new <= f_old + 1e-4 * t * delta
+                or (t == 1.0 and f_new - f_old <= 1e-13 * abs(f_old))):
+            w[:] = w_t
+            z[:] = z_t
+            return b + t * db, max_viol, _next_ws_size(w, ws_size), f_new
+        t *= 0.5
+    return b, max_viol, 2 * ws_size, f_old
+
+
+def _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
+    """Minimise sum s loss + penalty for y in {-1, +1}; returns (w, b, n_iter)."""
+    loss = _BinaryLoss(y, s)
+    z = data.matvec(w) + b
+    ws_size = 0
+    for it in range(max_iter):
+        b, viol, ws_size, _ = _prox_newton_step(data, loss, w, b, z, l1, l2,
+                                                fit_intercept, ws_size, tol_abs)
+        if viol <= tol_abs:
+            return w, b, it, True
+    # final check
+    r, _ = loss.derivatives(z)
+    viol = _kkt_violation(data.rmatvec(r) + l2 * w, w, l1).max(initial=0.0)
+    if fit_intercept:
+        viol = max(viol, abs(r.sum()))
+    return w, b, max_iter, viol <= tol_abs
+
+
+def _fit_multinomial(data, Y, s, W, B, l1, l2, fit_intercept, tol_abs, max_iter):
+    """Block prox-Newton over the classes; W is (K, p), B (K,)."""
+    K = Y.shape[1]
+    Z = np.column_stack([data.matvec(W[k]) for k in range(K)]) + B
+    ws_sizes = [0] * K
+    for it in range(max_iter):
+        worst = 0.0
+        for k in range(K):
+            loss = _MultinomialBlockLoss(Y, s, Z, k)
+            z = Z[:, k].copy()
+            w = W[k].copy()
+            B[k], viol, ws_sizes[k], _ = _prox_newton_step(
+                data, loss, w, B[k], z, l1, l2, fit_intercept, ws_sizes[k], tol_abs)
+            W[k] = w
+            Z[:, k] = z
+            worst = max(worst, viol)
+        if worst <= tol_abs:
+            return W, B, it, True
+    return W, B, max_iter, False
+
+
+def _fit_l2_lbfgs(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter):
+    """Smooth (L2 or unpenalised) problems: L-BFGS on (W, B), rows = 1 or K.
+
+    Coordinate descent on the Newton model crawls on ill-conditioned dense
+    designs; L-BFGS with the same max-norm gradient criterion does not.
+    """
+    from scipy.optimize import minimize
+
+    rows, p = W.shape
+    n = data.n_samples
+    if rows == 1:
+        ypm = np.where(y_enc == 1, 1.0, -1.0)
+    else:
+        Y = np.zeros((n, K))
+        Y[np.arange(n), y_enc] = 1.0
+
+    def unpack(theta):
+        Wt = theta[:rows * p].reshape(rows, p)
+        Bt = theta[rows * p:] if fit_intercept else np.zeros(rows)
+        return Wt, Bt
+
+    def fun(theta):
+        Wt, Bt = unpack(theta)
+        if rows == 1:
+            z = data.matvec(Wt[0]) + Bt[0]
+            f = -(s @ log_expit(ypm * z))
+            R = (-s * ypm * expit(-ypm * z))[:, None]
+        else:
+            Z = np.column_stack([data.matvec(Wt[k]) for k in range(rows)]) + Bt
+            lse = logsumexp(Z, axis=1)
+            f = s @ (lse - np.sum(Y * Z, axis=1))
+            R = s[:, None] * (np.exp(Z - lse[:, None]) - Y)
+        G = np.vstack([data.rmatvec(R[:, k]) for k in range(rows)]) + l2 * Wt
+        f += 0.5 * l2 * np.sum(Wt * Wt)
+        grad = G.ravel()
+        if fit_intercept:
+            grad = np.concatenate([grad, R.sum(axis=0)])
+        return f, grad
+
+    theta0 = np.concatenate([W.ravel(), B]) if fit_intercept else W.ravel().copy()
+    res = minimize(fun, theta0, jac=True, method="L-BFGS-B",
+                   options={"maxiter": max_iter, "maxfun": 10 * max(max_iter, 1),
+                            "gtol": tol_abs, "ftol": 64 * np.finfo(float).eps,
+                            "maxls": 50})
+    Wt, Bt = unpack(res.x)
+    _, g = fun(res.x)
+    conv = np.abs(g).max(initial=0.0) <= tol_abs
+    return Wt.copy(), Bt.copy(), int(res.nit), bool(conv)
+
+
+def _multinomial_objective(data, Y, s, W, B, l1, l2):
+    Z = np.column_stack([data.matvec(W[k]) for k in range(W.shape[0])]) + B
+    return s @ (logsumexp(Z, axis=1) - np.sum(Y * Z, axis=1)) + sum(
+        _penalty(W[k], l1, l2) for k in range(W.shape[0]))
+
+
+def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
+           coef0=None, intercept0=None):
+    """Fit at one (C, l1_ratio). y_enc holds class indices 0..K-1.
+
+    Returns coef (K', p) float64, intercept (K',), n_iter, converged, with
+    K' = 1 for two classes.
+    """
+    inv_c = 0.0 if np.isinf(C) else 1.0 / C
+    l1, l2 = l1_ratio * inv_c, (1.0 - l1_ratio) * inv_c
+    tol_abs = tol * s.sum()
+    p = data.n_features
+    if l1 == 0.0:
+        rows = 1 if n_classes == 2 else n_classes
+        W = np.zeros((rows, p)) if coef0 is None else np.array(coef0, dtype=np.float64).reshape(rows, p)
+        B = (np.zeros(rows) if intercept0 is None or not fit_intercept
+             else np.array(intercept0, dtype=np.float64).ravel())
+        W, B, n_iter, conv = _fit_l2_lbfgs(data, y_enc, n_classes, s, W, B, l2,
+                                           fit_intercept, tol_abs, max_iter)
+        return W, (B if fit_intercept else np.zeros(rows)), n_iter, conv
+    if n_classes == 2:
+        y = np.where(y_enc == 1, 1.0, -1.0)
+        w = np.zeros(p) if coef0 is None else np.array(coef0, dtype=np.float64).ravel()
+        b = 0.0 if intercept0 is None or not fit_intercept else float(np.ravel(intercept0)[0])
+        w, b, n_iter, conv = _fit_binary(data, y, s, w, b, l1, l2, fit_intercept,
+                                         tol_abs, max_iter)
+        return w[None, :], np.array([b if fit_intercept else 0.0]), n_iter, conv
+    Y = np.zeros((data.n_samples, n_classes))
+    Y[np.arange(data.n_samples), y_enc] = 1.0
+    W = np.zeros((n_classes, p)) if coef0 is None else np.array(coef0, dtype=np.float64)
+    B = (np.zeros(n_classes) if intercept0 is None or not fit_intercept
+         else np.array(intercept0, dtype=np.float64))
+    W, B, n_iter, conv = _fit_multinomial(data, Y, s, W, B, l1, l2, fit_intercept,
+                                          tol_abs, max_iter)
+    if not fit_intercept:
+        B[:] = 0.0
+    return W, B, n_iter, conv
+
+
+# ---------------------------------------------------------------------------
+# Estimators
+# ---------------------------------------------------------------------------
+
+def _resolve_penalty(penalty, l1_ratio, C):
+    """Map the deprecated ``penalty`` onto ``(l1_ratio, C)`` as scikit-learn 1.8+ does."""
+    if isinstance(penalty, str) and penalty == "deprecated":
+        return l1_ratio, C
+    warnings.warn(
+        "'penalty' was deprecated in scikit-learn 1.8; use 'l1_ratio' (0 for L2, 1 for"
+        " L1) and C=np.inf for no penalty.", FutureWarning)
+    if penalty is None:
+        return 0.0, np.inf
+    if penalty == "l1":
+        return 1.0, C
+    if penalty == "l2":
+        return 0.0, C
+    if penalty == "elasticnet":
+        return l1_ratio, C
+    raise ValueError(
+        "The 'penalty' parameter must be one of 'l1', 'l2', 'elasticnet' or None;"
+        f" got {penalty!r}.")
+
+
+def _check_common(est):
+    check_real(est.tol, "tol", low=0)
+    check_int(est.max_iter, "max_iter", low=0)
+    check_bool(est.fit_intercept, "fit_intercept")
+    if not isinstance(est.solver, str) or est.solver not in SOLVERS:
+        raise ValueError(f"The 'solver' parameter must be one of {list(SOLVERS)};"
+                         f" got {est.solver!r}.")
+    cw = est.class_weight
+    if cw is not None and not isinstance(cw, dict) and cw != "balanced":
+        raise ValueError("The 'class_weight' parameter must be a dict, 'balanced' or"
+                         f" None; got {cw!r}.")
+
+
+def _validate_fit(est, X, y, sample_weight):
+    X, y = validate_data(est, X, y, accept_sparse=["csr", "csc"], dtype=_X_DTYPES,
+                         order="F", accept_large_sparse=True)
+    check_classification_targets(y)
+    le = LabelEncoder()
+    y_enc = le.fit_transform(y)
+    classes = le.classes_
+    if len(classes) < 2:
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data, but the data"
+            f" contains only one class: {classes[0]!r}")
+    n = X.shape[0]
+    if sample_weight is None:
+        s = np.ones(n)
+    else:
+        s = np.asarray(sample_weight, dtype=np.float64)
+        if s.ndim == 0:
+            s = np.full(n, float(s))
+        if s.ndim != 1 or s.shape[0] != n:
+            raise ValueError(
+                f"sample_weight.shape == {s.shape}, expected ({n},)!")
+        if not np.all(np.isfinite(s)):
+            raise ValueError("Input sample_weight contains NaN or infinity.")
+        if np.any(s < 0):
+            raise ValueError("Negative values in data passed to sample_weight")
+        s = s.copy()
+    if est.class_weight is not None:
+        cw = compute_class_weight(est.class_weight, classes=classes, y=y)
+        s = s * cw[y_enc]
+    if not np.any(s > 0):
+        raise ValueError("Sample weights must not be all zero.")
+    return X, y_enc, classes, s
+
+
+def _as_dtype_out(arr, dtype):
+    return np.asarray(arr, dtype=dtype)
+
+
+class _LogisticBase(ClassifierMixin, BaseEstimator):
+    """Prediction, probabilities and coefficient-format helpers."""
+
+    def decision_function(self, X):
+        """Confidence scores: ``X @ coef_.T + intercept_``.
+
+        Returns ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
+                          dtype=_X_DTYPES)
+        scores = np.asarray(X @ self.coef_.T) + self.intercept_
+        if sparse.issparse(scores):
+            scores = scores.toarray()
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predict class labels for samples in X."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            idx = (scores > 0).astype(int)
+        else:
+            idx = scores.argmax(axis=1)
+        return self.classes_[idx]
+
+    def predict_proba(self, X):
+        """Class probabilities (binomial for two classes, softmax otherwise)."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p1 = expit(scores)
+            return np.column_stack([1.0 - p1, p1])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([log_expit(-scores), log_expit(scores)])
+        return scores - logsumexp(scores, axis=1, keepdims=True)
+
+    def sparsify(self):
+        """Store ``coef_`` as a scipy.sparse matrix (CSR); returns self."""
+        check_is_fitted(self, "coef_")
+        self.coef_ = as_configured_sparse(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a dense array again (undoes :meth:`sparsify`); returns self."""
+        check_is_fitted(self, "coef_")
+        if sparse.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class LogisticRegression(_LogisticBase):
+    """Logistic regression (binomial or multinomial) with L1, L2 or elastic-net penalty.
+
+    Drop-in for :class:`sklearn.linear_model.LogisticRegression` (scikit-learn
+    1.9): same parameters, defaults and fitted attributes. Minimizes::
+
+        C * sum_i s_i * loss_i + l1_ratio * ||W||_1 + (1 - l1_ratio) / 2 * ||W||^2
+
+    with an unpenalized intercept, the binomial loss for two classes and the
+    multinomial loss for more.
+
+    Every ``solver`` name runs fastreg's proximal-Newton solver, which
+    supports all penalties (scikit-learn restricts L1 to liblinear/saga and
+    elastic net to saga). As in scikit-learn, ``solver='liblinear'`` refuses
+    more than two classes; unlike liblinear, the intercept is never penalized
+    (``intercept_scaling`` is accepted and ignored).
+
+    Parameters
+    ----------
+    penalty : {'l1', 'l2', 'elasticnet', None}, default='deprecated'
+        Deprecated as in scikit-learn 1.8: use ``l1_ratio`` and ``C=np.inf``.
+    C : float, default=1.0
+        Inverse regularization strength, ``C > 0``; ``np.inf`` means no penalty.
+    l1_ratio : float, default=0.0
+        Elastic-net mixing, 0 (L2) to 1 (L1).
+    dual : bool, default=False
+        Accepted for compatibility; the primal problem is solved.
+    tol : float, default=1e-4
+        Stop when the largest KKT violation of the objective divided by
+        ``C * sum(sample_weight)`` is below ``tol`` (scikit-learn's lbfgs
+        criterion on the gradient, extended to the L1 subgradient).
+    fit_intercept : bool, default=True
+    intercept_scaling : float, default=1
+        Accepted and ignored (the intercept is not penalized).
+    class_weight : dict or 'balanced', default=None
+    random_state : int, RandomState instance or None, default=None
+        Unused: the solver is deterministic.
+    solver : str, default='lbfgs'
+        Any of scikit-learn's names; see above.
+    max_iter : int, default=100
+        Maximum number of outer prox-Newton iterations.
+    verbose : int, default=0
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` and ``intercept_``.
+    n_jobs : int, default=None
+        Unused (one problem is solved per fit).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    n_iter_ : ndarray of shape (1,)
+    """
+
+    def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False,
+                 tol=1e-4, fit_intercept=True, intercept_scaling=1, class_weight=None,
+                 random_state=None, solver="lbfgs", max_iter=100, verbose=0,
+                 warm_start=False, n_jobs=None):
+        self.penalty = penalty
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.dual = dual
+        self.tol = tol
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.solver = solver
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        _check_common(self)
+        check_real(self.C, "C", low=0, low_open=True)
+        l1_ratio = self.l1_ratio if self.l1_ratio is not None else 0.0
+        check_real(l1_ratio, "l1_ratio", low=0, high=1)
+        check_bool(self.warm_start, "warm_start")
+        l1_ratio, C = _resolve_penalty(self.penalty, l1_ratio, self.C)
+        X, y_enc, classes, s = _validate_fit(self, X, y, sample_weight)
+        K = len(classes)
+        if self.solver == "liblinear" and K > 2:
+            raise ValueError(
+                "The 'liblinear' solver does not support multiclass classification"
+                " (n_classes >= 3). Either use another solver or wrap the estimator"
+                " in a OneVsRestClassifier to keep applying a one-versus-rest scheme.")
+        data = _Data(X)
+        coef0 = intercept0 = None
+        rows = 1 if K == 2 else K
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            prev = self.coef_.toarray() if sparse.issparse(self.coef_) else self.coef_
+            if prev.shape == (rows, X.shape[1]):
+                coef0 = prev
+                intercept0 = self.intercept_
+        coef, intercept, n_iter, conv = _solve(
+            data, y_enc, K, s, C, l1_ratio, self.fit_intercept, self.tol,
+            self.max_iter, coef0, intercept0)
+        if not conv and self.max_iter > 0:
+            warnings.warn(
+                "fastreg LogisticRegression did not converge: increase max_iter,"
+                " loosen tol or scale the data.", ConvergenceWarning)
+        self.classes_ = classes
+        self.coef_ = _as_dtype_out(coef, X.dtype)
+        self.intercept_ = _as_dtype_out(intercept, X.dtype)
+        self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        return self
+
+
+# ---------------------------------------------------------------------------
+# Cross-validation
+# ---------------------------------------------------------------------------
+
+def _path_one_fold(X, y_enc, K, s, train, test, Cs, l1_ratio, fit_intercept, tol,
+                   max_iter, scorer, classes, template):
+    """Warm-started path over Cs on one fold; returns coefs, scores, n_iters."""
+    data = _Data(X[train])
+    coefs, scores, n_iters = [], [], []
+    coef0 = intercept0 = None
+    est = LogisticRegression(fit_intercept=fit_intercept)
+    est.classes_ = classes
+    for C in Cs:
+        W, B, n_iter, _ = _solve(data, y_enc[train], K, s[train], C, l1_ratio,
+                                 fit_intercept, tol, max_iter, coef0, intercept0)
+        coef0, intercept0 = W.copy(), B.copy()
+        est.coef_ = W.astype(X.dtype)
+        est.intercept_ = B.astype(X.dtype)
+        est.n_features_in_ = X.shape[1]
+        if scorer is None:
+            score = est.score(X[test], classes[y_enc[test]])
+        else:
+            score = scorer(est, X[test], classes[y_enc[test]])
+        coefs.append(np.hstack([W, B[:, None]]) if fit_intercept else W)
+        scores.append(score)
+        n_iters.append(n_iter)
+    return np.array(coefs), np.array(scores), np.array(n_iters)
+
+
+class LogisticRegressionCV(_LogisticBase):
+    """Logistic regression with built-in cross-validation of C (and l1_ratio).
+
+    Drop-in for :class:`sklearn.linear_model.LogisticRegressionCV`
+    (scikit-learn 1.9) with ``use_legacy_attributes=False`` semantics for the
+    fitted attributes. Each fold runs a warm-started path over ``Cs`` (from
+    strongest to weakest penalty); folds and ``l1_ratios`` run on joblib
+    threads (``n_jobs``). ``solver`` names map as in :class:`LogisticRegression`.
+
+    Attributes
+    ----------
+    classes_, Cs_, l1_ratios_, C_, l1_ratio_, coef_, intercept_,
+    coefs_paths_ (n_folds, n_l1_ratios, n_Cs, n_rows, n_features[+1]),
+    scores_ (n_folds, n_l1_ratios, n_Cs), n_iter_ (n_folds, n_l1_ratios, n_Cs).
+    """
+
+    def __init__(self, *, Cs=10, l1_ratios="warn", fit_intercept=True, cv=None,
+                 dual=False, penalty="deprecated", scoring="warn", solver="lbfgs",
+                 tol=1e-4, max_iter=100, class_weight=None, n_jobs=None, verbose=0,
+                 refit=True, intercept_scaling=1.0, random_state=None,
+                 use_legacy_attributes="warn"):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.dual = dual
+        self.penalty = penalty
+        self.scoring = scoring
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.refit = refit
+        self.intercept_scaling = intercept_scaling
+        self.random_state = random_state
+        self.use_legacy_attributes = use_legacy_attributes
+
+    def fit(self, X, y, sample_weight=None, **params):
+        """Fit the model over the grid, then refit (or average) at the best point."""
+        _check_common(self)
+        check_bool(self.refit, "refit")
+        if isinstance(self.Cs, numbers.Integral) and not isinstance(self.Cs, bool):
+            check_int(self.Cs, "Cs", low=1)
+            Cs = np.logspace(-4, 4, self.Cs)
+        else:
+            Cs = np.asarray(self.Cs, dtype=np.float64).ravel()
+            if Cs.size == 0 or np.any(~(Cs > 0)):
+                raise ValueError("The 'Cs' parameter must hold positive values.")
+        Cs = np.sort(Cs)
+        if isinstance(self.l1_ratios, str) and self.l1_ratios == "warn":
+            l1_ratios = [0.0]
+        elif self.l1_ratios is None:
+            l1_ratios = [0.0]
+        else:
+            l1_ratios = list(np.asarray(self.l1_ratios, dtype=np.float64).ravel())
+        pen = self.penalty
+        if not (isinstance(pen, str) and pen == "deprecated"):
+            lr, _ = _resolve_penalty(pen, l1_ratios[0], 1.0)
+            if pen != "elasticnet":
+                l1_ratios = [lr]
+        for r in l1_ratios:
+            check_real(r, "l1_ratios", low=0, high=1)
+        X, y_enc, classes, s = _validate_fit(self, X, y, sample_weight)
+        K = len(classes)
+        if self.solver == "liblinear" and K > 2:
+            raise ValueError(
+                "The 'liblinear' solver does not support multiclass classification"
+                " (n_classes >= 3).")
+        cv = check_cv(self.cv, y_enc, classifier=True)
+        folds = list(cv.split(X, y_enc))
+        scoring = None if (isinstance(self.scoring, str) and self.scoring == "warn") \
+            else self.scoring
+        scorer = check_scoring(self, scoring=scoring) if scoring is not None else None
+        if sparse.issparse(X):
+            X = X.tocsr()  # row selection per fold, then one CSC conversion
+        jobs = [(f, li) for f in range(len(folds)) for li in range(len(l1_ratios))]
+        out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_path_one_fold)(X, y_enc, K, s, folds[f][0], folds[f][1], Cs,
+                                    l1_ratios[li], self.fit_intercept, self.tol,
+                                    self.max_iter, scorer, classes, self)
+            for f, li in jobs)
+        n_f, n_l = len(folds), len(l1_ratios)
+        coefs = np.empty((n_f, n_l) + out[0][0].shape)
+        scores = np.empty((n_f, n_l, len(Cs)))
+        n_iter = np.empty((n_f, n_l, len(Cs)), dtype=np.int32)
+        for (f, li), (c, sc, it) in zip(jobs, out):
+            coefs[f, li], scores[f, li], n_iter[f, li] = c, sc, it
+        mean = scores.mean(axis=0)  # (n_l, n_Cs)
+        li_best, ci_best = np.unravel_index(np.argmax(mean), mean.shape)
+        self.classes_ = classes
+        self.Cs_ = Cs
+        self.l1_ratios_ = np.asarray(l1_ratios)
+        self.scores_ = scores
+        self.coefs_paths_ = coefs
+        self.n_iter_ = n_iter
+        if self.refit:
+            self.C_ = float(Cs[ci_best])
+            self.l1_ratio_ = float(l1_ratios[li_best])
+            data = _Data(X)
+            W0 = coefs[:, li_best, ci_best].mean(axis=0)
+            coef0 = W0[:, :X.shape[1]]
+            icpt0 = W0[:, -1] if self.fit_intercept else None
+            W, B, _, _ = _solve(data, y_enc, K, s, self.C_, self.l1_ratio_,
+                                self.fit_intercept, self.tol, self.max_iter, coef0, icpt0)
+        else:
+            best = np.argmax(scores, axis=2)  # per fold, per l1 ratio
+            li_each = np.argmax(scores.max(axis=2), axis=1)
+            ci_each = best[np.arange(n_f), li_each]
+            self.C_ = float(np.mean(Cs[ci_each]))
+            self.l1_ratio_ = float(np.mean(np.asarray(l1_ratios)[li_each]))
+            W0 = np.mean([coefs[f, li_each[f], ci_each[f]] for f in range(n_f)], axis=0)
+            W = W0[:, :X.shape[1]]
+            B = W0[:, -1] if self.fit_intercept else np.zeros(W.shape[0])
+        self.coef_ = np.asarray(W, dtype=X.dtype)
+        self.intercept_ = np.asarray(B if self.fit_intercept else np.zeros(W.shape[0]),
+                                     dtype=X.dtype)
+        return self
+
+    def score(self, X, y, sample_weight=None):
+        """Score with ``scoring`` (accuracy when unset)."""
+        scoring = None if (isinstance(self.scoring, str) and self.scoring == "warn") \
+            else self.scoring
+        if scoring is None:
+            return super().score(X, y, sample_weight=sample_weight)
+        scorer = check_scoring(self, scoring=scoring)
+        return scorer(self, X, y, sample_weight=sample_weight)

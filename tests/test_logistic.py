@@ -1,0 +1,263 @@
+"""LogisticRegression / LogisticRegressionCV against scikit-learn and the NumPy reference."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.special import logsumexp
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SkLR
+from sklearn.linear_model import LogisticRegressionCV as SkLRCV
+
+import fastreg as fr
+from fastreg.reference import logistic_fista, logistic_objective
+
+RTOL = 1e-8
+
+
+def _binary(n=120, p=30, seed=0):
+    X, y = make_classification(n, p, n_informative=6, random_state=seed)
+    return X, y
+
+
+def _multi(n=150, p=20, K=3, seed=0):
+    X, y = make_classification(n, p, n_informative=6, n_classes=K, random_state=seed)
+    return X, y
+
+
+def _multinomial_objective(X, y_idx, W, B, C, l1_ratio, s=None):
+    Z = np.asarray(X @ W.T) + B
+    s = np.ones(len(y_idx)) if s is None else s
+    loss = s @ (logsumexp(Z, axis=1) - Z[np.arange(len(y_idx)), y_idx])
+    return C * loss + l1_ratio * np.abs(W).sum() + 0.5 * (1 - l1_ratio) * np.sum(W**2)
+
+
+def _sk_best(X, y, C, l1_ratio, fit_intercept=True, sample_weight=None, class_weight=None):
+    solver = "lbfgs" if l1_ratio == 0 else "saga"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return SkLR(C=C, l1_ratio=l1_ratio, solver=solver, tol=1e-13, max_iter=200000,
+                    fit_intercept=fit_intercept, class_weight=class_weight).fit(
+            X, y, sample_weight=sample_weight)
+
+
+def _binary_obj(X, y, m, C, l1_ratio, s=None):
+    ypm = np.where(y == m.classes_[1], 1.0, -1.0)
+    return logistic_objective(X, ypm, np.asarray(m.coef_, dtype=np.float64).ravel(),
+                              float(m.intercept_[0]), C=C, l1_ratio=l1_ratio,
+                              sample_weight=s)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_binary_objective_matches_sklearn(l1_ratio, fit_intercept):
+    X, y = _binary()
+    C = 0.2
+    m = fr.LogisticRegression(C=C, l1_ratio=l1_ratio, tol=1e-10, max_iter=1000,
+                              fit_intercept=fit_intercept).fit(X, y)
+    sk = _sk_best(X, y, C, l1_ratio, fit_intercept)
+    f, g = _binary_obj(X, y, m, C, l1_ratio), _binary_obj(X, y, sk, C, l1_ratio)
+    assert f <= g * (1 + RTOL)
+    np.testing.assert_array_equal(m.predict(X), sk.predict(X))
+    if not fit_intercept:
+        assert m.intercept_ == 0.0
+
+
+@pytest.mark.parametrize("fmt", ["C", "F", "csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_layouts_and_dtypes(fmt, dtype):
+    X, y = _binary()
+    X = X * (np.random.RandomState(0).rand(*X.shape) < 0.4)
+    ref = fr.LogisticRegression(C=0.5, l1_ratio=1.0, tol=1e-10).fit(X, y)
+    Xf = {"C": np.ascontiguousarray, "F": np.asfortranarray,
+          "csr": sparse.csr_matrix, "csc": sparse.csc_matrix}[fmt](X.astype(dtype))
+    tol_fit = 1e-10 if dtype == np.float64 else 1e-6
+    m = fr.LogisticRegression(C=0.5, l1_ratio=1.0, tol=tol_fit).fit(Xf, y)
+    assert m.coef_.dtype == dtype
+    f = _binary_obj(X, y, m, 0.5, 1.0)
+    f_ref = _binary_obj(X, y, ref, 0.5, 1.0)
+    tol = RTOL if dtype == np.float64 else 1e-5
+    assert abs(f - f_ref) <= tol * f_ref
+    np.testing.assert_array_equal(m.predict(Xf), ref.predict(X))
+
+
+def test_matches_numpy_reference_fista():
+    X, y = _binary(80, 15)
+    ypm = np.where(y == 1, 1.0, -1.0)
+    out = logistic_fista(X, ypm, C=0.3, l1_ratio=0.7, max_iter=20000, tol=1e-12)
+    w, b = out[0], out[1]
+    f_ref = logistic_objective(X, ypm, w, b, C=0.3, l1_ratio=0.7)
+    m = fr.LogisticRegression(C=0.3, l1_ratio=0.7, tol=1e-10).fit(X, y)
+    assert _binary_obj(X, y, m, 0.3, 0.7) <= f_ref * (1 + RTOL)
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 1.0, 0.5])
+def test_multinomial_matches_sklearn(l1_ratio):
+    X, y = _multi()
+    C = 0.3
+    m = fr.LogisticRegression(C=C, l1_ratio=l1_ratio, tol=1e-9, max_iter=3000).fit(X, y)
+    sk = _sk_best(X, y, C, l1_ratio)
+    assert m.coef_.shape == (3, X.shape[1]) and m.intercept_.shape == (3,)
+    f = _multinomial_objective(X, y, m.coef_, m.intercept_, C, l1_ratio)
+    g = _multinomial_objective(X, y, sk.coef_, sk.intercept_, C, l1_ratio)
+    assert f <= g * (1 + RTOL)
+    np.testing.assert_array_equal(m.predict(X), sk.predict(X))
+    proba = m.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.exp(m.predict_log_proba(X)), proba, rtol=1e-10)
+
+
+def test_sample_weight_and_class_weight():
+    X, y = _binary()
+    s = np.random.RandomState(1).rand(len(y)) * 3
+    m = fr.LogisticRegression(C=0.4, l1_ratio=1.0, tol=1e-10).fit(X, y, sample_weight=s)
+    sk = _sk_best(X, y, 0.4, 1.0, sample_weight=s)
+    f, g = _binary_obj(X, y, m, 0.4, 1.0, s), _binary_obj(X, y, sk, 0.4, 1.0, s)
+    assert f <= g * (1 + RTOL)
+    # class_weight multiplies the sample weights
+    cw = {0: 2.0, 1: 0.5}
+    m1 = fr.LogisticRegression(C=0.4, class_weight=cw, tol=1e-10, max_iter=1000).fit(X, y)
+    m2 = fr.LogisticRegression(C=0.4, tol=1e-10, max_iter=1000).fit(
+        X, y, sample_weight=np.where(y == 0, 2.0, 0.5))
+    np.testing.assert_allclose(m1.coef_, m2.coef_, rtol=1e-6, atol=1e-9)
+    # integer weights equal repeated rows
+    rep = np.array([2] * 10 + [1] * (len(y) - 10))
+    m3 = fr.LogisticRegression(C=0.4, tol=1e-10, max_iter=1000).fit(X, y, sample_weight=rep)
+    m4 = fr.LogisticRegression(C=0.4, tol=1e-10, max_iter=1000).fit(np.repeat(X, rep, 0), np.repeat(y, rep))
+    np.testing.assert_allclose(m3.coef_, m4.coef_, rtol=1e-6, atol=1e-9)
+    mb = fr.LogisticRegression(class_weight="balanced").fit(X, y)
+    assert mb.coef_.shape == (1, X.shape[1])
+
+
+def test_string_labels_and_proba():
+    X, y = _binary()
+    labels = np.array(["no", "yes"])[y]
+    m = fr.LogisticRegression(C=1.0).fit(X, labels)
+    assert list(m.classes_) == ["no", "yes"]
+    assert set(m.predict(X)) <= {"no", "yes"}
+    proba = m.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(m.classes_[proba.argmax(1)], m.predict(X))
+    assert m.score(X, labels) > 0.8
+    assert m.decision_function(X).shape == (len(y),)
+
+
+def test_warm_start():
+    X, y = _binary()
+    m = fr.LogisticRegression(C=0.5, l1_ratio=1.0, tol=1e-10, warm_start=True).fit(X, y)
+    it_cold = m.n_iter_[0]
+    m.fit(X, y)
+    assert m.n_iter_[0] <= 1 < it_cold
+
+
+def test_sparsify_densify():
+    X, y = _binary()
+    m = fr.LogisticRegression(C=0.05, l1_ratio=1.0).fit(X, y)
+    dense_pred = m.predict_proba(X)
+    m.sparsify()
+    assert sparse.issparse(m.coef_)
+    np.testing.assert_allclose(m.predict_proba(X), dense_pred)
+    m.densify()
+    assert isinstance(m.coef_, np.ndarray)
+
+
+def test_penalty_alias_and_no_penalty():
+    X, y = _binary()
+    with pytest.warns(FutureWarning):
+        m1 = fr.LogisticRegression(penalty="l1", C=0.3, tol=1e-10).fit(X, y)
+    m2 = fr.LogisticRegression(l1_ratio=1.0, C=0.3, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(m1.coef_, m2.coef_)
+    Xs, ys = make_classification(200, 8, n_informative=4, n_redundant=0, flip_y=0.3,
+                                 random_state=3)
+    m = fr.LogisticRegression(C=np.inf, tol=1e-8, max_iter=500).fit(Xs, ys)
+    sk = SkLR(C=np.inf, tol=1e-10, max_iter=10000).fit(Xs, ys)
+    np.testing.assert_allclose(m.coef_, sk.coef_, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"C": 0.0}, "C"), ({"C": -1.0}, "C"), ({"l1_ratio": 1.5}, "l1_ratio"),
+    ({"l1_ratio": -0.1}, "l1_ratio"), ({"solver": "foo"}, "solver"),
+    ({"tol": -1.0}, "tol"),
+])
+def test_bad_params(kwargs, match):
+    X, y = _binary()
+    with pytest.raises(ValueError, match=match):
+        fr.LogisticRegression(**kwargs).fit(X, y)
+
+
+def test_bad_input():
+    X, y = _binary()
+    Xn = X.copy()
+    Xn[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fr.LogisticRegression().fit(Xn, y)
+    with pytest.raises(ValueError, match="class"):
+        fr.LogisticRegression().fit(X, np.zeros(len(y)))
+    with pytest.raises(ValueError, match="inconsistent"):
+        fr.LogisticRegression().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="sample_weight"):
+        fr.LogisticRegression().fit(X, y, sample_weight=np.ones(3))
+    Xm, ym = _multi()
+    with pytest.raises(ValueError, match="liblinear"):
+        fr.LogisticRegression(solver="liblinear").fit(Xm, ym)
+
+
+def test_inputs_not_modified_and_readonly():
+    X, y = _binary()
+    Xs = sparse.csr_matrix(X * (X > 0.5))
+    X0, y0, Xs0 = X.copy(), y.copy(), Xs.copy()
+    s = np.ones(len(y))
+    fr.LogisticRegression(l1_ratio=0.5).fit(X, y, sample_weight=s)
+    fr.LogisticRegression(l1_ratio=0.5).fit(Xs, y)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+    assert (Xs != Xs0).nnz == 0 and np.all(s == 1)
+    Xr = np.asfortranarray(X.copy())
+    Xr.flags.writeable = False
+    fr.LogisticRegression(l1_ratio=1.0).fit(Xr, y)
+
+
+def test_cv_matches_sklearn_attributes():
+    X, y = _binary(150, 20)
+    kw = dict(Cs=5, l1_ratios=(1.0,), cv=3, scoring="neg_log_loss", tol=1e-8,
+              max_iter=1000)
+    m = fr.LogisticRegressionCV(n_jobs=2, **kw).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = SkLRCV(solver="saga", use_legacy_attributes=False, **kw).fit(X, y)
+    np.testing.assert_allclose(m.Cs_, sk.Cs_)
+    assert m.scores_.shape == sk.scores_.shape
+    assert m.coefs_paths_.shape == sk.coefs_paths_.shape
+    assert m.n_iter_.shape == sk.n_iter_.shape
+    # at C <= 1e-2 saga stops before its intercept has converged; compare the rest
+    np.testing.assert_allclose(m.scores_[..., 2:], sk.scores_[..., 2:], rtol=1e-4)
+    np.testing.assert_allclose(m.scores_, sk.scores_, rtol=1e-2)
+    assert m.C_ == sk.C_ and m.l1_ratio_ == sk.l1_ratio_
+    assert m.coef_.shape == sk.coef_.shape
+    np.testing.assert_array_equal(m.predict(X), sk.predict(X))
+
+
+def test_cv_multiclass_and_refit_false():
+    X, y = _multi()
+    m = fr.LogisticRegressionCV(Cs=3, cv=3, refit=False, l1_ratios=(0.0, 1.0)).fit(X, y)
+    assert m.coef_.shape == (3, X.shape[1])
+    assert m.scores_.shape == (3, 2, 3)
+
+
+@pytest.mark.parametrize("name, C", [("a9a", 0.05), ("leu", 0.05)])
+def test_real_data(name, C):
+    datasets = pytest.importorskip("benchmarks.datasets")
+    X, y = datasets.load_dataset(name)
+    if name == "a9a":
+        X, y = X[:5000], y[:5000]
+    m = fr.LogisticRegression(C=C, l1_ratio=1.0, tol=1e-10, max_iter=500).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = SkLR(C=C, l1_ratio=1.0, solver="liblinear", tol=1e-10,
+                  intercept_scaling=100.0, max_iter=10000).fit(X, y)
+    f = logistic_objective(X, y, m.coef_.ravel(), m.intercept_[0], C=C, l1_ratio=1.0)
+    g = logistic_objective(X, y, sk.coef_.ravel(), sk.intercept_[0], C=C, l1_ratio=1.0)
+    assert f <= g * (1 + RTOL)
+    assert np.mean(m.predict(X) == sk.predict(X)) > 0.995
