@@ -22,7 +22,7 @@ The hot loops run without the GIL and never allocate.
 from cython cimport floating
 from libc.math cimport fabs, sqrt
 from libc.stdint cimport uint32_t
-from scipy.linalg.cython_blas cimport daxpy, ddot, saxpy, sdot
+from scipy.linalg.cython_blas cimport daxpy, ddot, dgemv, saxpy, sdot, sgemv
 
 import numpy as np
 
@@ -142,6 +142,44 @@ cdef inline void _blas_axpy(floating a, const floating* x, floating* r,
         else:
             saxpy(&m, &a, <float*>(x + start), &one, <float*>(r + start), &one)
         start += m
+
+
+# Matrix-vector products keep to blocks of at most this many elements, below
+# the size at which OpenBLAS runs them on several threads.
+cdef Py_ssize_t GEMV_BLOCK = 8192
+
+
+cdef void _dense_xt_r(const floating[::1, :] X, const floating* r,
+                      floating* out) noexcept nogil:
+    """out[j] = x_j^T r for every column of a dense X, by blocks of columns.
+
+    One call per column costs more than the product itself on short columns
+    (wide designs with few samples): a full pass goes through gemv instead.
+    """
+    cdef Py_ssize_t n = X.shape[0], p = X.shape[1], j = 0, start
+    cdef int m, cols, lda = <int>max(n, 1), one = 1
+    cdef int rows_per_call = <int>min(n, BLAS_CHUNK)
+    cdef int cols_per_call = <int>max(1, GEMV_BLOCK // max(rows_per_call, 1))
+    cdef char trans = b'T'
+    cdef floating alpha = 1, beta
+    while j < p:
+        cols = <int>min(p - j, cols_per_call)
+        start = 0
+        beta = 0
+        while start < n:
+            m = <int>min(n - start, BLAS_CHUNK)
+            if floating is double:
+                dgemv(&trans, &m, &cols, &alpha, <double*>&X[start, j], &lda,
+                      <double*>(r + start), &one, &beta, <double*>(out + j), &one)
+            else:
+                sgemv(&trans, &m, &cols, &alpha, <float*>&X[start, j], &lda,
+                      <float*>(r + start), &one, &beta, <float*>(out + j), &one)
+            beta = 1
+            start += m
+        if n == 0:
+            for start in range(cols):
+                out[j + start] = 0
+        j += cols
 
 
 cdef inline floating _sparse_dot(const floating* data, const int* indices,
@@ -368,8 +406,8 @@ def enet_coordinate_descent(
     cdef double[::1] offset = np.zeros(n_tasks, dtype=np.float64)
     # Anderson acceleration of the iterates (one task, cyclic order): every
     # ANDERSON_DEPTH epochs the extrapolated point replaces w if it lowers P.
-    cdef bint accelerate = n_tasks == 1 and not random
-    cdef double[:, ::1] hist = np.zeros((ANDERSON_DEPTH + 1, n_listed))
+    cdef bint accelerate = n_tasks == 1 and not random and max_iter > 0
+    cdef double[:, ::1] hist = np.empty((ANDERSON_DEPTH + 1, n_listed if accelerate else 0))
     cdef double c[5]
     cdef int n_hist = 0, k
     cdef double w_acc, dP, r_new
@@ -389,6 +427,12 @@ def enet_coordinate_descent(
     cdef int slot
     cdef bint use_rho
     cdef double theta_scale, rho_y, rho_norm2, rho_dual_norm, s_rho, gap_rho, v
+    # A pass over every column of a dense unweighted design computes X^T r
+    # by blocks (columns that need element-wise centring excepted).
+    cdef bint blocked_pass = (not is_sparse and not weighted and n_tasks == 1
+                              and n_listed == n_features)
+    cdef floating[::1] xt_block = np.zeros(n_features if blocked_pass else 0,
+                                           dtype=np.asarray(Y).dtype)
 
     with nogil:
         if weighted:
@@ -412,14 +456,20 @@ def enet_coordinate_descent(
             w_norm2 = 0.0
             w_penalty = 0.0
             xtr_norm2 = 0.0
+            if blocked_pass:
+                _dense_xt_r(X_dense, &R[0, 0], &xt_block[0])
             for jj in range(n_listed):
                 j = features[jj]
                 block = 0.0
                 scale = 0.0
                 for t in range(n_tasks):
-                    xta = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
-                                      X_indptr, &R[0, t], 0.0, sum_w, sw, X_mean[j],
-                                      norm2_cols[j], n_samples, weighted)
+                    if blocked_pass and _blas_column(X_mean[j], norm2_cols[j], n_samples,
+                                                     False):
+                        xta = xt_block[j]
+                    else:
+                        xta = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
+                                          X_indptr, &R[0, t], 0.0, sum_w, sw, X_mean[j],
+                                          norm2_cols[j], n_samples, weighted)
                     xtr_norm2 += xta * xta
                     xta -= l2_reg * W[t, j]
                     block += xta * xta
@@ -427,11 +477,14 @@ def enet_coordinate_descent(
                 if positive:
                     xt_theta[j] = xta
                     dual_norm = max(dual_norm, xta)
+                elif n_tasks == 1:  # (no square root on the critical path)
+                    xt_theta[j] = fabs(xta)
+                    dual_norm = max(dual_norm, xt_theta[j])
                 else:
                     xt_theta[j] = sqrt(block)
                     dual_norm = max(dual_norm, xt_theta[j])
                 w_norm2 += scale
-                w_penalty += sqrt(scale)
+                w_penalty += fabs(W[0, j]) if n_tasks == 1 else sqrt(scale)
             gap = _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_penalty, w_norm2,
                             l1_reg, l2_reg)
             theta_scale = 1.0 / max(l1_reg, dual_norm)
@@ -455,11 +508,17 @@ def enet_coordinate_descent(
                     rho_y += si * v * Y[i, 0]
                     rho_norm2 += si * v * v
                 rho_dual_norm = 0.0
+                if blocked_pass:
+                    _dense_xt_r(X_dense, &rho[0], &xt_block[0])
                 for jj in range(n_listed):
                     j = features[jj]
-                    xta = _column_dot(j, is_sparse, X_dense, X_data, X_indices, X_indptr,
-                                      &rho[0], 0.0, sum_w, sw, X_mean[j], norm2_cols[j],
-                                      n_samples, weighted)
+                    if blocked_pass and _blas_column(X_mean[j], norm2_cols[j], n_samples,
+                                                     False):
+                        xta = xt_block[j]
+                    else:
+                        xta = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
+                                          X_indptr, &rho[0], 0.0, sum_w, sw, X_mean[j],
+                                          norm2_cols[j], n_samples, weighted)
                     if l2_reg > 0:  # the sqrt(l2_reg) e_j row of the column
                         v = 0.0
                         for k in range(ANDERSON_DEPTH):

@@ -154,6 +154,25 @@ class _GramRoute:
             gap_tol, rng.randint(1, _SEED_MAX), random, positive)
 
 
+def _smallest(score, size):
+    """Sorted indices of the ``size`` smallest scores.
+
+    A selection over all features costs as much as a pass over a short wide
+    design; a threshold taken from every 8th score (with room to spare)
+    usually narrows the selection to a few times ``size`` candidates first.
+    """
+    stride = 8
+    sample = score[::stride]
+    rank = 2 * (size // stride) + 1
+    if rank < sample.size:
+        threshold = np.partition(sample, rank)[rank]
+        candidates = np.flatnonzero(score <= threshold)
+        if candidates.size >= size:
+            best = np.argpartition(score[candidates], size - 1)[:size]
+            return np.sort(candidates[best])
+    return np.sort(np.argpartition(score, size - 1)[:size])
+
+
 class _WorkingSetSolver:
     """Coordinate descent on growing working sets of features.
 
@@ -255,7 +274,7 @@ class _WorkingSetSolver:
                 score = (max(l1_reg, dual_norm) - xt) / self.norms
             score[self.norms == 0] = np.inf
             score[support] = -np.inf
-            features = np.sort(np.argpartition(score, size - 1)[:size])
+            features = _smallest(score, size)
             _, inner_epochs, _ = self._run(features, l1_reg, l2_reg, max_iter - epochs,
                                            tol, inner_tol, rng)
             epochs += inner_epochs
