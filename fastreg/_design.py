@@ -148,22 +148,43 @@ class Design:
         norms += mu ** 2 * (self.sum_w - w_col)
         return norms.astype(self.dtype)
 
-    def _centered_gram(self, X):
-        """(X - 1 mu^T)^T S (X - 1 mu^T), formed block by block without a copy of X."""
-        mu = self.X_mean
+    def _centered_gram(self, X, mu=None):
+        """(X - 1 mu^T)^T S (X - 1 mu^T), formed block by block without a copy of X.
+
+        ``X`` is the design or some of its columns, ``mu`` their means.
+        """
+        mu = self.X_mean if mu is None else mu
         sw = self.sample_weight
         if self.is_sparse:
             Xw = X if sw is None else sparse.diags(sw) @ X
             gram = np.asarray((X.T @ Xw).toarray(), dtype=np.float64)
             gram -= self.sum_w * np.outer(mu, mu)
             return gram
-        gram = np.zeros((self.n_features, self.n_features))
-        for rows in _blocks(self.n_samples, self.n_features, 8):
+        gram = np.zeros((X.shape[1], X.shape[1]))
+        for rows in _blocks(self.n_samples, X.shape[1], 8):
             block = X[rows] - mu.astype(np.float64)
             if sw is not None:
                 block *= np.sqrt(sw[rows])[:, None]
             gram += block.T @ block
         return gram
+
+    def columns(self, features):
+        """The centred columns listed, as operators in float64: returns
+        (gram, xt, x) with gram their weighted Gram matrix, xt(r) their
+        weighted products X_c^T S r and x(d) the product X_c d."""
+        X = self.X[:, features]
+        X = X.astype(np.float64) if self.is_sparse else np.asarray(X, dtype=np.float64)
+        mu = self.X_mean[features].astype(np.float64)
+        sw = self.sample_weight
+
+        def xt(r):
+            rw = r if sw is None else r * sw
+            return X.T @ rw - mu * rw.sum()
+
+        def x(d):
+            return X @ d - mu @ d
+
+        return self._centered_gram(X, mu), xt, x
 
     def xty(self, y_c):
         """X_c^T S y_c, in float64, for a centred target (n,) or (n, T)."""
