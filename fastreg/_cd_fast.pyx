@@ -147,6 +147,9 @@ cdef inline void _blas_axpy(floating a, const floating* x, floating* r,
 # Matrix-vector products keep to blocks of at most this many elements, below
 # the size at which OpenBLAS runs them on several threads.
 cdef Py_ssize_t GEMV_BLOCK = 8192
+# Columns up to this long go through gemv in full passes; on longer ones one
+# dot product per column is as fast or faster (measured with OpenBLAS).
+cdef Py_ssize_t GEMV_MAX_ROWS = 256
 
 
 cdef void _dense_xt_r(const floating[::1, :] X, const floating* r,
@@ -154,7 +157,7 @@ cdef void _dense_xt_r(const floating[::1, :] X, const floating* r,
     """out[j] = x_j^T r for every column of a dense X, by blocks of columns.
 
     One call per column costs more than the product itself on short columns
-    (wide designs with few samples): a full pass goes through gemv instead.
+    (few samples), where a full pass goes through gemv instead.
     """
     cdef Py_ssize_t n = X.shape[0], p = X.shape[1], j = 0, start
     cdef int m, cols, lda = <int>max(n, 1), one = 1
@@ -430,7 +433,7 @@ def enet_coordinate_descent(
     # A pass over every column of a dense unweighted design computes X^T r
     # by blocks (columns that need element-wise centring excepted).
     cdef bint blocked_pass = (not is_sparse and not weighted and n_tasks == 1
-                              and n_listed == n_features)
+                              and n_listed == n_features and n_samples <= GEMV_MAX_ROWS)
     cdef floating[::1] xt_block = np.zeros(n_features if blocked_pass else 0,
                                            dtype=np.asarray(Y).dtype)
 
@@ -786,3 +789,4 @@ def dense_column_moments(const floating[::1, :] X, const floating[::1] sample_we
             mean[j] = mu
             norm2[j] = acc
     return np.asarray(mean), np.asarray(norm2)
+

@@ -6,6 +6,7 @@ one alpha to the next instead of being recomputed. Kernels do the epochs.
 """
 
 import numbers
+import time
 import warnings
 
 import numpy as np
@@ -196,6 +197,7 @@ class _WorkingSetSolver:
     min_step_epochs = 50  # epochs on a working set before a support step
     max_step_support = 2048  # larger supports take no support step
     max_step_moves = 16  # moves (coefficients leaving the support) per step
+    sufficient_set = 1.2  # full gap / set gap below which the set is complete
 
     def __init__(self, design, W, Y, *, random, positive):
         dtype = design.dtype
@@ -220,6 +222,9 @@ class _WorkingSetSolver:
         self.r_ring = np.zeros(ring_shape if Y.shape[1] == 1 else (0, 0))
         self.ring_count = np.zeros(1, dtype=np.intp)
         self.norms = np.sqrt(design.norm2_cols.astype(np.float64))
+        # measured costs of a support step (per squared support size) and of
+        # an epoch (per feature), which set the epochs between support steps
+        self.step_seconds = self.epoch_seconds = None
 
     def _run(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
         dense, data, indices, indptr = self.X_parts
@@ -231,7 +236,7 @@ class _WorkingSetSolver:
             self.r_ring, self.ring_count)
 
     def _solve_set(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
-        """Minimise P over a working set to ``gap_tol``; return the epochs spent.
+        """Minimise P over a working set to ``gap_tol``; return (gap, epochs).
 
         Coordinate descent can crawl once the support is found, when its
         columns are strongly correlated (more of them than samples in the
@@ -246,23 +251,32 @@ class _WorkingSetSolver:
             budget = max_iter - epochs
             if stepping:
                 budget = min(budget, rounds * self._support_step_budget(len(features)))
+            start = time.perf_counter()
             gap, spent, _ = self._run(features, l1_reg, l2_reg, budget, tol, gap_tol, rng)
+            if spent:
+                self.epoch_seconds = (time.perf_counter() - start) / (spent * len(features))
             epochs += spent
             if gap <= gap_tol or epochs >= max_iter or not stepping:
-                return epochs
+                return gap, epochs
             rounds = 1 if self._support_step(l1_reg, l2_reg) else 2 * rounds
 
     def _support_step_budget(self, n_listed):
-        """Epochs over ``n_listed`` features costing about one support step."""
+        """Epochs over ``n_listed`` features costing about one support step:
+        from the last ones timed, else from operation counts."""
         support = np.count_nonzero(self.W)
         n = self.design.n_samples
-        if self.design.is_sparse:
+        if self.step_seconds is not None and self.epoch_seconds is not None:
+            step = self.step_seconds * support * support
+            epoch = self.epoch_seconds * n_listed
+        elif self.design.is_sparse:
             per_row = self.design.X.nnz / max(self.design.n_features, 1)
             step = support * support * max(per_row, 1.0)
             epoch = n_listed * max(per_row, 1.0)
         else:
-            step, epoch = support * support * n, n_listed * n
-        return max(self.min_step_epochs, int(step // max(epoch, 1)))
+            # (the Gram matrix and the solves run at BLAS-3 speed, several
+            # times the rate of the memory-bound epochs)
+            step, epoch = support * support * (n / 8 + support / 4), n_listed * n
+        return max(self.min_step_epochs, int(step / max(epoch, 1e-300)))
 
     def _support_step(self, l1_reg, l2_reg):
         """Move W toward the minimiser of P on its support with its signs.
@@ -273,6 +287,7 @@ class _WorkingSetSolver:
         on the smaller support, until one completes. Moves are kept only if
         P did decrease. Returns whether W moved.
         """
+        start = time.perf_counter()
         w = self.W[0]
         support = np.flatnonzero(w)
         if support.size == 0 or support.size > self.max_step_support:
@@ -286,28 +301,36 @@ class _WorkingSetSolver:
         sw = self.design.sample_weight
         r = self.R[:, 0].astype(np.float64)
         w_s = w[support].astype(np.float64)
-        keep = np.ones(support.size, dtype=bool)
+        try:
+            factor = scipy.linalg.cho_factor(gram)
+        except (np.linalg.LinAlgError, ValueError):
+            return False
+        # coefficients that left the support, and the columns of gram^-1 there
+        dropped = []
+        inverse_columns = np.empty((support.size, 0))
         moved = False
         for _ in range(self.max_step_moves):
             signs = np.sign(w_s)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
-                    delta = scipy.linalg.solve(
-                        gram[np.ix_(keep, keep)],
-                        (xt(r) - l2_reg * w_s - l1_reg * signs)[keep], assume_a="pos")
-            except (np.linalg.LinAlgError, ValueError):
+            step = scipy.linalg.cho_solve(factor, xt(r) - l2_reg * w_s - l1_reg * signs)
+            if dropped:
+                # the same solve with the dropped coefficients held at zero
+                step -= inverse_columns @ np.linalg.solve(inverse_columns[dropped],
+                                                          step[dropped])
+                step[dropped] = 0.0
+            if not np.all(np.isfinite(step)):
                 break
-            step = np.zeros_like(w_s)
-            step[keep] = delta
             new = w_s + step
-            flips = np.flatnonzero(keep & (np.sign(new) != signs))
+            flips = np.flatnonzero((np.sign(new) != signs) & (signs != 0))
             if flips.size:  # stop at the first sign change
                 crossing = w_s[flips] / (w_s[flips] - new[flips])
-                first = np.argmin(crossing)
-                new = w_s + crossing[first] * step
-                new[flips[first]] = 0.0
-                keep[flips[first]] = False
+                first = flips[np.argmin(crossing)]
+                new = w_s + crossing.min() * step
+                new[first] = 0.0
+                dropped.append(first)
+                unit = np.zeros(support.size)
+                unit[first] = 1.0
+                inverse_columns = np.column_stack(
+                    [inverse_columns, scipy.linalg.cho_solve(factor, unit)])
             new = new.astype(self.W.dtype).astype(np.float64)
             r_new = r - x(new - w_s)
             objective = [0.5 * (v @ v if sw is None else (v * sw) @ v)
@@ -317,11 +340,12 @@ class _WorkingSetSolver:
             if not objective[1] < objective[0] * (1 - 1e-12):
                 break
             w_s, r, moved = new, r_new, True
-            if not flips.size or not keep.any():
+            if not flips.size or len(dropped) == support.size:
                 break
         if moved:
             self.W[0, support] = w_s
             self.R[:, 0] = r
+        self.step_seconds = (time.perf_counter() - start) / support.size ** 2
         return moved
 
     def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
@@ -333,6 +357,7 @@ class _WorkingSetSolver:
             return gap, epochs
         epochs = 0
         grow = 1
+        set_gap = None  # gap of the problem restricted to the last working set
         # Along a path, the pass that ended the previous alpha was made at the
         # current W and R: its x_j^T r rank the features for this alpha too
         # (a sequential strong rule), and the first set is solved to gap_tol.
@@ -345,6 +370,10 @@ class _WorkingSetSolver:
                     self.last_pass = dual_norm
                     return gap, epochs
                 inner_tol = max(gap_tol, self.inner_fraction * gap)
+                if set_gap is not None and gap <= self.sufficient_set * set_gap:
+                    # the features left out did not widen the gap: the set
+                    # holds what the solution needs, solve it to the end
+                    inner_tol = gap_tol
             else:
                 dual_norm, inner_tol, known = known, gap_tol, None
             support = np.flatnonzero(np.any(self.W != 0, axis=0))
@@ -373,8 +402,8 @@ class _WorkingSetSolver:
             score[self.norms == 0] = np.inf
             score[support] = -np.inf
             features = _smallest(score, size)
-            inner_epochs = self._solve_set(features, l1_reg, l2_reg, max_iter - epochs,
-                                           tol, inner_tol, rng)
+            set_gap, inner_epochs = self._solve_set(features, l1_reg, l2_reg,
+                                                    max_iter - epochs, tol, inner_tol, rng)
             epochs += inner_epochs
             # A set already solved to the inner tolerance is missing features.
             grow = 2 * grow if inner_epochs == 0 else 1
