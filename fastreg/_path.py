@@ -195,7 +195,7 @@ class _WorkingSetSolver:
     initial_size = 16
     inner_fraction = 0.3  # inner problems are solved to this fraction of the gap
     min_step_epochs = 50  # epochs on a working set before a support step
-    max_step_support = 2048  # larger supports take no support step
+    max_step_support = 500  # larger supports take no support step (too costly)
     max_step_moves = 16  # moves (coefficients leaving the support) per step
     sufficient_set = 1.2  # full gap / set gap below which the set is complete
 
@@ -245,10 +245,11 @@ class _WorkingSetSolver:
         did not converge.
         """
         epochs = 0
-        stepping = self.W.shape[0] == 1
         rounds = 1  # budgets in a row without a step that helped
         while True:
             budget = max_iter - epochs
+            stepping = (self.W.shape[0] == 1
+                        and np.count_nonzero(self.W) <= self.max_step_support)
             if stepping:
                 budget = min(budget, rounds * self._support_step_budget(len(features)))
             start = time.perf_counter()
@@ -275,7 +276,7 @@ class _WorkingSetSolver:
         else:
             # (the Gram matrix and the solves run at BLAS-3 speed, several
             # times the rate of the memory-bound epochs)
-            step, epoch = support * support * (n / 8 + support / 4), n_listed * n
+            step, epoch = support * support * (n / 16 + support / 24), n_listed * n
         return max(self.min_step_epochs, int(step / max(epoch, 1e-300)))
 
     def _support_step(self, l1_reg, l2_reg):
@@ -290,7 +291,7 @@ class _WorkingSetSolver:
         start = time.perf_counter()
         w = self.W[0]
         support = np.flatnonzero(w)
-        if support.size == 0 or support.size > self.max_step_support:
+        if support.size == 0:
             return False
         gram, xt, x = self.design.columns(support)
         # With more support than samples the Gram matrix is singular and P is
