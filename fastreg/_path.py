@@ -6,16 +6,15 @@ one alpha to the next instead of being recomputed. Kernels do the epochs.
 """
 
 import numbers
-import time
 import warnings
 
 import numpy as np
-import scipy.linalg
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_array, check_random_state
 
 from . import _cd_fast
 from ._design import Design, use_gram
+from ._support_step import SupportStepper, support_moves
 from ._validation import (check_int, check_option, check_precompute, check_real,
                           check_sample_weight)
 
@@ -149,11 +148,42 @@ class _GramRoute:
             (design.xty(y_c) if Xy is None else np.asarray(Xy)).ravel(), dtype=np.float64)
         self.y_norm2 = design.y_norm2(np.asarray(y_c, dtype=np.float64))
         self.w = np.array(w, dtype=np.float64)
+        self.stepper = SupportStepper()
 
     def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng, *, random, positive):
-        return _cd_fast.enet_coordinate_descent_gram(
-            self.w, l1_reg, l2_reg, self.design.gram, self.q, self.y_norm2, max_iter, tol,
-            gap_tol, rng.randint(1, _SEED_MAX), random, positive)
+        """Epochs, with support steps where they crawl; return (gap, epochs)."""
+        def run(max_epochs):
+            return _cd_fast.enet_coordinate_descent_gram(
+                self.w, l1_reg, l2_reg, self.design.gram, self.q, self.y_norm2, max_epochs,
+                tol, gap_tol, rng.randint(1, _SEED_MAX), random, positive)
+
+        n_features = self.w.size
+        # an epoch costs about n_features per nonzero coefficient, a step
+        # k^3 / 3 at BLAS-3 speed
+        return self.stepper.solve(
+            run, lambda: self._support_step(l1_reg, l2_reg),
+            lambda: np.count_nonzero(self.w), n_features,
+            lambda k: k * k / (24 * n_features), max_iter, gap_tol)
+
+    def _support_step(self, l1_reg, l2_reg):
+        """A support step (see :mod:`fastreg._support_step`) on the Gram form."""
+        support = np.flatnonzero(self.w)
+        if support.size == 0:
+            return False
+        hessian = self.design.gram[np.ix_(support, support)]
+        hessian[np.diag_indices_from(hessian)] += l2_reg
+        q = self.q[support]
+
+        def objective(w):
+            return 0.5 * (w @ hessian @ w) - q @ w + l1_reg * np.abs(w).sum()
+
+        w = support_moves(hessian.copy(), lambda w: q - hessian @ w, objective,
+                          self.w[support], l1_reg, max_moves=self.stepper.max_moves,
+                          dtype=np.float64)
+        if w is None:
+            return False
+        self.w[support] = w
+        return True
 
 
 def _smallest(score, size):
@@ -194,9 +224,6 @@ class _WorkingSetSolver:
     min_features = 100   # fewer features than this: plain epochs
     initial_size = 16
     inner_fraction = 0.3  # inner problems are solved to this fraction of the gap
-    min_step_epochs = 50  # epochs on a working set before a support step
-    max_step_support = 500  # larger supports take no support step (too costly)
-    max_step_moves = 16  # moves (coefficients leaving the support) per step
     sufficient_set = 1.2  # full gap / set gap below which the set is complete
 
     def __init__(self, design, W, Y, *, random, positive):
@@ -222,9 +249,7 @@ class _WorkingSetSolver:
         self.r_ring = np.zeros(ring_shape if Y.shape[1] == 1 else (0, 0))
         self.ring_count = np.zeros(1, dtype=np.intp)
         self.norms = np.sqrt(design.norm2_cols.astype(np.float64))
-        # measured costs of a support step (per squared support size) and of
-        # an epoch (per feature), which set the epochs between support steps
-        self.step_seconds = self.epoch_seconds = None
+        self.stepper = SupportStepper()
 
     def _run(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
         dense, data, indices, indptr = self.X_parts
@@ -236,125 +261,65 @@ class _WorkingSetSolver:
             self.r_ring, self.ring_count)
 
     def _solve_set(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
-        """Minimise P over a working set to ``gap_tol``; return (gap, epochs).
+        """Minimise P over a working set to ``gap_tol``; return (gap, epochs),
+        with support steps (one task) where epochs crawl."""
+        def run(max_epochs):
+            gap, epochs, self.set_dual_norm = self._run(features, l1_reg, l2_reg,
+                                                        max_epochs, tol, gap_tol, rng)
+            return gap, epochs
 
-        Coordinate descent can crawl once the support is found, when its
-        columns are strongly correlated (more of them than samples in the
-        working set, say). Epochs then run in rounds of a budget that costs
-        about as much as one support step, which follows each round that
-        did not converge.
-        """
-        epochs = 0
-        rounds = 1  # budgets in a row without a step that helped
-        while True:
-            budget = max_iter - epochs
-            stepping = (self.W.shape[0] == 1
-                        and np.count_nonzero(self.W) <= self.max_step_support)
-            if stepping:
-                budget = min(budget, rounds * self._support_step_budget(len(features)))
-            start = time.perf_counter()
-            gap, spent, _ = self._run(features, l1_reg, l2_reg, budget, tol, gap_tol, rng)
-            if spent:
-                self.epoch_seconds = (time.perf_counter() - start) / (spent * len(features))
-            epochs += spent
-            if gap <= gap_tol or epochs >= max_iter or not stepping:
-                return gap, epochs
-            rounds = 1 if self._support_step(l1_reg, l2_reg) else 2 * rounds
-
-    def _support_step_budget(self, n_listed):
-        """Epochs over ``n_listed`` features costing about one support step:
-        from the last ones timed, else from operation counts."""
-        support = np.count_nonzero(self.W)
+        # (a design that may move to the Gram route takes its steps there,
+        # where the support's Gram matrix costs nothing)
+        if self.W.shape[0] > 1 or l1_reg == 0 or self.design.gram_allowed:
+            return run(max_iter)
         n = self.design.n_samples
-        if self.step_seconds is not None and self.epoch_seconds is not None:
-            step = self.step_seconds * support * support
-            epoch = self.epoch_seconds * n_listed
-        elif self.design.is_sparse:
-            per_row = self.design.X.nnz / max(self.design.n_features, 1)
-            step = support * support * max(per_row, 1.0)
-            epoch = n_listed * max(per_row, 1.0)
-        else:
-            # (the Gram matrix and the solves run at BLAS-3 speed, several
+
+        def estimate(k):
+            """Epochs costing one step, by operation counts."""
+            if self.design.is_sparse:  # k sparse products of a column each
+                return k * k / len(features)
+            # (the Gram matrix and the solve run at BLAS-3 speed, several
             # times the rate of the memory-bound epochs)
-            step, epoch = support * support * (n / 16 + support / 24), n_listed * n
-        return max(self.min_step_epochs, int(step / max(epoch, 1e-300)))
+            return k * k * (n / 16 + k / 24) / (len(features) * n)
+
+        return self.stepper.solve(
+            run, lambda: self._support_step(l1_reg, l2_reg),
+            lambda: np.count_nonzero(self.W), len(features), estimate, max_iter, gap_tol)
 
     def _support_step(self, l1_reg, l2_reg):
-        """Move W toward the minimiser of P on its support with its signs.
-
-        There P is a quadratic, minimised by one linear solve; a move stops
-        where a coefficient would change sign (it is then set to zero), so
-        that P decreases all along it, and the next move starts from there
-        on the smaller support, until one completes. Moves are kept only if
-        P did decrease. Returns whether W moved.
-        """
-        start = time.perf_counter()
-        w = self.W[0]
-        support = np.flatnonzero(w)
+        """A support step (see :mod:`fastreg._support_step`) from W and R."""
+        support = np.flatnonzero(self.W[0])
         if support.size == 0:
             return False
         gram, xt, x = self.design.columns(support)
-        # With more support than samples the Gram matrix is singular and P is
-        # linear along its null space: a tiny ridge turns the solve into a
-        # long move along it, which the first sign change then cuts short
-        # (one coefficient leaves the support, as on a homotopy path).
-        gram[np.diag_indices_from(gram)] += l2_reg + 1e-12 * np.trace(gram) / support.size
+        gram[np.diag_indices_from(gram)] += l2_reg
         sw = self.design.sample_weight
-        r = self.R[:, 0].astype(np.float64)
-        w_s = w[support].astype(np.float64)
-        try:
-            factor = scipy.linalg.cho_factor(gram)
-        except (np.linalg.LinAlgError, ValueError):
+        r0 = self.R[:, 0].astype(np.float64)
+        w0 = self.W[0, support].astype(np.float64)
+
+        def residual(w):
+            return r0 - x(w - w0)
+
+        def objective(w):
+            r = residual(w)
+            fit = r @ r if sw is None else (r * sw) @ r
+            return 0.5 * fit + l1_reg * np.abs(w).sum() + 0.5 * l2_reg * (w @ w)
+
+        w = support_moves(gram, lambda w: xt(residual(w)) - l2_reg * w, objective, w0,
+                          l1_reg, max_moves=self.stepper.max_moves, dtype=self.W.dtype)
+        if w is None:
             return False
-        # coefficients that left the support, and the columns of gram^-1 there
-        dropped = []
-        inverse_columns = np.empty((support.size, 0))
-        moved = False
-        for _ in range(self.max_step_moves):
-            signs = np.sign(w_s)
-            step = scipy.linalg.cho_solve(factor, xt(r) - l2_reg * w_s - l1_reg * signs)
-            if dropped:
-                # the same solve with the dropped coefficients held at zero
-                step -= inverse_columns @ np.linalg.solve(inverse_columns[dropped],
-                                                          step[dropped])
-                step[dropped] = 0.0
-            if not np.all(np.isfinite(step)):
-                break
-            new = w_s + step
-            flips = np.flatnonzero((np.sign(new) != signs) & (signs != 0))
-            if flips.size:  # stop at the first sign change
-                crossing = w_s[flips] / (w_s[flips] - new[flips])
-                first = flips[np.argmin(crossing)]
-                new = w_s + crossing.min() * step
-                new[first] = 0.0
-                dropped.append(first)
-                unit = np.zeros(support.size)
-                unit[first] = 1.0
-                inverse_columns = np.column_stack(
-                    [inverse_columns, scipy.linalg.cho_solve(factor, unit)])
-            new = new.astype(self.W.dtype).astype(np.float64)
-            r_new = r - x(new - w_s)
-            objective = [0.5 * (v @ v if sw is None else (v * sw) @ v)
-                         + l1_reg * np.abs(u).sum() + 0.5 * l2_reg * (u @ u)
-                         for v, u in ((r, w_s), (r_new, new))]
-            # (a decrease within rounding is no move)
-            if not objective[1] < objective[0] * (1 - 1e-12):
-                break
-            w_s, r, moved = new, r_new, True
-            if not flips.size or len(dropped) == support.size:
-                break
-        if moved:
-            self.W[0, support] = w_s
-            self.R[:, 0] = r
-        self.step_seconds = (time.perf_counter() - start) / support.size ** 2
-        return moved
+        self.R[:, 0] = residual(w)
+        self.W[0, support] = w
+        return True
 
     def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
         """Minimise P for one alpha from the current W and R; return (gap, epochs)."""
         n_features = self.design.n_features
         if n_features < self.min_features or l1_reg == 0:
-            gap, epochs, self.last_pass = self._run(self.all_features, l1_reg, l2_reg,
-                                                    max_iter, tol, gap_tol, rng)
+            gap, epochs = self._solve_set(self.all_features, l1_reg, l2_reg, max_iter, tol,
+                                          gap_tol, rng)
+            self.last_pass = self.set_dual_norm
             return gap, epochs
         epochs = 0
         grow = 1
@@ -393,8 +358,9 @@ class _WorkingSetSolver:
             # Plain epochs over all features (with screening) once the set
             # would hold them all or, on a tall design, most of them.
             if size >= (n_features // 2 if tall else n_features):
-                gap, inner_epochs, self.last_pass = self._run(
-                    self.all_features, l1_reg, l2_reg, max_iter - epochs, tol, gap_tol, rng)
+                gap, inner_epochs = self._solve_set(self.all_features, l1_reg, l2_reg,
+                                                    max_iter - epochs, tol, gap_tol, rng)
+                self.last_pass = self.set_dual_norm
                 return gap, epochs + inner_epochs
             # distance of x_j^T theta to the boundary of the dual constraint,
             # in units of ||x_j||: the smaller, the likelier j is active

@@ -218,3 +218,27 @@ def test_support_step_lands_on_the_solution_from_its_support_and_signs(sparse, w
                                atol=1e-10)
     # at the solution there is nothing left to gain
     assert not solver._support_step(l1_reg, l2_reg)
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_gram_route_support_step_lands_on_the_solution(positive):
+    from fastreg._path import _GramRoute
+    rng = np.random.RandomState(1)
+    X = rng.randn(200, 40) + 0.8 * rng.randn(200, 1)
+    y = X[:, :5] @ np.abs(rng.randn(5)) + 0.1 * rng.randn(200)
+    design = Design(X, fit_intercept=True, gram=True)
+    y_c, _ = design.center(y, True)
+    alpha = 0.01 * np.max(np.abs(design.xty(y_c))) / 200
+    coefs, _, _ = solve_path(design, y_c, [alpha], l1_ratio=0.8, tol=1e-15,
+                             max_iter=100_000, positive=positive)
+    w_star = coefs[0, :, 0]
+    support = np.flatnonzero(w_star)
+    assert 3 < support.size < 40
+
+    w = np.zeros(40)
+    w[support] = w_star[support] * rng.uniform(0.5, 1.5, support.size)
+    route = _GramRoute(design, w, y_c, None)
+    l1_reg, l2_reg = alpha * 0.8 * 200, alpha * 0.2 * 200
+    assert route._support_step(l1_reg, l2_reg)
+    np.testing.assert_allclose(route.w, w_star, rtol=1e-8, atol=1e-12)
+    assert not route._support_step(l1_reg, l2_reg)
