@@ -113,13 +113,26 @@ cdef extern from "_simd.h" nogil:
 # products over threads, which would make the result depend on the thread
 # count and oversubscribe the cores when folds already run in parallel.
 cdef int BLAS_CHUNK = 8192
+# Columns this short skip BLAS: a call costs more than the loop.
+cdef Py_ssize_t SHORT_COLUMN = 64
 
 
 cdef inline floating _blas_dot(const floating* x, const floating* r,
                                Py_ssize_t n) noexcept nogil:
     cdef int one = 1, m
     cdef Py_ssize_t start = 0
-    cdef floating acc = 0
+    cdef floating acc = 0, acc1 = 0, acc2 = 0, acc3 = 0
+    if n <= SHORT_COLUMN:
+        while start + 4 <= n:
+            acc += x[start] * r[start]
+            acc1 += x[start + 1] * r[start + 1]
+            acc2 += x[start + 2] * r[start + 2]
+            acc3 += x[start + 3] * r[start + 3]
+            start += 4
+        while start < n:
+            acc += x[start] * r[start]
+            start += 1
+        return (acc + acc1) + (acc2 + acc3)
     while start < n:
         m = <int>min(n - start, BLAS_CHUNK)
         if floating is double:
@@ -135,6 +148,10 @@ cdef inline void _blas_axpy(floating a, const floating* x, floating* r,
     """r += a * x."""
     cdef int one = 1, m
     cdef Py_ssize_t start = 0
+    if n <= SHORT_COLUMN:
+        for start in range(n):
+            r[start] += a * x[start]
+        return
     while start < n:
         m = <int>min(n - start, BLAS_CHUNK)
         if floating is double:
