@@ -13,8 +13,6 @@ hurts the iterate; the epochs that follow bring back any feature it dropped
 wrongly and check optimality over the whole working set.
 """
 
-import time
-
 import numpy as np
 import scipy.linalg
 
@@ -95,54 +93,35 @@ def support_moves(gram, gradient, objective, w, l1_reg, *, max_moves, dtype):
 class SupportStepper:
     """Epochs in rounds, with a support step after each round that did not converge.
 
-    A round costs about as much as one step: the ratio is first estimated
-    from operation counts, then from the measured times of the last step
-    (per squared support size) and the last epochs (per feature listed).
-    After a step that did not move, rounds double.
+    A round costs about as much as one step, by operation counts (not by
+    timing, so that a fit is reproducible); after a step that did not move,
+    rounds double.
     """
 
     min_epochs = 50  # epochs in a round, at least
     max_support = 500  # larger supports take no step: the solve costs too much
     max_moves = 16
 
-    def __init__(self):
-        self.step_seconds = None
-        self.epoch_seconds = None
-
-    def solve(self, run, step, support_size, n_listed, estimate, max_iter, gap_tol):
+    def solve(self, run, step, support_size, epochs_per_step, max_iter, gap_tol):
         """Minimise to ``gap_tol`` in at most ``max_iter`` epochs.
 
         ``run(max_epochs)`` runs epochs and returns (gap, epochs);
         ``step()`` takes a support step and returns whether it moved;
         ``support_size()`` counts the nonzero coefficients;
-        ``estimate(k)`` is the number of epochs over the ``n_listed``
-        features that cost about one step on a support of size k, from
-        operation counts. Returns (gap, epochs).
+        ``epochs_per_step()`` is the number of epochs that cost about one
+        step from the current support. Returns (gap, epochs).
         """
         epochs = 0
         rounds = 1
         while True:
             budget = max_iter - epochs
-            size = support_size()
-            stepping = size <= self.max_support
+            stepping = support_size() <= self.max_support
             if stepping:
-                if self.step_seconds is None or self.epoch_seconds is None:
-                    per_step = estimate(size)
-                else:
-                    per_step = (self.step_seconds * size * size
-                                / max(self.epoch_seconds * n_listed, 1e-300))
-                budget = min(budget, rounds * max(self.min_epochs, int(per_step)))
-            start = time.perf_counter()
+                per_step = max(self.min_epochs, int(epochs_per_step()))
+                budget = min(budget, rounds * per_step)
             gap, spent = run(budget)
-            if spent:
-                self.epoch_seconds = (time.perf_counter() - start) / (spent * n_listed)
             epochs += spent
             if gap <= gap_tol or epochs >= max_iter or not stepping:
                 return gap, epochs
-            size = support_size()
-            moved = False
-            if 0 < size <= self.max_support:
-                start = time.perf_counter()
-                moved = step()
-                self.step_seconds = (time.perf_counter() - start) / size ** 2
+            moved = 0 < support_size() <= self.max_support and step()
             rounds = 1 if moved else 2 * rounds

@@ -242,3 +242,17 @@ def test_gram_route_support_step_lands_on_the_solution(positive):
     assert route._support_step(l1_reg, l2_reg)
     np.testing.assert_allclose(route.w, w_star, rtol=1e-8, atol=1e-12)
     assert not route._support_step(l1_reg, l2_reg)
+
+
+def test_fits_with_support_steps_are_reproducible():
+    # The rounds between support steps are set by operation counts, never by
+    # timing: the same data give the same coefficients, to the bit.
+    rng = np.random.RandomState(2)
+    X = rng.randn(30, 400) + 2.0 * rng.randn(30, 1)
+    y = X[:, :10] @ rng.randn(10) + 0.1 * rng.randn(30)
+    alpha = 1e-3 * np.max(np.abs(X.T @ (y - y.mean()))) / 30
+    from fastreg import Lasso
+    fits = [Lasso(alpha=alpha, tol=1e-10, max_iter=100_000).fit(X, y) for _ in range(3)]
+    for fit in fits[1:]:
+        assert np.array_equal(fit.coef_, fits[0].coef_)
+        assert fit.n_iter_ == fits[0].n_iter_
