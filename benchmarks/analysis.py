@@ -133,6 +133,28 @@ def speedups(problem, solvers_meta, eps=1e-6, focus="fastreg"):
     return out
 
 
+def against_fastest(results, eps=1e-6, focus="fastreg"):
+    """Speedups of ``focus`` over the fastest other solver but NumPy
+    (scikit-learn and the peers), per problem where both times are exact
+    (or the others' a lower bound): [(problem id, ratio)]."""
+    meta = results.get("solvers", {})
+    out = []
+    for problem in results.get("problems", []):
+        pstar, _ = p_star(problem)
+        mine = time_to(find_pair(problem, focus), pstar, eps)
+        others = [time_to(pair, pstar, eps) for pair in problem.get("pairs", [])
+                  if pair["solver"] != focus and not pair.get("f64_reference")
+                  and (pair["solver"] == "sklearn"
+                       or meta.get(pair["solver"], {}).get("role") == "peer")
+                  and pair.get("status") == "ran"]
+        if not others:
+            continue
+        kind, value = ratio(fastest(others), mine)
+        if kind in ("exact", ">"):
+            out.append((problem["id"], value))
+    return out
+
+
 # ------------------------------------------------------------- formatting
 
 def fmt_seconds(s):

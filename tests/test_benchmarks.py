@@ -145,6 +145,9 @@ def test_time_to_accuracy_by_hand():
     name, timing, ratio = sp["fastest_peer"]
     assert name == "skglm" and ratio == ("exact", 0.75)
     assert "slower" in A.fmt_ratio(ratio)
+    # the fastest of scikit-learn and the peers (NumPy left out): skglm
+    assert A.against_fastest({"problems": [problem], "solvers": SOLVER_META}) == [
+        ("lasso-hand-a10", pytest.approx(0.75))]
 
 
 def test_report_renders_hand_made(tmp_path):
@@ -160,7 +163,8 @@ def test_report_renders_hand_made(tmp_path):
     text = open(paths["report"]).read()
     for needle in ("## Machine", "## Summary", "lasso-hand-a10", "5×",
                    "0.75× (slower)", "> 8.00 s", "not reached", "## Per-epoch cost",
-                   "1.20×", "skipped: too wide"):
+                   "1.20×", "skipped: too wide",
+                   "geometric mean **0.75×** over 1 problems, lowest 0.75× (lasso-hand-a10)"):
         assert needle in text, needle
     for png in ("speedup.png", "curves_hand.png"):
         with open(tmp_path / png, "rb") as f:
