@@ -218,7 +218,8 @@ class _WorkingSetSolver:
     it takes; when the support is small, epochs touch only a few columns.
 
     Small problems skip the ranking: plain epochs over all features (with
-    Gap Safe screening in the kernel) are cheaper there.
+    Gap Safe screening in the kernel) are cheaper there. Where epochs crawl,
+    support steps (:mod:`fastreg._support_step`) interleave with them.
     """
 
     min_features = 100   # fewer features than this: plain epochs
@@ -250,6 +251,7 @@ class _WorkingSetSolver:
         self.ring_count = np.zeros(1, dtype=np.intp)
         self.norms = np.sqrt(design.norm2_cols.astype(np.float64))
         self.stepper = SupportStepper()
+        self.set_dual_norm = None  # dual norm of the last kernel run's gap
 
     def _run(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
         dense, data, indices, indptr = self.X_parts
