@@ -511,13 +511,34 @@ def _route_auto_cg(design, Yt, alphas, budget):
         B = Yt
     else:
         B = design.rmatvec(Yt) if design.xty is None else design.xty
+    # Preconditioner (diagonal, inverse applied): the weighted dual matrix is
+    # sqrt(S) K sqrt(S) + alpha I, whose spectrum the weights spread by their own
+    # range; scaling by 1 / s turns it back into K + alpha S^-1. Residual norms
+    # below are in the preconditioned metric, sqrt(r^T M^-1 r).
+    inv_m = None
+    if dual and design.sample_weight is not None:
+        inv_m = (1.0 / design.sqrt_sw ** 2)[:, None]
+
+    def precondition(R):
+        if inv_m is None:
+            return R
+        Z = inv_m * R
+        if design.fit_intercept:
+            # With an intercept sqrt(s) spans the null space of the centred
+            # kernel (eigenvalue alpha only): the right-hand sides and the
+            # solution are orthogonal to it, and so must the search directions
+            # be, or CG spends its iterations resolving that direction.
+            s = design.sqrt_sw
+            Z -= np.outer(s, s @ Z) / design.sum_w
+        return Z
+
     n_targets = B.shape[1]
-    b_norm = np.linalg.norm(B, axis=0)
     sol = np.zeros_like(B)
     R = B.copy()
-    P = R.copy()
-    rr = np.einsum("ij,ij->j", R, R)
-    r0 = np.sqrt(rr)
+    Z = precondition(R)
+    P = Z.copy()
+    rr = np.einsum("ij,ij->j", R, Z)
+    b_norm = r0 = np.sqrt(rr)
     done = r0 <= _AUTO_CG_TOL * b_norm   # only b = 0 (its solution is 0)
     n_iter = np.zeros(n_targets, dtype=np.int32)
     steps = np.zeros((int(budget) + 1, n_targets))
@@ -532,7 +553,8 @@ def _route_auto_cg(design, Yt, alphas, budget):
             step = np.where(done, 0.0, rr / np.einsum("ij,ij->j", P, AP))
         sol += step * P
         R -= step * AP
-        rr_new = np.einsum("ij,ij->j", R, R)
+        Z = precondition(R)
+        rr_new = np.einsum("ij,ij->j", R, Z)
         with np.errstate(divide="ignore", invalid="ignore"):
             beta = np.where(done, 0.0, rr_new / rr)
         steps[it], betas[it] = step, beta
@@ -553,9 +575,9 @@ def _route_auto_cg(design, Yt, alphas, budget):
                     # The Ritz values have not reached the bottom of the
                     # spectrum yet (on a spectrum with a hard edge near 0 their
                     # ratio grows like it^2): assume the worst the penalty
-                    # allows, (lambda_max + alpha) / alpha.
-                    kappa = max(kappa, (theta_max + alphas[t]) / alphas[t]
-                                if alphas[t] > 0 else np.inf)
+                    # allows, lambda_max / (alpha min(M^-1)).
+                    floor = alphas[t] * (1.0 if inv_m is None else inv_m.min())
+                    kappa = max(kappa, theta_max / floor if floor > 0 else np.inf)
                     target = _AUTO_CG_TOL * b_norm[t] / kappa
                 rate = max((res[t] / r0[t]) ** (1.0 / it),
                            (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1))
@@ -565,7 +587,7 @@ def _route_auto_cg(design, Yt, alphas, budget):
         if it + more > budget:
             return None
         P *= beta
-        P += R
+        P += Z
         rr = rr_new
     W = design.rmatvec(sol) if dual else sol
     return W.T, n_iter

@@ -334,13 +334,13 @@ def _close_to_cholesky(model, ref, X, y):
     assert (obj - obj_ref) / obj_ref < 1e-8   # the benchmark's target accuracy
 
 
-@pytest.mark.parametrize("shape, weighted", [((20000, 600), False), ((20000, 600), True),
-                                             ((600, 20000), False)])
+@pytest.mark.parametrize("shape", [(20000, 600), (600, 20000)])
+@pytest.mark.parametrize("weighted", [False, True])
 def test_auto_takes_cg_on_well_conditioned_dense(shape, weighted):
     # Random designs are well conditioned: CG reaches Cholesky's answer in a
     # handful of passes over X, much cheaper than forming the Gram matrix.
-    # (Weights spread the dual system's spectrum by their own range; a weighted
-    # wide design is left out here, auto then mostly factorizes.)
+    # (Weighted and wide: the weights would spread the dual spectrum by their
+    # range, which the 1 / s preconditioner takes back.)
     X, y, sw = _gaussian(*shape)
     sw = sw if weighted else None
     model = fr.Ridge(alpha=1.0).fit(np.asfortranarray(X), y, sample_weight=sw)
@@ -355,14 +355,18 @@ def test_auto_takes_cg_on_well_conditioned_dense(shape, weighted):
     assert _rel(model_c.coef_, model.coef_) < 1e-9
 
 
-def test_auto_cg_ignores_tol_and_handles_several_targets():
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_auto_cg_ignores_tol_and_handles_several_targets(fit_intercept):
     # The user's tol (meant for the iterative solvers) does not loosen 'auto';
     # each target keeps its own penalty and all share the passes over X.
-    X, Y, _ = _gaussian(800, 16000, n_targets=2)
+    X, Y, sw = _gaussian(800, 16000, n_targets=2)
+    X -= 2.0   # without an intercept, the mean would make the design ill-conditioned
     alpha = np.array([0.5, 5.0])
-    ref = sk.Ridge(alpha=alpha, solver="cholesky").fit(X, Y)
+    ref = sk.Ridge(alpha=alpha, solver="cholesky", fit_intercept=fit_intercept).fit(
+        X, Y, sample_weight=sw)
     for tol in (1e-1, 1e-4):
-        model = fr.Ridge(alpha=alpha, tol=tol).fit(X, Y)
+        model = fr.Ridge(alpha=alpha, tol=tol, fit_intercept=fit_intercept).fit(
+            X, Y, sample_weight=sw)
         assert model.solver_ == "sparse_cg"
         assert model.coef_.shape == ref.coef_.shape
         assert _rel(model.coef_, ref.coef_) < 1e-6
