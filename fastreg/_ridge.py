@@ -280,7 +280,8 @@ def _route_cholesky(design, Yt, alphas):
     W = np.empty((design.n_features, Yt.shape[1]))
     if design.n_samples >= design.n_features:
         G = design.gram()
-        rhs = design.rmatvec(Yt)
+        # Xt^T Yt may be known already (computed with the means for the auto route)
+        rhs = design.rmatvec(Yt) if design.xty is None else design.xty
         groups = _by_alpha(alphas)
         for alpha, idx in groups:
             W[:, idx] = _solve_spd_once(G, rhs[:, idx], alpha, len(groups) == 1)
@@ -411,6 +412,8 @@ _AUTO_CG_PROBE = 2
 # Growth of the Ritz condition estimate in one iteration above which the
 # spectrum is taken as not yet explored (well-conditioned designs: <= 1.15).
 _AUTO_CG_GROWTH = 1.3
+# Its threshold for the estimate of iteration 2 (the one of iteration 1 is 1).
+_AUTO_CG_FIRST_GROWTH = 2.0
 # Elements of X per block of the fused normal product (1 MiB of float64, at
 # least 128 rows or columns, so that the block is still in cache for the second
 # product).
@@ -564,8 +567,10 @@ def _route_auto_cg(design, Yt, alphas, budget):
         more = 0.0
         for t in np.flatnonzero(~done):
             kappa, theta_max = _ritz_condition(steps[:it, t], betas[:it, t])
-            # (the estimate of iteration 1 is always 1: growth counts from 3)
-            growing = it >= 3 and kappa > _AUTO_CG_GROWTH * kappas[t]
+            # (the estimate of iteration 1 is always 1, so the first growth
+            # has its own threshold; well-conditioned designs: <= 1.5)
+            growing = kappa > (_AUTO_CG_GROWTH if it >= 3 else _AUTO_CG_FIRST_GROWTH) \
+                * kappas[t]
             kappas[t] = kappa
             target = _AUTO_CG_TOL * b_norm[t] / kappa
             if res[t] <= target and not growing:
