@@ -19,6 +19,13 @@ full copy when X is dense (it is centred block by block):
 ``cd``
     fastreg's coordinate-descent kernel with no L1 term; the route for
     ``positive=True``.
+
+``solver='auto'`` on a large dense float64 X first runs conjugate gradient on
+the smaller normal system, all targets sharing each (cache-blocked) pass over
+X, with an iteration budget equal to the flop cost of the Cholesky route. The
+residual reduction and a Ritz estimate of the condition number predict the
+iterations still needed; CG gives way to Cholesky as soon as they would exceed
+the budget, after two or three passes on a typical ill-conditioned design.
 """
 
 import numbers
@@ -83,13 +90,24 @@ def check_ridge_sample_weight(sample_weight, n_samples):
     return check_sample_weight(sample_weight, n_samples, np.float64)
 
 
+def _blocked_xt_product(X, M):
+    """X^T M for a dense X and a thin M, by blocks of rows: BLAS's matrix product
+    with a few columns runs below matrix-vector speed on a large X, the blocks
+    in cache do not."""
+    out = np.zeros((X.shape[1], M.shape[1]))
+    step = max(128, _FUSED_BLOCK // X.shape[1])
+    for start in range(0, X.shape[0], step):
+        out += X[start:start + step].T @ M[start:start + step]
+    return out
+
+
 class WeightedDesign:
     """X seen as ``Xt = sqrt(S) (X - 1 mu^T)``: products and normal matrices in float64.
 
     X is kept as given (dense C/F, CSR, CSC); nothing of size n x p is formed.
     """
 
-    def __init__(self, X, sample_weight, fit_intercept):
+    def __init__(self, X, sample_weight, fit_intercept, Y=None):
         self.X = X
         self.n_samples, self.n_features = X.shape
         self.is_sparse = sparse.issparse(X)
@@ -99,7 +117,19 @@ class WeightedDesign:
         self.sum_w = float(sw.sum())
         self.sqrt_sw = np.sqrt(sw)
         self.fit_intercept = fit_intercept
-        if fit_intercept:
+        # Xt^T Yt when the targets Y (n, T) are given with a dense float64 X
+        self.xty = None
+        if Y is not None and not self.is_sparse and X.dtype == np.float64:
+            # One pass over X for the column means and Xt^T Yt together, which
+            # saves a pass to the iterative route (its cost is counted in passes).
+            Y = np.asarray(Y, dtype=np.float64)
+            Yc = Y - sw @ Y / self.sum_w if fit_intercept else Y
+            prod = _blocked_xt_product(X, np.column_stack([sw, Yc * sw[:, None]]))
+            self.X_mean = prod[:, 0] / self.sum_w if fit_intercept \
+                else np.zeros(self.n_features)
+            # minus X_mean (s^T Yc), zero up to rounding when Yc is centred
+            self.xty = prod[:, 1:] - np.outer(self.X_mean, sw @ Yc)
+        elif fit_intercept:
             self.X_mean = np.asarray(X.T @ sw, dtype=np.float64).ravel() / self.sum_w
         else:
             self.X_mean = np.zeros(self.n_features)
@@ -250,7 +280,8 @@ def _route_cholesky(design, Yt, alphas):
     W = np.empty((design.n_features, Yt.shape[1]))
     if design.n_samples >= design.n_features:
         G = design.gram()
-        rhs = design.rmatvec(Yt)
+        # Xt^T Yt may be known already (computed with the means for the auto route)
+        rhs = design.rmatvec(Yt) if design.xty is None else design.xty
         groups = _by_alpha(alphas)
         for alpha, idx in groups:
             W[:, idx] = _solve_spd_once(G, rhs[:, idx], alpha, len(groups) == 1)
@@ -360,6 +391,213 @@ def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
     return W.T, n_iter
 
 
+# ---- 'auto' on dense X: conjugate gradient first, Cholesky when it would be slower
+
+# Accuracy of the auto route's CG: it stops once ``kappa ||r|| / ||b||``, a
+# bound on the relative error of the solution (kappa: the Ritz estimate of the
+# condition number), is below this. The user's ``tol`` is not used: 'auto' must
+# give coefficients as good as a factorization's to about 6 digits whatever
+# ``tol`` says (scikit-learn's 'auto' is Cholesky on dense X); the bound is
+# pessimistic: the errors observed on random designs are 1e-7 to 5e-7.
+_AUTO_CG_TOL = 1e-6
+# How many times more flops per second a Gram product (BLAS-3, compute bound)
+# runs at than a pass of matrix-vector products over X (memory bound); turns
+# flop counts into the iteration budget below. Measured on one core: about 6
+# for 20000 x 500, about 15 for 5000 x 5000.
+_GEMM_OVER_GEMV = 8.0
+# Below this budget Cholesky is taken directly: CG could not pay for itself.
+_AUTO_CG_MIN_BUDGET = 12
+# CG's convergence rate is judged from this iteration on.
+_AUTO_CG_PROBE = 2
+# Growth of the Ritz condition estimate in one iteration above which the
+# spectrum is taken as not yet explored (well-conditioned designs: <= 1.15).
+_AUTO_CG_GROWTH = 1.3
+# Its threshold for the estimate of iteration 2 (the one of iteration 1 is 1).
+_AUTO_CG_FIRST_GROWTH = 2.0
+# Elements of X per block of the fused normal product (1 MiB of float64, at
+# least 128 rows or columns, so that the block is still in cache for the second
+# product).
+_FUSED_BLOCK = 1 << 17
+
+
+def auto_cg_budget(n, p, n_targets):
+    """CG iterations costing as much as the Cholesky route, from flop counts.
+
+    Cholesky: the Gram matrix (m = min(n, p), M = max(n, p)) costs ``M m^2``
+    flops, its factorization ``m^3 / 3``; one CG iteration is one pass over X
+    doing ``4 M m`` flops per target, ``_GEMM_OVER_GEMV`` times slower per flop.
+    The targets share the pass: each one after the first adds about half the
+    time of the first (measured), not a whole pass.
+    """
+    m, M = min(n, p), max(n, p)
+    per_iteration = _GEMM_OVER_GEMV * 4.0 * M * m * (1 + (n_targets - 1) / 2)
+    return (M * m * m + m ** 3 / 3) / per_iteration
+
+
+def _fused_normal_product(design, V, dual):
+    """``Xt^T Xt V`` (primal, V (p, T)) or ``Xt Xt^T V`` (dual, V (n, T)).
+
+    One pass over X: each block (of rows, or of columns for the dual) is used
+    twice while still in cache, which halves the memory traffic of two separate
+    products on a large dense X. Centring and weights enter as in
+    :class:`WeightedDesign`.
+    """
+    X, mu = design.X, design.X_mean
+    n, p = X.shape
+    weighted = design.sample_weight is not None
+    if not dual:
+        # Xt^T Xt V = X^T S (X - 1 mu^T) V - mu s^T (X - 1 mu^T) V, and the
+        # second term vanishes: mu is the s-weighted mean of the rows of X.
+        mv = mu @ V
+        sw = design.sqrt_sw ** 2 if weighted else None
+        acc = np.zeros_like(V)
+        step = max(128, _FUSED_BLOCK // p)
+        for start in range(0, n, step):
+            B = X[start:start + step]
+            t = B @ V
+            if design.fit_intercept:
+                t -= mv
+            if weighted:
+                t *= sw[start:start + step, None]
+            acc += B.T @ t
+        return acc
+    su = V * design.sqrt_sw[:, None] if weighted else V
+    col_sum = su.sum(axis=0)
+    acc = np.zeros_like(V)
+    mz = np.zeros(V.shape[1])
+    step = max(128, _FUSED_BLOCK // n)
+    for start in range(0, p, step):
+        B = X[:, start:start + step]
+        z = B.T @ su
+        if design.fit_intercept:
+            z -= np.outer(mu[start:start + step], col_sum)
+            mz += mu[start:start + step] @ z
+        acc += B @ z
+    if design.fit_intercept:
+        acc -= mz
+    return acc * design.sqrt_sw[:, None] if weighted else acc
+
+
+def _ritz_condition(steps, betas):
+    """Condition number of the Lanczos tridiagonal matrix that CG's step sizes
+    and ratios ``beta_j = ||r_{j+1}||^2 / ||r_j||^2`` define: its extreme
+    eigenvalues (Ritz values) approach those of the system matrix from inside,
+    so this estimate of the system's condition number only grows with the
+    iterations."""
+    inv = 1.0 / steps
+    diag = inv.copy()
+    diag[1:] += betas[:-1] * inv[:-1]
+    off = np.sqrt(betas[:-1]) * inv[:-1]
+    theta = linalg.eigvalsh_tridiagonal(diag, off, check_finite=False)
+    return (theta[-1] / theta[0] if theta[0] > 0 else np.inf), theta[-1]
+
+
+def _route_auto_cg(design, Yt, alphas, budget):
+    """CG on the smaller normal system for all targets at once, or None when it
+    would cost more than Cholesky.
+
+    The targets share each pass over X (block products). A target is solved
+    when ``kappa ||r|| <= _AUTO_CG_TOL ||b||``, kappa being the Ritz estimate of
+    the condition number: a bound on the relative error of the solution,
+    not only on its residual, so an ill-conditioned system is not stopped early
+    with inaccurate coefficients. From iteration ``_AUTO_CG_PROBE`` on, the
+    iterations still needed are predicted from the slower of two rates: the
+    average residual reduction so far and the rate CG is guaranteed for
+    condition number kappa, ``(sqrt(kappa) - 1) / (sqrt(kappa) + 1)``. CG is
+    abandoned as soon as the prediction exceeds ``budget``, so on an
+    ill-conditioned design (correlated columns, tiny alpha, badly scaled
+    columns) only those first iterations are spent before the factorization.
+    Returns (W (T, p), n_iter) or None.
+    """
+    dual = design.n_features > design.n_samples
+    if dual:
+        B = Yt
+    else:
+        B = design.rmatvec(Yt) if design.xty is None else design.xty
+    # Preconditioner (diagonal, inverse applied): the weighted dual matrix is
+    # sqrt(S) K sqrt(S) + alpha I, whose spectrum the weights spread by their own
+    # range; scaling by 1 / s turns it back into K + alpha S^-1. Residual norms
+    # below are in the preconditioned metric, sqrt(r^T M^-1 r).
+    inv_m = None
+    if dual and design.sample_weight is not None:
+        inv_m = (1.0 / design.sqrt_sw ** 2)[:, None]
+
+    def precondition(R):
+        if inv_m is None:
+            return R
+        Z = inv_m * R
+        if design.fit_intercept:
+            # With an intercept sqrt(s) spans the null space of the centred
+            # kernel (eigenvalue alpha only): the right-hand sides and the
+            # solution are orthogonal to it, and so must the search directions
+            # be, or CG spends its iterations resolving that direction.
+            s = design.sqrt_sw
+            Z -= np.outer(s, s @ Z) / design.sum_w
+        return Z
+
+    n_targets = B.shape[1]
+    sol = np.zeros_like(B)
+    R = B.copy()
+    Z = precondition(R)
+    P = Z.copy()
+    rr = np.einsum("ij,ij->j", R, Z)
+    b_norm = r0 = np.sqrt(rr)
+    done = r0 <= _AUTO_CG_TOL * b_norm   # only b = 0 (its solution is 0)
+    n_iter = np.zeros(n_targets, dtype=np.int32)
+    steps = np.zeros((int(budget) + 1, n_targets))
+    kappas = np.ones(n_targets)
+    betas = np.zeros_like(steps)
+    it = 0
+    while not np.all(done):
+        if it >= budget:
+            return None
+        AP = _fused_normal_product(design, P, dual) + P * alphas
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(done, 0.0, rr / np.einsum("ij,ij->j", P, AP))
+        sol += step * P
+        R -= step * AP
+        Z = precondition(R)
+        rr_new = np.einsum("ij,ij->j", R, Z)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            beta = np.where(done, 0.0, rr_new / rr)
+        steps[it], betas[it] = step, beta
+        it += 1
+        n_iter[~done] = it
+        res = np.sqrt(rr_new)
+        more = 0.0
+        for t in np.flatnonzero(~done):
+            kappa, theta_max = _ritz_condition(steps[:it, t], betas[:it, t])
+            # (the estimate of iteration 1 is always 1, so the first growth
+            # has its own threshold; well-conditioned designs: <= 1.5)
+            growing = kappa > (_AUTO_CG_GROWTH if it >= 3 else _AUTO_CG_FIRST_GROWTH) \
+                * kappas[t]
+            kappas[t] = kappa
+            target = _AUTO_CG_TOL * b_norm[t] / kappa
+            if res[t] <= target and not growing:
+                done[t] = True
+            elif it >= _AUTO_CG_PROBE:
+                if growing:
+                    # The Ritz values have not reached the bottom of the
+                    # spectrum yet (on a spectrum with a hard edge near 0 their
+                    # ratio grows like it^2): assume the worst the penalty
+                    # allows, lambda_max / (alpha min(M^-1)).
+                    floor = alphas[t] * (1.0 if inv_m is None else inv_m.min())
+                    kappa = max(kappa, theta_max / floor if floor > 0 else np.inf)
+                    target = _AUTO_CG_TOL * b_norm[t] / kappa
+                rate = max((res[t] / r0[t]) ** (1.0 / it),
+                           (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1))
+                if not rate < 1.0:
+                    return None
+                more = max(more, np.log(target / res[t]) / np.log(rate))
+        if it + more > budget:
+            return None
+        P *= beta
+        P += Z
+        rr = rr_new
+    W = design.rmatvec(sol) if dual else sol
+    return W.T, n_iter
+
+
 def _route_lsqr(design, Yt, alphas, tol, max_iter):
     n, p = design.n_samples, design.n_features
     op = LinearOperator((n, p), matvec=design.matvec, rmatvec=design.rmatvec,
@@ -450,6 +688,14 @@ def choose_route(X, solver, positive):
     return "cholesky"   # 'auto', 'cholesky', 'svd'
 
 
+def _auto_tries_cg(X, Y):
+    """Whether 'auto' starts with CG: dense float64 X large enough for CG to be
+    able to beat a factorization. float32 X keeps Cholesky (its products in
+    float32 could not reach the auto route's tolerance)."""
+    return (not sparse.issparse(X) and X.dtype == np.float64
+            and auto_cg_budget(*X.shape, Y.shape[1]) >= _AUTO_CG_MIN_BUDGET)
+
+
 class Ridge(MultiOutputMixin, RegressorMixin, LinearModel):
     """Linear least squares with L2 regularization.
 
@@ -475,15 +721,22 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModel):
         Precision of the iterative routes: ``sparse_cg`` stops at a residual
         ``||r|| <= tol ||b||`` of the normal (or dual) equations, ``lsqr`` uses
         ``atol = btol = tol``, coordinate descent stops at a duality gap below
-        ``min(1e-8 tol, 1e-12) * ||y_c||^2`` (weighted, Ridge's units). The direct route ignores it.
+        ``min(1e-8 tol, 1e-12) * ||y_c||^2`` (weighted, Ridge's units). The direct route,
+        and the conjugate gradient that 'auto' may try first on dense X, ignore it.
     solver : {'auto', 'svd', 'cholesky', 'lsqr', 'sparse_cg', 'sag', 'saga', 'lbfgs'}, \
 default='auto'
         scikit-learn's names, mapped to fastreg's routes:
 
-        - 'auto': 'cholesky' for dense X and for sparse X whose smaller side
-          ``m`` is at most 2048 with ``m^3 / 3 <= 100 nnz`` (factorizing is
-          cheaper than about 50 CG iterations); 'sparse_cg' for other sparse
-          X; coordinate descent when ``positive=True``.
+        - 'auto': for dense float64 X large enough that a factorization
+          costs more than about 12 passes over X, conjugate gradient on the
+          smaller normal system, run to a relative error of the coefficients
+          of about 1e-6 whatever ``tol``, and abandoned for 'cholesky' as soon
+          as its convergence rate predicts it would cost more than the
+          factorization (ill-conditioned designs); 'cholesky' for other dense
+          X and for sparse X whose smaller side ``m`` is at most 2048 with
+          ``m^3 / 3 <= 100 nnz`` (factorizing is cheaper than about 50 CG
+          iterations); 'sparse_cg' for other sparse X; coordinate descent
+          when ``positive=True``. ``solver_`` tells which ran.
         - 'cholesky', 'svd': LAPACK Cholesky of ``Xt^T Xt + alpha I`` when
           n >= p, of ``Xt Xt^T + alpha I`` when n < p, in float64 (also for
           sparse X with an intercept, which scikit-learn refuses).
@@ -503,7 +756,8 @@ default='auto'
         Same dtype as X (float32 kept).
     intercept_ : float or ndarray of shape (n_targets,)
     n_iter_ : ndarray of shape (n_targets,)
-        Iterations of the iterative routes; 1 for 'cholesky' (one
+        Iterations of the iterative routes (also of the CG that 'auto' ran
+        to completion); 1 for 'cholesky' (one
         factorization; scikit-learn reports None for its direct solvers).
     solver_ : str
         The route taken: 'cholesky', 'sparse_cg', 'lsqr' or 'cd'.
@@ -563,14 +817,23 @@ default='auto'
         alphas = check_ridge_alpha(self.alpha, Y.shape[1])
         sample_weight = check_ridge_sample_weight(sample_weight, X.shape[0])
         route = choose_route(X, self.solver, self.positive)
-        design = WeightedDesign(X, sample_weight, self.fit_intercept)
+        try_cg = route == "cholesky" and self.solver == "auto" and _auto_tries_cg(X, Y)
+        design = WeightedDesign(X, sample_weight, self.fit_intercept,
+                                Y if try_cg and X.shape[0] >= X.shape[1] else None)
         Yt, y_mean = design.center_target(Y)
         if route == "cd":
             W, n_iter = _route_cd(X, Y, sample_weight, alphas, self.fit_intercept,
                                   self.positive, min(self.tol * 1e-8, 1e-12),
                                   self.max_iter or 1000, self.random_state, design, Yt)
         else:
-            if route == "cholesky":
+            out = None
+            if try_cg:
+                out = _route_auto_cg(design, Yt, alphas,
+                                     auto_cg_budget(*X.shape, Y.shape[1]))
+            if out is not None:
+                W, n_iter = out
+                route = "sparse_cg"
+            elif route == "cholesky":
                 W, n_iter = _route_cholesky(design, Yt, alphas)
             elif route == "sparse_cg":
                 W, n_iter = _route_sparse_cg(design, Yt, alphas, self.tol, self.max_iter)

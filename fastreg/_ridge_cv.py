@@ -68,11 +68,13 @@ class SpectralRidge:
         self.design = design
         n, p = design.n_samples, design.n_features
         if n <= p:
-            eigvals, Q = linalg.eigh(design.kernel(), driver="evd", check_finite=False)
+            eigvals, Q = linalg.eigh(design.kernel(), driver="evd", overwrite_a=True,
+                                     check_finite=False)
             keep = eigvals > eigvals.max(initial=0) * n * np.finfo(np.float64).eps
             self.sig2, self.U, self.V = eigvals[keep], Q[:, keep], None
         else:
-            eigvals, V = linalg.eigh(design.gram(), driver="evd", check_finite=False)
+            eigvals, V = linalg.eigh(design.gram(), driver="evd", overwrite_a=True,
+                                     check_finite=False)
             keep = eigvals > eigvals.max(initial=0) * p * np.finfo(np.float64).eps
             self.sig2, self.V = eigvals[keep], V[:, keep]
             self.U = design.matvec(self.V) / np.sqrt(self.sig2)

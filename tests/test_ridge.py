@@ -313,3 +313,102 @@ def test_scalar_sample_weight_scales_the_loss():
     model_cv = fr.RidgeCV().fit(X, y, sample_weight=4.0)
     assert model_cv.alpha_ == ref_cv.alpha_
     assert np.isclose(model_cv.best_score_, ref_cv.best_score_, rtol=1e-8)
+
+
+# ---- solver='auto' on large dense X: conjugate gradient first, Cholesky fallback
+
+def _gaussian(n, p, n_targets=1, seed=7):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + 2.0
+    W = rng.standard_normal((p, n_targets)) / np.sqrt(p)
+    Y = X @ W + rng.standard_normal((n, n_targets))
+    return X, (Y[:, 0] if n_targets == 1 else Y), rng.uniform(0.2, 3.0, n)
+
+
+def _close_to_cholesky(model, ref, X, y):
+    # the auto route's CG promises ~6 correct digits (observed: 1e-7 and below)
+    assert _rel(model.coef_, ref.coef_) < 1e-6
+    assert np.max(np.abs(model.predict(X) - ref.predict(X))) < 1e-5 * np.std(y)
+    obj = ridge_objective(X, y, model.coef_, model.intercept_, model.alpha)
+    obj_ref = ridge_objective(X, y, ref.coef_, ref.intercept_, ref.alpha)
+    assert (obj - obj_ref) / obj_ref < 1e-8   # the benchmark's target accuracy
+
+
+@pytest.mark.parametrize("shape", [(20000, 600), (600, 20000)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_auto_takes_cg_on_well_conditioned_dense(shape, weighted):
+    # Random designs are well conditioned: CG reaches Cholesky's answer in a
+    # handful of passes over X, much cheaper than forming the Gram matrix.
+    # (Weighted and wide: the weights would spread the dual spectrum by their
+    # range, which the 1 / s preconditioner takes back.)
+    X, y, sw = _gaussian(*shape)
+    sw = sw if weighted else None
+    model = fr.Ridge(alpha=1.0).fit(np.asfortranarray(X), y, sample_weight=sw)
+    assert model.solver_ == "sparse_cg"
+    assert 1 <= model.n_iter_[0] <= 15
+    ref = sk.Ridge(alpha=1.0, solver="cholesky").fit(X, y, sample_weight=sw)
+    _close_to_cholesky(model, ref, X, y)
+    assert abs(model.intercept_ - ref.intercept_) < 1e-6 * np.abs(ref.coef_ * X.mean(0)).sum()
+    # C-ordered X takes the same route to the same answer
+    model_c = fr.Ridge(alpha=1.0).fit(np.ascontiguousarray(X), y, sample_weight=sw)
+    assert model_c.solver_ == "sparse_cg"
+    assert _rel(model_c.coef_, model.coef_) < 1e-9
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_auto_cg_ignores_tol_and_handles_several_targets(fit_intercept):
+    # The user's tol (meant for the iterative solvers) does not loosen 'auto';
+    # each target keeps its own penalty and all share the passes over X.
+    X, Y, sw = _gaussian(800, 16000, n_targets=2)
+    X -= 2.0   # without an intercept, the mean would make the design ill-conditioned
+    alpha = np.array([0.5, 5.0])
+    ref = sk.Ridge(alpha=alpha, solver="cholesky", fit_intercept=fit_intercept).fit(
+        X, Y, sample_weight=sw)
+    for tol in (1e-1, 1e-4):
+        model = fr.Ridge(alpha=alpha, tol=tol, fit_intercept=fit_intercept).fit(
+            X, Y, sample_weight=sw)
+        assert model.solver_ == "sparse_cg"
+        assert model.coef_.shape == ref.coef_.shape
+        assert _rel(model.coef_, ref.coef_) < 1e-6
+        assert np.max(np.abs(model.predict(X) - ref.predict(X))) < 1e-5 * np.std(Y)
+
+
+def _correlated(n, p, seed=8):
+    # 20 latent factors and a little noise: the Gram matrix has 20 huge
+    # eigenvalues and p - 20 tiny ones.
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 20)) @ rng.standard_normal((20, p))
+    X += 0.01 * rng.standard_normal((n, p))
+    return X, X @ rng.standard_normal(p) / np.sqrt(p) + rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("case", ["correlated tall", "correlated wide", "scaled columns",
+                                  "square"])
+def test_auto_falls_back_to_cholesky_when_ill_conditioned(case):
+    rng = np.random.default_rng(9)
+    alpha = 1e-3
+    if case == "correlated tall":
+        X, y = _correlated(20000, 600)
+    elif case == "correlated wide":
+        X, y = _correlated(600, 20000)
+    elif case == "scaled columns":
+        X = rng.standard_normal((20000, 600)) * np.logspace(0, 4, 600)
+        y = X @ rng.standard_normal(600) / 1e3 + rng.standard_normal(20000)
+    else:   # square Gaussian: its smallest singular values are close to 0
+        X = rng.standard_normal((1500, 1500)) + 0.5
+        y = X @ rng.standard_normal(1500) / 40 + rng.standard_normal(1500)
+        alpha = 1.0
+    model = fr.Ridge(alpha=alpha).fit(X, y)
+    assert model.solver_ == "cholesky"
+    ref = sk.Ridge(alpha=alpha, solver="cholesky").fit(X, y)
+    assert _rel(model.coef_, ref.coef_) < 1e-7
+
+
+def test_auto_keeps_cholesky_for_float32_and_small_dense():
+    X, y, _ = _gaussian(20000, 600)
+    model = fr.Ridge().fit(X.astype(np.float32), y.astype(np.float32))
+    assert model.solver_ == "cholesky" and model.coef_.dtype == np.float32
+    ref = sk.Ridge(solver="cholesky").fit(X, y)
+    assert _rel(model.coef_, ref.coef_) < 1e-4
+    # a small problem is factorized at once: CG could not pay for itself
+    assert fr.Ridge().fit(X[:2000, :100], y[:2000]).solver_ == "cholesky"
