@@ -53,6 +53,16 @@ MAX_EPOCHS = 100
 INNER_TOL = 0.3
 # Smallest working set (celer's p0).
 WS_MIN = 10
+# Largest first working set (taken as the initial KKT violators).
+WS_FIRST_CAP = 1000
+# Gram route for the Newton model: n >= GRAM_RATIO * working-set size, the
+# dense copy of the working set at most GRAM_MAX_ENTRIES, and for sparse X
+# the working-set columns at least GRAM_SPARSE_DENSITY full.
+GRAM_RATIO = 20
+GRAM_MAX_ENTRIES = 5_000_000
+GRAM_SPARSE_DENSITY = 0.05
+# Epochs of the Gram-route CD (each costs m^2, so the model is solved tightly).
+MAX_EPOCHS_GRAM = 1000
 
 SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 
@@ -92,6 +102,13 @@ class _Data:
         else:
             _kern.weighted_norms_dense(self.X, h, ws, out, hx)
         return out, hx
+
+    def partial_grad(self, ws, r, out):
+        if self.sparse:
+            X = self.X
+            _kern.partial_grad_sparse(X.data, X.indices, X.indptr, ws, r, out)
+        else:
+            _kern.partial_grad_dense(self.X, ws, r, out)
 
     def quadratic_cd(self, h, grad, ws, hnorm, hx, w, u, Xd, icpt, l1, l2, fit_intercept,
                      max_epochs, tol):
@@ -216,22 +233,174 @@ def _prox_newton_step(data, loss, w, b, z, l1, l2, fit_intercept, ws_size, tol_a
     return b, max_viol, 2 * ws_size, f_old
 
 
+def _select_ws(viol, w, ws_size, p):
+    """The nonzero coefficients and the worst KKT violators, sorted, int32."""
+    nnz = np.flatnonzero(w)
+    ws_size = max(ws_size, 2 * nnz.size, WS_MIN)
+    if ws_size >= p:
+        return np.arange(p, dtype=np.int32), ws_size
+    score = viol.copy()
+    score[nnz] = np.inf
+    ws = np.argpartition(-score, ws_size - 1)[:ws_size]
+    return np.sort(ws).astype(np.int32), ws_size
+
+
+def _use_gram(data, ws):
+    """Whether the Newton model on ``ws`` is solved through its Gram matrix.
+
+    Building ``X_ws^T diag(h) X_ws`` costs about one BLAS pass of n * m^2; it
+    pays when the design is tall against the working set (each CD epoch then
+    costs m^2 instead of a pass over n * m entries) and, for sparse X, when
+    the working-set columns are dense enough for a dense copy to be cheap.
+    """
+    n, m = data.n_samples, ws.size
+    if n < GRAM_RATIO * (m + 1) or n * (m + 1) > GRAM_MAX_ENTRIES:
+        return False
+    if data.sparse:
+        nnz = np.diff(data.X.indptr)[ws].sum()
+        return nnz >= GRAM_SPARSE_DENSITY * n * m
+    return True
+
+
+class _WorkingSet:
+    """Columns of a working set, with their dense copy when the Gram route is on."""
+
+    def __init__(self, data, ws, fit_intercept):
+        self.ws = ws
+        self.gram = _use_gram(data, ws)
+        if self.gram:
+            # Fortran order: columns contiguous for the BLAS products below
+            n, m = data.n_samples, ws.size
+            Xws = np.zeros((n, m + 1) if fit_intercept else (n, m), order="F")
+            if data.sparse:
+                X = data.X
+                _kern.densify_columns(X.data, X.indices, X.indptr, ws, Xws)
+            else:
+                Xws[:, :m] = data.X[:, ws]
+            if fit_intercept:  # the intercept is the last, unpenalised column
+                Xws[:, m] = 1.0
+            self.Xws = Xws
+
+
+def _newton_direction(data, W, grad, r, h, w, b, l1, l2, fit_intercept, cd_tol):
+    """Minimise the Newton model over the working set; returns (u, b_new, Xd, gb)."""
+    ws = W.ws
+    gb = r.sum() if fit_intercept else 0.0
+    if W.gram:
+        A = W.Xws * np.sqrt(h)[:, None]
+        H = A.T @ A
+        g = grad[ws]  # loss gradient only: the L2 term is in the prox
+        u = w[ws].copy()
+        if fit_intercept:
+            g = np.append(g, gb)
+            u = np.append(u, b)
+        g = np.ascontiguousarray(g)
+        u0 = u.copy()
+        Hd = np.zeros(u.size)
+        _kern.quadratic_cd_gram(H, g, u, Hd, fit_intercept, l1, l2, MAX_EPOCHS_GRAM,
+                                cd_tol)
+        Xd = W.Xws @ (u - u0)
+        full = w.copy()
+        if fit_intercept:
+            full[ws] = u[:-1]
+            return full, u[-1], Xd, gb
+        full[ws] = u
+        return full, b, Xd, gb
+    hnorm, hx = data.weighted_norms(h, ws)
+    u = w.copy()
+    Xd = np.zeros(data.n_samples)
+    icpt = np.array([b, b, gb, h.sum() if fit_intercept else 0.0])
+    data.quadratic_cd(h, grad, ws, hnorm, hx, w, u, Xd, icpt, l1, l2, fit_intercept,
+                      MAX_EPOCHS, cd_tol)
+    Xd += icpt[1] - b
+    return u, icpt[1], Xd, gb
+
+
 def _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
-    """Minimise sum s loss + penalty for y in {-1, +1}; returns (w, b, n_iter)."""
-    loss = _BinaryLoss(y, s)
+    """Minimise sum s loss + penalty for y in {-1, +1}; returns (w, b, n_iter, conv).
+
+    Two nested loops. The outer one computes the full gradient (the only pass
+    over all of X), checks the KKT conditions and picks a working set; the
+    inner one takes prox-Newton steps restricted to that working set, reading
+    only its columns, until its own violation falls below a fraction of the
+    outer one. The loss, its derivatives and curvature come from one fused
+    pass per trial point, so that an accepted line-search point already holds
+    what the next step needs.
+    """
+    n, p = data.n_samples, data.n_features
     z = data.matvec(w) + b
+    r, h = np.empty(n), np.empty(n)
+    r_t, h_t = np.empty(n), np.empty(n)
+    f = _kern.binary_loss(y, s, z, r, h, True) + _penalty(w, l1, l2)
+    grad = np.empty(p)
     ws_size = 0
-    for it in range(max_iter):
-        b, viol, ws_size, _ = _prox_newton_step(data, loss, w, b, z, l1, l2,
-                                                fit_intercept, ws_size, tol_abs)
-        if viol <= tol_abs:
+    first = True
+    it = 0
+    while True:
+        grad[:] = data.rmatvec(r)
+        viol = _kkt_violation(grad + l2 * w, w, l1)
+        gb = r.sum() if fit_intercept else 0.0
+        max_viol = max(viol.max(initial=0.0), abs(gb))
+        if max_viol <= tol_abs:
             return w, b, it, True
-    # final check
-    r, _ = loss.derivatives(z)
-    viol = _kkt_violation(data.rmatvec(r) + l2 * w, w, l1).max(initial=0.0)
-    if fit_intercept:
-        viol = max(viol, abs(r.sum()))
-    return w, b, max_iter, viol <= tol_abs
+        if it >= max_iter:
+            return w, b, it, False
+        if first:
+            # First working set: the features violating the KKT conditions at
+            # the start, capped, rather than WS_MIN grown by doubling; each
+            # doubling costs a full gradient, the dominant cost on wide designs.
+            ws_size = min(np.count_nonzero(viol), max(WS_FIRST_CAP, WS_MIN))
+            first = False
+        ws, ws_size = _select_ws(viol, w, ws_size, p)
+        W = _WorkingSet(data, ws, fit_intercept)
+        target = max(INNER_TOL * max_viol, tol_abs)
+        inner_viol = max_viol
+        while it < max_iter:
+            it += 1
+            cd_tol = max(INNER_TOL * inner_viol, 0.1 * tol_abs)
+            u, b_new, Xd, gb = _newton_direction(data, W, grad, r, h, w, b, l1, l2,
+                                                 fit_intercept, cd_tol)
+            d = u - w
+            db = b_new - b
+            pen_w = _penalty(w, l1, l2)
+            delta = grad @ d + gb * db + _penalty(u, l1, l2) - pen_w
+            t = 1.0
+            accepted = False
+            for _ in range(30):
+                z_t = z + t * Xd
+                w_t = u if t == 1.0 else w + t * d
+                f_new = (_kern.binary_loss(y, s, z_t, r_t, h_t, True)
+                         + _penalty(w_t, l1, l2))
+                # Near the optimum the decrease drowns in rounding: a full
+                # Newton step whose objective change is at rounding level is taken.
+                if (f_new <= f + 1e-4 * t * delta
+                        or (t == 1.0 and f_new - f <= 1e-13 * abs(f))):
+                    accepted = True
+                    break
+                t *= 0.5
+            if not accepted:
+                ws_size = 2 * ws_size
+                break
+            w[:] = w_t
+            z[:] = z_t
+            b = b + t * db
+            f = f_new
+            r, r_t = r_t, r
+            h, h_t = h_t, h
+            # KKT violation on the working set only
+            if W.gram:
+                gws = W.Xws.T @ r
+                if fit_intercept:
+                    gws = gws[:-1]
+                grad[ws] = gws
+            else:
+                data.partial_grad(ws, r, grad)
+            gb = r.sum() if fit_intercept else 0.0
+            inner_viol = max(_kkt_violation(grad[ws] + l2 * w[ws], w[ws], l1)
+                             .max(initial=0.0), abs(gb))
+            if inner_viol <= target:
+                break
+        ws_size = _next_ws_size(w, ws_size)
 
 
 def _fit_multinomial(data, Y, s, W, B, l1, l2, fit_intercept, tol_abs, max_iter):
@@ -386,13 +555,36 @@ def _check_common(est):
                          f" None; got {cw!r}.")
 
 
+def _encode_binary(y):
+    """(y_enc, classes) for numeric y with exactly two integer values, else None.
+
+    Two O(n) passes instead of the sorts of ``type_of_target`` and
+    ``LabelEncoder``, which cost as much as a whole fit on tall binary problems.
+    Any other y (strings, one or several classes, non-integer floats, which
+    scikit-learn calls continuous) goes the general way and its checks.
+    """
+    if y.ndim != 1 or y.size == 0 or y.dtype.kind not in "iuf":
+        return None
+    lo, hi = y.min(), y.max()
+    if not (lo < hi) or (y.dtype.kind == "f" and (lo != np.floor(lo) or hi != np.floor(hi))):
+        return None  # also rejects NaN (comparisons are False)
+    is_hi = y == hi
+    if np.count_nonzero(is_hi) + np.count_nonzero(y == lo) != y.size:
+        return None
+    return is_hi.astype(np.intp), np.array([lo, hi], dtype=y.dtype)
+
+
 def _validate_fit(est, X, y, sample_weight):
     X, y = validate_data(est, X, y, accept_sparse=["csr", "csc"], dtype=_X_DTYPES,
                          order="F", accept_large_sparse=True)
-    check_classification_targets(y)
-    le = LabelEncoder()
-    y_enc = le.fit_transform(y)
-    classes = le.classes_
+    enc = _encode_binary(y)
+    if enc is None:
+        check_classification_targets(y)
+        le = LabelEncoder()
+        y_enc = le.fit_transform(y)
+        classes = le.classes_
+    else:
+        y_enc, classes = enc
     if len(classes) < 2:
         raise ValueError(
             "This solver needs samples of at least 2 classes in the data, but the data"
