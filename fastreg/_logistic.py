@@ -51,16 +51,21 @@ _X_DTYPES = [np.float64, np.float32]
 # outer KKT violation (an inexact Newton direction suffices).
 MAX_EPOCHS = 100
 INNER_TOL = 0.3
+# A working set is left when its own KKT violation is below WS_TOL times the
+# full one: Newton steps inside it only read its columns, so solving it well
+# saves full-gradient passes.
+WS_TOL = 0.03
 # Smallest working set (celer's p0).
 WS_MIN = 10
 # Largest first working set (taken as the initial KKT violators).
 WS_FIRST_CAP = 1000
-# Gram route for the Newton model: n >= GRAM_RATIO * working-set size, the
-# dense copy of the working set at most GRAM_MAX_ENTRIES, and for sparse X
-# the working-set columns at least GRAM_SPARSE_DENSITY full.
+# Gram route for the Newton model (see _use_gram): n >= GRAM_RATIO *
+# working-set size, the dense copy of the working set at most
+# GRAM_MAX_ENTRIES, and building the Gram matrix worth at most GRAM_EPOCHS
+# epochs of plain CD.
 GRAM_RATIO = 20
 GRAM_MAX_ENTRIES = 5_000_000
-GRAM_SPARSE_DENSITY = 0.05
+GRAM_EPOCHS = 64
 # Epochs of the Gram-route CD (each costs m^2, so the model is solved tightly).
 MAX_EPOCHS_GRAM = 1000
 
@@ -248,18 +253,18 @@ def _select_ws(viol, w, ws_size, p):
 def _use_gram(data, ws):
     """Whether the Newton model on ``ws`` is solved through its Gram matrix.
 
-    Building ``X_ws^T diag(h) X_ws`` costs about one BLAS pass of n * m^2; it
-    pays when the design is tall against the working set (each CD epoch then
-    costs m^2 instead of a pass over n * m entries) and, for sparse X, when
-    the working-set columns are dense enough for a dense copy to be cheap.
+    Building ``X_ws^T diag(h) X_ws`` costs n * m^2 flops (BLAS, so a few times
+    cheaper per flop than the CD loop); an epoch of plain CD costs nnz(X_ws).
+    The Gram route is taken when the build costs at most GRAM_EPOCHS plain
+    epochs (after which its m^2 epochs make the model's accurate solution
+    nearly free), on designs tall against the working set, and when the dense
+    copy of the working set stays small.
     """
-    n, m = data.n_samples, ws.size
-    if n < GRAM_RATIO * (m + 1) or n * (m + 1) > GRAM_MAX_ENTRIES:
+    n, m = data.n_samples, ws.size + 1
+    if n < GRAM_RATIO * m or n * m > GRAM_MAX_ENTRIES:
         return False
-    if data.sparse:
-        nnz = np.diff(data.X.indptr)[ws].sum()
-        return nnz >= GRAM_SPARSE_DENSITY * n * m
-    return True
+    nnz = np.diff(data.X.indptr)[ws].sum() if data.sparse else n * ws.size
+    return n * m * m <= GRAM_EPOCHS * nnz
 
 
 class _WorkingSet:
@@ -331,7 +336,8 @@ def _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
     z = data.matvec(w) + b
     r, h = np.empty(n), np.empty(n)
     r_t, h_t = np.empty(n), np.empty(n)
-    f = _kern.binary_loss(y, s, z, r, h, True) + _penalty(w, l1, l2)
+    f_loss = _kern.binary_loss(y, s, z, r, h, True)
+    pen = _penalty(w, l1, l2)
     grad = np.empty(p)
     ws_size = 0
     first = True
@@ -353,24 +359,29 @@ def _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
             first = False
         ws, ws_size = _select_ws(viol, w, ws_size, p)
         W = _WorkingSet(data, ws, fit_intercept)
-        target = max(INNER_TOL * max_viol, tol_abs)
+        target = max(WS_TOL * max_viol, tol_abs)
         inner_viol = max_viol
         while it < max_iter:
             it += 1
             cd_tol = max(INNER_TOL * inner_viol, 0.1 * tol_abs)
             u, b_new, Xd, gb = _newton_direction(data, W, grad, r, h, w, b, l1, l2,
                                                  fit_intercept, cd_tol)
-            d = u - w
+            # d vanishes outside the working set: the penalty changes are
+            # computed there only (p may dwarf the working set)
+            w_ws = w[ws]
+            d = u[ws] - w_ws
             db = b_new - b
-            pen_w = _penalty(w, l1, l2)
-            delta = grad @ d + gb * db + _penalty(u, l1, l2) - pen_w
+            pen_w = _penalty(w_ws, l1, l2)
+            f = f_loss + pen
+            delta = grad[ws] @ d + gb * db + _penalty(u[ws], l1, l2) - pen_w
             t = 1.0
             accepted = False
             for _ in range(30):
                 z_t = z + t * Xd
-                w_t = u if t == 1.0 else w + t * d
-                f_new = (_kern.binary_loss(y, s, z_t, r_t, h_t, True)
-                         + _penalty(w_t, l1, l2))
+                w_t = w_ws + t * d
+                loss_t = _kern.binary_loss(y, s, z_t, r_t, h_t, True)
+                pen_t = pen - pen_w + _penalty(w_t, l1, l2)
+                f_new = loss_t + pen_t
                 # Near the optimum the decrease drowns in rounding: a full
                 # Newton step whose objective change is at rounding level is taken.
                 if (f_new <= f + 1e-4 * t * delta
@@ -381,10 +392,10 @@ def _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
             if not accepted:
                 ws_size = 2 * ws_size
                 break
-            w[:] = w_t
+            w[ws] = w_t
             z[:] = z_t
             b = b + t * db
-            f = f_new
+            f_loss, pen = loss_t, pen_t
             r, r_t = r_t, r
             h, h_t = h_t, h
             # KKT violation on the working set only
@@ -803,10 +814,28 @@ class LogisticRegression(_LogisticBase):
 # Cross-validation
 # ---------------------------------------------------------------------------
 
+def _take_rows(X, rows):
+    """X[rows]; for CSC X and increasing rows, taken without leaving CSC."""
+    rows = np.asarray(rows)
+    if not (sparse.issparse(X) and X.format == "csc" and X.indices.dtype == np.int32
+            and X.indptr.dtype == np.int32 and rows.ndim == 1 and rows.size
+            and np.all(np.diff(rows) > 0)):
+        return X[rows]
+    row_map = np.full(X.shape[0], -1, dtype=np.int32)
+    row_map[rows] = np.arange(rows.size, dtype=np.int32)
+    nnz = np.count_nonzero(row_map[X.indices] >= 0)
+    data = np.empty(nnz, dtype=X.dtype)
+    indices = np.empty(nnz, dtype=np.int32)
+    indptr = np.empty(X.shape[1] + 1, dtype=np.int32)
+    _kern.csc_take_rows(X.data, X.indices, X.indptr, row_map, data, indices, indptr)
+    return sparse.csc_matrix((data, indices, indptr), shape=(rows.size, X.shape[1]))
+
+
 def _path_one_fold(X, y_enc, K, s, train, test, Cs, l1_ratio, fit_intercept, tol,
                    max_iter, scorer, classes, template):
     """Warm-started path over Cs on one fold; returns coefs, scores, n_iters."""
-    data = _Data(X[train])
+    data = _Data(_take_rows(X, train))
+    X_test = _take_rows(X, test)
     coefs, scores, n_iters = [], [], []
     coef0 = intercept0 = None
     est = LogisticRegression(fit_intercept=fit_intercept)
@@ -819,9 +848,9 @@ def _path_one_fold(X, y_enc, K, s, train, test, Cs, l1_ratio, fit_intercept, tol
         est.intercept_ = B.astype(X.dtype)
         est.n_features_in_ = X.shape[1]
         if scorer is None:
-            score = est.score(X[test], classes[y_enc[test]])
+            score = est.score(X_test, classes[y_enc[test]])
         else:
-            score = scorer(est, X[test], classes[y_enc[test]])
+            score = scorer(est, X_test, classes[y_enc[test]])
         coefs.append(np.hstack([W, B[:, None]]) if fit_intercept else W)
         scores.append(score)
         n_iters.append(n_iter)
@@ -904,7 +933,10 @@ class LogisticRegressionCV(_LogisticBase):
             else self.scoring
         scorer = check_scoring(self, scoring=scoring) if scoring is not None else None
         if sparse.issparse(X):
-            X = X.tocsr()  # row selection per fold, then one CSC conversion
+            # CSC with int32 indices: folds are taken from it without format
+            # round trips (_take_rows), and the refit reads it as is
+            X = as_int32_sparse(X)
+            X.sort_indices()
         jobs = [(f, li) for f in range(len(folds)) for li in range(len(l1_ratios))]
         out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(_path_one_fold)(X, y_enc, K, s, folds[f][0], folds[f][1], Cs,
