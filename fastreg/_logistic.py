@@ -8,11 +8,14 @@ with the binomial loss for two classes and the multinomial loss (one
 coefficient row per class) otherwise. The intercept is never penalised.
 
 The solver works on the objective divided by ``C`` (so that ``C = inf`` means
-no penalty). Each outer iteration builds the second-order model of the loss at
-the current iterate, minimises it by weighted coordinate descent over a
-working set of features ranked by their KKT violation (``_logistic_fast``),
-and takes a backtracking (Armijo) step along the resulting direction on the
-true objective. Smooth problems (l1_ratio = 0 or C = inf) go to L-BFGS
+no penalty). For two classes, an outer loop computes the full gradient, checks
+the KKT conditions and picks a working set of features (the support and the
+worst violators); an inner loop takes prox-Newton steps on that working set
+only: each builds the second-order model of the loss, minimises it by
+weighted coordinate descent (``_logistic_fast``) and takes a backtracking
+(Armijo) step on the true objective. On designs tall against the working set
+the model is minimised through its weighted Gram matrix instead, at m^2 per
+epoch. Loss, derivatives and curvature come from one fused pass per point. Smooth problems (l1_ratio = 0 or C = inf) go to L-BFGS
 instead, faster there on ill-conditioned designs. The multinomial loss is handled block by block: one
 prox-Newton step per class with the others fixed, the class block of the
 Hessian being exactly ``X^T diag(s p_k (1 - p_k)) X``.
@@ -136,22 +139,6 @@ def _kkt_violation(g, w, l1):
     nz = w != 0
     viol[nz] = np.abs(g[nz] + l1 * np.sign(w[nz]))
     return viol
-
-
-class _BinaryLoss:
-    """sum_i s_i log(1 + exp(-y_i z_i)), y in {-1, +1}."""
-
-    def __init__(self, y, s):
-        self.y, self.s = y, s
-
-    def value(self, z):
-        return -(self.s @ log_expit(self.y * z))
-
-    def derivatives(self, z):
-        sig = expit(-self.y * z)
-        r = -self.s * self.y * sig
-        h = self.s * sig * (1.0 - sig)
-        return r, h
 
 
 class _MultinomialBlockLoss:
