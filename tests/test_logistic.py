@@ -261,3 +261,126 @@ def test_real_data(name, C):
     g = logistic_objective(X, y, sk.coef_.ravel(), sk.intercept_[0], C=C, l1_ratio=1.0)
     assert f <= g * (1 + RTOL)
     assert np.mean(m.predict(X) == sk.predict(X)) > 0.995
+
+
+# ---------------------------------------------------------------------------
+# Solver routes: Gram-matrix CD, fused loss kernel, CSC folds, label encoding
+# ---------------------------------------------------------------------------
+
+def _tall(n=3000, p=12, seed=0):
+    X, y = make_classification(n, p, n_informative=5, random_state=seed)
+    return X, y
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_gram_route_matches_cd_route(monkeypatch, fmt, fit_intercept, l1_ratio):
+    """Tall designs take the Gram-matrix CD; forcing either route gives the optimum."""
+    from fastreg import _logistic as L
+    X, y = _tall()
+    Xf = sparse.csc_matrix(X) if fmt == "csc" else X
+    ws = np.arange(X.shape[1], dtype=np.int32)
+    assert L._use_gram(L._Data(Xf), ws)  # the default picks it on this shape
+    assert not L._use_gram(L._Data(Xf[:100]), ws)  # and not when n ~ p
+    C = 0.05
+    sk = _sk_best(X, y, C, l1_ratio, fit_intercept=fit_intercept)
+    objs = {}
+    for route, epochs in [("gram", 10**9), ("cd", 0)]:
+        monkeypatch.setattr(L, "GRAM_EPOCHS", epochs)
+        m = fr.LogisticRegression(C=C, l1_ratio=l1_ratio, tol=1e-10, max_iter=1000,
+                                  fit_intercept=fit_intercept).fit(Xf, y)
+        objs[route] = _binary_obj(X, y, m, C, l1_ratio)
+        assert objs[route] <= _binary_obj(X, y, sk, C, l1_ratio) * (1 + RTOL)
+    np.testing.assert_allclose(objs["gram"], objs["cd"], rtol=1e-10)
+
+
+def test_gram_cd_kernel_solves_quadratic():
+    """quadratic_cd_gram minimises g.d + d'Hd/2 + l1|u| + l2/2 u^2 (intercept free)."""
+    from fastreg import _logistic_fast as K
+    rng = np.random.RandomState(0)
+    A = rng.randn(200, 6)
+    A[:, -1] = 1.0  # intercept column
+    H = np.ascontiguousarray(A.T @ A)
+    g = rng.randn(6) * 20
+    u = np.zeros(6)
+    Hd = np.zeros(6)
+    l1, l2 = 3.0, 0.5
+    K.quadratic_cd_gram(H, g, u, Hd, True, l1, l2, 10000, 1e-14)
+    np.testing.assert_allclose(Hd, H @ u, atol=1e-10)
+    grad = g + H @ u
+    grad[:-1] += l2 * u[:-1]
+    assert abs(grad[-1]) < 1e-8
+    nz = u[:-1] != 0
+    np.testing.assert_allclose(grad[:-1][nz], -l1 * np.sign(u[:-1][nz]), atol=1e-8)
+    assert np.all(np.abs(grad[:-1][~nz]) <= l1 + 1e-8)
+
+
+def test_fused_binary_loss_kernel():
+    """Loss, derivative and curvature from one exp per sample, overflow-free."""
+    from scipy.special import expit, log_expit
+
+    from fastreg import _logistic_fast as K
+    rng = np.random.RandomState(0)
+    z = np.concatenate([rng.randn(50) * 5, [800.0, -800.0, 0.0]])
+    y = np.where(rng.rand(z.size) > 0.5, 1.0, -1.0)
+    s = rng.rand(z.size) * 2
+    r, h = np.empty_like(z), np.empty_like(z)
+    val = K.binary_loss(y, s, z, r, h, True)
+    np.testing.assert_allclose(val, -(s @ log_expit(y * z)), rtol=1e-13)
+    sig = expit(-y * z)
+    np.testing.assert_allclose(r, -s * y * sig, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(h, s * sig * (1 - sig), rtol=1e-12, atol=1e-300)
+
+
+def test_take_rows_csc():
+    from fastreg._logistic import _take_rows
+    rng = np.random.RandomState(0)
+    X = sparse.random(40, 15, density=0.3, format="csc", random_state=rng)
+    X.indices = X.indices.astype(np.int32)
+    X.indptr = X.indptr.astype(np.int32)
+    rows = np.flatnonzero(rng.rand(40) > 0.4)
+    sub = _take_rows(X, rows)
+    assert sub.format == "csc" and sub.has_sorted_indices
+    np.testing.assert_array_equal(sub.toarray(), X.toarray()[rows])
+    # unsorted or repeated rows fall back to fancy indexing
+    rows2 = np.array([5, 3, 3, 0])
+    np.testing.assert_array_equal(_take_rows(X, rows2).toarray(), X.toarray()[rows2])
+
+
+def test_cv_sparse_folds_match_dense():
+    """Folds cut from CSC give the same path as the dense design."""
+    X, y = _binary(n=150, p=40)
+    X[np.abs(X) < 0.8] = 0.0
+    kw = dict(Cs=[0.05, 0.2, 1.0], l1_ratios=(1.0,), cv=3, tol=1e-10, max_iter=1000,
+              scoring="neg_log_loss")
+    md = fr.LogisticRegressionCV(**kw).fit(X, y)
+    ms = fr.LogisticRegressionCV(**kw).fit(sparse.csc_matrix(X), y)
+    np.testing.assert_allclose(ms.scores_, md.scores_, rtol=1e-7)
+    np.testing.assert_allclose(ms.coef_, md.coef_, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("y, classes", [
+    (np.array([-1.0, 1.0, 1.0, -1.0]), [-1.0, 1.0]),
+    (np.array([3, 7, 7, 3, 3]), [3, 7]),
+    (np.array([True, False, True]), None),  # bool: general route
+    (np.array([0.5, 1.5, 0.5]), None),      # continuous: refused later
+    (np.array([0, 1, 2, 1]), None),         # three classes
+    (np.array(["a", "b", "a"]), None),
+    (np.array([0.0, np.nan, 1.0]), None),
+])
+def test_encode_binary_fast_path(y, classes):
+    from fastreg._logistic import _encode_binary
+    out = _encode_binary(y)
+    if classes is None:
+        assert out is None
+        return
+    y_enc, cls = out
+    np.testing.assert_array_equal(cls, classes)
+    np.testing.assert_array_equal(cls[y_enc], y)
+
+
+def test_continuous_target_still_refused():
+    X, _ = _binary()
+    with pytest.raises(ValueError, match="continuous|Unknown label"):
+        fr.LogisticRegression().fit(X, np.where(np.arange(len(X)) % 2, 0.5, 1.5))
