@@ -45,3 +45,13 @@ def test_markdown_renders_and_results_are_json(report):
     rows = [line for line in md.splitlines() if line.startswith("| dense 400 x 40 |")]
     assert len(rows) == 9   # fastreg auto and sparse_cg, six scikit-learn solvers, ratio
     json.dumps(report["results"])
+
+
+def test_suite_leaves_out_the_minute_long_solvers_on_large_problems():
+    import numpy as np
+    from benchmarks.family_ridge import _sk_solvers
+    big, small = np.empty((5000, 5000)), np.empty((400, 40))
+    assert "svd" not in _sk_solvers(big, every=False)
+    assert "sag" not in _sk_solvers(big, every=False)
+    assert {"svd", "sag", "cholesky"} <= set(_sk_solvers(big, every=True))
+    assert {"svd", "sag"} <= set(_sk_solvers(small, every=False))
