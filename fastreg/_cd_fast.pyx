@@ -807,3 +807,61 @@ def dense_column_moments(const floating[::1, :] X, const floating[::1] sample_we
             norm2[j] = acc
     return np.asarray(mean), np.asarray(norm2)
 
+
+
+def sparse_gram(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
+                Py_ssize_t n_features, const floating[::1] sample_weight):
+    """X^T S X (upper triangle mirrored) of a CSR X, in float64, row by row.
+
+    Each row adds the outer product of its nonzeros: nnz(row)^2 / 2
+    multiply-adds, much less than a general sparse product costs when
+    there are few columns (tall one-hot designs).
+    """
+    cdef Py_ssize_t n_rows = indptr.shape[0] - 1
+    cdef double[:, ::1] G = np.zeros((n_features, n_features))
+    cdef bint weighted = sample_weight.shape[0] > 0
+    cdef Py_ssize_t i, a, b, ja, jb
+    cdef double va, s
+    with nogil:
+        for i in range(n_rows):
+            s = sample_weight[i] if weighted else 1.0
+            for a in range(indptr[i], indptr[i + 1]):
+                ja = indices[a]
+                va = s * data[a]
+                for b in range(a, indptr[i + 1]):
+                    jb = indices[b]
+                    # (column indices may come unsorted: fill both halves' cells
+                    # by the smaller index first)
+                    if ja <= jb:
+                        G[ja, jb] += va * data[b]
+                    else:
+                        G[jb, ja] += va * data[b]
+        for a in range(n_features):
+            for b in range(a + 1, n_features):
+                G[b, a] = G[a, b]
+    return np.asarray(G)
+
+
+def sparse_column_norms(const floating[::1] data, const int[::1] indices,
+                        const int[::1] indptr, const double[::1] mean,
+                        const floating[::1] sample_weight, double sum_w):
+    """Weighted squared norms of the centred columns of a CSC X, in float64,
+    without cancellation: nonzeros deviate by x - mu, the zeros by -mu with
+    the weight they carry."""
+    cdef Py_ssize_t n_features = indptr.shape[0] - 1
+    cdef double[::1] norms = np.zeros(n_features)
+    cdef bint weighted = sample_weight.shape[0] > 0
+    cdef Py_ssize_t j, k
+    cdef double mu, dev, s, acc, weight_nz
+    with nogil:
+        for j in range(n_features):
+            mu = mean[j]
+            acc = 0.0
+            weight_nz = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                s = sample_weight[indices[k]] if weighted else 1.0
+                dev = data[k] - mu
+                acc += s * dev * dev
+                weight_nz += s
+            norms[j] = acc + mu * mu * (sum_w - weight_nz)
+    return np.asarray(norms)

@@ -256,3 +256,31 @@ def test_fits_with_support_steps_are_reproducible():
     for fit in fits[1:]:
         assert np.array_equal(fit.coef_, fits[0].coef_)
         assert fit.n_iter_ == fits[0].n_iter_
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_gram_and_column_norms(weighted, dtype):
+    rng = np.random.RandomState(5)
+    X = sp.random(300, 40, density=0.2, format="csr", random_state=rng).astype(dtype)
+    X.data += 1.0
+    sw = rng.uniform(0.5, 2.0, 300).astype(dtype) if weighted else np.empty(0, dtype)
+    s = sw.astype(np.float64) if weighted else np.ones(300)
+    dense = X.toarray().astype(np.float64)
+    G = _cd_fast.sparse_gram(X.data, X.indices.astype(np.int32),
+                             X.indptr.astype(np.int32), 40, sw)
+    np.testing.assert_allclose(G, dense.T @ (s[:, None] * dense), rtol=1e-5)
+    # unsorted column indices within a row give the same matrix
+    perm = X.tocoo()
+    order = rng.permutation(perm.nnz)
+    shuffled = sp.csr_matrix((perm.data[order], (perm.row[order], perm.col[order])),
+                             shape=X.shape)
+    shuffled.has_sorted_indices = False
+    G2 = _cd_fast.sparse_gram(shuffled.data, shuffled.indices.astype(np.int32),
+                              shuffled.indptr.astype(np.int32), 40, sw)
+    np.testing.assert_allclose(G2, G, rtol=1e-5)
+    mu = (s @ dense) / s.sum()
+    cols = X.tocsc()
+    norms = _cd_fast.sparse_column_norms(cols.data, cols.indices.astype(np.int32),
+                                         cols.indptr.astype(np.int32), mu, sw, s.sum())
+    np.testing.assert_allclose(norms, s @ (dense - mu) ** 2, rtol=1e-5)
