@@ -66,6 +66,22 @@ def weighted_norms_sparse(const floating[::1] data, const int[::1] indices,
             hx[k] = acc1
 
 
+cdef inline double _coordinate_minimum(double gradient, double hnorm_k, double hx_k,
+                                      double H_bb, double intercept_gradient,
+                                      bint fit_intercept, double old, double l1_reg,
+                                      double l2_reg, double* curv) noexcept nogil:
+    """Minimiser in u_j of the quadratic model
+    g (u - old) + curv/2 (u - old)^2 + l1 |u| + l2/2 u^2, where g and curv
+    account for the intercept sitting at its optimum for the current step
+    (CD on columns centred with the weights h); ``curv`` is set."""
+    cdef double db = 0.0
+    curv[0] = hnorm_k
+    if fit_intercept and H_bb > 0.0:
+        db = -intercept_gradient / H_bb
+        curv[0] = max(hnorm_k - hx_k * hx_k / H_bb, 1e-12 * hnorm_k)
+    return _prox_enet(curv[0] * old - (gradient + hx_k * db), l1_reg, curv[0] + l2_reg)
+
+
 def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
                        const double[::1] grad, const int[::1] ws,
                        const double[::1] hnorm, const double[::1] hx,
@@ -85,7 +101,7 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
     """
     cdef Py_ssize_t n = X.shape[0], n_ws = ws.shape[0]
     cdef Py_ssize_t epoch, k, i, j
-    cdef double dot, gj, old, new, delta, max_step, step, db, curv
+    cdef double dot, old, new, delta, max_step, step, curv
     cdef double H_bb = intercept[3]
     # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
     # Xd excludes the intercept change db, which enters every column as hx * db.
@@ -102,19 +118,10 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
                 dot = 0.0
                 for i in range(n):
                     dot += X[i, j] * h[i] * Xd[i]
-                db = 0.0
-                curv = hnorm[k]
-                if fit_intercept and H_bb > 0.0:
-                    # the intercept sits at its optimum for the current d, which
-                    # amounts to CD on columns centred with the weights h
-                    db = -(intercept[2] + hXd) / H_bb
-                    curv = hnorm[k] - hx[k] * hx[k] / H_bb
-                    if curv < 1e-12 * hnorm[k]:
-                        curv = 1e-12 * hnorm[k]
-                gj = grad[j] + dot + hx[k] * db
                 old = u[j]
-                # model in u_j: (gj)(u - old) + hnorm/2 (u - old)^2 + l1|u| + l2/2 u^2
-                new = _prox_enet(curv * old - gj, l1_reg, curv + l2_reg)
+                new = _coordinate_minimum(grad[j] + dot, hnorm[k], hx[k], H_bb,
+                                          intercept[2] + hXd, fit_intercept, old,
+                                          l1_reg, l2_reg, &curv)
                 if new != old:
                     delta = new - old
                     u[j] = new
@@ -142,7 +149,7 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
     """CSC version of :func:`quadratic_cd_dense`."""
     cdef Py_ssize_t n = Xd.shape[0], n_ws = ws.shape[0]
     cdef Py_ssize_t epoch, k, i, j, p
-    cdef double dot, gj, old, new, delta, max_step, step, db, curv
+    cdef double dot, old, new, delta, max_step, step, curv
     cdef double H_bb = intercept[3]
     # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
     # Xd excludes the intercept change db, which enters every column as hx * db.
@@ -160,18 +167,10 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
                 for p in range(indptr[j], indptr[j + 1]):
                     i = indices[p]
                     dot += data[p] * h[i] * Xd[i]
-                db = 0.0
-                curv = hnorm[k]
-                if fit_intercept and H_bb > 0.0:
-                    # the intercept sits at its optimum for the current d, which
-                    # amounts to CD on columns centred with the weights h
-                    db = -(intercept[2] + hXd) / H_bb
-                    curv = hnorm[k] - hx[k] * hx[k] / H_bb
-                    if curv < 1e-12 * hnorm[k]:
-                        curv = 1e-12 * hnorm[k]
-                gj = grad[j] + dot + hx[k] * db
                 old = u[j]
-                new = _prox_enet(curv * old - gj, l1_reg, curv + l2_reg)
+                new = _coordinate_minimum(grad[j] + dot, hnorm[k], hx[k], H_bb,
+                                          intercept[2] + hXd, fit_intercept, old,
+                                          l1_reg, l2_reg, &curv)
                 if new != old:
                     delta = new - old
                     u[j] = new
