@@ -169,17 +169,17 @@ cdef extern from *:
      * four loads in flight. */
     #define FR_SGD_SPARSE_DOT(T, SUFFIX)                                          \
     static inline double fr_sgd_sparse_dot_##SUFFIX(                              \
-        const T *x, const int *ind, ptrdiff_t nnz, const T *w)                    \
+        const T *x, const int *ind, ptrdiff_t nnz, const T *w, ptrdiff_t S)       \
     {                                                                             \
         double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;                            \
         ptrdiff_t j = 0;                                                          \
         for (; j + 4 <= nnz; j += 4) {                                            \
-            a0 += w[ind[j]] * x[j];                                               \
-            a1 += w[ind[j + 1]] * x[j + 1];                                       \
-            a2 += w[ind[j + 2]] * x[j + 2];                                       \
-            a3 += w[ind[j + 3]] * x[j + 3];                                       \
+            a0 += w[ind[j] * S] * x[j];                                               \
+            a1 += w[ind[j + 1] * S] * x[j + 1];                                       \
+            a2 += w[ind[j + 2] * S] * x[j + 2];                                       \
+            a3 += w[ind[j + 3] * S] * x[j + 3];                                       \
         }                                                                         \
-        for (; j < nnz; j++) a0 += w[ind[j]] * x[j];                              \
+        for (; j < nnz; j++) a0 += w[ind[j] * S] * x[j];                              \
         return (a0 + a1) + (a2 + a3);                                             \
     }
     FR_SGD_SPARSE_DOT(double, d)
@@ -189,12 +189,12 @@ cdef extern from *:
      * scalar ternaries into branches, and the sign of an L1-truncated weight
      * is unpredictable (a mispredicted branch costs ~15 cycles per feature).
      * Same results as the ternaries, NaN included. */
-    #if defined(__SSE2__)
-    #include <emmintrin.h>
-    static inline double fr_max0_d(double x) { return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(x), _mm_setzero_pd())); }
-    static inline double fr_min0_d(double x) { return _mm_cvtsd_f64(_mm_min_sd(_mm_set_sd(x), _mm_setzero_pd())); }
-    static inline float fr_max0_s(float x) { return _mm_cvtss_f32(_mm_max_ss(_mm_set_ss(x), _mm_setzero_ps())); }
-    static inline float fr_min0_s(float x) { return _mm_cvtss_f32(_mm_min_ss(_mm_set_ss(x), _mm_setzero_ps())); }
+    #if defined(__GNUC__) && defined(__x86_64__)
+    /* maxsd dst, src keeps dst when dst > src: exactly x > 0 ? x : 0 */
+    static inline double fr_max0_d(double x) { double z = 0.0; __asm__("maxsd %1, %0" : "+x"(x) : "x"(z)); return x; }
+    static inline double fr_min0_d(double x) { double z = 0.0; __asm__("minsd %1, %0" : "+x"(x) : "x"(z)); return x; }
+    static inline float fr_max0_s(float x) { float z = 0.0f; __asm__("maxss %1, %0" : "+x"(x) : "x"(z)); return x; }
+    static inline float fr_min0_s(float x) { float z = 0.0f; __asm__("minss %1, %0" : "+x"(x) : "x"(z)); return x; }
     #else
     static inline double fr_max0_d(double x) { return x > 0 ? x : 0; }
     static inline double fr_min0_d(double x) { return x < 0 ? x : 0; }
@@ -209,17 +209,17 @@ cdef extern from *:
     fr_sgd_sparse_update_impl_##SUFFIX(const T *x, const int *ind,             \\
         ptrdiff_t nnz, T *w, T step, double *sq, double *l1, T *aw,            \\
         double avg_a, double avg_c, T *q, double u, double ws, double inv_ws,  \\
-        const int ADD, const int NORMS, const int AVG, const int L1)           \\
+        ptrdiff_t S, const int ADD, const int NORMS, const int AVG, const int L1)           \\
     {                                                                          \\
         double s2 = 0.0, s1 = 0.0;                                             \\
         for (ptrdiff_t j = 0; j < nnz; j++) {                                  \\
-            const int idx = ind[j];                                            \\
+            const ptrdiff_t idx = ind[j] * S;                                  \\
             T wj = w[idx];                                                     \\
             if (ADD) {                                                         \\
                 wj = wj + x[j] * step;                                         \\
                 if (NORMS) { s2 += (double)wj * wj; s1 += fabs((double)wj); }  \\
             }                                                                  \\
-            if (AVG) aw[idx] += (T)((avg_a * x[j]) * avg_c);                   \\
+            if (AVG) aw[ind[j]] += (T)((avg_a * x[j]) * avg_c);                \\
             if (L1) {                                                          \\
                 /* z > 0 leaves only the first term, z < 0 only the second,    \\
                  * z == 0 neither, because both cuts are >= 0 (clamped: a      \\
@@ -238,7 +238,7 @@ cdef extern from *:
     static void fr_sgd_sparse_update_##SUFFIX(const T *x, const int *ind,      \\
         ptrdiff_t nnz, T *w, T step, int add, int norms, double *sq,           \\
         double *l1, T *aw, double avg_a, double avg_c, T *q, double u,         \\
-        double ws, double inv_ws)                                              \\
+        double ws, double inv_ws, ptrdiff_t S)                                 \\
     {                                                                          \\
         switch ((add ? 1 : 0) | (add && norms ? 2 : 0) | (aw ? 4 : 0) | (q ? 8 : 0)) { \\
         FR_SGD_SPARSE_CASES(SUFFIX)                                            \\
@@ -246,7 +246,7 @@ cdef extern from *:
     }
     #define FR_SGD_SPARSE_CASE(SUFFIX, C)                                      \\
         case C: fr_sgd_sparse_update_impl_##SUFFIX(x, ind, nnz, w, step, sq, l1, aw, \\
-            avg_a, avg_c, q, u, ws, inv_ws, (C) & 1, ((C) >> 1) & 1, ((C) >> 2) & 1, \\
+            avg_a, avg_c, q, u, ws, inv_ws, S, (C) & 1, ((C) >> 1) & 1, ((C) >> 2) & 1, \\
             ((C) >> 3) & 1); break;
     #define FR_SGD_SPARSE_CASES(SUFFIX)                                        \\
         FR_SGD_SPARSE_CASE(SUFFIX, 0) FR_SGD_SPARSE_CASE(SUFFIX, 1)            \\
@@ -271,19 +271,19 @@ cdef extern from *:
     """
     void fr_prefetch(const void *p, Py_ssize_t bytes) nogil
     double fr_sgd_sparse_dot_d(const double *x, const int *ind, Py_ssize_t nnz,
-                               const double *w) nogil
+                               const double *w, Py_ssize_t stride) nogil
     double fr_sgd_sparse_dot_s(const float *x, const int *ind, Py_ssize_t nnz,
-                               const float *w) nogil
+                               const float *w, Py_ssize_t stride) nogil
     void fr_sgd_sparse_update_d(const double *x, const int *ind, Py_ssize_t nnz,
                                 double *w, double step, int add, int norms,
                                 double *sq, double *l1, double *aw, double avg_a,
                                 double avg_c, double *q, double u, double ws,
-                                double inv_ws) nogil
+                                double inv_ws, Py_ssize_t stride) nogil
     void fr_sgd_sparse_update_s(const float *x, const int *ind, Py_ssize_t nnz,
                                 float *w, float step, int add, int norms,
                                 double *sq, double *l1, float *aw, double avg_a,
                                 double avg_c, float *q, double u, double ws,
-                                double inv_ws) nogil
+                                double inv_ws, Py_ssize_t stride) nogil
     double fr_sgd_dot_d(const double *x, const double *w, Py_ssize_t n,
                         const double *pf) nogil
     float fr_sgd_dot_s(const float *x, const float *w, Py_ssize_t n,
@@ -469,19 +469,19 @@ cdef inline void _row(const floating *data, const int *indices,
         nnz[0] = indptr[i + 1] - indptr[i]
 
 
-cdef inline void _reset_wscale(floating *w, floating *aw, Py_ssize_t n,
+cdef inline void _reset_wscale(floating *w, Py_ssize_t stride, floating *aw, Py_ssize_t n,
                                double *wscale, double *avg_a, double *avg_b) noexcept nogil:
-    """Fold wscale into w (and the pending average into aw)."""
+    """Fold wscale into w (and the pending average into aw); w[j] is at j * stride."""
     cdef Py_ssize_t j
     cdef double a = avg_a[0], inv_b, ws = wscale[0]
     if aw != NULL:
         inv_b = 1.0 / avg_b[0]
         for j in range(n):
-            aw[j] = (aw[j] + a * w[j]) * inv_b
+            aw[j] = (aw[j] + a * w[j * stride]) * inv_b
         avg_a[0] = 0.0
         avg_b[0] = 1.0
     for j in range(n):
-        w[j] = w[j] * ws
+        w[j * stride] = w[j * stride] * ws
     wscale[0] = 1.0
 
 
@@ -597,7 +597,8 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     cdef floating *wp = &w[0]
     cdef floating *awp = NULL
     cdef floating *qp = NULL
-    cdef floating[::1] q
+    cdef floating[::1] q, wq
+    cdef Py_ssize_t w_stride = 1
     cdef int[::1] order = np.arange(n_samples, dtype=np.intc)
     cdef int *op = &order[0]
     cdef double wscale = 1.0, avg_a = 0.0, avg_b = 1.0, mu
@@ -639,7 +640,16 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
         l1_ratio = 0.0
     elif penalty == L1:
         l1_ratio = 1.0
-    if penalty == L1 or penalty == ELASTICNET:
+    if (penalty == L1 or penalty == ELASTICNET) and not dense and not extension:
+        # sparse rows: each weight and its truncation state side by side, so
+        # that the truncation finds q[j] in the cache line the dot product
+        # just loaded for w[j] (separate arrays cost a second miss per feature)
+        wq = np.zeros(2 * n_features, dtype=np.asarray(w).dtype)
+        wq[::2] = w
+        wp = &wq[0]
+        qp = &wq[1]
+        w_stride = 2
+    elif penalty == L1 or penalty == ELASTICNET:
         q = np.zeros(n_features, dtype=np.asarray(w).dtype)
         qp = &q[0]
     if average > 0:
@@ -654,8 +664,8 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
         if penalty == L1 or penalty == ELASTICNET:
             lam1 = alpha * l1_ratio
     for j in range(n_features):
-        sq_norm += <double>wp[j] * wp[j]
-        l1_norm += fabs(<double>wp[j])
+        sq_norm += <double>w[j] * w[j]
+        l1_norm += fabs(<double>w[j])
     if learning_rate == OPTIMAL:
         typw = sqrt(1.0 / sqrt(alpha))
         eta = typw / max(1.0, loss_gradient(loss, 1.0, -typw, loss_param))
@@ -701,9 +711,9 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                         p = fr_sgd_dot_s(x, wp, nnz, pf)
                 else:
                     if floating is double:
-                        p = fr_sgd_sparse_dot_d(x, ind, nnz, wp)
+                        p = fr_sgd_sparse_dot_d(x, ind, nnz, wp, w_stride)
                     else:
-                        p = fr_sgd_sparse_dot_s(x, ind, nnz, wp)
+                        p = fr_sgd_sparse_dot_s(x, ind, nnz, wp, w_stride)
                 p = p * wscale + intercept
                 if learning_rate == OPTIMAL:
                     eta = 1.0 / (alpha * (optimal_init + t - 1.0))
@@ -758,7 +768,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     sq_norm *= shrink * shrink
                     l1_norm *= shrink
                     if wscale < reset_threshold:
-                        _reset_wscale(wp, awp, n_features, &wscale, &avg_a, &avg_b)
+                        _reset_wscale(wp, w_stride, awp, n_features, &wscale, &avg_a, &avg_b)
 
                 if fit_intercept and update != 0.0:
                     intercept += update * intercept_decay
@@ -812,12 +822,13 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                         if floating is double:
                             fr_sgd_sparse_update_d(x, ind, nnz, wp, step_c, add_row,
                                                    track, &acc2, &acc1, aw_row, avg_a,
-                                                   -step_c, qp, u, ws_local, inv_ws)
+                                                   -step_c, qp, u, ws_local, inv_ws,
+                                                   w_stride)
                         else:
                             fr_sgd_sparse_update_s(x, ind, nnz, wp, <float>step_c,
                                                    add_row, track, &acc2, &acc1, aw_row,
                                                    avg_a, -step_c, qp, u, ws_local,
-                                                   inv_ws)
+                                                   inv_ws, w_stride)
                     if track and update != 0.0:
                         sq_norm = acc2 * wscale * wscale
                         l1_norm = acc1 * wscale
@@ -832,7 +843,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                 infinity = True
             else:
                 for j in range(n_features):
-                    if not isfinite(wp[j]):
+                    if not isfinite(wp[j * w_stride]):
                         infinity = True
                         break
         if infinity:
@@ -871,5 +882,8 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
         raise ValueError(
             "Floating-point under-/overflow occurred at epoch #%d. Scaling input "
             "data with StandardScaler or MinMaxScaler might help." % (epoch + 1))
-    _reset_wscale(wp, awp, n_features, &wscale, &avg_a, &avg_b)
+    _reset_wscale(wp, w_stride, awp, n_features, &wscale, &avg_a, &avg_b)
+    if w_stride != 1:
+        for j in range(n_features):
+            w[j] = wp[j * w_stride]
     return intercept, avg_intercept, n_done
