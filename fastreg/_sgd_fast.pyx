@@ -348,10 +348,10 @@ LEARNING_RATE_CODES = {"constant": CONSTANT, "optimal": OPTIMAL,
                        "pa1": PA1, "pa2": PA2}
 
 cdef double MAX_DLOSS = 1e12
-# Shuffled rows are prefetched this many samples ahead (2 and 3 measured no
-# better than 1 on a shared AMD EPYC; the knob stays for other machines).
+# Shuffled sparse rows are requested this many samples ahead, their indptr
+# entries twice as far.
 cdef enum:
-    PREFETCH_AHEAD = 1
+    SPARSE_AHEAD = 2
 
 
 cdef inline double _log1pexp(double x) noexcept nogil:
@@ -693,15 +693,17 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
             for k in range(n_samples):
                 i = op[k]
                 pf = NULL
-                if shuffle and k + PREFETCH_AHEAD < n_samples:
-                    _row(dp, ip, pp, dense, n_features, op[k + PREFETCH_AHEAD],
+                if shuffle and dense and k + 1 < n_samples:
+                    pf = dp + <Py_ssize_t>op[k + 1] * n_features  # requested inside the dot
+                elif shuffle and k + SPARSE_AHEAD < n_samples:
+                    # a sparse row's address is itself a load (indptr), so
+                    # request that entry a few samples before the row's head
+                    # (the hardware streams the rest of the row)
+                    fr_prefetch(pp + op[min(k + 2 * SPARSE_AHEAD, n_samples - 1)], 16)
+                    _row(dp, ip, pp, dense, n_features, op[k + SPARSE_AHEAD],
                          &x, &ind, &nnz)
-                    if dense:
-                        pf = x      # requested line by line inside the dot
-                    else:
-                        # the head of the row; the hardware streams the rest
-                        fr_prefetch(x, min(nnz * <Py_ssize_t>sizeof(floating), 256))
-                        fr_prefetch(ind, min(nnz * <Py_ssize_t>sizeof(int), 256))
+                    fr_prefetch(x, min(nnz * <Py_ssize_t>sizeof(floating), 256))
+                    fr_prefetch(ind, min(nnz * <Py_ssize_t>sizeof(int), 256))
                 if validation_mask[i]:
                     continue
                 _row(dp, ip, pp, dense, n_features, i, &x, &ind, &nnz)
