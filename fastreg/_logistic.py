@@ -73,6 +73,13 @@ GRAM_EPOCHS = 64
 GRAM_INNER_TOL = 0.03
 # Epochs of the Gram-route CD (each costs m^2, so the model is solved tightly).
 MAX_EPOCHS_GRAM = 1000
+# A tol below what rounding lets the KKT violation reach: rather than spin
+# until max_iter, a working set is left after STALL_INNER Newton steps, and
+# the fit ends (not converged) after STALL_OUTER full-gradient checks, that
+# neither halved the KKT violation nor lowered the objective beyond rounding
+# (at the rounding floor both only fluctuate).
+STALL_INNER = 5
+STALL_OUTER = 10
 
 SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
 
@@ -331,6 +338,7 @@ def _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
     ws_size = 0
     first = True
     it = 0
+    stall = _Stall(STALL_OUTER)
     while True:
         grad[:] = data.rmatvec(r)
         viol = _kkt_violation(grad + l2 * w, w, l1)
@@ -338,7 +346,7 @@ def _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
         max_viol = max(viol.max(initial=0.0), abs(gb))
         if max_viol <= tol_abs:
             return w, b, it, True
-        if it >= max_iter:
+        if it >= max_iter or stall.stalled(max_viol, f_loss + pen):
             return w, b, it, False
         if first:
             # First working set: the features violating the KKT conditions at
@@ -350,7 +358,8 @@ def _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
         W = _WorkingSet(data, ws, fit_intercept)
         target = max(WS_TOL * max_viol, tol_abs)
         inner_viol = max_viol
-        while it < max_iter:
+        inner_stall = _Stall(STALL_INNER)
+        while it < max_iter and not inner_stall.stalled(inner_viol, f_loss + pen):
             it += 1
             frac = GRAM_INNER_TOL if W.gram else INNER_TOL
             cd_tol = max(frac * inner_viol, 0.1 * tol_abs)
@@ -409,20 +418,44 @@ def _fit_multinomial(data, Y, s, W, B, l1, l2, fit_intercept, tol_abs, max_iter)
     K = Y.shape[1]
     Z = np.column_stack([data.matvec(W[k]) for k in range(K)]) + B
     ws_sizes = [0] * K
+    stall = _Stall(STALL_OUTER)
     for it in range(max_iter):
         worst = 0.0
         for k in range(K):
             loss = _MultinomialBlockLoss(Y, s, Z, k)
             z = Z[:, k].copy()
             w = W[k].copy()
-            B[k], viol, ws_sizes[k], _ = _prox_newton_step(
+            B[k], viol, ws_sizes[k], f_k = _prox_newton_step(
                 data, loss, w, B[k], z, l1, l2, fit_intercept, ws_sizes[k], tol_abs)
             W[k] = w
             Z[:, k] = z
             worst = max(worst, viol)
         if worst <= tol_abs:
             return W, B, it, True
+        # f_k: the loss and the last block's penalty
+        objective = f_k + sum(_penalty(W[k], l1, l2) for k in range(K - 1))
+        if stall.stalled(worst, objective):
+            return W, B, it, False
     return W, B, max_iter, False
+
+
+class _Stall:
+    """Counts the iterations since the last progress: the KKT violation halved,
+    or the objective lowered by more than rounding."""
+
+    def __init__(self, patience):
+        self.patience = patience
+        self.violation = np.inf
+        self.objective = np.inf
+        self.count = 0
+
+    def stalled(self, violation, objective):
+        self.count += 1
+        if violation <= 0.5 * self.violation:
+            self.violation, self.count = violation, 0
+        if objective < self.objective - 1e-14 * abs(objective):
+            self.objective, self.count = objective, 0
+        return self.count >= self.patience
 
 
 def _fit_l2_lbfgs(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter):

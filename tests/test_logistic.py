@@ -399,3 +399,20 @@ def test_continuous_target_still_refused():
     X, _ = _binary()
     with pytest.raises(ValueError, match="continuous|Unknown label"):
         fr.LogisticRegression().fit(X, np.where(np.arange(len(X)) % 2, 0.5, 1.5))
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_tol_below_rounding_stops_early(l1_ratio):
+    """tol=0 cannot be met: the fit ends once the KKT violation stops dropping,
+    with a ConvergenceWarning, at the optimum, long before max_iter."""
+    X, y = _binary(300, 40)
+    ref = fr.LogisticRegression(C=1.0, l1_ratio=l1_ratio, tol=1e-10).fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        m = fr.LogisticRegression(C=1.0, l1_ratio=l1_ratio, tol=0.0,
+                                  max_iter=100_000).fit(X, y)
+    assert m.n_iter_[0] < 200
+    f = logistic_objective(X, y, m.coef_.ravel(), m.intercept_[0], C=1.0,
+                           l1_ratio=l1_ratio)
+    g = logistic_objective(X, y, ref.coef_.ravel(), ref.intercept_[0], C=1.0,
+                           l1_ratio=l1_ratio)
+    assert f <= g * (1 + 1e-12)
