@@ -156,6 +156,11 @@ def bench_ridge(quick, log, every=True):
             mi = 200 if solver in ("sag", "saga") and not quick else max_iter
             if solver in ("auto", "cholesky", "svd"):
                 mi = None
+            auto = results[-1] if results[-1]["solver"] == "auto" else {}
+            if not every and auto.get("solver_used") == solver and auto.get("reached"):
+                # the solver 'auto' just ran: the same fits again add nothing
+                results.append(dict(auto, solver=solver, same_as_auto=True))
+                continue
             results.append(_time_solver("sklearn", solver, X, y, rel, repeats=repeats,
                                         budget_s=budget, max_iter=mi, log=log))
         # P* is the best objective any run reached: re-express the errors on it
@@ -252,6 +257,9 @@ def render(results):
         "objective reached. Iterative solvers use the loosest `tol` of "
         f"{list(TOL_LADDER)} that reaches it. alpha = {ALPHA}, intercept fitted."
         + ("" if results.get("every_solver", True) else
+           " A scikit-learn solver that its `auto` resolved to is listed with "
+           "auto's fits, not rerun.")
+        + ("" if results.get("every_solver", True) else
            " On problems of 10^7 entries or more, scikit-learn's svd and sag and "
            "fastreg's explicit sparse_cg on square designs (never the fastest there, "
            "minutes each) are left out: `python -m benchmarks.family_ridge "
@@ -268,6 +276,8 @@ def render(results):
                    if r["lib"] == "fastreg" and r["reached"])
         for r in row["runs"]:
             label = f"{r['lib']} {r['solver']}"
+            if r.get("same_as_auto"):
+                label += " (= auto, not rerun)"
             if "error" in r:
                 lines.append(f"| {row['problem']} | {label} | refused | | | | |")
                 continue
