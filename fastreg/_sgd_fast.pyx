@@ -56,15 +56,7 @@ cdef extern from *:
     #pragma GCC optimize ("no-associative-math", "fp-contract=off")
     #endif
 
-    /* Clone by CPU feature, not by CPU model: GCC resolves an "arch=haswell"
-     * clone with __builtin_cpu_is, which is false on every AMD CPU, so such
-     * a clone only ever runs on Intel Haswell-class parts. */
-    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-        defined(__linux__) && !defined(FASTREG_NO_MULTIVERSION)
-    #define FR_SGD_KERNEL __attribute__((target_clones("avx2", "default")))
-    #else
-    #define FR_SGD_KERNEL
-    #endif
+    #include "_target.h"
 
     /* Dense row kernels. The dot keeps FR_LANES partial sums in the data's own
      * precision (float32 rows are summed in float32 lanes, which is what makes
@@ -98,7 +90,7 @@ cdef extern from *:
      * (locality 1): requests into L1 each hold one of its few miss buffers    \\
      * until memory answers, which stalls a shuffled epoch (a hinge / L2       \\
      * epoch on 20000 x 1000 float64 took 2.2 X.T@r that way, 1.15 this way). */ \\
-    FR_SGD_KERNEL static T fr_sgd_dot_##SUFFIX(const T *x, const T *w,         \\
+    FR_KERNEL static T fr_sgd_dot_##SUFFIX(const T *x, const T *w,         \\
                                                ptrdiff_t n, const T *pf)       \\
     {                                                                          \\
         T acc[FR_LANES] = {0};                                                 \\
@@ -141,7 +133,7 @@ cdef extern from *:
         *sq = t2; *l1 = t1;                                                     \
         if (NEXT) { T tot = 0; for (int k = 0; k < FR_LANES; k++) tot += nd[k]; *nd_out = tot; } \\
     }                                                                           \
-    FR_SGD_KERNEL static void fr_sgd_update_##SUFFIX(                               \
+    FR_KERNEL static void fr_sgd_update_##SUFFIX(                               \
         const T *x, T *w, ptrdiff_t n, T step, int norms, double *sq,          \
         double *l1, T *aw, double avg_a, double avg_c, T *q, double u,         \
         double ws, const T *xn, T *nd, const T *pf)                                                         \

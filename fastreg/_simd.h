@@ -9,16 +9,7 @@
 
 #include <stddef.h>
 
-/* Wheels are built for the baseline of their platform (SSE2 on x86-64); the
- * kernels also get an AVX2 clone, chosen at load time by CPU feature (not by
- * CPU model: an "arch=" clone never runs on AMD), so that a float32 loop
- * does 8 lanes per instruction where the CPU allows. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__linux__) && !defined(FASTREG_NO_MULTIVERSION)
-#define FR_KERNEL __attribute__((target_clones("avx2", "default")))
-#else
-#define FR_KERNEL
-#endif
+#include "_target.h"
 
 /* Reductions keep FR_LANES independent partial sums so that the vectorised
  * loop is not bound by the latency of one accumulator chain. */
@@ -26,8 +17,8 @@
 
 #define FR_DEFINE_KERNELS(T, SUFFIX)                                              \
     /* sum_i [s_i] (x_i - mu) r_i, s optional */                                  \
-    FR_KERNEL static T fr_dot_##SUFFIX(const T *x, const T *r, const T *s, T mu,            \
-                             ptrdiff_t n)                                         \
+    FR_KERNEL static T fr_dot_##SUFFIX(const T *x, const T *r, const T *s,       \
+                                       T mu, ptrdiff_t n)                         \
     {                                                                             \
         T acc[FR_LANES] = {0};                                                    \
         ptrdiff_t i = 0;                                                          \
@@ -47,7 +38,8 @@
         return total;                                                             \
     }                                                                             \
     /* r -= delta (x - mu) */                                                     \
-    FR_KERNEL static void fr_axpy_##SUFFIX(T delta, const T *x, T mu, T *r, ptrdiff_t n)    \
+    FR_KERNEL static void fr_axpy_##SUFFIX(T delta, const T *x, T mu, T *r,      \
+                                           ptrdiff_t n)                           \
     {                                                                             \
         const T shift = delta * mu;                                               \
         for (ptrdiff_t i = 0; i < n; i++) r[i] = r[i] - delta * x[i] + shift;     \
