@@ -14,6 +14,7 @@ stopped at the time budget), "never" (its ladder ended, or stalled, short of
 eps), or n/a (not run).
 """
 
+import math
 from dataclasses import dataclass
 
 from .objective import relative_suboptimality
@@ -133,10 +134,10 @@ def speedups(problem, solvers_meta, eps=1e-6, focus="fastreg"):
     return out
 
 
-def against_fastest(results, eps=1e-6, focus="fastreg"):
+def against_fastest(results, eps=1e-6, focus="fastreg", exclude=()):
     """Speedups of ``focus`` over the fastest other solver but NumPy
-    (scikit-learn and the peers), per problem where both times are exact
-    (or the others' a lower bound): [(problem id, ratio)]."""
+    (scikit-learn and the peers, less those in ``exclude``), per problem where
+    both times are exact (or the others' a lower bound): [(problem id, ratio)]."""
     meta = results.get("solvers", {})
     out = []
     for problem in results.get("problems", []):
@@ -144,6 +145,7 @@ def against_fastest(results, eps=1e-6, focus="fastreg"):
         mine = time_to(find_pair(problem, focus), pstar, eps)
         others = [time_to(pair, pstar, eps) for pair in problem.get("pairs", [])
                   if pair["solver"] != focus and not pair.get("f64_reference")
+                  and pair["solver"] not in exclude
                   and (pair["solver"] == "sklearn"
                        or meta.get(pair["solver"], {}).get("role") == "peer")
                   and pair.get("status") == "ran"]
@@ -153,6 +155,35 @@ def against_fastest(results, eps=1e-6, focus="fastreg"):
         if kind in ("exact", ">"):
             out.append((problem["id"], value))
     return out
+
+
+def geomean_against_fastest(results, eps=1e-6, focus="fastreg", exclude=()):
+    """(geometric mean, number of problems, lowest ratio, its problem id) of
+    :func:`against_fastest` over the float64 problems, or None."""
+    ratios = [(pid, r) for pid, r in against_fastest(results, eps, focus, exclude)
+              if not pid.endswith("-f32")]
+    if not ratios:
+        return None
+    low_id, low = min(ratios, key=lambda item: item[1])
+    geo = math.exp(sum(math.log(r) for _, r in ratios) / len(ratios))
+    return geo, len(ratios), low, low_id
+
+
+def against_fastest_line(results, eps=1e-6, focus="fastreg"):
+    """One markdown sentence: the geometric-mean speedup of ``focus`` over the
+    fastest of scikit-learn, celer and skglm, and with glum counted too."""
+    base = geomean_against_fastest(results, eps, focus, exclude=("glum",))
+    every = geomean_against_fastest(results, eps, focus)
+    if base is None:
+        return ""
+    line = ("Against the fastest of scikit-learn, celer and skglm, problem by problem "
+            "(float64 problems where %s reached %.0e; a peer's `> t` counts as t): "
+            "geometric mean **%.2f×** over %d problems, lowest %.2f× (%s)" % (
+                focus, eps, base[0], base[1], base[2], base[3]))
+    if every is not None and every != base:
+        line += "; with glum counted too: %.2f×, lowest %.2f× (%s)" % (
+            every[0], every[2], every[3])
+    return line + ".\n"
 
 
 # ------------------------------------------------------------- formatting

@@ -10,6 +10,7 @@ accuracy and the run it comes from.
 
 import argparse
 import os
+import re
 import sys
 
 from . import analysis as A
@@ -25,7 +26,8 @@ def latest_results_dir(root=RESULTS_DIR):
     if not os.path.isdir(root):
         return None
     runs = sorted(d for d in os.listdir(root)
-                  if os.path.isfile(os.path.join(root, d, "results.json")))
+                  if re.fullmatch(r"\d{8}-\d{6}", d)   # suite runs, not family reports
+                  and os.path.isfile(os.path.join(root, d, "results.json")))
     if not runs:
         return None
     full = []
@@ -85,6 +87,9 @@ def render_table(results, eps=1e-6, source=None):
             problem["id"], problem["n_samples"], problem["n_features"],
             _time(sp["focus"]), _time(sk_t), _time(np_t), peer_cell,
             _ratio(sk_r), _ratio(np_r), _ratio(peer_r)))
+    summary = A.against_fastest_line(results, eps)
+    if summary:
+        lines += ["", summary.strip()]
     return "\n".join(lines)
 
 

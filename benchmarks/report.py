@@ -364,15 +364,9 @@ def render_markdown(results, figures=None):
             FOCUS, FOCUS, machine_line(meta)))
         w(summary_table(results))
         w("")
-        ratios = [(pid, r) for pid, r in A.against_fastest(results, SUMMARY_EPS, FOCUS)
-                  if not pid.endswith("-f32")]
-        if ratios:
-            geo = float(np.exp(np.mean(np.log([r for _, r in ratios]))))
-            low_id, low = min(ratios, key=lambda item: item[1])
-            w("Against the fastest of scikit-learn and the peers, problem by problem "
-              "(float64 problems where %s reached %.0e; a peer's `> t` counts as t): "
-              "geometric mean **%.2f×** over %d problems, lowest %.2f× (%s).\n" % (
-                  FOCUS, SUMMARY_EPS, geo, len(ratios), low, low_id))
+        line = A.against_fastest_line(results, SUMMARY_EPS, FOCUS)
+        if line:
+            w(line)
         if "speedup" in figures:
             w("![speedup of fastreg at 1e-6](%s)\n" % figures["speedup"])
     w("## Problems\n")
