@@ -148,7 +148,7 @@ class _GramRoute:
             (design.xty(y_c) if Xy is None else np.asarray(Xy)).ravel(), dtype=np.float64)
         self.y_norm2 = design.y_norm2(np.asarray(y_c, dtype=np.float64))
         self.w = np.array(w, dtype=np.float64)
-        self.stepper = SupportStepper()
+        self.stepper = SupportStepper(design.n_samples)
 
     def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng, *, random, positive):
         """Epochs, with support steps where they crawl; return (gap, epochs)."""
@@ -250,7 +250,7 @@ class _WorkingSetSolver:
         self.r_ring = np.zeros(ring_shape if Y.shape[1] == 1 else (0, 0))
         self.ring_count = np.zeros(1, dtype=np.intp)
         self.norms = np.sqrt(design.norm2_cols.astype(np.float64))
-        self.stepper = SupportStepper()
+        self.stepper = SupportStepper(design.n_samples)
         self.set_dual_norm = None  # dual norm of the last kernel run's gap
 
     def _run(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):

@@ -99,8 +99,22 @@ class SupportStepper:
     """
 
     min_epochs = 50  # epochs in a round, at least
-    max_support = 500  # larger supports take no step: the solve costs too much
+    max_support = 500  # larger supports take no step: the solve costs too much,
+    # unless the support is nearly as large as the sample (up to max_saturated):
+    # its Gram matrix is then (nearly) singular and epochs crawl, so steps pay
+    # even at k^3 cost (1000 x 5000 at alpha_max / 1000, support ~990: 5.8 s
+    # to a 1e-6 gap without steps, 3.1 s with them)
+    saturation = 0.95
+    max_saturated = 2000
     max_moves = 16
+
+    def __init__(self, n_samples):
+        self.n_samples = n_samples
+
+    def takes_steps(self, k):
+        """Whether a support of k coefficients is stepped."""
+        return k <= self.max_support or (
+            self.saturation * self.n_samples <= k <= self.max_saturated)
 
     def solve(self, run, step, support_size, epochs_per_step, max_iter, gap_tol):
         """Minimise to ``gap_tol`` in at most ``max_iter`` epochs.
@@ -115,7 +129,7 @@ class SupportStepper:
         rounds = 1
         while True:
             budget = max_iter - epochs
-            stepping = support_size() <= self.max_support
+            stepping = self.takes_steps(support_size())
             if stepping:
                 per_step = max(self.min_epochs, int(epochs_per_step()))
                 budget = min(budget, rounds * per_step)
@@ -123,5 +137,5 @@ class SupportStepper:
             epochs += spent
             if gap <= gap_tol or epochs >= max_iter or not stepping:
                 return gap, epochs
-            moved = 0 < support_size() <= self.max_support and step()
+            moved = 0 < support_size() and self.takes_steps(support_size()) and step()
             rounds = 1 if moved else 2 * rounds
