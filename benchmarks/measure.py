@@ -86,11 +86,12 @@ def climb_ladder(problem, solver, cfg, best_known, is_reference, emit):
     tolerance ladder advances two rungs (a factor 100) at a time; a step is
     not started when the growth of the last steps (at most 3x a rung)
     predicts more than three times the fit budget (it would be stopped
-    anyway), nor past the pair budget (the reference solver gets twice that).
+    anyway), nor past the pair budget (the reference solver gets twice that,
+    a solver with ``pair_budget_share`` < 1 that share of it).
     """
     knobs = solver.knobs(cfg.quick)
     began = time.perf_counter()
-    pair_budget = cfg.pair_budget * (2 if is_reference else 1)
+    pair_budget = cfg.pair_budget * (2 if is_reference else 1) * solver.pair_budget_share
     emit({"event": "start", "phase": "warmup", "knob": knobs[0]})
     t0 = time.perf_counter()
     result = solver.fit(problem, knobs[0])

@@ -41,7 +41,7 @@ RESULTS_DIR = os.path.join(HERE, "results")
 FAMILIES = ("path", "ridge", "logistic", "sgd")
 
 QUICK_BUDGETS = dict(run_budget=2.0, pair_budget=5.0, repeat_time=0.3)
-FULL_BUDGETS = dict(run_budget=4.0, pair_budget=8.0, repeat_time=0.4)
+FULL_BUDGETS = dict(run_budget=4.0, pair_budget=8.0, repeat_time=0.3)
 
 
 def parse_args(argv=None):
@@ -66,7 +66,7 @@ def parse_args(argv=None):
                         "fewer when a fit is long, see --repeat-time)")
     p.add_argument("--repeat-time", type=float, metavar="S",
                    help="no further repeats of a step once its fits took this "
-                        "long in total (default 0.4 s, quick 0.3 s); "
+                        "long in total (default 0.3 s); "
                         "beyond it a tol ladder also advances two rungs at a time")
     p.add_argument("--budget", type=float, metavar="S",
                    help="time budget of a single fit; a longer one is stopped "

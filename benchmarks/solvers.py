@@ -39,6 +39,7 @@ class Solver:
     dtypes = ("float64",)    # problem dtypes the adapter is run on
     can_epochs = False       # supports fixed-epoch runs (max_iter=k, tol=0)
     needs_jit_warmup = False  # compiles on first call (numba)
+    pair_budget_share = 1.0  # share of the pair budget its ladder may use
     module = None            # importable name, for available() and version()
 
     def available(self):
@@ -194,6 +195,9 @@ class NumpyFista(Solver):
     label = "NumPy (FISTA)"
     role = "baseline"
     knob_name = "max_iter"
+    # the textbook baseline: its last, longest steps only decide how many
+    # hundred times slower than fastreg it is, and were a sixth of the suite
+    pair_budget_share = 0.5
     module = "fastreg.reference"
 
     def _import(self):
