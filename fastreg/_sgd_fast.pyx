@@ -98,7 +98,7 @@ cdef extern from *:
         for (; i + FR_LANES <= n; i += FR_LANES) {                             \\
             if (pf) {                                                          \\
                 for (size_t b = 0; b < FR_LANES * sizeof(T); b += 64)          \\
-                    __builtin_prefetch((const char *)(pf + i) + b, 0, 1);      \\
+                    FR_PREFETCH((const char *)(pf + i) + b, 1);      \\
             }                                                                  \\
             for (int k = 0; k < FR_LANES; k++) acc[k] += x[i + k] * w[i + k];  \\
         }                                                                      \\
@@ -111,10 +111,11 @@ cdef extern from *:
      * every expansion, so each combination compiles to its own branch-free,  \
      * vectorised loop. The truncation is written with selects, not jumps,     \
      * and performs exactly the operations of the scalar rule. */             \
-    static inline __attribute__((always_inline)) void                           \
-    fr_sgd_update_impl_##SUFFIX(const T *restrict x, T *restrict w, ptrdiff_t n, \
-        T step, double *sq, double *l1, T *restrict aw, T a, T c,               \
-        T *restrict q, double u, double ws, const T *restrict xn, T *nd_out,    \
+    FR_ALWAYS_INLINE void                           \
+    fr_sgd_update_impl_##SUFFIX(const T *FR_RESTRICT x, T *FR_RESTRICT w,     \
+        ptrdiff_t n, T step, double *sq, double *l1, T *FR_RESTRICT aw, T a,    \
+        T c, T *FR_RESTRICT q, double u, double ws, const T *FR_RESTRICT xn,    \
+        T *nd_out,                                                              \
         const T *pf, const int NORMS, const int AVG, const int L1, const int NEXT)               \
     {                                                                           \
         T s2[FR_LANES] = {0}, s1[FR_LANES] = {0};                               \
@@ -123,7 +124,7 @@ cdef extern from *:
         const T uT = (T)u, wsT = (T)ws, iwT = (T)(1.0 / ws);                    \
         ptrdiff_t i = 0;                                                        \
         for (; i + FR_LANES <= n; i += FR_LANES) {                             \\
-            if (pf) for (size_t b = 0; b < FR_LANES * sizeof(T); b += 64) __builtin_prefetch((const char *)(pf + i) + b, 0, 1); \\
+            if (pf) for (size_t b = 0; b < FR_LANES * sizeof(T); b += 64) FR_PREFETCH((const char *)(pf + i) + b, 1); \\
             for (int k = 0; k < FR_LANES; k++)                                  \
                 FR_SGD_ELEMENT(T, i + k, k)                                     \
         }                                                                      \\
@@ -201,7 +202,7 @@ cdef extern from *:
     /* Sparse rows: the same update on the row's features (scattered), with the
      * truncation free of data-dependent branches. */                          \\
     #define FR_SGD_SPARSE_UPDATE(T, SUFFIX)                                    \\
-    static inline __attribute__((always_inline)) void                          \\
+    FR_ALWAYS_INLINE void                          \\
     fr_sgd_sparse_update_impl_##SUFFIX(const T *x, const int *ind,             \\
         ptrdiff_t nnz, T *w, T step, double *sq, double *l1, T *aw,            \\
         double avg_a, double avg_c, T *q, double u, double ws, double inv_ws,  \\

@@ -13,4 +13,19 @@
 #define FR_KERNEL
 #endif
 
+/* Portable spellings of what the kernels ask of the compiler. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FR_ALWAYS_INLINE static inline __attribute__((always_inline))
+#define FR_PREFETCH(p, locality) __builtin_prefetch((p), 0, (locality))
+#define FR_RESTRICT __restrict__
+#elif defined(_MSC_VER)
+#define FR_ALWAYS_INLINE static __forceinline
+#define FR_PREFETCH(p, locality) ((void)0)
+#define FR_RESTRICT __restrict
+#else
+#define FR_ALWAYS_INLINE static inline
+#define FR_PREFETCH(p, locality) ((void)0)
+#define FR_RESTRICT
+#endif
+
 #endif
