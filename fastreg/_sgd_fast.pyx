@@ -90,7 +90,7 @@ cdef extern from *:
      * (locality 1): requests into L1 each hold one of its few miss buffers    \\
      * until memory answers, which stalls a shuffled epoch (a hinge / L2       \\
      * epoch on 20000 x 1000 float64 took 2.2 X.T@r that way, 1.15 this way). */ \\
-    FR_KERNEL static T fr_sgd_dot_##SUFFIX(const T *x, const T *w,         \\
+    FR_KERNEL static T fr_sgd_dot_##SUFFIX(const T *x, const T *w,            \\
                                                ptrdiff_t n, const T *pf)       \\
     {                                                                          \\
         T acc[FR_LANES] = {0};                                                 \\
@@ -98,7 +98,7 @@ cdef extern from *:
         for (; i + FR_LANES <= n; i += FR_LANES) {                             \\
             if (pf) {                                                          \\
                 for (size_t b = 0; b < FR_LANES * sizeof(T); b += 64)          \\
-                    FR_PREFETCH((const char *)(pf + i) + b, 1);      \\
+                    FR_PREFETCH((const char *)(pf + i) + b, 1);               \\
             }                                                                  \\
             for (int k = 0; k < FR_LANES; k++) acc[k] += x[i + k] * w[i + k];  \\
         }                                                                      \\
@@ -111,12 +111,12 @@ cdef extern from *:
      * every expansion, so each combination compiles to its own branch-free,  \
      * vectorised loop. The truncation is written with selects, not jumps,     \
      * and performs exactly the operations of the scalar rule. */             \
-    FR_ALWAYS_INLINE void                           \
+    FR_ALWAYS_INLINE void                                                     \
     fr_sgd_update_impl_##SUFFIX(const T *FR_RESTRICT x, T *FR_RESTRICT w,     \
         ptrdiff_t n, T step, double *sq, double *l1, T *FR_RESTRICT aw, T a,    \
         T c, T *FR_RESTRICT q, double u, double ws, const T *FR_RESTRICT xn,    \
         T *nd_out,                                                              \
-        const T *pf, const int NORMS, const int AVG, const int L1, const int NEXT)               \
+        const T *pf, const int NORMS, const int AVG, const int L1, const int NEXT) \
     {                                                                           \
         T s2[FR_LANES] = {0}, s1[FR_LANES] = {0};                               \
         T nd[FR_LANES] = {0};                                                  \\
@@ -134,10 +134,10 @@ cdef extern from *:
         *sq = t2; *l1 = t1;                                                     \
         if (NEXT) { T tot = 0; for (int k = 0; k < FR_LANES; k++) tot += nd[k]; *nd_out = tot; } \\
     }                                                                           \
-    FR_KERNEL static void fr_sgd_update_##SUFFIX(                               \
+    FR_KERNEL static void fr_sgd_update_##SUFFIX(                             \
         const T *x, T *w, ptrdiff_t n, T step, int norms, double *sq,          \
         double *l1, T *aw, double avg_a, double avg_c, T *q, double u,         \
-        double ws, const T *xn, T *nd, const T *pf)                                                         \
+        double ws, const T *xn, T *nd, const T *pf)                           \
     {                                                                           \
         const T a = (T)avg_a, c = (T)avg_c;                                     \
         switch ((norms ? 1 : 0) | (aw ? 2 : 0) | (q ? 4 : 0) | (xn ? 8 : 0)) { \\
@@ -171,12 +171,12 @@ cdef extern from *:
         double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;                            \
         ptrdiff_t j = 0;                                                          \
         for (; j + 4 <= nnz; j += 4) {                                            \
-            a0 += w[ind[j] * S] * x[j];                                               \
-            a1 += w[ind[j + 1] * S] * x[j + 1];                                       \
-            a2 += w[ind[j + 2] * S] * x[j + 2];                                       \
-            a3 += w[ind[j + 3] * S] * x[j + 3];                                       \
+            a0 += w[ind[j] * S] * x[j];                                       \
+            a1 += w[ind[j + 1] * S] * x[j + 1];                               \
+            a2 += w[ind[j + 2] * S] * x[j + 2];                               \
+            a3 += w[ind[j + 3] * S] * x[j + 3];                               \
         }                                                                         \
-        for (; j < nnz; j++) a0 += w[ind[j] * S] * x[j];                              \
+        for (; j < nnz; j++) a0 += w[ind[j] * S] * x[j];                      \
         return (a0 + a1) + (a2 + a3);                                             \
     }
     FR_SGD_SPARSE_DOT(double, d)
@@ -202,11 +202,11 @@ cdef extern from *:
     /* Sparse rows: the same update on the row's features (scattered), with the
      * truncation free of data-dependent branches. */                          \\
     #define FR_SGD_SPARSE_UPDATE(T, SUFFIX)                                    \\
-    FR_ALWAYS_INLINE void                          \\
+    FR_ALWAYS_INLINE void                                                     \\
     fr_sgd_sparse_update_impl_##SUFFIX(const T *x, const int *ind,             \\
         ptrdiff_t nnz, T *w, T step, double *sq, double *l1, T *aw,            \\
         double avg_a, double avg_c, T *q, double u, double ws, double inv_ws,  \\
-        ptrdiff_t S, const int ADD, const int NORMS, const int AVG, const int L1)           \\
+        ptrdiff_t S, const int ADD, const int NORMS, const int AVG, const int L1) \\
     {                                                                          \\
         double s2 = 0.0, s1 = 0.0;                                             \\
         for (ptrdiff_t j = 0; j < nnz; j++) {                                  \\
