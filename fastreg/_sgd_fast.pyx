@@ -259,10 +259,8 @@ cdef extern from *:
      * ask for the next row while the current one is being processed. */
     static inline void fr_prefetch(const void *p, ptrdiff_t bytes)
     {
-    #if defined(__GNUC__)
         const char *c = (const char *)p;
-        for (ptrdiff_t off = 0; off < bytes; off += 64) __builtin_prefetch(c + off, 0, 3);
-    #endif
+        for (ptrdiff_t off = 0; off < bytes; off += 64) FR_PREFETCH(c + off, 3);
     }
 
     """
