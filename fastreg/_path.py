@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_array, check_random_state
 
 from . import _cd_fast
 from ._design import Design, use_gram
-from ._support_step import SupportStepper, support_moves
+from ._support_step import SupportStepper, add_to_diagonal, support_moves
 from ._validation import (check_int, check_option, check_precompute, check_real,
                           check_sample_weight)
 
@@ -102,7 +102,9 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
         W[:] = np.asarray(coef_init, dtype=dtype).reshape(n_tasks, design.n_features)
     rng = check_random_state(random_state)
     random = selection == "random"
-    coefs = np.empty((n_tasks, design.n_features, len(alphas)), dtype=dtype)
+    # one contiguous row per alpha (columns of a (p, n_alphas) array would
+    # scatter each alpha's writes over p cache lines)
+    by_alpha = np.empty((len(alphas), n_tasks, design.n_features), dtype=dtype)
     gaps = np.empty(len(alphas))
     n_iters = []
     gap_tol = tol * sum(design.y_norm2(Y[:, t]) for t in range(n_tasks))
@@ -131,12 +133,12 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
                                          rng, random=random, positive=positive)
             n_iter += more
             W[0] = gram_route.w
-        coefs[:, :, k] = W
+        by_alpha[k] = W
         gaps[k] = gap / design.sum_w
         n_iters.append(n_iter)
         if warn and gap > gap_tol:
             _warn_not_converged(gap, gap_tol, design.sum_w, max_iter)
-    return coefs, gaps, n_iters
+    return by_alpha.transpose(1, 2, 0), gaps, n_iters
 
 
 class _GramRoute:
@@ -167,19 +169,14 @@ class _GramRoute:
 
     def _support_step(self, l1_reg, l2_reg):
         """A support step (see :mod:`fastreg._support_step`) on the Gram form."""
-        support = np.flatnonzero(self.w)
+        support = np.flatnonzero(self.w != 0)
         if support.size == 0:
             return False
         hessian = self.design.gram[np.ix_(support, support)]
-        hessian[np.diag_indices_from(hessian)] += l2_reg
-        q = self.q[support]
-
-        def objective(w):
-            return 0.5 * (w @ hessian @ w) - q @ w + l1_reg * np.abs(w).sum()
-
-        w = support_moves(hessian.copy(), lambda w: q - hessian @ w, objective,
-                          self.w[support], l1_reg, max_moves=self.stepper.max_moves,
-                          dtype=np.float64)
+        add_to_diagonal(hessian, l2_reg)
+        w0 = self.w[support]
+        w = support_moves(hessian, self.q[support] - hessian @ w0, w0, l1_reg,
+                          max_moves=self.stepper.max_moves, dtype=np.float64)
         if w is None:
             return False
         self.w[support] = w
@@ -290,35 +287,25 @@ class _WorkingSetSolver:
         step = k ** 3 / 15 + 8 * (4 * n * k + 2 * k * k)
         if self.design.is_sparse:
             nnz = np.diff(self.design.X.indptr)
-            support_nnz = float(nnz[np.flatnonzero(self.W[0])].sum())
+            support_nnz = float(nnz[self.W[0] != 0].sum())
             step += 20.0 * support_nnz ** 2 / n
             return step / max(2.0 * nnz[features].sum(), 1.0)
         return (step + k * k * n / 8) / (2.0 * len(features) * n)
 
     def _support_step(self, l1_reg, l2_reg):
         """A support step (see :mod:`fastreg._support_step`) from W and R."""
-        support = np.flatnonzero(self.W[0])
+        support = np.flatnonzero(self.W[0] != 0)
         if support.size == 0:
             return False
         gram, xt, x = self.design.columns(support)
-        gram[np.diag_indices_from(gram)] += l2_reg
-        sw = self.design.sample_weight
+        add_to_diagonal(gram, l2_reg)
         r0 = self.R[:, 0].astype(np.float64)
         w0 = self.W[0, support].astype(np.float64)
-
-        def residual(w):
-            return r0 - x(w - w0)
-
-        def objective(w):
-            r = residual(w)
-            fit = r @ r if sw is None else (r * sw) @ r
-            return 0.5 * fit + l1_reg * np.abs(w).sum() + 0.5 * l2_reg * (w @ w)
-
-        w = support_moves(gram, lambda w: xt(residual(w)) - l2_reg * w, objective, w0,
-                          l1_reg, max_moves=self.stepper.max_moves, dtype=self.W.dtype)
+        w = support_moves(gram, xt(r0) - l2_reg * w0, w0, l1_reg,
+                          max_moves=self.stepper.max_moves, dtype=self.W.dtype)
         if w is None:
             return False
-        self.R[:, 0] = residual(w)
+        self.R[:, 0] = r0 - x(w - w0)
         self.W[0, support] = w
         return True
 

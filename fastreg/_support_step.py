@@ -14,21 +14,28 @@ wrongly and check optimality over the whole working set.
 """
 
 import numpy as np
-import scipy.linalg
+from scipy.linalg.lapack import dpotrf, dpotrs
 
 
-def support_moves(gram, gradient, objective, w, l1_reg, *, max_moves, dtype):
+def add_to_diagonal(matrix, value):
+    """matrix += value * I, in place (a strided view, no index arrays)."""
+    matrix.flat[::matrix.shape[0] + 1] += value
+
+
+def support_moves(hessian, gradient, w, l1_reg, *, max_moves, dtype):
     """Move ``w`` (the coefficients of the support) by support steps.
+
+    On the support the smooth part of P is the quadratic with the given
+    Hessian and gradient at ``w``, so moves, gradients and changes of P are
+    all evaluated in the support's k dimensions, without the design.
 
     Parameters
     ----------
-    gram : ndarray (k, k)
+    hessian : ndarray (k, k)
         Hessian of the smooth part of P on the support (X_S^T S X_S + l2 I),
-        in float64; overwritten.
-    gradient : callable
-        ``gradient(v)``: minus the gradient of the smooth part of P at v.
-    objective : callable
-        ``objective(v)``: P at v, up to a constant.
+        in float64.
+    gradient : ndarray (k,)
+        Minus the gradient of the smooth part of P at ``w``.
     w : ndarray (k,)
         Current coefficients of the support, all nonzero.
     max_moves : int
@@ -46,20 +53,36 @@ def support_moves(gram, gradient, objective, w, l1_reg, *, max_moves, dtype):
     # linear along its null space: a tiny ridge turns the solve into a long
     # move along it, which the first sign change then cuts short (one
     # coefficient leaves the support, as on a homotopy path).
-    gram[np.diag_indices_from(gram)] += 1e-12 * np.trace(gram) / size
-    try:
-        factor = scipy.linalg.cho_factor(gram)
-    except (np.linalg.LinAlgError, ValueError):
+    regularized = np.array(hessian, order="F")
+    add_to_diagonal(regularized, 1e-12 * np.trace(hessian) / size)
+    # LAPACK directly: these solves are small and a path takes hundreds of
+    # them, so the checks of scipy.linalg's wrappers would cost more
+    factor, info = dpotrf(regularized, lower=False, clean=False, overwrite_a=True)
+    if info != 0:
         return None
-    w = w.astype(np.float64)
-    current = objective(w)
+
+    def solve(b):
+        return dpotrs(factor, b)[0]
+
+    origin = w = w.astype(np.float64)
+    origin_l1 = np.abs(origin).sum()
+
+    def change(new):
+        """P(new) - P(origin), and the size of the terms it sums (its
+        rounding error is about 1e-16 times that)."""
+        d = new - origin
+        linear, quadratic = gradient @ d, 0.5 * (d @ (hessian @ d))
+        l1 = l1_reg * np.abs(new).sum()
+        return (quadratic - linear + l1 - l1_reg * origin_l1,
+                abs(linear) + quadratic + l1 + l1_reg * origin_l1)
+
+    current = 0.0
     # coefficients that left the support, and the columns of gram^-1 there
     dropped = []
     inverse_columns = np.empty((size, 0))
-    moved = False
     for _ in range(max_moves):
         signs = np.sign(w)
-        step = scipy.linalg.cho_solve(factor, gradient(w) - l1_reg * signs)
+        step = solve(gradient - hessian @ (w - origin) - l1_reg * signs)
         if dropped:
             # the same solve with the dropped coefficients held at zero
             step -= inverse_columns @ np.linalg.solve(inverse_columns[dropped],
@@ -77,17 +100,16 @@ def support_moves(gram, gradient, objective, w, l1_reg, *, max_moves, dtype):
             dropped.append(first)
             unit = np.zeros(size)
             unit[first] = 1.0
-            inverse_columns = np.column_stack(
-                [inverse_columns, scipy.linalg.cho_solve(factor, unit)])
+            inverse_columns = np.column_stack([inverse_columns, solve(unit)])
         new = new.astype(dtype).astype(np.float64)
-        value = objective(new)
+        value, scale = change(new)
         # (a decrease within rounding is no move)
-        if not value < current - 1e-12 * abs(current):
+        if not value < current - 1e-12 * scale:
             break
-        w, current, moved = new, value, True
+        w, current = new, value
         if not flips.size or len(dropped) == size:
             break
-    return w if moved else None
+    return w if current < 0 else None
 
 
 class SupportStepper:
@@ -137,5 +159,6 @@ class SupportStepper:
             epochs += spent
             if gap <= gap_tol or epochs >= max_iter or not stepping:
                 return gap, epochs
-            moved = 0 < support_size() and self.takes_steps(support_size()) and step()
+            k = support_size()
+            moved = 0 < k and self.takes_steps(k) and step()
             rounds = 1 if moved else 2 * rounds
