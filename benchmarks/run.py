@@ -61,8 +61,8 @@ def parse_args(argv=None):
                         "skglm glum)")
     p.add_argument("--out", metavar="DIR",
                    help="output directory (default: benchmarks/results/<timestamp>)")
-    p.add_argument("--repeats", type=int, default=3, metavar="N",
-                   help="timed fits per ladder step, median taken (default 3; "
+    p.add_argument("--repeats", type=int, default=2, metavar="N",
+                   help="timed fits per ladder step, median taken (default 2; "
                         "fewer when a fit is long, see --repeat-time)")
     p.add_argument("--repeat-time", type=float, metavar="S",
                    help="no further repeats of a step once its fits took this "
