@@ -32,8 +32,8 @@ from fastreg.reference import logistic_fista, logistic_objective
 TARGET = 1e-6
 # seconds one fit may take before it is stopped, and seconds of fits after
 # which a solver's ladder ends (full run, quick run)
-FIT_BUDGET = 10.0
-LADDER_BUDGET = {False: 12.0, True: 2.0}
+FIT_BUDGET = 6.0
+LADDER_BUDGET = {False: 8.0, True: 2.0}
 TOLS = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12, 1e-14]
 
 # (name, dataset, C / C_min): 1-10 % nonzero coefficients where the shape allows
