@@ -196,7 +196,7 @@ def measure_epochs(problem, solvers, cfg, emit, min_span=0.1, min_epochs=5,
     emit({"event": "start", "phase": "xtr"})
     xtr = time_xtr(problem.X)
     emit({"event": "xtr", "time": xtr})
-    repeats = 3  # (the per-epoch ratios are small differences of times)
+    repeats = 2
     for solver in solvers:
         k1 = 2
         emit({"event": "start", "phase": "epochs", "solver": solver.name, "k": k1})

@@ -41,7 +41,7 @@ RESULTS_DIR = os.path.join(HERE, "results")
 FAMILIES = ("path", "ridge", "logistic", "sgd")
 
 QUICK_BUDGETS = dict(run_budget=2.0, pair_budget=5.0, repeat_time=0.3)
-FULL_BUDGETS = dict(run_budget=4.0, pair_budget=8.0, repeat_time=0.3)
+FULL_BUDGETS = dict(run_budget=3.0, pair_budget=8.0, repeat_time=0.3)
 
 
 def parse_args(argv=None):
@@ -70,7 +70,7 @@ def parse_args(argv=None):
                         "beyond it a tol ladder also advances two rungs at a time")
     p.add_argument("--budget", type=float, metavar="S",
                    help="time budget of a single fit; a longer one is stopped "
-                        "and reported as '> S' (default 4 s, quick 2 s)")
+                        "and reported as '> S' (default 3 s, quick 2 s)")
     p.add_argument("--pair-budget", type=float, metavar="S",
                    help="no new ladder step for a (problem, solver) after this "
                         "long on it (default 8 s, quick 5 s)")

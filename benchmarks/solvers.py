@@ -197,7 +197,7 @@ class NumpyFista(Solver):
     knob_name = "max_iter"
     # the textbook baseline: its last, longest steps only decide how many
     # hundred times slower than fastreg it is, and were a sixth of the suite
-    pair_budget_share = 0.5
+    pair_budget_share = 0.25
     module = "fastreg.reference"
 
     def _import(self):
