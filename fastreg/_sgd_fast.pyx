@@ -71,15 +71,17 @@ cdef extern from *:
         if (NORMS) { s2[K] += wi * wi; s1[K] += (wi < 0 ? -wi : wi); }            \
         if (AVG) aw[I] += (a * x[I]) * c;                                         \
         if (L1) {                                                                 \
-            const T z = wi;                                                       \
-            const T qi = q[I];                                                    \
-            /* one division: only the branch taken needs its quotient */     \
-            const T d = (z > 0 ? uT + qi : uT - qi) * iwT;                    \
-            const T pos = z - d, neg = z + d;                                 \
-            const T cut_pos = pos > 0 ? pos : 0;                              \
-            const T cut_neg = neg < 0 ? neg : 0;                              \
-            wi = z > 0 ? cut_pos : (z < 0 ? cut_neg : z);                     \
-            q[I] = qi + wsT * (wi - z);                                           \
+            /* Both cuts are clamped at >= 0 (as in the sparse update), so   \
+             * z > 0 leaves only the first term, z < 0 only the second, and   \
+             * no select on the sign of z is needed; a NaN z stays NaN. With   \
+             * wscale == 1 (L1 == 2: no L2 part) the scalings drop out. */      \
+            const T z = wi, qi = q[I];                                            \
+            const T qs = L1 == 2 ? qi : qi * iwT;                                 \
+            const T dp = usT + qs < 0 ? 0 : usT + qs;                             \
+            const T dn = usT - qs < 0 ? 0 : usT - qs;                             \
+            const T pos = z - dp, neg = z + dn;                                   \
+            wi = (pos < 0 ? 0 : pos) + (neg > 0 ? 0 : neg);                       \
+            q[I] = L1 == 2 ? qi + (wi - z) : qi + wsT * (wi - z);                 \
         }                                                                         \
         w[I] = wi;                                                                \
         if (NEXT) nd[K] += wi * xn[I];                                         \\
@@ -121,7 +123,8 @@ cdef extern from *:
         T s2[FR_LANES] = {0}, s1[FR_LANES] = {0};                               \
         T nd[FR_LANES] = {0};                                                  \\
         /* in the data's precision, so that float32 rows use float32 lanes */  \
-        const T uT = (T)u, wsT = (T)ws, iwT = (T)(1.0 / ws);                    \
+        /* the cumulative penalty u in units of the stored weights */        \
+        const T wsT = (T)ws, iwT = (T)(1.0 / ws), usT = (T)(u / ws);            \
         ptrdiff_t i = 0;                                                        \
         for (; i + FR_LANES <= n; i += FR_LANES) {                             \\
             if (pf) for (size_t b = 0; b < FR_LANES * sizeof(T); b += 64) FR_PREFETCH((const char *)(pf + i) + b, 1); \\
@@ -140,25 +143,22 @@ cdef extern from *:
         double ws, const T *xn, T *nd, const T *pf)                           \
     {                                                                           \
         const T a = (T)avg_a, c = (T)avg_c;                                     \
-        switch ((norms ? 1 : 0) | (aw ? 2 : 0) | (q ? 4 : 0) | (xn ? 8 : 0)) { \\
-        case 0: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 0, 0); break; \\
-        case 1: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 0, 0); break; \\
-        case 2: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 0, 0); break; \\
-        case 3: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 0, 0); break; \\
-        case 4: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 1, 0); break; \\
-        case 5: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 1, 0); break; \\
-        case 6: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 1, 0); break; \\
-        case 7: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 1, 0); break; \\
-        case 8: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 0, 1); break; \\
-        case 9: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 0, 1); break; \\
-        case 10: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 0, 1); break; \\
-        case 11: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 0, 1); break; \\
-        case 12: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 0, 1, 1); break; \\
-        case 13: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 0, 1, 1); break; \\
-        case 14: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 0, 1, 1, 1); break; \\
-        default: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, xn, nd, pf, 1, 1, 1, 1); break; \\
-        }                                                                       \
+        /* L1 truncation: 1 with wscale, 2 when wscale is exactly 1 */         \
+        const int trunc = q ? (ws == 1.0 ? 2 : 1) : 0;                            \
+        switch ((norms ? 1 : 0) | (aw ? 2 : 0) | (trunc << 2) | (xn ? 16 : 0)) { \
+        FR_SGD_DENSE_CASES(SUFFIX, 0) FR_SGD_DENSE_CASES(SUFFIX, 16)              \
+        }                                                                         \
     }
+    #define FR_SGD_DENSE_CASE(SUFFIX, C)                                          \
+        case C: fr_sgd_update_impl_##SUFFIX(x, w, n, step, sq, l1, aw, a, c, q, u, ws, \
+            xn, nd, pf, (C) & 1, ((C) >> 1) & 1, ((C) >> 2) & 3, ((C) >> 4) & 1); break;
+    #define FR_SGD_DENSE_CASES(SUFFIX, NEXT)                                      \
+        FR_SGD_DENSE_CASE(SUFFIX, NEXT + 0) FR_SGD_DENSE_CASE(SUFFIX, NEXT + 1)   \
+        FR_SGD_DENSE_CASE(SUFFIX, NEXT + 2) FR_SGD_DENSE_CASE(SUFFIX, NEXT + 3)   \
+        FR_SGD_DENSE_CASE(SUFFIX, NEXT + 4) FR_SGD_DENSE_CASE(SUFFIX, NEXT + 5)   \
+        FR_SGD_DENSE_CASE(SUFFIX, NEXT + 6) FR_SGD_DENSE_CASE(SUFFIX, NEXT + 7)   \
+        FR_SGD_DENSE_CASE(SUFFIX, NEXT + 8) FR_SGD_DENSE_CASE(SUFFIX, NEXT + 9)   \
+        FR_SGD_DENSE_CASE(SUFFIX, NEXT + 10) FR_SGD_DENSE_CASE(SUFFIX, NEXT + 11)
     FR_SGD_DEFINE(double, d)
     FR_SGD_DEFINE(float, s)
 
