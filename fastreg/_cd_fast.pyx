@@ -271,6 +271,35 @@ cdef inline void _column_update(
         fr_axpy_s(delta, &X_dense[0, j], mu_j, r, n_samples)
 
 
+cdef double _single_task_dual(const Py_ssize_t* features, Py_ssize_t n_listed,
+                              const double* dots, const floating* w, double l2_reg,
+                              bint positive, double* xt_theta, double* sums) noexcept nogil:
+    """One task: xt_theta[j] = |x_j^T r - l2_reg w_j| (signed with ``positive``)
+    for the listed features, from their products ``dots[jj] = x_j^T r``.
+
+    Returns the largest, and sums = (||X^T r||^2, ||w||_1, ||w||^2). A loop
+    of its own, apart from the products, keeps its sums in registers.
+    """
+    cdef double xtr_norm2 = 0.0, w_l1 = 0.0, w_norm2 = 0.0, dual_norm = 0.0, d, wj
+    cdef Py_ssize_t jj, j
+    for jj in range(n_listed):
+        j = features[jj]
+        d = dots[jj]
+        wj = w[j]
+        xtr_norm2 += d * d
+        d -= l2_reg * wj
+        if not positive:
+            d = fabs(d)
+        xt_theta[j] = d
+        dual_norm = max(dual_norm, d)
+        w_l1 += fabs(wj)
+        w_norm2 += wj * wj
+    sums[0] = xtr_norm2
+    sums[1] = w_l1
+    sums[2] = w_norm2
+    return dual_norm
+
+
 cdef int ANDERSON_DEPTH = 5
 # rows of the residual ring of enet_coordinate_descent
 RESIDUAL_RING_LENGTH = ANDERSON_DEPTH + 1
@@ -439,9 +468,9 @@ def enet_coordinate_descent(
     cdef bint extrapolate = (n_tasks == 1 and l1_reg > 0
                              and r_ring.shape[1] == n_samples + n_features)
     cdef double sqrt_l2 = sqrt(l2_reg)
-    cdef floating[::1] rho = np.zeros(n_samples if extrapolate else 0,
+    cdef floating[::1] rho = np.empty(n_samples if extrapolate else 0,
                                       dtype=np.asarray(Y).dtype)
-    cdef double[::1] xt_rho = np.zeros(n_features if extrapolate else 0)
+    cdef double[::1] xt_rho = np.empty(n_features if extrapolate else 0)
     cdef Py_ssize_t ring_row_length = n_samples + n_features if l2_reg > 0 else n_samples
     cdef Py_ssize_t n_ring_filled = ring_count[0] if extrapolate else 0
     cdef int slot
@@ -451,8 +480,11 @@ def enet_coordinate_descent(
     # by blocks (columns that need element-wise centring excepted).
     cdef bint blocked_pass = (not is_sparse and not weighted and n_tasks == 1
                               and n_listed == n_features and n_samples <= GEMV_MAX_ROWS)
-    cdef floating[::1] xt_block = np.zeros(n_features if blocked_pass else 0,
+    cdef floating[::1] xt_block = np.empty(n_features if blocked_pass else 0,
                                            dtype=np.asarray(Y).dtype)
+    # one task: the listed features' x_j^T r, in list order
+    cdef double[::1] dots = np.empty(n_listed if n_tasks == 1 else 0)
+    cdef double sums[3]
 
     with nogil:
         if weighted:
@@ -476,35 +508,39 @@ def enet_coordinate_descent(
             w_norm2 = 0.0
             w_penalty = 0.0
             xtr_norm2 = 0.0
-            if blocked_pass:
-                _dense_xt_r(X_dense, &R[0, 0], &xt_block[0])
-            for jj in range(n_listed):
-                j = features[jj]
-                block = 0.0
-                scale = 0.0
-                for t in range(n_tasks):
+            if n_tasks == 1:
+                if blocked_pass:
+                    _dense_xt_r(X_dense, &R[0, 0], &xt_block[0])
+                for jj in range(n_listed):
+                    j = features[jj]
                     if blocked_pass and _blas_column(X_mean[j], norm2_cols[j], n_samples,
                                                      False):
-                        xta = xt_block[j]
+                        dots[jj] = xt_block[j]
                     else:
+                        dots[jj] = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
+                                               X_indptr, &R[0, 0], 0.0, sum_w, sw,
+                                               X_mean[j], norm2_cols[j], n_samples,
+                                               weighted)
+                dual_norm = _single_task_dual(&features[0], n_listed, &dots[0], &W[0, 0],
+                                              l2_reg, positive, &xt_theta[0], sums)
+                xtr_norm2, w_penalty, w_norm2 = sums[0], sums[1], sums[2]
+            else:  # several tasks: block norms (the L2,1 dual norm)
+                for jj in range(n_listed):
+                    j = features[jj]
+                    block = 0.0
+                    scale = 0.0
+                    for t in range(n_tasks):
                         xta = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
                                           X_indptr, &R[0, t], 0.0, sum_w, sw, X_mean[j],
                                           norm2_cols[j], n_samples, weighted)
-                    xtr_norm2 += xta * xta
-                    xta -= l2_reg * W[t, j]
-                    block += xta * xta
-                    scale += W[t, j] * W[t, j]
-                if positive:
-                    xt_theta[j] = xta
-                    dual_norm = max(dual_norm, xta)
-                elif n_tasks == 1:  # (no square root on the critical path)
-                    xt_theta[j] = fabs(xta)
-                    dual_norm = max(dual_norm, xt_theta[j])
-                else:
+                        xtr_norm2 += xta * xta
+                        xta -= l2_reg * W[t, j]
+                        block += xta * xta
+                        scale += W[t, j] * W[t, j]
                     xt_theta[j] = sqrt(block)
                     dual_norm = max(dual_norm, xt_theta[j])
-                w_norm2 += scale
-                w_penalty += fabs(W[0, j]) if n_tasks == 1 else sqrt(scale)
+                    w_norm2 += scale
+                    w_penalty += sqrt(scale)
             gap = _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_penalty, w_norm2,
                             l1_reg, l2_reg)
             theta_scale = 1.0 / max(l1_reg, dual_norm)
