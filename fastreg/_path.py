@@ -14,7 +14,8 @@ from sklearn.utils.validation import check_array, check_random_state
 
 from . import _cd_fast
 from ._design import Design, use_gram
-from ._support_step import SupportStepper, add_to_diagonal, support_moves
+from ._support_moves import support_moves
+from ._support_step import SupportStepper, add_to_diagonal
 from ._validation import (check_int, check_option, check_precompute, check_real,
                           check_sample_weight)
 
@@ -176,7 +177,7 @@ class _GramRoute:
         add_to_diagonal(hessian, l2_reg)
         w0 = self.w[support]
         w = support_moves(hessian, self.q[support] - hessian @ w0, w0, l1_reg,
-                          max_moves=self.stepper.max_moves, dtype=np.float64)
+                          self.stepper.max_moves, False)
         if w is None:
             return False
         self.w[support] = w
@@ -302,7 +303,7 @@ class _WorkingSetSolver:
         r0 = self.R[:, 0].astype(np.float64)
         w0 = self.W[0, support].astype(np.float64)
         w = support_moves(gram, xt(r0) - l2_reg * w0, w0, l1_reg,
-                          max_moves=self.stepper.max_moves, dtype=self.W.dtype)
+                          self.stepper.max_moves, self.W.dtype == np.float32)
         if w is None:
             return False
         self.R[:, 0] = r0 - x(w - w0)

@@ -1,0 +1,155 @@
+"""Support moves, compiled: the inner loop of a support step.
+
+See :mod:`fastreg._support_step` for what a support step is. A path takes
+hundreds of them on supports of a few dozen coefficients, where the
+interpreter's cost of a move (a dozen small array operations) would exceed
+its arithmetic; here a move is a handful of BLAS and LAPACK calls.
+"""
+
+from libc.math cimport fabs, isfinite
+from scipy.linalg.cython_blas cimport ddot, dsymv
+from scipy.linalg.cython_lapack cimport dgesv, dpotrf, dpotrs
+
+import numpy as np
+
+
+cdef inline double _sign(double x) noexcept nogil:
+    return (x > 0) - (x < 0)
+
+
+cdef void _hessian_times(double[:, ::1] H, const double* x, double* out) noexcept nogil:
+    """out = H x for the symmetric H."""
+    cdef int k = <int>H.shape[0], one = 1
+    cdef double a = 1.0, b = 0.0
+    cdef char uplo = b'U'
+    dsymv(&uplo, &k, &a, &H[0, 0], &k, <double*>x, &one, &b, out, &one)
+
+
+def support_moves(double[:, ::1] hessian, const double[::1] gradient,
+                  const double[::1] w_start, double l1_reg, int max_moves, bint single):
+    """Move the support's coefficients ``w_start`` by support steps.
+
+    On the support the smooth part of P is the quadratic with Hessian
+    ``hessian`` (symmetric, k x k) whose gradient at ``w_start`` is
+    ``-gradient``; moves, gradients and changes of P are evaluated in these k
+    dimensions. Each move solves for the minimiser on the current signs and
+    stops at the first sign change (that coefficient leaves the support and
+    is held at zero from then on), for at most ``max_moves`` moves; a move is
+    rounded to float32 when ``single``, then kept only if P decreases by more
+    than its rounding error.
+
+    Returns the new coefficients (float64), or None if no move lowered P.
+    """
+    cdef int k = <int>w_start.shape[0], one = 1, info = 0, m, n_dropped = 0
+    cdef int most = max(max_moves, 1)
+    cdef int i, a, b, first, moves
+    cdef char upper = b'U'
+    cdef double trace = 0.0, origin_l1 = 0.0, current = 0.0, t, t_first
+    cdef double linear, quadratic, l1, value, scale
+    cdef bint flipped, finite
+    if k == 0:
+        return None
+    cdef double[::1, :] factor = np.array(hessian, order="F")
+    for i in range(k):
+        trace += hessian[i, i]
+    # With more support than samples the Gram matrix is singular and P is
+    # linear along its null space: a tiny ridge turns the solve into a long
+    # move along it, which the first sign change then cuts short (one
+    # coefficient leaves the support, as on a homotopy path).
+    for i in range(k):
+        factor[i, i] += 1e-12 * trace / k
+    dpotrf(&upper, &k, &factor[0, 0], &k, &info)
+    if info != 0:
+        return None
+
+    cdef double[::1] origin = np.array(w_start, dtype=np.float64)
+    cdef double[::1] w = np.array(w_start, dtype=np.float64)
+    cdef double[::1] new = np.empty(k)
+    cdef double[::1] step = np.empty(k)
+    cdef double[::1] d = np.empty(k)
+    cdef double[::1] Hd = np.empty(k)
+    # coefficients that left the support, and the columns of H^-1 there
+    cdef int[::1] dropped = np.empty(most, dtype=np.intc)
+    cdef double[::1, :] inverse_columns = np.empty((k, most), order="F")
+    cdef double[::1, :] small = np.empty((most, most), order="F")
+    cdef double[::1] z = np.empty(most)
+    cdef int[::1] pivots = np.empty(most, dtype=np.intc)
+    for i in range(k):
+        origin_l1 += fabs(origin[i])
+
+    with nogil:
+        for moves in range(max_moves):
+            # the minimiser on the current signs: H step = g - H (w - w0) - l1 sign(w)
+            for i in range(k):
+                d[i] = w[i] - origin[i]
+            _hessian_times(hessian, &d[0], &Hd[0])
+            for i in range(k):
+                step[i] = gradient[i] - Hd[i] - l1_reg * _sign(w[i])
+            dpotrs(&upper, &k, &one, &factor[0, 0], &k, &step[0], &k, &info)
+            if n_dropped:
+                # the same solve with the dropped coefficients held at zero
+                m = n_dropped
+                for a in range(m):
+                    z[a] = step[dropped[a]]
+                    for b in range(m):
+                        small[a, b] = inverse_columns[dropped[a], b]
+                dgesv(&m, &one, &small[0, 0], &most, &pivots[0], &z[0], &m, &info)
+                if info != 0:
+                    break
+                for b in range(m):
+                    for i in range(k):
+                        step[i] -= inverse_columns[i, b] * z[b]
+                for a in range(m):
+                    step[dropped[a]] = 0.0
+            finite = True
+            for i in range(k):
+                finite = finite and isfinite(step[i])
+            if not finite:
+                break
+            # stop at the first sign change
+            first = -1
+            t_first = 1.0
+            for i in range(k):
+                new[i] = w[i] + step[i]
+                if w[i] != 0 and _sign(new[i]) != _sign(w[i]):
+                    t = w[i] / (w[i] - new[i])
+                    if first < 0 or t < t_first:
+                        first, t_first = i, t
+            flipped = first >= 0
+            if flipped:
+                for i in range(k):
+                    new[i] = w[i] + t_first * step[i]
+                new[first] = 0.0
+                dropped[n_dropped] = first
+                for i in range(k):
+                    inverse_columns[i, n_dropped] = 0.0
+                inverse_columns[first, n_dropped] = 1.0
+                dpotrs(&upper, &k, &one, &factor[0, 0], &k, &inverse_columns[0, n_dropped],
+                       &k, &info)
+                n_dropped += 1
+            if single:
+                for i in range(k):
+                    new[i] = <double><float>new[i]
+            # P(new) - P(origin), and the size of the terms it sums (its
+            # rounding error is about 1e-16 times that)
+            l1 = 0.0
+            for i in range(k):
+                d[i] = new[i] - origin[i]
+                l1 += fabs(new[i])
+            l1 *= l1_reg
+            _hessian_times(hessian, &d[0], &Hd[0])
+            linear = ddot(&k, <double*>&gradient[0], &one, &d[0], &one)
+            quadratic = 0.5 * ddot(&k, &d[0], &one, &Hd[0], &one)
+            value = quadratic - linear + l1 - l1_reg * origin_l1
+            scale = fabs(linear) + quadratic + l1 + l1_reg * origin_l1
+            # (a decrease within rounding is no move)
+            if not value < current - 1e-12 * scale:
+                break
+            for i in range(k):
+                w[i] = new[i]
+            current = value
+            if not flipped or n_dropped == k:
+                break
+    if current < 0:
+        return np.asarray(w)
+    return None
