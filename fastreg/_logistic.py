@@ -195,7 +195,7 @@ def _prox_newton_step(data, loss, w, b, z, l1, l2, fit_intercept, ws_size, tol_a
         return b, max_viol, ws_size, f_old
 
     # Working set: the nonzero coefficients and the worst violators.
-    nnz = np.flatnonzero(w)
+    nnz = np.flatnonzero(w != 0)
     ws_size = max(ws_size, 2 * nnz.size, WS_MIN)
     if ws_size >= data.n_features:
         ws = np.arange(data.n_features, dtype=np.int32)
@@ -236,7 +236,7 @@ def _prox_newton_step(data, loss, w, b, z, l1, l2, fit_intercept, ws_size, tol_a
 
 def _select_ws(viol, w, ws_size, p):
     """The nonzero coefficients and the worst KKT violators, sorted, int32."""
-    nnz = np.flatnonzero(w)
+    nnz = np.flatnonzero(w != 0)
     ws_size = max(ws_size, 2 * nnz.size, WS_MIN)
     if ws_size >= p:
         return np.arange(p, dtype=np.int32), ws_size

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_array, check_random_state
 
 from . import _cd_fast
 from ._design import Design, use_gram
-from ._support_moves import support_moves
+from ._support_moves import dense_support_step, support_moves
 from ._support_step import SupportStepper, add_to_diagonal
 from ._validation import (check_int, check_option, check_precompute, check_real,
                           check_sample_weight)
@@ -175,10 +175,9 @@ class _GramRoute:
             return False
         hessian = self.design.gram[np.ix_(support, support)]
         add_to_diagonal(hessian, l2_reg)
-        w0 = self.w[support]
-        w = support_moves(hessian, self.q[support] - hessian @ w0, w0, l1_reg,
-                          self.stepper.max_moves, False)
-        if w is None:
+        w = self.w[support]
+        if not support_moves(hessian, self.q[support] - hessian @ w, w, l1_reg,
+                             self.stepper.max_moves, False):
             return False
         self.w[support] = w
         return True
@@ -247,7 +246,9 @@ class _WorkingSetSolver:
         ring_shape = (_cd_fast.RESIDUAL_RING_LENGTH, design.n_samples + design.n_features)
         self.r_ring = np.zeros(ring_shape if Y.shape[1] == 1 else (0, 0))
         self.ring_count = np.zeros(1, dtype=np.intp)
-        self.norms = np.sqrt(design.norm2_cols.astype(np.float64))
+        norms = np.sqrt(design.norm2_cols.astype(np.float64))
+        self.zero_norms = np.flatnonzero(norms == 0)
+        self.inverse_norms = 1.0 / np.where(norms == 0, 1.0, norms)
         self.stepper = SupportStepper(design.n_samples)
         self.set_dual_norm = None  # dual norm of the last kernel run's gap
 
@@ -260,7 +261,8 @@ class _WorkingSetSolver:
             rng.randint(1, _SEED_MAX), self.random, self.positive, self.xt_theta,
             self.r_ring, self.ring_count)
 
-    def _solve_set(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
+    def _solve_set(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng,
+                   step_first=False):
         """Minimise P over a working set to ``gap_tol``; return (gap, epochs),
         with support steps (one task) where epochs crawl."""
         def run(max_epochs):
@@ -275,7 +277,7 @@ class _WorkingSetSolver:
         return self.stepper.solve(
             run, lambda: self._support_step(l1_reg, l2_reg),
             lambda: np.count_nonzero(self.W), lambda: self._epochs_per_step(features),
-            max_iter, gap_tol)
+            max_iter, gap_tol, step_first)
 
     def _epochs_per_step(self, features):
         """Epochs over ``features`` costing about one support step, counted in
@@ -293,8 +295,18 @@ class _WorkingSetSolver:
             return step / max(2.0 * nnz[features].sum(), 1.0)
         return (step + k * k * n / 8) / (2.0 * len(features) * n)
 
+    def _support(self):
+        """Features with a nonzero coefficient (in any task)."""
+        if self.W.shape[0] == 1:
+            return np.flatnonzero(self.W[0] != 0)
+        return np.flatnonzero(np.any(self.W != 0, axis=0))
+
     def _support_step(self, l1_reg, l2_reg):
         """A support step (see :mod:`fastreg._support_step`) from W and R."""
+        if not self.design.is_sparse:
+            return dense_support_step(self.W, self.R, self.design.X, self.design.X_mean,
+                                      self.sample_weight, l1_reg, l2_reg,
+                                      self.stepper.max_moves)
         support = np.flatnonzero(self.W[0] != 0)
         if support.size == 0:
             return False
@@ -302,9 +314,9 @@ class _WorkingSetSolver:
         add_to_diagonal(gram, l2_reg)
         r0 = self.R[:, 0].astype(np.float64)
         w0 = self.W[0, support].astype(np.float64)
-        w = support_moves(gram, xt(r0) - l2_reg * w0, w0, l1_reg,
-                          self.stepper.max_moves, self.W.dtype == np.float32)
-        if w is None:
+        w = w0.copy()
+        if not support_moves(gram, xt(r0) - l2_reg * w0, w, l1_reg,
+                             self.stepper.max_moves, self.W.dtype == np.float32):
             return False
         self.R[:, 0] = r0 - x(w - w0)
         self.W[0, support] = w
@@ -323,8 +335,10 @@ class _WorkingSetSolver:
         set_gap = None  # gap of the problem restricted to the last working set
         # Along a path, the pass that ended the previous alpha was made at the
         # current W and R: its x_j^T r rank the features for this alpha too
-        # (a sequential strong rule), and the first set is solved to gap_tol.
+        # (a sequential strong rule), and the first set is solved to gap_tol,
+        # starting with a support step from the previous alpha's solution.
         known, self.last_pass = self.last_pass, None
+        warm = known is not None
         while True:
             if known is None:
                 gap, _, dual_norm = self._run(self.all_features, l1_reg, l2_reg, 0, tol,
@@ -339,7 +353,7 @@ class _WorkingSetSolver:
                     inner_tol = gap_tol
             else:
                 dual_norm, inner_tol, known = known, gap_tol, None
-            support = np.flatnonzero(np.any(self.W != 0, axis=0))
+            support = self._support()
             size = grow * max(self.initial_size, 2 * len(support))
             xt = np.maximum(self.xt_theta, 0.0) if self.positive else self.xt_theta
             tall = self.design.n_samples >= n_features
@@ -361,13 +375,15 @@ class _WorkingSetSolver:
                 return gap, epochs + inner_epochs
             # distance of x_j^T theta to the boundary of the dual constraint,
             # in units of ||x_j||: the smaller, the likelier j is active
-            with np.errstate(divide="ignore", invalid="ignore"):
-                score = (max(l1_reg, dual_norm) - xt) / self.norms
-            score[self.norms == 0] = np.inf
+            # (nonnegative, as |x_j^T theta| <= max(l1_reg, dual_norm))
+            score = (max(l1_reg, dual_norm) - xt) * self.inverse_norms
+            score[self.zero_norms] = np.inf
             score[support] = -np.inf
             features = _smallest(score, size)
             set_gap, inner_epochs = self._solve_set(features, l1_reg, l2_reg,
-                                                    max_iter - epochs, tol, inner_tol, rng)
+                                                    max_iter - epochs, tol, inner_tol, rng,
+                                                    step_first=warm)
+            warm = False
             epochs += inner_epochs
             # A set already solved to the inner tolerance is missing features.
             grow = 2 * grow if inner_epochs == 0 else 1

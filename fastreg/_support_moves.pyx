@@ -6,8 +6,9 @@ interpreter's cost of a move (a dozen small array operations) would exceed
 its arithmetic; here a move is a handful of BLAS and LAPACK calls.
 """
 
+from cython cimport floating
 from libc.math cimport fabs, isfinite
-from scipy.linalg.cython_blas cimport ddot, dsymv
+from scipy.linalg.cython_blas cimport ddot, dgemm, dgemv, dsymv
 from scipy.linalg.cython_lapack cimport dgesv, dpotrf, dpotrs
 
 import numpy as np
@@ -26,8 +27,8 @@ cdef void _hessian_times(double[:, ::1] H, const double* x, double* out) noexcep
 
 
 def support_moves(double[:, ::1] hessian, const double[::1] gradient,
-                  const double[::1] w_start, double l1_reg, int max_moves, bint single):
-    """Move the support's coefficients ``w_start`` by support steps.
+                  double[::1] w_start, double l1_reg, int max_moves, bint single):
+    """Move the support's coefficients ``w_start``, in place, by support steps.
 
     On the support the smooth part of P is the quadratic with Hessian
     ``hessian`` (symmetric, k x k) whose gradient at ``w_start`` is
@@ -38,8 +39,14 @@ def support_moves(double[:, ::1] hessian, const double[::1] gradient,
     rounded to float32 when ``single``, then kept only if P decreases by more
     than its rounding error.
 
-    Returns the new coefficients (float64), or None if no move lowered P.
+    Returns whether P decreased (``w_start`` is left as it was otherwise).
     """
+    return _support_moves(hessian, gradient, w_start, l1_reg, max_moves, single)
+
+
+cdef bint _support_moves(double[:, ::1] hessian, const double[::1] gradient,
+                         double[::1] w_start, double l1_reg, int max_moves,
+                         bint single) except -1:
     cdef int k = <int>w_start.shape[0], one = 1, info = 0, m, n_dropped = 0
     cdef int most = max(max_moves, 1)
     cdef int i, a, b, first, moves
@@ -48,7 +55,7 @@ def support_moves(double[:, ::1] hessian, const double[::1] gradient,
     cdef double linear, quadratic, l1, value, scale
     cdef bint flipped, finite
     if k == 0:
-        return None
+        return False
     cdef double[::1, :] factor = np.array(hessian, order="F")
     for i in range(k):
         trace += hessian[i, i]
@@ -60,7 +67,7 @@ def support_moves(double[:, ::1] hessian, const double[::1] gradient,
         factor[i, i] += 1e-12 * trace / k
     dpotrf(&upper, &k, &factor[0, 0], &k, &info)
     if info != 0:
-        return None
+        return False
 
     cdef double[::1] origin = np.array(w_start, dtype=np.float64)
     cdef double[::1] w = np.array(w_start, dtype=np.float64)
@@ -151,5 +158,71 @@ def support_moves(double[:, ::1] hessian, const double[::1] gradient,
             if not flipped or n_dropped == k:
                 break
     if current < 0:
-        return np.asarray(w)
-    return None
+        w_start[:] = w
+        return True
+    return False
+
+
+def dense_support_step(floating[::1, :] W, floating[::1, :] R, const floating[::1, :] X,
+                       const floating[::1] X_mean, const floating[::1] sample_weight,
+                       double l1_reg, double l2_reg, int max_moves):
+    """A support step from ``W`` (one task) and its residual ``R``, in place,
+    on a dense design: the step of :func:`support_moves` with the Hessian and
+    gradient of P on the support.
+
+    The support's centred columns B = X_S - 1 mu_S^T are gathered once, in
+    float64: they give the Hessian B^T S B + l2_reg I, the gradient
+    B^T S r - l2_reg w and, after the moves, the residual r - B (w - w0).
+    ``sample_weight`` is empty when unweighted. Returns whether it moved.
+    """
+    cdef Py_ssize_t[::1] support = np.flatnonzero(np.asarray(W)[0] != 0)
+    cdef int n = <int>X.shape[0], k = <int>support.shape[0], lda = max(n, 1), one = 1
+    cdef bint weighted = sample_weight.shape[0] > 0
+    cdef Py_ssize_t i, a, j
+    cdef double mu, zero = 0.0, unit = 1.0
+    cdef char trans = b'T', no_trans = b'N'
+    if k == 0:
+        return False
+    cdef double[::1, :] B = np.empty((n, k), order="F")
+    cdef double[::1, :] SB = np.empty((n, k), order="F") if weighted else B
+    cdef double[:, ::1] hessian = np.empty((k, k))
+    cdef double[::1] r = np.empty(n)
+    cdef double[::1] Sr = np.empty(n) if weighted else r
+    cdef double[::1] gradient = np.empty(k)
+    cdef double[::1] w = np.empty(k)
+    cdef double[::1] w0 = np.empty(k)
+    cdef double[::1] Bd = np.empty(n)
+    with nogil:
+        for a in range(k):
+            j = support[a]
+            mu = X_mean[j]
+            for i in range(n):
+                B[i, a] = <double>X[i, j] - mu
+                if weighted:
+                    SB[i, a] = sample_weight[i] * B[i, a]
+            w0[a] = W[0, j]
+            w[a] = w0[a]
+        for i in range(n):
+            r[i] = R[i, 0]
+            if weighted:
+                Sr[i] = sample_weight[i] * r[i]
+        # (the symmetric product, so row or column order alike)
+        dgemm(&trans, &no_trans, &k, &k, &n, &unit, &B[0, 0], &lda, &SB[0, 0], &lda,
+              &zero, &hessian[0, 0], &k)
+        dgemv(&trans, &n, &k, &unit, &B[0, 0], &lda, &Sr[0], &one, &zero, &gradient[0],
+              &one)
+        for a in range(k):
+            hessian[a, a] += l2_reg
+            gradient[a] -= l2_reg * w0[a]
+    if not _support_moves(hessian, gradient, w, l1_reg, max_moves, floating is float):
+        return False
+    with nogil:
+        for a in range(k):
+            gradient[a] = w[a] - w0[a]   # (reused for the move)
+        dgemv(&no_trans, &n, &k, &unit, &B[0, 0], &lda, &gradient[0], &one, &zero, &Bd[0],
+              &one)
+        for i in range(n):
+            R[i, 0] = <floating>(r[i] - Bd[i])
+        for a in range(k):
+            W[0, support[a]] = <floating>w[a]
+    return True

@@ -47,17 +47,25 @@ class SupportStepper:
         return k <= self.max_support or (
             self.saturation * self.n_samples <= k <= self.max_saturated)
 
-    def solve(self, run, step, support_size, epochs_per_step, max_iter, gap_tol):
+    def solve(self, run, step, support_size, epochs_per_step, max_iter, gap_tol,
+              step_first=False):
         """Minimise to ``gap_tol`` in at most ``max_iter`` epochs.
 
         ``run(max_epochs)`` runs epochs and returns (gap, epochs);
         ``step()`` takes a support step and returns whether it moved;
         ``support_size()`` counts the nonzero coefficients;
         ``epochs_per_step()`` is the number of epochs that cost about one
-        step from the current support. Returns (gap, epochs).
+        step from the current support. With ``step_first`` (a warm start
+        from a nearby solution, as along a path, whose support and signs are
+        likely the new solution's) a step that costs no more than
+        ``min_epochs`` epochs comes first. Returns (gap, epochs).
         """
         epochs = 0
         rounds = 1
+        if step_first:
+            k = support_size()
+            if 0 < k and self.takes_steps(k) and epochs_per_step() <= self.min_epochs:
+                step()
         while True:
             budget = max_iter - epochs
             stepping = self.takes_steps(support_size())
