@@ -73,7 +73,10 @@ def test_kernel_matches_reference(dtype, sparse, gram, fit_intercept, l1_ratio):
         suboptimality = (reference.enet_objective(Xd, y64, coef, intercept, **params)
                          - reference.enet_objective(Xd, y64, ref_coef, ref_intercept,
                                                     **params))
-        assert suboptimality <= gap + 1e-15
+        # (both up to rounding: the kernel's residual, updated in place,
+        # drifts from y - Xw by a few ulps of y per entry)
+        rounding = 50 * np.finfo(np.float64).eps * np.mean(y64 ** 2)
+        assert suboptimality <= gap + rounding
         assert gap <= 1e-10 * np.mean((y64 - y64.mean() * fit_intercept) ** 2)
         assert gap <= ref_gap + 1e-11 and ref_gap <= 1e-8
 
