@@ -71,15 +71,15 @@ cdef extern from *:
         if (NORMS) { s2[K] += wi * wi; s1[K] += (wi < 0 ? -wi : wi); }            \
         if (AVG) aw[I] += (a * x[I]) * c;                                         \
         if (L1) {                                                                 \
-            /* Both cuts are clamped at >= 0 (as in the sparse update), so   \
-             * z > 0 leaves only the first term, z < 0 only the second, and   \
-             * no select on the sign of z is needed; a NaN z stays NaN. With   \
-             * wscale == 1 (L1 == 2: no L2 part) the scalings drop out. */      \
+            /* Soft-thresholding of z - q at u (in the stored weights'      \
+             * units): as |q| <= u, z > 0 leaves only the first term,         \
+             * max(0, z - (u + q)), z < 0 only the second, min(0, z + (u - q)), \
+             * the scalar rule with no select on the sign of z; a NaN z stays  \
+             * NaN. With wscale == 1 (L1 == 2: no L2 part) the scalings drop   \
+             * out. */                                                          \
             const T z = wi, qi = q[I];                                            \
-            const T qs = L1 == 2 ? qi : qi * iwT;                                 \
-            const T dp = usT + qs < 0 ? 0 : usT + qs;                             \
-            const T dn = usT - qs < 0 ? 0 : usT - qs;                             \
-            const T pos = z - dp, neg = z + dn;                                   \
+            const T shifted = z - (L1 == 2 ? qi : qi * iwT);                      \
+            const T pos = shifted - usT, neg = shifted + usT;                     \
             wi = (pos < 0 ? 0 : pos) + (neg > 0 ? 0 : neg);                       \
             q[I] = L1 == 2 ? qi + (wi - z) : qi + wsT * (wi - z);                 \
         }                                                                         \
