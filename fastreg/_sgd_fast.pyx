@@ -71,16 +71,17 @@ cdef extern from *:
         if (NORMS) { s2[K] += wi * wi; s1[K] += (wi < 0 ? -wi : wi); }            \
         if (AVG) aw[I] += (a * x[I]) * c;                                         \
         if (L1) {                                                                 \
-            /* Soft-thresholding of z - q at u (in the stored weights'      \
-             * units): as |q| <= u, z > 0 leaves only the first term,         \
-             * max(0, z - (u + q)), z < 0 only the second, min(0, z + (u - q)), \
-             * the scalar rule with no select on the sign of z; a NaN z stays  \
-             * NaN. With wscale == 1 (L1 == 2: no L2 part) the scalings drop   \
-             * out. */                                                          \
+            /* Soft-thresholding of a = z - q at u (in the stored weights'  \
+             * units), as a minus a clipped to [-u, u]: as |q| <= u, this is   \
+             * the scalar rule (z > 0: max(0, z - (u + q)); z < 0:             \
+             * min(0, z + (u - q))) to the last bit, with no select on the     \
+             * sign of z, and the clip's two ternaries compile to one max and  \
+             * one min instruction; a NaN z stays NaN through the subtraction. \
+             * With wscale == 1 (L1 == 2: no L2 part) the scalings drop out. */ \
             const T z = wi, qi = q[I];                                            \
             const T shifted = z - (L1 == 2 ? qi : qi * iwT);                      \
-            const T pos = shifted - usT, neg = shifted + usT;                     \
-            wi = (pos < 0 ? 0 : pos) + (neg > 0 ? 0 : neg);                       \
+            const T above = shifted > -usT ? shifted : -usT;                      \
+            wi = shifted - (above < usT ? above : usT);                           \
             q[I] = L1 == 2 ? qi + (wi - z) : qi + wsT * (wi - z);                 \
         }                                                                         \
         w[I] = wi;                                                                \
