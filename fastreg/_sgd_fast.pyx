@@ -183,21 +183,21 @@ cdef extern from *:
     FR_SGD_SPARSE_DOT(double, d)
     FR_SGD_SPARSE_DOT(float, s)
 
-    /* max(x, 0) and min(x, 0) as single instructions: compilers turn the
+    /* max(x, y) and min(x, y) as single instructions: compilers turn the
      * scalar ternaries into branches, and the sign of an L1-truncated weight
      * is unpredictable (a mispredicted branch costs ~15 cycles per feature).
-     * Same results as the ternaries, NaN included. */
+     * Same results as the ternaries x > y ? x : y and x < y ? x : y. */
     #if defined(__GNUC__) && defined(__x86_64__)
-    /* maxsd dst, src keeps dst when dst > src: exactly x > 0 ? x : 0 */
-    static inline double fr_max0_d(double x) { double z = 0.0; __asm__("maxsd %1, %0" : "+x"(x) : "x"(z)); return x; }
-    static inline double fr_min0_d(double x) { double z = 0.0; __asm__("minsd %1, %0" : "+x"(x) : "x"(z)); return x; }
-    static inline float fr_max0_s(float x) { float z = 0.0f; __asm__("maxss %1, %0" : "+x"(x) : "x"(z)); return x; }
-    static inline float fr_min0_s(float x) { float z = 0.0f; __asm__("minss %1, %0" : "+x"(x) : "x"(z)); return x; }
+    /* maxsd dst, src keeps dst when dst > src, else src */
+    static inline double fr_max_d(double x, double y) { __asm__("maxsd %1, %0" : "+x"(x) : "x"(y)); return x; }
+    static inline double fr_min_d(double x, double y) { __asm__("minsd %1, %0" : "+x"(x) : "x"(y)); return x; }
+    static inline float fr_max_s(float x, float y) { __asm__("maxss %1, %0" : "+x"(x) : "x"(y)); return x; }
+    static inline float fr_min_s(float x, float y) { __asm__("minss %1, %0" : "+x"(x) : "x"(y)); return x; }
     #else
-    static inline double fr_max0_d(double x) { return x > 0 ? x : 0; }
-    static inline double fr_min0_d(double x) { return x < 0 ? x : 0; }
-    static inline float fr_max0_s(float x) { return x > 0 ? x : 0; }
-    static inline float fr_min0_s(float x) { return x < 0 ? x : 0; }
+    static inline double fr_max_d(double x, double y) { return x > y ? x : y; }
+    static inline double fr_min_d(double x, double y) { return x < y ? x : y; }
+    static inline float fr_max_s(float x, float y) { return x > y ? x : y; }
+    static inline float fr_min_s(float x, float y) { return x < y ? x : y; }
     #endif
 
     /* Sparse rows: the same update on the row's features (scattered), with the
@@ -210,6 +210,7 @@ cdef extern from *:
         ptrdiff_t S, const int ADD, const int NORMS, const int AVG, const int L1) \\
     {                                                                          \\
         double s2 = 0.0, s1 = 0.0;                                             \\
+        const T cut = (T)(u * inv_ws);                                         \\
         for (ptrdiff_t j = 0; j < nnz; j++) {                                  \\
             const ptrdiff_t idx = ind[j] * S;                                  \\
             T wj = w[idx];                                                     \\
@@ -219,13 +220,11 @@ cdef extern from *:
             }                                                                  \\
             if (AVG) aw[ind[j]] += (T)((avg_a * x[j]) * avg_c);                \\
             if (L1) {                                                          \\
-                /* z > 0 leaves only the first term, z < 0 only the second,    \\
-                 * z == 0 neither, because both cuts are >= 0 (clamped: a      \\
-                 * rounding-negative u -/+ q would otherwise grow |w|) */      \\
+                /* the soft-thresholding of the dense update: a = z - q     \\
+                 * minus a clipped to [-u, u] (in the stored weights' units) */ \\
                 const T z = wj, qj = q[idx];                                   \\
-                const T d_pos = fr_max0_##SUFFIX((T)((u + qj) * inv_ws));      \\
-                const T d_neg = fr_max0_##SUFFIX((T)((u - qj) * inv_ws));      \\
-                wj = fr_max0_##SUFFIX(z - d_pos) + fr_min0_##SUFFIX(z + d_neg); \\
+                const T a = (T)(z - qj * inv_ws);                              \\
+                wj = a - fr_min_##SUFFIX(fr_max_##SUFFIX(a, -cut), cut);       \\
                 q[idx] = (T)(qj + ws * (wj - z));                              \\
             }                                                                  \\
             w[idx] = wj;                                                       \\
