@@ -1,9 +1,10 @@
-"""Support moves, compiled: the inner loop of a support step.
+"""Support steps, compiled: the moves on a support, and whole steps on dense designs.
 
 See :mod:`fastreg._support_step` for what a support step is. A path takes
 hundreds of them on supports of a few dozen coefficients, where the
 interpreter's cost of a move (a dozen small array operations) would exceed
-its arithmetic; here a move is a handful of BLAS and LAPACK calls.
+its arithmetic; here a move is a handful of BLAS and LAPACK calls, and a
+step on a dense design gathers the support's columns once.
 """
 
 from cython cimport floating

@@ -12,7 +12,8 @@ until one completes. Moves are kept only if P did decrease, so a step never
 hurts the iterate; the epochs that follow bring back any feature it dropped
 wrongly and check optimality over the whole working set.
 
-The moves themselves are compiled (:mod:`fastreg._support_moves`).
+The moves, and whole steps on dense designs, are compiled
+(:mod:`fastreg._support_moves`).
 """
 
 

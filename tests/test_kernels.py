@@ -185,10 +185,12 @@ def test_dual_extrapolation_tightens_a_valid_gap(enet):
     assert suboptimality <= extrapolated < 0.75 * plain
 
 
-@pytest.mark.parametrize("sparse, weighted, l1_ratio",
-                         [(False, False, 1.0), (True, False, 1.0), (False, True, 0.7)])
+@pytest.mark.parametrize("sparse, weighted, l1_ratio, dtype",
+                         [(False, False, 1.0, np.float64), (True, False, 1.0, np.float64),
+                          (False, True, 0.7, np.float64), (False, True, 0.7, np.float32),
+                          (True, False, 1.0, np.float32)])
 def test_support_step_lands_on_the_solution_from_its_support_and_signs(sparse, weighted,
-                                                                        l1_ratio):
+                                                                        l1_ratio, dtype):
     # Wide and correlated, where epochs crawl: from any point with the
     # solution's support and signs, one support step is the solution.
     from fastreg._path import _WorkingSetSolver
@@ -196,29 +198,33 @@ def test_support_step_lands_on_the_solution_from_its_support_and_signs(sparse, w
     X = rng.randn(30, 120) + 2.0 * rng.randn(30, 1)
     X[rng.rand(*X.shape) < 0.3] = 0.0
     y = X[:, :6] @ rng.randn(6) + 0.1 * rng.randn(30)
-    sw = rng.uniform(0.5, 2.0, 30) if weighted else None
+    X, y = np.asfortranarray(X, dtype=dtype), y.astype(dtype)
+    sw = rng.uniform(0.5, 2.0, 30).astype(dtype) if weighted else None
     if sw is not None:
         sw *= 30 / sw.sum()
     Xd = sp.csc_matrix(X) if sparse else X
     design = Design(Xd, fit_intercept=True, sample_weight=sw)
     y_c, _ = design.center(y, True)
     alpha = 0.02 * np.max(np.abs(design.xty(y_c))) / 30
-    coefs, gaps, _ = solve_path(design, y_c, [alpha], l1_ratio=l1_ratio, tol=1e-15,
+    coefs, gaps, _ = solve_path(design, y_c, [alpha], l1_ratio=l1_ratio,
+                                tol=1e-15 if dtype == np.float64 else 1e-7,
                                 max_iter=100_000)
     w_star = coefs[0, :, 0]
     support = np.flatnonzero(w_star)
     assert 3 < support.size < 30
 
-    W = np.zeros((1, 120), order="F")
+    W = np.zeros((1, 120), dtype=dtype, order="F")
     W[0, support] = w_star[support] * rng.uniform(0.5, 1.5, support.size)
     solver = _WorkingSetSolver(design, W, np.asfortranarray(y_c[:, None]),
                                random=False, positive=False)
     l1_reg, l2_reg = alpha * l1_ratio * 30, alpha * (1 - l1_ratio) * 30
     assert solver._support_step(l1_reg, l2_reg)
-    np.testing.assert_allclose(solver.W[0], w_star, rtol=1e-7, atol=1e-10)
+    assert solver.W.dtype == solver.R.dtype == dtype
+    rtol, atol = (1e-7, 1e-10) if dtype == np.float64 else (1e-4, 1e-5)
+    np.testing.assert_allclose(solver.W[0], w_star, rtol=rtol, atol=atol)
     # the residual moved with the coefficients
     np.testing.assert_allclose(solver.R[:, 0], design.residual(y_c[:, None], solver.W)[:, 0],
-                               atol=1e-10)
+                               atol=100 * atol)
     # at the solution there is nothing left to gain
     assert not solver._support_step(l1_reg, l2_reg)
 
