@@ -314,7 +314,7 @@ class _WorkingSetSolver:
             return dense_support_step(self.W, self.R, self.design.X, self.design.X_mean,
                                       self.sample_weight, l1_reg, l2_reg,
                                       self.stepper.max_moves)
-        support = np.flatnonzero(self.W[0] != 0)
+        support = self._support()
         if support.size == 0:
             return False
         gram, xt, x = self.design.columns(support)

@@ -74,7 +74,7 @@ cdef extern from *:
             /* Soft-thresholding of a = z - q at u (in the stored weights'  \
              * units), as a minus a clipped to [-u, u]: as |q| <= u, this is   \
              * the scalar rule (z > 0: max(0, z - (u + q)); z < 0:             \
-             * min(0, z + (u - q))) to the last bit, with no select on the     \
+             * min(0, z + (u - q))) up to rounding, with no select on the      \
              * sign of z, and the clip's two ternaries compile to one max and  \
              * one min instruction; a NaN z stays NaN through the subtraction. \
              * With wscale == 1 (L1 == 2: no L2 part) the scalings drop out. */ \
