@@ -108,6 +108,17 @@ cdef extern from "_simd.h" nogil:
                    Py_ssize_t n)
     void fr_axpy_d(double delta, const double* x, double mu, double* r, Py_ssize_t n)
     void fr_axpy_s(float delta, const float* x, float mu, float* r, Py_ssize_t n)
+    enum: FR_BLOCK_MAX_COLS
+    void fr_block_pass_d(const double** cols, const double* mu, const double* step,
+                         Py_ssize_t n_cols, const double* gram, const double* s,
+                         double* r, double* dots, Py_ssize_t n)
+    void fr_block_pass_s(const float** cols, const float* mu, const float* step,
+                         Py_ssize_t n_cols, const double* gram, const float* s,
+                         float* r, double* dots, Py_ssize_t n)
+    void fr_block_gram_d(const double** cols, const double* mu, Py_ssize_t n_cols,
+                         const double* s, double* gram, Py_ssize_t n)
+    void fr_block_gram_s(const float** cols, const float* mu, Py_ssize_t n_cols,
+                         const float* s, double* gram, Py_ssize_t n)
 
 # BLAS calls cover at most this many elements: OpenBLAS may split longer dot
 # products over threads, which would make the result depend on the thread
@@ -271,6 +282,110 @@ cdef inline void _column_update(
         fr_axpy_s(delta, &X_dense[0, j], mu_j, r, n_samples)
 
 
+# --------------------------------------------------------------------------
+# Block epochs. When at most FR_BLOCK_MAX_COLS dense columns are active (narrow
+# designs, small working sets), one epoch of cyclic coordinate descent is
+# done as a block: the products x_j^T r of the epoch's start, corrected after
+# each update with the block's Gram matrix (x_j^T r changes by -G_jk delta_k
+# when w_k moves by delta_k), give the same iterates as column-by-column
+# updates; the residual then moves once for the whole block, in the same pass
+# over the rows that computes the products of the next epoch. An epoch reads
+# the columns and r once, against twice the columns and three times r per
+# column otherwise: narrow designs are bound by the traffic on r.
+# --------------------------------------------------------------------------
+
+cdef inline void _block_pass(const floating** cols, const floating* mu,
+                             floating* step, Py_ssize_t n_cols, const double* gram,
+                             const floating* sw, floating* r, double* dots,
+                             Py_ssize_t n_samples) noexcept nogil:
+    """r -= sum_a step_a (x_a - mu_a), then dots_a = x_a^T S r (centred);
+    the steps are reset to zero."""
+    cdef Py_ssize_t a
+    if floating is double:
+        fr_block_pass_d(cols, mu, step, n_cols, gram, sw, r, dots, n_samples)
+    else:
+        fr_block_pass_s(cols, mu, step, n_cols, gram, sw, r, dots, n_samples)
+    for a in range(n_cols):
+        step[a] = 0
+
+
+cdef double _block_move_cost(const double* gram, const double* dots,
+                             const floating* move, Py_ssize_t n_cols) noexcept nogil:
+    """Change of r^T S r when w moves by ``move`` on the block:
+    -2 move^T X^T S r + move^T G move, without touching r."""
+    cdef Py_ssize_t a, b
+    cdef double cost = 0.0, g_move
+    for a in range(n_cols):
+        g_move = 0.0
+        for b in range(n_cols):
+            g_move += gram[a * n_cols + b] * move[b]
+        cost += move[a] * (g_move - 2.0 * dots[a])
+    return cost
+
+
+cdef void _block_defer(const double* gram, double* dots, floating* step,
+                       const floating* move, Py_ssize_t n_cols) noexcept nogil:
+    """Add ``move`` to the block's pending steps (the residual moves with
+    the next pass) and correct the products for it: dots -= G move."""
+    cdef Py_ssize_t a, b
+    for a in range(n_cols):
+        for b in range(n_cols):
+            dots[a] -= gram[a * n_cols + b] * move[b]
+    for a in range(n_cols):
+        step[a] += move[a]
+
+
+cdef inline void _block_gram(const floating** cols, const floating* mu,
+                             Py_ssize_t n_cols, const floating* sw, double* gram,
+                             Py_ssize_t n_samples) noexcept nogil:
+    if floating is double:
+        fr_block_gram_d(cols, mu, n_cols, sw, gram, n_samples)
+    else:
+        fr_block_gram_s(cols, mu, n_cols, sw, gram, n_samples)
+
+
+cdef Py_ssize_t _sync_block(const Py_ssize_t* active, Py_ssize_t n_active,
+                            Py_ssize_t* block, Py_ssize_t n_block, double* gram,
+                            double* dots) noexcept nogil:
+    """Make the block (features ``block[:n_block]``, their Gram matrix,
+    row-major n_block x n_block, and products ``dots``) that of ``active``:
+    unchanged, shrunk in place when ``active`` is a subsequence of it
+    (screening removed features), or -1 when the Gram matrix must be
+    computed anew."""
+    cdef Py_ssize_t a, b, old = 0
+    cdef Py_ssize_t keep[FR_BLOCK_MAX_COLS]
+    if n_active == n_block:
+        for a in range(n_active):
+            if active[a] != block[a]:
+                return -1
+        return n_block
+    if n_active > n_block:
+        return -1
+    for a in range(n_active):
+        while old < n_block and block[old] != active[a]:
+            old += 1
+        if old == n_block:
+            return -1
+        keep[a] = old
+        old += 1
+    # in increasing order, every read is at or after the position written
+    for a in range(n_active):
+        for b in range(n_active):
+            gram[a * n_active + b] = gram[keep[a] * n_block + keep[b]]
+        block[a] = active[a]
+        dots[a] = dots[keep[a]]
+    return n_active
+
+
+cdef inline void _fold_offset(floating[::1, :] R, double* offset) noexcept nogil:
+    """Move the first task's residual offset into R."""
+    cdef Py_ssize_t i
+    if offset[0] != 0.0:
+        for i in range(R.shape[0]):
+            R[i, 0] += <floating>offset[0]
+        offset[0] = 0.0
+
+
 cdef double _single_task_dual(const Py_ssize_t* features, Py_ssize_t n_listed,
                               const double* dots, const floating* w, double l2_reg,
                               bint positive, double* xt_theta, double* sums) noexcept nogil:
@@ -418,7 +533,9 @@ def enet_coordinate_descent(
     gap is that of the problem restricted to them: a working-set driver calls
     this on a subset, then with ``max_iter=0`` on all features to evaluate the
     full gap. The run stops once the gap is at most ``gap_tol`` (in the units
-    of P) or after ``max_iter`` epochs; the gap is evaluated every
+    of P), after ``max_iter`` epochs, or after a cyclic epoch that moved no
+    coefficient (every later one would repeat it: the iterate is the minimum
+    up to rounding, and a smaller gap is out of reach); the gap is evaluated every
     GAP_CADENCE epochs, or sooner when no coefficient moved by more than
     ``tol`` times the largest one. On exit ``xt_theta[j]`` holds
     |x_j^T r - l2_reg w_j| (the block norm for several tasks, the signed
@@ -459,7 +576,7 @@ def enet_coordinate_descent(
     cdef double[:, ::1] hist = np.empty((ANDERSON_DEPTH + 1, n_listed if accelerate else 0))
     cdef double c[5]
     cdef int n_hist = 0, k
-    cdef double w_acc, dP, r_new
+    cdef double w_acc, dP
     # Dual extrapolation (one task): the residuals of the last
     # ANDERSON_DEPTH + 1 epochs, kept as a ring, are extrapolated into a dual
     # direction rho that is usually much closer to the dual optimum than the
@@ -475,6 +592,9 @@ def enet_coordinate_descent(
     cdef Py_ssize_t n_ring_filled = ring_count[0] if extrapolate else 0
     cdef int slot
     cdef bint use_rho
+    # an epoch of cyclic updates that moved nothing: every later one would
+    # repeat it, so the run ends at its gap
+    cdef bint stationary = False, anderson_moved = False
     cdef double theta_scale, rho_y, rho_norm2, rho_dual_norm, s_rho, gap_rho, v
     # A pass over every column of a dense unweighted design computes X^T r
     # by blocks (columns that need element-wise centring excepted).
@@ -485,6 +605,23 @@ def enet_coordinate_descent(
     # one task: the listed features' x_j^T r, in list order
     cdef double[::1] dots = np.empty(n_listed if n_tasks == 1 else 0)
     cdef double sums[3]
+    # Block epochs (see above): the block's features, Gram matrix, columns,
+    # offsets, the products x_a^T r ("fresh" while they match R and the
+    # pending steps), the corrected products during an epoch, the steps the
+    # next pass applies to R ("pending" when an accepted Anderson move left
+    # some) and an Anderson move.
+    cdef bint blocks = not is_sparse and n_tasks == 1 and not random and max_iter > 0
+    cdef bint in_block = False, block_fresh = False
+    cdef Py_ssize_t n_block = 0, a, b
+    cdef Py_ssize_t block_features[FR_BLOCK_MAX_COLS]
+    cdef double[::1] gram = np.empty(FR_BLOCK_MAX_COLS * FR_BLOCK_MAX_COLS if blocks else 0)
+    cdef const floating* block_cols[FR_BLOCK_MAX_COLS]
+    cdef floating block_mu[FR_BLOCK_MAX_COLS]
+    cdef floating block_step[FR_BLOCK_MAX_COLS]
+    cdef floating block_move[FR_BLOCK_MAX_COLS]
+    cdef double block_dots[FR_BLOCK_MAX_COLS]
+    cdef double block_grad[FR_BLOCK_MAX_COLS]
+    cdef bint block_pending = False
 
     with nogil:
         if weighted:
@@ -511,10 +648,14 @@ def enet_coordinate_descent(
             if n_tasks == 1:
                 if blocked_pass:
                     _dense_xt_r(X_dense, &R[0, 0], &xt_block[0])
+                a = 0
                 for jj in range(n_listed):
                     j = features[jj]
-                    if blocked_pass and _blas_column(X_mean[j], norm2_cols[j], n_samples,
-                                                     False):
+                    if block_fresh and a < n_block and block_features[a] == j:
+                        dots[jj] = block_dots[a]  # the block's last pass
+                        a += 1
+                    elif blocked_pass and _blas_column(X_mean[j], norm2_cols[j], n_samples,
+                                                       False):
                         dots[jj] = xt_block[j]
                     else:
                         dots[jj] = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
@@ -596,7 +737,7 @@ def enet_coordinate_descent(
                         use_rho = True
             since_gap = 0
             n_hist = 0
-            if gap <= gap_tol or epoch >= max_iter:
+            if gap <= gap_tol or epoch >= max_iter or stationary:
                 break
             if screening:
                 # Gap Safe rule: |x_j^T theta| + radius ||x_j|| < 1 rules j out.
@@ -615,6 +756,7 @@ def enet_coordinate_descent(
                                                &offset[t], X_mean[j], norm2_cols[j],
                                                n_samples, weighted)
                                 W[t, j] = 0
+                                block_fresh = False
                         continue
                     active[n_active] = j
                     n_active += 1
@@ -623,7 +765,52 @@ def enet_coordinate_descent(
             while True:
                 d_w_max = 0.0
                 w_max = 0.0
-                for jj in range(n_active):
+                anderson_moved = False
+                in_block = blocks and 0 < n_active <= FR_BLOCK_MAX_COLS
+                if in_block:
+                    if _sync_block(&active[0], n_active, block_features, n_block, &gram[0],
+                                   block_dots) < 0:
+                        for a in range(n_active):
+                            block_features[a] = active[a]
+                            block_cols[a] = &X_dense[0, active[a]]
+                            block_mu[a] = X_mean[active[a]]
+                        _block_gram(block_cols, block_mu, n_active, sw, &gram[0],
+                                    n_samples)
+                        block_fresh = False
+                    elif n_block != n_active:
+                        for a in range(n_active):
+                            block_cols[a] = &X_dense[0, active[a]]
+                            block_mu[a] = X_mean[active[a]]
+                    n_block = n_active
+                    if not block_fresh:
+                        _fold_offset(R, &offset[0])
+                        for a in range(n_block):
+                            block_step[a] = 0
+                        _block_pass(block_cols, block_mu, block_step, n_block,
+                                    &gram[0], sw, &R[0, 0], block_dots, n_samples)
+                        block_fresh = True
+                    for a in range(n_block):
+                        block_grad[a] = block_dots[a]
+                    for a in range(n_block):
+                        j = block_features[a]
+                        if norm2_cols[j] == 0.0:
+                            continue
+                        delta = <floating>_prox_enet(
+                            block_grad[a] + W[0, j] * norm2_cols[j], l1_reg,
+                            norm2_cols[j] + l2_reg, positive) - W[0, j]
+                        if delta != 0:
+                            block_step[a] += delta
+                            W[0, j] += delta
+                            d_w_max = max(d_w_max, fabs(delta))
+                            for b in range(a + 1, n_block):
+                                block_grad[b] -= gram[b * n_block + a] * delta
+                        w_max = max(w_max, fabs(W[0, j]))
+                    _block_pass(block_cols, block_mu, block_step, n_block, &gram[0], sw,
+                                &R[0, 0], block_dots, n_samples)
+                    block_pending = False
+                else:
+                    block_fresh = False
+                for jj in range(n_active if not in_block else 0):
                     j = active[_draw(n_active, &rng_state)] if random else active[jj]
                     if norm2_cols[j] == 0.0:
                         continue
@@ -672,8 +859,9 @@ def enet_coordinate_descent(
                         n_hist = 0
                         if _anderson_coefficients(hist, n_active, 0, c):
                             # move to the extrapolated point, then keep it only
-                            # if it lowers the objective
-                            dP = -_weighted_norm2(R, offset[0], sw, weighted)
+                            # if it lowers the objective (dP: change of 2 P)
+                            dP = 0.0 if in_block else -_weighted_norm2(R, offset[0], sw,
+                                                                       weighted)
                             for jj in range(n_active):
                                 j = active[jj]
                                 w_acc = 0.0
@@ -683,29 +871,44 @@ def enet_coordinate_descent(
                                     w_acc = 0.0
                                 hist[0, jj] = W[0, j]  # current point, to revert
                                 delta = <floating>w_acc - W[0, j]
-                                if delta != 0:
+                                if in_block:
+                                    block_move[jj] = delta
+                                elif delta != 0:
                                     _column_update(j, delta, is_sparse, X_dense, X_data,
                                                    X_indices, X_indptr, &R[0, 0],
                                                    &offset[0], X_mean[j], norm2_cols[j],
                                                    n_samples, weighted)
-                                    dP += (2.0 * l1_reg * (fabs(W[0, j] + delta)
-                                                           - fabs(W[0, j]))
-                                           + l2_reg * ((W[0, j] + delta) ** 2
-                                                       - W[0, j] ** 2))
-                                    W[0, j] += delta
-                            dP += _weighted_norm2(R, offset[0], sw, weighted)
+                                dP += (2.0 * l1_reg * (fabs(W[0, j] + delta) - fabs(W[0, j]))
+                                       + l2_reg * ((W[0, j] + delta) ** 2 - W[0, j] ** 2))
+                                W[0, j] += delta
+                            if in_block:
+                                dP += _block_move_cost(&gram[0], block_dots, block_move,
+                                                       n_block)
+                            else:
+                                dP += _weighted_norm2(R, offset[0], sw, weighted)
                             if dP > 0:  # worse: back to the current point
                                 for jj in range(n_active):
                                     j = active[jj]
                                     delta = <floating>hist[0, jj] - W[0, j]
-                                    if delta != 0:
+                                    if delta != 0 and not in_block:
                                         _column_update(j, delta, is_sparse, X_dense,
                                                        X_data, X_indices, X_indptr,
                                                        &R[0, 0], &offset[0], X_mean[j],
                                                        norm2_cols[j], n_samples, weighted)
-                                        W[0, j] = <floating>hist[0, jj]
-                if (w_max == 0.0 or d_w_max <= tol * w_max
+                                    W[0, j] = <floating>hist[0, jj]
+                            else:
+                                anderson_moved = True
+                                if in_block:
+                                    _block_defer(&gram[0], block_dots, block_step,
+                                                 block_move, n_block)
+                                    block_pending = True
+                stationary = d_w_max == 0.0 and not anderson_moved and not random
+                if (stationary or w_max == 0.0 or d_w_max <= tol * w_max
                         or since_gap >= GAP_CADENCE or epoch >= max_iter):
+                    if block_pending:  # R must be current for the gap
+                        _block_pass(block_cols, block_mu, block_step, n_block,
+                                    &gram[0], sw, &R[0, 0], block_dots, n_samples)
+                        block_pending = False
                     break
     if extrapolate:
         ring_count[0] = n_ring_filled
@@ -739,6 +942,7 @@ def enet_coordinate_descent_gram(
     cdef double d_w_max, w_max, gap = 0.0, dual_norm, xta
     cdef double r_norm2, r_dot_y, w_norm2, w_l1, wq, wh, xtr_norm2
     cdef uint32_t rng_state = seed if seed != 0 else 1
+    cdef bint stationary = False  # as in enet_coordinate_descent
     # H = Q w, kept up to date by the updates
     cdef floating[::1] H = np.zeros(n_features, dtype=np.asarray(q).dtype)
 
@@ -768,7 +972,7 @@ def enet_coordinate_descent_gram(
             gap = _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_l1, w_norm2, l1_reg,
                             l2_reg)
             since_gap = 0
-            if gap <= gap_tol or epoch >= max_iter:
+            if gap <= gap_tol or epoch >= max_iter or stationary:
                 break
             while True:
                 d_w_max = 0.0
@@ -789,7 +993,8 @@ def enet_coordinate_descent_gram(
                     w_max = max(w_max, fabs(w_new))
                 epoch += 1
                 since_gap += 1
-                if (w_max == 0.0 or d_w_max <= tol * w_max
+                stationary = d_w_max == 0.0 and not random
+                if (stationary or w_max == 0.0 or d_w_max <= tol * w_max
                         or since_gap >= GAP_CADENCE or epoch >= max_iter):
                     break
     return gap, epoch

@@ -61,12 +61,17 @@ def alpha_grid(design, Xy, *, l1_ratio, eps, n_alphas, positive=False):
     return np.geomspace(top, top * eps, num=n_alphas)
 
 
-def _warn_not_converged(gap, gap_tol, sum_w, max_iter):
+def _warn_not_converged(gap, gap_tol, sum_w, n_iter, max_iter):
+    if n_iter < max_iter:  # the epochs stopped moving the coefficients
+        advice = (f"after {n_iter} epochs, where further epochs no longer move the"
+                  " coefficients: the tolerance is below the rounding error of the"
+                  " computation. Loosen tol, or fit in float64.")
+    else:
+        advice = (f"after {max_iter} epochs. Increase max_iter, loosen tol, standardize"
+                  " the features, or increase the regularization.")
     warnings.warn(
         "Objective did not converge: duality gap "
-        f"{gap / sum_w:.3e} > tolerance {gap_tol / sum_w:.3e} after {max_iter}"
-        " epochs. Increase max_iter, loosen tol, standardize the features, or"
-        " increase the regularization.",
+        f"{gap / sum_w:.3e} > tolerance {gap_tol / sum_w:.3e} " + advice,
         ConvergenceWarning,
         stacklevel=4,
     )
@@ -138,7 +143,7 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
         gaps[k] = gap / design.sum_w
         n_iters.append(n_iter)
         if warn and gap > gap_tol:
-            _warn_not_converged(gap, gap_tol, design.sum_w, max_iter)
+            _warn_not_converged(gap, gap_tol, design.sum_w, n_iter, max_iter)
     return by_alpha.transpose(1, 2, 0), gaps, n_iters
 
 
@@ -340,6 +345,7 @@ class _WorkingSetSolver:
         epochs = 0
         grow = 1
         set_gap = None  # gap of the problem restricted to the last working set
+        stalled = False
         # Along a path, the pass that ended the previous alpha was made at the
         # current W and R: its x_j^T r rank the features for this alpha too
         # (a sequential strong rule), and the first set is solved to gap_tol,
@@ -350,7 +356,8 @@ class _WorkingSetSolver:
             if known is None:
                 gap, _, dual_norm = self._run(self.all_features, l1_reg, l2_reg, 0, tol,
                                               gap_tol, rng)
-                if gap <= gap_tol or epochs >= max_iter:
+                if gap <= gap_tol or epochs >= max_iter or (
+                        stalled and gap <= self.sufficient_set * set_gap):
                     self.last_pass = dual_norm
                     return gap, epochs
                 inner_tol = max(gap_tol, self.inner_fraction * gap)
@@ -390,6 +397,9 @@ class _WorkingSetSolver:
             set_gap, inner_epochs = self._solve_set(features, l1_reg, l2_reg,
                                                     max_iter - epochs, tol, inner_tol, rng,
                                                     step_first=warm)
+            # (stopped short of its tolerance and of its epochs: the epochs
+            # no longer moved the coefficients)
+            stalled = set_gap > inner_tol and inner_epochs < max_iter - epochs
             warm = False
             epochs += inner_epochs
             # A set already solved to the inner tolerance is missing features.

@@ -75,7 +75,9 @@ class SupportStepper:
                 budget = min(budget, rounds * per_step)
             gap, spent = run(budget)
             epochs += spent
-            if gap <= gap_tol or epochs >= max_iter or not stepping:
+            # (spent < budget short of gap_tol: the epochs no longer moved the
+            # coefficients, they are at the minimum up to rounding)
+            if gap <= gap_tol or epochs >= max_iter or not stepping or spent < budget:
                 return gap, epochs
             k = support_size()
             moved = 0 < k and self.takes_steps(k) and step()

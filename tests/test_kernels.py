@@ -339,3 +339,93 @@ def test_tolerance_below_float32_rounding_keeps_every_feature():
             X.astype(np.float32), y.astype(np.float32))
     np.testing.assert_allclose(single.coef_, exact.coef_, atol=1e-4 * np.abs(exact.coef_).max())
     assert single.dual_gap_ < 1e-5 * np.var(y)
+
+
+def _run_kernel(X, y, sw, features, l1, l2, n_epochs, positive=False):
+    """``n_epochs`` epochs of the residual kernel over ``features`` from zero."""
+    design = Design(X, fit_intercept=True, sample_weight=sw, gram=False)
+    y_c, _ = design.center(y, True)
+    Y = np.asfortranarray(y_c[:, None])
+    W = np.zeros((1, design.n_features), dtype=design.dtype, order="F")
+    R = design.residual(Y, W)
+    empty = np.empty(0, dtype=design.dtype)
+    if design.is_sparse:
+        parts = (np.empty((0, 0), dtype=design.dtype, order="F"),
+                 np.ascontiguousarray(design.X.data), design.X.indices, design.X.indptr)
+    else:
+        parts = (design.X, empty, np.empty(0, np.int32), np.empty(0, np.int32))
+    weights = empty if sw is None else design.sample_weight
+    gap, epochs, _ = _cd_fast.enet_coordinate_descent(
+        W, l1, l2, *parts, design.is_sparse, Y, R, design.X_mean, weights,
+        design.norm2_cols, np.asarray(features, dtype=np.intp), n_epochs, 0.0, 0.0, 1,
+        False, positive, np.zeros(design.n_features), np.empty((0, 0)),
+        np.zeros(1, np.intp))
+    return W[0], R[:, 0], epochs
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_listed", [11, 32, 33])
+@pytest.mark.parametrize("positive", [False, True])
+def test_block_epochs_equal_column_by_column_epochs(dtype, weighted, n_listed, positive):
+    # Up to 32 dense features are updated as a block (products corrected
+    # through the block's Gram matrix, one pass over the rows per epoch);
+    # a CSC design goes column by column. Five epochs (before any Anderson
+    # step) must give the same iterates and residual as those of the CSC
+    # design in float64 (in float32, its sums of x_ij r_i lose the digits of
+    # the mean of column 3). 11 features leave a short group of columns; 33
+    # are past the block size.
+    rng = np.random.default_rng(3)
+    n, p = 300, 40
+    X = rng.standard_normal((n, p)) + rng.standard_normal((1, p))
+    X[:, 3] += 50.0  # a mean that dominates the spread
+    X[:, 5] = 0.7 * X[:, 4] + 0.3 * rng.standard_normal(n)  # correlated pair
+    y = X[:, :6] @ rng.standard_normal(6) + rng.standard_normal(n)
+    sw = rng.uniform(0.5, 2.0, n).astype(dtype) if weighted else None
+    X = np.asfortranarray(X, dtype=dtype)
+    y = y.astype(dtype)
+    features = np.sort(rng.choice(p, n_listed, replace=False))
+    features[:6] = np.arange(6)
+    features.sort()
+    l1, l2 = 0.02 * n * np.abs(X.T @ (y - y.mean())).max() / n, 0.1 * n
+    dense = _run_kernel(X, y, sw, features, l1, l2, 5, positive)
+    column = _run_kernel(sp.csc_matrix(X, dtype=np.float64), y.astype(np.float64),
+                         None if sw is None else sw.astype(np.float64), features, l1, l2,
+                         5, positive)
+    assert dense[2] == column[2] == 5
+    tol = TOL[dtype] * 10
+    scale = np.abs(column[0]).max()
+    assert scale > 0
+    np.testing.assert_allclose(dense[0], column[0], rtol=tol, atol=tol * scale)
+    np.testing.assert_allclose(dense[1], column[1], rtol=tol,
+                               atol=tol * np.abs(column[1]).max())
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_an_epoch_that_moves_nothing_ends_the_run(sparse):
+    # Orthogonal +-1 columns (of a Hadamard matrix, centred): cyclic descent
+    # lands on the solution in an epoch or two, after which an epoch moves
+    # nothing, and so would every later one. At tol=0 the run ends there
+    # instead of sweeping to max_iter, and the estimator's warning (if the
+    # gap is not exactly 0) says that more epochs would not help.
+    from scipy.linalg import hadamard
+
+    X = hadamard(64).astype(np.float64)[:, 1:7]
+    rng = np.random.RandomState(0)
+    y = X @ np.array([1.0, -2, 0, 0, 0.5, 0]) + 0.1 * rng.randn(64)
+    n, l1 = X.shape[0], 0.1 * X.shape[0]
+    w, _, epochs = _run_kernel(sp.csc_matrix(X) if sparse else np.asfortranarray(X), y,
+                               None, np.arange(6), l1, 0.0, 1000)
+    assert epochs <= 5
+    z = X.T @ (y - y.mean())
+    exact = np.sign(z) * np.maximum(np.abs(z) - l1, 0) / n
+    np.testing.assert_allclose(w, exact, rtol=1e-12, atol=1e-14)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = ElasticNet(alpha=0.1, l1_ratio=1.0, tol=0.0, max_iter=1000,
+                           precompute=False).fit(sp.csc_matrix(X) if sparse else X, y)
+    assert model.n_iter_ < 10
+    np.testing.assert_allclose(model.coef_, exact, rtol=1e-12, atol=1e-14)
+    messages = [str(w.message) for w in caught
+                if issubclass(w.category, ConvergenceWarning)]
+    assert all("no longer move" in m for m in messages)
