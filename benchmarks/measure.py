@@ -209,14 +209,21 @@ def measure_epochs(problem, solvers, cfg, emit, min_span=0.1, min_epochs=5,
         while t2 - t1 < min_span and it2 == k2 and k2 < max_epochs:
             k2 = k1 + 4 * (k2 - k1)
             t2, it2 = _timed_epochs(solver, problem, k2, repeats, emit)
+        if it2 < k2 and it2 - it1 >= min_epochs and t2 - t1 < min_resolved:
+            # the run ends early (a fixed point of the epochs): the span
+            # cannot grow, so time both ends more often instead
+            t1, it1 = _timed_epochs(solver, problem, k1, 4 * repeats + 1, emit)
+            t2, it2 = _timed_epochs(solver, problem, k2, 4 * repeats + 1, emit)
         per_epoch, note = None, ""
         if it2 - it1 < min_epochs:
             note = "stopped after %d epochs at tol=0" % it2
-        elif t2 - t1 < min_resolved:
+        elif t2 - t1 < (min_resolved if it2 == k2 else min_resolved / 4):
             note = "%d more epochs changed the time by %.3g ms: too little to time" % (
                 it2 - it1, (t2 - t1) * 1e3)
         else:
             per_epoch = (t2 - t1) / (it2 - it1)
+            if it2 < k2:
+                note = "the run ends after %d epochs at tol=0; timed over them" % it2
         emit({"event": "epoch", "solver": solver.name, "k1": k1, "k2": k2,
               "t1": t1, "t2": t2, "n_iter1": it1, "n_iter2": it2,
               "per_epoch": per_epoch, "xtr": xtr, "note": note,

@@ -274,7 +274,8 @@ def epoch_table(results):
         for s in solvers:
             e = r["solvers"].get(s)
             if e and e.get("per_epoch"):
-                row += [A.fmt_seconds(e["per_epoch"]), "%.2f×" % e["ratio"]]
+                note = " (%s)" % e["note"] if e.get("note") else ""
+                row += [A.fmt_seconds(e["per_epoch"]) + note, "%.2f×" % e["ratio"]]
             elif e:
                 row += ["— (%s)" % (e.get("note") or "not measured"), "—"]
             elif r.get("error"):

@@ -250,3 +250,27 @@ def test_path_family_quick_run_and_report(tmp_path):
                "config": {}, "solvers": {}}
     text = open(report.write_outputs(results, str(tmp_path), plots=False)["report"]).read()
     assert "## Paths and cross-validation" in text and "### LassoCV, leu" in text
+
+
+def test_epochs_of_a_run_that_ends_early_are_timed_over_the_epochs_it_ran():
+    # A solver whose runs end after 40 epochs (a fixed point) at 30 us an
+    # epoch: the span cannot grow past 40 epochs, so both ends are timed more
+    # often and the figure comes with a note rather than being dropped.
+    import time
+    from types import SimpleNamespace
+
+    class EndsEarly:
+        name = "fastreg"
+
+        def fit_epochs(self, problem, k):
+            ran = min(k, 40)
+            time.sleep(30e-6 * ran)
+            return ran
+
+    problem = SimpleNamespace(X=np.ones((50, 3)))
+    events = []
+    measure.measure_epochs(problem, [EndsEarly()], None, events.append)
+    (epoch,) = [e for e in events if e["event"] == "epoch"]
+    assert epoch["n_iter2"] == 40
+    assert 15e-6 < epoch["per_epoch"] < 90e-6
+    assert "ends after 40 epochs" in epoch["note"]
