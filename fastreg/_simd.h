@@ -3,7 +3,8 @@
  * (weighted ones, and those whose mean dominates their spread), and the block
  * pass that updates a small set of columns at once; float32 and float64.
  * They are plain loops that the compiler vectorises (the package is built
- * with reassociation allowed).
+ * with reassociation allowed), but for the block pass's four-column loop,
+ * written with vector types.
  */
 #ifndef FASTREG_SIMD_H
 #define FASTREG_SIMD_H
