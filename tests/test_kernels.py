@@ -429,3 +429,17 @@ def test_an_epoch_that_moves_nothing_ends_the_run(sparse):
     messages = [str(w.message) for w in caught
                 if issubclass(w.category, ConvergenceWarning)]
     assert all("no longer move" in m for m in messages)
+
+
+def test_a_stalled_fit_warns_that_more_epochs_would_not_help():
+    # float32 cannot bring the gap to tol=0: the epochs reach a fixed point
+    # and the fit ends there, well before max_iter, saying why.
+    rng = np.random.RandomState(0)
+    Q, _ = np.linalg.qr(rng.randn(50, 6))
+    X = (3 * Q).astype(np.float32)
+    y = (X @ np.array([1.0, -2, 0, 0, 0.5, 0]) + 0.1 * rng.randn(50)).astype(np.float32)
+    with pytest.warns(ConvergenceWarning, match="no longer move the coefficients"):
+        model = ElasticNet(alpha=0.01, l1_ratio=1.0, tol=0.0, max_iter=1000,
+                           fit_intercept=False).fit(X, y)
+    assert model.n_iter_ < 100
+    assert model.dual_gap_ < 1e-6 * np.var(y)
