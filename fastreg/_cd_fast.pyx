@@ -420,13 +420,13 @@ cdef int ANDERSON_DEPTH = 5
 RESIDUAL_RING_LENGTH = ANDERSON_DEPTH + 1
 
 
-cdef double _weighted_norm2(const floating[::1, :] R, double offset,
+cdef double _weighted_norm2(const floating* r, Py_ssize_t n_samples, double offset,
                             const floating* sw, bint weighted) noexcept nogil:
-    """sum_i s_i (r_i + offset)^2 for the first task, in float64."""
+    """sum_i s_i (r_i + offset)^2, in float64."""
     cdef Py_ssize_t i
     cdef double acc = 0.0, ri
-    for i in range(R.shape[0]):
-        ri = R[i, 0] + offset
+    for i in range(n_samples):
+        ri = r[i] + offset
         acc += (sw[i] if weighted else 1.0) * ri * ri
     return acc
 
@@ -576,7 +576,9 @@ def enet_coordinate_descent(
     cdef double[:, ::1] hist = np.empty((ANDERSON_DEPTH + 1, n_listed if accelerate else 0))
     cdef double c[5]
     cdef int n_hist = 0, k
-    cdef double w_acc, dP
+    cdef double w_acc, dP, trial_offset = 0.0
+    cdef bint ring_trial
+    cdef Py_ssize_t moves
     # Dual extrapolation (one task): the residuals of the last
     # ANDERSON_DEPTH + 1 epochs, kept as a ring, are extrapolated into a dual
     # direction rho that is usually much closer to the dual optimum than the
@@ -859,21 +861,48 @@ def enet_coordinate_descent(
                         n_hist = 0
                         if _anderson_coefficients(hist, n_active, 0, c):
                             # move to the extrapolated point, then keep it only
-                            # if it lowers the objective (dP: change of 2 P)
-                            dP = 0.0 if in_block else -_weighted_norm2(R, offset[0], sw,
-                                                                       weighted)
+                            # if it lowers the objective (dP: change of 2 P).
+                            # R is affine in w and sum c = 1: the trial residual
+                            # is the same combination of the ring's residuals,
+                            # built in rho when that beats moving R column by
+                            # column (in float64 only: the combination scales
+                            # the rounding of the residuals by |c|).
+                            ring_trial = False
+                            if extrapolate and floating is double and not in_block:
+                                moves = n_active * n_samples
+                                if is_sparse:
+                                    moves = 0
+                                    for jj in range(n_active):
+                                        moves += (X_indptr[active[jj] + 1]
+                                                  - X_indptr[active[jj]])
+                                ring_trial = moves > ANDERSON_DEPTH * n_samples
+                            if ring_trial:
+                                trial_offset = 0.0
+                                for i in range(n_samples):
+                                    v = 0.0
+                                    for k in range(ANDERSON_DEPTH):
+                                        v += c[k] * r_ring[(n_ring_filled + k + 1)
+                                                           % (ANDERSON_DEPTH + 1), i]
+                                    rho[i] = <floating>v
+                            dP = 0.0 if in_block else -_weighted_norm2(&R[0, 0], n_samples,
+                                                                       offset[0], sw, weighted)
                             for jj in range(n_active):
                                 j = active[jj]
                                 w_acc = 0.0
                                 for k in range(ANDERSON_DEPTH):
                                     w_acc += c[k] * hist[k + 1, jj]
                                 if positive and w_acc < 0:
+                                    if ring_trial:  # rho is that of the unclipped point
+                                        _column_update(j, <floating>-w_acc, is_sparse, X_dense,
+                                                       X_data, X_indices, X_indptr, &rho[0],
+                                                       &trial_offset, X_mean[j],
+                                                       norm2_cols[j], n_samples, weighted)
                                     w_acc = 0.0
                                 hist[0, jj] = W[0, j]  # current point, to revert
                                 delta = <floating>w_acc - W[0, j]
                                 if in_block:
                                     block_move[jj] = delta
-                                elif delta != 0:
+                                elif delta != 0 and not ring_trial:
                                     _column_update(j, delta, is_sparse, X_dense, X_data,
                                                    X_indices, X_indptr, &R[0, 0],
                                                    &offset[0], X_mean[j], norm2_cols[j],
@@ -884,13 +913,17 @@ def enet_coordinate_descent(
                             if in_block:
                                 dP += _block_move_cost(&gram[0], block_dots, block_move,
                                                        n_block)
+                            elif ring_trial:
+                                dP += _weighted_norm2(&rho[0], n_samples, trial_offset, sw,
+                                                      weighted)
                             else:
-                                dP += _weighted_norm2(R, offset[0], sw, weighted)
+                                dP += _weighted_norm2(&R[0, 0], n_samples, offset[0], sw,
+                                                      weighted)
                             if dP > 0:  # worse: back to the current point
                                 for jj in range(n_active):
                                     j = active[jj]
                                     delta = <floating>hist[0, jj] - W[0, j]
-                                    if delta != 0 and not in_block:
+                                    if delta != 0 and not in_block and not ring_trial:
                                         _column_update(j, delta, is_sparse, X_dense,
                                                        X_data, X_indices, X_indptr,
                                                        &R[0, 0], &offset[0], X_mean[j],
@@ -902,6 +935,10 @@ def enet_coordinate_descent(
                                     _block_defer(&gram[0], block_dots, block_step,
                                                  block_move, n_block)
                                     block_pending = True
+                                elif ring_trial:
+                                    for i in range(n_samples):
+                                        R[i, 0] = rho[i]
+                                    offset[0] = trial_offset
                 stationary = d_w_max == 0.0 and not anderson_moved and not random
                 if (stationary or w_max == 0.0 or d_w_max <= tol * w_max
                         or since_gap >= GAP_CADENCE or epoch >= max_iter):

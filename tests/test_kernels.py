@@ -341,8 +341,9 @@ def test_tolerance_below_float32_rounding_keeps_every_feature():
     assert single.dual_gap_ < 1e-5 * np.var(y)
 
 
-def _run_kernel(X, y, sw, features, l1, l2, n_epochs, positive=False):
-    """``n_epochs`` epochs of the residual kernel over ``features`` from zero."""
+def _run_kernel(X, y, sw, features, l1, l2, n_epochs, positive=False, ring=False):
+    """``n_epochs`` epochs of the residual kernel over ``features`` from zero
+    (with a residual ring when ``ring``)."""
     design = Design(X, fit_intercept=True, sample_weight=sw, gram=False)
     y_c, _ = design.center(y, True)
     Y = np.asfortranarray(y_c[:, None])
@@ -358,8 +359,9 @@ def _run_kernel(X, y, sw, features, l1, l2, n_epochs, positive=False):
     gap, epochs, _ = _cd_fast.enet_coordinate_descent(
         W, l1, l2, *parts, design.is_sparse, Y, R, design.X_mean, weights,
         design.norm2_cols, np.asarray(features, dtype=np.intp), n_epochs, 0.0, 0.0, 1,
-        False, positive, np.zeros(design.n_features), np.empty((0, 0)),
-        np.zeros(1, np.intp))
+        False, positive, np.zeros(design.n_features),
+        np.zeros((_cd_fast.RESIDUAL_RING_LENGTH, design.n_samples + design.n_features))
+        if ring else np.empty((0, 0)), np.zeros(1, np.intp))
     return W[0], R[:, 0], epochs
 
 
@@ -399,6 +401,53 @@ def test_block_epochs_equal_column_by_column_epochs(dtype, weighted, n_listed, p
     np.testing.assert_allclose(dense[0], column[0], rtol=tol, atol=tol * scale)
     np.testing.assert_allclose(dense[1], column[1], rtol=tol,
                                atol=tol * np.abs(column[1]).max())
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("positive", [False, True])
+@pytest.mark.parametrize("l2", [0.0, 5.0])
+def test_anderson_trials_priced_from_the_residual_ring(sparse, weighted, positive, l2):
+    # In float64, with the ring of residuals, an Anderson trial builds its
+    # residual as the extrapolation's combination of the ring's (the residual
+    # is affine in w) instead of moving R column by column; clipped
+    # coordinates (positive) are moved back on it. The iterates must be those
+    # of the column-by-column trials, R must stay the residual of W, and some
+    # trial must have been kept.
+    rng = np.random.default_rng(5)
+    n, p = 60, 150
+    cov = 0.9 ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
+    X = rng.multivariate_normal(np.zeros(p), cov, size=n) + 1.0
+    if sparse:
+        X[rng.random((n, p)) < 0.3] = 0.0
+    y = X[:, :8] @ rng.standard_normal(8) + 0.2 * rng.standard_normal(n)
+    sw = rng.uniform(0.5, 2.0, n) if weighted else None
+    X = sp.csc_matrix(X) if sparse else np.asfortranarray(X)
+    design = Design(X, fit_intercept=True, sample_weight=sw, gram=False)
+    y_c, _ = design.center(y, True)
+    l1 = np.abs(design.xty(y_c)).max() / 50
+    features = np.arange(p)  # past the block size: column-by-column epochs
+    ringed = _run_kernel(X, y, sw, features, l1, l2, 60, positive, ring=True)
+    plain = _run_kernel(X, y, sw, features, l1, l2, 60, positive)
+    np.testing.assert_allclose(ringed[0], plain[0], rtol=1e-8, atol=1e-10)
+    Xc = X.toarray() if sparse else X
+    residual = y_c - (Xc - design.X_mean) @ ringed[0]
+    np.testing.assert_allclose(ringed[1], residual, rtol=1e-10, atol=1e-10)
+    # some epoch ended on an accepted trial: off the plain epoch from the one before
+    s = np.ones(n) if sw is None else design.sample_weight
+    Bc = Xc - design.X_mean
+    accepted = 0
+    for k in range(6, 61):
+        w, r, _ = _run_kernel(X, y, sw, features, l1, l2, k - 1, positive, ring=True)
+        for j in features:
+            z = Bc[:, j] @ (s * r) + design.norm2_cols[j] * w[j]
+            new = np.sign(z) * max(abs(z) - l1, 0) / (design.norm2_cols[j] + l2)
+            new = max(new, 0.0) if positive else new
+            r -= (new - w[j]) * Bc[:, j]
+            w[j] = new
+        after = _run_kernel(X, y, sw, features, l1, l2, k, positive, ring=True)[0]
+        accepted += np.abs(after - w).max() > 1e-6 * np.abs(w).max()
+    assert accepted > 0
 
 
 @pytest.mark.parametrize("sparse", [False, True])
