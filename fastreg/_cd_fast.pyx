@@ -35,6 +35,13 @@ cdef int GAP_CADENCE = 10
 # support, the others visit the nonzero coefficients only. Features enter at
 # the full epochs, and the gap checks them all.
 cdef int SUPPORT_EPOCHS = 8
+# In float32 the residual, moved by every update, drifts from Y - X W by the
+# rounding of the moves (1e-5 of its size after a few hundred epochs, growing
+# without bound): a long run would minimise a drifting problem. It is
+# computed again from W at the first gap evaluation after every
+# RESIDUAL_REFRESH epochs of a run (and by a driver between short runs).
+cdef int RESIDUAL_REFRESH = 100
+RESIDUAL_REFRESH_EPOCHS = RESIDUAL_REFRESH
 cdef double SUPPORT_ENTRY_SHARE = 0.01
 
 
@@ -500,6 +507,24 @@ cdef bint _anderson_coefficients(const double[:, ::1] hist, Py_ssize_t m, int st
     return True
 
 
+cdef void _recompute_residual(
+    const floating[::1, :] W, const floating[::1, :] Y, floating[::1, :] R, double* offset,
+    bint is_sparse, const floating[::1, :] X_dense, const floating[::1] X_data,
+    const int[::1] X_indices, const int[::1] X_indptr, const floating[::1] X_mean,
+    const floating[::1] norm2_cols, bint weighted) noexcept nogil:
+    """R = Y - (X - 1 mu^T) W^T from scratch (offsets as in the column updates)."""
+    cdef Py_ssize_t i, j, t, n_samples = R.shape[0]
+    for t in range(W.shape[0]):
+        for i in range(n_samples):
+            R[i, t] = Y[i, t]
+        offset[t] = 0.0
+        for j in range(W.shape[1]):
+            if W[t, j] != 0:
+                _column_update(j, W[t, j], is_sparse, X_dense, X_data, X_indices, X_indptr,
+                               &R[0, t], &offset[t], X_mean[j], norm2_cols[j], n_samples,
+                               weighted)
+
+
 def enet_coordinate_descent(
     floating[::1, :] W,
     double l1_reg,
@@ -568,7 +593,7 @@ def enet_coordinate_descent(
     cdef double sum_w = n_samples
     cdef Py_ssize_t n_listed = features.shape[0]
     cdef Py_ssize_t i, j, jj, t, n_active = n_listed
-    cdef int epoch = 0, since_gap = 0, since_full = 0
+    cdef int epoch = 0, since_gap = 0, since_full = 0, refreshed = 0
     # support epochs (see SUPPORT_EPOCHS): features that entered the support
     # at the last full epoch
     cdef bint support_only = False, was_zero
@@ -644,6 +669,11 @@ def enet_coordinate_descent(
                 sum_w += sw[i]
 
         while True:
+            if floating is float and epoch >= refreshed + RESIDUAL_REFRESH:
+                refreshed = epoch
+                _recompute_residual(W, Y, R, &offset[0], is_sparse, X_dense, X_data,
+                                    X_indices, X_indptr, X_mean, norm2_cols, weighted)
+                block_fresh = False
             # ---- duality gap, then Gap Safe screening ----------------------
             r_norm2 = 0.0
             r_dot_y = 0.0

@@ -255,6 +255,7 @@ class _WorkingSetSolver:
         self.zero_norms = np.flatnonzero(norms == 0)
         self.inverse_norms = 1.0 / np.where(norms == 0, 1.0, norms)
         self.stepper = SupportStepper(design.n_samples)
+        self.unrefreshed_epochs = 0  # epochs since R was last computed from W
         self.set_dual_norm = None  # dual norm of the last kernel run's gap
         # A set is solved at most to this gap (about the rounding of P) before
         # every feature is checked again: a tol that the data's precision
@@ -265,13 +266,21 @@ class _WorkingSetSolver:
             design.y_norm2(Y[:, t]) for t in range(Y.shape[1]))
 
     def _run(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
+        # (float32: R drifts from Y - X W by the rounding of its moves; the
+        # kernel computes it again within long runs, this between short ones)
+        if (self.design.dtype == np.float32
+                and self.unrefreshed_epochs >= _cd_fast.RESIDUAL_REFRESH_EPOCHS):
+            self.R[...] = self.design.residual(self.Y, self.W)
+            self.unrefreshed_epochs = 0
         dense, data, indices, indptr = self.X_parts
-        return _cd_fast.enet_coordinate_descent(
+        out = _cd_fast.enet_coordinate_descent(
             self.W, l1_reg, l2_reg, dense, data, indices, indptr, self.design.is_sparse,
             self.Y, self.R, self.design.X_mean, self.sample_weight,
             self.design.norm2_cols, features, max_iter, tol, gap_tol,
             rng.randint(1, _SEED_MAX), self.random, self.positive, self.xt_theta,
             self.r_ring, self.ring_count)
+        self.unrefreshed_epochs += out[1]
+        return out
 
     def _solve_set(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng,
                    step_first=False):
