@@ -35,6 +35,7 @@ cdef int GAP_CADENCE = 10
 # support, the others visit the nonzero coefficients only. Features enter at
 # the full epochs, and the gap checks them all.
 cdef int SUPPORT_EPOCHS = 8
+cdef double SUPPORT_ENTRY_SHARE = 0.01
 # In float32 the residual, moved by every update, drifts from Y - X W by the
 # rounding of the moves (1e-5 of its size after a few hundred epochs, growing
 # without bound): a long run would minimise a drifting problem. It is
@@ -42,7 +43,6 @@ cdef int SUPPORT_EPOCHS = 8
 # RESIDUAL_REFRESH epochs of a run (and by a driver between short runs).
 cdef int RESIDUAL_REFRESH = 100
 RESIDUAL_REFRESH_EPOCHS = RESIDUAL_REFRESH
-cdef double SUPPORT_ENTRY_SHARE = 0.01
 
 
 cdef inline uint32_t _xorshift(uint32_t* state) noexcept nogil:
