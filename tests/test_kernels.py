@@ -442,20 +442,29 @@ def test_anderson_trials_priced_from_the_residual_ring(sparse, weighted, positiv
     Xc = X.toarray() if sparse else X
     residual = y_c - (Xc - design.X_mean) @ ringed[0]
     np.testing.assert_allclose(ringed[1], residual, rtol=1e-10, atol=1e-10)
-    # some epoch ended on an accepted trial: off the plain epoch from the one before
+    # some epoch ended on an accepted trial: off the plain epoch (over every
+    # feature, or a support epoch over the nonzero ones) from the one before
     s = np.ones(n) if sw is None else design.sample_weight
     Bc = Xc - design.X_mean
-    accepted = 0
-    for k in range(6, 61):
-        w, r, _ = _run_kernel(X, y, sw, features, l1, l2, k - 1, positive, ring=True)
+
+    def plain_epoch(w, r, support_only):
+        w, r = w.copy(), r.copy()
         for j in features:
+            if support_only and w[j] == 0:
+                continue
             z = Bc[:, j] @ (s * r) + design.norm2_cols[j] * w[j]
             new = np.sign(z) * max(abs(z) - l1, 0) / (design.norm2_cols[j] + l2)
             new = max(new, 0.0) if positive else new
             r -= (new - w[j]) * Bc[:, j]
             w[j] = new
+        return w
+
+    accepted = 0
+    for k in range(6, 61):
+        w, r, _ = _run_kernel(X, y, sw, features, l1, l2, k - 1, positive, ring=True)
         after = _run_kernel(X, y, sw, features, l1, l2, k, positive, ring=True)[0]
-        accepted += np.abs(after - w).max() > 1e-6 * np.abs(w).max()
+        accepted += all(np.abs(after - plain_epoch(w, r, support_only)).max()
+                        > 1e-6 * np.abs(after).max() for support_only in (False, True))
     assert accepted > 0
 
 
