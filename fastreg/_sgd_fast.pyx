@@ -255,6 +255,96 @@ cdef extern from *:
     FR_SGD_SPARSE_UPDATE(double, d)
     FR_SGD_SPARSE_UPDATE(float, s)
 
+    /* Sparse L1 / elastic-net rows in float64, weights and truncation state
+     * interleaved: a feature's (w, q) pair is one 16-byte SSE2 register, so
+     * two features are loaded with two loads, transposed into a w and a q
+     * vector, updated two at a time and transposed back: half the
+     * instructions of the scalar loop (the truncation's nine operations are
+     * shared by two features). Each lane performs the scalar loop's operations
+     * in the same order, so the weights are identical; the norms of the
+     * stopping rule are summed in two lanes. A pair of equal indices (a
+     * non-canonical row) is taken one feature at a time, in order. */
+    #if defined(__SSE2__) || defined(_M_X64)
+    #include <emmintrin.h>
+    FR_ALWAYS_INLINE void
+    fr_sgd_pairs_impl(const double *x, const int *ind, ptrdiff_t nnz, double *wq,
+        double step, double *sq, double *l1, double *aw, double avg_a,
+        double avg_c, double u, double ws, double inv_ws,
+        const int ADD, const int NORMS, const int AVG)
+    {
+        const double cut = u * inv_ws;
+        const __m128d vstep = _mm_set1_pd(step), vinv = _mm_set1_pd(inv_ws);
+        const __m128d vws = _mm_set1_pd(ws), vcut = _mm_set1_pd(cut);
+        const __m128d vneg = _mm_set1_pd(-cut);
+        const __m128d sign = _mm_set1_pd(-0.0);
+        __m128d s2 = _mm_setzero_pd(), s1 = _mm_setzero_pd();
+        ptrdiff_t j = 0;
+        for (; j + 2 <= nnz; j += 2) {
+            double *p0 = wq + 2 * (ptrdiff_t)ind[j];
+            double *p1 = wq + 2 * (ptrdiff_t)ind[j + 1];
+            if (p0 == p1) {
+                fr_sgd_sparse_update_impl_d(x + j, ind + j, 2, wq, step, sq, l1, aw,
+                    avg_a, avg_c, wq + 1, u, ws, inv_ws, 2, ADD, NORMS, AVG, 1);
+                if (NORMS) { s2 = _mm_add_sd(s2, _mm_set_sd(*sq)); s1 = _mm_add_sd(s1, _mm_set_sd(*l1)); }
+                continue;
+            }
+            const __m128d a0 = _mm_loadu_pd(p0), a1 = _mm_loadu_pd(p1);
+            __m128d z = _mm_unpacklo_pd(a0, a1);
+            const __m128d q = _mm_unpackhi_pd(a0, a1);
+            if (ADD) {
+                z = _mm_add_pd(z, _mm_mul_pd(_mm_loadu_pd(x + j), vstep));
+                if (NORMS) {
+                    s2 = _mm_add_pd(s2, _mm_mul_pd(z, z));
+                    s1 = _mm_add_pd(s1, _mm_andnot_pd(sign, z));
+                }
+            }
+            if (AVG) {
+                aw[ind[j]] += (avg_a * x[j]) * avg_c;
+                aw[ind[j + 1]] += (avg_a * x[j + 1]) * avg_c;
+            }
+            const __m128d a = _mm_sub_pd(z, _mm_mul_pd(q, vinv));
+            const __m128d wn = _mm_sub_pd(a, _mm_min_pd(_mm_max_pd(a, vneg), vcut));
+            const __m128d qn = _mm_add_pd(q, _mm_mul_pd(vws, _mm_sub_pd(wn, z)));
+            _mm_storeu_pd(p0, _mm_unpacklo_pd(wn, qn));
+            _mm_storeu_pd(p1, _mm_unpackhi_pd(wn, qn));
+        }
+        double t2 = 0.0, t1 = 0.0;
+        if (j < nnz)
+            fr_sgd_sparse_update_impl_d(x + j, ind + j, 1, wq, step, &t2, &t1, aw,
+                avg_a, avg_c, wq + 1, u, ws, inv_ws, 2, ADD, NORMS, AVG, 1);
+        if (NORMS) {
+            double h2[2], h1[2];
+            _mm_storeu_pd(h2, s2);
+            _mm_storeu_pd(h1, s1);
+            *sq = (h2[0] + h2[1]) + t2;
+            *l1 = (h1[0] + h1[1]) + t1;
+        }
+    }
+    FR_KERNEL static void fr_sgd_sparse_update_pairs_d(const double *x,
+        const int *ind, ptrdiff_t nnz, double *wq, double step, int add,
+        int norms, double *sq, double *l1, double *aw, double avg_a,
+        double avg_c, double u, double ws, double inv_ws)
+    {
+        switch ((add ? 1 : 0) | (add && norms ? 2 : 0) | (aw ? 4 : 0)) {
+        case 0: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 0, 0, 0); break;
+        case 1: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 1, 0, 0); break;
+        case 3: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 1, 1, 0); break;
+        case 4: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 0, 0, 1); break;
+        case 5: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 1, 0, 1); break;
+        case 7: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 1, 1, 1); break;
+        }
+    }
+    #else
+    static void fr_sgd_sparse_update_pairs_d(const double *x, const int *ind,
+        ptrdiff_t nnz, double *wq, double step, int add, int norms, double *sq,
+        double *l1, double *aw, double avg_a, double avg_c, double u, double ws,
+        double inv_ws)
+    {
+        fr_sgd_sparse_update_d(x, ind, nnz, wq, step, add, norms, sq, l1, aw,
+                               avg_a, avg_c, wq + 1, u, ws, inv_ws, 2);
+    }
+    #endif
+
     /* Shuffled rows defeat the hardware prefetcher at every row boundary:
      * ask for the next row while the current one is being processed. */
     static inline void fr_prefetch(const void *p, ptrdiff_t bytes)
@@ -279,6 +369,11 @@ cdef extern from *:
                                 double *sq, double *l1, float *aw, double avg_a,
                                 double avg_c, float *q, double u, double ws,
                                 double inv_ws, Py_ssize_t stride) nogil
+    void fr_sgd_sparse_update_pairs_d(const double *x, const int *ind, Py_ssize_t nnz,
+                                      double *wq, double step, int add, int norms,
+                                      double *sq, double *l1, double *aw, double avg_a,
+                                      double avg_c, double u, double ws,
+                                      double inv_ws) nogil
     double fr_sgd_dot_d(const double *x, const double *w, Py_ssize_t n,
                         const double *pf) nogil
     float fr_sgd_dot_s(const float *x, const float *w, Py_ssize_t n,
@@ -769,7 +864,10 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
 
                 if fit_intercept and update != 0.0:
                     intercept += update * intercept_decay
-                step_c = update / wscale
+                # a product with the reciprocal, which does not wait on p,
+                # keeps the divide's latency off the per-sample chain
+                inv_ws = 1.0 / wscale
+                step_c = update * inv_ws
                 if penalty == L1 or penalty == ELASTICNET:
                     u += l1_ratio * eta * alpha
                 if 0 < average <= t:
@@ -813,10 +911,14 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     # the compiler would otherwise reload and divide per element
                     add_row = update != 0.0
                     ws_local = wscale
-                    inv_ws = 1.0 / wscale
                     aw_row = awp if 0 < average <= t else NULL
                     if add_row or aw_row != NULL or qp != NULL:
-                        if floating is double:
+                        if floating is double and w_stride == 2:
+                            fr_sgd_sparse_update_pairs_d(x, ind, nnz, wp, step_c, add_row,
+                                                         track, &acc2, &acc1, aw_row,
+                                                         avg_a, -step_c, u, ws_local,
+                                                         inv_ws)
+                        elif floating is double:
                             fr_sgd_sparse_update_d(x, ind, nnz, wp, step_c, add_row,
                                                    track, &acc2, &acc1, aw_row, avg_a,
                                                    -step_c, qp, u, ws_local, inv_ws,

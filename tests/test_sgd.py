@@ -97,6 +97,47 @@ def test_classifier_iterates_match_sklearn(loss, penalty, rate):
         _same(a, b, 1e-10)
 
 
+def _split_entries(X):
+    """CSR with every stored entry split into two adjacent entries of the same
+    column (0.25 and 0.75 of it), and each row's first entry repeated once more
+    at the row's end: a non-canonical matrix that represents X."""
+    X = sp.csr_matrix(X)
+    data, indices, indptr = [], [], [0]
+    for i in range(X.shape[0]):
+        lo, hi = X.indptr[i], X.indptr[i + 1]
+        d, c = X.data[lo:hi], X.indices[lo:hi]
+        row_d = np.column_stack([0.25 * d, 0.75 * d]).ravel()
+        row_c = np.repeat(c, 2)
+        if hi > lo:   # the first entry's second quarter moved to the row's end
+            row_d[1] = 0.5 * d[0]
+            row_d = np.append(row_d, 0.25 * d[0])
+            row_c = np.append(row_c, c[0])
+        data.append(row_d)
+        indices.append(row_c)
+        indptr.append(indptr[-1] + len(row_c))
+    out = sp.csr_matrix((np.concatenate(data).astype(X.dtype), np.concatenate(indices),
+                         indptr), shape=X.shape)
+    assert not out.has_canonical_format
+    return out
+
+
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_repeated_column_entries_are_taken_in_order(penalty, dtype):
+    """Rows of a non-canonical CSR matrix with repeated columns (adjacent and
+    not) are updated entry by entry, in order, as scikit-learn does."""
+    X, y = _data(dtype=dtype)
+    yc = (y > np.median(y)).astype(int)
+    Xd = _split_entries(X)
+    for average, tol in [(False, None), (7, 1e-3)]:
+        kw = _kw("optimal", loss="hinge", penalty=penalty, l1_ratio=0.4,
+                 average=average)
+        kw["tol"] = tol
+        a = sk.SGDClassifier(**kw).fit(Xd, yc)
+        b = fr.SGDClassifier(**kw).fit(Xd, yc)
+        _same(a, b, 1e-10 if dtype == np.float64 else 1e-5)
+
+
 @pytest.mark.parametrize("rate", ["pa1", "pa2"])
 def test_passive_aggressive_rates_match_sklearn(rate):
     X, y = _data()
