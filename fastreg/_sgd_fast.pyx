@@ -20,11 +20,14 @@ Steps 4-6 are one fused pass over the row's features, which on dense data
 also takes the next training row's dot product with the final weights (so
 an L1 / elastic-net / averaged sample is one sweep, and the next row is
 prefetched line by line meanwhile); a sparse sample costs O(nnz of the row)
-for every penalty. The hot loop holds no GIL and allocates nothing.
+for every penalty, and a float64 L1 / elastic-net row updates two features per
+SSE2 instruction (each feature's weight and truncation state are stored side
+by side). The hot loop holds no GIL and allocates nothing.
 
 Rounding: with ``shuffle=False`` the float64 iterates agree with
 scikit-learn's to ~1e-15 relative per step (dense dot products use 16
-partial sums, sparse ones 4, and the truncation multiplies by ``1/wscale``);
+partial sums, sparse ones 4, and the step and the truncation multiply by
+``1/wscale`` where scikit-learn divides);
 the module is compiled without reassociation or FMA contraction so that the
 scalar per-sample arithmetic is otherwise the same. float32 data is computed
 in float32 (scikit-learn accumulates some of it in float64).
