@@ -715,7 +715,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     cdef uint64_t state = seed if seed != 0 else <uint64_t>0x9E3779B97F4A7C15
     cdef uint64_t r
     cdef int tmp
-    cdef bint add_row
+    cdef bint add_row, averaging
     cdef Py_ssize_t kk, next_k = -1
     cdef const floating *xn
     cdef floating nd_val = 0, step_t
@@ -878,12 +878,13 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                 step_c = update * inv_ws
                 if penalty == L1 or penalty == ELASTICNET:
                     u += l1_ratio * eta * alpha
-                if 0 < average <= t:
+                averaging = 0 < average <= t
+                if averaging:
                     num_iter = t - average + 1.0
                     avg_intercept += (intercept - avg_intercept) / num_iter
                 # fused pass: w += step x, norms, averaging, L1 truncation
                 if dense:
-                    if update != 0.0 or qp != NULL or (0 < average <= t):
+                    if update != 0.0 or qp != NULL or averaging:
                         # the pass also takes the dot product of the next
                         # training row with the final w: its p is then ready
                         # (w and wscale do not change again before that dot)
@@ -899,12 +900,12 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                         if floating is double:
                             fr_sgd_update_d(x, wp, nnz, step_c, track and update != 0.0,
                                             &acc2, &acc1,
-                                            awp if 0 < average <= t else NULL,
+                                            awp if averaging else NULL,
                                             avg_a, -step_c, qp, u, wscale, xn, &nd_val, pf)
                         else:
                             fr_sgd_update_s(x, wp, nnz, <float>step_c,
                                             track and update != 0.0, &acc2, &acc1,
-                                            awp if 0 < average <= t else NULL,
+                                            awp if averaging else NULL,
                                             avg_a, -step_c, qp, u, wscale, xn, &nd_val, pf)
                         if xn != NULL:
                             next_k = kk
@@ -919,7 +920,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     # the compiler would otherwise reload and divide per element
                     add_row = update != 0.0
                     ws_local = wscale
-                    aw_row = awp if 0 < average <= t else NULL
+                    aw_row = awp if averaging else NULL
                     if add_row and aw_row == NULL and qp == NULL and not track:
                         # the plain step w += step x: a few instructions per
                         # feature, cheaper here than a call
@@ -945,7 +946,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     if track and update != 0.0:
                         sq_norm = acc2 * wscale * wscale
                         l1_norm = acc1 * wscale
-                if 0 < average <= t:
+                if averaging:
                     mu = 1.0 / num_iter
                     if num_iter > 1:
                         avg_b /= (1.0 - mu)
