@@ -444,10 +444,10 @@ LEARNING_RATE_CODES = {"constant": CONSTANT, "optimal": OPTIMAL,
                        "pa1": PA1, "pa2": PA2}
 
 cdef double MAX_DLOSS = 1e12
-# Shuffled sparse rows are requested this many samples ahead, their indptr
-# entries twice as far.
+# A shuffled sample's label, weight and (sparse) row head are requested this
+# many samples ahead, the row's indptr entry twice as far.
 cdef enum:
-    SPARSE_AHEAD = 2
+    ROWS_AHEAD = 2
 
 
 cdef inline double _log1pexp(double x) noexcept nogil:
@@ -789,14 +789,19 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
             for k in range(n_samples):
                 i = op[k]
                 pf = NULL
+                if shuffle and k + ROWS_AHEAD < n_samples:
+                    # a shuffled sample's label and weight are random
+                    # accesses too (arrays of n_samples, beyond L1)
+                    fr_prefetch_line(&y[op[k + ROWS_AHEAD]])
+                    fr_prefetch_line(&sample_weight[op[k + ROWS_AHEAD]])
                 if shuffle and dense and k + 1 < n_samples:
                     pf = dp + <Py_ssize_t>op[k + 1] * n_features  # requested inside the dot
-                elif shuffle and k + SPARSE_AHEAD < n_samples:
+                elif shuffle and k + ROWS_AHEAD < n_samples:
                     # a sparse row's address is itself a load (indptr), so
                     # request that entry a few samples before the row's head
                     # (the hardware streams the rest of the row)
-                    fr_prefetch_line(pp + op[min(k + 2 * SPARSE_AHEAD, n_samples - 1)])
-                    j = pp[op[k + SPARSE_AHEAD]]
+                    fr_prefetch_line(pp + op[min(k + 2 * ROWS_AHEAD, n_samples - 1)])
+                    j = pp[op[k + ROWS_AHEAD]]
                     fr_prefetch_row_head(dp + j, ip + j)
                 if validation_mask[i]:
                     continue
