@@ -702,7 +702,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     cdef int[::1] order = np.arange(n_samples, dtype=np.intc)
     cdef int *op = &order[0]
     cdef double wscale = 1.0, avg_a = 0.0, avg_b = 1.0, mu
-    cdef double sq_norm = 0.0, l1_norm = 0.0, acc2, acc1
+    cdef double sq_norm = 0.0, l1_norm = 0.0, acc2, acc1, norm2, norm1
     cdef double eta = eta0, p, dloss, update, cw, shrink, u = 0.0, optimal_init = 0.0
     cdef double typw, num_iter = 1.0, step_c
     cdef double sumloss, objective_sum, best_objective = INFINITY, best_score = -INFINITY
@@ -718,7 +718,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     cdef bint add_row, averaging
     cdef Py_ssize_t kk, next_k = -1
     cdef const floating *xn
-    cdef floating nd_val = 0, step_t
+    cdef floating nd_val = 0, step_t, w_j
     cdef double next_dot = 0.0
     cdef const floating *pf
     cdef double ws_local, inv_ws
@@ -926,12 +926,26 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     add_row = update != 0.0
                     ws_local = wscale
                     aw_row = awp if averaging else NULL
-                    if add_row and aw_row == NULL and qp == NULL and not track:
-                        # the plain step w += step x: a few instructions per
-                        # feature, cheaper here than a call
+                    if add_row and aw_row == NULL and qp == NULL:
+                        # the plain step w += step x (and the norms of the
+                        # stopping rule): a few instructions per feature,
+                        # cheaper here than a call
                         step_t = <floating>step_c
-                        for j in range(nnz):
-                            wp[ind[j]] = wp[ind[j]] + x[j] * step_t
+                        if track:
+                            # sums in locals: acc2 and acc1 have their
+                            # addresses taken, which keeps them in memory
+                            norm2 = 0.0
+                            norm1 = 0.0
+                            for j in range(nnz):
+                                w_j = wp[ind[j]] + x[j] * step_t
+                                wp[ind[j]] = w_j
+                                norm2 += <double>w_j * w_j
+                                norm1 += fabs(<double>w_j)
+                            acc2 = norm2
+                            acc1 = norm1
+                        else:
+                            for j in range(nnz):
+                                wp[ind[j]] = wp[ind[j]] + x[j] * step_t
                     elif add_row or aw_row != NULL or qp != NULL:
                         if floating is double and w_stride == 2:
                             fr_sgd_sparse_update_pairs_d(x, ind, nnz, wp, step_c, add_row,
