@@ -877,8 +877,8 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
 
                 if fit_intercept and update != 0.0:
                     intercept += update * intercept_decay
-                # a product with the reciprocal, which does not wait on p,
-                # keeps the divide's latency off the per-sample chain
+                # one division per sample: the step and the sparse
+                # truncation both multiply by the reciprocal
                 inv_ws = 1.0 / wscale
                 step_c = update * inv_ws
                 if penalty == L1 or penalty == ELASTICNET:
