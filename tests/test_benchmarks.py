@@ -252,6 +252,23 @@ def test_path_family_quick_run_and_report(tmp_path):
     assert "## Paths and cross-validation" in text and "### LassoCV, leu" in text
 
 
+def test_sgd_agreement_quick_run():
+    from benchmarks.sgd_agreement import PROBLEMS, run
+
+    out = run(quick=True, log=lambda *a: None)
+    rows = out["results"]["rows"]
+    assert [(r["problem"], r["setting"]) for r in rows] == [
+        (name, setting) for name, _, _ in PROBLEMS for setting in ("defaults", "20 epochs")]
+    for r in rows:
+        assert r["objective_rel_diff"] == pytest.approx(
+            r["fastreg_objective_mean"] / r["sklearn_objective_mean"] - 1.0)
+        if r["setting"] != "defaults":
+            assert r["fastreg_epochs_mean"] == r["sklearn_epochs_mean"] == 20
+    # the regressions' last iterates barely move from seed to seed
+    assert all(r["within"] for r in rows if r["problem"] in ("cadata", "abalone"))
+    assert "| a9a | defaults |" in out["markdown"]
+
+
 def test_epochs_of_a_run_that_ends_early_are_timed_over_the_epochs_it_ran():
     # A solver whose runs end after 40 epochs (a fixed point) at 30 us an
     # epoch: the span cannot grow past 40 epochs, so both ends are timed more
