@@ -138,6 +138,47 @@ def test_repeated_column_entries_are_taken_in_order(penalty, dtype):
         _same(a, b, 1e-10 if dtype == np.float64 else 1e-5)
 
 
+def _separable_sparse(seed=0):
+    """Sparse rows with a gap around the separating hyperplane."""
+    rng = np.random.RandomState(seed)
+    X = sp.random(600, 60, density=0.15, format="csr", random_state=rng)
+    X.data = rng.uniform(0.5, 1.5, X.nnz)
+    margin = X @ rng.randn(60)
+    keep = np.abs(margin) > 0.5 * margin.std()
+    return X[keep], (margin[keep] > 0).astype(int), rng.uniform(0.5, 2.0, keep.sum())
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("loss", ["hinge", "modified_huber"])
+def test_sparse_truncation_fused_with_the_dot_product_matches_sklearn(penalty, loss):
+    """Separable sparse rows: after the first epoch few samples have a
+    non-zero update, so the float64 L1 / elastic-net epochs take the
+    truncation of the zero-update samples in their dot product's pass (and
+    undo it for the others); the iterates are scikit-learn's, with and without
+    intercept and weights, with averaging from a later sample."""
+    X, yc, sw = _separable_sparse()
+    for fit_intercept, weighted, average in itertools.product(
+            [True, False], [False, True], [False, 1500]):
+        kw = dict(loss=loss, penalty=penalty, alpha=1e-3, learning_rate="constant",
+                  eta0=0.1, fit_intercept=fit_intercept, average=average,
+                  shuffle=False, max_iter=12, tol=None)
+        fw = dict(sample_weight=sw) if weighted else {}
+        a = sk.SGDClassifier(**kw).fit(X, yc, **fw)
+        b = fr.SGDClassifier(**kw).fit(X, yc, **fw)
+        _same(a, b, 1e-12)
+    # with shuffling: the same weights as epochs that never fuse (a row out
+    # of order rules the fused pass out)
+    kw = dict(loss=loss, penalty=penalty, alpha=1e-3, learning_rate="constant",
+              eta0=0.1, random_state=0, max_iter=12, tol=None)
+    unsorted = X.copy()
+    unsorted.indices[:2] = unsorted.indices[1::-1]
+    unsorted.data[:2] = unsorted.data[1::-1]
+    b = fr.SGDClassifier(**kw).fit(X, yc)
+    c = fr.SGDClassifier(**kw).fit(unsorted, yc)
+    np.testing.assert_array_equal(b.coef_, c.coef_)
+    np.testing.assert_array_equal(b.intercept_, c.intercept_)
+
+
 @pytest.mark.parametrize("rate", ["pa1", "pa2"])
 def test_passive_aggressive_rates_match_sklearn(rate):
     X, y = _data()
