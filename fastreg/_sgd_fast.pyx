@@ -20,9 +20,9 @@ Steps 4-6 are one fused pass over the row's features, which on dense data
 also takes the next training row's dot product with the final weights (so
 an L1 / elastic-net / averaged sample is one sweep, and the next row is
 prefetched line by line meanwhile); a sparse sample costs O(nnz of the row)
-for every penalty, and a float64 L1 / elastic-net row updates two features per
-SSE2 instruction (each feature's weight and truncation state are stored side
-by side). When fewer than 10 % of an epoch's samples had a non-zero update
+for every penalty, and an L1 / elastic-net row updates two features per SSE2
+instruction (each feature's weight and truncation state are stored side by
+side). When fewer than 10 % of an epoch's samples had a non-zero update
 (the hinge once most samples are outside the margin), the next epoch
 truncates each row in its dot product's pass, as for a zero update, and
 undoes that for the samples whose update is not zero. The hot loop holds no
@@ -262,184 +262,230 @@ cdef extern from *:
     FR_SGD_SPARSE_UPDATE(double, d)
     FR_SGD_SPARSE_UPDATE(float, s)
 
-    /* Sparse L1 / elastic-net rows in float64, weights and truncation state
-     * interleaved: a feature's (w, q) pair is one 16-byte SSE2 register, so
+    /* Sparse L1 / elastic-net rows, weights and truncation states
+     * interleaved (the pairs layout: w[j] at wq[2 j], q[j] at wq[2 j + 1]):
      * two features are loaded with two loads, transposed into a w and a q
-     * vector, updated two at a time and transposed back: half the
-     * instructions of the scalar loop (the truncation's nine operations are
-     * shared by two features). Each lane performs the scalar loop's operations
-     * in the same order, so the weights are identical; the norms of the
-     * stopping rule are summed in two lanes. A pair of equal indices (a
-     * non-canonical row) is taken one feature at a time, in order. */
+     * vector, updated two at a time in SSE2 lanes and transposed back, about
+     * half the instructions of the scalar loop. Each lane performs the scalar
+     * loop's operations in the same order and precision (float32 rows
+     * convert to float64 where the scalar loop does), so the weights are
+     * identical; the norms of the stopping rule are summed in two lanes. A
+     * pair of equal indices (a non-canonical row) is taken one feature at a
+     * time, in order.
+     *
+     * Most samples away from the margin (for the hinge) have a zero update,
+     * and then all a sample does to the weights is the truncation of its
+     * row, which needs only the cumulative penalty u and wscale, both known
+     * before the row's dot product: fr_sgd_dot_truncate_pairs_* take the dot
+     * product of a row without repeated indices and, in the same pass over
+     * its pairs, store them truncated as for a zero update, keeping the
+     * pairs they loaded in `saved`; a sample whose update is not zero puts
+     * them back (fr_sgd_pairs_restore_*) and runs the usual update. The
+     * partial sums are those of fr_sgd_sparse_dot_*, so p is the same
+     * either way. */
     #if defined(__SSE2__) || defined(_M_X64)
     #include <emmintrin.h>
-    /* the truncation of two features: weights z, states q */
-    FR_ALWAYS_INLINE void fr_sgd_truncate2(__m128d z, __m128d q, __m128d vinv,
-        __m128d vneg, __m128d vcut, __m128d vws, __m128d *wn, __m128d *qn)
+    /* Features p0 and p1: adds step * x (ADD, and their norms: NORMS) and
+     * truncates; with SAVE (and no ADD), first stores the pairs it loads in
+     * saved and adds their weights times x to *dot. */
+    FR_ALWAYS_INLINE void fr_sgd_step2_d(const double *x, double *p0, double *p1,
+        double *saved, double step, double inv_ws, double cut, double ws,
+        __m128d *s2, __m128d *s1, __m128d *dot, const int ADD, const int NORMS,
+        const int SAVE)
     {
-        const __m128d a = _mm_sub_pd(z, _mm_mul_pd(q, vinv));
-        *wn = _mm_sub_pd(a, _mm_min_pd(_mm_max_pd(a, vneg), vcut));
-        *qn = _mm_add_pd(q, _mm_mul_pd(vws, _mm_sub_pd(*wn, z)));
-    }
-    FR_ALWAYS_INLINE void
-    fr_sgd_pairs_impl(const double *x, const int *ind, ptrdiff_t nnz, double *wq,
-        double step, double *sq, double *l1, double *aw, double avg_a,
-        double avg_c, double u, double ws, double inv_ws,
-        const int ADD, const int NORMS, const int AVG)
-    {
-        const double cut = u * inv_ws;
-        const __m128d vstep = _mm_set1_pd(step), vinv = _mm_set1_pd(inv_ws);
-        const __m128d vws = _mm_set1_pd(ws), vcut = _mm_set1_pd(cut);
-        const __m128d vneg = _mm_set1_pd(-cut);
-        const __m128d sign = _mm_set1_pd(-0.0);
-        __m128d s2 = _mm_setzero_pd(), s1 = _mm_setzero_pd();
-        ptrdiff_t j = 0;
-        for (; j + 2 <= nnz; j += 2) {
-            double *p0 = wq + 2 * (ptrdiff_t)ind[j];
-            double *p1 = wq + 2 * (ptrdiff_t)ind[j + 1];
-            if (p0 == p1) {
-                fr_sgd_sparse_update_impl_d(x + j, ind + j, 2, wq, step, sq, l1, aw,
-                    avg_a, avg_c, wq + 1, u, ws, inv_ws, 2, ADD, NORMS, AVG, 1);
-                if (NORMS) { s2 = _mm_add_sd(s2, _mm_set_sd(*sq)); s1 = _mm_add_sd(s1, _mm_set_sd(*l1)); }
-                continue;
-            }
-            const __m128d a0 = _mm_loadu_pd(p0), a1 = _mm_loadu_pd(p1);
-            __m128d z = _mm_unpacklo_pd(a0, a1);
-            const __m128d q = _mm_unpackhi_pd(a0, a1);
-            if (ADD) {
-                z = _mm_add_pd(z, _mm_mul_pd(_mm_loadu_pd(x + j), vstep));
-                if (NORMS) {
-                    s2 = _mm_add_pd(s2, _mm_mul_pd(z, z));
-                    s1 = _mm_add_pd(s1, _mm_andnot_pd(sign, z));
-                }
-            }
-            if (AVG) {
-                aw[ind[j]] += (avg_a * x[j]) * avg_c;
-                aw[ind[j + 1]] += (avg_a * x[j + 1]) * avg_c;
-            }
-            __m128d wn, qn;
-            fr_sgd_truncate2(z, q, vinv, vneg, vcut, vws, &wn, &qn);
-            _mm_storeu_pd(p0, _mm_unpacklo_pd(wn, qn));
-            _mm_storeu_pd(p1, _mm_unpackhi_pd(wn, qn));
-        }
-        double t2 = 0.0, t1 = 0.0;
-        if (j < nnz)
-            fr_sgd_sparse_update_impl_d(x + j, ind + j, 1, wq, step, &t2, &t1, aw,
-                avg_a, avg_c, wq + 1, u, ws, inv_ws, 2, ADD, NORMS, AVG, 1);
-        if (NORMS) {
-            double h2[2], h1[2];
-            _mm_storeu_pd(h2, s2);
-            _mm_storeu_pd(h1, s1);
-            *sq = (h2[0] + h2[1]) + t2;
-            *l1 = (h1[0] + h1[1]) + t1;
-        }
-    }
-    FR_KERNEL static void fr_sgd_sparse_update_pairs_d(const double *x,
-        const int *ind, ptrdiff_t nnz, double *wq, double step, int add,
-        int norms, double *sq, double *l1, double *aw, double avg_a,
-        double avg_c, double u, double ws, double inv_ws)
-    {
-        switch ((add ? 1 : 0) | (add && norms ? 2 : 0) | (aw ? 4 : 0)) {
-        case 0: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 0, 0, 0); break;
-        case 1: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 1, 0, 0); break;
-        case 3: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 1, 1, 0); break;
-        case 4: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 0, 0, 1); break;
-        case 5: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 1, 0, 1); break;
-        case 7: fr_sgd_pairs_impl(x, ind, nnz, wq, step, sq, l1, aw, avg_a, avg_c, u, ws, inv_ws, 1, 1, 1); break;
-        }
-    }
-    /* Two features of fr_sgd_dot_truncate_pairs_d: saves their pairs, stores
-     * them truncated, returns their products with x. */
-    FR_ALWAYS_INLINE __m128d fr_sgd_dot_truncate2(const double *x,
-        const int *ind, double *wq, double *saved, __m128d vinv, __m128d vneg,
-        __m128d vcut, __m128d vws)
-    {
-        double *p0 = wq + 2 * (ptrdiff_t)ind[0], *p1 = wq + 2 * (ptrdiff_t)ind[1];
         const __m128d a0 = _mm_loadu_pd(p0), a1 = _mm_loadu_pd(p1);
-        _mm_storeu_pd(saved, a0);
-        _mm_storeu_pd(saved + 2, a1);
-        const __m128d z = _mm_unpacklo_pd(a0, a1), q = _mm_unpackhi_pd(a0, a1);
-        __m128d wn, qn;
-        fr_sgd_truncate2(z, q, vinv, vneg, vcut, vws, &wn, &qn);
+        __m128d z = _mm_unpacklo_pd(a0, a1);
+        const __m128d q = _mm_unpackhi_pd(a0, a1);
+        if (SAVE) {
+            _mm_storeu_pd(saved, a0);
+            _mm_storeu_pd(saved + 2, a1);
+            *dot = _mm_add_pd(*dot, _mm_mul_pd(z, _mm_loadu_pd(x)));
+        }
+        if (ADD) {
+            z = _mm_add_pd(z, _mm_mul_pd(_mm_loadu_pd(x), _mm_set1_pd(step)));
+            if (NORMS) {
+                *s2 = _mm_add_pd(*s2, _mm_mul_pd(z, z));
+                *s1 = _mm_add_pd(*s1, _mm_andnot_pd(_mm_set1_pd(-0.0), z));
+            }
+        }
+        const __m128d a = _mm_sub_pd(z, _mm_mul_pd(q, _mm_set1_pd(inv_ws)));
+        const __m128d wn = _mm_sub_pd(a, _mm_min_pd(_mm_max_pd(a, _mm_set1_pd(-cut)),
+                                                    _mm_set1_pd(cut)));
+        const __m128d qn = _mm_add_pd(q, _mm_mul_pd(_mm_set1_pd(ws), _mm_sub_pd(wn, z)));
         _mm_storeu_pd(p0, _mm_unpacklo_pd(wn, qn));
         _mm_storeu_pd(p1, _mm_unpackhi_pd(wn, qn));
-        return _mm_mul_pd(z, _mm_loadu_pd(x));
     }
-    static double fr_sgd_dot_truncate_pairs_d(const double *x, const int *ind,
-        ptrdiff_t nnz, double *wq, double *saved, double u, double ws,
-        double inv_ws)
+    /* float32 pairs are 8 bytes: two features in the low halves of two
+     * registers; the truncation converts to float64 where the scalar loop
+     * does (q * (1 / wscale), wscale * the change of w) */
+    static inline __m128 fr_load8(const float *p)
     {
-        const double cut = u * inv_ws;
-        const __m128d vinv = _mm_set1_pd(inv_ws), vws = _mm_set1_pd(ws);
-        const __m128d vcut = _mm_set1_pd(cut), vneg = _mm_set1_pd(-cut);
-        __m128d s01 = _mm_setzero_pd(), s23 = _mm_setzero_pd();
-        ptrdiff_t j = 0;
-        for (; j + 4 <= nnz; j += 4) {
-            s01 = _mm_add_pd(s01, fr_sgd_dot_truncate2(x + j, ind + j, wq, saved + 2 * j,
-                                                       vinv, vneg, vcut, vws));
-            s23 = _mm_add_pd(s23, fr_sgd_dot_truncate2(x + j + 2, ind + j + 2, wq,
-                                                       saved + 2 * j + 4, vinv, vneg,
-                                                       vcut, vws));
-        }
-        double h01[2], h23[2];
-        _mm_storeu_pd(h01, s01);
-        _mm_storeu_pd(h23, s23);
-        double a0 = h01[0];
-        for (; j < nnz; j++) {
-            double *pj = wq + 2 * (ptrdiff_t)ind[j];
-            const double z = pj[0], qj = pj[1];
-            saved[2 * j] = z;
-            saved[2 * j + 1] = qj;
-            a0 += z * x[j];
-            const double a = z - qj * inv_ws;
-            const double wn = a - fr_min_d(fr_max_d(a, -cut), cut);
-            pj[0] = wn;
-            pj[1] = qj + ws * (wn - z);
-        }
-        return (a0 + h01[1]) + (h23[0] + h23[1]);
+        return _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)p);
     }
+    FR_ALWAYS_INLINE void fr_sgd_step2_s(const float *x, float *p0, float *p1,
+        float *saved, float step, double inv_ws, float cut, double ws,
+        __m128d *s2, __m128d *s1, __m128d *dot, const int ADD, const int NORMS,
+        const int SAVE)
+    {
+        const __m128 a0 = fr_load8(p0), a1 = fr_load8(p1);
+        const __m128 t = _mm_unpacklo_ps(a0, a1);   /* w0 w1 q0 q1 */
+        __m128 z = t;
+        const __m128 q = _mm_movehl_ps(t, t);
+        if (SAVE) {
+            _mm_storel_pi((__m64 *)saved, a0);
+            _mm_storel_pi((__m64 *)(saved + 2), a1);
+            *dot = _mm_add_pd(*dot, _mm_cvtps_pd(_mm_mul_ps(z, fr_load8(x))));
+        }
+        if (ADD) {
+            z = _mm_add_ps(z, _mm_mul_ps(fr_load8(x), _mm_set1_ps(step)));
+            if (NORMS) {
+                const __m128d zd = _mm_cvtps_pd(z);
+                *s2 = _mm_add_pd(*s2, _mm_mul_pd(zd, zd));
+                *s1 = _mm_add_pd(*s1, _mm_andnot_pd(_mm_set1_pd(-0.0), zd));
+            }
+        }
+        const __m128d qd = _mm_cvtps_pd(q);
+        const __m128 a = _mm_cvtpd_ps(_mm_sub_pd(_mm_cvtps_pd(z),
+                                                 _mm_mul_pd(qd, _mm_set1_pd(inv_ws))));
+        const __m128 wn = _mm_sub_ps(a, _mm_min_ps(_mm_max_ps(a, _mm_set1_ps(-cut)),
+                                                   _mm_set1_ps(cut)));
+        const __m128 qn = _mm_cvtpd_ps(_mm_add_pd(qd, _mm_mul_pd(
+            _mm_set1_pd(ws), _mm_cvtps_pd(_mm_sub_ps(wn, z)))));
+        const __m128 out = _mm_unpacklo_ps(wn, qn);  /* w0 q0 w1 q1 */
+        _mm_storel_pi((__m64 *)p0, out);
+        _mm_storeh_pi((__m64 *)p1, out);
+    }
+    static inline double fr_hsum(__m128d v)
+    {
+        double h[2];
+        _mm_storeu_pd(h, v);
+        return h[0] + h[1];
+    }
+    #define FR_SGD_PAIRS(T, SUFFIX)                                            \
+    FR_ALWAYS_INLINE void fr_sgd_pairs_impl_##SUFFIX(const T *x, const int *ind, \
+        ptrdiff_t nnz, T *wq, T step, double *sq, double *l1, T *aw,           \
+        double avg_a, double avg_c, double u, double ws, double inv_ws,        \
+        const int ADD, const int NORMS, const int AVG)                         \
+    {                                                                          \
+        const T cut = (T)(u * inv_ws);                                         \
+        __m128d s2 = _mm_setzero_pd(), s1 = _mm_setzero_pd();                 \
+        __m128d unused = _mm_setzero_pd();                                     \
+        double t2 = 0.0, t1 = 0.0;                                             \
+        ptrdiff_t j = 0;                                                       \
+        for (; j + 2 <= nnz; j += 2) {                                         \
+            T *p0 = wq + 2 * (ptrdiff_t)ind[j], *p1 = wq + 2 * (ptrdiff_t)ind[j + 1]; \
+            if (p0 == p1) {                                                    \
+                fr_sgd_sparse_update_impl_##SUFFIX(x + j, ind + j, 2, wq, step, \
+                    &t2, &t1, aw, avg_a, avg_c, wq + 1, u, ws, inv_ws, 2, ADD,  \
+                    NORMS, AVG, 1);                                            \
+                if (NORMS) {                                                   \
+                    s2 = _mm_add_sd(s2, _mm_set_sd(t2));                       \
+                    s1 = _mm_add_sd(s1, _mm_set_sd(t1));                       \
+                }                                                              \
+                continue;                                                      \
+            }                                                                  \
+            if (AVG) {                                                         \
+                aw[ind[j]] += (T)((avg_a * x[j]) * avg_c);                     \
+                aw[ind[j + 1]] += (T)((avg_a * x[j + 1]) * avg_c);             \
+            }                                                                  \
+            fr_sgd_step2_##SUFFIX(x + j, p0, p1, NULL, step, inv_ws, cut, ws,  \
+                                  &s2, &s1, &unused, ADD, NORMS, 0);           \
+        }                                                                      \
+        t2 = t1 = 0.0;                                                         \
+        if (j < nnz)                                                           \
+            fr_sgd_sparse_update_impl_##SUFFIX(x + j, ind + j, 1, wq, step,    \
+                &t2, &t1, aw, avg_a, avg_c, wq + 1, u, ws, inv_ws, 2, ADD,      \
+                NORMS, AVG, 1);                                                \
+        if (NORMS) {                                                           \
+            *sq = fr_hsum(s2) + t2;                                            \
+            *l1 = fr_hsum(s1) + t1;                                            \
+        }                                                                      \
+    }                                                                          \
+    FR_KERNEL static void fr_sgd_sparse_update_pairs_##SUFFIX(const T *x,      \
+        const int *ind, ptrdiff_t nnz, T *wq, T step, int add, int norms,      \
+        double *sq, double *l1, T *aw, double avg_a, double avg_c, double u,   \
+        double ws, double inv_ws)                                              \
+    {                                                                          \
+        switch ((add ? 1 : 0) | (add && norms ? 2 : 0) | (aw ? 4 : 0)) {       \
+        FR_SGD_PAIRS_CASE(SUFFIX, 0) FR_SGD_PAIRS_CASE(SUFFIX, 1)              \
+        FR_SGD_PAIRS_CASE(SUFFIX, 3) FR_SGD_PAIRS_CASE(SUFFIX, 4)              \
+        FR_SGD_PAIRS_CASE(SUFFIX, 5) FR_SGD_PAIRS_CASE(SUFFIX, 7)              \
+        }                                                                      \
+    }                                                                          \
+    static double fr_sgd_dot_truncate_pairs_##SUFFIX(const T *x, const int *ind, \
+        ptrdiff_t nnz, T *wq, T *saved, double u, double ws, double inv_ws)    \
+    {                                                                          \
+        const T cut = (T)(u * inv_ws);                                         \
+        __m128d s01 = _mm_setzero_pd(), s23 = _mm_setzero_pd();               \
+        __m128d unused = _mm_setzero_pd();                                     \
+        ptrdiff_t j = 0;                                                       \
+        for (; j + 4 <= nnz; j += 4) {                                         \
+            fr_sgd_step2_##SUFFIX(x + j, wq + 2 * (ptrdiff_t)ind[j],           \
+                wq + 2 * (ptrdiff_t)ind[j + 1], saved + 2 * j, 0, inv_ws, cut, \
+                ws, &unused, &unused, &s01, 0, 0, 1);                          \
+            fr_sgd_step2_##SUFFIX(x + j + 2, wq + 2 * (ptrdiff_t)ind[j + 2],   \
+                wq + 2 * (ptrdiff_t)ind[j + 3], saved + 2 * j + 4, 0, inv_ws,  \
+                cut, ws, &unused, &unused, &s23, 0, 0, 1);                     \
+        }                                                                      \
+        double h01[2], h23[2];                                                 \
+        _mm_storeu_pd(h01, s01);                                               \
+        _mm_storeu_pd(h23, s23);                                               \
+        double a0 = h01[0];                                                    \
+        for (; j < nnz; j++) {                                                 \
+            T *pj = wq + 2 * (ptrdiff_t)ind[j];                                \
+            const T z = pj[0], qj = pj[1];                                     \
+            saved[2 * j] = z;                                                  \
+            saved[2 * j + 1] = qj;                                             \
+            a0 += z * x[j];                                                    \
+            const T a = (T)(z - qj * inv_ws);                                  \
+            const T wn = a - fr_min_##SUFFIX(fr_max_##SUFFIX(a, -cut), cut);   \
+            pj[0] = wn;                                                        \
+            pj[1] = (T)(qj + ws * (wn - z));                                   \
+        }                                                                      \
+        return (a0 + h01[1]) + (h23[0] + h23[1]);                              \
+    }
+    #define FR_SGD_PAIRS_CASE(SUFFIX, C)                                       \
+        case C: fr_sgd_pairs_impl_##SUFFIX(x, ind, nnz, wq, step, sq, l1, aw,  \
+            avg_a, avg_c, u, ws, inv_ws, (C) & 1, ((C) >> 1) & 1, ((C) >> 2) & 1); break;
+    FR_SGD_PAIRS(double, d)
+    FR_SGD_PAIRS(float, s)
     #else
-    static void fr_sgd_sparse_update_pairs_d(const double *x, const int *ind,
-        ptrdiff_t nnz, double *wq, double step, int add, int norms, double *sq,
-        double *l1, double *aw, double avg_a, double avg_c, double u, double ws,
-        double inv_ws)
-    {
-        fr_sgd_sparse_update_d(x, ind, nnz, wq, step, add, norms, sq, l1, aw,
-                               avg_a, avg_c, wq + 1, u, ws, inv_ws, 2);
+    #define FR_SGD_PAIRS(T, SUFFIX)                                            \
+    static void fr_sgd_sparse_update_pairs_##SUFFIX(const T *x, const int *ind, \
+        ptrdiff_t nnz, T *wq, T step, int add, int norms, double *sq,          \
+        double *l1, T *aw, double avg_a, double avg_c, double u, double ws,    \
+        double inv_ws)                                                         \
+    {                                                                          \
+        fr_sgd_sparse_update_##SUFFIX(x, ind, nnz, wq, step, add, norms, sq, l1, \
+                                      aw, avg_a, avg_c, wq + 1, u, ws, inv_ws, 2); \
+    }                                                                          \
+    static double fr_sgd_dot_truncate_pairs_##SUFFIX(const T *x, const int *ind, \
+        ptrdiff_t nnz, T *wq, T *saved, double u, double ws, double inv_ws)    \
+    {                                                                          \
+        double sq, l1;                                                         \
+        const double p = fr_sgd_sparse_dot_##SUFFIX(x, ind, nnz, wq, 2);       \
+        for (ptrdiff_t j = 0; j < nnz; j++) {                                  \
+            saved[2 * j] = wq[2 * (ptrdiff_t)ind[j]];                          \
+            saved[2 * j + 1] = wq[2 * (ptrdiff_t)ind[j] + 1];                  \
+        }                                                                      \
+        fr_sgd_sparse_update_##SUFFIX(x, ind, nnz, wq, 0, 0, 0, &sq, &l1, NULL, \
+                                      0.0, 0.0, wq + 1, u, ws, inv_ws, 2);     \
+        return p;                                                              \
     }
-    static double fr_sgd_dot_truncate_pairs_d(const double *x, const int *ind,
-        ptrdiff_t nnz, double *wq, double *saved, double u, double ws,
-        double inv_ws)
-    {
-        double sq, l1;
-        const double p = fr_sgd_sparse_dot_d(x, ind, nnz, wq, 2);
-        for (ptrdiff_t j = 0; j < nnz; j++) {
-            saved[2 * j] = wq[2 * (ptrdiff_t)ind[j]];
-            saved[2 * j + 1] = wq[2 * (ptrdiff_t)ind[j] + 1];
-        }
-        fr_sgd_sparse_update_d(x, ind, nnz, wq, 0.0, 0, 0, &sq, &l1, NULL, 0.0,
-                               0.0, wq + 1, u, ws, inv_ws, 2);
-        return p;
-    }
+    FR_SGD_PAIRS(double, d)
+    FR_SGD_PAIRS(float, s)
     #endif
-    /* Sparse L1 / elastic-net rows in the pairs layout: most samples (those
-     * away from the margin, for the hinge) have a zero update, and then all
-     * the sample does to the weights is the truncation of its row, which
-     * needs only the cumulative penalty u and wscale, both known before the
-     * row's dot product. fr_sgd_dot_truncate_pairs_d takes the dot product
-     * of a row without repeated indices and, in the same pass over its
-     * pairs, stores them truncated as for a zero update, keeping the pairs
-     * it loaded in `saved`; a sample whose update is not zero puts them back
-     * (fr_sgd_pairs_restore) and runs the usual update. The partial sums are
-     * those of fr_sgd_sparse_dot_d, so p is the same either way. */
-    static void fr_sgd_pairs_restore(const int *ind, ptrdiff_t nnz, double *wq,
-                                     const double *saved)
-    {
-        for (ptrdiff_t j = 0; j < nnz; j++) {
-            wq[2 * (ptrdiff_t)ind[j]] = saved[2 * j];
-            wq[2 * (ptrdiff_t)ind[j] + 1] = saved[2 * j + 1];
-        }
+    #define FR_SGD_PAIRS_RESTORE(T, SUFFIX)                                    \
+    static void fr_sgd_pairs_restore_##SUFFIX(const int *ind, ptrdiff_t nnz,   \
+                                              T *wq, const T *saved)           \
+    {                                                                          \
+        for (ptrdiff_t j = 0; j < nnz; j++) {                                  \
+            wq[2 * (ptrdiff_t)ind[j]] = saved[2 * j];                          \
+            wq[2 * (ptrdiff_t)ind[j] + 1] = saved[2 * j + 1];                  \
+        }                                                                      \
     }
+    FR_SGD_PAIRS_RESTORE(double, d)
+    FR_SGD_PAIRS_RESTORE(float, s)
 
     /* Shuffled rows defeat the hardware prefetcher at every row boundary:
      * ask for the next row while the current one is being processed. */
@@ -477,11 +523,21 @@ cdef extern from *:
                                       double *sq, double *l1, double *aw, double avg_a,
                                       double avg_c, double u, double ws,
                                       double inv_ws) nogil
+    void fr_sgd_sparse_update_pairs_s(const float *x, const int *ind, Py_ssize_t nnz,
+                                      float *wq, float step, int add, int norms,
+                                      double *sq, double *l1, float *aw, double avg_a,
+                                      double avg_c, double u, double ws,
+                                      double inv_ws) nogil
     double fr_sgd_dot_truncate_pairs_d(const double *x, const int *ind,
                                        Py_ssize_t nnz, double *wq, double *saved,
                                        double u, double ws, double inv_ws) nogil
-    void fr_sgd_pairs_restore(const int *ind, Py_ssize_t nnz, double *wq,
-                              const double *saved) nogil
+    double fr_sgd_dot_truncate_pairs_s(const float *x, const int *ind,
+                                       Py_ssize_t nnz, float *wq, float *saved,
+                                       double u, double ws, double inv_ws) nogil
+    void fr_sgd_pairs_restore_d(const int *ind, Py_ssize_t nnz, double *wq,
+                                const double *saved) nogil
+    void fr_sgd_pairs_restore_s(const int *ind, Py_ssize_t nnz, float *wq,
+                                const float *saved) nogil
     double fr_sgd_dot_d(const double *x, const double *w, Py_ssize_t n,
                         const double *pf) nogil
     float fr_sgd_dot_s(const float *x, const float *w, Py_ssize_t n,
@@ -542,6 +598,12 @@ LEARNING_RATE_CODES = {"constant": CONSTANT, "optimal": OPTIMAL,
                        "pa1": PA1, "pa2": PA2}
 
 cdef double MAX_DLOSS = 1e12
+# An epoch of sparse L1 / elastic-net rows truncates each row in its dot
+# product's pass when fewer than this fraction of the previous epoch's samples
+# had a non-zero update: the fused pass saves a pass over a zero-update row
+# and costs a restore and a second pass on the others (a9a hinge, a third
+# non-zero: +7-18 % an epoch; news20, 3 %: -20 %). Read at each call.
+FUSED_TRUNCATION_BELOW = 0.1
 # A shuffled sample's label, weight and (sparse) row head are requested this
 # many samples ahead, the row's indptr entry twice as far.
 cdef enum:
@@ -864,9 +926,10 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     cdef const int *ip = &indices[0] if indices.shape[0] > 0 else NULL
     cdef const long long *pp = &indptr[0] if indptr.shape[0] > 0 else NULL
     # the pairs loaded by a fused dot product and truncation (NULL: not fused)
-    cdef double[::1] saved
-    cdef double *savedp = NULL
+    cdef floating[::1] saved
+    cdef floating *savedp = NULL
     cdef bint truncated = False, fuse = False
+    cdef double fuse_below = FUSED_TRUNCATION_BELOW
     # samples with a non-zero update in the epoch (pairs layout)
     cdef Py_ssize_t n_updates = 0
 
@@ -885,8 +948,8 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
         wp = &wq[0]
         qp = &wq[1]
         w_stride = 2
-        if floating is double and _strictly_increasing_rows(ip, pp, n_samples):
-            saved = np.empty(2 * max(1, np.max(np.diff(indptr))), dtype=np.float64)
+        if _strictly_increasing_rows(ip, pp, n_samples):
+            saved = np.empty(2 * max(1, np.max(np.diff(indptr))), dtype=np.asarray(w).dtype)
             savedp = &saved[0]
     elif penalty == L1 or penalty == ELASTICNET:
         q = np.zeros(n_features, dtype=np.asarray(w).dtype)
@@ -925,11 +988,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     op[k] = op[r]
                     op[r] = tmp
             next_k = -1
-            # fused truncation when the last epoch's updates were rare: it
-            # saves a pass over a zero-update row, and costs a restore and a
-            # second pass on the others (a9a hinge, a third non-zero: +7-18 %
-            # an epoch; news20, 3 %: -20 %)
-            fuse = savedp != NULL and epoch > 0 and n_updates < 0.1 * train_count
+            fuse = savedp != NULL and epoch > 0 and n_updates < fuse_below * train_count
             n_updates = 0
             for k in range(n_samples):
                 i = op[k]
@@ -967,12 +1026,17 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                         p = fr_sgd_dot_d(x, wp, nnz, pf)
                     else:
                         p = fr_sgd_dot_s(x, wp, nnz, pf)
-                elif floating is double and truncated:
+                elif truncated:
                     # the truncation of a zero update, in the dot product's pass
                     # (below: undone if the update is not zero)
-                    p = fr_sgd_dot_truncate_pairs_d(x, ind, nnz, wp, savedp,
-                                                    u + l1_ratio * eta * alpha,
-                                                    ws_local, 1.0 / ws_local)
+                    if floating is double:
+                        p = fr_sgd_dot_truncate_pairs_d(x, ind, nnz, wp, savedp,
+                                                        u + l1_ratio * eta * alpha,
+                                                        ws_local, 1.0 / ws_local)
+                    else:
+                        p = fr_sgd_dot_truncate_pairs_s(x, ind, nnz, wp, savedp,
+                                                        u + l1_ratio * eta * alpha,
+                                                        ws_local, 1.0 / ws_local)
                 else:
                     if floating is double:
                         p = fr_sgd_sparse_dot_d(x, ind, nnz, wp, w_stride)
@@ -1103,14 +1167,22 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                     elif truncated and not add_row:
                         pass  # the row was truncated with its dot product
                     elif add_row or aw_row != NULL or qp != NULL:
-                        if floating is double and w_stride == 2:
+                        if w_stride == 2:
                             n_updates += add_row
-                            if truncated:
-                                fr_sgd_pairs_restore(ind, nnz, wp, savedp)
-                            fr_sgd_sparse_update_pairs_d(x, ind, nnz, wp, step_c, add_row,
-                                                         track, &acc2, &acc1, aw_row,
-                                                         avg_a, -step_c, u, ws_local,
-                                                         inv_ws)
+                            if floating is double:
+                                if truncated:
+                                    fr_sgd_pairs_restore_d(ind, nnz, wp, savedp)
+                                fr_sgd_sparse_update_pairs_d(x, ind, nnz, wp, step_c,
+                                                             add_row, track, &acc2, &acc1,
+                                                             aw_row, avg_a, -step_c, u,
+                                                             ws_local, inv_ws)
+                            else:
+                                if truncated:
+                                    fr_sgd_pairs_restore_s(ind, nnz, wp, savedp)
+                                fr_sgd_sparse_update_pairs_s(x, ind, nnz, wp,
+                                                             <float>step_c, add_row, track,
+                                                             &acc2, &acc1, aw_row, avg_a,
+                                                             -step_c, u, ws_local, inv_ws)
                         elif floating is double:
                             fr_sgd_sparse_update_d(x, ind, nnz, wp, step_c, add_row,
                                                    track, &acc2, &acc1, aw_row, avg_a,

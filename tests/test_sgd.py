@@ -148,35 +148,36 @@ def _separable_sparse(seed=0):
     return X[keep], (margin[keep] > 0).astype(int), rng.uniform(0.5, 2.0, keep.sum())
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
-@pytest.mark.parametrize("loss", ["hinge", "modified_huber"])
-def test_sparse_truncation_fused_with_the_dot_product_matches_sklearn(penalty, loss):
-    """Separable sparse rows: after the first epoch few samples have a
-    non-zero update, so the float64 L1 / elastic-net epochs take the
-    truncation of the zero-update samples in their dot product's pass (and
-    undo it for the others); the iterates are scikit-learn's, with and without
-    intercept and weights, with averaging from a later sample."""
+@pytest.mark.parametrize("loss", ["hinge", "modified_huber", "log_loss"])
+def test_sparse_truncation_fused_with_the_dot_product(penalty, loss, dtype,
+                                                      monkeypatch):
+    """Sparse L1 / elastic-net epochs that truncate each row in its dot
+    product's pass (and undo it for samples with a non-zero update) give the
+    weights of epochs that never do, bit for bit: with and without intercept
+    and weights, averaging from a later sample, in order and shuffled. On
+    separable rows, where the first epoch leaves few samples with a non-zero
+    update, the default switches the fused pass on, and in float64 the
+    iterates are scikit-learn's."""
+    from fastreg import _sgd_fast
     X, yc, sw = _separable_sparse()
-    for fit_intercept, weighted, average in itertools.product(
-            [True, False], [False, True], [False, 1500]):
+    X, sw = X.astype(dtype), sw.astype(dtype)
+    for fit_intercept, weighted, average, shuffle in itertools.product(
+            [True, False], [False, True], [False, 1500], [False, True]):
         kw = dict(loss=loss, penalty=penalty, alpha=1e-3, learning_rate="constant",
                   eta0=0.1, fit_intercept=fit_intercept, average=average,
-                  shuffle=False, max_iter=12, tol=None)
+                  shuffle=shuffle, random_state=0, max_iter=12, tol=None)
         fw = dict(sample_weight=sw) if weighted else {}
-        a = sk.SGDClassifier(**kw).fit(X, yc, **fw)
-        b = fr.SGDClassifier(**kw).fit(X, yc, **fw)
-        _same(a, b, 1e-12)
-    # with shuffling: the same weights as epochs that never fuse (a row out
-    # of order rules the fused pass out)
-    kw = dict(loss=loss, penalty=penalty, alpha=1e-3, learning_rate="constant",
-              eta0=0.1, random_state=0, max_iter=12, tol=None)
-    unsorted = X.copy()
-    unsorted.indices[:2] = unsorted.indices[1::-1]
-    unsorted.data[:2] = unsorted.data[1::-1]
-    b = fr.SGDClassifier(**kw).fit(X, yc)
-    c = fr.SGDClassifier(**kw).fit(unsorted, yc)
-    np.testing.assert_array_equal(b.coef_, c.coef_)
-    np.testing.assert_array_equal(b.intercept_, c.intercept_)
+        fits = {}
+        for below in (0.0, 2.0, 0.1):   # never, from the second epoch, default
+            monkeypatch.setattr(_sgd_fast, "FUSED_TRUNCATION_BELOW", below)
+            fits[below] = fr.SGDClassifier(**kw).fit(X, yc, **fw)
+        for below in (2.0, 0.1):
+            np.testing.assert_array_equal(fits[below].coef_, fits[0.0].coef_)
+            np.testing.assert_array_equal(fits[below].intercept_, fits[0.0].intercept_)
+        if dtype == np.float64 and not shuffle:
+            _same(sk.SGDClassifier(**kw).fit(X, yc, **fw), fits[0.1], 1e-12)
 
 
 @pytest.mark.parametrize("rate", ["pa1", "pa2"])
