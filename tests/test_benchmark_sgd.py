@@ -26,4 +26,6 @@ def test_quick_sgd_benchmark_renders_and_is_sane():
         assert abs(r["fastreg_accuracy"] - r["sklearn_accuracy"]) < 0.1
         assert abs(r["objective_rel_diff"]) < 0.5
         assert f"| {r['problem']} | {r['penalty']} |" in md
-    assert set(res["float32_over_float64"]) == set(PENALTIES)
+    ratios = res["float32_over_float64"]
+    assert list(ratios) == ["dense 2000x100"]
+    assert set(ratios["dense 2000x100"]) == set(PENALTIES)
