@@ -950,7 +950,8 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
         wp = &wq[0]
         qp = &wq[1]
         w_stride = 2
-        if _strictly_increasing_rows(ip, pp, n_samples):
+        # (the fused pass starts at a call's second epoch)
+        if max_iter > 1 and _strictly_increasing_rows(ip, pp, n_samples):
             saved = np.empty(2 * max(1, np.max(np.diff(indptr))), dtype=np.asarray(w).dtype)
             savedp = &saved[0]
     elif penalty == L1 or penalty == ELASTICNET:
