@@ -199,9 +199,10 @@ def run(quick=False, log=print):
                         "rows": rows, "float32_over_float64": f32}}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny problems, < 30 s")
+def command_line(run, doc, quick_help, argv=None):
+    """``[--quick] [--json F]``: print ``run``'s markdown, write its results."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--json", help="also write the raw results to this file")
     args = parser.parse_args(argv)
     out = run(quick=args.quick)
@@ -210,6 +211,10 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out["results"], f, indent=1)
+
+
+def main(argv=None):
+    command_line(run, __doc__, "tiny problems, < 30 s", argv)
 
 
 if __name__ == "__main__":

@@ -25,15 +25,13 @@ epochs, where the last iterate is close to the optimum).
 Run: ``PYTHONPATH=. python -m benchmarks.sgd_agreement [--quick] [--json F]``.
 """
 
-import argparse
-import json
 import time
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
-from .family_sgd import _machine
+from .family_sgd import _machine, command_line
 
 # (problem, estimator kind, epochs of the long run)
 PROBLEMS = (("a9a", "classifier", 400), ("news20", "classifier", 400),
@@ -151,16 +149,7 @@ def run(quick=False, log=print):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 seeds, 20-epoch long runs")
-    parser.add_argument("--json", help="also write the raw results to this file")
-    args = parser.parse_args(argv)
-    out = run(quick=args.quick)
-    print()
-    print(out["markdown"])
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out["results"], f, indent=1)
+    command_line(run, __doc__, "2 seeds, 20-epoch long runs", argv)
 
 
 if __name__ == "__main__":

@@ -740,7 +740,7 @@ cdef inline double _shrink(int penalty, double l1_ratio, double eta,
 
 cdef bint _strictly_increasing_rows(const int *indices, const long long *indptr,
                                     Py_ssize_t n_rows) noexcept nogil:
-    """Whether no CSR row repeats an index (rows sorted, no duplicates)."""
+    """Whether every CSR row's indices increase strictly (so none repeats)."""
     cdef Py_ssize_t i, j
     for i in range(n_rows):
         for j in range(indptr[i] + 1, indptr[i + 1]):
@@ -950,7 +950,8 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
         wp = &wq[0]
         qp = &wq[1]
         w_stride = 2
-        # (the fused pass starts at a call's second epoch)
+        # the fused dot product and truncation (from a call's second epoch
+        # on) needs rows that do not repeat an index
         if max_iter > 1 and _strictly_increasing_rows(ip, pp, n_samples):
             saved = np.empty(2 * max(1, np.max(np.diff(indptr))), dtype=np.asarray(w).dtype)
             savedp = &saved[0]
