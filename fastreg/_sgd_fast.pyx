@@ -430,18 +430,16 @@ cdef extern from *:
         double h01[2], h23[2];                                                 \
         _mm_storeu_pd(h01, s01);                                               \
         _mm_storeu_pd(h23, s23);                                               \
-        double a0 = h01[0];                                                    \
-        for (; j < nnz; j++) {                                                 \
-            T *pj = wq + 2 * (ptrdiff_t)ind[j];                                \
-            const T z = pj[0], qj = pj[1];                                     \
-            saved[2 * j] = z;                                                  \
-            saved[2 * j + 1] = qj;                                             \
-            a0 += z * x[j];                                                    \
-            const T a = (T)(z - qj * inv_ws);                                  \
-            const T wn = a - fr_min_##SUFFIX(fr_max_##SUFFIX(a, -cut), cut);   \
-            pj[0] = wn;                                                        \
-            pj[1] = (T)(qj + ws * (wn - z));                                   \
+        double a0 = h01[0], t2, t1;                                            \
+        for (ptrdiff_t k = j; k < nnz; k++) {                                  \
+            const T *pk = wq + 2 * (ptrdiff_t)ind[k];                          \
+            saved[2 * k] = pk[0];                                              \
+            saved[2 * k + 1] = pk[1];                                          \
+            a0 += pk[0] * x[k];                                                \
         }                                                                      \
+        /* the remaining features' truncation, by the scalar loop */          \
+        fr_sgd_sparse_update_impl_##SUFFIX(x + j, ind + j, nnz - j, wq, 0, &t2, \
+            &t1, NULL, 0.0, 0.0, wq + 1, u, ws, inv_ws, 2, 0, 0, 0, 1);        \
         return (a0 + h01[1]) + (h23[0] + h23[1]);                              \
     }
     #define FR_SGD_PAIRS_CASE(SUFFIX, C)                                       \
