@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from benchmarks.family_sgd import PENALTIES, run
 
@@ -29,3 +30,19 @@ def test_quick_sgd_benchmark_renders_and_is_sane():
     ratios = res["float32_over_float64"]
     assert list(ratios) == ["dense 2000x100"]
     assert set(ratios["dense 2000x100"]) == set(PENALTIES)
+
+
+def test_quick_fused_truncation_benchmark_restores_the_threshold():
+    from benchmarks.sgd_fused import run as run_fused
+    from fastreg import _sgd_fast
+
+    default = _sgd_fast.FUSED_TRUNCATION_BELOW
+    out = run_fused(quick=True, log=lambda *a: None)
+    rows = out["results"]["rows"]
+    assert [(r["dtype"], r["penalty"]) for r in rows] == [
+        (d, p) for d in ("float64", "float32") for p in ("l1", "elasticnet")]
+    for r in rows:
+        assert 0 < r["never_s"] < 1 and 0 < r["default_s"] < 1
+        assert r["change"] == pytest.approx(r["default_s"] / r["never_s"] - 1)
+        assert f"| a9a | {r['dtype']} | {r['penalty']} |" in out["markdown"]
+    assert _sgd_fast.FUSED_TRUNCATION_BELOW == default
