@@ -46,3 +46,25 @@ def test_quick_fused_truncation_benchmark_restores_the_threshold():
         assert r["change"] == pytest.approx(r["default_s"] / r["never_s"] - 1)
         assert f"| a9a | {r['dtype']} | {r['penalty']} |" in out["markdown"]
     assert _sgd_fast.FUSED_TRUNCATION_BELOW == default
+
+
+def test_quick_epoch_breakdown_times_epochs_without_updates():
+    from benchmarks.sgd_breakdown import TARGETS, _no_update
+    from benchmarks.sgd_breakdown import run as run_breakdown
+    from fastreg import SGDRegressor
+
+    # the "no update" fits really leave every weight where it started
+    X = np.random.RandomState(0).randn(50, 4)
+    est = _no_update(SGDRegressor)(penalty="l2", max_iter=3, tol=None).fit(X, X[:, 0])
+    assert not np.any(est.coef_) and est.intercept_[0] == 0.0
+
+    out = run_breakdown(quick=True, log=lambda *a: None)
+    rows = out["results"]["rows"]
+    assert [r["penalty"] for r in rows] == list(PENALTIES)
+    for r in rows:
+        for key in ("fastreg_s", "sklearn_s", "fastreg_no_update_s", "sklearn_no_update_s",
+                    "read_s"):
+            assert 0 < r[key] < 1
+        assert r["target"] == TARGETS[r["penalty"]]
+        assert r["target_epoch_s"] == pytest.approx(r["sklearn_s"] / r["target"])
+        assert f"| a9a | float64 | {r['penalty']} |" in out["markdown"]
