@@ -1220,6 +1220,10 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
                   % (sqrt(sq_norm), intercept, int(t) - 1,
                      sumloss / max(train_count, 1)))
         if early_stopping:
+            if w_stride != 1:
+                # the callback scores w: copy the epoch's weights out of the pairs
+                for j in range(n_features):
+                    w[j] = wp[j * w_stride]
             score = score_cb(intercept)
             if tol > -INFINITY and score < best_score + tol:
                 no_improvement += 1
