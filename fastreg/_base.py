@@ -8,10 +8,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 
 def as_configured_sparse(matrix):
-    """Return a CSR sparse matrix or array, as scikit-learn's config asks."""
+    """Return a CSR sparse matrix or array, as scikit-learn's config asks.
+
+    The array is built first, so that a 1-D input stays 1-D either way."""
+    array = sparse.csr_array(matrix)
     if sklearn.get_config().get("sparse_interface", "spmatrix") == "sparray":
-        return sparse.csr_array(matrix)
-    return sparse.csr_matrix(matrix)
+        return array
+    return sparse.csr_matrix(array)
 
 
 class LinearModel(BaseEstimator):

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 from joblib import Parallel, delayed
 from scipy import sparse
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
@@ -26,6 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _sgd_fast
+from ._base import as_configured_sparse
 from ._validation import check_bool, check_int, check_option, check_real
 
 MAX_INT = np.iinfo(np.int32).max
@@ -135,8 +137,8 @@ class _BaseSGD(BaseEstimator):
             param = float(self.epsilon)
         return code, (0.0 if param is None else float(param))
 
-    def _validate_X(self, X, *, reset, y="no_validation"):
-        kwargs = dict(accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
+    def _validate_X(self, X, *, reset, y="no_validation", dtype=(np.float64, np.float32)):
+        kwargs = dict(accept_sparse="csr", dtype=list(np.atleast_1d(dtype)), order="C",
                       accept_large_sparse=False, reset=reset)
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the "
@@ -144,6 +146,13 @@ class _BaseSGD(BaseEstimator):
         if isinstance(y, str) and y == "no_validation":
             return validate_data(self, X, **kwargs)
         return validate_data(self, X, y, y_numeric=not self._is_classifier, **kwargs)
+
+    def _training_dtype(self, coef_init):
+        """The dtypes the training data may keep: a model that goes on training
+        (``partial_fit``) keeps its own, a new one takes the data's."""
+        if coef_init is None and getattr(self, "coef_", None) is not None:
+            return self.coef_.dtype
+        return (np.float64, np.float32)
 
     def _validation_mask(self, y, sample_mask):
         n_samples = y.shape[0]
@@ -249,7 +258,7 @@ class _BaseSGD(BaseEstimator):
     def sparsify(self):
         """Convert ``coef_`` to a scipy.sparse matrix (for very sparse models)."""
         check_is_fitted(self)
-        self.coef_ = sparse.csr_matrix(self.coef_)
+        self.coef_ = as_configured_sparse(self.coef_)
         return self
 
     def __sklearn_tags__(self):
@@ -359,7 +368,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
 
     def _partial_fit(self, X, y, max_iter, sample_weight, coef_init, intercept_init):
         first_call = getattr(self, "coef_", None) is None
-        X, y = self._validate_X(X, reset=first_call, y=y)
+        X, y = self._validate_X(X, reset=first_call, y=y,
+                                dtype=self._training_dtype(coef_init))
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         y = np.ascontiguousarray(y, dtype=X.dtype)
@@ -525,7 +535,8 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     def _partial_fit(self, X, y, max_iter, classes, sample_weight, coef_init,
                      intercept_init):
         first_call = not hasattr(self, "classes_")
-        X, y = self._validate_X(X, reset=first_call, y=y)
+        X, y = self._validate_X(X, reset=first_call, y=y,
+                                dtype=self._training_dtype(coef_init))
         check_classification_targets(y)
         n_samples, n_features = X.shape
         if first_call:
@@ -678,16 +689,14 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     def _predict_proba(self, X):
         check_is_fitted(self)
         scores = self.decision_function(X)
-        binary = len(self.classes_) == 2
         if self.loss == "log_loss":
-            prob = 1.0 / (1.0 + np.exp(-scores))
-            if binary:
-                return np.column_stack([1.0 - prob, prob])
-            prob /= prob.sum(axis=1, keepdims=True)
-            return prob
-        prob = (np.clip(scores, -1, 1) + 1) / 2.0
-        if binary:
+            prob = expit(scores)             # no overflow for large |scores|
+        else:
+            prob = (np.clip(scores, -1, 1) + 1) / 2.0
+        if len(self.classes_) == 2:
             return np.column_stack([1.0 - prob, prob])
+        # one-vs-rest: normalised over the classes; where every class has
+        # probability 0, the classes are equally likely
         norm = prob.sum(axis=1)
         all_zero = norm == 0
         if np.any(all_zero):

@@ -419,6 +419,67 @@ def test_predict_proba_matches_sklearn():
                                        rtol=1e-8, atol=1e-10)
 
 
+def test_predict_proba_of_extreme_scores():
+    X, y = _data(n=150)
+    y3 = np.digitize(y, [0.0, 2.0])
+    for loss in ["log_loss", "modified_huber"]:
+        a = sk.SGDClassifier(loss=loss, random_state=0).fit(X, y3)
+        b = fr.SGDClassifier(loss=loss, random_state=0).fit(X, y3)
+        # every class improbable: uniform rows, as scikit-learn, and no overflow
+        a.intercept_[:] = b.intercept_[:] = -1e4
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            proba = b.predict_proba(X[:3])
+        np.testing.assert_array_equal(proba, a.predict_proba(X[:3]))
+        np.testing.assert_array_equal(proba, np.full((3, 3), 1 / 3))
+    for yy in [(y > 1).astype(int), y3]:
+        # float32 scores beyond exp's range (|s| > 88)
+        X32 = (100 * X).astype(np.float32)
+        b = fr.SGDClassifier(loss="log_loss", random_state=0).fit(X32, yy)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            proba = b.predict_proba(X32)
+        assert np.all(np.isfinite(proba))
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("interface", ["spmatrix", "sparray"])
+def test_sparsify_keeps_coef_shape_as_sklearn(interface):
+    import sklearn
+
+    X, y = _data(n=60)
+    with sklearn.config_context(sparse_interface=interface):
+        for est, yy in [("SGDRegressor", y), ("SGDClassifier", (y > 1).astype(int))]:
+            a = getattr(sk, est)(random_state=0).fit(X, yy).sparsify()
+            b = getattr(fr, est)(random_state=0).fit(X, yy).sparsify()
+            assert type(b.coef_) is type(a.coef_)
+            assert b.coef_.shape == a.coef_.shape
+            np.testing.assert_allclose(b.predict(X), b.densify().predict(X), rtol=1e-12)
+            b.partial_fit(X, yy)              # densified: training goes on
+            assert b.coef_.shape == a.densify().coef_.shape
+
+
+@pytest.mark.parametrize("average", [False, 10])
+def test_partial_fit_keeps_the_model_dtype(average):
+    """Chunks of another dtype are converted to the model's; a fresh fit
+    (warm-started or not) takes the data's dtype."""
+    X, y = _data(n=80)
+    y3 = np.digitize(y, [0.0, 2.0])
+    for est, yy in [("SGDRegressor", y), ("SGDClassifier", (y > 1).astype(int)),
+                    ("SGDClassifier", y3)]:
+        for dtype, other in [(np.float64, np.float32), (np.float32, np.float64)]:
+            kw = dict(average=average, shuffle=False, max_iter=3, tol=None)
+            mixed = getattr(fr, est)(**kw).fit(X.astype(dtype), yy)
+            mixed.partial_fit(X.astype(other), yy)
+            same = getattr(fr, est)(**kw).fit(X.astype(dtype), yy)
+            same.partial_fit(X.astype(other).astype(dtype), yy)
+            assert mixed.coef_.dtype == dtype
+            np.testing.assert_array_equal(mixed.coef_, same.coef_)
+            np.testing.assert_array_equal(mixed.intercept_, same.intercept_)
+            warm = getattr(fr, est)(warm_start=True, **kw).fit(X.astype(dtype), yy)
+            assert warm.fit(X.astype(other), yy).coef_.dtype == other
+
+
 def test_patch_routes_sgd_names():
     from sklearn import linear_model
     fr.patch_sklearn(verbose=False)
