@@ -799,7 +799,7 @@ class LogisticRegression(_LogisticBase):
         self
         """
         _check_common(self)
-        check_real(self.C, "C", low=0, low_open=True)
+        check_real(self.C, "C", low=0, low_open=True, allow_inf=True)
         l1_ratio = self.l1_ratio if self.l1_ratio is not None else 0.0
         check_real(l1_ratio, "l1_ratio", low=0, high=1)
         check_bool(self.warm_start, "warm_start")

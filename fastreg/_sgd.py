@@ -78,11 +78,19 @@ class _BaseSGD(BaseEstimator):
                      set(_sgd_fast.LEARNING_RATE_CODES))
         check_real(self.eta0, "eta0", low=0, low_open=True)
         check_real(self.power_t, "power_t")
+        if self.power_t < 0:
+            warnings.warn("Negative values for `power_t` are deprecated in scikit-learn "
+                          "1.8 and will raise an error in 1.10. Use values in the range "
+                          "[0.0, inf) instead.", FutureWarning)
         check_bool(self.early_stopping, "early_stopping")
         check_real(self.validation_fraction, "validation_fraction", low=0, high=1,
                    low_open=True, high_open=True)
         check_int(self.n_iter_no_change, "n_iter_no_change", low=1)
         check_bool(self.warm_start, "warm_start")
+        if not isinstance(self.verbose, (bool, np.bool_)):
+            check_int(self.verbose, "verbose", low=0)
+        if self._is_classifier and self.n_jobs is not None:
+            check_int(self.n_jobs, "n_jobs")
         if isinstance(self.average, (bool, np.bool_)):
             pass
         else:
@@ -206,7 +214,7 @@ class _BaseSGD(BaseEstimator):
             loss, loss_param, penalty, float(self.alpha), l1_ratio,
             _sgd_fast.LEARNING_RATE_CODES[self.learning_rate], float(self.eta0),
             float(self.power_t), float(self.t_), decay, int(self.average),
-            bool(self.fit_intercept), int(max_iter), tol, int(self.n_iter_no_change),
+            bool(self.fit_intercept), min(int(max_iter), MAX_INT), tol, int(self.n_iter_no_change),
             bool(self.early_stopping), score_cb, bool(self.shuffle), int(seed),
             float(weight_pos), float(weight_neg), int(self.verbose),
             float(self.momentum), bool(self.nesterov),
@@ -499,6 +507,9 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             raise ValueError("SGDClassifier requires y to be passed, but the target y "
                              "is None.")
         y_arr = np.asarray(y) if not sparse.issparse(y) else y
+        if y_arr.dtype == object:
+            # missing labels (NaN) among strings: refused before np.unique sorts them
+            y_arr = check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
         check_classification_targets(y_arr)
         classes = np.unique(y_arr)
         if self.warm_start and hasattr(self, "coef_") and self.coef_ is not None:

@@ -11,20 +11,33 @@ from scipy import sparse
 from sklearn.utils.validation import check_array, check_consistent_length
 
 
-def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False):
-    """Check that ``value`` is a real number in the given interval; return it."""
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter of the wrong type or value.
+
+    Both a ValueError and a TypeError, as scikit-learn's own, so that code
+    written against scikit-learn catches it either way."""
+
+
+def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False,
+               allow_inf=False):
+    """Check that ``value`` is a real number in the given interval; return it.
+
+    An unbounded side excludes infinity unless ``allow_inf``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"The '{name}' parameter must be a real number; got {value!r}.")
+        raise InvalidParameterError(
+            f"The '{name}' parameter must be a real number; got {value!r}.")
     if np.isnan(value):
-        raise ValueError(f"The '{name}' parameter must not be NaN.")
-    too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and (value >= high if high_open else value > high)
+        raise InvalidParameterError(f"The '{name}' parameter must not be NaN.")
+    too_low = (value <= low if low_open else value < low) if low is not None else (
+        value == -np.inf and not allow_inf)
+    too_high = (value >= high if high_open else value > high) if high is not None else (
+        value == np.inf and not allow_inf)
     if too_low or too_high:
-        left = "(" if low_open else "["
-        right = ")" if high_open else "]"
+        left = "(" if low_open or (low is None and not allow_inf) else "["
+        right = ")" if high_open or (high is None and not allow_inf) else "]"
         low_s = "-inf" if low is None else low
         high_s = "inf" if high is None else high
-        raise ValueError(
+        raise InvalidParameterError(
             f"The '{name}' parameter must be in the range {left}{low_s}, {high_s}{right};"
             f" got {value!r}."
         )
@@ -33,21 +46,23 @@ def check_real(value, name, *, low=None, high=None, low_open=False, high_open=Fa
 
 def check_int(value, name, *, low=None):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"The '{name}' parameter must be an integer; got {value!r}.")
+        raise InvalidParameterError(
+            f"The '{name}' parameter must be an integer; got {value!r}.")
     if low is not None and value < low:
-        raise ValueError(f"The '{name}' parameter must be >= {low}; got {value!r}.")
+        raise InvalidParameterError(f"The '{name}' parameter must be >= {low}; got {value!r}.")
     return int(value)
 
 
 def check_bool(value, name):
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"The '{name}' parameter must be a boolean; got {value!r}.")
+        raise InvalidParameterError(
+            f"The '{name}' parameter must be a boolean; got {value!r}.")
     return bool(value)
 
 
 def check_option(value, name, options):
     if not isinstance(value, str) or value not in options:
-        raise ValueError(
+        raise InvalidParameterError(
             f"The '{name}' parameter must be one of {sorted(options)}; got {value!r}."
         )
     return value
@@ -73,7 +88,7 @@ def check_precompute(precompute):
         return bool(precompute)
     if hasattr(precompute, "__array__"):
         return precompute
-    raise ValueError(
+    raise InvalidParameterError(
         "The 'precompute' parameter must be True, False, 'auto' or a Gram matrix;"
         f" got {precompute!r}."
     )

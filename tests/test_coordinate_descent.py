@@ -352,6 +352,9 @@ BAD_PARAMS = [
     (dict(selection="sometimes"), ValueError, "selection"),
     (dict(precompute="always"), ValueError, "precompute"),
     (dict(alpha="big"), TypeError, "alpha"),
+    (dict(alpha="big"), ValueError, "alpha"),   # both, as scikit-learn's error
+    (dict(alpha=float("inf")), ValueError, "alpha"),
+    (dict(tol=float("inf")), ValueError, "tol"),
 ]
 
 

@@ -407,6 +407,36 @@ def test_bad_input_raises_clear_errors():
         fr.SGDClassifier(loss="hinge").fit(X, y > 1).predict_proba(X)
 
 
+@pytest.mark.parametrize("est, params", [
+    ("SGDRegressor", dict(alpha=np.inf)), ("SGDRegressor", dict(tol=np.inf)),
+    ("SGDRegressor", dict(epsilon=np.inf)), ("SGDRegressor", dict(power_t=np.inf)),
+    ("SGDRegressor", dict(eta0=np.inf)), ("SGDRegressor", dict(max_iter=5.0)),
+    ("SGDRegressor", dict(alpha="0.1")), ("SGDRegressor", dict(shuffle=1)),
+    ("SGDRegressor", dict(verbose=-1)), ("SGDRegressor", dict(verbose="x")),
+    ("SGDClassifier", dict(n_jobs="x")), ("SGDClassifier", dict(average=2.5)),
+])
+def test_invalid_parameters_are_refused_as_sklearn(est, params):
+    """Refused where scikit-learn refuses, with an error that is both a
+    ValueError and a TypeError, as scikit-learn's InvalidParameterError."""
+    X, y = _data(n=40)
+    yy = (y > 1).astype(int) if est == "SGDClassifier" else y
+    for lib in (sk, fr):
+        for kind in (ValueError, TypeError):
+            with pytest.raises(kind, match=list(params)[0]):
+                getattr(lib, est)(**params).fit(X, yy)
+
+
+def test_parameter_edges_accepted_as_sklearn():
+    X, y = _data(n=40)
+    # more epochs than a C int counts: accepted, as scikit-learn
+    assert fr.SGDRegressor(max_iter=2**31, tol=1e-2).fit(X, y).n_iter_ < 1000
+    with pytest.warns(FutureWarning, match="power_t"):
+        fr.SGDRegressor(power_t=-0.5, max_iter=3, tol=None).fit(X, y)
+    labels = np.array(["a", np.nan] * 20, dtype=object)
+    with pytest.raises(ValueError, match="NaN"):
+        fr.SGDClassifier().fit(X, labels)
+
+
 def test_predict_proba_matches_sklearn():
     X, y = _data(n=150)
     for yc in [(y > 1).astype(int), np.digitize(y, [0.0, 2.0])]:
