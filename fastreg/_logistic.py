@@ -95,7 +95,6 @@ class _Data:
         self.sparse = sparse.issparse(X)
         if self.sparse:
             X = as_int32_sparse(X)
-            X.sort_indices()
         else:
             X = np.asfortranarray(X)
         self.X = X
@@ -959,7 +958,6 @@ class LogisticRegressionCV(_LogisticBase):
             # CSC with int32 indices: folds are taken from it without format
             # round trips (_take_rows), and the refit reads it as is
             X = as_int32_sparse(X)
-            X.sort_indices()
         jobs = [(f, li) for f in range(len(folds)) for li in range(len(l1_ratios))]
         out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(_path_one_fold)(X, y_enc, K, s, folds[f][0], folds[f][1], Cs,

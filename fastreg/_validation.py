@@ -134,12 +134,18 @@ def check_target(y, X, dtype, *, multi_output):
 
 
 def as_int32_sparse(X):
-    """Return CSC X with 32-bit indices, converting once if needed.
+    """Return X as canonical CSC with 32-bit indices, converting once if needed.
 
-    The kernels index with 32-bit integers; matrices whose nonzeros do not fit
+    Canonical: sorted row indices, duplicate entries summed (scipy's meaning
+    of a repeated entry), so that column norms and Gram entries are those of
+    the matrix; the caller's object is copied, never sorted in place. The
+    kernels index with 32-bit integers; matrices whose nonzeros do not fit
     are refused with a clear message rather than silently overflowed.
     """
     X = X.tocsc() if X.format != "csc" else X
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
     if X.indices.dtype == np.int32 and X.indptr.dtype == np.int32:
         return X
     if X.nnz > np.iinfo(np.int32).max or max(X.shape) > np.iinfo(np.int32).max:

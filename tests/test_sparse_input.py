@@ -1,0 +1,72 @@
+"""Sparse input the way scipy defines it, for every estimator that takes it.
+
+A repeated (row, column) entry means the sum of the entries, and row indices
+need not be sorted; an estimator must fit the matrix those arrays mean, and
+must leave the caller's arrays and flags as they were.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import fastreg as fr
+
+
+def _non_canonical(X, fmt):
+    """X with every entry stored as two halves, in reverse order."""
+    coo = sp.coo_matrix(X)
+    rows = np.r_[coo.row, coo.row][::-1]
+    cols = np.r_[coo.col, coo.col][::-1]
+    vals = np.r_[coo.data, coo.data][::-1] / 2
+    M = sp.coo_matrix((vals, (rows, cols)), shape=X.shape)
+    # built from the COO arrays directly, so that the duplicates are kept
+    order = np.argsort(cols if fmt == "csc" else rows, kind="stable")
+    major = (cols if fmt == "csc" else rows)[order]
+    minor = (rows if fmt == "csc" else cols)[order]
+    n_major = X.shape[1] if fmt == "csc" else X.shape[0]
+    indptr = np.r_[0, np.cumsum(np.bincount(major, minlength=n_major))]
+    cls = sp.csc_matrix if fmt == "csc" else sp.csr_matrix
+    out = cls((M.data[order], minor.astype(np.int32), indptr.astype(np.int32)),
+              shape=X.shape)
+    assert not out.has_canonical_format
+    np.testing.assert_allclose(out.toarray(), X)
+    return out
+
+
+def _problem(classification):
+    rng = np.random.RandomState(2)
+    X = rng.randn(120, 8) * (rng.rand(120, 8) < 0.4)
+    y = X[:, 0] + X[:, 1] - 0.5 * X[:, 2] + 0.1 * rng.randn(120)
+    return X, ((y > 0).astype(int) if classification else y)
+
+
+ESTIMATORS = [
+    (fr.Lasso, dict(alpha=0.01, tol=1e-12, max_iter=10000), False),
+    (fr.ElasticNet, dict(alpha=0.01, l1_ratio=0.5, tol=1e-12, max_iter=10000), False),
+    (fr.LassoCV, dict(cv=3, tol=1e-12, max_iter=10000), False),
+    (fr.LassoIC, dict(criterion="bic"), False),
+    (fr.ElasticNetIC, dict(criterion="aic", l1_ratio=0.5), False),
+    (fr.Ridge, dict(alpha=1.0), False),
+    (fr.LogisticRegression, dict(C=0.3, tol=1e-8, max_iter=1000), True),
+    (fr.LogisticRegression, dict(C=0.3, l1_ratio=1.0, solver="saga", tol=1e-10,
+                                 max_iter=5000), True),
+    (fr.LogisticRegressionCV, dict(Cs=3, cv=3, l1_ratios=[1.0], solver="saga", tol=1e-10,
+                                   max_iter=5000, use_legacy_attributes=False), True),
+]
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+@pytest.mark.parametrize("cls, params, classification", ESTIMATORS,
+                         ids=lambda v: getattr(v, "__name__", None))
+def test_repeated_and_unsorted_entries_mean_their_sum(cls, params, classification, fmt):
+    X, y = _problem(classification)
+    Xs = _non_canonical(X, fmt)
+    before = (Xs.data.copy(), Xs.indices.copy(), Xs.indptr.copy(),
+              Xs.has_sorted_indices)
+    dense = cls(**params).fit(X, y)
+    fitted = cls(**params).fit(Xs, y)
+    np.testing.assert_allclose(fitted.coef_, dense.coef_, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fitted.intercept_, dense.intercept_, rtol=1e-6, atol=1e-7)
+    for a, b in zip(before[:3], (Xs.data, Xs.indices, Xs.indptr)):
+        np.testing.assert_array_equal(a, b)
+    assert Xs.has_sorted_indices == before[3]
