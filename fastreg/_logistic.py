@@ -638,7 +638,9 @@ def _validate_fit(est, X, y, sample_weight):
             raise ValueError("Negative values in data passed to sample_weight")
         s = s.copy()
     if est.class_weight is not None:
-        cw = compute_class_weight(est.class_weight, classes=classes, y=y)
+        # 'balanced' counts each sample by its weight, as scikit-learn
+        cw = compute_class_weight(est.class_weight, classes=classes, y=y,
+                                  sample_weight=None if sample_weight is None else s)
         s = s * cw[y_enc]
     if not np.any(s > 0):
         raise ValueError("Sample weights must not be all zero.")
@@ -853,9 +855,12 @@ def _take_rows(X, rows):
     return sparse.csc_matrix((data, indices, indptr), shape=(rows.size, X.shape[1]))
 
 
-def _path_one_fold(X, y_enc, K, s, train, test, Cs, l1_ratio, fit_intercept, tol,
-                   max_iter, scorer, classes, template):
-    """Warm-started path over Cs on one fold; returns coefs, scores, n_iters."""
+def _path_one_fold(X, y_enc, K, s, score_weight, train, test, Cs, l1_ratio,
+                   fit_intercept, tol, max_iter, scorer, classes, template):
+    """Warm-started path over Cs on one fold; returns coefs, scores, n_iters.
+
+    The test fold is scored with the caller's sample weights (not the class
+    weights), as scikit-learn."""
     data = _Data(_take_rows(X, train))
     X_test = _take_rows(X, test)
     coefs, scores, n_iters = [], [], []
@@ -869,10 +874,12 @@ def _path_one_fold(X, y_enc, K, s, train, test, Cs, l1_ratio, fit_intercept, tol
         est.coef_ = W.astype(X.dtype)
         est.intercept_ = B.astype(X.dtype)
         est.n_features_in_ = X.shape[1]
+        est.C = C
+        kw = {} if score_weight is None else {"sample_weight": score_weight[test]}
         if scorer is None:
-            score = est.score(X_test, classes[y_enc[test]])
+            score = est.score(X_test, classes[y_enc[test]], **kw)
         else:
-            score = scorer(est, X_test, classes[y_enc[test]])
+            score = scorer(est, X_test, classes[y_enc[test]], **kw)
         coefs.append(np.hstack([W, B[:, None]]) if fit_intercept else W)
         scores.append(score)
         n_iters.append(n_iter)
@@ -929,7 +936,6 @@ class LogisticRegressionCV(_LogisticBase):
             Cs = np.asarray(self.Cs, dtype=np.float64).ravel()
             if Cs.size == 0 or np.any(~(Cs > 0)):
                 raise ValueError("The 'Cs' parameter must hold positive values.")
-        Cs = np.sort(Cs)
         if isinstance(self.l1_ratios, str) and self.l1_ratios == "warn":
             l1_ratios = [0.0]
         elif self.l1_ratios is None:
@@ -944,6 +950,8 @@ class LogisticRegressionCV(_LogisticBase):
         for r in l1_ratios:
             check_real(r, "l1_ratios", low=0, high=1)
         X, y_enc, classes, s = _validate_fit(self, X, y, sample_weight)
+        score_weight = None if sample_weight is None else np.broadcast_to(
+            np.asarray(sample_weight, dtype=np.float64), y_enc.shape)
         K = len(classes)
         if self.solver == "liblinear" and K > 2:
             raise ValueError(
@@ -958,20 +966,27 @@ class LogisticRegressionCV(_LogisticBase):
             # CSC with int32 indices: folds are taken from it without format
             # round trips (_take_rows), and the refit reads it as is
             X = as_int32_sparse(X)
+        # each path runs from the smallest C up (warm starts); the results
+        # are reported in the caller's order of Cs
+        order = np.argsort(Cs, kind="stable")
+        back = np.argsort(order, kind="stable")
         jobs = [(f, li) for f in range(len(folds)) for li in range(len(l1_ratios))]
         out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_path_one_fold)(X, y_enc, K, s, folds[f][0], folds[f][1], Cs,
-                                    l1_ratios[li], self.fit_intercept, self.tol,
-                                    self.max_iter, scorer, classes, self)
+            delayed(_path_one_fold)(X, y_enc, K, s, score_weight, folds[f][0],
+                                    folds[f][1], Cs[order], l1_ratios[li],
+                                    self.fit_intercept, self.tol, self.max_iter,
+                                    scorer, classes, self)
             for f, li in jobs)
         n_f, n_l = len(folds), len(l1_ratios)
         coefs = np.empty((n_f, n_l) + out[0][0].shape)
         scores = np.empty((n_f, n_l, len(Cs)))
         n_iter = np.empty((n_f, n_l, len(Cs)), dtype=np.int32)
         for (f, li), (c, sc, it) in zip(jobs, out):
-            coefs[f, li], scores[f, li], n_iter[f, li] = c, sc, it
-        mean = scores.mean(axis=0)  # (n_l, n_Cs)
-        li_best, ci_best = np.unravel_index(np.argmax(mean), mean.shape)
+            coefs[f, li], scores[f, li], n_iter[f, li] = c[back], sc[back], it[back]
+        # ties go to the first C, then the first l1 ratio, as scikit-learn's
+        # search over (C, l1 ratio) pairs
+        by_c = np.swapaxes(scores, 1, 2).reshape(n_f, -1)  # (n_folds, n_Cs * n_l)
+        ci_best, li_best = np.unravel_index(np.argmax(by_c.mean(axis=0)), (len(Cs), n_l))
         self.classes_ = classes
         self.Cs_ = Cs
         self.l1_ratios_ = np.asarray(l1_ratios)
@@ -988,9 +1003,7 @@ class LogisticRegressionCV(_LogisticBase):
             W, B, _, _ = _solve(data, y_enc, K, s, self.C_, self.l1_ratio_,
                                 self.fit_intercept, self.tol, self.max_iter, coef0, icpt0)
         else:
-            best = np.argmax(scores, axis=2)  # per fold, per l1 ratio
-            li_each = np.argmax(scores.max(axis=2), axis=1)
-            ci_each = best[np.arange(n_f), li_each]
+            ci_each, li_each = np.unravel_index(np.argmax(by_c, axis=1), (len(Cs), n_l))
             self.C_ = float(np.mean(Cs[ci_each]))
             self.l1_ratio_ = float(np.mean(np.asarray(l1_ratios)[li_each]))
             W0 = np.mean([coefs[f, li_each[f], ci_each[f]] for f in range(n_f)], axis=0)

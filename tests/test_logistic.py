@@ -130,6 +130,17 @@ def test_sample_weight_and_class_weight():
     np.testing.assert_allclose(m3.coef_, m4.coef_, rtol=1e-6, atol=1e-9)
     mb = fr.LogisticRegression(class_weight="balanced").fit(X, y)
     assert mb.coef_.shape == (1, X.shape[1])
+    # 'balanced' with sample weights balances the weighted class totals, as
+    # scikit-learn: the same model as the explicit weights
+    sw = np.where(y == 1, 5.0, 1.0) * (1 + np.arange(len(y)) % 3)
+    mb = fr.LogisticRegression(class_weight="balanced", tol=1e-10, max_iter=1000).fit(
+        X, y, sample_weight=sw)
+    totals = np.array([sw[y == k].sum() for k in (0, 1)])
+    explicit = sw * (sw.sum() / (2 * totals))[y]
+    me = fr.LogisticRegression(tol=1e-10, max_iter=1000).fit(X, y, sample_weight=explicit)
+    np.testing.assert_allclose(mb.coef_, me.coef_, rtol=1e-6, atol=1e-9)
+    sk = SkLR(class_weight="balanced", tol=1e-10, max_iter=10000).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(mb.coef_, sk.coef_, rtol=1e-4, atol=1e-5)
 
 
 def test_string_labels_and_proba():
@@ -252,6 +263,36 @@ def test_cv_matches_sklearn_attributes():
     assert m.C_ == sk.C_ and m.l1_ratio_ == sk.l1_ratio_
     assert m.coef_.shape == sk.coef_.shape
     np.testing.assert_array_equal(m.predict(X), sk.predict(X))
+
+
+def test_cv_scores_weighted_folds_in_the_callers_order_of_Cs():
+    X, y = _binary(150, 10)
+    sw = np.random.RandomState(3).rand(len(y)) * 3
+    kw = dict(Cs=[10.0, 0.01, 1.0, 0.1], cv=3, tol=1e-10, max_iter=2000)
+    m = fr.LogisticRegressionCV(**kw).fit(X, y, sample_weight=sw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = SkLRCV(use_legacy_attributes=False, **kw).fit(X, y, sample_weight=sw)
+    np.testing.assert_array_equal(m.Cs_, kw["Cs"])          # not sorted
+    np.testing.assert_array_equal(sk.Cs_, kw["Cs"])
+    # test folds scored with their sample weights (weighted accuracy)
+    np.testing.assert_allclose(m.scores_, sk.scores_, rtol=1e-8)
+    assert m.C_ == sk.C_
+    # the scorer sees each fold estimator's C. Scores over (l1 ratio, C):
+    # [[0, 1], [1, 1]] (at C = 0.01 only the lasso's coefficients are all 0);
+    # the tie goes to the first C, then the first l1 ratio, as in
+    # scikit-learn's search over (C, l1 ratio) pairs: (0.01, 1.0)
+    seen = []
+
+    def tied(est, X_test, y_test):
+        seen.append(est.C)
+        return float(est.C == 10.0 or not np.any(est.coef_))
+
+    for refit in (True, False):
+        m = fr.LogisticRegressionCV(Cs=[0.01, 10.0], cv=2, scoring=tied, refit=refit,
+                                    l1_ratios=[0.0, 1.0], max_iter=200).fit(X, y)
+        assert set(seen) == {0.01, 10.0}
+        assert (m.C_, m.l1_ratio_) == (0.01, 1.0)
 
 
 def test_cv_multiclass_and_refit_false():
