@@ -172,9 +172,11 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
             coef[k] = coefs[0, :, 0]
             gaps[k] = gap[0]
             n_iters.append(n_iter[0])
-        if y.ndim == 1:
+        if n_targets == 1:
+            # a y of one column: 1-D coef_, as scikit-learn (intercept_ (1,))
             self.coef_, self.dual_gap_, self.n_iter_ = coef[0], gaps[0], n_iters[0]
-            y_mean = y_mean[0]
+            if y.ndim == 1:
+                y_mean = y_mean[0]
         else:
             self.coef_, self.dual_gap_, self.n_iter_ = coef, gaps, n_iters
         self._set_intercept(design.X_mean, y_mean, self.fit_intercept)

@@ -44,7 +44,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _logistic_fast as _kern
 from ._base import as_configured_sparse
-from ._validation import as_int32_sparse, check_bool, check_int, check_real
+from ._validation import (InvalidParameterError, as_int32_sparse, check_bool, check_int,
+                          check_real)
 
 _X_DTYPES = [np.float64, np.float32]
 
@@ -569,8 +570,11 @@ def _resolve_penalty(penalty, l1_ratio, C):
     if penalty == "l2":
         return 0.0, C
     if penalty == "elasticnet":
+        if l1_ratio is None:
+            raise InvalidParameterError(
+                "l1_ratio must be specified when penalty is elasticnet.")
         return l1_ratio, C
-    raise ValueError(
+    raise InvalidParameterError(
         "The 'penalty' parameter must be one of 'l1', 'l2', 'elasticnet' or None;"
         f" got {penalty!r}.")
 
@@ -580,12 +584,12 @@ def _check_common(est):
     check_int(est.max_iter, "max_iter", low=0)
     check_bool(est.fit_intercept, "fit_intercept")
     if not isinstance(est.solver, str) or est.solver not in SOLVERS:
-        raise ValueError(f"The 'solver' parameter must be one of {list(SOLVERS)};"
-                         f" got {est.solver!r}.")
+        raise InvalidParameterError(
+            f"The 'solver' parameter must be one of {list(SOLVERS)}; got {est.solver!r}.")
     cw = est.class_weight
     if cw is not None and not isinstance(cw, dict) and cw != "balanced":
-        raise ValueError("The 'class_weight' parameter must be a dict, 'balanced' or"
-                         f" None; got {cw!r}.")
+        raise InvalidParameterError("The 'class_weight' parameter must be a dict, "
+                                    f"'balanced' or None; got {cw!r}.")
 
 
 def _encode_binary(y):
@@ -801,10 +805,10 @@ class LogisticRegression(_LogisticBase):
         """
         _check_common(self)
         check_real(self.C, "C", low=0, low_open=True, allow_inf=True)
-        l1_ratio = self.l1_ratio if self.l1_ratio is not None else 0.0
-        check_real(l1_ratio, "l1_ratio", low=0, high=1)
         check_bool(self.warm_start, "warm_start")
-        l1_ratio, C = _resolve_penalty(self.penalty, l1_ratio, self.C)
+        l1_ratio, C = _resolve_penalty(self.penalty, self.l1_ratio, self.C)
+        l1_ratio = 0.0 if l1_ratio is None else l1_ratio
+        check_real(l1_ratio, "l1_ratio", low=0, high=1)
         X, y_enc, classes, s = _validate_fit(self, X, y, sample_weight)
         K = len(classes)
         if self.solver == "liblinear" and K > 2:
@@ -944,7 +948,8 @@ class LogisticRegressionCV(_LogisticBase):
             l1_ratios = list(np.asarray(self.l1_ratios, dtype=np.float64).ravel())
         pen = self.penalty
         if not (isinstance(pen, str) and pen == "deprecated"):
-            lr, _ = _resolve_penalty(pen, l1_ratios[0], 1.0)
+            given = not (self.l1_ratios is None or isinstance(self.l1_ratios, str))
+            lr, _ = _resolve_penalty(pen, l1_ratios[0] if given else None, 1.0)
             if pen != "elasticnet":
                 l1_ratios = [lr]
         for r in l1_ratios:

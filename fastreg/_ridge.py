@@ -849,12 +849,22 @@ default='auto'
             raise ValueError("Ridge produced non-finite coefficients; the input data"
                              " may contain very large values and need scaling.")
         intercept = y_mean - W @ X_mean if self.fit_intercept else np.zeros(W.shape[0])
-        if y_ndim == 1:
-            self.coef_ = W[0].astype(dtype)
-            self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
-        else:
-            self.coef_ = W.astype(dtype)
-            self.intercept_ = intercept.astype(dtype) if self.fit_intercept else 0.0
+        set_coef(self, W, intercept, dtype, y_ndim)
+
+
+def set_coef(est, coef, intercept, dtype, y_ndim):
+    """Set ``coef_`` and ``intercept_`` from per-target rows, in scikit-learn's
+    shapes: 1-D y gives (n_features,) and a float; a y of one column gives
+    (n_features,) and (1,); more columns give (n_targets, n_features) and
+    (n_targets,). Without an intercept, ``intercept_`` is 0.0."""
+    coef = coef.astype(dtype)
+    est.coef_ = coef[0] if coef.shape[0] == 1 else coef
+    if not est.fit_intercept:
+        est.intercept_ = 0.0
+    elif y_ndim == 1:
+        est.intercept_ = float(intercept[0])
+    else:
+        est.intercept_ = intercept.astype(dtype)
 
 
 def ridge_objective(X, y, coef, intercept, alpha, sample_weight=None):

@@ -25,7 +25,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
-from ._ridge import Ridge, WeightedDesign, check_ridge_sample_weight
+from ._ridge import Ridge, WeightedDesign, check_ridge_sample_weight, set_coef
 from ._validation import check_bool, check_target
 
 
@@ -219,12 +219,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
                 raise ValueError("cv!=None and alpha_per_target=True are incompatible")
             coef, intercept = self._fit_kfold(X, Y, y.ndim, sample_weight, alphas,
                                               scorer)
-        if y.ndim == 1:
-            self.coef_ = coef[0].astype(dtype)
-            self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
-        else:
-            self.coef_ = coef.astype(dtype)
-            self.intercept_ = intercept.astype(dtype) if self.fit_intercept else 0.0
+        set_coef(self, coef, intercept, dtype, y.ndim)
         if self.store_cv_results:
             self.cv_results_ = self.cv_results_.astype(dtype)
         return self

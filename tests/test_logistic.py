@@ -191,12 +191,29 @@ def test_penalty_alias_and_no_penalty():
 @pytest.mark.parametrize("kwargs, match", [
     ({"C": 0.0}, "C"), ({"C": -1.0}, "C"), ({"l1_ratio": 1.5}, "l1_ratio"),
     ({"l1_ratio": -0.1}, "l1_ratio"), ({"solver": "foo"}, "solver"),
-    ({"tol": -1.0}, "tol"),
+    ({"tol": -1.0}, "tol"), ({"class_weight": "foo"}, "class_weight"),
+    ({"penalty": "bogus"}, "penalty"),
+    ({"penalty": "elasticnet", "l1_ratio": None}, "l1_ratio must be specified"),
 ])
 def test_bad_params(kwargs, match):
     X, y = _binary()
-    with pytest.raises(ValueError, match=match):
-        fr.LogisticRegression(**kwargs).fit(X, y)
+    # refused where scikit-learn refuses, catchable as ValueError and TypeError
+    for kind in (ValueError, TypeError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            with pytest.raises(kind, match=match):
+                fr.LogisticRegression(**kwargs).fit(X, y)
+
+
+def test_cv_elasticnet_needs_l1_ratios():
+    X, y = _binary()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        with pytest.raises(ValueError, match="l1_ratio"):
+            fr.LogisticRegressionCV(penalty="elasticnet", solver="saga").fit(X, y)
+        m = fr.LogisticRegressionCV(penalty="elasticnet", solver="saga", Cs=2,
+                                    l1_ratios=[0.5]).fit(X, y)
+    assert m.l1_ratio_ == 0.5
 
 
 def test_bad_input():

@@ -1,8 +1,9 @@
-"""Sparse input the way scipy defines it, for every estimator that takes it.
+"""Input conventions shared by the estimators.
 
-A repeated (row, column) entry means the sum of the entries, and row indices
-need not be sorted; an estimator must fit the matrix those arrays mean, and
-must leave the caller's arrays and flags as they were.
+Sparse input the way scipy defines it: a repeated (row, column) entry means
+the sum of the entries, and row indices need not be sorted; an estimator must
+fit the matrix those arrays mean, and leave the caller's arrays and flags as
+they were. A target of one column gives scikit-learn's shapes.
 """
 
 import numpy as np
@@ -70,3 +71,22 @@ def test_repeated_and_unsorted_entries_mean_their_sum(cls, params, classificatio
     for a, b in zip(before[:3], (Xs.data, Xs.indices, Xs.indptr)):
         np.testing.assert_array_equal(a, b)
     assert Xs.has_sorted_indices == before[3]
+
+
+@pytest.mark.parametrize("cls, params", [
+    (fr.Lasso, dict(alpha=0.01)), (fr.ElasticNet, dict(alpha=0.01)),
+    (fr.Ridge, {}), (fr.Ridge, dict(fit_intercept=False)), (fr.RidgeCV, {}),
+    (fr.RidgeCV, dict(cv=3)),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_single_column_y_gives_sklearn_shapes(cls, params):
+    """A y of shape (n, 1): coef_ (n_features,), intercept_ (1,) (0.0 without an
+    intercept), predictions (n,), as scikit-learn."""
+    import sklearn.linear_model as sk
+
+    X, y = _problem(False)
+    ours = cls(**params).fit(X, y[:, None])
+    ref = getattr(sk, cls.__name__)(**params).fit(X, y[:, None])
+    assert ours.coef_.shape == ref.coef_.shape == (X.shape[1],)
+    assert np.shape(ours.intercept_) == np.shape(ref.intercept_)
+    assert ours.predict(X).shape == ref.predict(X).shape == (X.shape[0],)
+    np.testing.assert_allclose(ours.coef_, cls(**params).fit(X, y).coef_, rtol=1e-10)
