@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
-from scipy import sparse
+from scipy import linalg, sparse
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -83,6 +83,8 @@ STALL_INNER = 5
 STALL_OUTER = 10
 
 SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+# names under which smooth (L2) problems take Newton steps (_fit_l2_newton)
+NEWTON_SOLVERS = ("newton-cg", "newton-cholesky")
 
 
 # ---------------------------------------------------------------------------
@@ -458,15 +460,10 @@ class _Stall:
         return self.count >= self.patience
 
 
-def _fit_l2_lbfgs(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter):
-    """Smooth (L2 or unpenalised) problems: L-BFGS on (W, B), rows = 1 or K.
-
-    Coordinate descent on the Newton model crawls on ill-conditioned dense
-    designs; L-BFGS with the same max-norm gradient criterion does not.
-    """
-    from scipy.optimize import minimize
-
-    rows, p = W.shape
+def _smooth_problem(data, y_enc, K, s, rows, l2, fit_intercept):
+    """The smooth (L2 or unpenalised) objective over theta = (W, B) and its
+    gradient, and the per-sample probabilities: ``(fun, unpack, probabilities)``."""
+    p = data.n_features
     n = data.n_samples
     if rows == 1:
         ypm = np.where(y_enc == 1, 1.0, -1.0)
@@ -479,14 +476,17 @@ def _fit_l2_lbfgs(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter)
         Bt = theta[rows * p:] if fit_intercept else np.zeros(rows)
         return Wt, Bt
 
+    def scores(Wt, Bt):
+        return np.column_stack([data.matvec(Wt[k]) for k in range(rows)]) + Bt
+
     def fun(theta):
         Wt, Bt = unpack(theta)
+        Z = scores(Wt, Bt)
         if rows == 1:
-            z = data.matvec(Wt[0]) + Bt[0]
+            z = Z[:, 0]
             f = -(s @ log_expit(ypm * z))
             R = (-s * ypm * expit(-ypm * z))[:, None]
         else:
-            Z = np.column_stack([data.matvec(Wt[k]) for k in range(rows)]) + Bt
             lse = logsumexp(Z, axis=1)
             f = s @ (lse - np.sum(Y * Z, axis=1))
             R = s[:, None] * (np.exp(Z - lse[:, None]) - Y)
@@ -497,6 +497,24 @@ def _fit_l2_lbfgs(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter)
             grad = np.concatenate([grad, R.sum(axis=0)])
         return f, grad
 
+    def probabilities(theta):
+        Z = scores(*unpack(theta))
+        if rows == 1:
+            return expit(Z)
+        return np.exp(Z - logsumexp(Z, axis=1)[:, None])
+
+    return fun, unpack, probabilities
+
+
+def _fit_l2_lbfgs(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter):
+    """Smooth (L2 or unpenalised) problems: L-BFGS on (W, B), rows = 1 or K.
+
+    Coordinate descent on the Newton model crawls on ill-conditioned dense
+    designs; L-BFGS with the same max-norm gradient criterion does not.
+    """
+    from scipy.optimize import minimize
+
+    fun, unpack, _ = _smooth_problem(data, y_enc, K, s, W.shape[0], l2, fit_intercept)
     theta0 = np.concatenate([W.ravel(), B]) if fit_intercept else W.ravel().copy()
     res = minimize(fun, theta0, jac=True, method="L-BFGS-B",
                    options={"maxiter": max_iter, "maxfun": 10 * max(max_iter, 1),
@@ -508,6 +526,84 @@ def _fit_l2_lbfgs(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter)
     return Wt.copy(), Bt.copy(), int(res.nit), bool(conv)
 
 
+# the largest number of unknowns (rows * (p + intercept)) for which the
+# Newton route forms and factors the Hessian
+NEWTON_MAX_UNKNOWNS = 1024
+
+
+def _fit_l2_newton(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter):
+    """Smooth problems by Newton's method: the Hessian formed and factored
+    (Cholesky), Armijo backtracking; same gradient criterion as L-BFGS.
+
+    A few iterations where L-BFGS needs hundreds on badly scaled features,
+    which is what a caller asking for a Newton solver expects."""
+    rows, p = W.shape
+    fun, unpack, probabilities = _smooth_problem(data, y_enc, K, s, rows, l2,
+                                                 fit_intercept)
+    X = data.X
+    if data.sparse and X.shape[0] * X.shape[1] <= 2 ** 25:
+        X = X.toarray()   # at most 256 MB: dense products beat sparse ones here
+    if fit_intercept:
+        ones = np.ones((data.n_samples, 1), dtype=X.dtype)
+        X = (sparse.hstack([X, ones], format="csc") if sparse.issparse(X)
+             else np.hstack([X, ones]))
+    q = X.shape[1]
+    # W's entries are penalised, the intercepts are not
+    ridge = np.tile(np.r_[np.full(p, l2), np.zeros(q - p)], rows)
+    # theta lists W row by row, then B; the Hessian lists (W_k, B_k) row by row
+    to_h = (np.hstack([np.arange(rows * p).reshape(rows, p),
+                       rows * p + np.arange(rows)[:, None]]).ravel()
+            if fit_intercept else np.arange(rows * p))
+
+    def hessian(P):
+        H = np.empty((rows, q, rows, q))
+        for k in range(rows):
+            for m in range(k, rows):
+                d = s * (P[:, k] * ((k == m) - P[:, m]) if rows > 1
+                         else P[:, 0] * (1.0 - P[:, 0]))
+                if sparse.issparse(X):
+                    block = (X.T @ X.multiply(d[:, None]).tocsc()).toarray()
+                else:
+                    block = X.T @ (X * d[:, None])
+                H[k, :, m, :] = block
+                H[m, :, k, :] = block.T
+        H = H.reshape(rows * q, rows * q)
+        H[np.diag_indices_from(H)] += ridge
+        return H
+
+    theta = np.concatenate([W.ravel(), B]) if fit_intercept else W.ravel().copy()
+    f, g = fun(theta)
+    n_iter = 0
+    while np.abs(g).max(initial=0.0) > tol_abs and n_iter < max_iter:
+        n_iter += 1
+        H = hessian(probabilities(theta))
+        gh = g[to_h]
+        # the multinomial intercepts (and C = inf) leave directions of zero
+        # curvature: a tiny shift keeps the factorisation defined
+        shift = 1e-12 * max(np.abs(np.diag(H)).max(), 1.0)
+        try:
+            step = -linalg.cho_solve(linalg.cho_factor(H + shift * np.eye(len(H))), gh)
+        except linalg.LinAlgError:
+            step = -np.linalg.lstsq(H, gh, rcond=None)[0]
+        d = np.empty_like(theta)
+        d[to_h] = step
+        slope = g @ d
+        if not slope < 0:
+            break
+        t = 1.0
+        for _ in range(60):
+            f_new, g_new = fun(theta + t * d)
+            if f_new <= f + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            break
+        theta, f, g = theta + t * d, f_new, g_new
+    Wt, Bt = unpack(theta)
+    conv = np.abs(g).max(initial=0.0) <= tol_abs
+    return Wt.copy(), Bt.copy(), n_iter, bool(conv)
+
+
 def _multinomial_objective(data, Y, s, W, B, l1, l2):
     Z = np.column_stack([data.matvec(W[k]) for k in range(W.shape[0])]) + B
     return s @ (logsumexp(Z, axis=1) - np.sum(Y * Z, axis=1)) + sum(
@@ -515,11 +611,12 @@ def _multinomial_objective(data, Y, s, W, B, l1, l2):
 
 
 def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
-           coef0=None, intercept0=None):
+           coef0=None, intercept0=None, newton=False):
     """Fit at one (C, l1_ratio). y_enc holds class indices 0..K-1.
 
     Returns coef (K', p) float64, intercept (K',), n_iter, converged, with
-    K' = 1 for two classes.
+    K' = 1 for two classes. ``newton``: smooth problems small enough take
+    Newton steps instead of L-BFGS.
     """
     inv_c = 0.0 if np.isinf(C) else 1.0 / C
     l1, l2 = l1_ratio * inv_c, (1.0 - l1_ratio) * inv_c
@@ -530,8 +627,10 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
         W = np.zeros((rows, p)) if coef0 is None else np.array(coef0, dtype=np.float64).reshape(rows, p)
         B = (np.zeros(rows) if intercept0 is None or not fit_intercept
              else np.array(intercept0, dtype=np.float64).ravel())
-        W, B, n_iter, conv = _fit_l2_lbfgs(data, y_enc, n_classes, s, W, B, l2,
-                                           fit_intercept, tol_abs, max_iter)
+        small = rows * (p + fit_intercept) <= NEWTON_MAX_UNKNOWNS
+        fit = _fit_l2_newton if newton and small else _fit_l2_lbfgs
+        W, B, n_iter, conv = fit(data, y_enc, n_classes, s, W, B, l2, fit_intercept,
+                                 tol_abs, max_iter)
         return W, (B if fit_intercept else np.zeros(rows)), n_iter, conv
     if n_classes == 2:
         y = np.where(y_enc == 1, 1.0, -1.0)
@@ -826,7 +925,7 @@ class LogisticRegression(_LogisticBase):
                 intercept0 = self.intercept_
         coef, intercept, n_iter, conv = _solve(
             data, y_enc, K, s, C, l1_ratio, self.fit_intercept, self.tol,
-            self.max_iter, coef0, intercept0)
+            self.max_iter, coef0, intercept0, newton=self.solver in NEWTON_SOLVERS)
         if not conv and self.max_iter > 0:
             warnings.warn(
                 "fastreg LogisticRegression did not converge: increase max_iter,"
@@ -873,7 +972,8 @@ def _path_one_fold(X, y_enc, K, s, score_weight, train, test, Cs, l1_ratio,
     est.classes_ = classes
     for C in Cs:
         W, B, n_iter, _ = _solve(data, y_enc[train], K, s[train], C, l1_ratio,
-                                 fit_intercept, tol, max_iter, coef0, intercept0)
+                                 fit_intercept, tol, max_iter, coef0, intercept0,
+                                 newton=template.solver in NEWTON_SOLVERS)
         coef0, intercept0 = W.copy(), B.copy()
         est.coef_ = W.astype(X.dtype)
         est.intercept_ = B.astype(X.dtype)
@@ -1006,7 +1106,8 @@ class LogisticRegressionCV(_LogisticBase):
             coef0 = W0[:, :X.shape[1]]
             icpt0 = W0[:, -1] if self.fit_intercept else None
             W, B, _, _ = _solve(data, y_enc, K, s, self.C_, self.l1_ratio_,
-                                self.fit_intercept, self.tol, self.max_iter, coef0, icpt0)
+                                self.fit_intercept, self.tol, self.max_iter, coef0, icpt0,
+                                newton=self.solver in NEWTON_SOLVERS)
         else:
             ci_each, li_each = np.unravel_index(np.argmax(by_c, axis=1), (len(Cs), n_l))
             self.C_ = float(np.mean(Cs[ci_each]))

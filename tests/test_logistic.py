@@ -188,6 +188,35 @@ def test_penalty_alias_and_no_penalty():
     np.testing.assert_allclose(m.coef_, sk.coef_, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("solver", ["newton-cholesky", "newton-cg"])
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_newton_solvers_take_newton_steps(solver, fmt, fit_intercept):
+    """Unscaled features, default max_iter: L-BFGS stops far from the optimum
+    (with a ConvergenceWarning); the Newton solvers converge in a few steps."""
+    from sklearn.datasets import load_breast_cancer, load_wine
+
+    for load in (load_breast_cancer, load_wine):
+        X, y = load(return_X_y=True)
+        Xf = sparse.csr_matrix(X) if fmt == "csr" else X
+        s = 1.0 + np.arange(len(y)) % 3
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            m = fr.LogisticRegression(solver=solver, fit_intercept=fit_intercept,
+                                      tol=1e-8).fit(Xf, y, sample_weight=s)
+        assert m.n_iter_[0] <= 30
+        sk = SkLR(solver="newton-cholesky", fit_intercept=fit_intercept, tol=1e-10,
+                  max_iter=1000).fit(X, y, sample_weight=s)
+        y_idx = np.searchsorted(m.classes_, y)
+        if len(m.classes_) == 2:
+            f, g = _binary_obj(X, y, m, 1.0, 0.0, s), _binary_obj(X, y, sk, 1.0, 0.0, s)
+        else:
+            f = _multinomial_objective(X, y_idx, m.coef_, m.intercept_, 1.0, 0.0, s)
+            g = _multinomial_objective(X, y_idx, sk.coef_, sk.intercept_, 1.0, 0.0, s)
+        assert f <= g * (1 + 1e-10)
+        np.testing.assert_allclose(m.predict_proba(X), sk.predict_proba(X), atol=1e-6)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"C": 0.0}, "C"), ({"C": -1.0}, "C"), ({"l1_ratio": 1.5}, "l1_ratio"),
     ({"l1_ratio": -0.1}, "l1_ratio"), ({"solver": "foo"}, "solver"),
