@@ -678,6 +678,27 @@ def _resolve_penalty(penalty, l1_ratio, C):
         f" got {penalty!r}.")
 
 
+def _warn_deprecated_usage(est):
+    """The warnings scikit-learn 1.9's LogisticRegression gives for parameters
+    that are deprecated or ignored in a combination."""
+    penalty, l1_ratio = est.penalty, est.l1_ratio
+    legacy = not (isinstance(penalty, str) and penalty == "deprecated")
+    if not legacy and l1_ratio is None:
+        warnings.warn("l1_ratio=None is deprecated since scikit-learn 1.8 and is an error "
+                      "from 1.10: pass a value between 0 and 1.", FutureWarning)
+    if legacy and penalty != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
+        warnings.warn(f"l1_ratio is used only with penalty='elasticnet'; got "
+                      f"penalty={penalty!r}.", UserWarning)
+    if (penalty == "l2" and l1_ratio != 0) or (penalty == "l1" and l1_ratio != 1):
+        warnings.warn(f"Inconsistent values: penalty={penalty!r} with l1_ratio={l1_ratio}; "
+                      "penalty is deprecated, set l1_ratio alone.", UserWarning)
+    if legacy and penalty is None and est.C != 1.0:
+        warnings.warn("penalty=None ignores C and l1_ratio.", UserWarning)
+    if est.n_jobs is not None:
+        warnings.warn("'n_jobs' has no effect since scikit-learn 1.8 and is removed in "
+                      f"1.10; got n_jobs={est.n_jobs!r}, leave it unset.", FutureWarning)
+
+
 def _check_common(est):
     check_real(est.tol, "tol", low=0)
     check_int(est.max_iter, "max_iter", low=0)
@@ -905,6 +926,7 @@ class LogisticRegression(_LogisticBase):
         _check_common(self)
         check_real(self.C, "C", low=0, low_open=True, allow_inf=True)
         check_bool(self.warm_start, "warm_start")
+        _warn_deprecated_usage(self)
         l1_ratio, C = _resolve_penalty(self.penalty, self.l1_ratio, self.C)
         l1_ratio = 0.0 if l1_ratio is None else l1_ratio
         check_real(l1_ratio, "l1_ratio", low=0, high=1)

@@ -217,6 +217,25 @@ def test_newton_solvers_take_newton_steps(solver, fmt, fit_intercept):
         np.testing.assert_allclose(m.predict_proba(X), sk.predict_proba(X), atol=1e-6)
 
 
+@pytest.mark.parametrize("kwargs", [
+    dict(l1_ratio=None), dict(penalty="l2", l1_ratio=0.5), dict(penalty="l1", solver="saga"),
+    dict(penalty=None, C=2.0), dict(n_jobs=2), dict(l1_ratio=0.5, solver="saga"), {},
+    dict(penalty="elasticnet", l1_ratio=0.5, solver="saga"),
+])
+def test_deprecation_and_usage_warnings_as_sklearn(kwargs):
+    X, y = _binary()
+
+    def categories(cls):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            cls(**kwargs).fit(X, y)
+        return sorted(w.category.__name__ for w in caught)
+
+    assert categories(fr.LogisticRegression) == categories(SkLR)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"C": 0.0}, "C"), ({"C": -1.0}, "C"), ({"l1_ratio": 1.5}, "l1_ratio"),
     ({"l1_ratio": -0.1}, "l1_ratio"), ({"solver": "foo"}, "solver"),
