@@ -28,8 +28,8 @@ from ._base import LinearModel
 from ._design import Design, use_gram
 from ._path import alpha_grid, solve_path
 from ._ridge import WeightedDesign
-from ._validation import (check_cd_params, check_int, check_option,
-                          check_precompute, check_real,
+from ._validation import (InvalidParameterError, check_cd_params, check_int,
+                          check_option, check_precompute, check_real,
                           check_sample_weight, check_target)
 
 
@@ -176,7 +176,7 @@ class ElasticNetIC(RegressorMixin, LinearModel):
         l1_ratio = self._check_params()
         precompute = check_precompute(self.precompute)
         if hasattr(precompute, "__array__"):
-            raise ValueError("The 'precompute' parameter must be True, False or 'auto'"
+            raise InvalidParameterError("The 'precompute' parameter must be True, False or 'auto'"
                              " for information-criterion selection.")
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              dtype=[np.float64, np.float32], y_numeric=True)
@@ -195,9 +195,12 @@ class ElasticNetIC(RegressorMixin, LinearModel):
             alphas = alpha_grid(design, design.xty(y_c), l1_ratio=l1_ratio, eps=self.eps,
                                 n_alphas=self.n_alphas, positive=self.positive)
         else:
-            alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+            try:
+                alphas = np.sort(np.asarray(self.alphas, dtype=np.float64).ravel())[::-1]
+            except (TypeError, ValueError):
+                alphas = np.empty(0)
             if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
-                raise ValueError("The 'alphas' parameter must be a non-empty array of"
+                raise InvalidParameterError("The 'alphas' parameter must be a non-empty array of"
                                  f" finite values >= 0; got {self.alphas!r}.")
         with warnings.catch_warnings():
             if np.any(alphas == 0):

@@ -45,7 +45,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _logistic_fast as _kern
 from ._base import as_configured_sparse
 from ._validation import (InvalidParameterError, as_int32_sparse, check_bool, check_int,
-                          check_real)
+                          check_n_jobs, check_random_state_param, check_real,
+                          check_verbose)
 
 _X_DTYPES = [np.float64, np.float32]
 
@@ -703,6 +704,11 @@ def _check_common(est):
     check_real(est.tol, "tol", low=0)
     check_int(est.max_iter, "max_iter", low=0)
     check_bool(est.fit_intercept, "fit_intercept")
+    check_bool(est.dual, "dual")
+    check_real(est.intercept_scaling, "intercept_scaling", low=0, low_open=True)
+    check_verbose(est.verbose)
+    check_n_jobs(est.n_jobs)
+    check_random_state_param(est.random_state)
     if not isinstance(est.solver, str) or est.solver not in SOLVERS:
         raise InvalidParameterError(
             f"The 'solver' parameter must be one of {list(SOLVERS)}; got {est.solver!r}.")

@@ -41,8 +41,9 @@ from sklearn.utils.validation import validate_data
 from ._base import LinearModel
 from ._design import Design, _blocks
 from ._path import solve_path
-from ._validation import (check_bool, check_int, check_option, check_real,
-                          check_sample_weight, check_target)
+from ._validation import (InvalidParameterError, check_bool, check_int, check_option,
+                          check_random_state_param, check_real, check_sample_weight,
+                          check_target)
 
 _SOLVERS = {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga", "lbfgs"}
 
@@ -53,7 +54,7 @@ _SPARSE_DIRECT_MAX = 2048
 def check_ridge_alpha(alpha, n_targets, name="alpha"):
     """Return alpha as a float64 array of n_targets penalties, >= 0 and finite."""
     if isinstance(alpha, (bool, np.bool_)):
-        raise TypeError(f"The '{name}' parameter must be a real number or an array of"
+        raise InvalidParameterError(f"The '{name}' parameter must be a real number or an array of"
                         f" them; got {alpha!r}.")
     if isinstance(alpha, numbers.Real):
         check_real(alpha, name, low=0)
@@ -62,18 +63,18 @@ def check_ridge_alpha(alpha, n_targets, name="alpha"):
         try:
             values = np.asarray(alpha, dtype=np.float64).ravel()
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"The '{name}' parameter must be a real number or an array"
+            raise InvalidParameterError(f"The '{name}' parameter must be a real number or an array"
                             f" of them; got {alpha!r}.") from exc
         if values.size == 1:
             values = np.full(n_targets, values[0])
         elif values.size != n_targets:
-            raise ValueError(
+            raise InvalidParameterError(
                 "Number of targets and number of penalties do not correspond:"
                 f" {values.size} != {n_targets}")
         if not np.all(np.isfinite(values)):
-            raise ValueError(f"The '{name}' parameter must be finite; got {alpha!r}.")
+            raise InvalidParameterError(f"The '{name}' parameter must be finite; got {alpha!r}.")
         if np.any(values < 0):
-            raise ValueError(f"The '{name}' parameter must be >= 0; got {alpha!r}.")
+            raise InvalidParameterError(f"The '{name}' parameter must be >= 0; got {alpha!r}.")
     return values
 
 
@@ -784,6 +785,7 @@ default='auto'
             check_int(self.max_iter, "max_iter", low=1)
         check_real(self.tol, "tol", low=0)
         check_option(self.solver, "solver", _SOLVERS)
+        check_random_state_param(self.random_state)
         if self.solver == "lbfgs" and not self.positive:
             raise ValueError("'lbfgs' solver can be used only when positive=True."
                              " Please use another solver.")

@@ -26,7 +26,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
 from ._ridge import Ridge, WeightedDesign, check_ridge_sample_weight, set_coef
-from ._validation import check_bool, check_target
+from ._validation import InvalidParameterError, check_bool, check_target
 
 
 class _Predictions(RegressorMixin, BaseEstimator):
@@ -43,16 +43,16 @@ def _check_alphas(alphas, *, allow_zero):
         try:
             values = np.asarray(alphas, dtype=np.float64).ravel()
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"The 'alphas' parameter must be a real number or an array"
+            raise InvalidParameterError(f"The 'alphas' parameter must be a real number or an array"
                             f" of them; got {alphas!r}.") from exc
     if values.size == 0:
-        raise ValueError("The 'alphas' parameter must not be empty.")
+        raise InvalidParameterError("The 'alphas' parameter must not be empty.")
     if not np.all(np.isfinite(values)):
-        raise ValueError(f"The 'alphas' parameter must be finite; got {alphas!r}.")
+        raise InvalidParameterError(f"The 'alphas' parameter must be finite; got {alphas!r}.")
     bad = values < 0 if allow_zero else values <= 0
     if np.any(bad):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"alphas[{int(np.flatnonzero(bad)[0])}] == "
+        raise InvalidParameterError(f"alphas[{int(np.flatnonzero(bad)[0])}] == "
                          f"{values[bad][0]}, must be {bound}.")
     return values
 
@@ -197,7 +197,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         check_bool(self.store_cv_results, "store_cv_results")
         check_bool(self.alpha_per_target, "alpha_per_target")
         if self.gcv_mode not in (None, "auto", "svd", "eigen"):
-            raise ValueError("The 'gcv_mode' parameter must be one of 'auto', 'svd',"
+            raise InvalidParameterError("The 'gcv_mode' parameter must be one of 'auto', 'svd',"
                              f" 'eigen' or None; got {self.gcv_mode!r}.")
         alphas = _check_alphas(self.alphas, allow_zero=self.cv is not None)
         scorer = None if self.scoring is None else check_scoring(self, self.scoring)

@@ -28,7 +28,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _sgd_fast
 from ._base import as_configured_sparse
-from ._validation import check_bool, check_int, check_option, check_real
+from ._validation import (check_bool, check_int, check_n_jobs, check_option,
+                          check_random_state_param, check_real, check_verbose)
 
 MAX_INT = np.iinfo(np.int32).max
 DEFAULT_EPSILON = 0.1
@@ -87,10 +88,10 @@ class _BaseSGD(BaseEstimator):
                    low_open=True, high_open=True)
         check_int(self.n_iter_no_change, "n_iter_no_change", low=1)
         check_bool(self.warm_start, "warm_start")
-        if not isinstance(self.verbose, (bool, np.bool_)):
-            check_int(self.verbose, "verbose", low=0)
-        if self._is_classifier and self.n_jobs is not None:
-            check_int(self.n_jobs, "n_jobs")
+        check_verbose(self.verbose)
+        check_random_state_param(self.random_state)
+        if self._is_classifier:
+            check_n_jobs(self.n_jobs)
         if isinstance(self.average, (bool, np.bool_)):
             pass
         else:

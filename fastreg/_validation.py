@@ -60,6 +60,30 @@ def check_bool(value, name):
     return bool(value)
 
 
+def check_verbose(value):
+    """``verbose``: a boolean or a non-negative integer."""
+    if not isinstance(value, (bool, np.bool_)):
+        check_int(value, "verbose", low=0)
+
+
+def check_n_jobs(value):
+    """``n_jobs``: None or an integer (joblib's meaning)."""
+    if value is not None:
+        check_int(value, "n_jobs")
+
+
+def check_random_state_param(value):
+    """``random_state``: None, a seed in [0, 2**32 - 1] or a RandomState."""
+    if value is None or isinstance(value, np.random.RandomState):
+        return
+    if (isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+            and 0 <= value < 2 ** 32):
+        return
+    raise InvalidParameterError(
+        "The 'random_state' parameter must be None, an integer in [0, 2**32 - 1] or a "
+        f"numpy RandomState; got {value!r}.")
+
+
 def check_option(value, name, options):
     if not isinstance(value, str) or value not in options:
         raise InvalidParameterError(
@@ -77,6 +101,7 @@ def check_cd_params(est, *, multi_task=False):
     check_int(est.max_iter, "max_iter", low=1)
     check_real(est.tol, "tol", low=0)
     check_option(est.selection, "selection", {"cyclic", "random"})
+    check_random_state_param(est.random_state)
     if hasattr(est, "warm_start"):
         check_bool(est.warm_start, "warm_start")
 

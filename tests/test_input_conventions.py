@@ -90,3 +90,30 @@ def test_single_column_y_gives_sklearn_shapes(cls, params):
     assert np.shape(ours.intercept_) == np.shape(ref.intercept_)
     assert ours.predict(X).shape == ref.predict(X).shape == (X.shape[0],)
     np.testing.assert_allclose(ours.coef_, cls(**params).fit(X, y).coef_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("cls, params", [
+    (fr.LogisticRegression, dict(intercept_scaling=0)),
+    (fr.LogisticRegression, dict(dual="x")),
+    (fr.LogisticRegression, dict(random_state="x")),
+    (fr.LogisticRegression, dict(verbose="x")),
+    (fr.LogisticRegression, dict(n_jobs=1.5)),
+    (fr.LogisticRegressionCV, dict(intercept_scaling=-1)),
+    (fr.Ridge, dict(alpha=None)), (fr.Ridge, dict(random_state="x")),
+    (fr.RidgeCV, dict(alphas="a")), (fr.RidgeCV, dict(gcv_mode="x")),
+    (fr.ElasticNetIC, dict(alphas="a")),
+    (fr.Lasso, dict(random_state="x")), (fr.Lasso, dict(alpha=np.inf)),
+    (fr.SGDRegressor, dict(random_state="x")),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_invalid_parameters_raise_value_and_type_errors(cls, params):
+    """Refused where scikit-learn refuses; scikit-learn's InvalidParameterError
+    is both a ValueError and a TypeError, and so is fastreg's."""
+    import sklearn.linear_model as sk
+
+    X, y = _problem(cls in (fr.LogisticRegression, fr.LogisticRegressionCV))
+    with pytest.raises(ValueError, match=list(params)[0]) as ours:
+        cls(**params).fit(X, y)
+    assert isinstance(ours.value, TypeError)
+    if cls is not fr.ElasticNetIC:     # scikit-learn has no ElasticNetIC
+        with pytest.raises(ValueError):
+            getattr(sk, cls.__name__)(**params).fit(X, y)
