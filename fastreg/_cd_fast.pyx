@@ -42,6 +42,10 @@ cdef double SUPPORT_ENTRY_SHARE = 0.01
 # computed again from W at the first gap evaluation after every
 # RESIDUAL_REFRESH epochs of a run (and by a driver between short runs).
 cdef int RESIDUAL_REFRESH = 100
+# a column whose centred squared norm is at most this share of its
+# uncentred one is constant up to rounding (dense_column_moments,
+# sparse_column_norms)
+cdef double CONSTANT_COLUMN_RTOL = 1e-12
 RESIDUAL_REFRESH_EPOCHS = RESIDUAL_REFRESH
 
 
@@ -1099,12 +1103,13 @@ def dense_column_moments(const floating[::1, :] X, const floating[::1] sample_we
     (zeros unless ``center``) and ``norm2_j = sum_i s_i (x_ij - mean_j)^2``.
     A column is read twice back to back, the second time from cache, so the
     whole of X streams from memory once; deviations from the mean are summed
-    directly, without the cancellation of ``sum x^2 - n mean^2``.
+    directly, without the cancellation of ``sum x^2 - n mean^2``. A column
+    constant up to rounding gets norm 0 (see ``sparse_column_norms``).
     """
     cdef Py_ssize_t n_samples = X.shape[0], n_features = X.shape[1]
     cdef bint weighted = sample_weight.shape[0] > 0
     cdef Py_ssize_t i, j
-    cdef double sum_w = 0.0, acc, dev, mu
+    cdef double sum_w = 0.0, acc, dev, mu, raw
     cdef double[::1] mean = np.zeros(n_features)
     cdef double[::1] norm2 = np.zeros(n_features)
     with nogil:
@@ -1125,16 +1130,19 @@ def dense_column_moments(const floating[::1, :] X, const floating[::1] sample_we
                         acc += X[i, j]
                 mu = acc / sum_w
             acc = 0.0
+            raw = 0.0
             if weighted:
                 for i in range(n_samples):
                     dev = X[i, j] - mu
                     acc += sample_weight[i] * dev * dev
+                    raw += sample_weight[i] * X[i, j] * X[i, j]
             else:
                 for i in range(n_samples):
                     dev = X[i, j] - mu
                     acc += dev * dev
+                    raw += X[i, j] * X[i, j]
             mean[j] = mu
-            norm2[j] = acc
+            norm2[j] = acc if acc > CONSTANT_COLUMN_RTOL * raw else 0.0
     return np.asarray(mean), np.asarray(norm2)
 
 
@@ -1177,21 +1185,27 @@ def sparse_column_norms(const floating[::1] data, const int[::1] indices,
                         const floating[::1] sample_weight, double sum_w):
     """Weighted squared norms of the centred columns of a CSC X, in float64,
     without cancellation: nonzeros deviate by x - mu, the zeros by -mu with
-    the weight they carry."""
+    the weight they carry. A column whose centred norm is rounding noise
+    against its uncentred one (a constant column: the mean and the weight
+    totals are rounded) gets exactly 0, so that the solvers skip it."""
     cdef Py_ssize_t n_features = indptr.shape[0] - 1
     cdef double[::1] norms = np.zeros(n_features)
     cdef bint weighted = sample_weight.shape[0] > 0
     cdef Py_ssize_t j, k
-    cdef double mu, dev, s, acc, weight_nz
+    cdef double mu, dev, s, acc, raw, weight_nz
     with nogil:
         for j in range(n_features):
             mu = mean[j]
             acc = 0.0
+            raw = 0.0
             weight_nz = 0.0
             for k in range(indptr[j], indptr[j + 1]):
                 s = sample_weight[indices[k]] if weighted else 1.0
                 dev = data[k] - mu
                 acc += s * dev * dev
+                raw += s * data[k] * data[k]
                 weight_nz += s
             norms[j] = acc + mu * mu * (sum_w - weight_nz)
+            if norms[j] <= CONSTANT_COLUMN_RTOL * raw:
+                norms[j] = 0.0
     return np.asarray(norms)

@@ -115,15 +115,28 @@ class Design:
             self.gram = None
         if norm2 is not None:
             self.norm2_cols = norm2.astype(self.dtype)
-        elif self.gram is None:
-            self.norm2_cols = self._centered_norms(X)   # sparse
+        elif self.is_sparse:
+            # not the Gram matrix's diagonal: there a constant column's norm
+            # is rounding noise instead of the 0 that makes the solvers skip it
+            self.norm2_cols = self._centered_norms(X)
         else:
             self.norm2_cols = np.diag(self.gram).astype(self.dtype)
+        if gram is True:
+            self._zero_constant_columns()
 
     def form_gram(self):
         """Form the centred Gram matrix now (``gram="auto"`` designs)."""
         if self.gram is None:
             self.gram = self._centered_gram(self.X)
+            self._zero_constant_columns()
+
+    def _zero_constant_columns(self):
+        """Zero the rows and columns of the constant columns (zero centred
+        norm) in the Gram matrix formed here, where their centring left
+        rounding noise, so that the Gram solver skips them too."""
+        constant = self.norm2_cols == 0
+        self.gram[constant, :] = 0.0
+        self.gram[:, constant] = 0.0
 
     def gram_worth_after(self):
         """Residual epochs that cost about as much as forming the Gram matrix.

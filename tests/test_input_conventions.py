@@ -6,6 +6,8 @@ fit the matrix those arrays mean, and leave the caller's arrays and flags as
 they were. A target of one column gives scikit-learn's shapes.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -117,3 +119,30 @@ def test_invalid_parameters_raise_value_and_type_errors(cls, params):
     if cls is not fr.ElasticNetIC:     # scikit-learn has no ElasticNetIC
         with pytest.raises(ValueError):
             getattr(sk, cls.__name__)(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("fmt", ["csc", "csr"])
+@pytest.mark.parametrize("precompute", [False, True, "auto"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_constant_columns_are_skipped(fmt, precompute, weighted):
+    """A constant sparse column has centred norm 0, not its rounding noise:
+    with (almost) no penalty the fit would otherwise diverge along it."""
+    rng = np.random.RandomState(0)
+    y = rng.randn(50)
+    X = np.c_[rng.randn(50, 3), np.full(50, 3.0), np.full(50, 0.1)]
+    Xs = sp.csc_matrix(X) if fmt == "csc" else sp.csr_matrix(X)
+    sw = (np.arange(50) % 3 + 1.0) if weighted else None
+    for alpha in (0.0, 1e-16, 1e-3):
+        # (alpha 0 and 1e-16 warn: no useful duality gap without a penalty)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            sparse_fit = fr.Lasso(alpha=alpha, precompute=precompute, tol=1e-10).fit(
+                Xs, y, sample_weight=sw)
+            dense_fit = fr.Lasso(alpha=alpha, tol=1e-10).fit(X, y, sample_weight=sw)
+        np.testing.assert_array_equal(sparse_fit.coef_[3:], 0.0)
+        np.testing.assert_allclose(sparse_fit.coef_, dense_fit.coef_, rtol=1e-6, atol=1e-9)
+    Y = np.c_[y, y]
+    np.testing.assert_array_equal(fr.MultiTaskLasso(alpha=1e-16).fit(Xs, Y).coef_[:, 3:], 0)
+    Xc = sp.csc_matrix(np.full((50, 10), 3.0))
+    np.testing.assert_array_equal(fr.LassoCV(cv=2).fit(Xc, 1e6 * y).coef_, 0.0)
+
