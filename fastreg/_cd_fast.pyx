@@ -20,7 +20,7 @@ The hot loops run without the GIL and never allocate.
 """
 
 from cython cimport floating
-from libc.math cimport fabs, sqrt
+from libc.math cimport fabs, isfinite, sqrt
 from libc.stdint cimport uint32_t
 from scipy.linalg.cython_blas cimport daxpy, ddot, dgemv, saxpy, sdot, sgemv
 
@@ -46,6 +46,11 @@ cdef int RESIDUAL_REFRESH = 100
 # uncentred one is constant up to rounding (dense_column_moments,
 # sparse_column_norms)
 cdef double CONSTANT_COLUMN_RTOL = 1e-12
+
+
+cdef inline bint _constant_up_to_rounding(double centred, double raw) noexcept nogil:
+    # (an overflowed column is not constant: its inf norm is reported)
+    return isfinite(raw) and centred <= CONSTANT_COLUMN_RTOL * raw
 RESIDUAL_REFRESH_EPOCHS = RESIDUAL_REFRESH
 
 
@@ -1142,7 +1147,7 @@ def dense_column_moments(const floating[::1, :] X, const floating[::1] sample_we
                     acc += dev * dev
                     raw += X[i, j] * X[i, j]
             mean[j] = mu
-            norm2[j] = acc if acc > CONSTANT_COLUMN_RTOL * raw else 0.0
+            norm2[j] = 0.0 if _constant_up_to_rounding(acc, raw) else acc
     return np.asarray(mean), np.asarray(norm2)
 
 
@@ -1206,6 +1211,6 @@ def sparse_column_norms(const floating[::1] data, const int[::1] indices,
                 raw += s * data[k] * data[k]
                 weight_nz += s
             norms[j] = acc + mu * mu * (sum_w - weight_nz)
-            if norms[j] <= CONSTANT_COLUMN_RTOL * raw:
+            if _constant_up_to_rounding(norms[j], raw):
                 norms[j] = 0.0
     return np.asarray(norms)

@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from ._base import LinearModel
 from ._design import Design, use_gram
-from ._path import enet_path, lasso_path, solve_path
+from ._path import enet_path, solve_path
 from ._validation import (check_cd_params, check_precompute, check_real,
                           check_sample_weight, check_target)
 
@@ -195,7 +195,8 @@ class Lasso(ElasticNet):
     ``l1_ratio=1``.
     """
 
-    path = staticmethod(lasso_path)
+    # scikit-learn's Lasso.path is enet_path too (l1_ratio=0.5 unless given)
+    path = staticmethod(enet_path)
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, precompute=False, copy_X=True,
                  max_iter=1000, tol=1e-4, warm_start=False, positive=False,
@@ -289,6 +290,8 @@ class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         self.coef_ = coefs[:, :, 0]
         self.dual_gap_ = gaps[0]
         self.n_iter_ = n_iters[0]
+        # the tolerance in the units of the gap: tol times ||Y - mean||_F^2
+        self.eps_ = self.tol * float(np.sum(np.square(Y_c, dtype=np.float64)))
         self._set_intercept(design.X_mean, y_mean, self.fit_intercept)
         _check_finite_fit(self)
         return self

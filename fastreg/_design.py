@@ -123,6 +123,10 @@ class Design:
             self.norm2_cols = np.diag(self.gram).astype(self.dtype)
         if gram is True:
             self._zero_constant_columns()
+        if not np.all(np.isfinite(self.norm2_cols)):
+            raise ValueError(
+                "The squared norms of some columns of X overflow float64 (values above"
+                " about 1e154); scale the data, e.g. with StandardScaler.")
 
     def form_gram(self):
         """Form the centred Gram matrix now (``gram="auto"`` designs)."""

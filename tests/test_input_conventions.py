@@ -146,3 +146,35 @@ def test_sparse_constant_columns_are_skipped(fmt, precompute, weighted):
     Xc = sp.csc_matrix(np.full((50, 10), 3.0))
     np.testing.assert_array_equal(fr.LassoCV(cv=2).fit(Xc, 1e6 * y).coef_, 0.0)
 
+
+
+def test_path_methods_and_multitask_eps_as_sklearn():
+    import sklearn.linear_model as sk
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 5)
+    Y = X @ rng.randn(5, 2) + rng.randn(40, 2)
+    for name in ("Lasso", "ElasticNet", "MultiTaskLasso", "MultiTaskElasticNet",
+                 "LassoCV", "ElasticNetCV", "MultiTaskLassoCV", "MultiTaskElasticNetCV"):
+        # the same path function (scikit-learn's Lasso.path is enet_path)
+        assert getattr(fr, name).path.__name__ == getattr(sk, name).path.__name__
+    for name in ("MultiTaskLasso", "MultiTaskElasticNet"):
+        for fit_intercept in (True, False):
+            ours = getattr(fr, name)(alpha=0.1, fit_intercept=fit_intercept).fit(X, Y)
+            ref = getattr(sk, name)(alpha=0.1, fit_intercept=fit_intercept).fit(X, Y)
+            assert ours.eps_ == pytest.approx(ref.eps_, rel=1e-12)
+
+
+@pytest.mark.parametrize("cls", [fr.Lasso, fr.ElasticNet, fr.LassoCV, fr.LassoIC,
+                                 fr.MultiTaskLasso],
+                         ids=lambda v: v.__name__)
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+def test_overflowing_columns_are_refused(cls, fmt):
+    """Squared column norms beyond float64 give a clear error, not zero
+    coefficients reported as converged."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 5) * 1e200
+    y = rng.randn(40)
+    with pytest.raises(ValueError, match="overflow"):
+        cls().fit(sp.csc_matrix(X) if fmt == "csc" else X,
+                  np.c_[y, y] if cls is fr.MultiTaskLasso else y)
