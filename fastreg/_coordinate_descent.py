@@ -4,12 +4,12 @@ import warnings
 
 import numpy as np
 from sklearn.base import MultiOutputMixin, RegressorMixin
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
 from ._design import Design, use_gram
 from ._path import enet_path, solve_path
-from ._validation import (check_cd_params, check_precompute, check_real,
+from ._validation import (check_cd_params, check_gram, check_precompute, check_real,
                           check_sample_weight, check_target)
 
 _X_DTYPES = [np.float64, np.float32]
@@ -150,11 +150,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
                     "Gram matrix was provided but X was centered to fit intercept or"
                     " weighted: recompute Gram matrix.", UserWarning, stacklevel=2)
             else:
-                gram = check_array(precompute, dtype=X.dtype, input_name="precompute")
-                if gram.shape != (X.shape[1], X.shape[1]):
-                    raise ValueError(
-                        f"Gram matrix has shape {gram.shape}; expected"
-                        f" ({X.shape[1]}, {X.shape[1]}).")
+                gram = check_gram(precompute, X)
         design = Design(X, fit_intercept=self.fit_intercept,
                         sample_weight=sample_weight, gram=gram)
         Y = y.reshape(y.shape[0], -1)

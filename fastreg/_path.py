@@ -16,8 +16,8 @@ from . import _cd_fast
 from ._design import Design, use_gram
 from ._support_moves import dense_support_step, support_moves
 from ._support_step import SupportStepper, add_to_diagonal
-from ._validation import (check_int, check_option, check_precompute, check_real,
-                          check_sample_weight)
+from ._validation import (check_gram, check_int, check_option, check_precompute,
+                          check_real, check_sample_weight)
 
 _SEED_MAX = np.iinfo(np.int32).max
 
@@ -518,7 +518,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
     if multi_output:
         gram = False
     elif hasattr(precompute, "__array__"):
-        gram = check_array(precompute, dtype=X.dtype, input_name="precompute")
+        gram = (check_gram(precompute, X) if sample_weight is None
+                else check_array(precompute, dtype=X.dtype, input_name="precompute"))
     else:
         gram = use_gram(X, precompute)
     design = Design(X, fit_intercept=False, sample_weight=sample_weight, gram=gram)

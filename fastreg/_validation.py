@@ -119,6 +119,32 @@ def check_precompute(precompute):
     )
 
 
+def check_gram(gram, X):
+    """A user's precomputed Gram matrix for an uncentred, unweighted X:
+    its shape, its symmetry and two of its entries against X's columns.
+
+    A wrong Gram matrix would otherwise give wrong coefficients silently.
+    """
+    gram = check_array(gram, dtype=X.dtype, input_name="precompute")
+    p = X.shape[1]
+    if gram.shape != (p, p):
+        raise ValueError(f"Gram matrix has shape {gram.shape}; expected ({p}, {p}).")
+    rtol = 1e-4 if X.dtype == np.float32 else 1e-7
+    if not np.allclose(gram, gram.T, rtol=rtol, atol=0.0):
+        raise ValueError("The Gram matrix passed in via 'precompute' is not symmetric.")
+    j = p // 2
+    k = min(j + 1, p - 1)
+    col = (X[:, [j, k]].toarray() if sparse.issparse(X) else X[:, [j, k]]).astype(np.float64)
+    for a, b in ((j, j), (j, k)):
+        expected = float(col[:, 0] @ col[:, 1 if b == k else 0])
+        scale = float(col[:, 0] @ col[:, 0]) ** 0.5 * float(col[:, 1] @ col[:, 1]) ** 0.5
+        if not abs(gram[a, b] - expected) <= rtol * max(abs(expected), scale) + 1e-12:
+            raise ValueError(
+                "The Gram matrix passed in via 'precompute' is not X^T X: entry "
+                f"({a}, {b}) is {gram[a, b]!r} where X gives {expected!r}.")
+    return gram
+
+
 def check_sample_weight(sample_weight, n_samples, dtype):
     """Return ``sample_weight`` as a 1d float array, or None for unit weights.
 

@@ -178,3 +178,21 @@ def test_overflowing_columns_are_refused(cls, fmt):
     with pytest.raises(ValueError, match="overflow"):
         cls().fit(sp.csc_matrix(X) if fmt == "csc" else X,
                   np.c_[y, y] if cls is fr.MultiTaskLasso else y)
+
+
+@pytest.mark.parametrize("wrong", ["scaled", "identity", "asymmetric", "other data"])
+def test_wrong_precomputed_gram_is_refused(wrong):
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 6)
+    y = X @ rng.randn(6)
+    G = X.T @ X
+    gram = {"scaled": 2 * G, "identity": np.eye(6),
+            "asymmetric": G + np.triu(np.ones((6, 6)), 1),
+            "other data": (lambda Z: Z.T @ Z)(rng.randn(40, 6))}[wrong]
+    with pytest.raises(ValueError, match="Gram matrix"):
+        fr.Lasso(alpha=0.05, precompute=gram, fit_intercept=False).fit(X, y)
+    with pytest.raises(ValueError, match="Gram matrix"):
+        fr.lasso_path(X, y, precompute=gram, alphas=[0.05])
+    right = fr.Lasso(alpha=0.05, precompute=G, fit_intercept=False).fit(X, y)
+    plain = fr.Lasso(alpha=0.05, fit_intercept=False, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(right.coef_, plain.coef_, rtol=1e-4)
