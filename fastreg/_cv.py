@@ -14,7 +14,9 @@ from ._coordinate_descent import (ElasticNet, Lasso, MultiTaskElasticNet, MultiT
                                   _validate_fit_data)
 from ._design import Design, use_gram
 from ._path import _resolve_alphas, alpha_grid, enet_path, lasso_path, solve_path
-from ._validation import check_bool, check_cd_params, check_precompute, check_real
+from ._validation import (InvalidParameterError, check_alphas, check_bool, check_cd_params,
+                          check_cv_param, check_n_jobs, check_precompute, check_real,
+                          check_verbose)
 
 
 def _take_rows(X, rows):
@@ -85,11 +87,19 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
         """
         check_real(self.eps, "eps", low=0, low_open=True)
         check_cd_params(self, multi_task=self._multi_task)
+        check_alphas(self.alphas)
+        check_cv_param(self.cv)
+        check_verbose(self.verbose)
+        check_n_jobs(self.n_jobs)
         precompute = check_precompute(getattr(self, "precompute", False))
         positive = check_bool(getattr(self, "positive", False), "positive")
-        l1_ratios = np.atleast_1d(getattr(self, "l1_ratio", 1.0)).astype(float)
+        l1_ratios = np.atleast_1d(getattr(self, "l1_ratio", 1.0))
+        if l1_ratios.ndim != 1:
+            raise InvalidParameterError(f"The 'l1_ratio' parameter must be a float or a"
+                                        f" 1-d array-like; got {self.l1_ratio!r}.")
         for l1_ratio in l1_ratios:
             check_real(l1_ratio, "l1_ratio", low=0, high=1)
+        l1_ratios = l1_ratios.astype(float)
         n_or_alphas = _resolve_alphas(self.alphas, "deprecated")
 
         X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight,

@@ -84,6 +84,36 @@ def check_random_state_param(value):
         f"numpy RandomState; got {value!r}.")
 
 
+def check_alphas(alphas):
+    """The CV estimators' ``alphas``: a number of alphas (int >= 1) or a 1-d
+    array-like of them."""
+    if isinstance(alphas, numbers.Integral) and not isinstance(alphas, (bool, np.bool_)):
+        check_int(alphas, "alphas", low=1)
+        return
+    message = ("The 'alphas' parameter must be an integer >= 1 or a 1-d array-like of"
+               f" floats; got {alphas!r}.")
+    if isinstance(alphas, str) or alphas is None or np.ndim(alphas) != 1:
+        raise InvalidParameterError(message)
+    try:
+        np.asarray(alphas, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(message) from None
+
+
+def check_cv_param(cv):
+    """``cv``: None, a number of folds (>= 2), a splitter or an iterable of
+    (train, test) splits."""
+    if cv is None or (hasattr(cv, "split") and not isinstance(cv, str)):
+        return
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, (bool, np.bool_)):
+        check_int(cv, "cv", low=2)
+        return
+    if isinstance(cv, str) or not hasattr(cv, "__iter__"):
+        raise InvalidParameterError(
+            "The 'cv' parameter must be None, an integer >= 2, a cross-validation"
+            f" splitter or an iterable of (train, test) splits; got {cv!r}.")
+
+
 def check_option(value, name, options):
     if not isinstance(value, str) or value not in options:
         raise InvalidParameterError(

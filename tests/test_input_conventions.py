@@ -196,3 +196,20 @@ def test_wrong_precomputed_gram_is_refused(wrong):
     right = fr.Lasso(alpha=0.05, precompute=G, fit_intercept=False).fit(X, y)
     plain = fr.Lasso(alpha=0.05, fit_intercept=False, tol=1e-10).fit(X, y)
     np.testing.assert_allclose(right.coef_, plain.coef_, rtol=1e-4)
+
+
+@pytest.mark.parametrize("params", [
+    dict(alphas=None), dict(alphas="warn"), dict(alphas=1.5), dict(alphas=[[0.1, 0.2]]),
+    dict(alphas="a"), dict(cv="a"), dict(cv=1), dict(n_jobs=1.5), dict(verbose=-1),
+], ids=repr)
+def test_cv_estimators_refuse_invalid_parameters_as_sklearn(params):
+    import sklearn.linear_model as sk
+
+    X, y = _problem(False)
+    with pytest.raises(ValueError, match=list(params)[0]) as ours:
+        fr.LassoCV(**params).fit(X, y)
+    assert isinstance(ours.value, TypeError)
+    with pytest.raises((ValueError, TypeError)):
+        sk.LassoCV(**params).fit(X, y)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        fr.ElasticNetCV(l1_ratio="a").fit(X, y)
