@@ -42,6 +42,8 @@ cdef double SUPPORT_ENTRY_SHARE = 0.01
 # computed again from W at the first gap evaluation after every
 # RESIDUAL_REFRESH epochs of a run (and by a driver between short runs).
 cdef int RESIDUAL_REFRESH = 100
+RESIDUAL_REFRESH_EPOCHS = RESIDUAL_REFRESH
+
 # a column whose centred squared norm is at most this share of its
 # uncentred one is constant up to rounding (dense_column_moments,
 # sparse_column_norms)
@@ -51,7 +53,6 @@ cdef double CONSTANT_COLUMN_RTOL = 1e-12
 cdef inline bint _constant_up_to_rounding(double centred, double raw) noexcept nogil:
     # (an overflowed column is not constant: its inf norm is reported)
     return isfinite(raw) and centred <= CONSTANT_COLUMN_RTOL * raw
-RESIDUAL_REFRESH_EPOCHS = RESIDUAL_REFRESH
 
 
 cdef inline uint32_t _xorshift(uint32_t* state) noexcept nogil:

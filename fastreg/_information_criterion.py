@@ -176,8 +176,8 @@ class ElasticNetIC(RegressorMixin, LinearModel):
         l1_ratio = self._check_params()
         precompute = check_precompute(self.precompute)
         if hasattr(precompute, "__array__"):
-            raise InvalidParameterError("The 'precompute' parameter must be True, False or 'auto'"
-                             " for information-criterion selection.")
+            raise InvalidParameterError("The 'precompute' parameter must be True, False or"
+                                        " 'auto' for information-criterion selection.")
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              dtype=[np.float64, np.float32], y_numeric=True)
         y = check_target(y, X, X.dtype, multi_output=False)
@@ -200,8 +200,8 @@ class ElasticNetIC(RegressorMixin, LinearModel):
             except (TypeError, ValueError):
                 alphas = np.empty(0)
             if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
-                raise InvalidParameterError("The 'alphas' parameter must be a non-empty array of"
-                                 f" finite values >= 0; got {self.alphas!r}.")
+                raise InvalidParameterError("The 'alphas' parameter must be a non-empty array"
+                                            f" of finite values >= 0; got {self.alphas!r}.")
         with warnings.catch_warnings():
             if np.any(alphas == 0):
                 warnings.simplefilter("ignore", UserWarning)

@@ -54,8 +54,9 @@ _SPARSE_DIRECT_MAX = 2048
 def check_ridge_alpha(alpha, n_targets, name="alpha"):
     """Return alpha as a float64 array of n_targets penalties, >= 0 and finite."""
     if isinstance(alpha, (bool, np.bool_)):
-        raise InvalidParameterError(f"The '{name}' parameter must be a real number or an array of"
-                        f" them; got {alpha!r}.")
+        raise InvalidParameterError(
+            f"The '{name}' parameter must be a real number or an array of them;"
+            f" got {alpha!r}.")
     if isinstance(alpha, numbers.Real):
         check_real(alpha, name, low=0)
         values = np.full(n_targets, float(alpha))
@@ -63,8 +64,9 @@ def check_ridge_alpha(alpha, n_targets, name="alpha"):
         try:
             values = np.asarray(alpha, dtype=np.float64).ravel()
         except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(f"The '{name}' parameter must be a real number or an array"
-                            f" of them; got {alpha!r}.") from exc
+            raise InvalidParameterError(
+                f"The '{name}' parameter must be a real number or an array of them;"
+                f" got {alpha!r}.") from exc
         if values.size == 1:
             values = np.full(n_targets, values[0])
         elif values.size != n_targets:
@@ -72,7 +74,8 @@ def check_ridge_alpha(alpha, n_targets, name="alpha"):
                 "Number of targets and number of penalties do not correspond:"
                 f" {values.size} != {n_targets}")
         if not np.all(np.isfinite(values)):
-            raise InvalidParameterError(f"The '{name}' parameter must be finite; got {alpha!r}.")
+            raise InvalidParameterError(
+                f"The '{name}' parameter must be finite; got {alpha!r}.")
         if np.any(values < 0):
             raise InvalidParameterError(f"The '{name}' parameter must be >= 0; got {alpha!r}.")
     return values

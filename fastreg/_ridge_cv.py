@@ -43,8 +43,9 @@ def _check_alphas(alphas, *, allow_zero):
         try:
             values = np.asarray(alphas, dtype=np.float64).ravel()
         except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(f"The 'alphas' parameter must be a real number or an array"
-                            f" of them; got {alphas!r}.") from exc
+            raise InvalidParameterError(
+                "The 'alphas' parameter must be a real number or an array of them;"
+                f" got {alphas!r}.") from exc
     if values.size == 0:
         raise InvalidParameterError("The 'alphas' parameter must not be empty.")
     if not np.all(np.isfinite(values)):
@@ -53,7 +54,7 @@ def _check_alphas(alphas, *, allow_zero):
     if np.any(bad):
         bound = ">= 0" if allow_zero else "> 0"
         raise InvalidParameterError(f"alphas[{int(np.flatnonzero(bad)[0])}] == "
-                         f"{values[bad][0]}, must be {bound}.")
+                                    f"{values[bad][0]}, must be {bound}.")
     return values
 
 
@@ -197,8 +198,9 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         check_bool(self.store_cv_results, "store_cv_results")
         check_bool(self.alpha_per_target, "alpha_per_target")
         if self.gcv_mode not in (None, "auto", "svd", "eigen"):
-            raise InvalidParameterError("The 'gcv_mode' parameter must be one of 'auto', 'svd',"
-                             f" 'eigen' or None; got {self.gcv_mode!r}.")
+            raise InvalidParameterError(
+                "The 'gcv_mode' parameter must be one of 'auto', 'svd', 'eigen' or None;"
+                f" got {self.gcv_mode!r}.")
         alphas = _check_alphas(self.alphas, allow_zero=self.cv is not None)
         scorer = None if self.scoring is None else check_scoring(self, self.scoring)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc", "coo"],
