@@ -284,7 +284,7 @@ class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
             tol=self.tol, max_iter=self.max_iter, random_state=self.random_state,
             selection=self.selection, multi_task=True)
         self.coef_ = coefs[:, :, 0]
-        self.dual_gap_ = gaps[0]
+        self.dual_gap_ = float(gaps[0])
         self.n_iter_ = n_iters[0]
         # the tolerance in the units of the gap: tol times ||Y - mean||_F^2
         self.eps_ = self.tol * float(np.sum(np.square(Y_c, dtype=np.float64)))

@@ -954,14 +954,15 @@ class LogisticRegression(_LogisticBase):
         coef, intercept, n_iter, conv = _solve(
             data, y_enc, K, s, C, l1_ratio, self.fit_intercept, self.tol,
             self.max_iter, coef0, intercept0, newton=self.solver in NEWTON_SOLVERS)
-        if not conv and self.max_iter > 0:
+        if not conv:
             warnings.warn(
                 "fastreg LogisticRegression did not converge: increase max_iter,"
                 " loosen tol or scale the data.", ConvergenceWarning)
         self.classes_ = classes
         self.coef_ = _as_dtype_out(coef, X.dtype)
         self.intercept_ = _as_dtype_out(intercept, X.dtype)
-        self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        # (L-BFGS counts its start as an iteration)
+        self.n_iter_ = np.array([min(n_iter, self.max_iter)], dtype=np.int32)
         return self
 
 

@@ -163,6 +163,7 @@ def test_path_methods_and_multitask_eps_as_sklearn():
             ours = getattr(fr, name)(alpha=0.1, fit_intercept=fit_intercept).fit(X, Y)
             ref = getattr(sk, name)(alpha=0.1, fit_intercept=fit_intercept).fit(X, Y)
             assert ours.eps_ == pytest.approx(ref.eps_, rel=1e-12)
+            assert type(ours.dual_gap_) is type(ref.dual_gap_)
 
 
 @pytest.mark.parametrize("cls", [fr.Lasso, fr.ElasticNet, fr.LassoCV, fr.LassoIC,

@@ -236,6 +236,15 @@ def test_deprecation_and_usage_warnings_as_sklearn(kwargs):
     assert categories(fr.LogisticRegression) == categories(SkLR)
 
 
+def test_max_iter_zero_warns_and_reports_no_iteration():
+    X, y = _binary()
+    with pytest.warns(ConvergenceWarning):
+        m = fr.LogisticRegression(max_iter=0).fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        sk = SkLR(max_iter=0).fit(X, y)
+    np.testing.assert_array_equal(m.n_iter_, sk.n_iter_)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"C": 0.0}, "C"), ({"C": -1.0}, "C"), ({"l1_ratio": 1.5}, "l1_ratio"),
     ({"l1_ratio": -0.1}, "l1_ratio"), ({"solver": "foo"}, "solver"),
