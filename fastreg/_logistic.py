@@ -103,6 +103,23 @@ class _Data:
             X = np.asfortranarray(X)
         self.X = X
         self.n_samples, self.n_features = X.shape
+        self._hessian_design = {}
+
+    def hessian_design(self, fit_intercept):
+        """X for the Newton route's Hessian, with a column of ones for the
+        intercept; made once per data (a CV path reuses it at every C).
+        Sparse X of at most 2**25 entries (256 MB) is made dense: dense
+        products beat sparse ones there."""
+        if fit_intercept not in self._hessian_design:
+            X = self.X
+            if self.sparse and X.shape[0] * X.shape[1] <= 2 ** 25:
+                X = X.toarray()
+            if fit_intercept:
+                ones = np.ones((self.n_samples, 1), dtype=X.dtype)
+                X = (sparse.hstack([X, ones], format="csc") if sparse.issparse(X)
+                     else np.hstack([X, ones]))
+            self._hessian_design[fit_intercept] = X
+        return self._hessian_design[fit_intercept]
 
     def matvec(self, w):
         if not np.any(w):  # cold start: skip a pass over X
@@ -541,13 +558,7 @@ def _fit_l2_newton(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter
     rows, p = W.shape
     fun, unpack, probabilities = _smooth_problem(data, y_enc, K, s, rows, l2,
                                                  fit_intercept)
-    X = data.X
-    if data.sparse and X.shape[0] * X.shape[1] <= 2 ** 25:
-        X = X.toarray()   # at most 256 MB: dense products beat sparse ones here
-    if fit_intercept:
-        ones = np.ones((data.n_samples, 1), dtype=X.dtype)
-        X = (sparse.hstack([X, ones], format="csc") if sparse.issparse(X)
-             else np.hstack([X, ones]))
+    X = data.hessian_design(fit_intercept)
     q = X.shape[1]
     # W's entries are penalised, the intercepts are not
     ridge = np.tile(np.r_[np.full(p, l2), np.zeros(q - p)], rows)

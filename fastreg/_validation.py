@@ -164,11 +164,12 @@ def check_gram(gram, X):
         raise ValueError("The Gram matrix passed in via 'precompute' is not symmetric.")
     j = p // 2
     k = min(j + 1, p - 1)
-    col = (X[:, [j, k]].toarray() if sparse.issparse(X) else X[:, [j, k]]).astype(np.float64)
-    for a, b in ((j, j), (j, k)):
-        expected = float(col[:, 0] @ col[:, 1 if b == k else 0])
-        scale = float(col[:, 0] @ col[:, 0]) ** 0.5 * float(col[:, 1] @ col[:, 1]) ** 0.5
-        if not abs(gram[a, b] - expected) <= rtol * max(abs(expected), scale) + 1e-12:
+    xj, xk = (np.asarray(X[:, [c]].toarray() if sparse.issparse(X) else X[:, c],
+                         dtype=np.float64).ravel() for c in (j, k))
+    norm_j, norm_k = np.sqrt(xj @ xj), np.sqrt(xk @ xk)
+    for (a, b), expected, scale in (((j, j), xj @ xj, norm_j ** 2),
+                                    ((j, k), xj @ xk, norm_j * norm_k)):
+        if not abs(gram[a, b] - expected) <= rtol * scale + 1e-12:
             raise ValueError(
                 "The Gram matrix passed in via 'precompute' is not X^T X: entry "
                 f"({a}, {b}) is {gram[a, b]!r} where X gives {expected!r}.")

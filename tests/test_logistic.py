@@ -215,6 +215,10 @@ def test_newton_solvers_take_newton_steps(solver, fmt, fit_intercept):
             g = _multinomial_objective(X, y_idx, sk.coef_, sk.intercept_, 1.0, 0.0, s)
         assert f <= g * (1 + 1e-10)
         np.testing.assert_allclose(m.predict_proba(X), sk.predict_proba(X), atol=1e-6)
+        # what the Newton steps are for: L-BFGS stops at max_iter here
+        with pytest.warns(ConvergenceWarning):
+            fr.LogisticRegression(fit_intercept=fit_intercept, tol=1e-8).fit(
+                Xf, y, sample_weight=s)
 
 
 @pytest.mark.parametrize("kwargs", [
