@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.fastreg-installed
+PEERS_INSTALLED := $(VENV)/.bench-peers-installed
 SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd)
 
 .PHONY: install test bench bench-quick wheel wheel-check clean
@@ -20,15 +21,21 @@ $(INSTALLED): $(PY) $(SOURCES)
 	$(PY) -m pip install --quiet -e ".[test,bench]"
 	touch $(INSTALLED)
 
+# The peer libraries of the benchmark report (celer, skglm, glum), from the
+# bench-peers dependency group of pyproject.toml.
+$(PEERS_INSTALLED): $(INSTALLED) pyproject.toml
+	$(PY) -m pip install --quiet --group bench-peers
+	touch $(PEERS_INSTALLED)
+
 install: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(PY) -m pytest tests -q
 
-bench: $(INSTALLED)
+bench: $(PEERS_INSTALLED)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
-bench-quick: $(INSTALLED)
+bench-quick: $(PEERS_INSTALLED)
 	$(PY) -m benchmarks.run --quick $(BENCH_ARGS)
 
 # sdist + wheel in dist/, built with build isolation as a user's pip would.

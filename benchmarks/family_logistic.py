@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.datasets import load_dataset
 from benchmarks.measure import run_task
+from benchmarks.solvers import importable_peers, skipped_note
 from fastreg.reference import logistic_fista, logistic_objective
 
 TARGET = 1e-6
@@ -109,16 +110,25 @@ def _fit_fista(X, y, C, l1_ratio, tol):
     return np.asarray(w).ravel()
 
 
+# Peer libraries that may be missing: {name: (module, fit)}.
+OPTIONAL_PEERS = {"celer": ("celer", _fit_celer), "skglm": ("skglm", _fit_skglm)}
 L1_SOLVERS = {
     "fastreg": _fit_fastreg,
     "liblinear": _fit_sklearn("liblinear"),
     "saga": _fit_sklearn("saga"),
-    "celer": _fit_celer,
-    "skglm": _fit_skglm,
+    **{name: fit for name, (_, fit) in OPTIONAL_PEERS.items()},
     "numpy FISTA": _fit_fista,
 }
 ENET_SOLVERS = {"fastreg": _fit_fastreg, "saga": _fit_sklearn("saga")}
 PEERS = ("liblinear", "saga", "celer", "skglm")
+
+
+def _available_l1_solvers(log):
+    """L1_SOLVERS without the peers that do not import, and why they are out."""
+    present, skipped = importable_peers(OPTIONAL_PEERS, log)
+    solvers = {name: fit for name, fit in L1_SOLVERS.items()
+               if name not in OPTIONAL_PEERS or name in present}
+    return solvers, skipped
 
 
 def _objective(X, y, w, C, l1_ratio):
@@ -245,7 +255,7 @@ def _fmt(t):
     return "—" if t is None else f"{t:.3f}"
 
 
-def _markdown(l1, enet, cv, quick):
+def _markdown(l1, enet, cv, quick, l1_solvers, skipped):
     lines = ["## LogisticRegression", "",
              f"Machine: {platform.machine()} {platform.processor() or ''}, Python"
              f" {platform.python_version()}, one thread. Time (s, median) to relative"
@@ -254,10 +264,11 @@ def _markdown(l1, enet, cv, quick):
              f" (a fit is stopped after {min(FIT_BUDGET, LADDER_BUDGET[quick]):g} s, a"
              f" solver's ladder ends after {LADDER_BUDGET[quick]:g} s of fits)."
              + (" **Quick mode** (small problems)." if quick else ""), "",
+             *skipped_note(skipped),
              "### L1",
              "",
-             "| problem | n x p | nnz % | " + " | ".join(L1_SOLVERS) + " | fastest peer / fastreg |",
-             "|---|---|---|" + "---|" * len(L1_SOLVERS) + "---|"]
+             "| problem | n x p | nnz % | " + " | ".join(l1_solvers) + " | fastest peer / fastreg |",
+             "|---|---|---|" + "---|" * len(l1_solvers) + "---|"]
     ratios = []
     for r in l1:
         s = r["solvers"]
@@ -269,7 +280,7 @@ def _markdown(l1, enet, cv, quick):
         r["ratio_fastest_peer"] = ratio
         lines.append(f"| {r['problem']} | {r['shape'][0]}x{r['shape'][1]} |"
                      f" {100 * r['nnz_frac']:.1f} | "
-                     + " | ".join(_fmt(s[k]["time"]) for k in L1_SOLVERS)
+                     + " | ".join(_fmt(s[k]["time"]) for k in l1_solvers)
                      + f" | {'—' if ratio is None else f'{ratio:.2f}x'} |")
     geo = float(np.exp(np.mean(np.log(ratios)))) if ratios else None
     lines += ["", f"Geometric mean of fastest-peer / fastreg: "
@@ -311,11 +322,12 @@ def run(quick=False, log=print):
     budget = LADDER_BUDGET[quick]
     repeats = 3
     l1, enet = [], []
+    l1_solvers, skipped = _available_l1_solvers(log)
     with threadpool_limits(1):
-        _warm_up(L1_SOLVERS)
+        _warm_up(l1_solvers)
         log("L1 logistic")
         for label, ds, factor in problems:
-            l1.append(_bench_problem(label, ds, factor, 1.0, L1_SOLVERS, budget,
+            l1.append(_bench_problem(label, ds, factor, 1.0, l1_solvers, budget,
                                      repeats, log))
         log("Elastic-net logistic")
         enet_problems = problems[-2:] if quick else [p for p in problems
@@ -326,8 +338,9 @@ def run(quick=False, log=print):
                                        repeats, log))
         log("LogisticRegressionCV")
         cv = _bench_cv(quick, log)
-    md, geo = _markdown(l1, enet, cv, quick)
+    md, geo = _markdown(l1, enet, cv, quick, l1_solvers, skipped)
     results = {"quick": quick, "target": TARGET, "l1": l1, "enet": enet, "cv": cv,
+               "skipped_peers": skipped,
                "geomean_fastest_peer_over_fastreg": geo,
                "machine": platform.platform()}
     return {"markdown": md, "results": json.loads(json.dumps(results))}

@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 
 from .datasets import load_dataset  # noqa: E402
 from .report import collect_meta, machine_line  # noqa: E402
+from .solvers import importable_peers, skipped_note  # noqa: E402
 
 TOL_LADDER = [10.0 ** -k for k in range(2, 13)]
 TARGETS = (1e-4, 1e-6, 1e-8)
@@ -54,7 +55,13 @@ def _objectives(X, y, alphas, coefs):
             + alphas * np.sum(np.abs(coefs), axis=0))
 
 
-def _path_solvers():
+def _celer_path(X, y, alphas, tol):
+    from celer import celer_path
+    return celer_path(X, y, "lasso", alphas=alphas, tol=tol, max_epochs=100_000)[1]
+
+
+def _path_solvers(log):
+    """``{name: solve(X, y, alphas, tol) -> coefs}`` and ``{peer: why skipped}``."""
     import fastreg
     import sklearn.linear_model as sk
 
@@ -64,14 +71,8 @@ def _path_solvers():
         "sklearn": lambda X, y, alphas, tol: sk.lasso_path(
             X, y, alphas=alphas, tol=tol, max_iter=100_000)[1],
     }
-    try:
-        from celer import celer_path
-
-        solvers["celer"] = lambda X, y, alphas, tol: celer_path(
-            X, y, "lasso", alphas=alphas, tol=tol, max_epochs=100_000)[1]
-    except ImportError:
-        pass
-    return solvers
+    peers, skipped = importable_peers({"celer": ("celer", _celer_path)}, log)
+    return {**solvers, **peers}, skipped
 
 
 def _timed(fn, repeats):
@@ -93,7 +94,8 @@ def bench_path(dataset, quick, log, budget=20.0):
     xty = np.abs(np.asarray(X.T @ y)).max() / X.shape[0]
     alphas = np.geomspace(xty, xty / 1000, 20 if quick else 100)
     runs = {}
-    for name, solve in _path_solvers().items():
+    solvers, skipped = _path_solvers(log)
+    for name, solve in solvers.items():
         runs[name] = []
         spent = 0.0
         solve(X, y, alphas[:3], 1e-2)   # warm-up (imports, JIT)
@@ -119,7 +121,7 @@ def bench_path(dataset, quick, log, budget=20.0):
                   if np.max((np.asarray(r["objectives"]) - best) / best) <= eps]
             table[name][eps] = min(ok) if ok else None
     return {"dataset": dataset, "shape": list(X.shape), "n_alphas": len(alphas),
-            "times": table, "runs": runs}
+            "times": table, "runs": runs, "skipped_peers": skipped}
 
 
 def _fit_cv(cls, X, y, params, emit):
@@ -182,6 +184,7 @@ def render(paths, cvs, meta):
     for path in paths:
         names = list(path["times"])
         lines += ["### Lasso path, %s (%d × %d)" % (path["dataset"], *path["shape"]), "",
+                  *skipped_note(path.get("skipped_peers")),
                   "| eps | " + " | ".join(names) + " | " +
                   " | ".join("%s / fastreg" % n for n in names if n != "fastreg") + " |",
                   "|---" * (2 * len(names)) + "|"]

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import analysis as A
 from .measure import TARGETS
-from .solvers import PEERS
+from .solvers import PEER_INSTALL_HINT, PEERS
 
 FOCUS = "fastreg"
 SUMMARY_EPS = 1e-6
@@ -296,6 +296,10 @@ def solver_table(results):
         lines.append("| %s | %s | %s | %s |" % (m.get("label", name),
                                                m.get("version") or "—",
                                                m.get("knob"), status.replace("|", "/")))
+    missing = [m.get("label", name) for name, m in results.get("solvers", {}).items()
+               if m.get("role") == "peer" and "not importable" in (m.get("reason") or "")]
+    if missing:
+        lines += ["", "%s not installed: %s." % (", ".join(missing), PEER_INSTALL_HINT)]
     return "\n".join(lines)
 
 

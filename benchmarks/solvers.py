@@ -29,6 +29,42 @@ ITER_LADDER = [10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000, 300000]
 MAX_EPOCHS = 100_000
 
 
+# How to get the peer libraries, for the notes of a report that lacks them.
+PEER_INSTALL_HINT = "`make bench` installs them, or `pip install --group bench-peers`"
+
+
+def import_failure(module):
+    """``""`` when ``module`` imports, else why not, in one line."""
+    try:
+        importlib.import_module(module)
+    except Exception as exc:   # ImportError, or a broken build
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        return "%s not importable (%s: %s)" % (module, type(exc).__name__, first_line)
+    return ""
+
+
+def importable_peers(peers, log=print):
+    """Split ``{name: (module, fit)}`` into the fits whose module imports and
+    ``{name: reason}`` for the others, logging each one skipped."""
+    fits, skipped = {}, {}
+    for name, (module, fit) in peers.items():
+        why = import_failure(module)
+        if why:
+            skipped[name] = why
+            log("skipping %s: %s" % (name, why))
+        else:
+            fits[name] = fit
+    return fits, skipped
+
+
+def skipped_note(skipped):
+    """Markdown lines naming the peers a family could not compare against."""
+    if not skipped:
+        return []
+    return ["**Not compared**: %s. To include them: %s." % (
+        "; ".join(why for _, why in sorted(skipped.items())), PEER_INSTALL_HINT), ""]
+
+
 class Solver:
     """Interface of an adapter. Subclasses set the class attributes."""
 
@@ -44,12 +80,8 @@ class Solver:
 
     def available(self):
         """``(True, "")`` or ``(False, reason)``."""
-        try:
-            self._import()
-        except Exception as exc:   # ImportError, or a broken build
-            return False, "%s not importable (%s: %s)" % (
-                self.module, type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
-        return True, ""
+        why = import_failure(self.module)
+        return not why, why
 
     def _import(self):
         return importlib.import_module(self.module)

@@ -291,3 +291,25 @@ def test_epochs_of_a_run_that_ends_early_are_timed_over_the_epochs_it_ran():
     assert epoch["n_iter2"] == 40
     assert 15e-6 < epoch["per_epoch"] < 90e-6
     assert "ends after 40 epochs" in epoch["note"]
+
+
+PEER_MODULES = ("celer", "skglm", "glum")
+
+
+def test_quick_suite_without_peers_runs_to_its_report(tmp_path, monkeypatch):
+    # A clone with only the test extras: every peer library missing. Each
+    # family skips them with a note in the report instead of crashing.
+    for module in PEER_MODULES:
+        monkeypatch.setitem(sys.modules, module, None)   # import raises
+    out = tmp_path / "quick"
+    assert run_main(["--quick", "--no-plots", "--out", str(out)]) == 0
+    text = (out / "report.md").read_text()
+    for section in ("## Paths and cross-validation", "## LogisticRegression"):
+        assert section in text
+    # the main suite's solver table, the path family and the logistic family
+    # each say which peers they could not compare against and how to get them
+    assert "celer, skglm, glum not installed" in text
+    notes = [line for line in text.splitlines() if line.startswith("**Not compared**")]
+    assert len(notes) == 2
+    assert all("celer not importable" in line and "bench-peers" in line for line in notes)
+    assert "skglm not importable" in notes[1]
