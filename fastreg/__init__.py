@@ -5,6 +5,29 @@ Change one import line -- ``from fastreg import Lasso`` instead of
 Or call :func:`patch_sklearn` to route scikit-learn's own names to fastreg.
 """
 
+def _kernels_not_loaded(exc):
+    """The ImportError to raise when the compiled kernels do not import."""
+    import os
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    built = any(os.path.exists(os.path.join(here, "_cd_fast" + suffix))
+                for suffix in EXTENSION_SUFFIXES)
+    how = ("From a source checkout, build them with `make install` (or "
+           "`pip install -e .`), or run Python outside the checkout to use an "
+           "installed fastreg.")
+    if not built:
+        return ImportError("fastreg's compiled kernels are not built in %s. %s"
+                           % (here, how))
+    return ImportError("fastreg's compiled kernels in %s do not load (%s). Rebuild "
+                       "them for this Python and NumPy. %s" % (here, exc, how))
+
+
+try:
+    from . import _cd_fast, _logistic_fast, _sgd_fast, _support_moves  # noqa: F401
+except ImportError as exc:
+    raise _kernels_not_loaded(exc) from None
+
 from ._coordinate_descent import ElasticNet, Lasso, MultiTaskElasticNet, MultiTaskLasso
 from ._cv import ElasticNetCV, LassoCV, MultiTaskElasticNetCV, MultiTaskLassoCV
 from ._logistic import LogisticRegression, LogisticRegressionCV

@@ -2,22 +2,14 @@
 solver reaches the target accuracy, the time-to-accuracy arithmetic is right
 on a hand-made example, and the report renders.
 
-Skipped where the benchmarks folder is absent (tests run against a wheel).
+Skipped where the benchmarks folder is absent (tests run against a wheel):
+see conftest.py.
 """
 
-import os
 import sys
 
 import numpy as np
 import pytest
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if not os.path.isfile(os.path.join(ROOT, "benchmarks", "__init__.py")):
-    pytest.skip("benchmarks/ not present (installed-wheel test run)",
-                allow_module_level=True)
-if ROOT not in sys.path:
-    # Appended: an installed fastreg keeps precedence over the source tree.
-    sys.path.append(ROOT)
 
 from benchmarks import analysis as A  # noqa: E402
 from benchmarks import measure, report  # noqa: E402
