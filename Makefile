@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.fastreg-installed
 PEERS_INSTALLED := $(VENV)/.bench-peers-installed
 SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd)
 
-.PHONY: install test bench bench-quick wheel wheel-check clean
+.PHONY: install test test-floors bench bench-quick wheel wheel-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,19 @@ wheel-check: wheel
 	$(PYTHON) -m venv build/wheel-venv
 	build/wheel-venv/bin/python -m pip install --quiet dist/*.whl
 	cd build && wheel-venv/bin/python ../tests/wheel_smoke.py
+
+# The wheel (built by `make wheel` if dist/ has none) in a new environment
+# holding the oldest runtime dependencies pyproject.toml admits, then the tests
+# (those of the benchmark suite need its extras and are left out).
+test-floors: $(PY)
+	ls dist/*.whl >/dev/null 2>&1 || $(MAKE) wheel
+	rm -rf build/floors-venv
+	$(PYTHON) -m venv build/floors-venv
+	build/floors-venv/bin/python -m pip install --quiet --upgrade pip
+	build/floors-venv/bin/python -m pip install --quiet pytest $$($(PY) .ci/floors.py)
+	build/floors-venv/bin/python -m pip install --quiet --no-deps dist/*.whl
+	cd build && floors-venv/bin/python -m pytest ../tests -q -p no:cacheprovider \
+		--ignore-glob='*test_benchmark*'
 
 clean:
 	rm -rf build dist *.egg-info fastreg/*.c fastreg/*.so $(VENV)

