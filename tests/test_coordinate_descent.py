@@ -453,3 +453,21 @@ def test_cv_refit_starts_from_the_folds_solution(monkeypatch):
     cold = fr.Lasso(alpha=cv.alpha_, tol=1e-10, max_iter=100_000).fit(X, y)
     assert rel_err(cv.coef_, cold.coef_) < 1e-6
     assert cv.n_iter_ < cold.n_iter_
+
+
+@pytest.mark.parametrize("name", ["LassoCV", "ElasticNetCV", "MultiTaskLassoCV",
+                                  "MultiTaskElasticNetCV"])
+def test_cv_warns_once_when_fold_fits_do_not_converge(name):
+    # scikit-learn warns once per fold and alpha; the folds' fits used to
+    # stay silent, so mse_path_ could rest on unconverged fits unnoticed
+    Xd, y, _ = make_problem(n_targets=2 if name.startswith("MultiTask") else None)
+    est = getattr(fr, name)(cv=3, alphas=10, max_iter=2, tol=1e-12)
+    with pytest.warns(ConvergenceWarning) as record:
+        est.fit(Xd, y)
+    folds = [w for w in record if "fold fits" in str(w.message)]
+    assert len(folds) == 1
+    assert "of the 30 fold fits" in str(folds[0].message)
+    assert "Increase max_iter" in str(folds[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        getattr(fr, name)(cv=3).fit(Xd, y)
