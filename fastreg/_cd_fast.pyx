@@ -457,7 +457,8 @@ cdef double _weighted_norm2(const floating* r, Py_ssize_t n_samples, double offs
 
 
 cdef bint _anderson_coefficients(const double[:, ::1] hist, Py_ssize_t m, int start,
-                                 double* c) noexcept nogil:
+                                 double* c, const double* weights=NULL,
+                                 Py_ssize_t n_weighted=0) noexcept nogil:
     """Weights c (summing to 1) of the Anderson extrapolation of the iterates.
 
     ``hist`` holds ANDERSON_DEPTH + 1 successive iterates over m coordinates,
@@ -465,19 +466,25 @@ cdef bint _anderson_coefficients(const double[:, ::1] hist, Py_ssize_t m, int st
     c minimises ||sum_k c_k (x_{k+1} - x_k)|| subject to sum c = 1, from the
     small normal equations, solved by Gaussian elimination with a relative
     ridge. The extrapolated point is sum_k c_k x_{k+1}. Returns False if the
-    equations are singular.
+    equations are singular. With ``weights``, the first ``n_weighted``
+    coordinates enter the norm weighted (residuals: the sample weights, so
+    that a weight acts as that many repetitions of the sample).
     """
     cdef int K = ANDERSON_DEPTH
     cdef double G[5][6]
     cdef int a, b, k, piv, ra, ra1, rb, rb1
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, first = n_weighted if weights != NULL else 0
     cdef double ua, ub, acc, trace = 0.0, factor, total
     for a in range(K):
         ra, ra1 = (start + a) % (K + 1), (start + a + 1) % (K + 1)
         for b in range(a, K):
             rb, rb1 = (start + b) % (K + 1), (start + b + 1) % (K + 1)
             acc = 0.0
-            for i in range(m):
+            for i in range(first):
+                ua = hist[ra1, i] - hist[ra, i]
+                ub = hist[rb1, i] - hist[rb, i]
+                acc += weights[i] * ua * ub
+            for i in range(first, m):
                 ua = hist[ra1, i] - hist[ra, i]
                 ub = hist[rb1, i] - hist[rb, i]
                 acc += ua * ub
@@ -638,6 +645,10 @@ def enet_coordinate_descent(
                                       dtype=np.asarray(Y).dtype)
     cdef double[::1] xt_rho = np.empty(n_features if extrapolate else 0)
     cdef Py_ssize_t ring_row_length = n_samples + n_features if l2_reg > 0 else n_samples
+    # the residuals' coordinates weigh as the samples do
+    cdef const double[::1] ring_weights = np.asarray(
+        sample_weight if extrapolate and weighted else np.empty(0), dtype=np.float64)
+    cdef const double* ring_w = &ring_weights[0] if ring_weights.shape[0] > 0 else NULL
     cdef Py_ssize_t n_ring_filled = ring_count[0] if extrapolate else 0
     cdef int slot
     cdef bint use_rho
@@ -744,7 +755,8 @@ def enet_coordinate_descent(
             if (extrapolate and gap_tol < gap <= 100.0 * gap_tol
                     and n_ring_filled > ANDERSON_DEPTH
                     and _anderson_coefficients(r_ring, ring_row_length,
-                                               n_ring_filled % (ANDERSON_DEPTH + 1), c)):
+                                               n_ring_filled % (ANDERSON_DEPTH + 1), c,
+                                               ring_w, n_samples)):
                 # theta = s rho, with s maximising the dual along rho within
                 # the feasible set: D(s rho) = s rho^T S y - s^2/2 ||rho||^2_S
                 # (rho and y extended as for the equivalent Lasso)

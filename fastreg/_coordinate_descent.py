@@ -7,7 +7,7 @@ from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
-from ._design import Design, use_gram
+from ._design import Design, column_means, use_gram
 from ._path import enet_path, solve_path
 from ._validation import (check_cd_params, check_gram, check_precompute, check_real,
                           check_sample_weight, check_target)
@@ -62,7 +62,10 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         it is never copied, dense or sparse.
     precompute : bool, 'auto' or array-like of shape (n_features, n_features), default=False
         True forces the Gram (covariance) route, an array is used as the Gram
-        matrix. With False or 'auto', fastreg picks the route by shape: Gram
+        matrix ``X^T S X`` of X as given (S: the sample weights rescaled to sum
+        to n_samples). With ``fit_intercept`` it is used only if X's
+        (weighted) column means are already zero, as in scikit-learn;
+        otherwise it is recomputed, with a warning. With False or 'auto', fastreg picks the route by shape: Gram
         when n_samples >= 2 * n_features (up to 4096 features), coordinate
         descent on the residual otherwise; the solution is the same. On the
         residual route a C-ordered dense X is converted once to Fortran order
@@ -145,12 +148,16 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
             sample_weight = sample_weight * (X.shape[0] / np.sum(sample_weight))
         gram = use_gram(X, precompute)
         if hasattr(precompute, "__array__"):
-            if self.fit_intercept or sample_weight is not None:
+            # As scikit-learn: the matrix is X^T S X of X as given, which is
+            # the Gram matrix of the centred X only if X's (weighted) column
+            # means are already zero.
+            if self.fit_intercept and not np.allclose(
+                    column_means(X, sample_weight), 0.0):
                 warnings.warn(
-                    "Gram matrix was provided but X was centered to fit intercept or"
-                    " weighted: recompute Gram matrix.", UserWarning, stacklevel=2)
+                    "Gram matrix was provided but X was centered to fit intercept:"
+                    " recomputing Gram matrix.", UserWarning, stacklevel=2)
             else:
-                gram = check_gram(precompute, X)
+                gram = check_gram(precompute, X, sample_weight)
         design = Design(X, fit_intercept=self.fit_intercept,
                         sample_weight=sample_weight, gram=gram)
         Y = y.reshape(y.shape[0], -1)

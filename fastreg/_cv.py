@@ -1,11 +1,13 @@
 """Cross-validated coordinate-descent models: LassoCV, ElasticNetCV and multi-task."""
 
 import numbers
+import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.base import MultiOutputMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import column_or_1d
 
@@ -34,7 +36,8 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
     The fold's design (its rows of X, means, norms, Gram) is built once and
     shared by every l1_ratio and alpha. Also returns the fold's coefficient
     paths, sparse (n_tasks * n_features, n_alphas), one per l1_ratio: they
-    warm-start the final refit.
+    warm-start the final refit; and how many of its fits (l1_ratio, alpha)
+    ended with a duality gap above ``tol``.
     """
     sw_train = None
     if sample_weight is not None:
@@ -45,10 +48,16 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
                     gram=gram)
     y_c, y_mean = design.center(y[train], fit_intercept)
     X_test, y_test = X[test], y[test].reshape(len(test), -1)
+    y_2d = y_c.reshape(len(train), -1)
+    gap_tol = solver_params["tol"] * sum(design.y_norm2(y_2d[:, t])
+                                         for t in range(y_2d.shape[1]))
     mse, paths = [], []
+    unconverged = 0
     for l1_ratio, path_alphas in zip(l1_ratios, alphas):
-        coefs, _, _ = solve_path(design, y_c, path_alphas, l1_ratio=l1_ratio,
-                                 multi_task=multi_task, warn=False, **solver_params)
+        coefs, gaps, _ = solve_path(design, y_c, path_alphas, l1_ratio=l1_ratio,
+                                    multi_task=multi_task, warn=False, **solver_params)
+        # (gaps come scaled by 1 / sum_w)
+        unconverged += int(np.count_nonzero(gaps * design.sum_w > gap_tol * (1 + 1e-9)))
         paths.append(sparse.csc_matrix(coefs.reshape(-1, coefs.shape[2])))
         # coefs: (n_tasks, n_features, n_alphas)
         intercepts = np.reshape(y_mean, (-1, 1)) - np.einsum("j,tja->ta", design.X_mean,
@@ -58,7 +67,7 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
         sq = (pred + intercepts[None] - y_test[:, :, None]) ** 2
         weights = None if sample_weight is None else sample_weight[test]
         mse.append(np.average(sq, axis=0, weights=weights).mean(axis=0))
-    return np.asarray(mse), paths
+    return np.asarray(mse), paths, unconverged
 
 
 class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
@@ -134,8 +143,17 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
                                fit_intercept=self.fit_intercept, precompute=precompute,
                                solver_params=solver_params, multi_task=self._multi_task)
             for train, test in folds)
+        unconverged = sum(count for _, _, count in per_fold)
+        if unconverged:
+            n_fits = len(folds) * sum(len(path_alphas) for path_alphas in alphas)
+            warnings.warn(
+                f"{unconverged} of the {n_fits} fold fits (folds x alphas"
+                f"{' x l1_ratios' if len(l1_ratios) > 1 else ''}) did not converge: their"
+                " duality gap is above tol, so mse_path_ and the choice of alpha may"
+                " rest on unconverged fits. Increase max_iter, loosen tol, or"
+                " standardize the features.", ConvergenceWarning, stacklevel=2)
         # (n_folds, n_l1_ratio, n_alphas) -> (n_l1_ratio, n_alphas, n_folds)
-        mse_paths = np.moveaxis(np.asarray([mse for mse, _ in per_fold]), 0, 2)
+        mse_paths = np.moveaxis(np.asarray([mse for mse, _, _ in per_fold]), 0, 2)
         self.mse_path_ = np.squeeze(mse_paths)
         mean_mse = mse_paths.mean(axis=2)
         best_l1, best_alpha = np.unravel_index(np.argmin(mean_mse), mean_mse.shape)
@@ -157,7 +175,7 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
         # The refit starts from the folds' mean solution at the chosen point,
         # close to the full-data one: the same optimum, in fewer epochs.
         model.coef_ = np.mean([paths[best_l1][:, [best_alpha]].toarray()
-                               for _, paths in per_fold], axis=0).reshape(
+                               for _, paths, _ in per_fold], axis=0).reshape(
                                    (-1, X.shape[1]) if self._multi_task else X.shape[1])
         model.fit(X, y, sample_weight=sample_weight)
         if not hasattr(self, "l1_ratio"):

@@ -59,6 +59,13 @@ def _weighted_mean(X, sample_weight, sum_w):
     return np.asarray(X.T @ sample_weight).ravel() / sum_w
 
 
+def column_means(X, sample_weight=None):
+    """The (weighted) column means that centre X, as a :class:`Design` forms them."""
+    sum_w = X.shape[0] if sample_weight is None else float(
+        np.sum(sample_weight, dtype=np.float64))
+    return _weighted_mean(X, sample_weight, sum_w)
+
+
 def _blocks(length, width, itemsize):
     """Slices cutting ``length`` into blocks of about _BLOCK_BYTES of ``width`` items each."""
     step = max(1, _BLOCK_BYTES // max(1, width * itemsize))

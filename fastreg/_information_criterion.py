@@ -22,6 +22,7 @@ import numpy as np
 from scipy import linalg, sparse
 from scipy.optimize import nnls
 from sklearn.base import RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
@@ -69,6 +70,48 @@ def estimate_noise_variance(X, y, sample_weight, fit_intercept, positive, name):
     return float(r @ r) / (n - p - fit_intercept)
 
 
+# The path is solved until its duality gap, in units of the criterion's
+# residual term (RSS / sigma^2), is below this; see _path_tolerance.
+_CRITERION_GAP = 1e-2
+
+# Relative duality gaps below which the rounding of the objective (float64,
+# float32) leaves nothing to gain.
+_GAP_FLOOR = {np.dtype(np.float64): 1e-13, np.dtype(np.float32): 1e-6}
+
+
+def _path_tolerance(tol, noise_variance, y_norm2, weight_scale, dtype):
+    """The tolerance (in ``tol``'s units) to which the path is solved.
+
+    ``tol`` bounds the duality gap relative to ``||y||^2``; the criterion
+    reads RSS in units of the noise variance, which is smaller by the
+    signal-to-noise ratio times n. At ``tol`` itself a warm start from the
+    previous alpha is often "converged" without an epoch: the path then
+    stays put over many alphas, with the previous support and residuals. So
+    the gap is also bounded by ``_CRITERION_GAP * sigma^2`` (in the
+    weighted units of the solver, ``weight_scale`` times the raw ones), down
+    to the rounding of the objective.
+    """
+    if not y_norm2 > 0:
+        return tol
+    criterion_tol = _CRITERION_GAP * noise_variance * weight_scale / y_norm2
+    return min(tol, max(criterion_tol, _GAP_FLOOR[np.dtype(dtype)]))
+
+
+def _warn_unconverged(gaps, gap_tol, n_iters, max_iter, sum_w):
+    """One ConvergenceWarning for the path's alphas whose gap exceeds ``tol``."""
+    failed = np.flatnonzero(gaps > gap_tol)
+    if failed.size == 0:
+        return
+    worst = failed[np.argmax(gaps[failed])]
+    reason = ("reached max_iter" if n_iters[worst] >= max_iter
+              else "stopped where further epochs no longer move the coefficients")
+    warnings.warn(
+        f"Objective did not converge for {failed.size} of the {len(gaps)} alphas of the"
+        f" path: largest duality gap {gaps[worst] / sum_w:.3e} > tolerance"
+        f" {gap_tol / sum_w:.3e} ({reason}). Increase max_iter, loosen tol or"
+        " standardize the features.", ConvergenceWarning, stacklevel=3)
+
+
 def _active_gram(design, active):
     """Centred, weighted X_A^T S X_A in float64."""
     if design.gram is not None:
@@ -104,6 +147,12 @@ class ElasticNetIC(RegressorMixin, LinearModel):
     precompute : bool or 'auto', default='auto'
     max_iter : int, default=1000
     tol : float, default=1e-4
+        The duality gap of every alpha of the path is at most
+        ``tol * ||y - mean(y)||^2`` (as in :class:`Lasso`) and, so that the
+        criterion compares converged fits, at most 1% of the noise variance
+        (in the units of the residual sum of squares), down to the rounding
+        of the objective. Only the former is reported by a
+        ``ConvergenceWarning``.
     copy_X : bool, default=True
         Accepted for compatibility; X is never modified.
     positive : bool, default=False
@@ -202,21 +251,27 @@ class ElasticNetIC(RegressorMixin, LinearModel):
             if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
                 raise InvalidParameterError("The 'alphas' parameter must be a non-empty array"
                                             f" of finite values >= 0; got {self.alphas!r}.")
-        with warnings.catch_warnings():
-            if np.any(alphas == 0):
-                warnings.simplefilter("ignore", UserWarning)
-            coefs, gaps, n_iters = solve_path(
-                design, y_c, alphas, l1_ratio=l1_ratio, tol=self.tol,
-                max_iter=self.max_iter, positive=self.positive,
-                random_state=self.random_state, selection=self.selection)
-        coefs = coefs[0].astype(np.float64)                                # (p, A)
-
         if self.noise_variance is None:
             self.noise_variance_ = estimate_noise_variance(
                 X, y, raw_weight, self.fit_intercept, self.positive,
                 type(self).__name__)
         else:
             self.noise_variance_ = float(self.noise_variance)
+        y_norm2 = design.y_norm2(y_c)
+        path_tol = _path_tolerance(self.tol, self.noise_variance_, y_norm2,
+                                   design.sum_w / n_samples, X.dtype)
+        with warnings.catch_warnings():
+            if np.any(alphas == 0):
+                warnings.simplefilter("ignore", UserWarning)
+            coefs, gaps, n_iters = solve_path(
+                design, y_c, alphas, l1_ratio=l1_ratio, tol=path_tol,
+                max_iter=self.max_iter, positive=self.positive,
+                random_state=self.random_state, selection=self.selection, warn=False)
+        # the user's tolerance is the contract; the tighter one only sharpens
+        # the criterion
+        _warn_unconverged(gaps * design.sum_w, self.tol * y_norm2, n_iters,
+                          self.max_iter, design.sum_w)
+        coefs = coefs[0].astype(np.float64)                                # (p, A)
 
         residuals = np.asarray(y_c, dtype=np.float64)[:, None] - np.asarray(
             design.X @ coefs) + design.X_mean.astype(np.float64) @ coefs

@@ -149,9 +149,10 @@ def check_precompute(precompute):
     )
 
 
-def check_gram(gram, X):
-    """A user's precomputed Gram matrix for an uncentred, unweighted X:
-    its shape, its symmetry and two of its entries against X's columns.
+def check_gram(gram, X, sample_weight=None):
+    """A user's precomputed Gram matrix for X as given (not centred here):
+    its shape, its symmetry and two of its entries against X's columns,
+    ``x_j^T S x_k`` with S the (rescaled) sample weights if any.
 
     A wrong Gram matrix would otherwise give wrong coefficients silently.
     """
@@ -166,12 +167,16 @@ def check_gram(gram, X):
     k = min(j + 1, p - 1)
     xj, xk = (np.asarray(X[:, [c]].toarray() if sparse.issparse(X) else X[:, c],
                          dtype=np.float64).ravel() for c in (j, k))
+    if sample_weight is not None:
+        root = np.sqrt(np.asarray(sample_weight, dtype=np.float64))
+        xj, xk = xj * root, xk * root
     norm_j, norm_k = np.sqrt(xj @ xj), np.sqrt(xk @ xk)
     for (a, b), expected, scale in (((j, j), xj @ xj, norm_j ** 2),
                                     ((j, k), xj @ xk, norm_j * norm_k)):
         if not abs(gram[a, b] - expected) <= rtol * scale + 1e-12:
             raise ValueError(
-                "The Gram matrix passed in via 'precompute' is not X^T X: entry "
+                "The Gram matrix passed in via 'precompute' is not X^T X"
+                f"{' (weighted)' if sample_weight is not None else ''}: entry "
                 f"({a}, {b}) is {gram[a, b]!r} where X gives {expected!r}.")
     return gram
 

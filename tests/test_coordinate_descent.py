@@ -170,6 +170,34 @@ def test_given_gram_matrix():
         fr.Lasso(alpha=0.05, precompute=gram).fit(Xd, y)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_given_gram_matrix_of_centred_x_is_used(weighted, monkeypatch):
+    # As scikit-learn: with fit_intercept, a Gram matrix is used (not
+    # recomputed with a warning) when X's (weighted) column means are zero
+    Xd, y, sw = make_problem(n=300, p=20)
+    sw = sw * len(sw) / sw.sum() if weighted else None
+    Xc = Xd - np.average(Xd, axis=0, weights=sw)
+    s = np.ones(len(y)) if sw is None else sw
+    gram = Xc.T @ (Xc * s[:, None])
+    ref = sk.Lasso(alpha=0.05, precompute=gram, **TIGHT).fit(Xc.copy(), y,
+                                                             sample_weight=sw)
+    from fastreg._design import Design
+    monkeypatch.setattr(Design, "_centered_gram", None)  # recomputing would fail
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        got = fr.Lasso(alpha=0.05, precompute=gram, **TIGHT).fit(Xc, y, sample_weight=sw)
+    assert rel_err(got.coef_, ref.coef_) < 1e-6
+    assert got.intercept_ == pytest.approx(ref.intercept_, rel=1e-6)
+    # checked against X as weighted: the unweighted matrix is refused
+    if weighted:
+        with pytest.raises(ValueError, match="not X\\^T X"):
+            fr.Lasso(alpha=0.05, precompute=Xc.T @ Xc).fit(Xc, y, sample_weight=sw)
+    # means that are not zero: recomputed, with scikit-learn's warning
+    monkeypatch.undo()
+    with pytest.warns(UserWarning, match="Gram matrix was provided"):
+        fr.Lasso(alpha=0.05, precompute=Xd.T @ Xd).fit(Xd, y, sample_weight=sw)
+
+
 def test_kkt_conditions_at_solution():
     """Subgradient optimality of the returned coefficients, sparse with intercept."""
     Xd, y, sw = make_problem(n=200, p=60, density=0.3)
@@ -453,3 +481,21 @@ def test_cv_refit_starts_from_the_folds_solution(monkeypatch):
     cold = fr.Lasso(alpha=cv.alpha_, tol=1e-10, max_iter=100_000).fit(X, y)
     assert rel_err(cv.coef_, cold.coef_) < 1e-6
     assert cv.n_iter_ < cold.n_iter_
+
+
+@pytest.mark.parametrize("name", ["LassoCV", "ElasticNetCV", "MultiTaskLassoCV",
+                                  "MultiTaskElasticNetCV"])
+def test_cv_warns_once_when_fold_fits_do_not_converge(name):
+    # scikit-learn warns once per fold and alpha; the folds' fits used to
+    # stay silent, so mse_path_ could rest on unconverged fits unnoticed
+    Xd, y, _ = make_problem(n_targets=2 if name.startswith("MultiTask") else None)
+    est = getattr(fr, name)(cv=3, alphas=10, max_iter=2, tol=1e-12)
+    with pytest.warns(ConvergenceWarning) as record:
+        est.fit(Xd, y)
+    folds = [w for w in record if "fold fits" in str(w.message)]
+    assert len(folds) == 1
+    assert "of the 30 fold fits" in str(folds[0].message)
+    assert "Increase max_iter" in str(folds[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        getattr(fr, name)(cv=3).fit(Xd, y)

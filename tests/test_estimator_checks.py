@@ -5,7 +5,10 @@ Parameters follow scikit-learn's own test suite for the same classes
 expected failure for these classes, and neither does fastreg.
 """
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
+import pytest
+from sklearn.utils.estimator_checks import (check_sample_weight_equivalence_on_dense_data,
+                                            check_sample_weight_equivalence_on_sparse_data,
+                                            parametrize_with_checks)
 
 import fastreg as fr
 
@@ -51,3 +54,18 @@ def _expected_failed_checks(estimator):
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# With the parameters above (max_iter=5) the coordinate-descent solvers stop
+# before their dual extrapolation, which once measured residuals without the
+# sample weights: weights and repetitions then stopped at different epochs
+# (ElasticNetCV() failed both checks, which scikit-learn's passes). The
+# defaults exercise it. (LassoCV and MultiTaskLassoCV are left out: on this
+# rank-deficient problem their fits at tol=1e-4 differ by rounding, about
+# 1e-8, and scikit-learn's LassoCV fails the dense check as well.)
+@pytest.mark.parametrize("estimator", [fr.ElasticNetCV(), fr.MultiTaskElasticNetCV(),
+                                       fr.ElasticNet(), fr.Lasso()], ids=repr)
+@pytest.mark.parametrize("check", [check_sample_weight_equivalence_on_dense_data,
+                                   check_sample_weight_equivalence_on_sparse_data])
+def test_sample_weight_equivalence_at_default_parameters(estimator, check):
+    check(type(estimator).__name__, estimator)

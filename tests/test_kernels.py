@@ -578,3 +578,30 @@ def test_a_stalled_fit_warns_that_more_epochs_would_not_help():
                            fit_intercept=False).fit(X, y)
     assert model.n_iter_ < 100
     assert model.dual_gap_ < 1e-6 * np.var(y)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_integer_weights_act_as_repetitions_epoch_for_epoch(sparse, l1_ratio):
+    # The dual extrapolation combines the ring's residuals in the norm of the
+    # weighted objective: with integer weights (zeros included) the run takes
+    # the same epochs as on the repeated rows. (It used the unweighted norm,
+    # so the extrapolated gaps and the epochs where runs stopped differed, and
+    # the weighted CV models were not equivalent to repetitions at tol=1e-4.)
+    rng = np.random.default_rng(0)
+    n, p = 40, 25
+    X = rng.standard_normal((n, p)) + rng.uniform(-1, 1, p)
+    y = X[:, :6] @ rng.standard_normal(6) + 0.5 * rng.standard_normal(n)
+    reps = rng.integers(0, 4, n)
+    X_rep, y_rep = np.repeat(X, reps, axis=0), np.repeat(y, reps)
+    alphas = np.geomspace(1.0, 1e-3, 40)
+    fits = []
+    for X_fit, y_fit, sw in ((X, y, reps * (n / reps.sum())), (X_rep, y_rep, None)):
+        X_fit = sp.csc_matrix(X_fit) if sparse else np.asfortranarray(X_fit)
+        design = Design(X_fit, fit_intercept=True, sample_weight=sw)
+        y_c, _ = design.center(y_fit, True)
+        fits.append(solve_path(design, y_c, alphas, l1_ratio=l1_ratio, tol=1e-4,
+                               max_iter=1000, warn=False))
+    (coefs_w, _, iters_w), (coefs_r, _, iters_r) = fits
+    assert iters_w == iters_r
+    assert np.allclose(coefs_w, coefs_r, rtol=1e-6, atol=1e-9)
