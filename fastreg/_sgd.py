@@ -509,8 +509,10 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             raise ValueError("SGDClassifier requires y to be passed, but the target y "
                              "is None.")
         y_arr = np.asarray(y) if not sparse.issparse(y) else y
-        if y_arr.dtype == object:
-            # missing labels (NaN) among strings: refused before np.unique sorts them
+        if not sparse.issparse(y_arr):
+            # NaN or infinite labels refused first, as scikit-learn: the label
+            # checks below would cast them to int (a RuntimeWarning), and
+            # np.unique cannot sort NaN among strings
             y_arr = check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
         check_classification_targets(y_arr)
         classes = np.unique(y_arr)

@@ -667,3 +667,23 @@ def test_decoupled_weight_decay_differs_from_l2_gradient_for_adam():
     adamw = fr.SGDRegressor(decoupled_weight_decay=True, **kw).fit(X, y)
     assert not np.allclose(adam.coef_, adamw.coef_, rtol=1e-3)
     assert np.all(np.isfinite(adamw.coef_))
+
+
+@pytest.mark.parametrize("est", ["SGDClassifier", "SGDRegressor"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_non_finite_y_refused_without_runtime_warning(est, bad, method):
+    """NaN in y: SGDClassifier warned "invalid value encountered in cast"
+    (its label checks cast y to int) before refusing it; now the proper error
+    alone, as scikit-learn."""
+    X, y = _data(n=40)
+    y = (y > 1).astype(float) if est == "SGDClassifier" else y
+    y[3] = bad
+    kwargs = {"classes": [0.0, 1.0]} if est == "SGDClassifier" and method == "partial_fit" \
+        else {}
+    match = "Input y contains (NaN|infinity)"
+    for lib in (sk, fr):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match=match):
+                getattr(getattr(lib, est)(), method)(X, y, **kwargs)
