@@ -759,6 +759,7 @@ default='auto'
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
         Same dtype as X (float32 kept).
     intercept_ : float or ndarray of shape (n_targets,)
+        In X's dtype (a NumPy scalar for 1-D y); 0.0 without an intercept.
     n_iter_ : ndarray of shape (n_targets,)
         Iterations of the iterative routes (also of the CG that 'auto' ran
         to completion); 1 for 'cholesky' (one
@@ -859,17 +860,19 @@ default='auto'
 
 def set_coef(est, coef, intercept, dtype, y_ndim):
     """Set ``coef_`` and ``intercept_`` from per-target rows, in scikit-learn's
-    shapes: 1-D y gives (n_features,) and a float; a y of one column gives
-    (n_features,) and (1,); more columns give (n_targets, n_features) and
-    (n_targets,). Without an intercept, ``intercept_`` is 0.0."""
+    shapes and types: 1-D y gives (n_features,) and a NumPy scalar; a y of one
+    column gives (n_features,) and (1,); more columns give (n_targets,
+    n_features) and (n_targets,); all in X's dtype (float32 kept). Without an
+    intercept, ``intercept_`` is the Python float 0.0."""
     coef = coef.astype(dtype)
     est.coef_ = coef[0] if coef.shape[0] == 1 else coef
+    intercept = np.asarray(intercept).astype(dtype)
     if not est.fit_intercept:
         est.intercept_ = 0.0
     elif y_ndim == 1:
-        est.intercept_ = float(intercept[0])
+        est.intercept_ = intercept[0]
     else:
-        est.intercept_ = intercept.astype(dtype)
+        est.intercept_ = intercept
 
 
 def ridge_objective(X, y, coef, intercept, alpha, sample_weight=None):

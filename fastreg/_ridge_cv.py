@@ -165,6 +165,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
     cv_results_ : ndarray of shape (n_samples, n_alphas) or (n_samples, n_targets, n_alphas)
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
+        In X's dtype (a NumPy scalar for 1-D y); 0.0 without an intercept.
     alpha_ : float or ndarray of shape (n_targets,)
     best_score_ : float or ndarray of shape (n_targets,)
     n_features_in_ : int

@@ -412,3 +412,31 @@ def test_auto_keeps_cholesky_for_float32_and_small_dense():
     assert _rel(model.coef_, ref.coef_) < 1e-4
     # a small problem is factorized at once: CG could not pay for itself
     assert fr.Ridge().fit(X[:2000, :100], y[:2000]).solver_ == "cholesky"
+
+
+@pytest.mark.parametrize("name, params", [
+    ("Ridge", {}), ("Ridge", {"solver": "sparse_cg"}), ("Ridge", {"solver": "lsqr"}),
+    ("Ridge", {"positive": True}), ("Ridge", {"fit_intercept": False}),
+    ("RidgeCV", {}), ("RidgeCV", {"cv": 3}), ("RidgeCV", {"fit_intercept": False}),
+])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("targets", ["1d", "one column", "two columns"])
+@pytest.mark.parametrize("layout", ["C", "csr"])
+def test_intercept_type_and_dtype_as_sklearn(name, params, dtype, targets, layout):
+    """intercept_ is a NumPy scalar of X's dtype for 1-D y (it was a Python
+    float), an array of X's dtype for 2-D y, the Python float 0.0 without an
+    intercept: scikit-learn's types."""
+    X, y, _ = _problem(40, 5, seed=11)
+    Y = {"1d": y, "one column": y[:, None], "two columns": np.c_[y, 2 * y]}[targets]
+    if layout == "csr" and params.get("positive"):
+        pytest.skip("scikit-learn refuses sparse X with positive=True")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = getattr(sk, name)(**params).fit(_as(X, layout, dtype), Y.astype(dtype))
+    model = getattr(fr, name)(**params).fit(_as(X, layout, dtype), Y.astype(dtype))
+    assert type(model.intercept_) is type(ref.intercept_)
+    assert np.shape(model.intercept_) == np.shape(ref.intercept_)
+    if isinstance(ref.intercept_, (np.ndarray, np.generic)):
+        assert model.intercept_.dtype == ref.intercept_.dtype == dtype
+    if not params.get("positive"):     # (scikit-learn's lbfgs stops early there)
+        np.testing.assert_allclose(model.intercept_, ref.intercept_, rtol=1e-3, atol=1e-4)
