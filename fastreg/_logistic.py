@@ -629,6 +629,10 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
     Returns coef (K', p) float64, intercept (K',), n_iter, converged, with
     K' = 1 for two classes. ``newton``: smooth problems small enough take
     Newton steps instead of L-BFGS.
+
+    The multinomial intercepts are returned centred (summing to 0), as
+    scikit-learn's: the softmax is the same for any common shift of them and
+    they are not penalised, so the solvers may leave them anywhere on that line.
     """
     inv_c = 0.0 if np.isinf(C) else 1.0 / C
     l1, l2 = l1_ratio * inv_c, (1.0 - l1_ratio) * inv_c
@@ -643,7 +647,7 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
         fit = _fit_l2_newton if newton and small else _fit_l2_lbfgs
         W, B, n_iter, conv = fit(data, y_enc, n_classes, s, W, B, l2, fit_intercept,
                                  tol_abs, max_iter)
-        return W, (B if fit_intercept else np.zeros(rows)), n_iter, conv
+        return W, _centred_intercepts(B, fit_intercept), n_iter, conv
     if n_classes == 2:
         y = np.where(y_enc == 1, 1.0, -1.0)
         w = np.zeros(p) if coef0 is None else np.array(coef0, dtype=np.float64).ravel()
@@ -658,9 +662,15 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
          else np.array(intercept0, dtype=np.float64))
     W, B, n_iter, conv = _fit_multinomial(data, Y, s, W, B, l1, l2, fit_intercept,
                                           tol_abs, max_iter)
+    return W, _centred_intercepts(B, fit_intercept), n_iter, conv
+
+
+def _centred_intercepts(B, fit_intercept):
+    """Zeros without an intercept; the multinomial intercepts (more than one)
+    shifted to sum to 0."""
     if not fit_intercept:
-        B[:] = 0.0
-    return W, B, n_iter, conv
+        return np.zeros_like(B)
+    return B - B.mean() if B.size > 1 else B
 
 
 # ---------------------------------------------------------------------------

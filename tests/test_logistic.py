@@ -535,3 +535,37 @@ def test_tol_below_rounding_stops_early(l1_ratio):
     g = logistic_objective(X, y, ref.coef_.ravel(), ref.intercept_[0], C=1.0,
                            l1_ratio=l1_ratio)
     assert f <= g * (1 + 1e-12)
+
+
+def _iris():
+    from sklearn.datasets import load_iris
+    X, y = load_iris(return_X_y=True)
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+@pytest.mark.parametrize("params", [dict(C=0.5, l1_ratio=1.0), dict(C=0.5, l1_ratio=0.5),
+                                    dict(C=0.5, l1_ratio=0.0, solver="newton-cholesky")])
+def test_multinomial_intercepts_centred_as_sklearn(params):
+    """The softmax ignores a common shift of the (unpenalised) intercepts; the
+    L1 / elastic-net solver left them shifted (sum -4.35 on standardized iris,
+    C=0.5, l1_ratio=1) and the Newton route by 3e-3. scikit-learn's sum to 0."""
+    X, y = _iris()
+    m = fr.LogisticRegression(tol=1e-10, max_iter=1000, **params).fit(X, y)
+    sk_params = {k: v for k, v in params.items() if k != "solver"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = SkLR(solver="saga" if params["l1_ratio"] else "lbfgs", tol=1e-12,
+                  max_iter=20000, **sk_params).fit(X, y)
+    assert abs(m.intercept_.sum()) < 1e-12
+    np.testing.assert_allclose(m.intercept_, sk.intercept_, atol=1e-6)
+    np.testing.assert_allclose(m.predict_proba(X), sk.predict_proba(X), atol=1e-7)
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_cv_multinomial_intercepts_centred(refit):
+    X, y = _iris()
+    m = fr.LogisticRegressionCV(Cs=3, cv=3, l1_ratios=[0.5, 1.0], refit=refit,
+                                use_legacy_attributes=False).fit(X, y)
+    assert abs(m.intercept_.sum()) < 1e-12
+    # the paths' intercepts (the last column), for every fold, ratio and C
+    np.testing.assert_allclose(m.coefs_paths_[..., -1].sum(axis=-1), 0.0, atol=1e-12)
