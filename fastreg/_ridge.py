@@ -43,7 +43,7 @@ from ._design import Design, _blocks
 from ._path import solve_path
 from ._validation import (InvalidParameterError, check_bool, check_int, check_option,
                           check_random_state_param, check_real, check_sample_weight,
-                          check_target)
+                          check_squared_norms, check_target)
 
 _SOLVERS = {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga", "lbfgs"}
 
@@ -105,6 +105,20 @@ def _blocked_xt_product(X, M):
     return out
 
 
+def _weighted_squares(X, sample_weight):
+    """``sum_i s_i x_ij^2`` per column of X (float64), in one pass (one einsum
+    over a dense X: about the cost of ``X.T @ v``; computed per block next to
+    the product of _blocked_xt_product, it cost twice that)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if sparse.issparse(X):
+            sq = X.multiply(X).T
+            out = sq @ (np.ones(X.shape[0]) if sample_weight is None else sample_weight)
+            return np.asarray(out, dtype=np.float64).ravel()
+        if sample_weight is None:
+            return np.einsum("ij,ij->j", X, X)
+        return np.einsum("i,ij,ij->j", sample_weight, X, X)
+
+
 class WeightedDesign:
     """X seen as ``Xt = sqrt(S) (X - 1 mu^T)``: products and normal matrices in float64.
 
@@ -137,6 +151,45 @@ class WeightedDesign:
             self.X_mean = np.asarray(X.T @ sw, dtype=np.float64).ravel() / self.sum_w
         else:
             self.X_mean = np.zeros(self.n_features)
+
+    def check_column_norms(self):
+        """Refuse X whose centred, weighted squared column norms overflow
+        float64 (the columns of Xt), as fastreg's Lasso does: the normal
+        matrices and products would hold infinities, and every route would
+        return wrong coefficients or fail obscurely.
+
+        float32 X cannot overflow (its squares are summed in float64). The
+        uncentred norms bound the centred ones and cost one pass (a few per
+        cent of the quickest route, 'auto' CG on a tall X); the centred ones
+        are computed only when the uncentred ones overflow (a column of huge
+        but equal values is accepted, as Lasso accepts it).
+        """
+        if self.X.dtype != np.float64:
+            return
+        squares = _weighted_squares(self.X, self.sample_weight)
+        if np.all(np.isfinite(squares)):
+            return
+        if self.fit_intercept and np.all(np.isfinite(self.X_mean)):
+            squares = self._centred_squares()
+        check_squared_norms(squares)
+
+    def _centred_squares(self):
+        """``sum_i s_i (x_ij - mu_j)^2`` per column, by blocks (dense) or over
+        the nonzeros with the zeros' share added in closed form (sparse)."""
+        p = self.n_features
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not self.is_sparse:
+                out = np.zeros(p)
+                for _, block in self._dense_row_blocks():
+                    out += np.einsum("ij,ij->j", block, block)
+                return out
+            X = sparse.coo_matrix(self.X)
+            X.sum_duplicates()
+            sw = self.sqrt_sw ** 2
+            d = X.data - self.X_mean[X.col]
+            nonzero_weight = np.bincount(X.col, weights=sw[X.row], minlength=p)
+            return (np.bincount(X.col, weights=sw[X.row] * d * d, minlength=p)
+                    + (self.sum_w - nonzero_weight) * self.X_mean ** 2)
 
     def center_target(self, Y):
         """(sqrt(S) (Y - y_mean), y_mean) in float64 for Y (n, T)."""
@@ -187,12 +240,16 @@ class WeightedDesign:
             return G
         if self.sample_weight is None and X.dtype == np.float64:
             # One BLAS call on X as given; the centring is a rank-one correction,
-            # taken only when it cannot cancel more than 4 of the 16 digits.
-            G = X.T @ X
+            # taken only when it cannot cancel more than 4 of the 16 digits
+            # (nor when the uncentred products overflow: a column of huge equal
+            # values has a finite centred norm).
+            with np.errstate(over="ignore", invalid="ignore"):
+                G = X.T @ X
+                correction = self.n_samples * self.X_mean ** 2
+                direct = np.all(np.diag(G) - correction >= 1e-4 * np.diag(G))
             if not self.fit_intercept:
                 return G
-            correction = self.n_samples * self.X_mean ** 2
-            if np.all(np.diag(G) - correction >= 1e-4 * np.diag(G)):
+            if direct:
                 # rank-one update in place (G is symmetric: its transpose is the
                 # Fortran-ordered view BLAS updates without a copy)
                 out = linalg.blas.dger(-float(self.n_samples), self.X_mean, self.X_mean,
@@ -229,13 +286,15 @@ class WeightedDesign:
         """X X^T in one BLAS call, centred by a rank-two correction; None when
         that correction would cancel more than 4 of the 16 digits."""
         X = self.X
-        K = X @ X.T
-        if not self.fit_intercept:
-            return K
-        v = X @ self.X_mean
-        mu2 = self.X_mean @ self.X_mean
-        raw = np.diag(K).copy()
-        if not np.all(raw - 2 * v + mu2 >= 1e-4 * raw):
+        with np.errstate(over="ignore", invalid="ignore"):
+            K = X @ X.T
+            if not self.fit_intercept:
+                return K
+            v = X @ self.X_mean
+            mu2 = self.X_mean @ self.X_mean
+            raw = np.diag(K).copy()
+            direct = np.all(raw - 2 * v + mu2 >= 1e-4 * raw)
+        if not direct:
             return None
         K -= v[:, None]
         K -= v[None, :]
@@ -826,6 +885,7 @@ default='auto'
         try_cg = route == "cholesky" and self.solver == "auto" and _auto_tries_cg(X, Y)
         design = WeightedDesign(X, sample_weight, self.fit_intercept,
                                 Y if try_cg and X.shape[0] >= X.shape[1] else None)
+        design.check_column_norms()
         Yt, y_mean = design.center_target(Y)
         if route == "cd":
             W, n_iter = _route_cd(X, Y, sample_weight, alphas, self.fit_intercept,

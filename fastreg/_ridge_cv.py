@@ -229,6 +229,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
 
     def _fit_loo(self, X, Y, y_ndim, sample_weight, alphas, scorer):
         design = WeightedDesign(X, sample_weight, self.fit_intercept)
+        design.check_column_norms()
         Yt, y_mean = design.center_target(Y)
         spectral = SpectralRidge(design)
         looe = spectral.loo(Yt, alphas)                                   # (n, T, A)
@@ -269,6 +270,8 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         return coef, intercept
 
     def _fit_kfold(self, X, Y, y_ndim, sample_weight, alphas, scorer):
+        # on the whole data: a fold's centred norms are at most the whole's
+        WeightedDesign(X, sample_weight, self.fit_intercept).check_column_norms()
         folds = list(check_cv(self.cv).split(X, Y[:, 0] if y_ndim == 1 else Y))
         scores = Parallel(prefer="threads")(
             delayed(_fold_scores)(X, Y, sample_weight, train, test, alphas,

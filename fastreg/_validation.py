@@ -181,6 +181,20 @@ def check_gram(gram, X, sample_weight=None):
     return gram
 
 
+# The coordinate-descent Design's wording (fastreg._design), shared by every
+# estimator that refuses such data.
+COLUMN_NORMS_OVERFLOW = (
+    "The squared norms of some columns of X overflow float64 (values above"
+    " about 1e154); scale the data, e.g. with StandardScaler.")
+
+
+def check_squared_norms(norm2):
+    """Refuse X whose squared column norms ``norm2`` overflowed: every solver
+    would work with infinities (silently wrong coefficients or a crash)."""
+    if not np.all(np.isfinite(norm2)):
+        raise ValueError(COLUMN_NORMS_OVERFLOW)
+
+
 def check_sample_weight(sample_weight, n_samples, dtype):
     """Return ``sample_weight`` as a 1d float array, or None for unit weights.
 

@@ -440,3 +440,67 @@ def test_intercept_type_and_dtype_as_sklearn(name, params, dtype, targets, layou
         assert model.intercept_.dtype == ref.intercept_.dtype == dtype
     if not params.get("positive"):     # (scikit-learn's lbfgs stops early there)
         np.testing.assert_allclose(model.intercept_, ref.intercept_, rtol=1e-3, atol=1e-4)
+
+
+def _overflowing():
+    """load_diabetes X times 1e200: squared column norms above float64's range."""
+    from sklearn.datasets import load_diabetes
+    X, y = load_diabetes(return_X_y=True)
+    return X * 1e200, y
+
+
+_OVERFLOW_ROUTES = [
+    ("Ridge", {}, "dense"), ("Ridge", {}, "csr"), ("Ridge", {}, "wide"),
+    ("Ridge", {}, "weighted"), ("Ridge", {}, "auto-cg"),
+    ("Ridge", {"fit_intercept": False}, "dense"), ("Ridge", {"fit_intercept": False}, "csr"),
+    ("Ridge", {"solver": "sparse_cg"}, "dense"), ("Ridge", {"solver": "sparse_cg"}, "csr"),
+    ("Ridge", {"solver": "lsqr"}, "dense"), ("Ridge", {"positive": True}, "dense"),
+    ("RidgeCV", {}, "dense"), ("RidgeCV", {}, "csr"), ("RidgeCV", {}, "wide"),
+    ("RidgeCV", {"fit_intercept": False}, "dense"), ("RidgeCV", {"cv": 3}, "dense"),
+    ("RidgeCV", {"cv": 3}, "csr"), ("RidgeCV", {"alpha_per_target": True}, "two-targets"),
+]
+
+
+@pytest.mark.parametrize("name, params, data", _OVERFLOW_ROUTES)
+def test_overflowing_column_norms_refused_on_every_route(name, params, data):
+    """Squared column norms that overflow float64 gave all-zero coefficients
+    (or a LinAlgError, or NaN) after NumPy RuntimeWarnings; now Lasso's clear
+    error, before any warning."""
+    X, y = _overflowing()
+    sw = None
+    if data == "csr":
+        X = sp.csr_matrix(X)
+    elif data == "wide":
+        X, y = np.hstack([X] * 5)[:30], y[:30]
+    elif data == "weighted":
+        sw = np.linspace(0.5, 2.0, len(y))
+    elif data == "auto-cg":      # large enough for 'auto' to try CG first
+        rng = np.random.default_rng(0)
+        X, y = rng.standard_normal((2000, 400)) * 1e200, rng.standard_normal(2000)
+    elif data == "two-targets":
+        y = np.c_[y, -y]
+    with pytest.raises(ValueError) as lasso:
+        fr.Lasso().fit(X, y if y.ndim == 1 else y[:, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="overflow float64.*scale the data") as ours:
+            getattr(fr, name)(**params).fit(X, y, sample_weight=sw)
+    assert str(ours.value) == str(lasso.value)
+
+
+def test_large_but_finite_column_norms_still_fit():
+    """The check refuses overflow only: float32 data (squared in float64), large
+    values whose squares fit, and a column of huge equal values (centred
+    norm 0, as Lasso accepts) fit as scikit-learn does."""
+    from sklearn.datasets import load_diabetes
+    X, y = load_diabetes(return_X_y=True)
+    ref = sk.Ridge(alpha=0.1).fit(X, y)
+    model = fr.Ridge(alpha=0.1 * 1e200).fit(X * 1e100, y)
+    assert _rel(model.coef_ * 1e100, ref.coef_) < 1e-8
+    X32 = (X * 1e30).astype(np.float32)
+    model = fr.Ridge(alpha=0.1 * 1e60).fit(X32, y)
+    assert _rel(model.coef_ * 1e30, ref.coef_) < 1e-3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = fr.Ridge(alpha=0.1).fit(np.c_[X, np.full(len(y), 1e160)], y)
+    assert _rel(model.coef_[:-1], ref.coef_) < 1e-8 and abs(model.coef_[-1]) < 1e-100
