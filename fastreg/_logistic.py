@@ -1080,7 +1080,10 @@ class LogisticRegressionCV(_LogisticBase):
         self.use_legacy_attributes = use_legacy_attributes
 
     def fit(self, X, y, sample_weight=None, **params):
-        """Fit the model over the grid, then refit (or average) at the best point."""
+        """Fit the model over the grid, then refit (or average) at the best point.
+
+        ``**params`` go to the CV splitter's ``split`` (e.g. ``groups``).
+        """
         _check_common(self)
         check_bool(self.refit, "refit")
         if isinstance(self.Cs, numbers.Integral) and not isinstance(self.Cs, bool):
@@ -1113,7 +1116,7 @@ class LogisticRegressionCV(_LogisticBase):
                 "The 'liblinear' solver does not support multiclass classification"
                 " (n_classes >= 3).")
         cv = check_cv(self.cv, y_enc, classifier=True)
-        folds = list(cv.split(X, y_enc))
+        folds = list(cv.split(X, y_enc, **params))
         scoring = None if (isinstance(self.scoring, str) and self.scoring == "warn") \
             else self.scoring
         scorer = check_scoring(self, scoring=scoring) if scoring is not None else None

@@ -182,7 +182,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         self.store_cv_results = store_cv_results
         self.alpha_per_target = alpha_per_target
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Fit Ridge regression with the alpha cross-validation selects.
 
         Parameters
@@ -190,6 +190,10 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : float or array-like of shape (n_samples,), default=None
+        **params : dict
+            Passed to the CV splitter's ``split`` (e.g. ``groups``), as in
+            fastreg's other CV estimators; refused with ``cv=None``
+            (leave-one-out has no splitter).
 
         Returns
         -------
@@ -202,6 +206,11 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
             raise InvalidParameterError(
                 "The 'gcv_mode' parameter must be one of 'auto', 'svd', 'eigen' or None;"
                 f" got {self.gcv_mode!r}.")
+        if params and self.cv is None:
+            raise TypeError(
+                f"{type(self).__name__}.fit got unexpected argument(s) {set(params)}:"
+                " with cv=None (efficient leave-one-out) there is no splitter to pass"
+                " them to.")
         alphas = _check_alphas(self.alphas, allow_zero=self.cv is not None)
         scorer = None if self.scoring is None else check_scoring(self, self.scoring)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc", "coo"],
@@ -221,7 +230,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
             if self.alpha_per_target:
                 raise ValueError("cv!=None and alpha_per_target=True are incompatible")
             coef, intercept = self._fit_kfold(X, Y, y.ndim, sample_weight, alphas,
-                                              scorer)
+                                              scorer, params)
         set_coef(self, coef, intercept, dtype, y.ndim)
         if self.store_cv_results:
             self.cv_results_ = self.cv_results_.astype(dtype)
@@ -269,10 +278,10 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         intercept = y_mean - coef @ design.X_mean
         return coef, intercept
 
-    def _fit_kfold(self, X, Y, y_ndim, sample_weight, alphas, scorer):
+    def _fit_kfold(self, X, Y, y_ndim, sample_weight, alphas, scorer, params):
         # on the whole data: a fold's centred norms are at most the whole's
         WeightedDesign(X, sample_weight, self.fit_intercept).check_column_norms()
-        folds = list(check_cv(self.cv).split(X, Y[:, 0] if y_ndim == 1 else Y))
+        folds = list(check_cv(self.cv).split(X, Y[:, 0] if y_ndim == 1 else Y, **params))
         scores = Parallel(prefer="threads")(
             delayed(_fold_scores)(X, Y, sample_weight, train, test, alphas,
                                   self.fit_intercept, scorer, y_ndim)

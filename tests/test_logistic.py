@@ -569,3 +569,16 @@ def test_cv_multinomial_intercepts_centred(refit):
     assert abs(m.intercept_.sum()) < 1e-12
     # the paths' intercepts (the last column), for every fold, ratio and C
     np.testing.assert_allclose(m.coefs_paths_[..., -1].sum(axis=-1), 0.0, atol=1e-12)
+
+
+def test_cv_passes_groups_to_the_splitter():
+    """groups were accepted by fit and ignored; they now reach the splitter."""
+    from sklearn.model_selection import GroupKFold
+
+    X, y = _binary()
+    groups = np.arange(len(y)) % 5
+    kw = dict(Cs=3, use_legacy_attributes=False)
+    m = fr.LogisticRegressionCV(cv=GroupKFold(3), **kw).fit(X, y, groups=groups)
+    splits = list(GroupKFold(3).split(X, y, groups))
+    same = fr.LogisticRegressionCV(cv=splits, **kw).fit(X, y)
+    np.testing.assert_array_equal(m.scores_, same.scores_)

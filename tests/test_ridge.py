@@ -504,3 +504,28 @@ def test_large_but_finite_column_norms_still_fit():
         warnings.simplefilter("error")
         model = fr.Ridge(alpha=0.1).fit(np.c_[X, np.full(len(y), 1e160)], y)
     assert _rel(model.coef_[:-1], ref.coef_) < 1e-8 and abs(model.coef_[-1]) < 1e-100
+
+
+def test_ridgecv_passes_groups_to_the_splitter():
+    """RidgeCV(cv=GroupKFold(3)).fit(X, y, groups=g) raised TypeError (no
+    **params); the groups now reach the splitter, as in fastreg's LassoCV, and
+    the result is scikit-learn's (with metadata routing on, where it accepts them)."""
+    import sklearn
+    from sklearn.model_selection import GroupKFold
+
+    X, y, _ = _problem(60, 6, seed=12)
+    groups = np.arange(60) % 7
+    alphas = np.logspace(-2, 3, 12)
+    model = fr.RidgeCV(alphas=alphas, cv=GroupKFold(3)).fit(X, y, groups=groups)
+    splits = list(GroupKFold(3).split(X, y, groups))
+    same = fr.RidgeCV(alphas=alphas, cv=splits).fit(X, y)
+    assert model.alpha_ == same.alpha_ and model.best_score_ == same.best_score_
+    with sklearn.config_context(enable_metadata_routing=True):
+        ref = sk.RidgeCV(alphas=alphas, cv=GroupKFold(3)).fit(X, y, groups=groups)
+        again = fr.RidgeCV(alphas=alphas, cv=GroupKFold(3)).fit(X, y, groups=groups)
+    assert model.alpha_ == ref.alpha_ == again.alpha_
+    assert np.isclose(model.best_score_, ref.best_score_, rtol=1e-8)
+    assert _rel(model.coef_, ref.coef_) < 1e-8
+    # leave-one-out has no splitter to take them
+    with pytest.raises(TypeError, match="groups"):
+        fr.RidgeCV(alphas=alphas).fit(X, y, groups=groups)
