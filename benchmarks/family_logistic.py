@@ -236,7 +236,7 @@ def _bench_cv(quick, log):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
-        m = LogisticRegressionCV(**kw).fit(X, y)
+        m = LogisticRegressionCV(use_legacy_attributes=False, **kw).fit(X, y)
         res["fastreg"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         sk = SkCV(solver="liblinear", use_legacy_attributes=False, **kw).fit(

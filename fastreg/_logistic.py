@@ -1044,16 +1044,36 @@ class LogisticRegressionCV(_LogisticBase):
     """Logistic regression with built-in cross-validation of C (and l1_ratio).
 
     Drop-in for :class:`sklearn.linear_model.LogisticRegressionCV`
-    (scikit-learn 1.9) with ``use_legacy_attributes=False`` semantics for the
-    fitted attributes. Each fold runs a warm-started path over ``Cs`` (from
+    (scikit-learn 1.9). Each fold runs a warm-started path over ``Cs`` (from
     strongest to weakest penalty); folds and ``l1_ratios`` run on joblib
     threads (``n_jobs``). ``solver`` names map as in :class:`LogisticRegression`.
 
+    Parameters
+    ----------
+    use_legacy_attributes : bool, default=True
+        The layout of the fitted attributes, as in scikit-learn 1.9 (whose
+        default changes to False in 1.10; left unset, fit warns about that
+        with a FutureWarning and uses True):
+
+        - True: ``C_`` and ``l1_ratio_`` are arrays of shape (n_classes,), or
+          (1,) for two classes, repeating the chosen value; ``scores_`` and
+          ``coefs_paths_`` are dicts keyed by class (the positive class only
+          for two classes) of arrays (n_folds, n_Cs[, n_l1_ratios][, n_dof]);
+          ``n_iter_`` has shape (1, n_folds, n_Cs[, n_l1_ratios]). The
+          ``n_l1_ratios`` axis is there only when ``l1_ratios`` is given.
+        - False: ``C_`` and ``l1_ratio_`` are floats; ``coefs_paths_`` has
+          shape (n_folds, n_l1_ratios, n_Cs, n_rows, n_dof) (n_rows = 1 for
+          two classes), ``scores_`` and ``n_iter_`` (n_folds, n_l1_ratios, n_Cs).
+
+        ``n_dof`` is n_features, plus one with an intercept (the last entry).
+        ``l1_ratios_`` is ``[None]`` when ``l1_ratios`` is not given.
+
+    The other parameters are scikit-learn's.
+
     Attributes
     ----------
-    classes_, Cs_, l1_ratios_, C_, l1_ratio_, coef_, intercept_,
-    coefs_paths_ (n_folds, n_l1_ratios, n_Cs, n_rows, n_features[+1]),
-    scores_ (n_folds, n_l1_ratios, n_Cs), n_iter_ (n_folds, n_l1_ratios, n_Cs).
+    classes_, Cs_, l1_ratios_, C_, l1_ratio_, coef_, intercept_, coefs_paths_,
+    scores_, n_iter_ (see ``use_legacy_attributes``).
     """
 
     def __init__(self, *, Cs=10, l1_ratios="warn", fit_intercept=True, cv=None,
@@ -1086,6 +1106,11 @@ class LogisticRegressionCV(_LogisticBase):
         """
         _check_common(self)
         check_bool(self.refit, "refit")
+        legacy = self.use_legacy_attributes
+        if isinstance(legacy, str) and legacy == "warn":
+            legacy = None
+        else:
+            legacy = check_bool(legacy, "use_legacy_attributes")
         if isinstance(self.Cs, numbers.Integral) and not isinstance(self.Cs, bool):
             check_int(self.Cs, "Cs", low=1)
             Cs = np.logspace(-4, 4, self.Cs)
@@ -1093,20 +1118,32 @@ class LogisticRegressionCV(_LogisticBase):
             Cs = np.asarray(self.Cs, dtype=np.float64).ravel()
             if Cs.size == 0 or np.any(~(Cs > 0)):
                 raise ValueError("The 'Cs' parameter must hold positive values.")
-        if isinstance(self.l1_ratios, str) and self.l1_ratios == "warn":
-            l1_ratios = [0.0]
-        elif self.l1_ratios is None:
+        # no grid of l1 ratios given: the attributes lose its axis (legacy
+        # layout) and l1_ratios_ is [None], as in scikit-learn
+        no_grid = self.l1_ratios is None or (
+            isinstance(self.l1_ratios, str) and self.l1_ratios == "warn")
+        if no_grid:
             l1_ratios = [0.0]
         else:
             l1_ratios = list(np.asarray(self.l1_ratios, dtype=np.float64).ravel())
-        pen = self.penalty
-        if not (isinstance(pen, str) and pen == "deprecated"):
-            given = not (self.l1_ratios is None or isinstance(self.l1_ratios, str))
-            lr, _ = _resolve_penalty(pen, l1_ratios[0] if given else None, 1.0)
-            if pen != "elasticnet":
-                l1_ratios = [lr]
         for r in l1_ratios:
             check_real(r, "l1_ratios", low=0, high=1)
+        if legacy is None:
+            warnings.warn(
+                f"The fitted attributes of {type(self).__name__} will be simplified in "
+                "scikit-learn 1.10 to remove redundancy. Set `use_legacy_attributes="
+                "False` to enable the new behavior now, or set it to `True` to silence "
+                "this warning during the transition period while keeping the "
+                "deprecated behavior for the time being. The default value of "
+                "use_legacy_attributes will change from True to False in scikit-learn "
+                f"1.10. See the docstring of {type(self).__name__} for more details.",
+                FutureWarning)
+            legacy = True
+        pen = self.penalty
+        if not (isinstance(pen, str) and pen == "deprecated"):
+            lr, _ = _resolve_penalty(pen, None if no_grid else l1_ratios[0], 1.0)
+            if pen != "elasticnet":
+                l1_ratios = [lr]
         X, y_enc, classes, s = _validate_fit(self, X, y, sample_weight)
         score_weight = None if sample_weight is None else np.broadcast_to(
             np.asarray(sample_weight, dtype=np.float64), y_enc.shape)
@@ -1145,33 +1182,59 @@ class LogisticRegressionCV(_LogisticBase):
         # search over (C, l1 ratio) pairs
         by_c = np.swapaxes(scores, 1, 2).reshape(n_f, -1)  # (n_folds, n_Cs * n_l)
         ci_best, li_best = np.unravel_index(np.argmax(by_c.mean(axis=0)), (len(Cs), n_l))
-        self.classes_ = classes
-        self.Cs_ = Cs
-        self.l1_ratios_ = np.asarray(l1_ratios)
-        self.scores_ = scores
-        self.coefs_paths_ = coefs
-        self.n_iter_ = n_iter
         if self.refit:
-            self.C_ = float(Cs[ci_best])
-            self.l1_ratio_ = float(l1_ratios[li_best])
+            C_best = float(Cs[ci_best])
+            l1_ratio_best = float(l1_ratios[li_best])
             data = _Data(X)
             W0 = coefs[:, li_best, ci_best].mean(axis=0)
             coef0 = W0[:, :X.shape[1]]
             icpt0 = W0[:, -1] if self.fit_intercept else None
-            W, B, _, _ = _solve(data, y_enc, K, s, self.C_, self.l1_ratio_,
+            W, B, _, _ = _solve(data, y_enc, K, s, C_best, l1_ratio_best,
                                 self.fit_intercept, self.tol, self.max_iter, coef0, icpt0,
                                 newton=self.solver in NEWTON_SOLVERS)
         else:
             ci_each, li_each = np.unravel_index(np.argmax(by_c, axis=1), (len(Cs), n_l))
-            self.C_ = float(np.mean(Cs[ci_each]))
-            self.l1_ratio_ = float(np.mean(np.asarray(l1_ratios)[li_each]))
+            C_best = float(np.mean(Cs[ci_each]))
+            l1_ratio_best = float(np.mean(np.asarray(l1_ratios)[li_each]))
             W0 = np.mean([coefs[f, li_each[f], ci_each[f]] for f in range(n_f)], axis=0)
             W = W0[:, :X.shape[1]]
             B = W0[:, -1] if self.fit_intercept else np.zeros(W.shape[0])
+        self.classes_ = classes
+        self.Cs_ = Cs
+        self.l1_ratios_ = (np.asarray([None]) if no_grid
+                           else np.asarray(self.l1_ratios).ravel())
+        if legacy:
+            self._set_legacy_attributes(coefs, scores, n_iter, C_best, l1_ratio_best,
+                                        no_grid)
+        else:
+            self.C_, self.l1_ratio_ = C_best, l1_ratio_best
+            self.scores_, self.coefs_paths_, self.n_iter_ = scores, coefs, n_iter
         self.coef_ = np.asarray(W, dtype=X.dtype)
         self.intercept_ = np.asarray(B if self.fit_intercept else np.zeros(W.shape[0]),
                                      dtype=X.dtype)
         return self
+
+    def _set_legacy_attributes(self, coefs, scores, n_iter, C_best, l1_ratio_best,
+                               no_grid):
+        """scikit-learn's legacy layout (``use_legacy_attributes=True``) from the
+        arrays coefs (n_folds, n_l1, n_Cs, n_rows, n_dof), scores and n_iter
+        (n_folds, n_l1, n_Cs): per-class dicts, the l1 axis after the Cs and
+        dropped when no grid of l1 ratios was given, C_ and l1_ratio_ repeated
+        for each coefficient row."""
+        rows = coefs.shape[3]
+        keys = self.classes_[1:] if rows == 1 else self.classes_
+        coefs = np.swapaxes(coefs, 1, 2)        # (n_folds, n_Cs, n_l1, n_rows, n_dof)
+        scores = np.swapaxes(scores, 1, 2)      # (n_folds, n_Cs, n_l1)
+        n_iter = np.swapaxes(n_iter, 1, 2)[None]
+        if no_grid:
+            coefs, scores, n_iter = coefs[:, :, 0], scores[:, :, 0], n_iter[..., 0]
+        self.coefs_paths_ = {key: coefs[..., k, :].copy() for k, key in enumerate(keys)}
+        self.scores_ = {key: scores.copy() for key in keys}
+        self.n_iter_ = n_iter
+        self.C_ = np.full(rows, C_best)
+        # with no grid, the refit's l1 ratio is the grid's None (scikit-learn)
+        self.l1_ratio_ = (np.full(rows, None) if no_grid and self.refit
+                          else np.full(rows, l1_ratio_best))
 
     def score(self, X, y, sample_weight=None):
         """Score with ``scoring`` (accuracy when unset)."""

@@ -273,7 +273,7 @@ def test_cv_elasticnet_needs_l1_ratios():
         with pytest.raises(ValueError, match="l1_ratio"):
             fr.LogisticRegressionCV(penalty="elasticnet", solver="saga").fit(X, y)
         m = fr.LogisticRegressionCV(penalty="elasticnet", solver="saga", Cs=2,
-                                    l1_ratios=[0.5]).fit(X, y)
+                                    l1_ratios=[0.5], use_legacy_attributes=False).fit(X, y)
     assert m.l1_ratio_ == 0.5
 
 
@@ -313,7 +313,7 @@ def test_cv_matches_sklearn_attributes():
     X, y = _binary(150, 20)
     kw = dict(Cs=5, l1_ratios=(1.0,), cv=3, scoring="neg_log_loss", tol=1e-8,
               max_iter=1000)
-    m = fr.LogisticRegressionCV(n_jobs=2, **kw).fit(X, y)
+    m = fr.LogisticRegressionCV(n_jobs=2, use_legacy_attributes=False, **kw).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sk = SkLRCV(solver="saga", use_legacy_attributes=False, random_state=0,
@@ -347,7 +347,8 @@ def test_cv_scores_weighted_folds_in_the_callers_order_of_Cs():
     X, y = _binary(150, 10)
     sw = np.random.RandomState(3).rand(len(y)) * 3
     kw = dict(Cs=[10.0, 0.01, 1.0, 0.1], cv=3, tol=1e-10, max_iter=2000)
-    m = fr.LogisticRegressionCV(**kw).fit(X, y, sample_weight=sw)
+    m = fr.LogisticRegressionCV(use_legacy_attributes=False, **kw).fit(
+        X, y, sample_weight=sw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sk = SkLRCV(use_legacy_attributes=False, **kw).fit(X, y, sample_weight=sw)
@@ -368,14 +369,16 @@ def test_cv_scores_weighted_folds_in_the_callers_order_of_Cs():
 
     for refit in (True, False):
         m = fr.LogisticRegressionCV(Cs=[0.01, 10.0], cv=2, scoring=tied, refit=refit,
-                                    l1_ratios=[0.0, 1.0], max_iter=200).fit(X, y)
+                                    l1_ratios=[0.0, 1.0], max_iter=200,
+                                    use_legacy_attributes=False).fit(X, y)
         assert set(seen) == {0.01, 10.0}
         assert (m.C_, m.l1_ratio_) == (0.01, 1.0)
 
 
 def test_cv_multiclass_and_refit_false():
     X, y = _multi()
-    m = fr.LogisticRegressionCV(Cs=3, cv=3, refit=False, l1_ratios=(0.0, 1.0)).fit(X, y)
+    m = fr.LogisticRegressionCV(Cs=3, cv=3, refit=False, l1_ratios=(0.0, 1.0),
+                                use_legacy_attributes=False).fit(X, y)
     assert m.coef_.shape == (3, X.shape[1])
     assert m.scores_.shape == (3, 2, 3)
 
@@ -487,7 +490,7 @@ def test_cv_sparse_folds_match_dense():
     X, y = _binary(n=150, p=40)
     X[np.abs(X) < 0.8] = 0.0
     kw = dict(Cs=[0.05, 0.2, 1.0], l1_ratios=(1.0,), cv=3, tol=1e-10, max_iter=1000,
-              scoring="neg_log_loss")
+              scoring="neg_log_loss", use_legacy_attributes=False)
     md = fr.LogisticRegressionCV(**kw).fit(X, y)
     ms = fr.LogisticRegressionCV(**kw).fit(sparse.csc_matrix(X), y)
     np.testing.assert_allclose(ms.scores_, md.scores_, rtol=1e-7)
@@ -569,6 +572,76 @@ def test_cv_multinomial_intercepts_centred(refit):
     assert abs(m.intercept_.sum()) < 1e-12
     # the paths' intercepts (the last column), for every fold, ratio and C
     np.testing.assert_allclose(m.coefs_paths_[..., -1].sum(axis=-1), 0.0, atol=1e-12)
+
+
+def _describe(value):
+    """Type, shape, dtype (and keys) of a fitted attribute."""
+    if isinstance(value, dict):
+        return ("dict", [repr(k) for k in value], [_describe(v) for v in value.values()])
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.shape, str(value.dtype))
+    return (type(value).__name__,)
+
+
+_CV_ATTRIBUTES = ["C_", "l1_ratio_", "l1_ratios_", "Cs_", "scores_", "coefs_paths_",
+                  "n_iter_", "coef_", "intercept_"]
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+@pytest.mark.parametrize("legacy", ["unset", True, False])
+@pytest.mark.parametrize("grid", [dict(), dict(l1_ratios=np.array([0.0])),
+                                  dict(refit=False), dict(refit=False, l1_ratios=[0.0])])
+def test_cv_use_legacy_attributes_as_sklearn(classes, legacy, grid):
+    """use_legacy_attributes with scikit-learn 1.9.1's default (True, with its
+    FutureWarning when unset) and layouts: the legacy one has arrays C_ and
+    l1_ratio_ (one entry per coefficient row), per-class dicts scores_ and
+    coefs_paths_, n_iter_ (1, n_folds, n_Cs[, n_l1]); fastreg used the new
+    layout whatever the flag."""
+    X, y = _iris()
+    if classes == 2:
+        y = (y > 0).astype(int)
+    kw = dict(Cs=[0.1, 1.0], cv=3, max_iter=200, **grid)
+    if legacy != "unset":
+        kw["use_legacy_attributes"] = legacy
+    fitted = []
+    for cls in (SkLRCV, fr.LogisticRegressionCV):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            fitted.append(cls(**kw).fit(X, y))
+        told = [w for w in seen if issubclass(w.category, FutureWarning)
+                and "use_legacy_attributes" in str(w.message)]
+        assert len(told) == (legacy == "unset")
+    sk, m = fitted
+    for name in _CV_ATTRIBUTES:
+        assert _describe(getattr(m, name)) == _describe(getattr(sk, name)), name
+    if legacy is False:
+        assert m.C_ == sk.C_ and m.l1_ratio_ == sk.l1_ratio_
+    else:
+        np.testing.assert_array_equal(m.C_, sk.C_)
+        np.testing.assert_array_equal(m.l1_ratio_, sk.l1_ratio_)
+        np.testing.assert_array_equal(m.l1_ratios_, sk.l1_ratios_)
+        key = m.classes_[-1]
+        np.testing.assert_allclose(m.scores_[key], sk.scores_[key], atol=0.03)
+
+
+def test_cv_legacy_attributes_with_an_l1_grid():
+    """The l1 axis of the legacy layout, with two ratios (scikit-learn: saga)."""
+    X, y = _binary(80, 8)
+    kw = dict(Cs=2, cv=3, l1_ratios=[0.5, 1.0], use_legacy_attributes=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = SkLRCV(solver="saga", max_iter=2000, **kw).fit(X, y)
+    m = fr.LogisticRegressionCV(**kw).fit(X, y)
+    for name in _CV_ATTRIBUTES:
+        assert _describe(getattr(m, name)) == _describe(getattr(sk, name)), name
+    assert m.coefs_paths_[1].shape == (3, 2, 2, 9)
+
+
+def test_cv_use_legacy_attributes_is_validated():
+    X, y = _binary()
+    for value in ("yes", None, 1):
+        with pytest.raises(ValueError, match="'use_legacy_attributes' parameter"):
+            fr.LogisticRegressionCV(use_legacy_attributes=value).fit(X, y)
 
 
 def test_cv_passes_groups_to_the_splitter():
