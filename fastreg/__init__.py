@@ -37,6 +37,7 @@ from ._sgd import SGDClassifier, SGDRegressor
 from ._ridge import Ridge
 from ._ridge_cv import RidgeCV
 from ._information_criterion import ElasticNetIC, LassoIC
+from ._validation import InvalidParameterError
 
 __version__ = "0.1.0"
 
@@ -61,4 +62,5 @@ __all__ = [
     "RidgeCV",
     "ElasticNetIC",
     "LassoIC",
+    "InvalidParameterError",
 ]

@@ -44,9 +44,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _logistic_fast as _kern
 from ._base import as_configured_sparse
-from ._validation import (InvalidParameterError, as_int32_sparse, check_bool, check_int,
-                          check_n_jobs, check_random_state_param, check_real,
-                          check_verbose)
+from ._validation import (ARRAY_LIKE, DICT, INT, NONE, InvalidParameterError,
+                          as_int32_sparse, check_bool, check_cv_param, check_int, check_option,
+                          check_random_state_param, check_real, check_scoring_param,
+                          check_verbose, is_array_like, options, param_error,
+                          shown)
 
 _X_DTYPES = [np.float64, np.float32]
 
@@ -84,6 +86,7 @@ STALL_INNER = 5
 STALL_OUTER = 10
 
 SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+PENALTIES = ("l1", "l2", "elasticnet")
 # names under which smooth (L2) problems take Newton steps (_fit_l2_newton)
 NEWTON_SOLVERS = ("newton-cg", "newton-cholesky")
 
@@ -695,9 +698,17 @@ def _resolve_penalty(penalty, l1_ratio, C):
             raise InvalidParameterError(
                 "l1_ratio must be specified when penalty is elasticnet.")
         return l1_ratio, C
-    raise InvalidParameterError(
-        "The 'penalty' parameter must be one of 'l1', 'l2', 'elasticnet' or None;"
-        f" got {penalty!r}.")
+    raise param_error("penalty", [options(PENALTIES), NONE], penalty)
+
+
+def _check_penalty(penalty, *, none_ok):
+    """``penalty``: one of PENALTIES, its default 'deprecated', or None where
+    ``none_ok`` (LogisticRegression; LogisticRegressionCV has no None)."""
+    if penalty is None and none_ok:
+        return
+    if isinstance(penalty, str) and penalty == "deprecated":
+        return
+    check_option(penalty, "penalty", PENALTIES, alternatives=[NONE] if none_ok else [])
 
 
 def _warn_deprecated_usage(est):
@@ -710,33 +721,37 @@ def _warn_deprecated_usage(est):
                       "from 1.10: pass a value between 0 and 1.", FutureWarning)
     if legacy and penalty != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
         warnings.warn(f"l1_ratio is used only with penalty='elasticnet'; got "
-                      f"penalty={penalty!r}.", UserWarning)
+                      f"penalty={shown(penalty)}.", UserWarning)
     if (penalty == "l2" and l1_ratio != 0) or (penalty == "l1" and l1_ratio != 1):
-        warnings.warn(f"Inconsistent values: penalty={penalty!r} with l1_ratio={l1_ratio}; "
+        warnings.warn(f"Inconsistent values: penalty={shown(penalty)} with "
+                      f"l1_ratio={shown(l1_ratio)}; "
                       "penalty is deprecated, set l1_ratio alone.", UserWarning)
     if legacy and penalty is None and est.C != 1.0:
         warnings.warn("penalty=None ignores C and l1_ratio.", UserWarning)
     if est.n_jobs is not None:
         warnings.warn("'n_jobs' has no effect since scikit-learn 1.8 and is removed in "
-                      f"1.10; got n_jobs={est.n_jobs!r}, leave it unset.", FutureWarning)
+                      f"1.10; got n_jobs={shown(est.n_jobs)}, leave it unset.", FutureWarning)
 
 
 def _check_common(est):
+    """The parameters LogisticRegression and LogisticRegressionCV share, with
+    scikit-learn's descriptions of them in the errors."""
     check_real(est.tol, "tol", low=0)
     check_int(est.max_iter, "max_iter", low=0)
     check_bool(est.fit_intercept, "fit_intercept")
     check_bool(est.dual, "dual")
     check_real(est.intercept_scaling, "intercept_scaling", low=0, low_open=True)
     check_verbose(est.verbose)
-    check_n_jobs(est.n_jobs)
+    n_jobs = est.n_jobs
+    if n_jobs is not None and (not isinstance(n_jobs, numbers.Integral)
+                               or isinstance(n_jobs, (bool, np.bool_))):
+        raise param_error("n_jobs", [NONE, INT], n_jobs)
     check_random_state_param(est.random_state)
-    if not isinstance(est.solver, str) or est.solver not in SOLVERS:
-        raise InvalidParameterError(
-            f"The 'solver' parameter must be one of {list(SOLVERS)}; got {est.solver!r}.")
+    check_option(est.solver, "solver", SOLVERS)
     cw = est.class_weight
-    if cw is not None and not isinstance(cw, dict) and cw != "balanced":
-        raise InvalidParameterError("The 'class_weight' parameter must be a dict, "
-                                    f"'balanced' or None; got {cw!r}.")
+    if cw is not None and not isinstance(cw, dict) and not (
+            isinstance(cw, str) and cw == "balanced"):
+        raise param_error("class_weight", [DICT, options(["balanced"]), NONE], cw)
 
 
 def _encode_binary(y):
@@ -772,7 +787,7 @@ def _validate_fit(est, X, y, sample_weight):
     if len(classes) < 2:
         raise ValueError(
             "This solver needs samples of at least 2 classes in the data, but the data"
-            f" contains only one class: {classes[0]!r}")
+            f" contains only one class: {shown(classes[0])}")
     n = X.shape[0]
     if sample_weight is None:
         s = np.ones(n)
@@ -952,11 +967,13 @@ class LogisticRegression(_LogisticBase):
         """
         _check_common(self)
         check_real(self.C, "C", low=0, low_open=True, allow_inf=True)
+        if self.l1_ratio is not None:
+            check_real(self.l1_ratio, "l1_ratio", low=0, high=1, alternatives=[NONE])
         check_bool(self.warm_start, "warm_start")
+        _check_penalty(self.penalty, none_ok=True)
         _warn_deprecated_usage(self)
         l1_ratio, C = _resolve_penalty(self.penalty, self.l1_ratio, self.C)
         l1_ratio = 0.0 if l1_ratio is None else l1_ratio
-        check_real(l1_ratio, "l1_ratio", low=0, high=1)
         X, y_enc, classes, s = _validate_fit(self, X, y, sample_weight)
         K = len(classes)
         if self.solver == "liblinear" and K > 2:
@@ -1106,28 +1123,39 @@ class LogisticRegressionCV(_LogisticBase):
         """
         _check_common(self)
         check_bool(self.refit, "refit")
+        check_cv_param(self.cv)
+        scoring = None if (isinstance(self.scoring, str) and self.scoring == "warn") \
+            else self.scoring
+        check_scoring_param(scoring)
         legacy = self.use_legacy_attributes
         if isinstance(legacy, str) and legacy == "warn":
             legacy = None
         else:
             legacy = check_bool(legacy, "use_legacy_attributes")
-        if isinstance(self.Cs, numbers.Integral) and not isinstance(self.Cs, bool):
-            check_int(self.Cs, "Cs", low=1)
-            Cs = np.logspace(-4, 4, self.Cs)
-        else:
+        _check_penalty(self.penalty, none_ok=False)
+        if is_array_like(self.Cs):
             Cs = np.asarray(self.Cs, dtype=np.float64).ravel()
             if Cs.size == 0 or np.any(~(Cs > 0)):
                 raise ValueError("The 'Cs' parameter must hold positive values.")
+        else:
+            Cs = np.logspace(-4, 4, check_int(self.Cs, "Cs", low=1,
+                                              alternatives=[ARRAY_LIKE]))
         # no grid of l1 ratios given: the attributes lose its axis (legacy
         # layout) and l1_ratios_ is [None], as in scikit-learn
         no_grid = self.l1_ratios is None or (
             isinstance(self.l1_ratios, str) and self.l1_ratios == "warn")
         if no_grid:
             l1_ratios = [0.0]
+        elif not is_array_like(self.l1_ratios):
+            raise param_error("l1_ratios", [ARRAY_LIKE, NONE], self.l1_ratios)
         else:
-            l1_ratios = list(np.asarray(self.l1_ratios, dtype=np.float64).ravel())
-        for r in l1_ratios:
-            check_real(r, "l1_ratios", low=0, high=1)
+            try:
+                l1_ratios = list(np.asarray(self.l1_ratios, dtype=np.float64).ravel())
+            except (TypeError, ValueError):
+                l1_ratios = [np.nan]
+            if not l1_ratios or not all(0 <= r <= 1 for r in l1_ratios):
+                raise ValueError("l1_ratios must be an array-like of numbers between 0 "
+                                 f"and 1; got (l1_ratios={shown(self.l1_ratios)})")
         if legacy is None:
             warnings.warn(
                 f"The fitted attributes of {type(self).__name__} will be simplified in "
@@ -1154,8 +1182,6 @@ class LogisticRegressionCV(_LogisticBase):
                 " (n_classes >= 3).")
         cv = check_cv(self.cv, y_enc, classifier=True)
         folds = list(cv.split(X, y_enc, **params))
-        scoring = None if (isinstance(self.scoring, str) and self.scoring == "warn") \
-            else self.scoring
         scorer = check_scoring(self, scoring=scoring) if scoring is not None else None
         if sparse.issparse(X):
             # CSC with int32 indices: folds are taken from it without format

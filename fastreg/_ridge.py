@@ -41,9 +41,10 @@ from sklearn.utils.validation import validate_data
 from ._base import LinearModel
 from ._design import Design, _blocks
 from ._path import solve_path
-from ._validation import (InvalidParameterError, check_bool, check_int, check_option,
+from ._validation import (ARRAY_LIKE, NONE, check_bool, check_int, check_option,
                           check_random_state_param, check_real, check_sample_weight,
-                          check_squared_norms, check_target)
+                          check_squared_norms, check_target, interval, is_array_like,
+                          param_error)
 
 _SOLVERS = {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga", "lbfgs"}
 
@@ -53,31 +54,27 @@ _SPARSE_DIRECT_MAX = 2048
 
 def check_ridge_alpha(alpha, n_targets, name="alpha"):
     """Return alpha as a float64 array of n_targets penalties, >= 0 and finite."""
-    if isinstance(alpha, (bool, np.bool_)):
-        raise InvalidParameterError(
-            f"The '{name}' parameter must be a real number or an array of them;"
-            f" got {alpha!r}.")
-    if isinstance(alpha, numbers.Real):
-        check_real(alpha, name, low=0)
-        values = np.full(n_targets, float(alpha))
-    else:
-        try:
-            values = np.asarray(alpha, dtype=np.float64).ravel()
-        except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(
-                f"The '{name}' parameter must be a real number or an array of them;"
-                f" got {alpha!r}.") from exc
-        if values.size == 1:
-            values = np.full(n_targets, values[0])
-        elif values.size != n_targets:
-            raise InvalidParameterError(
-                "Number of targets and number of penalties do not correspond:"
-                f" {values.size} != {n_targets}")
-        if not np.all(np.isfinite(values)):
-            raise InvalidParameterError(
-                f"The '{name}' parameter must be finite; got {alpha!r}.")
-        if np.any(values < 0):
-            raise InvalidParameterError(f"The '{name}' parameter must be >= 0; got {alpha!r}.")
+    accepted = [interval("float", 0), ARRAY_LIKE]
+    if isinstance(alpha, numbers.Real) and not isinstance(alpha, (bool, np.bool_)):
+        check_real(alpha, name, low=0, alternatives=[ARRAY_LIKE])
+        return np.full(n_targets, float(alpha))
+    if not is_array_like(alpha):
+        raise param_error(name, accepted, alpha)
+    try:
+        values = np.asarray(alpha, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise param_error(name, accepted, alpha) from None
+    if values.size == 1:
+        values = np.full(n_targets, values[0])
+    elif values.size != n_targets:
+        raise ValueError(
+            "Number of targets and number of penalties do not correspond:"
+            f" {values.size} != {n_targets}")
+    # (scikit-learn 1.9 accepts negative penalties in an array; refused as a
+    # negative scalar is)
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        bad = int(np.flatnonzero(~(np.isfinite(values) & (values >= 0)))[0])
+        raise ValueError(f"{name}[{bad}] == {values[bad]}, must be finite and >= 0.")
     return values
 
 
@@ -845,7 +842,7 @@ default='auto'
         check_bool(self.copy_X, "copy_X")
         check_bool(self.positive, "positive")
         if self.max_iter is not None:
-            check_int(self.max_iter, "max_iter", low=1)
+            check_int(self.max_iter, "max_iter", low=1, alternatives=[NONE])
         check_real(self.tol, "tol", low=0)
         check_option(self.solver, "solver", _SOLVERS)
         check_random_state_param(self.random_state)

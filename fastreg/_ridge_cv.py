@@ -26,7 +26,9 @@ from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
 from ._ridge import Ridge, WeightedDesign, check_ridge_sample_weight, set_coef
-from ._validation import InvalidParameterError, check_bool, check_target
+from ._validation import (ARRAY_LIKE, NONE, check_bool, check_cv_param, check_option,
+                          check_scoring_param, check_target, interval, is_array_like,
+                          param_error, shown)
 
 
 class _Predictions(RegressorMixin, BaseEstimator):
@@ -37,25 +39,30 @@ class _Predictions(RegressorMixin, BaseEstimator):
 
 
 def _check_alphas(alphas, *, allow_zero):
+    """``alphas`` as a float64 array: a positive number, or an array-like of
+    them (zero allowed with ``allow_zero``: K folds), each checked with
+    scikit-learn's messages ("alphas[1] == 0.0, must be > 0.0.")."""
+    positive = interval("float", 0, low_open=True)
     if isinstance(alphas, numbers.Real) and not isinstance(alphas, (bool, np.bool_)):
-        values = np.array([float(alphas)])
-    else:
-        try:
-            values = np.asarray(alphas, dtype=np.float64).ravel()
-        except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(
-                "The 'alphas' parameter must be a real number or an array of them;"
-                f" got {alphas!r}.") from exc
-    if values.size == 0:
-        raise InvalidParameterError("The 'alphas' parameter must not be empty.")
-    if not np.all(np.isfinite(values)):
-        raise InvalidParameterError(f"The 'alphas' parameter must be finite; got {alphas!r}.")
-    bad = values < 0 if allow_zero else values <= 0
-    if np.any(bad):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise InvalidParameterError(f"alphas[{int(np.flatnonzero(bad)[0])}] == "
-                                    f"{values[bad][0]}, must be {bound}.")
-    return values
+        if not 0 < alphas < np.inf:
+            raise param_error("alphas", [ARRAY_LIKE, positive], alphas)
+        return np.array([float(alphas)])
+    if not is_array_like(alphas) or np.ndim(alphas) == 0:
+        raise param_error("alphas", [ARRAY_LIKE, positive], alphas)
+    if np.size(alphas) == 0:
+        raise param_error("alphas", ["a non-empty array-like", positive], alphas)
+    items = np.asarray(alphas, dtype=object).ravel()
+    for index, alpha in enumerate(items):
+        name = "alphas" if items.size == 1 else f"alphas[{index}]"
+        if not isinstance(alpha, numbers.Real) or isinstance(alpha, (bool, np.bool_)):
+            raise TypeError(f"{name} must be an instance of float, not"
+                            f" {type(alpha).__qualname__}.")
+        if not np.isfinite(alpha):
+            raise ValueError(f"{name} == {shown(alpha)}, must be finite.")
+        if alpha < 0 or (alpha == 0 and not allow_zero):
+            raise ValueError(f"{name} == {shown(alpha)}, must be"
+                             f" {'>=' if allow_zero else '>'} 0.0.")
+    return items.astype(np.float64)
 
 
 class SpectralRidge:
@@ -202,10 +209,11 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         check_bool(self.fit_intercept, "fit_intercept")
         check_bool(self.store_cv_results, "store_cv_results")
         check_bool(self.alpha_per_target, "alpha_per_target")
-        if self.gcv_mode not in (None, "auto", "svd", "eigen"):
-            raise InvalidParameterError(
-                "The 'gcv_mode' parameter must be one of 'auto', 'svd', 'eigen' or None;"
-                f" got {self.gcv_mode!r}.")
+        if self.gcv_mode is not None:
+            check_option(self.gcv_mode, "gcv_mode", ("auto", "svd", "eigen"),
+                         alternatives=[NONE])
+        check_cv_param(self.cv)
+        check_scoring_param(self.scoring)
         if params and self.cv is None:
             raise TypeError(
                 f"{type(self).__name__}.fit got unexpected argument(s) {set(params)}:"

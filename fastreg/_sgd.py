@@ -28,8 +28,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _sgd_fast
 from ._base import as_configured_sparse
-from ._validation import (check_bool, check_int, check_n_jobs, check_option,
-                          check_random_state_param, check_real, check_verbose)
+from ._validation import (BOOLEAN, DICT, NONE, check_bool, check_int, check_n_jobs,
+                          check_option, check_random_state_param, check_real, check_verbose,
+                          options, param_error)
 
 MAX_INT = np.iinfo(np.int32).max
 DEFAULT_EPSILON = 0.1
@@ -65,14 +66,15 @@ class _BaseSGD(BaseEstimator):
         losses = _CLASSIFICATION_LOSSES if self._is_classifier else _REGRESSION_LOSSES
         check_option(self.loss, "loss", set(losses))
         if self.penalty is not None:
-            check_option(self.penalty, "penalty", {"l1", "l2", "elasticnet"})
+            check_option(self.penalty, "penalty", ("l2", "l1", "elasticnet"),
+                         alternatives=[NONE])
         check_real(self.alpha, "alpha", low=0)
         if self.l1_ratio is not None:
-            check_real(self.l1_ratio, "l1_ratio", low=0, high=1)
+            check_real(self.l1_ratio, "l1_ratio", low=0, high=1, alternatives=[NONE])
         check_bool(self.fit_intercept, "fit_intercept")
         check_int(self.max_iter, "max_iter", low=1)
         if self.tol is not None:
-            check_real(self.tol, "tol", low=0)
+            check_real(self.tol, "tol", low=0, alternatives=[NONE])
         check_bool(self.shuffle, "shuffle")
         check_real(self.epsilon, "epsilon", low=0)
         check_option(self.learning_rate, "learning_rate",
@@ -92,10 +94,12 @@ class _BaseSGD(BaseEstimator):
         check_random_state_param(self.random_state)
         if self._is_classifier:
             check_n_jobs(self.n_jobs)
-        if isinstance(self.average, (bool, np.bool_)):
-            pass
-        else:
-            check_int(self.average, "average", low=1)
+            cw = self.class_weight
+            if cw is not None and not isinstance(cw, dict) and not (
+                    isinstance(cw, str) and cw == "balanced"):
+                raise param_error("class_weight", [options(["balanced"]), DICT, NONE], cw)
+        if not isinstance(self.average, (bool, np.bool_)):
+            check_int(self.average, "average", low=0, low_open=True, alternatives=[BOOLEAN])
         check_real(self.momentum, "momentum", low=0, high=1, high_open=True)
         check_bool(self.nesterov, "nesterov")
         if self.adaptive_step is not None:

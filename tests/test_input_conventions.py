@@ -6,6 +6,7 @@ fit the matrix those arrays mean, and leave the caller's arrays and flags as
 they were. A target of one column gives scikit-learn's shapes.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -214,3 +215,124 @@ def test_cv_estimators_refuse_invalid_parameters_as_sklearn(params):
         sk.LassoCV(**params).fit(X, y)
     with pytest.raises(ValueError, match="l1_ratio"):
         fr.ElasticNetCV(l1_ratio="a").fit(X, y)
+
+
+_BOOL = "an instance of 'bool' or an instance of 'numpy.bool'"
+_CV = ("an int in the range [2, inf), an object implementing 'split' and 'get_n_splits',"
+       " an iterable or None")
+_RANDOM_STATE = ("an int in the range [0, 4294967295], an instance of"
+                 " 'numpy.random.mtrand.RandomState' or None")
+
+# (estimator, bad parameter, scikit-learn's description of the accepted values)
+# for a sample of parameters of every estimator that scikit-learn has too.
+PARAMETER_ERRORS = [
+    ("Lasso", dict(alpha=-1), "a float in the range [0.0, inf)"),
+    ("Lasso", dict(tol=np.float64(-1.5)), "a float in the range [0.0, inf)"),
+    ("Lasso", dict(fit_intercept="yes"), _BOOL),
+    ("Lasso", dict(random_state="x"), _RANDOM_STATE),
+    ("ElasticNet", dict(l1_ratio=1.5), "a float in the range [0.0, 1.0]"),
+    ("ElasticNet", dict(copy_X=np.int64(1)), _BOOL),
+    ("ElasticNet", dict(selection="sometimes"), "a str among {'cyclic', 'random'}"),
+    ("MultiTaskLasso", dict(alpha="a"), "a float in the range [0.0, inf)"),
+    ("MultiTaskLasso", dict(warm_start=1), _BOOL),
+    ("MultiTaskElasticNet", dict(l1_ratio=-0.5), "a float in the range [0.0, 1.0]"),
+    ("LassoCV", dict(eps=0), "a float in the range (0.0, inf)"),
+    ("LassoCV", dict(cv=1), _CV),
+    ("LassoCV", dict(n_jobs=1.5), "an instance of 'int' or None"),
+    ("LassoCV", dict(alphas=0), "an int in the range [1, inf) or an array-like"),
+    ("LassoCV", dict(verbose=-1), f"an int in the range [0, inf), {_BOOL}"),
+    ("ElasticNetCV", dict(tol=np.float64(-1.0)), "a float in the range [0.0, inf)"),
+    ("MultiTaskLassoCV", dict(max_iter=0), "an int in the range [1, inf)"),
+    ("MultiTaskElasticNetCV", dict(eps=-1), "a float in the range (0.0, inf)"),
+    ("Ridge", dict(alpha=-1), "a float in the range [0.0, inf) or an array-like"),
+    ("Ridge", dict(max_iter=0), "an int in the range [1, inf) or None"),
+    ("Ridge", dict(solver="x"), "a str among {'auto', 'svd', 'cholesky', 'lsqr',"
+                                " 'sparse_cg', 'sag', 'saga', 'lbfgs'}"),
+    ("Ridge", dict(positive="yes"), _BOOL),
+    ("RidgeCV", dict(alphas=0.0), "an array-like or a float in the range (0.0, inf)"),
+    ("RidgeCV", dict(gcv_mode="x"), "a str among {'auto', 'svd', 'eigen'} or None"),
+    ("RidgeCV", dict(cv=1), _CV),
+    ("RidgeCV", dict(store_cv_results=np.int64(0)), _BOOL),
+    ("LogisticRegression", dict(C=0), "a float in the range (0.0, inf]"),
+    ("LogisticRegression", dict(l1_ratio=1.5), "a float in the range [0.0, 1.0] or None"),
+    ("LogisticRegression", dict(max_iter=-1), "an int in the range [0, inf)"),
+    ("LogisticRegression", dict(class_weight="foo"),
+     "an instance of 'dict', a str among {'balanced'} or None"),
+    ("LogisticRegression", dict(n_jobs=1.5), "None or an instance of 'int'"),
+    ("LogisticRegression", dict(intercept_scaling=np.float64(0.0)),
+     "a float in the range (0.0, inf)"),
+    ("LogisticRegression", dict(penalty="l3"),
+     "a str among {'l1', 'l2', 'elasticnet'} or None"),
+    ("LogisticRegressionCV", dict(Cs=1.5), "an int in the range [1, inf) or an array-like"),
+    ("LogisticRegressionCV", dict(l1_ratios="x"), "an array-like or None"),
+    ("LogisticRegressionCV", dict(refit=1), _BOOL),
+    ("LogisticRegressionCV", dict(cv=1), _CV),
+    ("LogisticRegressionCV", dict(penalty="l3"), "a str among {'l1', 'l2', 'elasticnet'}"),
+    ("LogisticRegressionCV", dict(use_legacy_attributes="yes"), _BOOL),
+    ("SGDClassifier", dict(alpha=-1), "a float in the range [0.0, inf)"),
+    ("SGDClassifier", dict(average=-1), f"an int in the range (0, inf) or {_BOOL}"),
+    ("SGDClassifier", dict(class_weight="foo"),
+     "a str among {'balanced'}, an instance of 'dict' or None"),
+    ("SGDClassifier", dict(penalty="l3"), "a str among {'l1', 'l2', 'elasticnet'} or None"),
+    ("SGDClassifier", dict(n_iter_no_change=0), "an int in the range [1, inf)"),
+    ("SGDRegressor", dict(eta0=0), "a float in the range (0.0, inf)"),
+    ("SGDRegressor", dict(validation_fraction=1.0), "a float in the range (0.0, 1.0)"),
+    ("SGDRegressor", dict(tol=-1), "a float in the range [0.0, inf) or None"),
+    ("SGDRegressor", dict(epsilon=np.float64(-1.0)), "a float in the range [0.0, inf)"),
+]
+
+
+def _message_pattern(name, param, accepted, got):
+    """The full message as a regex; a set of options may come in any order
+    (scikit-learn prints a Python set)."""
+    message = f"The '{param}' parameter of {name} must be {accepted}. Got {got} instead."
+    parts = re.split(r"\{(.*?)\}", message)   # odd items: the contents of a set
+    pattern = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            pattern.append(re.escape(part))
+        else:
+            items = "|".join(re.escape(option) for option in part.split(", "))
+            pattern.append(rf"\{{({items})(, ({items}))*\}}")
+    return "^" + "".join(pattern) + "$"
+
+
+@pytest.mark.parametrize("name, params, accepted", PARAMETER_ERRORS,
+                         ids=lambda v: v if isinstance(v, str) and " " not in v else None)
+def test_parameter_errors_have_sklearns_wording(name, params, accepted):
+    """The estimator named, scikit-learn's description of the accepted values,
+    and NumPy scalars shown as plain values ("Got -1.5", where scikit-learn
+    says "Got np.float64(-1.5)"): "The 'alpha' parameter must be in the range
+    [0, inf); got -1." before."""
+    import sklearn.linear_model as sk
+
+    (param, value), = params.items()
+    X, y = _problem(name.startswith(("Logistic", "SGDClassifier")))
+    if name.startswith("MultiTask"):
+        y = np.c_[y, y]
+    plain = value.item() if isinstance(value, np.generic) else value
+    for lib, got in ((sk, repr(value)), (fr, repr(plain))):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            pattern = _message_pattern(name, param, accepted, got)
+            with pytest.raises(ValueError, match=pattern) as error:
+                getattr(lib, name)(**params).fit(X, y)
+        assert isinstance(error.value, TypeError)
+    assert isinstance(error.value, fr.InvalidParameterError)
+
+
+def test_invalid_parameter_error_is_public():
+    """Exported as fastreg.InvalidParameterError (it lived in a private module),
+    a ValueError and a TypeError as scikit-learn's."""
+    assert "InvalidParameterError" in fr.__all__
+    assert issubclass(fr.InvalidParameterError, ValueError)
+    assert issubclass(fr.InvalidParameterError, TypeError)
+    assert fr.InvalidParameterError.__module__ == "fastreg"
+    with pytest.raises(fr.InvalidParameterError):
+        fr.Ridge(alpha="a").fit(*_problem(False))
+
+
+def test_one_class_message_shows_the_plain_label():
+    X, y = _problem(True)
+    with pytest.raises(ValueError, match=r"contains only one class: 0$"):
+        fr.LogisticRegression().fit(X, np.zeros(len(y), dtype=np.int64))
