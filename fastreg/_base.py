@@ -1,10 +1,21 @@
-"""What every fastreg linear model shares: prediction and fitted-attribute plumbing."""
+"""What every fastreg estimator shares: its documentation link; for the linear
+models, prediction and fitted-attribute plumbing."""
 
 import numpy as np
 import sklearn
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+
+class FastregMixin:
+    """Base of every public fastreg estimator, listed before ``BaseEstimator``
+    whose ``_doc_link_*`` hooks it sets: the "?" of the HTML repr links to
+    fastreg's API page of the estimator instead of none."""
+
+    _doc_link_module = "fastreg"
+    _doc_link_template = (
+        "https://fastreg.readthedocs.io/en/latest/api/fastreg.{estimator_name}.html")
 
 
 def as_configured_sparse(matrix):
@@ -17,7 +28,7 @@ def as_configured_sparse(matrix):
     return sparse.csr_matrix(array)
 
 
-class LinearModel(BaseEstimator):
+class LinearModel(FastregMixin, BaseEstimator):
     """Base class: ``coef_`` and ``intercept_`` define ``X @ coef_.T + intercept_``."""
 
     def _decision_function(self, X):

@@ -43,7 +43,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _logistic_fast as _kern
-from ._base import as_configured_sparse
+from ._base import FastregMixin, as_configured_sparse
 from ._validation import (ARRAY_LIKE, DICT, INT, NONE, InvalidParameterError,
                           as_int32_sparse, check_bool, check_cv_param, check_int, check_option,
                           check_random_state_param, check_real, check_scoring_param,
@@ -817,7 +817,7 @@ def _as_dtype_out(arr, dtype):
     return np.asarray(arr, dtype=dtype)
 
 
-class _LogisticBase(ClassifierMixin, BaseEstimator):
+class _LogisticBase(FastregMixin, ClassifierMixin, BaseEstimator):
     """Prediction, probabilities and coefficient-format helpers."""
 
     def decision_function(self, X):

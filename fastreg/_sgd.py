@@ -27,7 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _sgd_fast
-from ._base import as_configured_sparse
+from ._base import FastregMixin, as_configured_sparse
 from ._validation import (BOOLEAN, DICT, NONE, check_bool, check_int, check_n_jobs,
                           check_option, check_random_state_param, check_real, check_verbose,
                           options, param_error)
@@ -59,7 +59,7 @@ def _check_sgd_sample_weight(sample_weight, n_samples, dtype, allow_all_zero):
     return np.ascontiguousarray(sample_weight)
 
 
-class _BaseSGD(BaseEstimator):
+class _BaseSGD(FastregMixin, BaseEstimator):
     """Parameters, validation and the call into the epoch kernel."""
 
     def _validate_params_sgd(self, *, for_partial_fit=False):

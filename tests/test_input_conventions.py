@@ -336,3 +336,20 @@ def test_one_class_message_shows_the_plain_label():
     X, y = _problem(True)
     with pytest.raises(ValueError, match=r"contains only one class: 0$"):
         fr.LogisticRegression().fit(X, np.zeros(len(y), dtype=np.int64))
+
+
+def _public_estimators():
+    from sklearn.base import BaseEstimator
+    return [getattr(fr, name) for name in fr.__all__
+            if isinstance(getattr(fr, name), type)
+            and issubclass(getattr(fr, name), BaseEstimator)]
+
+
+@pytest.mark.parametrize("cls", _public_estimators(), ids=lambda c: c.__name__)
+def test_html_repr_links_to_the_documentation(cls):
+    """scikit-learn's HTML repr shows a "?" link to the estimator's page; for
+    fastreg's estimators it had none."""
+    url = f"https://fastreg.readthedocs.io/en/latest/api/fastreg.{cls.__name__}.html"
+    est = cls()
+    assert est._get_doc_link() == url
+    assert f'href="{url}"' in est._repr_html_()
