@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _cd_fast
-from ._validation import as_int32_sparse
+from ._validation import as_int32_sparse, check_squared_norms
 
 _EMPTY = np.empty(0)
 
@@ -130,10 +130,7 @@ class Design:
             self.norm2_cols = np.diag(self.gram).astype(self.dtype)
         if gram is True:
             self._zero_constant_columns()
-        if not np.all(np.isfinite(self.norm2_cols)):
-            raise ValueError(
-                "The squared norms of some columns of X overflow float64 (values above"
-                " about 1e154); scale the data, e.g. with StandardScaler.")
+        check_squared_norms(self.norm2_cols)
 
     def form_gram(self):
         """Form the centred Gram matrix now (``gram="auto"`` designs)."""

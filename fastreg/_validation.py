@@ -286,8 +286,7 @@ def check_gram(gram, X, sample_weight=None):
     return gram
 
 
-# The coordinate-descent Design's wording (fastreg._design), shared by every
-# estimator that refuses such data.
+# Shared by every estimator that refuses such data.
 COLUMN_NORMS_OVERFLOW = (
     "The squared norms of some columns of X overflow float64 (values above"
     " about 1e154); scale the data, e.g. with StandardScaler.")
