@@ -1,5 +1,8 @@
-"""What every fastreg estimator shares: its documentation link; for the linear
-models, prediction and fitted-attribute plumbing."""
+"""What every fastreg estimator shares: its documentation link, its state
+kept on Ctrl-C; for the linear models, prediction and fitted-attribute
+plumbing."""
+
+import functools
 
 import numpy as np
 import sklearn
@@ -16,6 +19,29 @@ class FastregMixin:
     _doc_link_module = "fastreg"
     _doc_link_template = (
         "https://fastreg.readthedocs.io/en/latest/api/fastreg.{estimator_name}.html")
+
+
+def keeps_state_on_interrupt(method):
+    """Make ``method`` (a ``fit`` or ``partial_fit``) leave the estimator as it
+    was before the call when it is interrupted (KeyboardInterrupt): unfitted
+    after an interrupted first fit, the previous fit otherwise. Arrays are
+    copied because the kernels train fitted coefficients in place; they are
+    the size of the model, not of the data."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        copies = {}   # id -> copy: attributes that share an array still share it
+        saved = {name: copies.setdefault(id(value), value.copy())
+                 if isinstance(value, np.ndarray) else value
+                 for name, value in vars(self).items()}
+        try:
+            return method(self, *args, **kwargs)
+        except KeyboardInterrupt:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
+
+    return guarded
 
 
 def as_configured_sparse(matrix):

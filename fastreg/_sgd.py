@@ -27,7 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _sgd_fast
-from ._base import FastregMixin, as_configured_sparse
+from ._base import FastregMixin, as_configured_sparse, keeps_state_on_interrupt
 from ._validation import (BOOLEAN, DICT, NONE, check_bool, check_int, check_n_jobs,
                           check_option, check_random_state_param, check_real, check_verbose,
                           options, param_error)
@@ -356,6 +356,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         self.adaptive_step = adaptive_step
         self.decoupled_weight_decay = decoupled_weight_decay
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model with SGD (``max_iter`` epochs at most)."""
         self._validate_params_sgd()
@@ -374,6 +375,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         self._warn_no_convergence()
         return self
 
+    @keeps_state_on_interrupt
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch of SGD over the given samples."""
         if getattr(self, "coef_", None) is None:
@@ -504,6 +506,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         self.adaptive_step = adaptive_step
         self.decoupled_weight_decay = decoupled_weight_decay
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the linear classifier with SGD (``max_iter`` epochs at most)."""
         self._validate_params_sgd()
@@ -540,6 +543,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         self._warn_no_convergence()
         return self
 
+    @keeps_state_on_interrupt
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of SGD over the given samples."""
         if not hasattr(self, "classes_"):

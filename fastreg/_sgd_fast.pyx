@@ -39,6 +39,7 @@ in float32 (scikit-learn accumulates some of it in float64).
 
 import numpy as np
 
+from cpython.exc cimport PyErr_CheckSignals
 from cython cimport floating
 from libc.math cimport exp, fabs, isfinite, log, log1p, pow, sqrt, INFINITY
 from libc.stdint cimport uint64_t
@@ -976,6 +977,9 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
         optimal_init = 1.0 / (eta * alpha)
 
     for epoch in range(max_iter):
+        # Ctrl-C raises KeyboardInterrupt between epochs (a no-op outside the
+        # main thread, and one flag test per epoch in it)
+        PyErr_CheckSignals()
         n_done = epoch + 1
         with nogil:
             sumloss = 0.0

@@ -687,3 +687,40 @@ def test_non_finite_y_refused_without_runtime_warning(est, bad, method):
             warnings.simplefilter("error")
             with pytest.raises(ValueError, match=match):
                 getattr(getattr(lib, est)(), method)(X, y, **kwargs)
+
+
+def _interrupt_after(seconds):
+    """SIGINT to this process after ``seconds``, as Ctrl-C would send it."""
+    import os
+    import signal
+    import threading
+
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    return timer
+
+
+@pytest.mark.parametrize("est", ["SGDRegressor", "SGDClassifier"])
+def test_ctrl_c_stops_a_long_fit_and_keeps_the_previous_state(est):
+    import time
+
+    rng = np.random.RandomState(0)
+    X = sp.random(20000, 500, density=0.02, format="csr", random_state=rng)
+    y = rng.randn(20000)
+    if est == "SGDClassifier":
+        y = (y > 0).astype(int)
+    model = getattr(fr, est)(max_iter=1000, tol=None, random_state=0)
+    model.partial_fit(X[:100], y[:100], **({"classes": [0, 1]} if est == "SGDClassifier" else {}))
+    before = model.coef_.copy(), np.copy(model.intercept_), model.t_
+    model.set_params(max_iter=10**4)    # 10-30 s of epochs if not interrupted
+    timer = _interrupt_after(0.5)
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    timer.cancel()
+    assert time.perf_counter() - started < 2.5
+    # the interrupted call left the model trained by the earlier partial_fit
+    np.testing.assert_array_equal(model.coef_, before[0])
+    np.testing.assert_array_equal(model.intercept_, before[1])
+    assert model.t_ == before[2]
+    model.set_params(max_iter=2).fit(X[:200], y[:200])   # and it still fits
