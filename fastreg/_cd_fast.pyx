@@ -617,6 +617,13 @@ def enet_coordinate_descent(
     cdef double[::1] grad = np.zeros(n_tasks, dtype=np.float64)
     # sparse residual offsets, one per task (see the column operations)
     cdef double[::1] offset = np.zeros(n_tasks, dtype=np.float64)
+    # -sum_i s_i r_i / sum(s) per task at a gap evaluation: 0 up to the
+    # rounding of the updates, which the uncentred products used in the
+    # epochs neglect; a gap's products correct for it (with column means of
+    # 1e4, the drift moved x_j^T r by 1e-11 of its size, and the gap's floor
+    # with it)
+    cdef double[::1] centring = np.zeros(n_tasks, dtype=np.float64)
+    cdef double r_sum
     # Anderson acceleration of the iterates (one task, cyclic order): every
     # ANDERSON_DEPTH epochs the extrapolated point replaces w if it lowers P.
     cdef bint accelerate = n_tasks == 1 and not random and max_iter > 0
@@ -688,13 +695,16 @@ def enet_coordinate_descent(
             r_norm2 = 0.0
             r_dot_y = 0.0
             for t in range(n_tasks):
+                r_sum = 0.0
                 for i in range(n_samples):
                     if offset[t] != 0.0:
                         R[i, t] += <floating>offset[t]
                     si = sw[i] if weighted else 1.0
+                    r_sum += si * R[i, t]
                     r_norm2 += si * R[i, t] * R[i, t]
                     r_dot_y += si * R[i, t] * Y[i, t]
                 offset[t] = 0.0
+                centring[t] = -r_sum / sum_w
             dual_norm = 0.0
             w_norm2 = 0.0
             w_penalty = 0.0
@@ -710,10 +720,10 @@ def enet_coordinate_descent(
                         a += 1
                     elif blocked_pass and _blas_column(X_mean[j], norm2_cols[j], n_samples,
                                                        False):
-                        dots[jj] = xt_block[j]
+                        dots[jj] = xt_block[j] + centring[0] * sum_w * X_mean[j]
                     else:
                         dots[jj] = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
-                                               X_indptr, &R[0, 0], 0.0, sum_w, sw,
+                                               X_indptr, &R[0, 0], centring[0], sum_w, sw,
                                                X_mean[j], norm2_cols[j], n_samples,
                                                weighted)
                 dual_norm = _single_task_dual(&features[0], n_listed, &dots[0], &W[0, 0],
@@ -726,8 +736,8 @@ def enet_coordinate_descent(
                     scale = 0.0
                     for t in range(n_tasks):
                         xta = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
-                                          X_indptr, &R[0, t], 0.0, sum_w, sw, X_mean[j],
-                                          norm2_cols[j], n_samples, weighted)
+                                          X_indptr, &R[0, t], centring[t], sum_w, sw,
+                                          X_mean[j], norm2_cols[j], n_samples, weighted)
                         xtr_norm2 += xta * xta
                         xta -= l2_reg * W[t, j]
                         block += xta * xta
