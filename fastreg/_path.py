@@ -61,11 +61,13 @@ def alpha_grid(design, Xy, *, l1_ratio, eps, n_alphas, positive=False):
     return np.geomspace(top, top * eps, num=n_alphas)
 
 
-def _warn_not_converged(gap, gap_tol, sum_w, n_iter, max_iter):
-    if n_iter < max_iter:  # the epochs stopped moving the coefficients
+def _warn_not_converged(gap, gap_tol, sum_w, n_iter, max_iter, dtype):
+    if n_iter < max_iter:  # the epochs stopped improving the iterate
         advice = (f"after {n_iter} epochs, where further epochs no longer move the"
-                  " coefficients: the tolerance is below the rounding error of the"
-                  " computation. Loosen tol, or fit in float64.")
+                  " coefficients or lower the duality gap and the objective: more"
+                  " epochs would not help, the tolerance is below the rounding error"
+                  " of the computation. Loosen tol"
+                  + (", or fit in float64." if dtype == np.float32 else "."))
     else:
         advice = (f"after {max_iter} epochs. Increase max_iter, loosen tol, standardize"
                   " the features, or increase the regularization.")
@@ -143,7 +145,7 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
         gaps[k] = gap / design.sum_w
         n_iters.append(n_iter)
         if warn and gap > gap_tol:
-            _warn_not_converged(gap, gap_tol, design.sum_w, n_iter, max_iter)
+            _warn_not_converged(gap, gap_tol, design.sum_w, n_iter, max_iter, dtype)
     return by_alpha.transpose(1, 2, 0), gaps, n_iters
 
 
@@ -160,10 +162,13 @@ class _GramRoute:
 
     def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng, *, random, positive):
         """Epochs, with support steps where they crawl; return (gap, epochs)."""
+        stall = _cd_fast.new_stall_state()
+
         def run(max_epochs):
             return _cd_fast.enet_coordinate_descent_gram(
                 self.w, l1_reg, l2_reg, self.design.gram, self.q, self.y_norm2, max_epochs,
-                tol, gap_tol, rng.randint(1, _SEED_MAX), random, positive)
+                tol, gap_tol, rng.randint(1, _SEED_MAX), random, positive,
+                stall_state=stall)
 
         n_features = self.w.size
         # an epoch costs about n_features per nonzero coefficient, a step
@@ -265,20 +270,22 @@ class _WorkingSetSolver:
         self.gap_floor = (1e-6 if design.dtype == np.float32 else 1e-14) * sum(
             design.y_norm2(Y[:, t]) for t in range(Y.shape[1]))
 
-    def _run(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
+    def _run(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng, stall=None):
         # (float32: R drifts from Y - X W by the rounding of its moves; the
         # kernel computes it again within long runs, this between short ones)
         if (self.design.dtype == np.float32
                 and self.unrefreshed_epochs >= _cd_fast.RESIDUAL_REFRESH_EPOCHS):
             self.R[...] = self.design.residual(self.Y, self.W)
             self.unrefreshed_epochs = 0
+            if stall is not None:  # the objective moves by R's drift
+                stall[-1] = 1.0
         dense, data, indices, indptr = self.X_parts
         out = _cd_fast.enet_coordinate_descent(
             self.W, l1_reg, l2_reg, dense, data, indices, indptr, self.design.is_sparse,
             self.Y, self.R, self.design.X_mean, self.sample_weight,
             self.design.norm2_cols, features, max_iter, tol, gap_tol,
             rng.randint(1, _SEED_MAX), self.random, self.positive, self.xt_theta,
-            self.r_ring, self.ring_count)
+            self.r_ring, self.ring_count, stall_state=stall)
         self.unrefreshed_epochs += out[1]
         return out
 
@@ -286,9 +293,12 @@ class _WorkingSetSolver:
                    step_first=False):
         """Minimise P over a working set to ``gap_tol``; return (gap, epochs),
         with support steps (one task) where epochs crawl."""
+        stall = _cd_fast.new_stall_state()  # (carried from run to run)
+
         def run(max_epochs):
             gap, epochs, self.set_dual_norm = self._run(features, l1_reg, l2_reg,
-                                                        max_epochs, tol, gap_tol, rng)
+                                                        max_epochs, tol, gap_tol, rng,
+                                                        stall)
             return gap, epochs
 
         # (a design that may move to the Gram route takes its steps there,
@@ -407,7 +417,7 @@ class _WorkingSetSolver:
                                                     max_iter - epochs, tol, inner_tol, rng,
                                                     step_first=warm)
             # (stopped short of its tolerance and of its epochs: the epochs
-            # no longer moved the coefficients)
+            # no longer moved the coefficients, or stalled at a rounding floor)
             stalled = set_gap > inner_tol and inner_epochs < max_iter - epochs
             warm = False
             epochs += inner_epochs
