@@ -188,7 +188,8 @@ cdef inline double _enet_gap(double r_norm2, double r_dot_y, double dual_norm,
     ||w||_1 or, for multi-task, the L2,1 norm. With an L1 term the dual point
     is theta = scale * r, scaled into the dual feasible set; without one
     (ridge) the dual is unconstrained and the gap has a closed form; without
-    any penalty the squared gradient norm stands in for the gap.
+    any penalty the squared gradient norm stands in for the gap (scikit-learn's
+    criterion; the kernels use P(w) - P* instead when the driver knows P*).
     """
     cdef double scale = 1.0
     cdef double gap
@@ -659,6 +660,7 @@ def enet_coordinate_descent(
     double[::1] xt_theta,
     double[:, ::1] r_ring,
     Py_ssize_t[::1] ring_count,
+    double least_squares_optimum=-1.0,
     double[::1] stall_state=None,
 ):
     """Coordinate descent on the residual, dense (Fortran) or CSC design.
@@ -682,7 +684,10 @@ def enet_coordinate_descent(
     up to rounding, and a smaller gap is out of reach), or once the gap and
     the objective have stalled at their rounding floor (see STALL_CHECKS);
     the gap is evaluated every GAP_CADENCE epochs, or sooner when no
-    coefficient moved by more than ``tol`` times the largest one.
+    coefficient moved by more than ``tol`` times the largest one. Without
+    any penalty (``l1_reg == l2_reg == 0``: least squares), a
+    ``least_squares_optimum`` >= 0 (the minimum of P, found by the driver)
+    makes the gap P(w) - P*; otherwise it is ||X^T r||^2, as in scikit-learn.
     ``stall_state`` (see ``new_stall_state``) carries the stall rule's
     records from one run to the next. On exit ``xt_theta[j]`` holds
     |x_j^T r - l2_reg w_j| (the block norm for several tasks, the signed
@@ -857,6 +862,8 @@ def enet_coordinate_descent(
                     w_penalty += sqrt(scale)
             gap = _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_penalty, w_norm2,
                             l1_reg, l2_reg)
+            if l1_reg == 0 and l2_reg == 0 and least_squares_optimum >= 0:
+                gap = 0.5 * r_norm2 - least_squares_optimum
             theta_scale = 1.0 / max(l1_reg, dual_norm)
             use_rho = False
             # (only close to the tolerance, where a smaller gap can end the run)
@@ -1149,14 +1156,15 @@ def enet_coordinate_descent_gram(
     uint32_t seed,
     bint random,
     bint positive,
+    double least_squares_optimum=-1.0,
     double[::1] stall_state=None,
 ):
     """Coordinate descent on the Gram (covariance) form of P.
 
     ``Q = X_c^T S X_c``, ``q = X_c^T S y_c`` and ``y_norm2 = y_c^T S y_c``;
     one update costs O(p) whatever the number of samples. Stopping (and
-    ``stall_state``) as in :func:`enet_coordinate_descent`. Returns
-    (gap, n_epochs).
+    ``least_squares_optimum``, ``stall_state``) as in
+    :func:`enet_coordinate_descent`. Returns (gap, n_epochs).
     """
     cdef Py_ssize_t n_features = w.shape[0]
     cdef Py_ssize_t i, j, jj
@@ -1197,6 +1205,8 @@ def enet_coordinate_descent_gram(
             r_dot_y = y_norm2 - wq
             gap = _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_l1, w_norm2, l1_reg,
                             l2_reg)
+            if l1_reg == 0 and l2_reg == 0 and least_squares_optimum >= 0:
+                gap = 0.5 * r_norm2 - least_squares_optimum
             since_gap = 0
             stalled = _stalled(&progress, gap, 0.5 * r_norm2 + l1_reg * w_l1
                                + 0.5 * l2_reg * w_norm2, epoch)

@@ -15,10 +15,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_svmlight_file
+from sklearn.datasets import load_diabetes, load_svmlight_file
 from sklearn.exceptions import ConvergenceWarning
 
-from fastreg import Lasso, _cd_fast, reference
+from fastreg import ElasticNet, Lasso, MultiTaskLasso, _cd_fast, reference
 from fastreg._design import Design
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "data"
@@ -155,3 +155,70 @@ def test_full_pass_products_are_centred_whatever_the_residual_sum():
     expected = products(exact)
     np.testing.assert_allclose(products(exact + 1e-9), expected, rtol=0,
                                atol=1e-10 * np.abs(expected).max())
+
+
+def _diabetes(dtype=np.float64, sparse=False):
+    X, y = load_diabetes(return_X_y=True)
+    X, y = X.astype(dtype), y.astype(dtype)
+    return (sp.csc_matrix(X) if sparse else X), y
+
+
+def _least_squares_objective(X, y, fit_intercept=True):
+    X = (X.toarray() if sp.issparse(X) else X).astype(np.float64)
+    y = y.astype(np.float64)
+    if fit_intercept:
+        X, y = X - X.mean(0), y - y.mean()
+    w = np.linalg.lstsq(X, y, rcond=None)[0]
+    return 0.5 * np.mean((y - X @ w) ** 2)
+
+
+@pytest.mark.parametrize("variant", ["dense", "sparse", "float32", "precompute",
+                                     "no_intercept"])
+@pytest.mark.parametrize("tol", [1e-4, 1e-8])
+def test_lasso_alpha_zero_reaches_the_least_squares_objective(variant, tol):
+    # With no penalty the gap of the dual point is unbounded; the stand-in
+    # (scikit-learn's), ||X^T r||^2 <= tol ||y||^2, compares numbers of other
+    # units: on the diabetes data the fit stopped after 10 epochs, 8.7 above
+    # the least-squares objective (tolerance 0.59), R^2 0.5148 for 0.5178.
+    # The gap is now P(w) - P*, with P* from the Gram matrix.
+    X, y = _diabetes(np.float32 if variant == "float32" else np.float64,
+                     sparse=variant == "sparse")
+    kwargs = {"precompute": True} if variant == "precompute" else {}
+    fit_intercept = variant != "no_intercept"
+    with pytest.warns(UserWarning, match="LinearRegression"):
+        model = Lasso(alpha=0, tol=tol, fit_intercept=fit_intercept, max_iter=10_000,
+                      **kwargs).fit(X, y)
+    y64 = y.astype(np.float64)
+    scale = np.mean((y64 - y64.mean()) ** 2 if fit_intercept else y64 ** 2)
+    optimum = _least_squares_objective(X, y, fit_intercept)
+    reached = _objective(X, y, model, 0.0) if fit_intercept else reference.lasso_objective(
+        X.astype(np.float64), y64, model.coef_.astype(np.float64), 0.0, alpha=0.0)
+    assert reached - optimum <= tol * scale
+    # the reported gap is that difference
+    assert model.dual_gap_ == pytest.approx(reached - optimum, abs=1e-6 * tol * scale)
+
+
+def test_lasso_alpha_zero_on_a_wide_design_and_multi_task():
+    # Wide: P* from the rows' Gram matrix (here 0: X interpolates y).
+    X, y = _leukemia_fold(2, 0)
+    X = X[:, :1000]
+    with pytest.warns(UserWarning, match="LinearRegression"):
+        model = Lasso(alpha=0, tol=1e-6).fit(X, y)
+    assert _objective(X, y, model, 0.0) <= 1e-6 * np.var(y)
+    Xd, y = _diabetes()
+    Y = np.column_stack([y, np.sqrt(y)])
+    model = MultiTaskLasso(alpha=0, tol=1e-6, max_iter=10_000).fit(Xd, Y)
+    optimum = sum(_least_squares_objective(Xd, Y[:, t]) for t in range(2))
+    reached = reference.multitask_enet_objective(Xd, Y, model.coef_, model.intercept_,
+                                                 alpha=0.0)
+    assert reached - optimum <= 1e-6 * np.sum(np.var(Y, axis=0))
+
+
+def test_alpha_zero_convergence_warning_mirrors_scikit_learn():
+    # scikit-learn adds its advice to fit such models with Ridge.
+    rng = np.random.RandomState(0)
+    X = rng.randn(50, 200) + rng.randn(50, 1)
+    y = X[:, :10].sum(1) + rng.randn(50)
+    with pytest.warns(UserWarning, match="LinearRegression"):
+        with pytest.warns(ConvergenceWarning, match="Ridge/RidgeCV"):
+            ElasticNet(alpha=0, max_iter=1, tol=1e-10).fit(X, y)
