@@ -20,6 +20,7 @@ The hot loops run without the GIL and never allocate.
 """
 
 from cython cimport floating
+from libc.float cimport DBL_EPSILON
 from libc.math cimport fabs, isfinite, sqrt
 from libc.stdint cimport uint32_t
 from scipy.linalg.cython_blas cimport daxpy, ddot, dgemv, saxpy, sdot, sgemv
@@ -28,6 +29,7 @@ import numpy as np
 
 # Epochs between two duality-gap evaluations when the coefficients still move.
 cdef int GAP_CADENCE = 10
+GAP_CADENCE_EPOCHS = GAP_CADENCE
 # Support epochs: a zero coefficient costs an epoch its x_j^T r and mostly
 # stays zero. Of the epochs between two gap evaluations, the first and every
 # (SUPPORT_EPOCHS + 1)-th visit every active feature; while the last of these
@@ -43,6 +45,104 @@ cdef double SUPPORT_ENTRY_SHARE = 0.01
 # RESIDUAL_REFRESH epochs of a run (and by a driver between short runs).
 cdef int RESIDUAL_REFRESH = 100
 RESIDUAL_REFRESH_EPOCHS = RESIDUAL_REFRESH
+
+# A gap that rounding keeps above gap_tol: epochs go on moving coefficients
+# by an ulp or two (so that no epoch is stationary) while neither the gap
+# nor the objective improves, and a run would sweep on to max_iter (leukemia,
+# 25 samples, alpha_max / 54, tol 1e-14: 100000 epochs at the gap reached
+# after 200). A run ends there, not converged, after STALL_CHECKS gap
+# evaluations in a row, spanning at least STALL_CHECKS gap cadences of
+# epochs, that neither brought the gap below STALL_GAP_SHARE of its last
+# record nor lowered the objective (summed in float64, whatever the data's
+# type) by more than STALL_OBJECTIVE_RTOL of itself below its last record.
+# A slowly converging run keeps setting records: its objective falls
+# steadily even where the gap lingers (float32, wide sparse design at
+# alpha_max / 1000: the gap flat at 7e-4 over 25 evaluations while P fell by
+# 5e-7 of itself at each), whereas at the floor both only fluctuate. (Near
+# the tolerance the gap is evaluated after every epoch, and the epochs just
+# after screening zeroed coefficients can raise both: hence the span.) A
+# float32 residual computed anew from W moves P by the drift it had (6e-9 of
+# P after 100 epochs): the objective's record is taken again there.
+cdef int STALL_CHECKS = 5
+cdef double STALL_GAP_SHARE = 0.9
+cdef double STALL_OBJECTIVE_RTOL = 32.0 * DBL_EPSILON
+
+
+def set_stall_checks(int checks):
+    """Set STALL_CHECKS and return the previous value (tests set a large
+    one to run the epochs past a stall)."""
+    global STALL_CHECKS
+    previous = STALL_CHECKS
+    STALL_CHECKS = checks
+    return previous
+
+
+cdef struct Progress:
+    double gap        # last record of the gap
+    double objective  # last record of the objective
+    int flat          # evaluations since the last record; -1 before the first
+    int since         # epoch of the last record
+    bint rebase       # the next objective is the record (R was computed anew)
+
+
+# A driver that alternates runs with support steps carries the records from
+# one run to the next, in an array of STALL_STATE_LENGTH (gap, objective,
+# evaluations and epochs since the last record, rebase): a stall is then
+# seen early in a run that follows a step that did not move the iterate.
+cdef Py_ssize_t STALL_STATE = 5
+STALL_STATE_LENGTH = STALL_STATE
+
+
+def new_stall_state():
+    """The records of a fresh run (see STALL_STATE_LENGTH)."""
+    return np.array([0.0, 0.0, -1.0, 0.0, 0.0])
+
+
+cdef inline void _progress_init(Progress* p, double[::1] state) noexcept nogil:
+    p.flat = -1
+    p.rebase = False
+    if state is not None and state.shape[0] == STALL_STATE and state[2] >= 0:
+        p.gap = state[0]
+        p.objective = state[1]
+        p.flat = <int>state[2]
+        p.since = -<int>state[3]
+        p.rebase = state[4] != 0
+
+
+cdef inline void _progress_save(Progress* p, double[::1] state, int epoch) noexcept nogil:
+    if state is not None and state.shape[0] == STALL_STATE:
+        state[0] = p.gap
+        state[1] = p.objective
+        state[2] = p.flat
+        state[3] = epoch - p.since
+        state[4] = p.rebase
+
+
+cdef inline bint _stalled(Progress* p, double gap, double objective,
+                          int epoch) noexcept nogil:
+    """Record the gap evaluation after ``epoch`` epochs of the run; whether
+    the run has stalled (see STALL_CHECKS)."""
+    if p.flat < 0:
+        p.gap = gap
+        p.objective = objective
+        p.flat = 0
+        p.since = epoch
+        p.rebase = False
+        return False
+    p.flat += 1
+    if gap < STALL_GAP_SHARE * p.gap:
+        p.gap = gap
+        p.flat = 0
+    if p.rebase:
+        p.objective = objective
+        p.rebase = False
+    elif objective < p.objective - STALL_OBJECTIVE_RTOL * fabs(p.objective):
+        p.objective = objective
+        p.flat = 0
+    if p.flat == 0:
+        p.since = epoch
+    return p.flat >= STALL_CHECKS and epoch - p.since >= STALL_CHECKS * GAP_CADENCE
+
 
 # a column whose centred squared norm is at most this share of its
 # uncentred one is constant up to rounding (dense_column_moments,
@@ -88,7 +188,8 @@ cdef inline double _enet_gap(double r_norm2, double r_dot_y, double dual_norm,
     ||w||_1 or, for multi-task, the L2,1 norm. With an L1 term the dual point
     is theta = scale * r, scaled into the dual feasible set; without one
     (ridge) the dual is unconstrained and the gap has a closed form; without
-    any penalty the squared gradient norm stands in for the gap.
+    any penalty the squared gradient norm stands in for the gap (scikit-learn's
+    criterion; the kernels use P(w) - P* instead when the driver knows P*).
     """
     cdef double scale = 1.0
     cdef double gap
@@ -566,6 +667,8 @@ def enet_coordinate_descent(
     double[::1] xt_theta,
     double[:, ::1] r_ring,
     Py_ssize_t[::1] ring_count,
+    double least_squares_optimum=-1.0,
+    double[::1] stall_state=None,
 ):
     """Coordinate descent on the residual, dense (Fortran) or CSC design.
 
@@ -583,11 +686,17 @@ def enet_coordinate_descent(
     gap is that of the problem restricted to them: a working-set driver calls
     this on a subset, then with ``max_iter=0`` on all features to evaluate the
     full gap. The run stops once the gap is at most ``gap_tol`` (in the units
-    of P), after ``max_iter`` epochs, or after a cyclic epoch that moved no
+    of P), after ``max_iter`` epochs, after a cyclic epoch that moved no
     coefficient (every later one would repeat it: the iterate is the minimum
-    up to rounding, and a smaller gap is out of reach); the gap is evaluated every
-    GAP_CADENCE epochs, or sooner when no coefficient moved by more than
-    ``tol`` times the largest one. On exit ``xt_theta[j]`` holds
+    up to rounding, and a smaller gap is out of reach), or once the gap and
+    the objective have stalled at their rounding floor (see STALL_CHECKS);
+    the gap is evaluated every GAP_CADENCE epochs, or sooner when no
+    coefficient moved by more than ``tol`` times the largest one. Without
+    any penalty (``l1_reg == l2_reg == 0``: least squares), a
+    ``least_squares_optimum`` >= 0 (the minimum of P, found by the driver)
+    makes the gap P(w) - P*; otherwise it is ||X^T r||^2, as in scikit-learn.
+    ``stall_state`` (see ``new_stall_state``) carries the stall rule's
+    records from one run to the next. On exit ``xt_theta[j]`` holds
     |x_j^T r - l2_reg w_j| (the block norm for several tasks, the signed
     value with ``positive``) for the listed features, from the last gap
     evaluation.
@@ -624,6 +733,13 @@ def enet_coordinate_descent(
     cdef double[::1] grad = np.zeros(n_tasks, dtype=np.float64)
     # sparse residual offsets, one per task (see the column operations)
     cdef double[::1] offset = np.zeros(n_tasks, dtype=np.float64)
+    # -sum_i s_i r_i / sum(s) per task at a gap evaluation: 0 up to the
+    # rounding of the updates, which the uncentred products used in the
+    # epochs neglect; a gap's products correct for it (with column means of
+    # 1e4, the drift moved x_j^T r by 1e-11 of its size, and the gap's floor
+    # with it)
+    cdef double[::1] centring = np.zeros(n_tasks, dtype=np.float64)
+    cdef double r_sum
     # Anderson acceleration of the iterates (one task, cyclic order): every
     # ANDERSON_DEPTH epochs the extrapolated point replaces w if it lowers P.
     cdef bint accelerate = n_tasks == 1 and not random and max_iter > 0
@@ -655,6 +771,9 @@ def enet_coordinate_descent(
     # an epoch of cyclic updates that moved nothing: every later one would
     # repeat it, so the run ends at its gap
     cdef bint stationary = False, anderson_moved = False
+    # a gap and an objective stalled at their rounding floor (see STALL_CHECKS)
+    cdef Progress progress
+    cdef bint stalled = False
     cdef double theta_scale, rho_y, rho_norm2, rho_dual_norm, s_rho, gap_rho, v
     # A pass over every column of a dense unweighted design computes X^T r
     # by blocks (columns that need element-wise centring excepted).
@@ -684,6 +803,7 @@ def enet_coordinate_descent(
     cdef bint block_pending = False
 
     with nogil:
+        _progress_init(&progress, stall_state)
         if weighted:
             sum_w = 0.0
             for i in range(n_samples):
@@ -695,17 +815,21 @@ def enet_coordinate_descent(
                 _recompute_residual(W, Y, R, &offset[0], is_sparse, X_dense, X_data,
                                     X_indices, X_indptr, X_mean, norm2_cols, weighted)
                 block_fresh = False
+                progress.rebase = True
             # ---- duality gap, then Gap Safe screening ----------------------
             r_norm2 = 0.0
             r_dot_y = 0.0
             for t in range(n_tasks):
+                r_sum = 0.0
                 for i in range(n_samples):
                     if offset[t] != 0.0:
                         R[i, t] += <floating>offset[t]
                     si = sw[i] if weighted else 1.0
+                    r_sum += si * R[i, t]
                     r_norm2 += si * R[i, t] * R[i, t]
                     r_dot_y += si * R[i, t] * Y[i, t]
                 offset[t] = 0.0
+                centring[t] = -r_sum / sum_w
             dual_norm = 0.0
             w_norm2 = 0.0
             w_penalty = 0.0
@@ -721,10 +845,10 @@ def enet_coordinate_descent(
                         a += 1
                     elif blocked_pass and _blas_column(X_mean[j], norm2_cols[j], n_samples,
                                                        False):
-                        dots[jj] = xt_block[j]
+                        dots[jj] = xt_block[j] + centring[0] * sum_w * X_mean[j]
                     else:
                         dots[jj] = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
-                                               X_indptr, &R[0, 0], 0.0, sum_w, sw,
+                                               X_indptr, &R[0, 0], centring[0], sum_w, sw,
                                                X_mean[j], norm2_cols[j], n_samples,
                                                weighted)
                 dual_norm = _single_task_dual(&features[0], n_listed, &dots[0], &W[0, 0],
@@ -737,8 +861,8 @@ def enet_coordinate_descent(
                     scale = 0.0
                     for t in range(n_tasks):
                         xta = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
-                                          X_indptr, &R[0, t], 0.0, sum_w, sw, X_mean[j],
-                                          norm2_cols[j], n_samples, weighted)
+                                          X_indptr, &R[0, t], centring[t], sum_w, sw,
+                                          X_mean[j], norm2_cols[j], n_samples, weighted)
                         xtr_norm2 += xta * xta
                         xta -= l2_reg * W[t, j]
                         block += xta * xta
@@ -749,6 +873,8 @@ def enet_coordinate_descent(
                     w_penalty += sqrt(scale)
             gap = _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_penalty, w_norm2,
                             l1_reg, l2_reg)
+            if l1_reg == 0 and l2_reg == 0 and least_squares_optimum >= 0:
+                gap = 0.5 * r_norm2 - least_squares_optimum
             theta_scale = 1.0 / max(l1_reg, dual_norm)
             use_rho = False
             # (only close to the tolerance, where a smaller gap can end the run)
@@ -804,7 +930,9 @@ def enet_coordinate_descent(
             since_gap = 0
             since_full = 0
             n_hist = 0
-            if gap <= gap_tol or epoch >= max_iter or stationary:
+            stalled = _stalled(&progress, gap, 0.5 * r_norm2 + l1_reg * w_penalty
+                               + 0.5 * l2_reg * w_norm2, epoch)
+            if gap <= gap_tol or epoch >= max_iter or stationary or stalled:
                 break
             if screening:
                 # Gap Safe rule: |x_j^T theta| + radius ||x_j|| < 1 rules j out.
@@ -1021,6 +1149,7 @@ def enet_coordinate_descent(
                                     &gram[0], sw, &R[0, 0], block_dots, n_samples)
                         block_pending = False
                     break
+    _progress_save(&progress, stall_state, epoch)
     if extrapolate:
         ring_count[0] = n_ring_filled
     return gap, epoch, dual_norm
@@ -1039,11 +1168,14 @@ def enet_coordinate_descent_gram(
     uint32_t seed,
     bint random,
     bint positive,
+    double least_squares_optimum=-1.0,
+    double[::1] stall_state=None,
 ):
     """Coordinate descent on the Gram (covariance) form of P.
 
     ``Q = X_c^T S X_c``, ``q = X_c^T S y_c`` and ``y_norm2 = y_c^T S y_c``;
-    one update costs O(p) whatever the number of samples. Stopping is that of
+    one update costs O(p) whatever the number of samples. Stopping (and
+    ``least_squares_optimum``, ``stall_state``) as in
     :func:`enet_coordinate_descent`. Returns (gap, n_epochs).
     """
     cdef Py_ssize_t n_features = w.shape[0]
@@ -1054,10 +1186,13 @@ def enet_coordinate_descent_gram(
     cdef double r_norm2, r_dot_y, w_norm2, w_l1, wq, wh, xtr_norm2
     cdef uint32_t rng_state = seed if seed != 0 else 1
     cdef bint stationary = False  # as in enet_coordinate_descent
+    cdef Progress progress
+    cdef bint stalled = False
     # H = Q w, kept up to date by the updates
     cdef floating[::1] H = np.zeros(n_features, dtype=np.asarray(q).dtype)
 
     with nogil:
+        _progress_init(&progress, stall_state)
         for j in range(n_features):
             if w[j] != 0:
                 for i in range(n_features):
@@ -1082,8 +1217,12 @@ def enet_coordinate_descent_gram(
             r_dot_y = y_norm2 - wq
             gap = _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_l1, w_norm2, l1_reg,
                             l2_reg)
+            if l1_reg == 0 and l2_reg == 0 and least_squares_optimum >= 0:
+                gap = 0.5 * r_norm2 - least_squares_optimum
             since_gap = 0
-            if gap <= gap_tol or epoch >= max_iter or stationary:
+            stalled = _stalled(&progress, gap, 0.5 * r_norm2 + l1_reg * w_l1
+                               + 0.5 * l2_reg * w_norm2, epoch)
+            if gap <= gap_tol or epoch >= max_iter or stationary or stalled:
                 break
             while True:
                 d_w_max = 0.0
@@ -1108,6 +1247,7 @@ def enet_coordinate_descent_gram(
                 if (stationary or w_max == 0.0 or d_w_max <= tol * w_max
                         or since_gap >= GAP_CADENCE or epoch >= max_iter):
                     break
+    _progress_save(&progress, stall_state, epoch)
     return gap, epoch
 
 

@@ -198,6 +198,22 @@ class Design:
             gram += block.T @ block
         return gram
 
+    def row_gram(self):
+        """S^1/2 X_c X_c^T S^1/2 (n x n, float64), formed by blocks of columns
+        without a copy of X: the Gram matrix of a wide design's rows."""
+        X, mu = self.X, self.X_mean.astype(np.float64)
+        scale = None if self.sample_weight is None else np.sqrt(
+            self.sample_weight.astype(np.float64))
+        gram = np.zeros((self.n_samples, self.n_samples))
+        for cols in _blocks(self.n_features, self.n_samples, 8):
+            block = X[:, cols]
+            block = (block.toarray() if self.is_sparse else block).astype(np.float64)
+            block = block - mu[cols]
+            if scale is not None:
+                block *= scale[:, None]
+            gram += block @ block.T
+        return gram
+
     def columns(self, features):
         """The centred columns listed, as operators in float64: returns
         (gram, xt, x) with gram their weighted Gram matrix, xt(r) their

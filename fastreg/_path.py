@@ -61,20 +61,73 @@ def alpha_grid(design, Xy, *, l1_ratio, eps, n_alphas, positive=False):
     return np.geomspace(top, top * eps, num=n_alphas)
 
 
-def _warn_not_converged(gap, gap_tol, sum_w, n_iter, max_iter):
-    if n_iter < max_iter:  # the epochs stopped moving the coefficients
+# scikit-learn's addition to the convergence warning without an L1 penalty
+_NO_L1_ADVICE = ("Linear regression models with a zero l1 penalization strength are more"
+                 " efficiently fitted using one of the solvers implemented in"
+                 " sklearn.linear_model.Ridge/RidgeCV instead.")
+
+
+def _warn_not_converged(gap, gap_tol, sum_w, n_iter, max_iter, dtype, l1_reg):
+    if n_iter < max_iter:  # the epochs stopped improving the iterate
         advice = (f"after {n_iter} epochs, where further epochs no longer move the"
-                  " coefficients: the tolerance is below the rounding error of the"
-                  " computation. Loosen tol, or fit in float64.")
+                  " coefficients or lower the duality gap and the objective: more"
+                  " epochs would not help, the tolerance is below the rounding error"
+                  " of the computation. Loosen tol"
+                  + (", or fit in float64." if dtype == np.float32 else "."))
     else:
         advice = (f"after {max_iter} epochs. Increase max_iter, loosen tol, standardize"
                   " the features, or increase the regularization.")
+    if l1_reg < np.finfo(np.float64).eps:
+        advice += "\n" + _NO_L1_ADVICE
     warnings.warn(
         "Objective did not converge: duality gap "
         f"{gap / sum_w:.3e} > tolerance {gap_tol / sum_w:.3e} " + advice,
         ConvergenceWarning,
         stacklevel=4,
     )
+
+
+def least_squares_optimum(design, Y):
+    """min_W P(W) without any penalty, summed over the columns of Y (n, T),
+    or -1 where the Gram matrix it takes would be too large.
+
+    Least squares has no dual bound that the residual alone gives, and
+    scikit-learn's stand-in, ||X^T r||^2 <= tol ||y||^2, compares numbers of
+    different units (on the diabetes data it stopped with R^2 0.003 short of
+    the least-squares one). With P*, the gap is P(w) - P*, in ``tol``'s units.
+    Per column, P* = 1/2 (y^T S y - y^T S X_c (X_c^T S X_c)^+ X_c^T S y),
+    through the eigenvectors of the smaller of the two Gram matrices
+    (columns', p x p, or rows', n x n); directions that the rounding of the
+    Gram matrix leaves undetermined are dropped.
+    """
+    n, p = design.n_samples, design.n_features
+    columns = design.gram is not None or p <= n
+    if min(n, p) > _LEAST_SQUARES_MAX_SIZE and design.gram is None:
+        return -1.0
+    if columns:
+        gram = design.gram if design.gram is not None else design._centered_gram(design.X)
+    else:
+        gram = design.row_gram()
+    eigenvalues, vectors = np.linalg.eigh(gram)
+    keep = eigenvalues > max(float(eigenvalues[-1]), 0.0) * max(n, p) * np.finfo(
+        np.float64).eps
+    eigenvalues, vectors = eigenvalues[keep], vectors[:, keep]
+    optimum = 0.0
+    for t in range(Y.shape[1]):
+        y = Y[:, t].astype(np.float64)
+        if columns:
+            c = vectors.T @ design.xty(y).ravel()
+            explained = float(np.sum(c * c / eigenvalues))
+        else:
+            c = vectors.T @ (y if design.sample_weight is None
+                             else y * np.sqrt(design.sample_weight.astype(np.float64)))
+            explained = float(c @ c)
+        optimum += 0.5 * max(design.y_norm2(y) - explained, 0.0)
+    return optimum
+
+
+# largest Gram matrix (columns' or rows') formed for the least-squares optimum
+_LEAST_SQUARES_MAX_SIZE = 4096
 
 
 def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
@@ -120,30 +173,38 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
     residual_route = None
     # residual epochs left before the Gram matrix would have paid for itself
     budget = design.gram_worth_after() if gram_ok else np.inf
+    ls_optimum = None  # min of P without a penalty, once an alpha is 0
     for k, alpha in enumerate(alphas):
         l1_reg = alpha * l1_ratio * design.sum_w
         l2_reg = alpha * (1 - l1_ratio) * design.sum_w
+        optimum = -1.0
+        if l1_reg == 0 and l2_reg == 0:
+            if ls_optimum is None:
+                ls_optimum = least_squares_optimum(design, Y)
+            optimum = ls_optimum
         gap, n_iter = np.inf, 0
         if gram_route is None:
             if residual_route is None:
                 residual_route = _WorkingSetSolver(design, W, Y, random=random,
                                                    positive=positive)
             gap, n_iter = residual_route.solve(l1_reg, l2_reg, int(min(max_iter, budget)),
-                                               tol, gap_tol, rng)
+                                               tol, gap_tol, rng, optimum)
             budget -= n_iter
             if gap > gap_tol and n_iter < max_iter and budget <= 0:
                 design.form_gram()
                 gram_route = _GramRoute(design, W[0], Y[:, 0], Xy)
         if gram_route is not None and n_iter < max_iter and gap > gap_tol:
             gap, more = gram_route.solve(l1_reg, l2_reg, max_iter - n_iter, tol, gap_tol,
-                                         rng, random=random, positive=positive)
+                                         rng, random=random, positive=positive,
+                                         optimum=optimum)
             n_iter += more
             W[0] = gram_route.w
         by_alpha[k] = W
         gaps[k] = gap / design.sum_w
         n_iters.append(n_iter)
         if warn and gap > gap_tol:
-            _warn_not_converged(gap, gap_tol, design.sum_w, n_iter, max_iter)
+            _warn_not_converged(gap, gap_tol, design.sum_w, n_iter, max_iter, dtype,
+                                l1_reg)
     return by_alpha.transpose(1, 2, 0), gaps, n_iters
 
 
@@ -158,12 +219,16 @@ class _GramRoute:
         self.w = np.array(w, dtype=np.float64)
         self.stepper = SupportStepper(design.n_samples)
 
-    def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng, *, random, positive):
-        """Epochs, with support steps where they crawl; return (gap, epochs)."""
+    def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng, *, random, positive,
+              optimum=-1.0):
+        """Epochs, with support steps where they crawl; return (gap, epochs).
+        ``optimum``: see :func:`least_squares_optimum`."""
+        stall = _cd_fast.new_stall_state()
+
         def run(max_epochs):
             return _cd_fast.enet_coordinate_descent_gram(
                 self.w, l1_reg, l2_reg, self.design.gram, self.q, self.y_norm2, max_epochs,
-                tol, gap_tol, rng.randint(1, _SEED_MAX), random, positive)
+                tol, gap_tol, rng.randint(1, _SEED_MAX), random, positive, optimum, stall)
 
         n_features = self.w.size
         # an epoch costs about n_features per nonzero coefficient, a step
@@ -265,30 +330,36 @@ class _WorkingSetSolver:
         self.gap_floor = (1e-6 if design.dtype == np.float32 else 1e-14) * sum(
             design.y_norm2(Y[:, t]) for t in range(Y.shape[1]))
 
-    def _run(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
+    def _run(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng, optimum=-1.0,
+             stall=None):
         # (float32: R drifts from Y - X W by the rounding of its moves; the
         # kernel computes it again within long runs, this between short ones)
         if (self.design.dtype == np.float32
                 and self.unrefreshed_epochs >= _cd_fast.RESIDUAL_REFRESH_EPOCHS):
             self.R[...] = self.design.residual(self.Y, self.W)
             self.unrefreshed_epochs = 0
+            if stall is not None:  # the objective moves by R's drift
+                stall[-1] = 1.0
         dense, data, indices, indptr = self.X_parts
         out = _cd_fast.enet_coordinate_descent(
             self.W, l1_reg, l2_reg, dense, data, indices, indptr, self.design.is_sparse,
             self.Y, self.R, self.design.X_mean, self.sample_weight,
             self.design.norm2_cols, features, max_iter, tol, gap_tol,
             rng.randint(1, _SEED_MAX), self.random, self.positive, self.xt_theta,
-            self.r_ring, self.ring_count)
+            self.r_ring, self.ring_count, optimum, stall)
         self.unrefreshed_epochs += out[1]
         return out
 
     def _solve_set(self, features, l1_reg, l2_reg, max_iter, tol, gap_tol, rng,
-                   step_first=False):
+                   step_first=False, optimum=-1.0):
         """Minimise P over a working set to ``gap_tol``; return (gap, epochs),
         with support steps (one task) where epochs crawl."""
+        stall = _cd_fast.new_stall_state()  # (carried from run to run)
+
         def run(max_epochs):
             gap, epochs, self.set_dual_norm = self._run(features, l1_reg, l2_reg,
-                                                        max_epochs, tol, gap_tol, rng)
+                                                        max_epochs, tol, gap_tol, rng,
+                                                        optimum, stall)
             return gap, epochs
 
         # (a design that may move to the Gram route takes its steps there,
@@ -343,12 +414,13 @@ class _WorkingSetSolver:
         self.W[0, support] = w
         return True
 
-    def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng):
-        """Minimise P for one alpha from the current W and R; return (gap, epochs)."""
+    def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng, optimum=-1.0):
+        """Minimise P for one alpha from the current W and R; return (gap, epochs).
+        ``optimum``: see :func:`least_squares_optimum`."""
         n_features = self.design.n_features
         if n_features < self.min_features or l1_reg == 0:
             gap, epochs = self._solve_set(self.all_features, l1_reg, l2_reg, max_iter, tol,
-                                          gap_tol, rng)
+                                          gap_tol, rng, optimum=optimum)
             self.last_pass = self.set_dual_norm
             return gap, epochs
         epochs = 0
@@ -407,7 +479,7 @@ class _WorkingSetSolver:
                                                     max_iter - epochs, tol, inner_tol, rng,
                                                     step_first=warm)
             # (stopped short of its tolerance and of its epochs: the epochs
-            # no longer moved the coefficients)
+            # no longer moved the coefficients, or stalled at a rounding floor)
             stalled = set_gap > inner_tol and inner_epochs < max_iter - epochs
             warm = False
             epochs += inner_epochs

@@ -76,7 +76,8 @@ class SupportStepper:
             gap, spent = run(budget)
             epochs += spent
             # (spent < budget short of gap_tol: the epochs no longer moved the
-            # coefficients, they are at the minimum up to rounding)
+            # coefficients or lowered the gap and the objective, they are at
+            # the minimum up to rounding)
             if gap <= gap_tol or epochs >= max_iter or not stepping or spent < budget:
                 return gap, epochs
             k = support_size()
