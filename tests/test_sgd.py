@@ -702,6 +702,7 @@ def _interrupt_after(seconds):
 
 @pytest.mark.parametrize("est", ["SGDRegressor", "SGDClassifier"])
 def test_ctrl_c_stops_a_long_fit_and_keeps_the_previous_state(est):
+    import signal
     import time
 
     rng = np.random.RandomState(0)
@@ -713,11 +714,16 @@ def test_ctrl_c_stops_a_long_fit_and_keeps_the_previous_state(est):
     model.partial_fit(X[:100], y[:100], **({"classes": [0, 1]} if est == "SGDClassifier" else {}))
     before = model.coef_.copy(), np.copy(model.intercept_), model.t_
     model.set_params(max_iter=10**4)    # 10-30 s of epochs if not interrupted
+    # Python's own Ctrl-C handling, whatever an earlier test left installed
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = _interrupt_after(0.5)
     started = time.perf_counter()
-    with pytest.raises(KeyboardInterrupt):
-        model.fit(X, y)
-    timer.cancel()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, y)
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - started < 2.5
     # the interrupted call left the model trained by the earlier partial_fit
     np.testing.assert_array_equal(model.coef_, before[0])
