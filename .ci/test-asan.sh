@@ -39,7 +39,7 @@ export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:allocator_m
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1:report_error_type=1:log_path=$reports/ubsan${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 # Python objects from malloc, so that the sanitizer sees them too.
 export PYTHONMALLOC=malloc
-export PYTHONPATH="$lib${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONPATH="$lib:$root/.ci${PYTHONPATH:+:$PYTHONPATH}"
 export FASTREG_FUZZ=${FASTREG_FUZZ:-ci}
 
 # The package must come from the sanitizer build, not from the source tree
@@ -56,8 +56,10 @@ start=$(date +%s)
 # The pytest script, not python -m pytest: -m would put the source tree first
 # on sys.path. --capture=sys leaves file descriptor 2 alone: UBSan writes its
 # reports there (it ignores log_path next to ASan), and pytest's captured
-# output would vanish with a process that the sanitizer aborts.
-"$root/$venv/bin/pytest" -q -p no:cacheprovider --capture=sys \
+# output would vanish with a process that the sanitizer aborts. The plugin
+# .ci/asan_rounding.py lists the tests that hold only with the release build's
+# rounding.
+"$root/$venv/bin/pytest" -q -p no:cacheprovider -p asan_rounding --capture=sys \
     -W error::pytest.PytestUnraisableExceptionWarning \
     -W error::pytest.PytestUnhandledThreadExceptionWarning \
     "$@" 2>&1 | tee "$log"
