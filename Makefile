@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.fastreg-installed
 PEERS_INSTALLED := $(VENV)/.bench-peers-installed
 SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd)
 
-.PHONY: install test test-floors bench bench-quick wheel wheel-check clean
+.PHONY: install test test-asan test-floors bench bench-quick wheel wheel-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,34 @@ install: $(INSTALLED)
 
 test: $(INSTALLED)
 	$(PY) -m pytest tests -q
+
+# The tests on a sanitizer build of the kernels: AddressSanitizer and
+# UndefinedBehaviorSanitizer, Cython bounds checks on (FASTREG_SANITIZE=1 in
+# setup.py). Everything lives in build/asan/: Cython from PyPI in tools/, the
+# C sources, objects and extensions, and a copy of the package in lib/ that
+# shadows the in-place build, which stays untouched. Rebuilds only what
+# changed; a change to setup.py starts over. .ci/test-asan.sh runs the tests
+# and fails on any sanitizer report, IndexError or ignored exception (see
+# docs/internals.md, "Sanitizer builds"). PYTEST_ARGS selects tests.
+ASAN_DIR := build/asan
+ASAN_TOOLS := $(ASAN_DIR)/tools/.installed
+ASAN_BUILT := $(ASAN_DIR)/lib/.built
+
+$(ASAN_TOOLS): $(PY)
+	rm -rf $(ASAN_DIR)/tools
+	$(PY) -m pip install --quiet --target $(ASAN_DIR)/tools "Cython>=3.0" "setuptools>=77"
+	touch $@
+
+$(ASAN_BUILT): $(INSTALLED) $(ASAN_TOOLS) $(SOURCES) $(wildcard fastreg/*.h)
+	case " $? " in *" setup.py "*|*" $(ASAN_TOOLS) "*) rm -rf $(ASAN_DIR)/cython $(ASAN_DIR)/temp $(ASAN_DIR)/lib;; esac
+	rm -f $(ASAN_DIR)/lib/fastreg/*.py
+	FASTREG_SANITIZE=1 PYTHONPATH=$(ASAN_DIR)/tools $(PY) setup.py --quiet build_ext \
+		--build-lib $(ASAN_DIR)/lib --build-temp $(ASAN_DIR)/temp
+	cp fastreg/*.py $(ASAN_DIR)/lib/fastreg/
+	touch $@
+
+test-asan: $(ASAN_BUILT)
+	bash .ci/test-asan.sh $(VENV) $(ASAN_DIR) $(PYTEST_ARGS)
 
 bench: $(PEERS_INSTALLED)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
