@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 import fastreg
 from fuzz_cases import cases, l1_ratios, sometimes, tols
-from fuzz_checks import (Example, LeastSquaresProblem, assert_unchanged, examples, expect,
+from fuzz_checks import (DOCUMENTED, alpha_max, as_float64_problem,
+                         Example, LeastSquaresProblem, assert_unchanged, examples, expect,
                          fingerprint, judge_errors, run, work_dtype, ULPS, eps)
-from test_fuzz_cd import DOCUMENTED, alpha_max, as_float64_problem
 
 
 @st.composite
