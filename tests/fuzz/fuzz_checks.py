@@ -765,8 +765,10 @@ def logistic_kkt(X, y, classes, coef, intercept, C, l1_ratio, s, fit_intercept):
 # the rest of its examples keep looking for new defects; each also has a
 # minimal reproduction in test_known_defects.py, marked xfail there.
 KNOWN_DEFECTS = {
-    "ridge-positive-hang": "Ridge(positive=True) hangs with a constant y and "
-                           "non-uniform sample weights",
+    "ridge-positive-hang": "Ridge(positive=True) hangs (its coordinate-descent route "
+                           "never returns): reported with a constant y and non-uniform "
+                           "sample weights; also with a noisy y, zero weights, a tiny "
+                           "alpha and tol=1e-8",
     "ridge-far-from-optimum": "Ridge sparse_cg / float32 cholesky / lsqr end far from "
                               "the optimum",
     "multitask-alpha0-false-convergence": "MultiTaskLasso alpha=0 with extreme weights "

@@ -52,9 +52,9 @@ def test_ridge(data):
         X_sk, y_sk, sw_sk = case.build()
         sk = run(lambda: sk_lm.Ridge(alpha=alpha, **params).fit(X_sk, y_sk,
                                                                sample_weight=sw_sk))
-        constant_y = case.y_kind in ("constant", "zero")
-        uneven = case.weights not in (None, "ones")
-        if fr.timed_out and params["positive"] and constant_y and uneven:
+        # (first reported with a constant y and uneven weights; the fuzzing
+        # found it with a noisy y as well: see KNOWN_DEFECTS)
+        if fr.timed_out and params["positive"]:
             expect(False, "Ridge(positive=True) hung", "ridge-positive-hang")
             return
         singular = np.all(np.asarray(alpha) == 0)
