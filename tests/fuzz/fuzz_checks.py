@@ -773,10 +773,6 @@ KNOWN_DEFECTS = {
                               "the optimum",
     "multitask-alpha0-false-convergence": "MultiTaskLasso alpha=0 with extreme weights "
                                           "claims convergence",
-    "enet-alpha0-false-convergence": "Lasso / ElasticNet alpha=0 claim convergence with "
-                                     "||X^T r||^2 standing in for the duality gap (not in "
-                                     "objective units: small columns pass any tol); "
-                                     "scikit-learn does the same",
     "logregcv-silent-max-iter": "LogisticRegressionCV refits at max_iter without a "
                                 "ConvergenceWarning",
     "cd-tighter-tol-worse": "a tighter tol gives a worse objective in coordinate descent",

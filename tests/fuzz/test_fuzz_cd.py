@@ -110,10 +110,7 @@ def test_coordinate_descent(name, data):
                 if r.ok:
                     yield r.value.coef_, r.value.intercept_
 
-        known = None
-        if alpha == 0:
-            known = ("multitask-alpha0-false-convergence" if multitask
-                     else "enet-alpha0-false-convergence")
+        known = "multitask-alpha0-false-convergence" if multitask and alpha == 0 else None
         if converged:
             slack = problem.gap_rounding(est.coef_, est.intercept_, dtype)
             gap = problem.certificate(est.coef_, est.intercept_, threshold + slack, refine)

@@ -164,10 +164,8 @@ def test_cv_coordinate_descent(name, data):
                 if r.ok:
                     yield r.value.coef_, r.value.intercept_
 
-            known = None
-            if est.alpha_ == 0:
-                known = "multitask-alpha0-false-convergence" if multitask else \
-                    "enet-alpha0-false-convergence"
+            known = "multitask-alpha0-false-convergence" if multitask and est.alpha_ == 0 \
+                else None
             _claim(problem, est, params["tol"], dtype, refine, known)
             ex.path += ", certified"
         assert_pickle_round_trip(est, X)
@@ -241,8 +239,7 @@ def test_information_criterion(name, data):
                 if r.ok:
                     yield r.value.coef_, r.value.intercept_
 
-            known = "enet-alpha0-false-convergence" if est.alpha_ == 0 else None
-            _claim(problem, est, params["tol"], dtype, refine, known)
+            _claim(problem, est, params["tol"], dtype, refine)
             ex.path += ", certified"
         assert_pickle_round_trip(est, X)
         if checks["determinism"]:
