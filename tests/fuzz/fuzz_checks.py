@@ -795,8 +795,11 @@ KNOWN_DEFECTS = {
                              "least-squares optimum, sag/auto raise 'non-finite "
                              "coefficients', sparse_cg crashes with LinAlgError in its "
                              "Nystrom preconditioner",
-    "cv-mse-path-float32": "LassoCV / MultiTaskLassoCV mse_path_ is float32 for float32 X "
-                           "(scikit-learn: float64)",
+    "liblinear-float32-dtype": "LogisticRegression(solver='liblinear') keeps float32 "
+                               "coef_, intercept_ and outputs for float32 X (scikit-learn's "
+                               "liblinear returns float64)",
+    "cv-mse-path-float32": "LassoCV / ElasticNetCV / MultiTask*CV mse_path_ is float32 for "
+                           "float32 X and float64 y (scikit-learn: float64, y's dtype)",
 }
 
 

@@ -108,7 +108,7 @@ def test_cv_with_a_zero_weight_test_fold(name):
 def test_lasso_cv_mse_path_dtype():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((30, 3)).astype(np.float32)
-    y = X @ np.array([1.0, 0.0, -1.0], dtype=np.float32)
+    y = X.astype(np.float64) @ np.array([1.0, 0.0, -1.0])   # float64 y: scikit-learn's
     assert fastreg.LassoCV(cv=3, alphas=5).fit(X, y).mse_path_.dtype == np.float64
 
 
@@ -143,3 +143,11 @@ def test_liblinear_without_intercept_intercept_is_a_float():
     y = np.array([0, 0, 1, 1])
     est = fastreg.LogisticRegression(solver="liblinear", fit_intercept=False).fit(X, y)
     assert isinstance(est.intercept_, float)  # scikit-learn 1.9.1: 0.0
+
+
+@known("liblinear-float32-dtype")
+def test_liblinear_float32_coef_dtype():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]], dtype=np.float32)
+    y = np.array([0, 0, 1, 1])
+    est = fastreg.LogisticRegression(solver="liblinear").fit(X, y)
+    assert est.coef_.dtype == np.float64  # scikit-learn 1.9.1
