@@ -774,7 +774,8 @@ KNOWN_DEFECTS = {
     "multitask-alpha0-false-convergence": "MultiTaskLasso alpha=0 with extreme weights "
                                           "claims convergence",
     "logregcv-silent-max-iter": "LogisticRegressionCV refits at max_iter without a "
-                                "ConvergenceWarning",
+                                "ConvergenceWarning (also when its refit stalls above tol, "
+                                "where LogisticRegression with the same parameters warns)",
     "cd-tighter-tol-worse": "a tighter tol gives a worse objective in coordinate descent",
     "cv-zero-weight-fold-crash": "LassoCV / ElasticNetCV / MultiTask*CV crash with "
                                  "ZeroDivisionError when a test fold's sample weights are "
@@ -798,6 +799,9 @@ KNOWN_DEFECTS = {
     "liblinear-float32-dtype": "LogisticRegression(solver='liblinear') keeps float32 "
                                "coef_, intercept_ and outputs for float32 X (scikit-learn's "
                                "liblinear returns float64)",
+    "alpha-grid-overflow": "lasso_path / enet_path (and the CV grids) square X^T y to get "
+                           "alpha_max: beyond ~1.3e154 the grid is inf and nan, silently; "
+                           "scikit-learn does the same",
     "cv-mse-path-float32": "LassoCV / ElasticNetCV / MultiTask*CV mse_path_ is float32 for "
                            "float32 X and float64 y (scikit-learn: float64, y's dtype)",
 }

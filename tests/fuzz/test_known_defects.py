@@ -151,3 +151,11 @@ def test_liblinear_float32_coef_dtype():
     y = np.array([0, 0, 1, 1])
     est = fastreg.LogisticRegression(solver="liblinear").fit(X, y)
     assert est.coef_.dtype == np.float64  # scikit-learn 1.9.1
+
+
+@known("alpha-grid-overflow")
+def test_path_alphas_finite_for_large_correlations():
+    X = np.array([[1.0], [1.0]])
+    y = np.array([2e154, 1e154])  # alpha_max = 1.5e154; its square overflows
+    alphas = fastreg.lasso_path(X, y, alphas=3)[0]
+    assert np.all(np.isfinite(alphas))
