@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.fastreg-installed
 PEERS_INSTALLED := $(VENV)/.bench-peers-installed
 SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd)
 
-.PHONY: install test test-asan test-floors bench bench-quick wheel wheel-check clean
+.PHONY: install test test-asan test-floors fuzz bench bench-quick wheel wheel-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,13 @@ $(ASAN_BUILT): $(INSTALLED) $(ASAN_TOOLS) $(SOURCES) $(wildcard fastreg/*.h)
 test-asan: $(ASAN_BUILT)
 	bash .ci/test-asan.sh $(VENV) $(ASAN_DIR) $(PYTEST_ARGS)
 
+# The property-based fuzz suite's deep profile for FUZZ_MINUTES minutes (make
+# test runs its small derandomized ci profile); the summary goes to
+# benchmarks/results/fuzz-<date>/summary.md. See tests/fuzz/README.md.
+FUZZ_MINUTES ?= 30
+fuzz: $(INSTALLED)
+	$(PY) tests/fuzz/run_deep.py --minutes $(FUZZ_MINUTES) $(FUZZ_ARGS)
+
 bench: $(PEERS_INSTALLED)
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
@@ -88,7 +95,7 @@ test-floors: $(PY)
 	rm -rf build/floors-venv
 	$(PYTHON) -m venv build/floors-venv
 	build/floors-venv/bin/python -m pip install --quiet --upgrade pip
-	build/floors-venv/bin/python -m pip install --quiet pytest $$($(PY) .ci/floors.py)
+	build/floors-venv/bin/python -m pip install --quiet pytest hypothesis $$($(PY) .ci/floors.py)
 	build/floors-venv/bin/python -m pip install --quiet --no-deps dist/*.whl
 	cd build && floors-venv/bin/python -m pytest ../tests -q -p no:cacheprovider
 

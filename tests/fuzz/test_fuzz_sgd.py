@@ -1,0 +1,131 @@
+"""SGDRegressor and SGDClassifier against scikit-learn: without shuffling,
+fastreg runs scikit-learn's epoch, so its iterates agree with scikit-learn's
+to rounding; with shuffling only the invariants (inputs, pickle,
+determinism, threads) are checked."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import sklearn.linear_model as sk_lm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fastreg
+from fuzz_cases import cases, l1_ratios, rare, sometimes
+from fuzz_checks import (Example, assert_deterministic, assert_finite_fit,
+                         assert_like_sklearn, assert_pickle_round_trip,
+                         assert_threads_equal_serial, assert_unchanged, examples, expect,
+                         fingerprint, judge_errors, run, work_dtype)
+
+DOCUMENTED = ()
+REGRESSION_LOSSES = ["squared_error", "huber", "epsilon_insensitive",
+                     "squared_epsilon_insensitive"]
+CLASSIFICATION_LOSSES = ["hinge", "log_loss", "modified_huber", "squared_hinge",
+                         "perceptron"]
+# Agreement with scikit-learn's iterates without shuffling (README: ~1e-10);
+# relative to the largest coefficient, for float64 data.
+AGREEMENT = 1e-7
+
+
+def perturbation_response(name, params, case, reference):
+    """max |change| of scikit-learn's coefficients when every entry of X is
+    multiplied by 1 + 1e-13 u, u uniform in [-1, 1] (inf if that fit fails)."""
+    X, y, sw = case.build()
+    rng = np.random.default_rng(0)
+    if sp.issparse(X):
+        X = X.astype(np.float64)
+        X.data = X.data * (1 + 1e-13 * rng.uniform(-1, 1, X.data.shape))
+    else:
+        X = np.asarray(X, np.float64) * (1 + 1e-13 * rng.uniform(-1, 1, np.shape(X)))
+    r = run(lambda: getattr(sk_lm, name)(**params).fit(X, y, sample_weight=sw))
+    if not r.ok:
+        return np.inf
+    moved = np.r_[np.ravel(r.value.coef_), np.ravel(r.value.intercept_)]
+    return float(np.abs(moved - reference).max(initial=0.0))
+
+
+@st.composite
+def sgd_params(draw, classifier):
+    losses = CLASSIFICATION_LOSSES + REGRESSION_LOSSES[:1] if classifier else \
+        REGRESSION_LOSSES
+    params = dict(
+        loss=draw(st.sampled_from(losses)),
+        penalty=draw(st.sampled_from(["l2", "l1", "elasticnet", None])),
+        alpha=draw(st.sampled_from([1e-4, 1e-2, 1.0, 0.0])),
+        l1_ratio=draw(l1_ratios), fit_intercept=draw(st.booleans()),
+        max_iter=draw(st.sampled_from([1000, 5, 50])),
+        tol=draw(st.sampled_from([1e-3, None, 1e-6])),
+        shuffle=draw(st.sampled_from([False, True])),
+        learning_rate=draw(st.sampled_from(["optimal" if classifier else "invscaling",
+                                            "constant", "optimal", "invscaling",
+                                            "adaptive"])),
+        eta0=draw(st.sampled_from([0.01, 0.1, 1e-4])),
+        early_stopping=draw(st.sampled_from([False, False, False, True])),
+        average=draw(st.sampled_from([False, False, True, 10])),
+        warm_start=draw(sometimes), random_state=draw(st.sampled_from([0, 1])))
+    if classifier:
+        params["class_weight"] = draw(st.sampled_from([None, None, "balanced"]))
+        params["n_jobs"] = draw(st.sampled_from([None, 2]))
+    return params
+
+
+@pytest.mark.parametrize("name", ["SGDRegressor", "SGDClassifier"])
+@settings(max_examples=examples(1))
+@given(data=st.data())
+def test_sgd(name, data):
+    classifier = name == "SGDClassifier"
+    target = data.draw(st.sampled_from(["binary", "multiclass"]), label="target") \
+        if classifier else "regression"
+    case = data.draw(cases(target, max_n=200, max_p=100, multi_output=False), label="case")
+    params = data.draw(sgd_params(classifier), label="params")
+    checks = data.draw(st.fixed_dictionaries(dict(determinism=sometimes, threads=rare)),
+                       label="checks")
+    with Example(name, case, params) as ex:
+        X, y, sw = case.build()
+
+        def fit(est):
+            return est.fit(X, y, sample_weight=sw)
+
+        before = [fingerprint(a) for a in (X, y, sw)]
+        fr = run(lambda: fit(getattr(fastreg, name)(**params)))
+        X_sk, y_sk, sw_sk = case.build()
+        sk = run(lambda: getattr(sk_lm, name)(**params).fit(X_sk, y_sk, sample_weight=sw_sk))
+        ex.path = judge_errors(fr, sk, DOCUMENTED)
+        assert_unchanged(before, (X, y, sw), ("X", "y", "sample_weight"))
+        if not fr.ok:
+            return
+        est = fr.value
+        if not assert_finite_fit(est, sk.value if sk.ok else None):
+            return
+        float32 = work_dtype(X) == np.float32
+        if sk.ok:
+            # documented: float32 data gives float32 coef_, intercept_ and predictions
+            exempt = ("coef_", "intercept_", "predict", "decision_function",
+                      "predict_proba") if float32 else ()
+            assert_like_sklearn(est, sk.value, ("coef_", "intercept_", "n_iter_", "t_",
+                                                "classes_"), X, dtype_exempt=exempt)
+            if (not params["shuffle"] and not params["early_stopping"] and not float32
+                    and np.all(est.n_iter_ == sk.value.n_iter_)):
+                a = np.r_[np.ravel(est.coef_), np.ravel(est.intercept_)]
+                b = np.r_[np.ravel(sk.value.coef_), np.ravel(sk.value.intercept_)]
+                scale = np.abs(b).max(initial=0.0)
+                if np.all(np.isfinite(b)) and scale < 1e100:
+                    diff = np.abs(a - b).max(initial=0.0)
+                    if diff > AGREEMENT * scale:
+                        # the iteration may amplify rounding (a constant step
+                        # too long for the data): allow what scikit-learn's own
+                        # iterates move under a perturbation of X by 1e-13
+                        sensitivity = perturbation_response(name, params, case, b)
+                        allowed = AGREEMENT * scale + sensitivity
+                    else:
+                        allowed = AGREEMENT * scale
+                    expect(diff <= allowed + 1e-300,
+                           "%s without shuffling: coefficients differ from scikit-learn's "
+                           "by %.3e (largest %.3e, allowed %.3e), same n_iter_ %s"
+                           % (name, diff, scale, allowed, est.n_iter_))
+                    ex.path += ", agrees"
+        assert_pickle_round_trip(est, X)
+        if checks["determinism"] or params["shuffle"] or params["early_stopping"]:
+            assert_deterministic(est, fit)
+        if checks["threads"]:
+            assert_threads_equal_serial(est, fit)
