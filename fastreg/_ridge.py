@@ -708,16 +708,27 @@ def _route_cd(X, Y, sample_weight, alphas, fit_intercept, positive, tol, max_ite
     for t in range(Y.shape[1]):
         alpha = float(alphas[t])
         target = tol * float(Yt[:, t] @ Yt[:, t])
+        if not np.any(Yt[:, t]):
+            # constant target (weighted mean subtracted exactly): w = 0 is the
+            # solution, and the gap target 0 is out of reach of any iterate
+            continue
         chunk = 10
         while True:
+            asked = min(chunk, max_iter - n_iter[t])
             coefs, _, iters = solve_path(
                 design, Y_c[:, t], [alpha / sum_w], l1_ratio=0.0, coef_init=W[t],
-                tol=0.0, max_iter=min(chunk, max_iter - n_iter[t]), positive=positive,
+                tol=0.0, max_iter=asked, positive=positive,
                 random_state=random_state, warn=False)
             W[t] = coefs[0, :, 0]
             n_iter[t] += iters[0]
             gap, _ = _positive_ridge_gap(wdesign, Yt[:, t], W[t], alpha)
             if gap <= target:
+                break
+            if iters[0] < asked:
+                # The kernel stopped on its own although asked for gap 0: an
+                # epoch moved nothing, or its gap (in X's precision, float32
+                # say) is <= 0. Another chunk would return at once with the
+                # same iterate: it is the minimum up to that precision.
                 break
             if n_iter[t] >= max_iter:
                 warnings.warn(

@@ -1,0 +1,126 @@
+"""Ridge and RidgeCV on the inputs a differential fuzz against scikit-learn
+found them failing on: hangs, fits far from the optimum, wrong alpha
+selections. Each fit is judged by its objective against the exact optimum of a
+dense float64 least-squares solve (and against scikit-learn's where it fits)."""
+
+import json
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import lsq_linear
+from sklearn import linear_model as sk
+from sklearn.exceptions import ConvergenceWarning
+
+import fastreg as fr
+from fastreg import _ridge as ridge_module
+
+
+def _dense(X):
+    return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+
+
+def _centred(X, y, sample_weight, fit_intercept):
+    """sqrt(s)(X - mu), sqrt(s)(y - y_mean), mu, y_mean in float64."""
+    X, y = _dense(X), np.asarray(y, dtype=np.float64)
+    s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+    mu = s @ X / s.sum() if fit_intercept else np.zeros(X.shape[1])
+    y_mean = s @ y / s.sum() if fit_intercept else 0.0
+    q = np.sqrt(s)
+    return (X - mu) * q[:, None], (y - y_mean) * q, mu, y_mean
+
+
+def _exact(X, y, alpha, sample_weight=None, fit_intercept=True):
+    """Ridge's optimum by lstsq on the augmented system [Xt; sqrt(alpha) I]."""
+    Xt, yt, mu, y_mean = _centred(X, y, sample_weight, fit_intercept)
+    p = Xt.shape[1]
+    w = np.linalg.lstsq(np.vstack([Xt, np.sqrt(alpha) * np.eye(p)]),
+                        np.concatenate([yt, np.zeros(p)]), rcond=None)[0]
+    return w, y_mean - mu @ w
+
+
+def _objective(X, y, coef, intercept, alpha, sample_weight=None):
+    r = np.asarray(y, float) - _dense(X) @ np.asarray(coef, float) - float(intercept)
+    s = np.ones(len(r)) if sample_weight is None else np.asarray(sample_weight, float)
+    w = np.asarray(coef, float)
+    return float(s @ r ** 2 + alpha * w @ w)
+
+
+def _loo_by_refitting(X, y, alphas, sample_weight=None, fit_intercept=True):
+    """Mean squared leave-one-out error per alpha (weighted as RidgeCV's
+    criterion: s_i e_i^2), by refitting without each sample in float64."""
+    X, y = _dense(X), np.asarray(y, float)
+    n = len(y)
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    out = []
+    for alpha in alphas:
+        errors = np.empty(n)
+        for i in range(n):
+            rest = np.arange(n) != i
+            w, b = _exact(X[rest], y[rest], alpha, s[rest], fit_intercept)
+            errors[i] = s[i] * (y[i] - X[i] @ w - b) ** 2
+        out.append(errors.mean())
+    return np.array(out)
+
+
+# ---- 1. positive=True (coordinate descent) must return -----------------------
+
+# Every positive fit runs in a child process under a timeout: before the fix
+# these fits never returned.
+_POSITIVE_FITS = textwrap.dedent("""
+    import json, warnings
+    import numpy as np
+    import fastreg as fr
+    warnings.simplefilter("ignore")
+    out = []
+    for seed, value in [(0, 1.7), (1, 0.3), (1, 123.456), (5, 0.3)]:
+        # constant y, non-uniform weights: Yt is exactly 0, the gap target 0
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((8, 20)); sw = rng.uniform(0.01, 5, 8)
+        m = fr.Ridge(positive=True, max_iter=100).fit(X, np.full(8, value),
+                                                      sample_weight=sw)
+        out.append([m.coef_.tolist(), float(m.intercept_)])
+    # float32 with tol=1e-9: the kernel's float32 gap reaches <= 0 first
+    rng = np.random.default_rng(127)
+    X = rng.standard_normal((20, 8)) * rng.choice([1, 10, 0.01])
+    y = rng.standard_normal(20); sw = rng.uniform(0.01, 5, 20)
+    m = fr.Ridge(positive=True, tol=1e-9, max_iter=100).fit(
+        X.astype(np.float32), y.astype(np.float32), sample_weight=sw)
+    out.append([m.coef_.tolist(), float(m.intercept_)])
+    print(json.dumps(out))
+""")
+
+
+def _positive_fits():
+    out = subprocess.run([sys.executable, "-c", _POSITIVE_FITS], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def test_positive_returns_on_constant_target_and_float32_tight_tol():
+    """The chunked CD loop asked the kernel for more epochs while its float64
+    gap exceeded a target of 0 (constant y) or below float32's reach; the
+    kernel, having stopped (gap <= 0 in its precision), returned 0 epochs
+    each time and the loop never ended, max_iter=100 or not. The constant
+    targets give w = 0 and their value as intercept; the float32 fit reaches
+    the constrained optimum."""
+    fits = _positive_fits()
+    for (coef, intercept), value in zip(fits[:4], [1.7, 0.3, 123.456, 0.3]):
+        assert np.max(np.abs(coef)) < 1e-12
+        assert intercept == pytest.approx(value, rel=1e-12)
+    rng = np.random.default_rng(127)
+    X = rng.standard_normal((20, 8)) * rng.choice([1, 10, 0.01])
+    y = rng.standard_normal(20)
+    sw = rng.uniform(0.01, 5, 20)
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    Xt, yt, mu, y_mean = _centred(X32, y32, sw, True)
+    w = lsq_linear(np.vstack([Xt, np.eye(8)]), np.concatenate([yt, np.zeros(8)]),
+                   bounds=(0, np.inf), method="bvls", tol=1e-15).x
+    best = _objective(X32, y32, w, y_mean - mu @ w, 1.0, sw)
+    coef, intercept = fits[4]
+    assert _objective(X32, y32, coef, intercept, 1.0, sw) <= best * (1 + 1e-6)
