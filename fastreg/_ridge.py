@@ -4,7 +4,10 @@ Every route solves scikit-learn's problem,
 ``min_w sum_i s_i (y_i - x_i w - b)^2 + alpha ||w||^2``, on the weighted,
 centred design ``Xt = sqrt(S) (X - 1 mu^T)`` without forming ``X - 1 mu^T``
 when X is sparse (the mean enters as a rank-one correction) and without a
-full copy when X is dense (it is centred block by block):
+full copy when X is dense (it is centred block by block); the few columns
+whose mean dwarfs their spread (where that correction would cancel) are
+copied and centred explicitly; products of a float32 X are taken in float64.
+The routes:
 
 ``cholesky``
     Normal equations in float64 through LAPACK: the primal ``(Xt^T Xt + alpha I)``
@@ -102,18 +105,51 @@ def _blocked_xt_product(X, M):
     return out
 
 
-def _weighted_squares(X, sample_weight):
+def _weighted_squares(X, sample_weight, exact=True):
     """``sum_i s_i x_ij^2`` per column of X (float64), in one pass (one einsum
     over a dense X: about the cost of ``X.T @ v``; computed per block next to
-    the product of _blocked_xt_product, it cost twice that)."""
+    the product of _blocked_xt_product, it cost twice that). Squares and sums
+    in float64, unless ``exact`` is False: then in X's dtype (float32 X: five
+    times quicker, about 1e-5 relative error, enough for a screen)."""
     with np.errstate(over="ignore", invalid="ignore"):
         if sparse.issparse(X):
-            sq = X.multiply(X).T
-            out = sq @ (np.ones(X.shape[0]) if sample_weight is None else sample_weight)
+            if exact:
+                X = X.astype(np.float64, copy=False)
+            out = X.power(2).T @ (np.ones(X.shape[0]) if sample_weight is None
+                                  else sample_weight)
             return np.asarray(out, dtype=np.float64).ravel()
+        dtype = np.float64 if exact else None
         if sample_weight is None:
-            return np.einsum("ij,ij->j", X, X)
-        return np.einsum("i,ij,ij->j", sample_weight, X, X)
+            out = np.einsum("ij,ij->j", X, X, dtype=dtype)
+        else:
+            out = np.einsum("i,ij,ij->j", sample_weight.astype(X.dtype, copy=False), X, X,
+                            dtype=dtype)
+        return out.astype(np.float64, copy=False)
+
+
+def _sums_and_squares(X, sw):
+    """``X^T sw`` and ``sum_i sw_i x_ij^2`` (float64) of a dense X, one pass by
+    blocks of rows converted to float64."""
+    sums = np.zeros(X.shape[1])
+    squares = np.zeros(X.shape[1])
+    step = max(64, _FUSED_BLOCK // max(1, X.shape[1]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, X.shape[0], step):
+            block = np.asarray(X[start:start + step], dtype=np.float64)
+            w = sw[start:start + step]
+            sums += w @ block
+            squares += np.einsum("i,ij,ij->j", w, block, block)
+    return sums, squares
+
+
+# A column whose centred squared norm is below this share of its uncentred one
+# (|mean| above 1e4 standard deviations) is centred explicitly in products with
+# Xt: the rank-one correction would cancel more than 8 of the 16 digits (all of
+# them for a column of equal values, whose centred column is 0).
+_OFFSET_RATIO = 1e-8
+# Screen on squared norms summed in float32 (float32 X): the columns below it
+# are checked exactly.
+_OFFSET_SCREEN = 1e-4
 
 
 class WeightedDesign:
@@ -134,6 +170,8 @@ class WeightedDesign:
         self.fit_intercept = fit_intercept
         # Xt^T Yt when the targets Y (n, T) are given with a dense float64 X
         self.xty = None
+        self._squares = None    # sum_i s_i x_ij^2 (float64), once computed
+        self._offset = None     # (columns centred explicitly, their centred values)
         if Y is not None and not self.is_sparse and X.dtype == np.float64:
             # One pass over X for the column means and Xt^T Yt together, which
             # saves a pass to the iterative route (its cost is counted in passes).
@@ -144,10 +182,60 @@ class WeightedDesign:
                 else np.zeros(self.n_features)
             # minus X_mean (s^T Yc), zero up to rounding when Yc is centred
             self.xty = prod[:, 1:] - np.outer(self.X_mean, sw @ Yc)
+        elif fit_intercept and not self.is_sparse and X.dtype != np.float64:
+            # float32: X.T @ sw would convert all of X to float64 first; by
+            # blocks the conversion stays in cache, and the squared norms that
+            # offset_columns needs come with the same pass
+            sums, self._squares = _sums_and_squares(X, sw)
+            self.X_mean = sums / self.sum_w
         elif fit_intercept:
             self.X_mean = np.asarray(X.T @ sw, dtype=np.float64).ravel() / self.sum_w
         else:
             self.X_mean = np.zeros(self.n_features)
+
+    def offset_columns(self):
+        """Columns whose mean dwarfs their spread (see _OFFSET_RATIO), and
+        ``X[:, cols] - mu[cols]`` (n x k, float64) for them.
+
+        With an intercept, ``Xt v`` and ``Xt^T u`` are computed from X as given
+        with the mean as a rank-one correction; for these columns that
+        correction cancels (a column of 1e20 centres to noise of 1e4), so they
+        are taken apart, centred explicitly, their mean refined by one
+        correction step (exact for a column of equal values, whose centred
+        column is then exactly 0). Costs one pass over X for the squared norms
+        (none when check_column_norms computed them); nothing more when no
+        column qualifies.
+        """
+        if self._offset is not None:
+            return self._offset
+        cols, centred = np.empty(0, dtype=np.intp), None
+        if self.fit_intercept:
+            exact = self._squares is not None
+            sq = self._squares if exact else \
+                _weighted_squares(self.X, self.sample_weight, exact=False)
+            with np.errstate(over="ignore", invalid="ignore"):
+                spread = sq - self.sum_w * self.X_mean ** 2
+                screen = _OFFSET_RATIO if exact else _OFFSET_SCREEN
+                cols = np.flatnonzero((sq > 0) & ~(np.isfinite(sq) & (spread >= screen * sq)))
+        if cols.size:
+            block = self.X[:, cols]
+            block = block.toarray() if self.is_sparse else np.asarray(block)
+            block = block.astype(np.float64)
+            sw = self.sqrt_sw ** 2
+            mean = self.X_mean[cols] + sw @ (block - self.X_mean[cols]) / self.sum_w
+            with np.errstate(over="ignore", invalid="ignore"):
+                sq = sw @ (block * block)
+                block -= mean
+                spread = sw @ (block * block)
+                offset = ~(np.isfinite(sq) & (spread >= _OFFSET_RATIO * sq))
+            cols, centred = cols[offset], block[:, offset]
+            if cols.size:
+                self.X_mean = self.X_mean.copy()
+                self.X_mean[cols] = mean[offset]
+                # Xt^T Yt computed with the mean as a correction is as wrong there
+                self.xty = None
+        self._offset = (cols, centred)
+        return self._offset
 
     def check_column_norms(self):
         """Refuse X whose centred, weighted squared column norms overflow
@@ -163,7 +251,7 @@ class WeightedDesign:
         """
         if self.X.dtype != np.float64:
             return
-        squares = _weighted_squares(self.X, self.sample_weight)
+        squares = self._squares = _weighted_squares(self.X, self.sample_weight)
         if np.all(np.isfinite(squares)):
             return
         if self.fit_intercept and np.all(np.isfinite(self.X_mean)):
@@ -184,9 +272,11 @@ class WeightedDesign:
             X.sum_duplicates()
             sw = self.sqrt_sw ** 2
             d = X.data - self.X_mean[X.col]
-            nonzero_weight = np.bincount(X.col, weights=sw[X.row], minlength=p)
-            return (np.bincount(X.col, weights=sw[X.row] * d * d, minlength=p)
-                    + (self.sum_w - nonzero_weight) * self.X_mean ** 2)
+            zero_weight = self.sum_w - np.bincount(X.col, weights=sw[X.row], minlength=p)
+            # (a column without zeros adds nothing, even where mu^2 overflows)
+            has_zeros = np.bincount(X.col, minlength=p) < self.n_samples
+            zeros_share = np.where(has_zeros, zero_weight * self.X_mean ** 2, 0.0)
+            return np.bincount(X.col, weights=sw[X.row] * d * d, minlength=p) + zeros_share
 
     def center_target(self, Y):
         """(sqrt(S) (Y - y_mean), y_mean) in float64 for Y (n, T)."""
@@ -201,20 +291,31 @@ class WeightedDesign:
 
     def matvec(self, v):
         """Xt @ v for v (p,) or (p, k)."""
-        out = np.asarray(self.X @ v, dtype=np.float64)
+        cols, centred = self.offset_columns()
+        if cols.size:
+            v_rest = np.array(v, dtype=np.float64)
+            v_rest[cols] = 0
+        else:
+            v_rest = v
+        out = np.asarray(self.X @ v_rest, dtype=np.float64)
         if self.fit_intercept:
-            out -= self.X_mean @ v
+            out -= self.X_mean @ v_rest
+        if cols.size:
+            out += centred @ np.asarray(v, dtype=np.float64)[cols]
         if self.sample_weight is None:
             return out
         return out * (self.sqrt_sw if out.ndim == 1 else self.sqrt_sw[:, None])
 
     def rmatvec(self, u):
         """Xt^T @ u for u (n,) or (n, k)."""
+        cols, centred = self.offset_columns()
         if self.sample_weight is not None:
             u = u * (self.sqrt_sw if u.ndim == 1 else self.sqrt_sw[:, None])
         out = np.asarray(self.X.T @ u, dtype=np.float64)
         if self.fit_intercept:
             out -= np.multiply.outer(self.X_mean, u.sum(axis=0))
+        if cols.size:
+            out[cols] = centred.T @ u
         return out
 
     def _dense_row_blocks(self):
@@ -229,13 +330,23 @@ class WeightedDesign:
     def gram(self):
         """Xt^T Xt (p x p, float64)."""
         X = self.X
+        cols, centred = self.offset_columns()
         if self.is_sparse:
+            # (a float32 X would have its products rounded to float32)
+            X = X.astype(np.float64, copy=False)
             Xw = X if self.sample_weight is None else \
                 sparse.diags(self.sqrt_sw ** 2) @ X
             G = np.asarray((X.T @ Xw).toarray(), dtype=np.float64)
-            G -= self.sum_w * np.outer(self.X_mean, self.X_mean)
+            with np.errstate(over="ignore", invalid="ignore"):
+                # (infinite only in the rows and columns replaced below)
+                G -= self.sum_w * np.outer(self.X_mean, self.X_mean)
+            if cols.size:
+                # their rows and columns, from the explicitly centred values
+                side = self.rmatvec(centred * self.sqrt_sw[:, None])
+                G[:, cols] = side
+                G[cols, :] = side.T
             return G
-        if self.sample_weight is None and X.dtype == np.float64:
+        if self.sample_weight is None and X.dtype == np.float64 and not cols.size:
             # One BLAS call on X as given; the centring is a rank-one correction,
             # taken only when it cannot cancel more than 4 of the 16 digits
             # (nor when the uncentred products overflow: a column of huge equal
@@ -260,15 +371,29 @@ class WeightedDesign:
     def kernel(self):
         """Xt Xt^T (n x n, float64)."""
         X = self.X
+        cols, centred = self.offset_columns()
         if self.is_sparse:
-            K = np.asarray((X @ X.T).toarray(), dtype=np.float64)
+            X = X.astype(np.float64, copy=False)
+            mean = self.X_mean
+            if cols.size:
+                # the other columns through the rank-two correction, these
+                # explicitly centred
+                X = X.tocsc(copy=True)
+                for j in cols:
+                    X.data[X.indptr[j]:X.indptr[j + 1]] = 0
+                mean = mean.copy()
+                mean[cols] = 0
+            K = (X @ X.T).toarray()
             if self.fit_intercept:
-                v = np.asarray(X @ self.X_mean, dtype=np.float64).ravel()
+                v = np.asarray(X @ mean, dtype=np.float64).ravel()
                 K -= v[:, None]
                 K -= v[None, :]
-                K += self.X_mean @ self.X_mean
+                K += mean @ mean
+            if cols.size:
+                K += centred @ centred.T
         else:
-            K = self._dense_kernel_rank_two() if X.dtype == np.float64 else None
+            K = self._dense_kernel_rank_two() if X.dtype == np.float64 and not cols.size \
+                else None
         if K is None:
             K = np.zeros((self.n_samples, self.n_samples))
             for cols in _blocks(self.n_features, self.n_samples, 8):
@@ -894,6 +1019,9 @@ default='auto'
         design = WeightedDesign(X, sample_weight, self.fit_intercept,
                                 Y if try_cg and X.shape[0] >= X.shape[1] else None)
         design.check_column_norms()
+        if try_cg and design.offset_columns()[0].size:
+            # (its fused products centre X by the rank-one correction)
+            try_cg = False
         Yt, y_mean = design.center_target(Y)
         if route == "cd":
             W, n_iter = _route_cd(X, Y, sample_weight, alphas, self.fit_intercept,

@@ -67,6 +67,9 @@ def _loo_by_refitting(X, y, alphas, sample_weight=None, fit_intercept=True):
     return np.array(out)
 
 
+_ALPHAS = np.logspace(-4, 3, 8)
+
+
 # ---- 1. positive=True (coordinate descent) must return -----------------------
 
 # Every positive fit runs in a child process under a timeout: before the fix
@@ -124,3 +127,79 @@ def test_positive_returns_on_constant_target_and_float32_tight_tol():
     best = _objective(X32, y32, w, y_mean - mu @ w, 1.0, sw)
     coef, intercept = fits[4]
     assert _objective(X32, y32, coef, intercept, 1.0, sw) <= best * (1 + 1e-6)
+
+
+# ---- 2. columns of huge equal values ------------------------------------------
+
+@pytest.mark.parametrize("value,dtype", [(1e20, np.float64), (1e160, np.float64),
+                                         (1e20, np.float32)])
+@pytest.mark.parametrize("shape", [(30, 10), (10, 30)])
+@pytest.mark.parametrize("solver", ["auto", "cholesky", "sparse_cg", "lsqr"])
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_column_of_huge_equal_values(value, dtype, shape, solver, layout):
+    """With an intercept such a column centres to exactly 0, so its
+    coefficient is 0 and the rest is the fit without it. The products with
+    Xt centred it by a rank-one correction, which cancels: 1e20 gave a
+    coefficient of 214 and an intercept off by 2e22 (cholesky), and sparse_cg
+    raised LinAlgError at 1e100 to 1e160."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal(shape).astype(dtype)
+    X[:, 2] = value
+    y = rng.standard_normal(shape[0]).astype(dtype)
+    Xf = sp.csr_matrix(X) if layout == "csr" else X
+    model = fr.Ridge(solver=solver, tol=1e-12, max_iter=10000).fit(Xf, y)
+    w, b = _exact(np.delete(X, 2, axis=1), y, 1.0)
+    rtol = 1e-8 if dtype == np.float64 else 1e-6    # (coef_ in X's dtype)
+    assert model.coef_[2] == 0.0
+    assert np.allclose(np.delete(model.coef_, 2), w, rtol=rtol, atol=rtol * 1e-2)
+    assert model.intercept_ == pytest.approx(b, rel=rtol, abs=rtol * 1e-2)
+
+
+def test_column_of_equal_values_sample_weight_and_ridgecv():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((25, 6))
+    X[:, 0] = 3e18
+    y = rng.standard_normal(25)
+    sw = rng.uniform(0.2, 3.0, 25)
+    w, b = _exact(X[:, 1:], y, 1.0, sw)
+    model = fr.Ridge().fit(sp.csc_matrix(X), y, sample_weight=sw)
+    assert model.coef_[0] == 0.0
+    assert np.allclose(model.coef_[1:], w, rtol=1e-8)
+    cv = fr.RidgeCV(alphas=[1.0]).fit(X, y, sample_weight=sw)
+    assert np.allclose(cv.coef_[1:], w, rtol=1e-8) and abs(cv.coef_[0]) < 1e-12
+    assert cv.intercept_ == pytest.approx(b, rel=1e-8)
+
+
+@pytest.mark.parametrize("seed", [239, 3, 66])
+def test_float32_sparse_cholesky_with_constant_columns(seed):
+    """Sparse float32 X: its Gram and kernel matrices were formed by float32
+    sparse products (1000^2 summed to 7 digits); 6.5e5 times the optimal
+    objective for seed 239, where dense float32 and sparse float64 are
+    exact."""
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(5, 30)), int(rng.integers(31, 80))
+    X = rng.standard_normal((n, p))
+    X[:, rng.choice(p, int(rng.integers(1, 4)), replace=False)] = 1000.0
+    y = rng.standard_normal(n)
+    alpha = float(10.0 ** rng.uniform(-2, 2))
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    w, b = _exact(X32, y32, alpha, fit_intercept=False)
+    best = _objective(X32, y32, w, b, alpha)
+    for Xf in (sp.csr_matrix(X32), sp.csc_matrix(X32)):
+        model = fr.Ridge(alpha=alpha, solver="cholesky", fit_intercept=False).fit(Xf, y32)
+        assert _objective(X32, y32, model.coef_, 0.0, alpha) <= best * (1 + 1e-5)
+
+
+@pytest.mark.parametrize("seed", [25, 37, 41, 61, 73, 89])
+def test_ridgecv_float32_sparse_selects_the_best_alpha(seed):
+    """Sparse float32 X: kernel and Gram matrices were float32 products; the
+    selected alpha's exact leave-one-out error was up to 6.6 times the best."""
+    rng = np.random.default_rng(seed)
+    n, p = [(20, 8), (12, 30), (25, 25)][seed % 3]
+    X = rng.standard_normal((n, p)) * 10.0 ** rng.uniform(-1, 1, p) \
+        + rng.uniform(-3, 3, p) * (seed % 5 == 0) * 100
+    y = X @ rng.standard_normal(p) * 0.1 + rng.standard_normal(n)
+    X32 = X.astype(np.float32)
+    loo = _loo_by_refitting(X32, y, _ALPHAS)
+    model = fr.RidgeCV(alphas=_ALPHAS).fit(sp.csr_matrix(X32), y)
+    assert loo[list(_ALPHAS).index(model.alpha_)] <= loo.min() * (1 + 1e-6)
