@@ -426,33 +426,221 @@ class WeightedDesign:
 
 # ---- routes -----------------------------------------------------------------
 
+# Reciprocal condition number of the normal matrix (LAPACK's estimate from its
+# Cholesky factor) below which the route solves from Xt itself (_route_svd):
+# the normal equations lose about twice the digits of a factorization of Xt,
+# and beyond 1e10 too few are left (alpha = 0 or tiny on a rank-deficient or
+# ill-conditioned design, where the solution could be worse than w = 0).
+_RCOND_MIN = 1e-10
+
+
 def _solve_spd(A, B, alpha, overwrite=False):
     """(A + alpha I)^{-1} B for symmetric positive semi-definite A (A kept unless
-    ``overwrite``)."""
+    ``overwrite``), or None when A + alpha I is singular or too ill-conditioned
+    for the normal equations (see _RCOND_MIN)."""
     M = A if overwrite else A.copy()
+    # alpha bounds the smallest eigenvalue from below and the trace the
+    # largest from above: when their ratio is safe, no estimate is needed (it
+    # costs a fifth of the factorization, memory-bound triangular solves)
+    trace = float(np.trace(M))
     M.flat[::M.shape[0] + 1] += alpha
+    checked = alpha >= _RCOND_MIN * (trace + alpha)
+    norm1 = 0.0 if checked else float(np.max(np.sum(np.abs(M), axis=0), initial=0.0))
     try:
-        factor = linalg.cho_factor(M, lower=False, overwrite_a=True, check_finite=False)
-        return linalg.cho_solve(factor, B, check_finite=False)
+        factor, lower = linalg.cho_factor(M, lower=False, overwrite_a=True,
+                                          check_finite=False)
     except linalg.LinAlgError:
-        # singular (alpha = 0 on a rank-deficient design): minimum-norm solution
-        if overwrite:
-            raise
-        return linalg.lstsq(A + alpha * np.eye(A.shape[0]), B, check_finite=False)[0]
+        return None
+    if not checked:
+        rcond, info = linalg.lapack.dpocon(factor, norm1, uplo="L" if lower else "U")
+        if info != 0 or not rcond >= _RCOND_MIN:
+            return None
+    return linalg.cho_solve((factor, lower), B, check_finite=False)
 
 
 def _solve_spd_once(A, B, alpha, last_use):
     """Factorize A + alpha I in A's memory when A is not needed afterwards."""
-    if last_use:
-        saved = np.diag(A).copy()
-        try:
-            return _solve_spd(A, B, alpha, overwrite=True)
-        except linalg.LinAlgError:
-            # cho_factor failed part-way: A's lower triangle is intact (upper was
-            # used), restore it by symmetry and the diagonal
-            A = np.tril(A) + np.tril(A, -1).T
-            A.flat[::A.shape[0] + 1] = saved
-    return _solve_spd(A, B, alpha)
+    return _solve_spd(A, B, alpha, overwrite=last_use)
+
+
+def _row_blocks(design, rows_per_block):
+    """Xt (and its rows' indices) by blocks of rows, dense float64, centred
+    explicitly (with the refined means of offset_columns)."""
+    X, n = design.X, design.n_samples
+    design.offset_columns()
+    if design.is_sparse:
+        X = X.tocsr()
+    for start in range(0, n, rows_per_block):
+        rows = slice(start, min(start + rows_per_block, n))
+        block = X[rows]
+        block = block.toarray() if design.is_sparse else np.array(block, dtype=np.float64)
+        block = block.astype(np.float64, copy=False)
+        if design.fit_intercept:
+            block -= design.X_mean
+        block *= design.sqrt_sw[rows, None]
+        yield rows, block
+
+
+def _column_blocks(design, cols_per_block):
+    """Xt's columns by blocks, as ``row_blocks`` does rows."""
+    X, p = design.X, design.n_features
+    design.offset_columns()
+    if design.is_sparse:
+        X = X.tocsc()
+    for start in range(0, p, cols_per_block):
+        cols = slice(start, min(start + cols_per_block, p))
+        block = X[:, cols]
+        block = block.toarray() if design.is_sparse else np.array(block, dtype=np.float64)
+        block = block.astype(np.float64, copy=False)
+        if design.fit_intercept:
+            block -= design.X_mean[cols]
+        block *= design.sqrt_sw[:, None]
+        yield cols, block
+
+
+# Largest Xt (elements) that _route_svd copies densely; beyond, a QR by blocks
+# of rows (n >= p; less accurate where the rows' norms span many orders of
+# magnitude, as Householder QR is not invariant to their scaling unless they
+# are sorted) or, for n < p, the eigendecomposition of the kernel.
+_SVD_DENSE_MAX = 1 << 25
+
+
+def _triangular_factor(blocks, width):
+    """R of the QR factorization of the rows of all ``blocks`` stacked (each
+    (m_k, width)), accumulated block by block: memory of one block and R."""
+    R = np.zeros((0, width))
+    for block in blocks:
+        R = linalg.qr(np.vstack([R, block]), mode="r", overwrite_a=True,
+                      check_finite=False)[0][:width]
+    return R
+
+
+def _truncations(sigma, n, p):
+    """Masks of the singular values kept, from the most truncated: those above
+    lstsq's cut-off ``sigma_max max(n, p) eps``, those above ``sigma_max eps``,
+    all nonzero ones. Which is best depends on the data: below the cut-off,
+    the directions of an exactly rank-deficient Xt are rounding noise whose
+    inverse ruins the fit, while a graded Xt (rows weighted over many orders
+    of magnitude) has small singular values that are accurate and needed."""
+    top = sigma.max(initial=0.0)
+    masks = []
+    for cut in (max(n, p) * np.finfo(np.float64).eps, np.finfo(np.float64).eps, 0.0):
+        keep = sigma > top * cut
+        if not any(np.array_equal(keep, m) for m in masks):
+            masks.append(keep)
+    return masks
+
+
+# A less truncated solution (see _truncations) replaces a more truncated one
+# only when its objective is below this share of it and lower by more than
+# rounding of ||yt||^2: where both fit yt to rounding (n <= p, alpha = 0), the
+# minimum-norm solution stays.
+_TRUNCATION_GAIN = 0.5
+
+
+def _best_truncation(design, Yt, alpha, sigma, coef):
+    """Coefficients (p, T) from singular values ``sigma`` and ``coef``, which
+    maps the filter factors ``sigma / (sigma^2 + alpha)`` (0 where truncated)
+    to coefficients; for each target the truncation (see _truncations) that
+    gives a clearly smaller objective ``||yt - Xt w||^2 + alpha ||w||^2``,
+    each evaluated with one product."""
+    floor = 1e-12 * np.einsum("ij,ij->j", Yt, Yt)
+    best_w, best_obj = None, None
+    for keep in _truncations(sigma, design.n_samples, design.n_features):
+        shrink = np.zeros_like(sigma)
+        shrink[keep] = sigma[keep] / (sigma[keep] ** 2 + alpha)
+        W = coef(shrink)
+        with np.errstate(over="ignore", invalid="ignore"):
+            R = Yt - design.matvec(W)
+            obj = np.einsum("ij,ij->j", R, R) + alpha * np.einsum("ij,ij->j", W, W)
+        obj = np.where(np.isfinite(obj), obj, np.inf)
+        if best_w is None:
+            best_w, best_obj = W, obj
+            continue
+        better = (obj < _TRUNCATION_GAIN * best_obj) & (obj < best_obj - floor)
+        best_w[:, better] = W[:, better]
+        best_obj = np.where(better, obj, best_obj)
+    return best_w
+
+
+def _dense_xt(design, transpose=False):
+    """Xt (n x p) formed densely, or Xt^T (p x n) in Fortran order."""
+    n, p = design.n_samples, design.n_features
+    out = np.empty((p, n), order="F") if transpose else np.empty((n, p))
+    for cols, block in _column_blocks(design, max(1, (1 << 20) // n)):
+        if transpose:
+            out[cols] = block.T
+        else:
+            out[:, cols] = block
+    return out
+
+
+def _route_svd(design, Yt, alphas):
+    """Ridge from a factorization of Xt itself rather than of its normal matrix
+    (as scikit-learn's 'svd'), for systems the normal equations cannot solve
+    (see _RCOND_MIN). Its accuracy depends on the condition number of Xt, not
+    its square; it costs several times the Cholesky route (about that of
+    scikit-learn's SVD fallback).
+
+    n >= p: QR of [Xt, Yt], its rows sorted by decreasing norm (Householder QR
+    is then accurate on rows weighted over many orders of magnitude; by
+    blocks, unsorted, beyond _SVD_DENSE_MAX), and the SVD of the triangular
+    factor R = U diag(sigma) V^T: w = V diag(f) U^T Q^T yt.
+    n < p: QR of Xt^T = Q R (insensitive to the scaling of its columns, the
+    weights), R = U diag(sigma) V^T, and w = Q U diag(f) V^T yt, Q applied
+    by its Householder reflections.
+    """
+    n, p = design.n_samples, design.n_features
+    T = Yt.shape[1]
+    W = np.empty((p, T))
+    if n >= p:
+        if n * (p + T) <= _SVD_DENSE_MAX:
+            A = np.empty((n, p + T))
+            A[:, :p] = _dense_xt(design)
+            A[:, p:] = Yt
+            order = np.argsort(-np.einsum("ij,ij->i", A[:, :p], A[:, :p]), kind="stable")
+            R = linalg.qr(A[order], mode="r", overwrite_a=True, check_finite=False)[0]
+        else:
+            step = max(p + T, (1 << 20) // (p + T))
+            R = _triangular_factor(
+                (np.hstack([block, Yt[rows]]) for rows, block in _row_blocks(design, step)),
+                p + T)
+        U, sigma, Vt = linalg.svd(R[:p, :p], check_finite=False)
+        UtY = U.T @ R[:p, p:]
+        for alpha, idx in _by_alpha(alphas):
+            W[:, idx] = _best_truncation(
+                design, Yt[:, idx], alpha, sigma,
+                lambda shrink, idx=idx: Vt.T @ (shrink[:, None] * UtY[:, idx]))
+        return W.T
+    if n * p > _SVD_DENSE_MAX:
+        # (a sparse X too large to copy: the minimum-norm solution of the
+        # normal equations, as before this route existed)
+        lam, Q = linalg.eigh(design.kernel(), check_finite=False)
+        lam = np.maximum(lam, 0.0)
+        sigma = np.sqrt(lam)
+        QtY = Q.T @ Yt
+        for alpha, idx in _by_alpha(alphas):
+            def coef(shrink, idx=idx):
+                inv = np.divide(shrink, sigma, out=np.zeros_like(shrink), where=sigma > 0)
+                return design.rmatvec(Q @ (inv[:, None] * QtY[:, idx]))
+            W[:, idx] = _best_truncation(design, Yt[:, idx], alpha, sigma, coef)
+        return W.T
+    qr, tau, _, info = linalg.lapack.dgeqrf(_dense_xt(design, transpose=True),
+                                           overwrite_a=1)
+    U, sigma, Vt = linalg.svd(np.triu(qr[:n, :n]), check_finite=False)
+    VtY = Vt @ Yt
+
+    def apply_q(Z):
+        C = np.zeros((p, Z.shape[1]), order="F")
+        C[:n] = Z
+        lwork = linalg.lapack.dormqr("L", "N", qr, tau, C, -1)[1][0]
+        return linalg.lapack.dormqr("L", "N", qr, tau, C, int(lwork), overwrite_c=1)[0]
+
+    for alpha, idx in _by_alpha(alphas):
+        W[:, idx] = _best_truncation(
+            design, Yt[:, idx], alpha, sigma,
+            lambda shrink, idx=idx: apply_q(U @ (shrink[:, None] * VtY[:, idx])))
+    return W.T
 
 
 def _by_alpha(alphas):
@@ -463,19 +651,29 @@ def _by_alpha(alphas):
 
 def _route_cholesky(design, Yt, alphas):
     W = np.empty((design.n_features, Yt.shape[1]))
+    groups = _by_alpha(alphas)
+    singular = []
     if design.n_samples >= design.n_features:
         G = design.gram()
         # Xt^T Yt may be known already (computed with the means for the auto route)
         rhs = design.rmatvec(Yt) if design.xty is None else design.xty
-        groups = _by_alpha(alphas)
         for alpha, idx in groups:
-            W[:, idx] = _solve_spd_once(G, rhs[:, idx], alpha, len(groups) == 1)
+            out = _solve_spd_once(G, rhs[:, idx], alpha, len(groups) == 1)
+            if out is None:
+                singular.append(idx)
+            else:
+                W[:, idx] = out
     else:
         K = design.kernel()
-        groups = _by_alpha(alphas)
         for alpha, idx in groups:
             dual = _solve_spd_once(K, Yt[:, idx], alpha, len(groups) == 1)
-            W[:, idx] = design.rmatvec(dual)
+            if dual is None:
+                singular.append(idx)
+            else:
+                W[:, idx] = design.rmatvec(dual)
+    if singular:
+        idx = np.concatenate(singular)
+        W[:, idx] = _route_svd(design, Yt[:, idx], alphas[idx]).T
     return W.T, np.ones(Yt.shape[1], dtype=np.int32)
 
 
