@@ -4,7 +4,10 @@ Every route solves scikit-learn's problem,
 ``min_w sum_i s_i (y_i - x_i w - b)^2 + alpha ||w||^2``, on the weighted,
 centred design ``Xt = sqrt(S) (X - 1 mu^T)`` without forming ``X - 1 mu^T``
 when X is sparse (the mean enters as a rank-one correction) and without a
-full copy when X is dense (it is centred block by block):
+full copy when X is dense (it is centred block by block); the few columns
+whose mean dwarfs their spread (where that correction would cancel) are
+copied and centred explicitly; products of a float32 X are taken in float64.
+The routes:
 
 ``cholesky``
     Normal equations in float64 through LAPACK: the primal ``(Xt^T Xt + alpha I)``
@@ -102,18 +105,51 @@ def _blocked_xt_product(X, M):
     return out
 
 
-def _weighted_squares(X, sample_weight):
+def _weighted_squares(X, sample_weight, exact=True):
     """``sum_i s_i x_ij^2`` per column of X (float64), in one pass (one einsum
     over a dense X: about the cost of ``X.T @ v``; computed per block next to
-    the product of _blocked_xt_product, it cost twice that)."""
+    the product of _blocked_xt_product, it cost twice that). Squares and sums
+    in float64, unless ``exact`` is False: then in X's dtype (float32 X: five
+    times quicker, about 1e-5 relative error, enough for a screen)."""
     with np.errstate(over="ignore", invalid="ignore"):
         if sparse.issparse(X):
-            sq = X.multiply(X).T
-            out = sq @ (np.ones(X.shape[0]) if sample_weight is None else sample_weight)
+            if exact:
+                X = X.astype(np.float64, copy=False)
+            out = X.power(2).T @ (np.ones(X.shape[0]) if sample_weight is None
+                                  else sample_weight)
             return np.asarray(out, dtype=np.float64).ravel()
+        dtype = np.float64 if exact else None
         if sample_weight is None:
-            return np.einsum("ij,ij->j", X, X)
-        return np.einsum("i,ij,ij->j", sample_weight, X, X)
+            out = np.einsum("ij,ij->j", X, X, dtype=dtype)
+        else:
+            out = np.einsum("i,ij,ij->j", sample_weight.astype(X.dtype, copy=False), X, X,
+                            dtype=dtype)
+        return out.astype(np.float64, copy=False)
+
+
+def _sums_and_squares(X, sw):
+    """``X^T sw`` and ``sum_i sw_i x_ij^2`` (float64) of a dense X, one pass by
+    blocks of rows converted to float64."""
+    sums = np.zeros(X.shape[1])
+    squares = np.zeros(X.shape[1])
+    step = max(64, _FUSED_BLOCK // max(1, X.shape[1]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, X.shape[0], step):
+            block = np.asarray(X[start:start + step], dtype=np.float64)
+            w = sw[start:start + step]
+            sums += w @ block
+            squares += np.einsum("i,ij,ij->j", w, block, block)
+    return sums, squares
+
+
+# A column whose centred squared norm is below this share of its uncentred one
+# (|mean| above 1e4 standard deviations) is centred explicitly in products with
+# Xt: the rank-one correction would cancel more than 8 of the 16 digits (all of
+# them for a column of equal values, whose centred column is 0).
+_OFFSET_RATIO = 1e-8
+# Screen on squared norms summed in float32 (float32 X): the columns below it
+# are checked exactly.
+_OFFSET_SCREEN = 1e-4
 
 
 class WeightedDesign:
@@ -134,6 +170,8 @@ class WeightedDesign:
         self.fit_intercept = fit_intercept
         # Xt^T Yt when the targets Y (n, T) are given with a dense float64 X
         self.xty = None
+        self._squares = None    # sum_i s_i x_ij^2 (float64), once computed
+        self._offset = None     # (columns centred explicitly, their centred values)
         if Y is not None and not self.is_sparse and X.dtype == np.float64:
             # One pass over X for the column means and Xt^T Yt together, which
             # saves a pass to the iterative route (its cost is counted in passes).
@@ -144,10 +182,60 @@ class WeightedDesign:
                 else np.zeros(self.n_features)
             # minus X_mean (s^T Yc), zero up to rounding when Yc is centred
             self.xty = prod[:, 1:] - np.outer(self.X_mean, sw @ Yc)
+        elif fit_intercept and not self.is_sparse and X.dtype != np.float64:
+            # float32: X.T @ sw would convert all of X to float64 first; by
+            # blocks the conversion stays in cache, and the squared norms that
+            # offset_columns needs come with the same pass
+            sums, self._squares = _sums_and_squares(X, sw)
+            self.X_mean = sums / self.sum_w
         elif fit_intercept:
             self.X_mean = np.asarray(X.T @ sw, dtype=np.float64).ravel() / self.sum_w
         else:
             self.X_mean = np.zeros(self.n_features)
+
+    def offset_columns(self):
+        """Columns whose mean dwarfs their spread (see _OFFSET_RATIO), and
+        ``X[:, cols] - mu[cols]`` (n x k, float64) for them.
+
+        With an intercept, ``Xt v`` and ``Xt^T u`` are computed from X as given
+        with the mean as a rank-one correction; for these columns that
+        correction cancels (a column of 1e20 centres to noise of 1e4), so they
+        are taken apart, centred explicitly, their mean refined by one
+        correction step (exact for a column of equal values, whose centred
+        column is then exactly 0). Costs one pass over X for the squared norms
+        (none when check_column_norms computed them); nothing more when no
+        column qualifies.
+        """
+        if self._offset is not None:
+            return self._offset
+        cols, centred = np.empty(0, dtype=np.intp), None
+        if self.fit_intercept:
+            exact = self._squares is not None
+            sq = self._squares if exact else \
+                _weighted_squares(self.X, self.sample_weight, exact=False)
+            with np.errstate(over="ignore", invalid="ignore"):
+                spread = sq - self.sum_w * self.X_mean ** 2
+                screen = _OFFSET_RATIO if exact else _OFFSET_SCREEN
+                cols = np.flatnonzero((sq > 0) & ~(np.isfinite(sq) & (spread >= screen * sq)))
+        if cols.size:
+            block = self.X[:, cols]
+            block = block.toarray() if self.is_sparse else np.asarray(block)
+            block = block.astype(np.float64)
+            sw = self.sqrt_sw ** 2
+            mean = self.X_mean[cols] + sw @ (block - self.X_mean[cols]) / self.sum_w
+            with np.errstate(over="ignore", invalid="ignore"):
+                sq = sw @ (block * block)
+                block -= mean
+                spread = sw @ (block * block)
+                offset = ~(np.isfinite(sq) & (spread >= _OFFSET_RATIO * sq))
+            cols, centred = cols[offset], block[:, offset]
+            if cols.size:
+                self.X_mean = self.X_mean.copy()
+                self.X_mean[cols] = mean[offset]
+                # Xt^T Yt computed with the mean as a correction is as wrong there
+                self.xty = None
+        self._offset = (cols, centred)
+        return self._offset
 
     def check_column_norms(self):
         """Refuse X whose centred, weighted squared column norms overflow
@@ -163,7 +251,7 @@ class WeightedDesign:
         """
         if self.X.dtype != np.float64:
             return
-        squares = _weighted_squares(self.X, self.sample_weight)
+        squares = self._squares = _weighted_squares(self.X, self.sample_weight)
         if np.all(np.isfinite(squares)):
             return
         if self.fit_intercept and np.all(np.isfinite(self.X_mean)):
@@ -184,9 +272,11 @@ class WeightedDesign:
             X.sum_duplicates()
             sw = self.sqrt_sw ** 2
             d = X.data - self.X_mean[X.col]
-            nonzero_weight = np.bincount(X.col, weights=sw[X.row], minlength=p)
-            return (np.bincount(X.col, weights=sw[X.row] * d * d, minlength=p)
-                    + (self.sum_w - nonzero_weight) * self.X_mean ** 2)
+            zero_weight = self.sum_w - np.bincount(X.col, weights=sw[X.row], minlength=p)
+            # (a column without zeros adds nothing, even where mu^2 overflows)
+            has_zeros = np.bincount(X.col, minlength=p) < self.n_samples
+            zeros_share = np.where(has_zeros, zero_weight * self.X_mean ** 2, 0.0)
+            return np.bincount(X.col, weights=sw[X.row] * d * d, minlength=p) + zeros_share
 
     def center_target(self, Y):
         """(sqrt(S) (Y - y_mean), y_mean) in float64 for Y (n, T)."""
@@ -201,20 +291,31 @@ class WeightedDesign:
 
     def matvec(self, v):
         """Xt @ v for v (p,) or (p, k)."""
-        out = np.asarray(self.X @ v, dtype=np.float64)
+        cols, centred = self.offset_columns()
+        if cols.size:
+            v_rest = np.array(v, dtype=np.float64)
+            v_rest[cols] = 0
+        else:
+            v_rest = v
+        out = np.asarray(self.X @ v_rest, dtype=np.float64)
         if self.fit_intercept:
-            out -= self.X_mean @ v
+            out -= self.X_mean @ v_rest
+        if cols.size:
+            out += centred @ np.asarray(v, dtype=np.float64)[cols]
         if self.sample_weight is None:
             return out
         return out * (self.sqrt_sw if out.ndim == 1 else self.sqrt_sw[:, None])
 
     def rmatvec(self, u):
         """Xt^T @ u for u (n,) or (n, k)."""
+        cols, centred = self.offset_columns()
         if self.sample_weight is not None:
             u = u * (self.sqrt_sw if u.ndim == 1 else self.sqrt_sw[:, None])
         out = np.asarray(self.X.T @ u, dtype=np.float64)
         if self.fit_intercept:
             out -= np.multiply.outer(self.X_mean, u.sum(axis=0))
+        if cols.size:
+            out[cols] = centred.T @ u
         return out
 
     def _dense_row_blocks(self):
@@ -229,13 +330,23 @@ class WeightedDesign:
     def gram(self):
         """Xt^T Xt (p x p, float64)."""
         X = self.X
+        cols, centred = self.offset_columns()
         if self.is_sparse:
+            # (a float32 X would have its products rounded to float32)
+            X = X.astype(np.float64, copy=False)
             Xw = X if self.sample_weight is None else \
                 sparse.diags(self.sqrt_sw ** 2) @ X
             G = np.asarray((X.T @ Xw).toarray(), dtype=np.float64)
-            G -= self.sum_w * np.outer(self.X_mean, self.X_mean)
+            with np.errstate(over="ignore", invalid="ignore"):
+                # (infinite only in the rows and columns replaced below)
+                G -= self.sum_w * np.outer(self.X_mean, self.X_mean)
+            if cols.size:
+                # their rows and columns, from the explicitly centred values
+                side = self.rmatvec(centred * self.sqrt_sw[:, None])
+                G[:, cols] = side
+                G[cols, :] = side.T
             return G
-        if self.sample_weight is None and X.dtype == np.float64:
+        if self.sample_weight is None and X.dtype == np.float64 and not cols.size:
             # One BLAS call on X as given; the centring is a rank-one correction,
             # taken only when it cannot cancel more than 4 of the 16 digits
             # (nor when the uncentred products overflow: a column of huge equal
@@ -260,15 +371,29 @@ class WeightedDesign:
     def kernel(self):
         """Xt Xt^T (n x n, float64)."""
         X = self.X
+        cols, centred = self.offset_columns()
         if self.is_sparse:
-            K = np.asarray((X @ X.T).toarray(), dtype=np.float64)
+            X = X.astype(np.float64, copy=False)
+            mean = self.X_mean
+            if cols.size:
+                # the other columns through the rank-two correction, these
+                # explicitly centred
+                X = X.tocsc(copy=True)
+                for j in cols:
+                    X.data[X.indptr[j]:X.indptr[j + 1]] = 0
+                mean = mean.copy()
+                mean[cols] = 0
+            K = (X @ X.T).toarray()
             if self.fit_intercept:
-                v = np.asarray(X @ self.X_mean, dtype=np.float64).ravel()
+                v = np.asarray(X @ mean, dtype=np.float64).ravel()
                 K -= v[:, None]
                 K -= v[None, :]
-                K += self.X_mean @ self.X_mean
+                K += mean @ mean
+            if cols.size:
+                K += centred @ centred.T
         else:
-            K = self._dense_kernel_rank_two() if X.dtype == np.float64 else None
+            K = self._dense_kernel_rank_two() if X.dtype == np.float64 and not cols.size \
+                else None
         if K is None:
             K = np.zeros((self.n_samples, self.n_samples))
             for cols in _blocks(self.n_features, self.n_samples, 8):
@@ -301,33 +426,221 @@ class WeightedDesign:
 
 # ---- routes -----------------------------------------------------------------
 
+# Reciprocal condition number of the normal matrix (LAPACK's estimate from its
+# Cholesky factor) below which the route solves from Xt itself (_route_svd):
+# the normal equations lose about twice the digits of a factorization of Xt,
+# and beyond 1e10 too few are left (alpha = 0 or tiny on a rank-deficient or
+# ill-conditioned design, where the solution could be worse than w = 0).
+_RCOND_MIN = 1e-10
+
+
 def _solve_spd(A, B, alpha, overwrite=False):
     """(A + alpha I)^{-1} B for symmetric positive semi-definite A (A kept unless
-    ``overwrite``)."""
+    ``overwrite``), or None when A + alpha I is singular or too ill-conditioned
+    for the normal equations (see _RCOND_MIN)."""
     M = A if overwrite else A.copy()
+    # alpha bounds the smallest eigenvalue from below and the trace the
+    # largest from above: when their ratio is safe, no estimate is needed (it
+    # costs a fifth of the factorization, memory-bound triangular solves)
+    trace = float(np.trace(M))
     M.flat[::M.shape[0] + 1] += alpha
+    checked = alpha >= _RCOND_MIN * (trace + alpha)
+    norm1 = 0.0 if checked else float(np.max(np.sum(np.abs(M), axis=0), initial=0.0))
     try:
-        factor = linalg.cho_factor(M, lower=False, overwrite_a=True, check_finite=False)
-        return linalg.cho_solve(factor, B, check_finite=False)
+        factor, lower = linalg.cho_factor(M, lower=False, overwrite_a=True,
+                                          check_finite=False)
     except linalg.LinAlgError:
-        # singular (alpha = 0 on a rank-deficient design): minimum-norm solution
-        if overwrite:
-            raise
-        return linalg.lstsq(A + alpha * np.eye(A.shape[0]), B, check_finite=False)[0]
+        return None
+    if not checked:
+        rcond, info = linalg.lapack.dpocon(factor, norm1, uplo="L" if lower else "U")
+        if info != 0 or not rcond >= _RCOND_MIN:
+            return None
+    return linalg.cho_solve((factor, lower), B, check_finite=False)
 
 
 def _solve_spd_once(A, B, alpha, last_use):
     """Factorize A + alpha I in A's memory when A is not needed afterwards."""
-    if last_use:
-        saved = np.diag(A).copy()
-        try:
-            return _solve_spd(A, B, alpha, overwrite=True)
-        except linalg.LinAlgError:
-            # cho_factor failed part-way: A's lower triangle is intact (upper was
-            # used), restore it by symmetry and the diagonal
-            A = np.tril(A) + np.tril(A, -1).T
-            A.flat[::A.shape[0] + 1] = saved
-    return _solve_spd(A, B, alpha)
+    return _solve_spd(A, B, alpha, overwrite=last_use)
+
+
+def _row_blocks(design, rows_per_block):
+    """Xt (and its rows' indices) by blocks of rows, dense float64, centred
+    explicitly (with the refined means of offset_columns)."""
+    X, n = design.X, design.n_samples
+    design.offset_columns()
+    if design.is_sparse:
+        X = X.tocsr()
+    for start in range(0, n, rows_per_block):
+        rows = slice(start, min(start + rows_per_block, n))
+        block = X[rows]
+        block = block.toarray() if design.is_sparse else np.array(block, dtype=np.float64)
+        block = block.astype(np.float64, copy=False)
+        if design.fit_intercept:
+            block -= design.X_mean
+        block *= design.sqrt_sw[rows, None]
+        yield rows, block
+
+
+def _column_blocks(design, cols_per_block):
+    """Xt's columns by blocks, as ``row_blocks`` does rows."""
+    X, p = design.X, design.n_features
+    design.offset_columns()
+    if design.is_sparse:
+        X = X.tocsc()
+    for start in range(0, p, cols_per_block):
+        cols = slice(start, min(start + cols_per_block, p))
+        block = X[:, cols]
+        block = block.toarray() if design.is_sparse else np.array(block, dtype=np.float64)
+        block = block.astype(np.float64, copy=False)
+        if design.fit_intercept:
+            block -= design.X_mean[cols]
+        block *= design.sqrt_sw[:, None]
+        yield cols, block
+
+
+# Largest Xt (elements) that _route_svd copies densely; beyond, a QR by blocks
+# of rows (n >= p; less accurate where the rows' norms span many orders of
+# magnitude, as Householder QR is not invariant to their scaling unless they
+# are sorted) or, for n < p, the eigendecomposition of the kernel.
+_SVD_DENSE_MAX = 1 << 25
+
+
+def _triangular_factor(blocks, width):
+    """R of the QR factorization of the rows of all ``blocks`` stacked (each
+    (m_k, width)), accumulated block by block: memory of one block and R."""
+    R = np.zeros((0, width))
+    for block in blocks:
+        R = linalg.qr(np.vstack([R, block]), mode="r", overwrite_a=True,
+                      check_finite=False)[0][:width]
+    return R
+
+
+def _truncations(sigma, n, p):
+    """Masks of the singular values kept, from the most truncated: those above
+    lstsq's cut-off ``sigma_max max(n, p) eps``, those above ``sigma_max eps``,
+    all nonzero ones. Which is best depends on the data: below the cut-off,
+    the directions of an exactly rank-deficient Xt are rounding noise whose
+    inverse ruins the fit, while a graded Xt (rows weighted over many orders
+    of magnitude) has small singular values that are accurate and needed."""
+    top = sigma.max(initial=0.0)
+    masks = []
+    for cut in (max(n, p) * np.finfo(np.float64).eps, np.finfo(np.float64).eps, 0.0):
+        keep = sigma > top * cut
+        if not any(np.array_equal(keep, m) for m in masks):
+            masks.append(keep)
+    return masks
+
+
+# A less truncated solution (see _truncations) replaces a more truncated one
+# only when its objective is below this share of it and lower by more than
+# rounding of ||yt||^2: where both fit yt to rounding (n <= p, alpha = 0), the
+# minimum-norm solution stays.
+_TRUNCATION_GAIN = 0.5
+
+
+def _best_truncation(design, Yt, alpha, sigma, coef):
+    """Coefficients (p, T) from singular values ``sigma`` and ``coef``, which
+    maps the filter factors ``sigma / (sigma^2 + alpha)`` (0 where truncated)
+    to coefficients; for each target the truncation (see _truncations) that
+    gives a clearly smaller objective ``||yt - Xt w||^2 + alpha ||w||^2``,
+    each evaluated with one product."""
+    floor = 1e-12 * np.einsum("ij,ij->j", Yt, Yt)
+    best_w, best_obj = None, None
+    for keep in _truncations(sigma, design.n_samples, design.n_features):
+        shrink = np.zeros_like(sigma)
+        shrink[keep] = sigma[keep] / (sigma[keep] ** 2 + alpha)
+        W = coef(shrink)
+        with np.errstate(over="ignore", invalid="ignore"):
+            R = Yt - design.matvec(W)
+            obj = np.einsum("ij,ij->j", R, R) + alpha * np.einsum("ij,ij->j", W, W)
+        obj = np.where(np.isfinite(obj), obj, np.inf)
+        if best_w is None:
+            best_w, best_obj = W, obj
+            continue
+        better = (obj < _TRUNCATION_GAIN * best_obj) & (obj < best_obj - floor)
+        best_w[:, better] = W[:, better]
+        best_obj = np.where(better, obj, best_obj)
+    return best_w
+
+
+def _dense_xt(design, transpose=False):
+    """Xt (n x p) formed densely, or Xt^T (p x n) in Fortran order."""
+    n, p = design.n_samples, design.n_features
+    out = np.empty((p, n), order="F") if transpose else np.empty((n, p))
+    for cols, block in _column_blocks(design, max(1, (1 << 20) // n)):
+        if transpose:
+            out[cols] = block.T
+        else:
+            out[:, cols] = block
+    return out
+
+
+def _route_svd(design, Yt, alphas):
+    """Ridge from a factorization of Xt itself rather than of its normal matrix
+    (as scikit-learn's 'svd'), for systems the normal equations cannot solve
+    (see _RCOND_MIN). Its accuracy depends on the condition number of Xt, not
+    its square; it costs several times the Cholesky route (about that of
+    scikit-learn's SVD fallback).
+
+    n >= p: QR of [Xt, Yt], its rows sorted by decreasing norm (Householder QR
+    is then accurate on rows weighted over many orders of magnitude; by
+    blocks, unsorted, beyond _SVD_DENSE_MAX), and the SVD of the triangular
+    factor R = U diag(sigma) V^T: w = V diag(f) U^T Q^T yt.
+    n < p: QR of Xt^T = Q R (insensitive to the scaling of its columns, the
+    weights), R = U diag(sigma) V^T, and w = Q U diag(f) V^T yt, Q applied
+    by its Householder reflections.
+    """
+    n, p = design.n_samples, design.n_features
+    T = Yt.shape[1]
+    W = np.empty((p, T))
+    if n >= p:
+        if n * (p + T) <= _SVD_DENSE_MAX:
+            A = np.empty((n, p + T))
+            A[:, :p] = _dense_xt(design)
+            A[:, p:] = Yt
+            order = np.argsort(-np.einsum("ij,ij->i", A[:, :p], A[:, :p]), kind="stable")
+            R = linalg.qr(A[order], mode="r", overwrite_a=True, check_finite=False)[0]
+        else:
+            step = max(p + T, (1 << 20) // (p + T))
+            R = _triangular_factor(
+                (np.hstack([block, Yt[rows]]) for rows, block in _row_blocks(design, step)),
+                p + T)
+        U, sigma, Vt = linalg.svd(R[:p, :p], check_finite=False)
+        UtY = U.T @ R[:p, p:]
+        for alpha, idx in _by_alpha(alphas):
+            W[:, idx] = _best_truncation(
+                design, Yt[:, idx], alpha, sigma,
+                lambda shrink, idx=idx: Vt.T @ (shrink[:, None] * UtY[:, idx]))
+        return W.T
+    if n * p > _SVD_DENSE_MAX:
+        # (a sparse X too large to copy: the minimum-norm solution of the
+        # normal equations, as before this route existed)
+        lam, Q = linalg.eigh(design.kernel(), check_finite=False)
+        lam = np.maximum(lam, 0.0)
+        sigma = np.sqrt(lam)
+        QtY = Q.T @ Yt
+        for alpha, idx in _by_alpha(alphas):
+            def coef(shrink, idx=idx):
+                inv = np.divide(shrink, sigma, out=np.zeros_like(shrink), where=sigma > 0)
+                return design.rmatvec(Q @ (inv[:, None] * QtY[:, idx]))
+            W[:, idx] = _best_truncation(design, Yt[:, idx], alpha, sigma, coef)
+        return W.T
+    qr, tau, _, info = linalg.lapack.dgeqrf(_dense_xt(design, transpose=True),
+                                           overwrite_a=1)
+    U, sigma, Vt = linalg.svd(np.triu(qr[:n, :n]), check_finite=False)
+    VtY = Vt @ Yt
+
+    def apply_q(Z):
+        C = np.zeros((p, Z.shape[1]), order="F")
+        C[:n] = Z
+        lwork = linalg.lapack.dormqr("L", "N", qr, tau, C, -1)[1][0]
+        return linalg.lapack.dormqr("L", "N", qr, tau, C, int(lwork), overwrite_c=1)[0]
+
+    for alpha, idx in _by_alpha(alphas):
+        W[:, idx] = _best_truncation(
+            design, Yt[:, idx], alpha, sigma,
+            lambda shrink, idx=idx: apply_q(U @ (shrink[:, None] * VtY[:, idx])))
+    return W.T
 
 
 def _by_alpha(alphas):
@@ -338,19 +651,29 @@ def _by_alpha(alphas):
 
 def _route_cholesky(design, Yt, alphas):
     W = np.empty((design.n_features, Yt.shape[1]))
+    groups = _by_alpha(alphas)
+    singular = []
     if design.n_samples >= design.n_features:
         G = design.gram()
         # Xt^T Yt may be known already (computed with the means for the auto route)
         rhs = design.rmatvec(Yt) if design.xty is None else design.xty
-        groups = _by_alpha(alphas)
         for alpha, idx in groups:
-            W[:, idx] = _solve_spd_once(G, rhs[:, idx], alpha, len(groups) == 1)
+            out = _solve_spd_once(G, rhs[:, idx], alpha, len(groups) == 1)
+            if out is None:
+                singular.append(idx)
+            else:
+                W[:, idx] = out
     else:
         K = design.kernel()
-        groups = _by_alpha(alphas)
         for alpha, idx in groups:
             dual = _solve_spd_once(K, Yt[:, idx], alpha, len(groups) == 1)
-            W[:, idx] = design.rmatvec(dual)
+            if dual is None:
+                singular.append(idx)
+            else:
+                W[:, idx] = design.rmatvec(dual)
+    if singular:
+        idx = np.concatenate(singular)
+        W[:, idx] = _route_svd(design, Yt[:, idx], alphas[idx]).T
     return W.T, np.ones(Yt.shape[1], dtype=np.int32)
 
 
@@ -708,16 +1031,27 @@ def _route_cd(X, Y, sample_weight, alphas, fit_intercept, positive, tol, max_ite
     for t in range(Y.shape[1]):
         alpha = float(alphas[t])
         target = tol * float(Yt[:, t] @ Yt[:, t])
+        if not np.any(Yt[:, t]):
+            # constant target (weighted mean subtracted exactly): w = 0 is the
+            # solution, and the gap target 0 is out of reach of any iterate
+            continue
         chunk = 10
         while True:
+            asked = min(chunk, max_iter - n_iter[t])
             coefs, _, iters = solve_path(
                 design, Y_c[:, t], [alpha / sum_w], l1_ratio=0.0, coef_init=W[t],
-                tol=0.0, max_iter=min(chunk, max_iter - n_iter[t]), positive=positive,
+                tol=0.0, max_iter=asked, positive=positive,
                 random_state=random_state, warn=False)
             W[t] = coefs[0, :, 0]
             n_iter[t] += iters[0]
             gap, _ = _positive_ridge_gap(wdesign, Yt[:, t], W[t], alpha)
             if gap <= target:
+                break
+            if iters[0] < asked:
+                # The kernel stopped on its own although asked for gap 0: an
+                # epoch moved nothing, or its gap (in X's precision, float32
+                # say) is <= 0. Another chunk would return at once with the
+                # same iterate: it is the minimum up to that precision.
                 break
             if n_iter[t] >= max_iter:
                 warnings.warn(
@@ -883,6 +1217,9 @@ default='auto'
         design = WeightedDesign(X, sample_weight, self.fit_intercept,
                                 Y if try_cg and X.shape[0] >= X.shape[1] else None)
         design.check_column_norms()
+        if try_cg and design.offset_columns()[0].size:
+            # (its fused products centre X by the rank-one correction)
+            try_cg = False
         Yt, y_mean = design.center_target(Y)
         if route == "cd":
             W, n_iter = _route_cd(X, Y, sample_weight, alphas, self.fit_intercept,
