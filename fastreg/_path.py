@@ -42,7 +42,12 @@ def alpha_max(design, Xy, l1_ratio, positive=False):
     if positive:
         top = max(0.0, float(np.max(Xy)))
     else:
-        top = float(np.sqrt(np.max(np.sum(Xy.astype(np.float64) ** 2, axis=1))))
+        # the largest row norm (one row per feature, a column per task),
+        # scaled first: squaring products of 1e154 and more overflows
+        Xy = np.abs(Xy.astype(np.float64))
+        scale = float(np.max(Xy)) if Xy.size else 0.0
+        top = 0.0 if scale == 0.0 else scale * float(
+            np.sqrt(np.max(np.sum((Xy / scale) ** 2, axis=1))))
     return top / (design.sum_w * l1_ratio)
 
 

@@ -499,3 +499,17 @@ def test_cv_warns_once_when_fold_fits_do_not_converge(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         getattr(fr, name)(cv=3).fit(Xd, y)
+
+
+def test_alpha_grid_of_huge_products_is_finite():
+    # X^T y of 1e197: squaring it for the grid's top overflowed, so the grid
+    # was inf / nan (scikit-learn's too) and LassoIC chose alpha_ = inf
+    X = np.array([[1.25730221e49], [-1.32104863e49]])
+    y = np.array([3.30437076e148, -1.30315723e149])
+    alphas = fr.lasso_path(X, y, n_alphas=3)[0]
+    assert np.all(np.isfinite(alphas))
+    np.testing.assert_allclose(alphas[0], np.max(np.abs(X.T @ y)) / 2, rtol=1e-12)
+    Y = np.column_stack([y, 2 * y])   # multi-task: a norm over the tasks
+    assert np.all(np.isfinite(fr.MultiTaskLasso(alpha=1.0).path(X, Y, n_alphas=2)[0]))
+    model = fr.LassoIC(criterion="aic", fit_intercept=False).fit(X, y)
+    assert np.isfinite(model.alpha_) and np.all(np.isfinite(model.criterion_))
