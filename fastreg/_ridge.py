@@ -115,6 +115,11 @@ def _weighted_squares(X, sample_weight, exact=True):
         if sparse.issparse(X):
             if exact:
                 X = X.astype(np.float64, copy=False)
+            if not X.has_canonical_format:
+                # power() sums repeated entries in place: on a copy, never
+                # on the caller's matrix
+                X = X.copy()
+                X.sum_duplicates()
             out = X.power(2).T @ (np.ones(X.shape[0]) if sample_weight is None
                                   else sample_weight)
             return np.asarray(out, dtype=np.float64).ravel()
@@ -268,7 +273,7 @@ class WeightedDesign:
                 for _, block in self._dense_row_blocks():
                     out += np.einsum("ij,ij->j", block, block)
                 return out
-            X = sparse.coo_matrix(self.X)
+            X = sparse.coo_matrix(self.X, copy=True)   # never the caller's arrays
             X.sum_duplicates()
             sw = self.sqrt_sw ** 2
             d = X.data - self.X_mean[X.col]
