@@ -15,9 +15,11 @@ venv=$1 dir=$2
 shift 2
 [ $# -gt 0 ] || set -- tests
 root=$(pwd)
-lib=$root/$dir/lib
-reports=$root/$dir/reports
-log=$root/$dir/test.log
+case $venv in /*) ;; *) venv=$root/$venv;; esac
+case $dir in /*) ;; *) dir=$root/$dir;; esac
+lib=$dir/lib
+reports=$dir/reports
+log=$dir/test.log
 
 kernel=$(ls "$lib"/fastreg/_cd_fast*.so 2>/dev/null | head -n 1)
 runtime() { ldd "$kernel" | awk -v name="$1" 'index($1, name ".so") == 1 {print $3}'; }
@@ -44,7 +46,7 @@ export FASTREG_FUZZ=${FASTREG_FUZZ:-ci}
 
 # The package must come from the sanitizer build, not from the source tree
 # (run from a directory with no fastreg in it, as the pytest script is).
-where=$(cd "$root/$dir" && "$root/$venv/bin/python" -c \
+where=$(cd "$dir" && "$venv/bin/python" -c \
         "import fastreg._cd_fast as k; print(k.__file__)") || exit 1
 case $where in
     "$lib"/*) ;;
@@ -59,7 +61,7 @@ start=$(date +%s)
 # output would vanish with a process that the sanitizer aborts. The plugin
 # .ci/asan_rounding.py lists the tests that hold only with the release build's
 # rounding.
-"$root/$venv/bin/pytest" -q -p no:cacheprovider -p asan_rounding --capture=sys \
+"$venv/bin/pytest" -q -p no:cacheprovider -p asan_rounding --capture=sys \
     -W error::pytest.PytestUnraisableExceptionWarning \
     -W error::pytest.PytestUnhandledThreadExceptionWarning \
     "$@" 2>&1 | tee "$log"
