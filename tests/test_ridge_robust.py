@@ -275,3 +275,72 @@ def test_svd_route_matches_exact(shape, layout, monkeypatch):
         w, b = _exact(X, Y[:, t], alphas[t], sw)
         assert np.allclose(model.coef_[t], w, rtol=1e-9, atol=1e-11)
         assert model.intercept_[t] == pytest.approx(b, rel=1e-9, abs=1e-11)
+
+
+# ---- 4. sparse_cg and lsqr -------------------------------------------------------
+
+def _scaled_wide(seed, n=20, p=200):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * 10.0 ** rng.uniform(-2, 2, p)
+    return X, rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sparse_cg_small_max_iter_on_small_system(seed):
+    """max_iter=3 on a 20 x 200 design with columns scaled over 1e+-2 stopped
+    1e4 times above the optimum, silently (scikit-learn runs its CG on the
+    n x n system to tol, ignoring max_iter there). A budget below the plain
+    iterations gets the Nystrom preconditioner first, exact at this size."""
+    X, y = _scaled_wide(seed)
+    w, b = _exact(X, y, 1.0)
+    best = _objective(X, y, w, b, 1.0)
+    model = fr.Ridge(solver="sparse_cg", max_iter=3).fit(X, y)
+    assert _objective(X, y, model.coef_, model.intercept_, 1.0) <= best * (1 + 1e-6)
+    assert model.n_iter_[0] <= 3
+
+
+def test_sparse_cg_and_lsqr_warn_when_stopped_by_max_iter():
+    X, y = _scaled_wide(0, n=300, p=900)
+    with pytest.warns(ConvergenceWarning, match="sparse_cg.*max_iter"):
+        model = fr.Ridge(solver="sparse_cg", max_iter=3, tol=1e-10).fit(X, y)
+    assert model.n_iter_[0] == 3
+    with pytest.warns(ConvergenceWarning, match="lsqr"):
+        fr.Ridge(solver="lsqr", max_iter=3, tol=1e-10).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        fr.Ridge(solver="sparse_cg").fit(X, y)
+        fr.Ridge(solver="lsqr").fit(X, y)
+
+
+@pytest.mark.parametrize("seed", [1, 6, 9, 14])
+def test_sparse_cg_alpha_zero_with_zero_weights(seed):
+    """alpha = 0, 30 % zero weights, n < p: the dual system is singular. The
+    Nystrom preconditioner divided 0 by 0 (its smallest eigenvalue is 0) and
+    the fit raised (non-finite coefficients; LinAlgError where its Cholesky
+    factor failed)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(66, 120))
+    X = rng.standard_normal((n, 3 * n)) * 10.0 ** rng.uniform(-2, 2, 3 * n)
+    y = rng.standard_normal(n)
+    sw = rng.uniform(0.5, 2, n)
+    sw[rng.choice(n, int(0.3 * n), replace=False)] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = fr.Ridge(alpha=0.0, solver="sparse_cg").fit(X, y, sample_weight=sw)
+        ref = sk.Ridge(alpha=0.0, solver="sparse_cg").fit(X, y, sample_weight=sw)
+    y_mean = sw @ y / sw.sum()
+    zero = _objective(X, y, np.zeros(X.shape[1]), y_mean, 0.0, sw)
+    ours = _objective(X, y, model.coef_, model.intercept_, 0.0, sw)
+    theirs = _objective(X, y, ref.coef_, ref.intercept_, 0.0, sw)
+    assert ours <= max(theirs, 1e-7 * zero)
+
+
+@pytest.mark.parametrize("rank", [1, 5, 20])
+def test_nystrom_preconditioner_of_rank_deficient_operator(rank):
+    rng = np.random.default_rng(rank)
+    A = rng.standard_normal((40, rank)) * 10.0 ** rng.uniform(-3, 3, rank)
+    K = A @ A.T
+    nystrom = ridge_module._nystrom(lambda V: K @ V, 40, 64)
+    apply = ridge_module._nystrom_precond(nystrom, 0.0)
+    assert np.all(np.isfinite(apply(rng.standard_normal(40))))
+    assert nystrom[0].shape[1] <= rank
