@@ -802,6 +802,10 @@ KNOWN_DEFECTS = {
     "alpha-grid-overflow": "lasso_path / enet_path (and the CV grids) square X^T y to get "
                            "alpha_max: beyond ~1.3e154 the grid is inf and nan, silently; "
                            "scikit-learn does the same",
+    "ridgecv-zero-weight-fold-crash": "RidgeCV(cv=K) crashes with LinAlgError (eigh of a "
+                                      "NaN kernel) when a training fold's sample weights "
+                                      "are all zero; Ridge refuses such weights with a "
+                                      "ValueError, scikit-learn scores nan",
     "cv-mse-path-float32": "LassoCV / ElasticNetCV / MultiTask*CV mse_path_ is float32 for "
                            "float32 X and float64 y (scikit-learn: float64, y's dtype)",
 }

@@ -281,7 +281,9 @@ def test_ridge_cv(data):
         fr = run(lambda: fit(fastreg.RidgeCV(**params)))
         X_sk, y_sk, sw_sk = case.build()
         sk = run(lambda: sk_lm.RidgeCV(**params).fit(X_sk, y_sk, sample_weight=sw_sk))
-        ex.path = judge_errors(fr, sk, DOCUMENTED)
+        ex.path = judge_errors(fr, sk, DOCUMENTED, {
+            r"failed to compute an eigenvalue": "ridgecv-zero-weight-fold-crash"}
+            if params["cv"] is not None and case.weights is not None else None)
         assert_unchanged(before, (X, y, sw), ("X", "y", "sample_weight"))
         if not fr.ok:
             return

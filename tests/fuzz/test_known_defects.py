@@ -159,3 +159,14 @@ def test_path_alphas_finite_for_large_correlations():
     y = np.array([2e154, 1e154])  # alpha_max = 1.5e154; its square overflows
     alphas = fastreg.lasso_path(X, y, alphas=3)[0]
     assert np.all(np.isfinite(alphas))
+
+
+@known("ridgecv-zero-weight-fold-crash")
+def test_ridge_cv_with_a_zero_weight_training_fold():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((5, 3)), rng.standard_normal(5)
+    sw = np.array([1.0, 0.0, 0.0, 0.0, 0.0])
+    try:
+        fastreg.RidgeCV(cv=3).fit(X, y, sample_weight=sw)
+    except ValueError as exc:  # a clear refusal is fine, a LinAlgError is not
+        assert not isinstance(exc, np.linalg.LinAlgError)
