@@ -771,8 +771,6 @@ KNOWN_DEFECTS = {
                            "alpha and tol=1e-8",
     "ridge-far-from-optimum": "Ridge sparse_cg / float32 cholesky / lsqr end far from "
                               "the optimum",
-    "multitask-alpha0-false-convergence": "MultiTaskLasso alpha=0 with extreme weights "
-                                          "claims convergence",
     "logregcv-silent-max-iter": "LogisticRegressionCV refits at max_iter without a "
                                 "ConvergenceWarning (also when its refit stalls above tol, "
                                 "where LogisticRegression with the same parameters warns)",
@@ -799,9 +797,10 @@ KNOWN_DEFECTS = {
     "liblinear-float32-dtype": "LogisticRegression(solver='liblinear') keeps float32 "
                                "coef_, intercept_ and outputs for float32 X (scikit-learn's "
                                "liblinear returns float64)",
-    "alpha-grid-overflow": "lasso_path / enet_path (and the CV grids) square X^T y to get "
-                           "alpha_max: beyond ~1.3e154 the grid is inf and nan, silently; "
-                           "scikit-learn does the same",
+    "alpha-grid-overflow": "lasso_path / enet_path (and the CV and IC grids) overflow "
+                           "computing alpha_max from X^T y: beyond about 1e154 the grid is "
+                           "inf and nan, silently, as scikit-learn's paths; LassoIC / "
+                           "ElasticNetIC then report alpha_ nan (LassoLarsIC: 0.0)",
     "ridgecv-zero-weight-fold-crash": "RidgeCV(cv=K) crashes with LinAlgError (eigh of a "
                                       "NaN kernel) when a training fold's sample weights "
                                       "are all zero; Ridge refuses such weights with a "

@@ -110,14 +110,13 @@ def test_coordinate_descent(name, data):
                 if r.ok:
                     yield r.value.coef_, r.value.intercept_
 
-        known = "multitask-alpha0-false-convergence" if multitask and alpha == 0 else None
         if converged:
             slack = problem.gap_rounding(est.coef_, est.intercept_, dtype)
             gap = problem.certificate(est.coef_, est.intercept_, threshold + slack, refine)
             expect(gap <= threshold * (1 + 1e-6) + slack,
                    "%s claims convergence (no ConvergenceWarning) but its duality gap is "
                    "%.3e > tol threshold %.3e (+ rounding %.1e); objective %.6e"
-                   % (name, gap, threshold, slack, P), known)
+                   % (name, gap, threshold, slack, P))
             if sk.ok:
                 P_sk = problem.objective(sk.value.coef_, sk.value.intercept_)
                 expect(P <= P_sk + threshold + problem.rounding(dtype, P, P_sk),
@@ -138,7 +137,7 @@ def test_coordinate_descent(name, data):
                 allowed = threshold + problem.rounding(np.float32, P, P64)
                 expect(diff <= allowed,
                        "%s float32 objective %.9e vs float64 %.9e: difference %.3e > %.3e"
-                       % (name, P, P64, diff, allowed), known)
+                       % (name, P, P64, diff, allowed))
         if checks["tighter_tol"]:
             tight = dict(params, tol=params["tol"] * 1e-3)
             rt = run(lambda: fit(_estimator(fastreg, name, tight, alpha)))
@@ -163,4 +162,4 @@ def test_coordinate_descent(name, data):
                 expect(gap <= warm.threshold(params["tol"]) * (1 + 1e-6)
                        + warm.gap_rounding(est.coef_, est.intercept_, dtype),
                        "%s warm-started refit claims convergence with gap %.3e > %.3e"
-                       % (name, gap, warm.threshold(params["tol"])), known)
+                       % (name, gap, warm.threshold(params["tol"])))

@@ -169,9 +169,7 @@ def test_cv_coordinate_descent(name, data):
                 if r.ok:
                     yield r.value.coef_, r.value.intercept_
 
-            known = "multitask-alpha0-false-convergence" if multitask and est.alpha_ == 0 \
-                else None
-            _claim(problem, est, params["tol"], dtype, refine, known)
+            _claim(problem, est, params["tol"], dtype, refine)
             ex.path += ", certified"
         assert_pickle_round_trip(est, X)
         if checks["determinism"] or params["cv"] != 3 or params["selection"] == "random":
@@ -226,6 +224,10 @@ def test_information_criterion(name, data):
                                                 "noise_variance_"), X,
                                 dtype_exempt=("alpha_", "noise_variance_"),
                                 known={"intercept_": "ic-intercept-python-float"})
+        if not np.all(np.isfinite(est.alphas_)) or not np.isfinite(est.alpha_):
+            expect(False, "%s alphas_ not finite: %s" % (name, est.alphas_),
+                   "alpha-grid-overflow")
+            return
         crit = np.asarray(est.criterion_)
         assert crit.shape == np.shape(est.alphas_), "criterion_ and alphas_ differ in shape"
         assert est.alpha_ == est.alphas_[int(np.argmin(crit))], \

@@ -107,10 +107,7 @@ def test_path(name, data):
                 expect(P <= P_sk + threshold + problem.rounding(dtype, P, P_sk),
                        "%s at alpha[%d]=%.3e: objective %.9e exceeds scikit-learn's %.9e by "
                        "%.3e > %.3e" % (name, k, alpha, P, P_sk, P - P_sk, threshold))
-        known = ("multitask-alpha0-false-convergence"
-                 if worst is not None and worst[1] == 0 and multitask else None)
         expect(worst is None,
                "%s claims convergence (no ConvergenceWarning) but at alpha[%d]=%.3e the "
-               "duality gap is %.3e > %.3e (+ rounding %.1e)" % ((name,) + (worst or (0,) * 5)),
-               known)
+               "duality gap is %.3e > %.3e (+ rounding %.1e)" % ((name,) + (worst or (0,) * 5)))
         ex.path += ", certified"

@@ -39,8 +39,8 @@ def test_lasso_alpha0_claims_convergence_only_when_converged():
         problem.gap(est.coef_, 0.0) <= problem.threshold(est.tol)
 
 
-@known("multitask-alpha0-false-convergence")
 def test_multitask_lasso_alpha0_claims_convergence_only_when_converged():
+    # fixed, as for the Lasso
     X, Y = np.array([[1e-4]]), np.array([[0.033, 0.05]])
     est, caught = fit_recording(fastreg.MultiTaskLasso(alpha=0, fit_intercept=False), X, Y)
     problem = LeastSquaresProblem(X, Y, None, 0.0, 1.0, False, multitask=True)
