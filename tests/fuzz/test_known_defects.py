@@ -63,8 +63,8 @@ def test_logistic_regression_cv_warns_when_its_refit_stops_at_max_iter():
         problem.kkt(est.coef_, est.intercept_) <= est.tol * problem.kkt_unit
 
 
-@known("ridge-positive-hang")
 def test_ridge_positive_returns():
+    # fixed: the coordinate-descent route of Ridge(positive=True) never returned
     X = np.array([[0.2], [0.6], [0.0]], dtype=np.float32)
     y = np.array([1.3, 0.9, -0.7])
     sw = np.array([0.0, 1.0, 1.0])
@@ -153,8 +153,8 @@ def test_liblinear_float32_coef_dtype():
     assert est.coef_.dtype == np.float64  # scikit-learn 1.9.1
 
 
-@known("alpha-grid-overflow")
 def test_path_alphas_finite_for_large_correlations():
+    # fixed: alpha_max came from squared correlations
     X = np.array([[1.0], [1.0]])
     y = np.array([2e154, 1e154])  # alpha_max = 1.5e154; its square overflows
     alphas = fastreg.lasso_path(X, y, alphas=3)[0]
@@ -170,3 +170,13 @@ def test_ridge_cv_with_a_zero_weight_training_fold():
         fastreg.RidgeCV(cv=3).fit(X, y, sample_weight=sw)
     except ValueError as exc:  # a clear refusal is fine, a LinAlgError is not
         assert not isinstance(exc, np.linalg.LinAlgError)
+
+
+@known("ridge-sums-duplicates-in-place")
+@pytest.mark.parametrize("name", ["Ridge", "RidgeCV"])
+def test_ridge_leaves_duplicate_entries_of_the_callers_matrix(name):
+    X = sp.csr_matrix((np.array([0.25, 0.5, 1.0]), np.array([0, 0, 1]), np.array([0, 2, 3])),
+                      shape=(2, 2))  # entry (0, 0) stored twice
+    getattr(fastreg, name)().fit(X, [1.0, 2.0])
+    np.testing.assert_array_equal(X.data, [0.25, 0.5, 1.0])
+    np.testing.assert_array_equal(X.indices, [0, 0, 1])
