@@ -762,17 +762,16 @@ def logistic_kkt(X, y, classes, coef, intercept, C, l1_ratio, s, fit_intercept):
 # Known defects
 # ---------------------------------------------------------------------------
 
-# Defects known and being fixed elsewhere. A property test that meets one of
-# these exact situations reports it (event + log) instead of failing, so that
-# the rest of its examples keep looking for new defects; each also has a
-# minimal reproduction in test_known_defects.py, marked xfail there.
+# Defects found (by this suite or reported) and not yet fixed. A property test
+# that meets one of these exact situations records it (event, log, outcome)
+# instead of failing, and goes on with its other checks, so that the rest of
+# its examples keep looking for new defects; each also has a minimal
+# reproduction in test_known_defects.py, marked xfail there. Remove an entry,
+# and the known= arguments naming it, when its fix lands.
 KNOWN_DEFECTS = {
-    "ridge-far-from-optimum": "Ridge sparse_cg / float32 cholesky / lsqr end far from "
-                              "the optimum",
     "logregcv-silent-max-iter": "LogisticRegressionCV refits at max_iter without a "
                                 "ConvergenceWarning (also when its refit stalls above tol, "
                                 "where LogisticRegression with the same parameters warns)",
-    "cd-tighter-tol-worse": "a tighter tol gives a worse objective in coordinate descent",
     "cv-zero-weight-fold-crash": "LassoCV / ElasticNetCV / MultiTask*CV crash with "
                                  "ZeroDivisionError when a test fold's sample weights are "
                                  "all zero (np.average); scikit-learn does the same",
@@ -787,11 +786,12 @@ KNOWN_DEFECTS = {
     "liblinear-intercept-array": "LogisticRegression(solver='liblinear', "
                                  "fit_intercept=False).intercept_ is an array (1,) "
                                  "(scikit-learn: the float 0.0)",
-    "ridge-alpha0-singular": "Ridge(alpha=0) on a singular (rank-deficient, e.g. n < p "
-                             "sparse) problem: the cholesky route ends far from the "
-                             "least-squares optimum, sag/auto raise 'non-finite "
-                             "coefficients', sparse_cg crashes with LinAlgError in its "
-                             "Nystrom preconditioner",
+    "ridge-alpha0-singular": "Ridge(alpha=0) on a singular sparse X: the sparse_cg route "
+                             "(solver 'sparse_cg', 'sag', 'saga', or 'auto' when n < p) "
+                             "raises 'Ridge produced non-finite coefficients', or, for an "
+                             "all-zero X, crashes with LinAlgError in its Nystrom "
+                             "preconditioner; scikit-learn fits (sag) or returns NaN "
+                             "(sparse_cg)",
     "liblinear-float32-dtype": "LogisticRegression(solver='liblinear') keeps float32 "
                                "coef_, intercept_ and outputs for float32 X (scikit-learn's "
                                "liblinear returns float64)",

@@ -147,8 +147,7 @@ def test_coordinate_descent(name, data):
                 expect(P_tight <= P + allowed,
                        "%s with tol=%g reaches objective %.9e, worse than %.9e with tol=%g "
                        "(by %.3e > %.3e)" % (name, tight["tol"], P_tight, P, params["tol"],
-                                             P_tight - P, allowed),
-                       "cd-tighter-tol-worse")
+                                             P_tight - P, allowed))
         if params["warm_start"]:
             # a second fit from the first solution, at half the alpha
             rw = run(lambda: fit(est, alpha / 2))

@@ -80,9 +80,7 @@ def test_ridge(data):
             allowed = (10 * excess_sk + params["tol"] * problem.null_objective()
                        + ULPS * eps(dtype) * (problem.scale() + abs(P)))
             route = getattr(est, "solver_", params["solver"])
-            known = ("ridge-far-from-optimum" if route in ("sparse_cg", "lsqr")
-                     or (dtype == np.float32 and route == "cholesky") else
-                     "ridge-alpha0-singular" if singular else None)
+            known = "ridge-alpha0-singular" if singular else None
             expect(P - P_star <= allowed,
                    "Ridge (route %s) objective %.9e exceeds the optimum %.9e by %.3e > "
                    "%.3e (scikit-learn's excess %.3e)" % (route, P, P_star, P - P_star,
