@@ -775,10 +775,12 @@ KNOWN_DEFECTS = {
     "cv-zero-weight-fold-crash": "LassoCV / ElasticNetCV / MultiTask*CV crash with "
                                  "ZeroDivisionError when a test fold's sample weights are "
                                  "all zero (np.average); scikit-learn does the same",
-    "nonfinite-fit-like-sklearn": "a fit returns non-finite coefficients without an error "
-                                  "where scikit-learn does the same (RidgeCV with float32 X "
-                                  "and y beyond float32's range: inf after an overflow "
-                                  "RuntimeWarning; Ridge refuses such y)",
+    "nonfinite-fit-like-sklearn": "a fit returns non-finite coefficients or scores without "
+                                  "an error where scikit-learn does the same (RidgeCV with "
+                                  "float32 X and y beyond float32's range: coef_ inf, where "
+                                  "Ridge refuses such y; RidgeCV leave-one-out with |y| ~ "
+                                  "1e150 and large weights: errors overflow, best_score_ "
+                                  "-inf, alpha_ the first of the grid)",
     "ic-intercept-python-float": "LassoIC / ElasticNetIC intercept_ is a Python float for "
                                  "float32 X (LassoLarsIC and fastreg's Lasso: float32)",
     "logregcv-float32-attributes": "LogisticRegressionCV keeps float32 coef_, intercept_ "
@@ -799,10 +801,15 @@ KNOWN_DEFECTS = {
                                       "NaN kernel) when a training fold's sample weights "
                                       "are all zero; Ridge refuses such weights with a "
                                       "ValueError, scikit-learn scores nan",
-    "ridge-sums-duplicates-in-place": "Ridge / RidgeCV sum the duplicate entries of the "
-                                      "caller's CSR / CSC X in place (its data and indices "
-                                      "arrays shrink); new on main with the robust-Ridge "
-                                      "changes",
+    "ridge-sparse-x-in-place": "Ridge / RidgeCV canonicalise the caller's CSR / CSC X in "
+                               "place: duplicate entries summed (its arrays shrink), "
+                               "unsorted indices sorted; a read-only X raises 'WRITEBACKIFCOPY "
+                               "base is read-only'; new on main with the robust-Ridge changes",
+    "multitask-tiny-y-false-convergence": "MultiTaskLasso with y ~ 1e-150 and X ~ 1e50 "
+                                          "stops after 10 epochs claiming convergence "
+                                          "(dual_gap_ -4e-302), its objective 12 times the "
+                                          "tol threshold above the optimum; the same data "
+                                          "rescaled converges, scikit-learn converges",
     "cv-mse-path-float32": "LassoCV / ElasticNetCV / MultiTask*CV mse_path_ is float32 for "
                            "float32 X and float64 y (scikit-learn: float64, y's dtype)",
 }

@@ -172,7 +172,7 @@ def test_ridge_cv_with_a_zero_weight_training_fold():
         assert not isinstance(exc, np.linalg.LinAlgError)
 
 
-@known("ridge-sums-duplicates-in-place")
+@known("ridge-sparse-x-in-place")
 @pytest.mark.parametrize("name", ["Ridge", "RidgeCV"])
 def test_ridge_leaves_duplicate_entries_of_the_callers_matrix(name):
     X = sp.csr_matrix((np.array([0.25, 0.5, 1.0]), np.array([0, 0, 1]), np.array([0, 2, 3])),
@@ -180,3 +180,28 @@ def test_ridge_leaves_duplicate_entries_of_the_callers_matrix(name):
     getattr(fastreg, name)().fit(X, [1.0, 2.0])
     np.testing.assert_array_equal(X.data, [0.25, 0.5, 1.0])
     np.testing.assert_array_equal(X.indices, [0, 0, 1])
+
+
+@known("ridge-sparse-x-in-place")
+@pytest.mark.parametrize("readonly", [False, True])
+def test_ridge_leaves_unsorted_indices_of_the_callers_matrix(readonly):
+    X = sp.csr_matrix((np.array([1.0, 2.0, 3.0, 4.0]), np.array([3, 1, 2, 0]),
+                       np.array([0, 2, 4])), shape=(2, 4))
+    if readonly:
+        for a in (X.data, X.indices, X.indptr):
+            a.flags.writeable = False
+    fastreg.Ridge().fit(X, [1.0, 2.0])
+    np.testing.assert_array_equal(X.indices, [3, 1, 2, 0])
+    np.testing.assert_array_equal(X.data, [1.0, 2.0, 3.0, 4.0])
+
+
+@known("multitask-tiny-y-false-convergence")
+def test_multitask_lasso_converges_on_tiny_targets():
+    from fuzz_cases import Case
+    from fuzz_checks import alpha_max
+    X, Y, _ = Case(n=6, p=6, x_exp=50, target="multitask", n_targets=2, y_exp=-150).build()
+    alpha = 0.1 * alpha_max(X, Y, None, 1.0, True, True)
+    est, caught = fit_recording(fastreg.MultiTaskLasso(alpha=alpha), X, Y)
+    problem = LeastSquaresProblem(X, Y, None, alpha, 1.0, True, multitask=True)
+    assert ConvergenceWarning in caught or \
+        problem.gap(est.coef_, est.intercept_) <= problem.threshold(est.tol)
