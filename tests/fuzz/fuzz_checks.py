@@ -423,12 +423,16 @@ def assert_threads_equal_serial(est, fit, n_threads=2, names=("coef_", "intercep
 
 
 def dense64(X):
-    """The matrix the estimator is asked to fit, as float64 CSR or ndarray."""
+    """The matrix the estimator is asked to fit, as float64 CSR (canonical,
+    32-bit indices where they fit) or ndarray."""
     if sp.issparse(X):
         # a copy: a conversion may share the index arrays with the caller's
         # matrix, and scipy sorts indices in place
         M = sp.csr_matrix(X, dtype=np.float64, copy=True)
         M.sum_duplicates()
+        if M.nnz < 2 ** 31 and max(M.shape) < 2 ** 31:
+            M.indices = M.indices.astype(np.int32)
+            M.indptr = M.indptr.astype(np.int32)
         return M
     return np.asarray(X, dtype=np.float64)
 
@@ -810,6 +814,11 @@ KNOWN_DEFECTS = {
                                           "(dual_gap_ -4e-302), its objective 12 times the "
                                           "tol threshold above the optimum; the same data "
                                           "rescaled converges, scikit-learn converges",
+    "balanced-zero-weight-class": "class_weight='balanced' with a class whose sample "
+                                  "weights are all zero: its weight is inf, the fit runs "
+                                  "on NaN weights (divide-by-zero RuntimeWarnings) and "
+                                  "returns zeros (LogisticRegressionCV without a "
+                                  "ConvergenceWarning); scikit-learn does the same",
     "cv-mse-path-float32": "LassoCV / ElasticNetCV / MultiTask*CV mse_path_ is float32 for "
                            "float32 X and float64 y (scikit-learn: float64, y's dtype)",
 }
@@ -956,6 +965,7 @@ class LogisticProblem:
         sw = None if sample_weight is None else \
             np.asarray(sample_weight).astype(dtype).astype(np.float64)
         self.s = effective_weights(self.y, self.classes, sw, params.get("class_weight"))
+        self.finite = bool(np.all(np.isfinite(self.s)))
         self.C = float(params["C"])
         self.l1_ratio = float(params.get("l1_ratio") or 0.0)
         self.fit_intercept = params["fit_intercept"]
@@ -1028,10 +1038,11 @@ def alpha_max(X, y, sw, l1_ratio, fit_intercept, multitask):
 
 def as_float64_problem(X, y, sw):
     """The problem a float32 fit solves (y and weights rounded to float32),
-    in float64; the arguments themselves for float64 and integer X."""
+    in float64; for other X the arguments themselves (a sparse X in CSR with
+    32-bit indices, which every refining fit accepts)."""
     if work_dtype(X) != np.float32:
-        return X, y, sw
-    X64 = X.astype(np.float64) if sp.issparse(X) else np.asarray(X, np.float64)
+        return (dense64(X) if sp.issparse(X) else X), y, sw
+    X64 = dense64(X) if sp.issparse(X) else np.asarray(X, np.float64)
     y64 = np.asarray(y).astype(np.float32).astype(np.float64)
     sw64 = None if sw is None else np.asarray(sw).astype(np.float32).astype(np.float64)
     return X64, y64, sw64

@@ -156,15 +156,21 @@ def test_cv_coordinate_descent(name, data):
             single = name.replace("CV", "")
 
             def refine():
+                """Tight float64 fits at alpha_ (scikit-learn's multi-task models
+                take no sparse X: densified)."""
                 kw = dict(alpha=est.alpha_, fit_intercept=params["fit_intercept"],
                           tol=1e-12, max_iter=100000)
                 if "Elastic" in single:
                     kw["l1_ratio"] = l1
                 if not multitask:
                     kw["positive"] = params["positive"]
-                r = run(lambda: getattr(sk_lm, single)(**kw).fit(X64, y64, sample_weight=sw64))
-                if r.ok:
-                    yield r.value.coef_, r.value.intercept_
+                for module in (sk_lm, fastreg):
+                    Xr = X64.toarray() if multitask and module is sk_lm and \
+                        hasattr(X64, "toarray") else X64
+                    r = run(lambda: getattr(module, single)(**kw).fit(Xr, y64,
+                                                                     sample_weight=sw64))
+                    if r.ok:
+                        yield r.value.coef_, r.value.intercept_
 
             _claim(problem, est, params["tol"], dtype, refine)
             ex.path += ", certified"
@@ -320,6 +326,10 @@ def test_ridge_cv(data):
                            "RidgeCV chose alpha %.6g, scikit-learn %.6g, whose score %.9g "
                            "beats that of fastreg's choice, %.9g"
                            % (est.alpha_, sk.value.alpha_, b, a))
+        if not np.all(np.isfinite(np.asarray(y).astype(work_dtype(X)))):
+            expect(False, "RidgeCV fits a y that overflows X's float32 without an error",
+                   "nonfinite-fit-like-sklearn")
+            return
         problem = RidgeProblem(X, y, sw, est.alpha_, params["fit_intercept"], False)
         P, P_star = problem.objective(est.coef_, est.intercept_), problem.optimum()
         if P_star is not None:
@@ -394,6 +404,10 @@ def test_logistic_regression_cv(data):
             single = dict(C=C, l1_ratio=l1, fit_intercept=params["fit_intercept"],
                           tol=params["tol"], class_weight=params["class_weight"])
             problem = LogisticProblem(X, y, est.classes_, sw, single)
+            if not problem.finite:
+                expect(False, "class weights not finite: a fit on NaN sample weights",
+                       "balanced-zero-weight-class")
+                return
             v = problem.kkt(est.coef_, est.intercept_)
             allowed = params["tol"] * problem.kkt_unit * (1 + 1e-6) + \
                 problem.rounding(est.coef_, est.intercept_, work_dtype(X))
