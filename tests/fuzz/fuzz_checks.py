@@ -805,10 +805,6 @@ KNOWN_DEFECTS = {
                                       "NaN kernel) when a training fold's sample weights "
                                       "are all zero; Ridge refuses such weights with a "
                                       "ValueError, scikit-learn scores nan",
-    "ridge-sparse-x-in-place": "Ridge / RidgeCV canonicalise the caller's CSR / CSC X in "
-                               "place: duplicate entries summed (its arrays shrink), "
-                               "unsorted indices sorted; a read-only X raises 'WRITEBACKIFCOPY "
-                               "base is read-only'; new on main with the robust-Ridge changes",
     "multitask-tiny-y-false-convergence": "MultiTaskLasso with y ~ 1e-150 and X ~ 1e50 "
                                           "stops after 10 epochs claiming convergence "
                                           "(dual_gap_ -4e-302), its objective 12 times the "
