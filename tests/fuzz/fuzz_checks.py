@@ -815,6 +815,10 @@ KNOWN_DEFECTS = {
                                   "on NaN weights (divide-by-zero RuntimeWarnings) and "
                                   "returns zeros (LogisticRegressionCV without a "
                                   "ConvergenceWarning); scikit-learn does the same",
+    "ridge-sparse-cg-silent-max-iter": "Ridge(solver='sparse_cg', max_iter=k) stops after k "
+                                       "iterations far from the optimum without a "
+                                       "ConvergenceWarning (scikit-learn's sparse_cg reaches "
+                                       "the optimum on the same problem)",
     "cv-mse-path-float32": "LassoCV / ElasticNetCV / MultiTask*CV mse_path_ is float32 for "
                            "float32 X and float64 y (scikit-learn: float64, y's dtype)",
 }

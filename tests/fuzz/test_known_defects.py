@@ -205,3 +205,17 @@ def test_multitask_lasso_converges_on_tiny_targets():
     problem = LeastSquaresProblem(X, Y, None, alpha, 1.0, True, multitask=True)
     assert ConvergenceWarning in caught or \
         problem.gap(est.coef_, est.intercept_) <= problem.threshold(est.tol)
+
+
+@known("ridge-sparse-cg-silent-max-iter")
+def test_ridge_sparse_cg_warns_when_stopped_by_max_iter():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 8))
+    y = X @ rng.standard_normal(8) + 0.1 * rng.standard_normal(6)
+    est, caught = fit_recording(fastreg.Ridge(alpha=1.0, solver="sparse_cg", tol=1e-12,
+                                              max_iter=3, fit_intercept=False), X, y)
+    w = np.linalg.solve(X.T @ X + np.eye(8), X.T @ y)
+    objective = lambda c: np.sum((y - X @ c) ** 2) + c @ c  # noqa: E731
+    # 0.054 above the optimum, no warning
+    assert ConvergenceWarning in caught or objective(est.coef_) - objective(w) <= \
+        1e-8 * (y @ y)
