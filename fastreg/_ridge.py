@@ -12,13 +12,18 @@ The routes:
 ``cholesky``
     Normal equations in float64 through LAPACK: the primal ``(Xt^T Xt + alpha I)``
     (p x p) when ``n_samples >= n_features``, the dual/kernel
-    ``(Xt Xt^T + alpha I)`` (n x n) otherwise.
+    ``(Xt Xt^T + alpha I)`` (n x n) otherwise. A system too ill-conditioned
+    for the normal equations (LAPACK's estimate, alpha = 0 or tiny on a
+    rank-deficient design) is solved from an SVD of Xt instead.
 ``sparse_cg``
     Conjugate gradient on the smaller of the two systems, X only touched
-    through products (large sparse X); after 64 plain iterations a seeded
-    rank-64 randomized Nystrom preconditioner takes over.
+    through products (large sparse X); after 64 plain iterations (at once
+    when max_iter is below 64 and the system no larger) a seeded rank-64
+    randomized Nystrom preconditioner takes over. Warns when stopped by
+    max_iter.
 ``lsqr``
-    SciPy's LSQR on the centred operator, damped by ``sqrt(alpha)``.
+    SciPy's LSQR on the centred operator, damped by ``sqrt(alpha)``; warns
+    when stopped by max_iter.
 ``cd``
     fastreg's coordinate-descent kernel with no L1 term; the route for
     ``positive=True``.
@@ -686,52 +691,81 @@ def _pcg(apply_A, b, x, precond, tol, max_iter, b_norm=None):
     """Preconditioned conjugate gradient from x; stops at ||r|| <= tol ||b||.
 
     ``precond`` applies the inverse preconditioner (None: identity).
-    Returns (x, iterations, converged).
+    Returns (x, iterations, converged, ||r|| / ||b||). Stops early, not
+    converged, on a breakdown (``p^T A p <= 0`` from rounding on a singular
+    system, alpha = 0): a step along p could only make x worse.
     """
     b_norm = np.linalg.norm(b) if b_norm is None else b_norm
     r = b - apply_A(x) if np.any(x) else b.copy()
-    r0_norm = np.linalg.norm(r)
-    if b_norm == 0 or r0_norm <= tol * b_norm:
-        return x, 0, True
+    r_norm = np.linalg.norm(r)
+    if b_norm == 0 or r_norm <= tol * b_norm:
+        return x, 0, True, (r_norm / b_norm if b_norm else 0.0)
     z = r if precond is None else precond(r)
     p = z.copy()
     rz = r @ z
     for it in range(1, max_iter + 1):
         Ap = apply_A(p)
-        step = rz / (p @ Ap)
+        curvature = p @ Ap
+        if not (curvature > 0 and rz > 0 and np.isfinite(curvature)):
+            return x, it - 1, False, r_norm / b_norm
+        step = rz / curvature
         x += step * p
         r -= step * Ap
         r_norm = np.linalg.norm(r)
         if r_norm <= tol * b_norm:
-            return x, it, True
+            return x, it, True, r_norm / b_norm
         z = r if precond is None else precond(r)
         rz_new = r @ z
         p *= rz_new / rz
         p += z
         rz = rz_new
-    return x, max_iter, False
+    return x, max_iter, False, r_norm / b_norm
 
 
 # Plain CG iterations before a Nystrom preconditioner is built, and its rank.
+# When the user's max_iter is below that count and the system no larger than
+# the rank, the preconditioner (then exact) is built first: CG converges in an
+# iteration or two.
 _PLAIN_CG_ITERATIONS = 64
 _NYSTROM_RANK = 64
 
 
 def _nystrom(apply_gram, dim, rank):
     """Randomized Nystrom approximation U diag(lam) U^T of a PSD operator
-    (Frangella, Tropp and Udell, 2023); seeded, so fits are reproducible."""
+    (Frangella, Tropp and Udell, 2023); seeded, so fits are reproducible.
+
+    Only the eigenvalues above rounding are kept (a rank-deficient operator,
+    alpha = 0 with zero weights or fewer samples than the rank, has exact
+    zeros that would make the preconditioner singular); None when none is.
+    """
     rank = min(rank, dim)
     omega = np.linalg.qr(np.random.default_rng(0).standard_normal((dim, rank)))[0]
     Y = apply_gram(omega)
-    shift = np.sqrt(dim) * np.finfo(np.float64).eps * np.linalg.norm(Y, 2)
+    eps = np.finfo(np.float64).eps
+    shift = np.sqrt(dim) * eps * np.linalg.norm(Y, 2)
     Y += shift * omega
-    C = linalg.cholesky(omega.T @ Y, lower=False, check_finite=False)
-    B = linalg.solve_triangular(C, Y.T, trans="T", lower=False, check_finite=False).T
+    # B B^T = Y (omega^T Y)^+ Y^T, by an eigendecomposition of omega^T Y (a
+    # Cholesky factor does not exist when rounding leaves it indefinite)
+    core = omega.T @ Y
+    vals, vecs = linalg.eigh((core + core.T) / 2, check_finite=False)
+    keep = vals > vals.max(initial=0.0) * rank * eps
+    if not np.any(keep):
+        return None
+    B = Y @ (vecs[:, keep] / np.sqrt(vals[keep]))
     U, sigma, _ = linalg.svd(B, full_matrices=False, check_finite=False)
-    return U, np.maximum(sigma ** 2 - shift, 0.0)
+    lam = sigma ** 2 - shift
+    keep = lam > lam.max(initial=0.0) * dim * eps
+    if not np.any(keep):
+        return None
+    return U[:, keep], lam[keep]
 
 
-def _nystrom_precond(U, lam, alpha):
+def _nystrom_precond(nystrom, alpha):
+    """The inverse preconditioner (None: identity): the kept spectrum of the
+    Nystrom approximation brought down to its smallest value."""
+    if nystrom is None:
+        return None
+    U, lam = nystrom
     scale = (lam[-1] + alpha) / (lam + alpha) - 1.0
 
     def apply(r):
@@ -751,7 +785,10 @@ def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
 
     Plain CG first; a problem still unsolved after 64 iterations gets a rank-64
     randomized Nystrom preconditioner (built once for all targets), which
-    removes the top of the spectrum that slows CG down on real data.
+    removes the top of the spectrum that slows CG down on real data. A
+    max_iter below 64 on a system of size at most 64 gets the preconditioner
+    from the start. Warns when a target stops at max_iter (or on a
+    breakdown) above ``tol``.
     """
     n, p = design.n_samples, design.n_features
     max_iter = max_iter or 10 * max(n, p)
@@ -759,23 +796,37 @@ def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
     gram = _normal_operator(design, dual)
     W = np.empty((p, Yt.shape[1]))
     n_iter = np.zeros(Yt.shape[1], dtype=np.int32)
-    nystrom = None
+    missed = []
+    nystrom = False     # not built yet (None: built, nothing to precondition)
+    # a budget below the plain iterations on a system no larger than the
+    # preconditioner's rank: that preconditioner is exact, build it first
+    small = min(n, p) <= _NYSTROM_RANK and max_iter < _PLAIN_CG_ITERATIONS
+    plain = 0 if small else min(_PLAIN_CG_ITERATIONS, max_iter)
     for t in range(Yt.shape[1]):
         alpha = float(alphas[t])
 
         def apply_A(v, alpha=alpha):
             return gram(v) + alpha * v
         b = Yt[:, t] if dual else design.rmatvec(Yt[:, t])
-        x, it, done = _pcg(apply_A, b, np.zeros_like(b), None, tol,
-                           min(_PLAIN_CG_ITERATIONS, max_iter))
-        n_iter[t] = it
-        if not done and it < max_iter:
-            if nystrom is None:
+        x, done, residual = np.zeros_like(b), False, 1.0
+        if plain:
+            x, n_iter[t], done, residual = _pcg(apply_A, b, x, None, tol, plain)
+        if not done and n_iter[t] < max_iter:
+            if nystrom is False:
                 nystrom = _nystrom(gram, len(b), _NYSTROM_RANK)
-            x, it, _ = _pcg(apply_A, b, x, _nystrom_precond(*nystrom, alpha), tol,
-                            max_iter - n_iter[t])
+            x, it, done, residual = _pcg(apply_A, b, x, _nystrom_precond(nystrom, alpha),
+                                         tol, max_iter - n_iter[t])
             n_iter[t] += it
+        if not done:
+            missed.append(residual)
         W[:, t] = design.rmatvec(x) if dual else x
+    if missed:
+        warnings.warn(
+            f"Ridge (solver='sparse_cg') did not converge: relative residual"
+            f" {max(missed):.1e} of the normal equations > tol={tol:g} after"
+            f" {int(n_iter.max())} iterations (max_iter={max_iter}). Increase max_iter,"
+            " scale the features, or use solver='cholesky'.",
+            ConvergenceWarning, stacklevel=3)
     return W.T, n_iter
 
 
@@ -992,10 +1043,17 @@ def _route_lsqr(design, Yt, alphas, tol, max_iter):
                         dtype=np.float64)
     W = np.empty((p, Yt.shape[1]))
     n_iter = np.empty(Yt.shape[1], dtype=np.int32)
+    stopped = False
     for t in range(Yt.shape[1]):
         out = lsqr(op, Yt[:, t], damp=np.sqrt(alphas[t]), atol=tol, btol=tol,
                    iter_lim=max_iter)
         W[:, t], n_iter[t] = out[0], out[2]
+        stopped |= out[1] == 7    # iteration limit reached
+    if stopped:
+        warnings.warn(
+            f"Ridge (solver='lsqr') did not converge to tol={tol:g} within"
+            f" {int(n_iter.max())} iterations. Increase max_iter, scale the features,"
+            " or use solver='cholesky'.", ConvergenceWarning, stacklevel=3)
     return W.T, n_iter
 
 
@@ -1115,7 +1173,10 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModel):
         Accepted for compatibility; X is never modified.
     max_iter : int, default=None
         Iteration limit of the iterative routes (``sparse_cg``: 10 max(n, p);
-        ``lsqr``: SciPy's default; coordinate descent: 1000 epochs).
+        ``lsqr``: SciPy's default; coordinate descent: 1000 epochs). A
+        ConvergenceWarning tells when it stopped a route above ``tol``.
+        ``sparse_cg`` with a limit below 64 on a system of size at most 64
+        (``min(n, p)``) builds its preconditioner first, exact there.
     tol : float, default=1e-4
         Precision of the iterative routes: ``sparse_cg`` stops at a residual
         ``||r|| <= tol ||b||`` of the normal (or dual) equations, ``lsqr`` uses

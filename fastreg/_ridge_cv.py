@@ -9,6 +9,9 @@ leave-one-out residual of sample i is ``(yt_i - (H yt)_i) / (1 - H_ii)``.
 ``Xt Xt^T`` (n x n) when n <= p or of ``Xt^T Xt`` (p x p) otherwise. Then the
 diagonals and fitted values of all alphas at once are two matrix products
 (n x r by r x n_alphas), so the cost barely grows with the number of alphas.
+When n <= p the residuals are computed as ``c_i / G_ii`` with
+``G = (Xt Xt^T + alpha I)^-1`` restricted to the complement of the intercept
+and ``c = G yt`` (scikit-learn's form), which has no ``1 - H_ii`` to cancel.
 
 K folds (``cv`` given). Each fold decomposes its training rows once and
 predicts its test rows for every alpha; folds run on joblib threads.
@@ -25,7 +28,8 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
-from ._ridge import Ridge, WeightedDesign, check_ridge_sample_weight, set_coef
+from ._ridge import (_SVD_DENSE_MAX, Ridge, WeightedDesign, _column_blocks,
+                     check_ridge_sample_weight, set_coef)
 from ._validation import (ARRAY_LIKE, NONE, check_bool, check_cv_param, check_option,
                           check_scoring_param, check_target, interval, is_array_like,
                           param_error, shown)
@@ -68,28 +72,106 @@ def _check_alphas(alphas, *, allow_zero):
 class SpectralRidge:
     """Ridge solutions for many alphas from one eigendecomposition of Xt.
 
-    ``U`` (n x r) and ``sig2`` (r,) span the nonzero spectrum of Xt; ``V``
-    (p x r) the matching right singular vectors.
+    n <= p: ``Q`` (n x n) and ``lam`` (n,), the eigendecomposition of the
+    kernel ``Xt Xt^T`` plus, with an intercept, ``s s^T`` (s = sqrt(sample_weight)),
+    which makes s / ||s|| an eigenvector well apart from the others (as in
+    scikit-learn): ``intercept_dim`` is its index, left out of every sum
+    (the intercept is not penalized). Otherwise ``U`` (n x r) and ``sig2``
+    (r,) span the nonzero spectrum of Xt, from the eigendecomposition of
+    ``Xt^T Xt``, and ``V`` (p x r) the matching right singular vectors.
     """
 
-    def __init__(self, design):
+    def __init__(self, design, alpha_min=None):
         self.design = design
         n, p = design.n_samples, design.n_features
+        self.Q = None
         if n <= p:
-            eigvals, Q = linalg.eigh(design.kernel(), driver="evd", overwrite_a=True,
-                                     check_finite=False)
-            keep = eigvals > eigvals.max(initial=0) * n * np.finfo(np.float64).eps
-            self.sig2, self.U, self.V = eigvals[keep], Q[:, keep], None
+            K = design.kernel()
+            if design.fit_intercept:
+                K += np.outer(design.sqrt_sw, design.sqrt_sw)
+            eigvals, Q = linalg.eigh(K, driver="evd", overwrite_a=True, check_finite=False)
+            if _needs_svd(eigvals, alpha_min, n, p):
+                eigvals, Q = self._kernel_from_svd()
+            self.lam, self.Q = np.maximum(eigvals, 0.0), Q
+            self.intercept_dim = None
+            if design.fit_intercept:
+                self.intercept_dim = int(np.argmax(np.abs(Q.T @ design.sqrt_sw)))
         else:
             eigvals, V = linalg.eigh(design.gram(), driver="evd", overwrite_a=True,
                                      check_finite=False)
+            if _needs_svd(eigvals, alpha_min, n, p):
+                self._primal_from_svd()
+                return
             keep = eigvals > eigvals.max(initial=0) * p * np.finfo(np.float64).eps
             self.sig2, self.V = eigvals[keep], V[:, keep]
             self.U = design.matvec(self.V) / np.sqrt(self.sig2)
 
+    def _dense_xt(self, with_intercept):
+        """Xt (n x p, or n x (p + 1) with the column s), its rows sorted by
+        decreasing norm (Householder reductions are then accurate on rows
+        weighted over many orders of magnitude), and that order."""
+        d = self.design
+        n, p = d.n_samples, d.n_features
+        Xt = np.empty((n, p + with_intercept))
+        for cols, block in _column_blocks(d, max(1, (1 << 20) // n)):
+            Xt[:, cols] = block
+        if with_intercept:
+            Xt[:, p] = d.sqrt_sw
+        order = np.argsort(-np.einsum("ij,ij->i", Xt, Xt), kind="stable")
+        return Xt[order], order
+
+    def _kernel_from_svd(self):
+        """Eigenvalues and vectors of the (augmented) kernel from the SVD of Xt,
+        its small eigenvalues accurate rather than lost to rounding of the
+        kernel's largest ones."""
+        d = self.design
+        n = d.n_samples
+        Xt, order = self._dense_xt(d.fit_intercept)
+        U, sigma, _ = linalg.svd(Xt, full_matrices=False, overwrite_a=True,
+                                 check_finite=False)
+        Q = np.empty((n, n))
+        Q[order] = U[:, :n]
+        lam = np.zeros(n)
+        lam[:sigma.size] = sigma[:n] ** 2
+        return lam, Q
+
+    def _primal_from_svd(self):
+        d = self.design
+        n, p = d.n_samples, d.n_features
+        Xt, order = self._dense_xt(False)
+        U, sigma, Vt = linalg.svd(Xt, full_matrices=False, overwrite_a=True,
+                                  check_finite=False)
+        keep = sigma > sigma.max(initial=0.0) * max(n, p) * np.finfo(np.float64).eps
+        self.sig2, self.V = sigma[keep] ** 2, Vt[keep].T
+        self.U = np.empty((n, int(keep.sum())))
+        self.U[order] = U[:, keep]
+
+    def _kernel_inverse(self, alphas, drop_null=False):
+        """``1 / (lam + alpha)`` (n, A), 0 on the intercept's eigenvector and,
+        with ``drop_null``, on the eigenvalues at rounding level (their
+        directions carry no signal; with alpha = 0 they would be infinite)."""
+        with np.errstate(divide="ignore"):
+            D = 1.0 / (self.lam[:, None] + alphas[None, :])
+        if drop_null:
+            null = self.lam <= self.lam.max(initial=0.0) * len(self.lam) \
+                * np.finfo(np.float64).eps
+            D[null] = 0.0
+        if self.intercept_dim is not None:
+            D[self.intercept_dim] = 0.0
+        return D
+
     def loo(self, Yt, alphas):
         """Leave-one-out residuals (n, T, A) in the weighted space."""
         d = self.design
+        if self.Q is not None:
+            # c = G yt and the residual c_i / G_ii, G the inverse of the
+            # regularized kernel on the complement of the intercept: no
+            # ``1 - h_ii`` to cancel where a heavily weighted sample has a
+            # leverage h_ii close to 1 (weights spread over many orders)
+            D = self._kernel_inverse(alphas)                               # (n, A)
+            diag = (self.Q ** 2) @ D                                       # (n, A)
+            c = np.einsum("nr,rt,ra->nta", self.Q, self.Q.T @ Yt, D, optimize=True)
+            return c / diag[:, None, :]
         F = self.sig2[:, None] / (self.sig2[:, None] + alphas[None, :])    # (r, A)
         h = (self.U ** 2) @ F                                              # (n, A)
         if d.fit_intercept:
@@ -101,18 +183,35 @@ class SpectralRidge:
     def coef(self, Yt, alphas):
         """Coefficients (T, p, A) for targets Yt (n, T)."""
         d = self.design
-        D = 1.0 / (self.sig2[:, None] + alphas[None, :])                  # (r, A)
-        UtY = self.U.T @ Yt                                                # (r, T)
-        if self.V is None:
-            # w = Xt^T U diag(1 / (sig2 + alpha)) U^T yt
-            dual = np.einsum("nr,rt,ra->nta", self.U, UtY, D, optimize=True)
+        if self.Q is not None:
+            # w = Xt^T Q diag(1 / (lam + alpha)) Q^T yt
+            D = self._kernel_inverse(alphas, drop_null=True)
+            dual = np.einsum("nr,rt,ra->nta", self.Q, self.Q.T @ Yt, D, optimize=True)
             n, T, A = dual.shape
             W = d.rmatvec(dual.reshape(n, T * A)).reshape(-1, T, A)
         else:
             # w = V diag(sigma / (sig2 + alpha)) U^T yt
+            D = 1.0 / (self.sig2[:, None] + alphas[None, :])              # (r, A)
+            UtY = self.U.T @ Yt                                            # (r, T)
             W = np.einsum("pr,rt,ra->pta", self.V,
                           UtY * np.sqrt(self.sig2)[:, None], D, optimize=True)
         return W.transpose(1, 0, 2)
+
+
+# The eigendecomposition of a normal matrix (kernel or Gram) knows its
+# eigenvalues to about eps times the largest: when some are below this share of
+# the largest and so is the smallest alpha, the small ones matter and are
+# wrong (a design whose condition number passes 1e4), and the spectrum is
+# taken from an SVD of Xt instead (as scikit-learn's gcv_mode='svd'), at most
+# _SVD_DENSE_MAX elements of it.
+_EIGEN_RELIABLE = 1e-8
+
+
+def _needs_svd(eigvals, alpha_min, n, p):
+    top = eigvals.max(initial=0.0)
+    return (alpha_min is not None and n * p <= _SVD_DENSE_MAX and top > 0
+            and alpha_min < _EIGEN_RELIABLE * top
+            and eigvals.min(initial=0.0) < _EIGEN_RELIABLE * top)
 
 
 def _fold_scores(X, Y, sample_weight, train, test, alphas, fit_intercept, scorer,
@@ -121,7 +220,7 @@ def _fold_scores(X, Y, sample_weight, train, test, alphas, fit_intercept, scorer
     sw = None if sample_weight is None else sample_weight[train]
     design = WeightedDesign(Xtr, sw, fit_intercept)
     Yt, y_mean = design.center_target(Y[train])
-    W = SpectralRidge(design).coef(Yt, alphas)                           # (T, p, A)
+    W = SpectralRidge(design, alphas.min()).coef(Yt, alphas)                           # (T, p, A)
     Xte = X[test]
     scores = np.empty(len(alphas))
     for k, alpha in enumerate(alphas):
@@ -248,7 +347,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         design = WeightedDesign(X, sample_weight, self.fit_intercept)
         design.check_column_norms()
         Yt, y_mean = design.center_target(Y)
-        spectral = SpectralRidge(design)
+        spectral = SpectralRidge(design, alphas.min())
         looe = spectral.loo(Yt, alphas)                                   # (n, T, A)
         n, T, A = looe.shape
         per_target = self.alpha_per_target and T > 1

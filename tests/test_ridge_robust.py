@@ -275,3 +275,155 @@ def test_svd_route_matches_exact(shape, layout, monkeypatch):
         w, b = _exact(X, Y[:, t], alphas[t], sw)
         assert np.allclose(model.coef_[t], w, rtol=1e-9, atol=1e-11)
         assert model.intercept_[t] == pytest.approx(b, rel=1e-9, abs=1e-11)
+
+
+# ---- 4. sparse_cg and lsqr -------------------------------------------------------
+
+def _scaled_wide(seed, n=20, p=200):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * 10.0 ** rng.uniform(-2, 2, p)
+    return X, rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sparse_cg_small_max_iter_on_small_system(seed):
+    """max_iter=3 on a 20 x 200 design with columns scaled over 1e+-2 stopped
+    1e4 times above the optimum, silently (scikit-learn runs its CG on the
+    n x n system to tol, ignoring max_iter there). A budget below the plain
+    iterations gets the Nystrom preconditioner first, exact at this size."""
+    X, y = _scaled_wide(seed)
+    w, b = _exact(X, y, 1.0)
+    best = _objective(X, y, w, b, 1.0)
+    model = fr.Ridge(solver="sparse_cg", max_iter=3).fit(X, y)
+    assert _objective(X, y, model.coef_, model.intercept_, 1.0) <= best * (1 + 1e-6)
+    assert model.n_iter_[0] <= 3
+
+
+def test_sparse_cg_and_lsqr_warn_when_stopped_by_max_iter():
+    X, y = _scaled_wide(0, n=300, p=900)
+    with pytest.warns(ConvergenceWarning, match="sparse_cg.*max_iter"):
+        model = fr.Ridge(solver="sparse_cg", max_iter=3, tol=1e-10).fit(X, y)
+    assert model.n_iter_[0] == 3
+    with pytest.warns(ConvergenceWarning, match="lsqr"):
+        fr.Ridge(solver="lsqr", max_iter=3, tol=1e-10).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        fr.Ridge(solver="sparse_cg").fit(X, y)
+        fr.Ridge(solver="lsqr").fit(X, y)
+
+
+@pytest.mark.parametrize("seed", [1, 6, 9, 14])
+def test_sparse_cg_alpha_zero_with_zero_weights(seed):
+    """alpha = 0, 30 % zero weights, n < p: the dual system is singular. The
+    Nystrom preconditioner divided 0 by 0 (its smallest eigenvalue is 0) and
+    the fit raised (non-finite coefficients; LinAlgError where its Cholesky
+    factor failed)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(66, 120))
+    X = rng.standard_normal((n, 3 * n)) * 10.0 ** rng.uniform(-2, 2, 3 * n)
+    y = rng.standard_normal(n)
+    sw = rng.uniform(0.5, 2, n)
+    sw[rng.choice(n, int(0.3 * n), replace=False)] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = fr.Ridge(alpha=0.0, solver="sparse_cg").fit(X, y, sample_weight=sw)
+        ref = sk.Ridge(alpha=0.0, solver="sparse_cg").fit(X, y, sample_weight=sw)
+    y_mean = sw @ y / sw.sum()
+    zero = _objective(X, y, np.zeros(X.shape[1]), y_mean, 0.0, sw)
+    ours = _objective(X, y, model.coef_, model.intercept_, 0.0, sw)
+    theirs = _objective(X, y, ref.coef_, ref.intercept_, 0.0, sw)
+    assert ours <= max(theirs, 1e-7 * zero)
+
+
+@pytest.mark.parametrize("rank", [1, 5, 20])
+def test_nystrom_preconditioner_of_rank_deficient_operator(rank):
+    rng = np.random.default_rng(rank)
+    A = rng.standard_normal((40, rank)) * 10.0 ** rng.uniform(-3, 3, rank)
+    K = A @ A.T
+    nystrom = ridge_module._nystrom(lambda V: K @ V, 40, 64)
+    apply = ridge_module._nystrom_precond(nystrom, 0.0)
+    assert np.all(np.isfinite(apply(rng.standard_normal(40))))
+    assert nystrom[0].shape[1] <= rank
+
+
+# ---- 5. RidgeCV's selection --------------------------------------------------------
+
+def _selection_case(seed, n, p, kind):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * 10.0 ** rng.uniform(-1, 1, p) + rng.uniform(-3, 3, p)
+    y = X @ rng.standard_normal(p) * 0.1 + rng.standard_normal(n)
+    sw = 10.0 ** rng.uniform(-6, 6, n) if kind == "weights" else None
+    return X, y, sw
+
+
+@pytest.mark.parametrize("seed,n,p", [(13, 15, 40), (71, 25, 25), (3, 12, 30)])
+def test_ridgecv_weights_over_twelve_orders_select_the_best_alpha(seed, n, p):
+    """With n <= p the leave-one-out residuals were (yt - H yt) / (1 - h_ii),
+    which cancels for a heavily weighted sample (h_ii close to 1): errors of
+    60 % to 600x on the criterion, an alpha whose exact error was up to 2x the
+    best (seed 13). Now c_i / G_ii as scikit-learn computes them."""
+    X, y, sw = _selection_case(seed, n, p, "weights")
+    loo = _loo_by_refitting(X, y, _ALPHAS, sw)
+    model = fr.RidgeCV(alphas=_ALPHAS, store_cv_results=True).fit(X, y, sample_weight=sw)
+    assert loo[list(_ALPHAS).index(model.alpha_)] <= loo.min() * (1 + 1e-6)
+    assert np.allclose(model.cv_results_.mean(axis=0), loo, rtol=1e-3)
+
+
+@pytest.mark.parametrize("seed", [30, 120, 180])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ridgecv_ill_conditioned_selects_the_best_alpha(seed, dtype):
+    """Columns over 1e+-2 on offsets up to 1e6, no intercept: condition
+    numbers of 1e8 to 1e9. The eigendecomposition of the normal matrix lost
+    its small eigenvalues (a Gram matrix's are known to eps times its
+    largest): the criterion at small alphas was that of another problem, and
+    the selected alpha's exact error up to 5.6 times the best (seed 30). Such
+    spectra now come from an SVD of Xt."""
+    rng = np.random.default_rng(seed)
+    n, p = [(20, 8), (12, 30), (25, 25), (40, 5)][seed % 4]
+    X = rng.standard_normal((n, p)) * 10.0 ** rng.uniform(-2, 2, p) \
+        + 10.0 ** rng.uniform(0, 6, p) * (seed % 3 == 0)
+    y = (X - X.mean(0)) / X.std(0) @ rng.standard_normal(p) * 0.3 + rng.standard_normal(n)
+    X = X.astype(dtype)
+    loo = _loo_by_refitting(X, y, _ALPHAS, fit_intercept=False)
+    model = fr.RidgeCV(alphas=_ALPHAS, fit_intercept=False, store_cv_results=True).fit(X, y)
+    assert loo[list(_ALPHAS).index(model.alpha_)] <= loo.min() * (1 + 1e-6)
+    assert np.allclose(model.cv_results_.mean(axis=0), loo, rtol=1e-3)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_ridgecv_folds_with_alpha_zero_on_wide_data(fit_intercept):
+    """K folds with alpha = 0 on n < p: the minimum-norm solution of each fold,
+    finite (the kernel's null directions are left out of the coefficients)."""
+    rng = np.random.default_rng(3)
+    X, y = rng.standard_normal((24, 60)), rng.standard_normal(24)
+    model = fr.RidgeCV(alphas=(0.0, 1.0), cv=3, fit_intercept=fit_intercept).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # (its folds' singular kernels)
+        ref = sk.RidgeCV(alphas=(0.0, 1.0), cv=3, fit_intercept=fit_intercept).fit(X, y)
+    assert model.alpha_ == ref.alpha_
+    assert model.best_score_ == pytest.approx(ref.best_score_, rel=1e-6)
+
+
+# ---- 6. RidgeCV(alphas=(0.0,)) ------------------------------------------------------
+
+def test_ridgecv_one_alpha_tuple():
+    """scikit-learn 1.9.1 validates a one-element alphas by assigning into it:
+    a tuple raises "'tuple' object does not support item assignment" (after
+    its check, so (0.0,) with cv=None raises the check's ValueError first).
+    fastreg keeps the check and its message, and fits (0.0,) with folds and
+    (1.0,) with leave-one-out; the user's alphas are not modified."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 5)), rng.standard_normal(30)
+    for est in (sk.RidgeCV(alphas=(0.0,)), fr.RidgeCV(alphas=(0.0,))):
+        with pytest.raises(ValueError, match=r"alphas == 0.0, must be > 0.0"):
+            est.fit(X, y)
+    model = fr.RidgeCV(alphas=(0.0,), cv=3).fit(X, y)
+    assert model.alpha_ == 0.0
+    assert np.allclose(model.coef_, fr.Ridge(alpha=0.0).fit(X, y).coef_, rtol=1e-10)
+    assert np.allclose(model.coef_, sk.RidgeCV(alphas=[0.0], cv=3).fit(X, y).coef_,
+                       rtol=1e-8)
+    alphas = [1.0]
+    model = fr.RidgeCV(alphas=tuple(alphas)).fit(X, y)
+    assert model.alpha_ == 1.0
+    assert np.allclose(model.coef_, sk.RidgeCV(alphas=alphas).fit(X, y).coef_, rtol=1e-8)
+    assert alphas == [1.0] and type(alphas[0]) is float

@@ -128,11 +128,8 @@ def test_cv_coordinate_descent(name, data):
         if not assert_finite_fit(est, sk.value if sk.ok else None):
             return
         dtype = work_dtype(X)
-        if not np.all(np.isfinite(est.alphas_)):
-            shared = sk.ok and not np.all(np.isfinite(sk.value.alphas_))
-            expect(False, "%s alphas_ not finite: %s" % (name, est.alphas_),
-                   "alpha-grid-overflow" if shared else None)
-            return
+        assert np.all(np.isfinite(est.alphas_)), "%s alphas_ not finite: %s" % (
+            name, est.alphas_)
         if sk.ok:
             assert_like_sklearn(est, sk.value, ("coef_", "intercept_", "alpha_", "alphas_",
                                                 "mse_path_", "l1_ratio_", "dual_gap_",
@@ -159,19 +156,23 @@ def test_cv_coordinate_descent(name, data):
             single = name.replace("CV", "")
 
             def refine():
+                """Tight float64 fits at alpha_ (scikit-learn's multi-task models
+                take no sparse X: densified)."""
                 kw = dict(alpha=est.alpha_, fit_intercept=params["fit_intercept"],
                           tol=1e-12, max_iter=100000)
                 if "Elastic" in single:
                     kw["l1_ratio"] = l1
                 if not multitask:
                     kw["positive"] = params["positive"]
-                r = run(lambda: getattr(sk_lm, single)(**kw).fit(X64, y64, sample_weight=sw64))
-                if r.ok:
-                    yield r.value.coef_, r.value.intercept_
+                for module in (sk_lm, fastreg):
+                    Xr = X64.toarray() if multitask and module is sk_lm and \
+                        hasattr(X64, "toarray") else X64
+                    r = run(lambda: getattr(module, single)(**kw).fit(Xr, y64,
+                                                                     sample_weight=sw64))
+                    if r.ok:
+                        yield r.value.coef_, r.value.intercept_
 
-            known = "multitask-alpha0-false-convergence" if multitask and est.alpha_ == 0 \
-                else None
-            _claim(problem, est, params["tol"], dtype, refine, known)
+            _claim(problem, est, params["tol"], dtype, refine)
             ex.path += ", certified"
         assert_pickle_round_trip(est, X)
         if checks["determinism"] or params["cv"] != 3 or params["selection"] == "random":
@@ -226,6 +227,8 @@ def test_information_criterion(name, data):
                                                 "noise_variance_"), X,
                                 dtype_exempt=("alpha_", "noise_variance_"),
                                 known={"intercept_": "ic-intercept-python-float"})
+        assert np.all(np.isfinite(est.alphas_)) and np.isfinite(est.alpha_), \
+            "%s alphas_ not finite: %s" % (name, est.alphas_)
         crit = np.asarray(est.criterion_)
         assert crit.shape == np.shape(est.alphas_), "criterion_ and alphas_ differ in shape"
         assert est.alpha_ == est.alphas_[int(np.argmin(crit))], \
@@ -281,12 +284,16 @@ def test_ridge_cv(data):
         fr = run(lambda: fit(fastreg.RidgeCV(**params)))
         X_sk, y_sk, sw_sk = case.build()
         sk = run(lambda: sk_lm.RidgeCV(**params).fit(X_sk, y_sk, sample_weight=sw_sk))
-        ex.path = judge_errors(fr, sk, DOCUMENTED)
+        known_errors = {}
+        if params["cv"] is not None and case.weights is not None:
+            known_errors[r"failed to compute an eigenvalue"] = "ridgecv-zero-weight-fold-crash"
+        ex.path = judge_errors(fr, sk, DOCUMENTED, known_errors)
         assert_unchanged(before, (X, y, sw), ("X", "y", "sample_weight"))
         if not fr.ok:
             return
         est = fr.value
-        if not assert_finite_fit(est, sk.value if sk.ok else None):
+        if not assert_finite_fit(est, sk.value if sk.ok else None,
+                                 ("coef_", "intercept_", "best_score_")):
             return
         if sk.ok:
             assert_like_sklearn(est, sk.value, ("coef_", "intercept_", "alpha_", "best_score_"),
@@ -317,6 +324,10 @@ def test_ridge_cv(data):
                            "RidgeCV chose alpha %.6g, scikit-learn %.6g, whose score %.9g "
                            "beats that of fastreg's choice, %.9g"
                            % (est.alpha_, sk.value.alpha_, b, a))
+        if not np.all(np.isfinite(np.asarray(y).astype(work_dtype(X)))):
+            expect(False, "RidgeCV fits a y that overflows X's float32 without an error",
+                   "nonfinite-fit-like-sklearn")
+            return
         problem = RidgeProblem(X, y, sw, est.alpha_, params["fit_intercept"], False)
         P, P_star = problem.objective(est.coef_, est.intercept_), problem.optimum()
         if P_star is not None:
@@ -391,6 +402,10 @@ def test_logistic_regression_cv(data):
             single = dict(C=C, l1_ratio=l1, fit_intercept=params["fit_intercept"],
                           tol=params["tol"], class_weight=params["class_weight"])
             problem = LogisticProblem(X, y, est.classes_, sw, single)
+            if not problem.finite:
+                expect(False, "class weights not finite: a fit on NaN sample weights",
+                       "balanced-zero-weight-class")
+                return
             v = problem.kkt(est.coef_, est.intercept_)
             allowed = params["tol"] * problem.kkt_unit * (1 + 1e-6) + \
                 problem.rounding(est.coef_, est.intercept_, work_dtype(X))

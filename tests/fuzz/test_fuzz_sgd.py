@@ -29,14 +29,16 @@ AGREEMENT = 1e-7
 
 def perturbation_response(name, params, case, reference):
     """max |change| of scikit-learn's coefficients when every entry of X is
-    multiplied by 1 + 1e-13 u, u uniform in [-1, 1] (inf if that fit fails)."""
+    multiplied by 1 + 1e-12 u, u uniform in [-1, 1] (inf if that fit fails):
+    about the rounding that thousands of updates accumulate, which an
+    unstable step amplifies."""
     X, y, sw = case.build()
     rng = np.random.default_rng(0)
     if sp.issparse(X):
         X = X.astype(np.float64)
-        X.data = X.data * (1 + 1e-13 * rng.uniform(-1, 1, X.data.shape))
+        X.data = X.data * (1 + 1e-12 * rng.uniform(-1, 1, X.data.shape))
     else:
-        X = np.asarray(X, np.float64) * (1 + 1e-13 * rng.uniform(-1, 1, np.shape(X)))
+        X = np.asarray(X, np.float64) * (1 + 1e-12 * rng.uniform(-1, 1, np.shape(X)))
     r = run(lambda: getattr(sk_lm, name)(**params).fit(X, y, sample_weight=sw))
     if not r.ok:
         return np.inf
@@ -114,7 +116,7 @@ def test_sgd(name, data):
                     if diff > AGREEMENT * scale:
                         # the iteration may amplify rounding (a constant step
                         # too long for the data): allow what scikit-learn's own
-                        # iterates move under a perturbation of X by 1e-13
+                        # iterates move under a perturbation of X by 1e-12
                         sensitivity = perturbation_response(name, params, case, b)
                         allowed = AGREEMENT * scale + sensitivity
                     else:

@@ -39,8 +39,8 @@ def test_lasso_alpha0_claims_convergence_only_when_converged():
         problem.gap(est.coef_, 0.0) <= problem.threshold(est.tol)
 
 
-@known("multitask-alpha0-false-convergence")
 def test_multitask_lasso_alpha0_claims_convergence_only_when_converged():
+    # fixed, as for the Lasso
     X, Y = np.array([[1e-4]]), np.array([[0.033, 0.05]])
     est, caught = fit_recording(fastreg.MultiTaskLasso(alpha=0, fit_intercept=False), X, Y)
     problem = LeastSquaresProblem(X, Y, None, 0.0, 1.0, False, multitask=True)
@@ -63,8 +63,8 @@ def test_logistic_regression_cv_warns_when_its_refit_stops_at_max_iter():
         problem.kkt(est.coef_, est.intercept_) <= est.tol * problem.kkt_unit
 
 
-@known("ridge-positive-hang")
 def test_ridge_positive_returns():
+    # fixed: the coordinate-descent route of Ridge(positive=True) never returned
     X = np.array([[0.2], [0.6], [0.0]], dtype=np.float32)
     y = np.array([1.3, 0.9, -0.7])
     sw = np.array([0.0, 1.0, 1.0])
@@ -153,9 +153,69 @@ def test_liblinear_float32_coef_dtype():
     assert est.coef_.dtype == np.float64  # scikit-learn 1.9.1
 
 
-@known("alpha-grid-overflow")
 def test_path_alphas_finite_for_large_correlations():
+    # fixed: alpha_max came from squared correlations
     X = np.array([[1.0], [1.0]])
     y = np.array([2e154, 1e154])  # alpha_max = 1.5e154; its square overflows
     alphas = fastreg.lasso_path(X, y, alphas=3)[0]
     assert np.all(np.isfinite(alphas))
+
+
+@known("ridgecv-zero-weight-fold-crash")
+def test_ridge_cv_with_a_zero_weight_training_fold():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((5, 3)), rng.standard_normal(5)
+    sw = np.array([1.0, 0.0, 0.0, 0.0, 0.0])
+    try:
+        fastreg.RidgeCV(cv=3).fit(X, y, sample_weight=sw)
+    except ValueError as exc:  # a clear refusal is fine, a LinAlgError is not
+        assert not isinstance(exc, np.linalg.LinAlgError)
+
+
+@pytest.mark.parametrize("name, params", [("Ridge", {}), ("RidgeCV", {}),
+                                          ("LassoIC", {"noise_variance": 1.0})])
+def test_ridge_leaves_duplicate_entries_of_the_callers_matrix(name, params):
+    # fixed: scipy's power() summed them in place
+    X = sp.csr_matrix((np.array([0.25, 0.5, 1.0]), np.array([0, 0, 1]), np.array([0, 2, 3])),
+                      shape=(2, 2))  # entry (0, 0) stored twice
+    getattr(fastreg, name)(**params).fit(X, [1.0, 2.0])
+    np.testing.assert_array_equal(X.data, [0.25, 0.5, 1.0])
+    np.testing.assert_array_equal(X.indices, [0, 0, 1])
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+def test_ridge_leaves_unsorted_indices_of_the_callers_matrix(readonly):
+    X = sp.csr_matrix((np.array([1.0, 2.0, 3.0, 4.0]), np.array([3, 1, 2, 0]),
+                       np.array([0, 2, 4])), shape=(2, 4))
+    if readonly:
+        for a in (X.data, X.indices, X.indptr):
+            a.flags.writeable = False
+    fastreg.Ridge().fit(X, [1.0, 2.0])
+    np.testing.assert_array_equal(X.indices, [3, 1, 2, 0])
+    np.testing.assert_array_equal(X.data, [1.0, 2.0, 3.0, 4.0])
+
+
+@known("multitask-tiny-y-false-convergence")
+def test_multitask_lasso_converges_on_tiny_targets():
+    from fuzz_cases import Case
+    from fuzz_checks import alpha_max
+    X, Y, _ = Case(n=6, p=6, x_exp=50, target="multitask", n_targets=2, y_exp=-150).build()
+    alpha = 0.1 * alpha_max(X, Y, None, 1.0, True, True)
+    est, caught = fit_recording(fastreg.MultiTaskLasso(alpha=alpha), X, Y)
+    problem = LeastSquaresProblem(X, Y, None, alpha, 1.0, True, multitask=True)
+    assert ConvergenceWarning in caught or \
+        problem.gap(est.coef_, est.intercept_) <= problem.threshold(est.tol)
+
+
+@known("ridge-sparse-cg-silent-max-iter")
+def test_ridge_sparse_cg_warns_when_stopped_by_max_iter():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, 8))
+    y = X @ rng.standard_normal(8) + 0.1 * rng.standard_normal(6)
+    est, caught = fit_recording(fastreg.Ridge(alpha=1.0, solver="sparse_cg", tol=1e-12,
+                                              max_iter=3, fit_intercept=False), X, y)
+    w = np.linalg.solve(X.T @ X + np.eye(8), X.T @ y)
+    objective = lambda c: np.sum((y - X @ c) ** 2) + c @ c  # noqa: E731
+    # 0.054 above the optimum, no warning
+    assert ConvergenceWarning in caught or objective(est.coef_) - objective(w) <= \
+        1e-8 * (y @ y)
