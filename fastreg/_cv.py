@@ -17,8 +17,8 @@ from ._coordinate_descent import (ElasticNet, Lasso, MultiTaskElasticNet, MultiT
 from ._design import Design, use_gram
 from ._path import _resolve_alphas, alpha_grid, enet_path, lasso_path, solve_path
 from ._validation import (InvalidParameterError, check_alphas, check_bool, check_cd_params,
-                          check_cv_param, check_n_jobs, check_precompute, check_real,
-                          check_verbose)
+                          check_cv_param, check_fold_weights, check_n_jobs, check_precompute,
+                          check_real, check_verbose)
 
 
 def _take_rows(X, rows):
@@ -64,7 +64,8 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
                                                               coefs)
         pred = np.stack([np.asarray(X_test @ coefs[t]) for t in range(coefs.shape[0])],
                         axis=1)
-        sq = (pred + intercepts[None] - y_test[:, :, None]) ** 2
+        # squared errors in float64: exact enough to rank the alphas whatever X's dtype
+        sq = (pred + intercepts[None] - y_test[:, :, None]).astype(np.float64) ** 2
         weights = None if sample_weight is None else sample_weight[test]
         mse.append(np.average(sq, axis=0, weights=weights).mean(axis=0))
     return np.asarray(mse), paths, unconverged
@@ -111,8 +112,12 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
         l1_ratios = l1_ratios.astype(float)
         n_or_alphas = _resolve_alphas(self.alphas, "deprecated")
 
+        # mse_path_ has y's precision, as scikit-learn's: float32 only when
+        # X and y both are (the fit itself runs in X's dtype)
+        y_is_float32 = getattr(y, "dtype", None) == np.float32
         X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight,
                                                  multi_output=True)
+        mse_dtype = np.float32 if X.dtype == np.float32 and y_is_float32 else np.float64
         if self._multi_task:
             if y.ndim == 1:
                 raise ValueError(
@@ -134,6 +139,7 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
             alphas = [np.sort(n_or_alphas)[::-1] for _ in l1_ratios]
 
         folds = list(check_cv(self.cv).split(X, y, **params))
+        check_fold_weights(sample_weight, folds)
         solver_params = dict(tol=self.tol, max_iter=self.max_iter,
                              random_state=self.random_state, selection=self.selection)
         if not self._multi_task:
@@ -154,7 +160,7 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
                 " standardize the features.", ConvergenceWarning, stacklevel=2)
         # (n_folds, n_l1_ratio, n_alphas) -> (n_l1_ratio, n_alphas, n_folds)
         mse_paths = np.moveaxis(np.asarray([mse for mse, _, _ in per_fold]), 0, 2)
-        self.mse_path_ = np.squeeze(mse_paths)
+        self.mse_path_ = np.squeeze(mse_paths).astype(mse_dtype, copy=False)
         mean_mse = mse_paths.mean(axis=2)
         best_l1, best_alpha = np.unravel_index(np.argmin(mean_mse), mean_mse.shape)
         self.alpha_ = alphas[best_l1][best_alpha]

@@ -166,6 +166,7 @@ class ElasticNetIC(RegressorMixin, LinearModel):
     ----------
     coef_ : ndarray of shape (n_features,)
     intercept_ : float
+        Of X's dtype (0.0 without an intercept).
     alpha_ : float
     alphas_ : ndarray of shape (n_alphas,)
     criterion_ : ndarray of shape (n_alphas,)
@@ -291,8 +292,8 @@ class ElasticNetIC(RegressorMixin, LinearModel):
         self.dual_gap_ = float(gaps[best])
         self.n_iter_ = int(n_iters[best])
         self._set_intercept(design.X_mean, y_mean, self.fit_intercept)
-        if self.fit_intercept:
-            self.intercept_ = float(self.intercept_)
+        if self.fit_intercept:  # a scalar of X's dtype, as LassoLarsIC's
+            self.intercept_ = X.dtype.type(np.ravel(self.intercept_)[0])
         return self
 
     def _degrees_of_freedom(self, design, coefs, alphas, l1_ratio):

@@ -792,7 +792,10 @@ def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
     """
     n, p = design.n_samples, design.n_features
     max_iter = max_iter or 10 * max(n, p)
-    dual = p > n
+    # The dual system Xt Xt^T v = y has no solution when alpha = 0 and y is
+    # outside the range of Xt; the primal normal equations always have one,
+    # and CG from zero ends at the minimum-norm one.
+    dual = p > n and bool(np.all(alphas > 0))
     gram = _normal_operator(design, dual)
     W = np.empty((p, Yt.shape[1]))
     n_iter = np.zeros(Yt.shape[1], dtype=np.int32)

@@ -30,9 +30,9 @@ from sklearn.utils.validation import validate_data
 from ._base import LinearModel
 from ._ridge import (_SVD_DENSE_MAX, Ridge, WeightedDesign, _column_blocks,
                      check_ridge_sample_weight, set_coef)
-from ._validation import (ARRAY_LIKE, NONE, check_bool, check_cv_param, check_option,
-                          check_scoring_param, check_target, interval, is_array_like,
-                          param_error, shown)
+from ._validation import (ARRAY_LIKE, NONE, check_bool, check_cv_param, check_fold_weights,
+                          check_option, check_scoring_param, check_target, interval,
+                          is_array_like, param_error, shown)
 
 
 class _Predictions(RegressorMixin, BaseEstimator):
@@ -327,6 +327,9 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         if sparse.issparse(X):
             X = X.tocsr()
         y = check_target(y, X, np.float64, multi_output=True)
+        if dtype == np.float32 and np.any(np.abs(y) > np.finfo(np.float32).max):
+            # the coefficients are returned in X's dtype, as Ridge's, which refuses such y
+            raise ValueError("Input y contains a value too large for X's dtype('float32').")
         Y = y.reshape(y.shape[0], -1)
         sample_weight = check_ridge_sample_weight(sample_weight, X.shape[0])
         if self.cv is None:
@@ -389,6 +392,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         # on the whole data: a fold's centred norms are at most the whole's
         WeightedDesign(X, sample_weight, self.fit_intercept).check_column_norms()
         folds = list(check_cv(self.cv).split(X, Y[:, 0] if y_ndim == 1 else Y, **params))
+        check_fold_weights(sample_weight, folds)
         scores = Parallel(prefer="threads")(
             delayed(_fold_scores)(X, Y, sample_weight, train, test, alphas,
                                   self.fit_intercept, scorer, y_ndim)

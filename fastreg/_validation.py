@@ -362,3 +362,17 @@ def as_int32_sparse(X):
         (X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)), shape=X.shape
     )
     return X
+
+
+def check_fold_weights(sample_weight, folds):
+    """A fold whose training or test rows all weigh zero has no fit or no
+    error: refuse it by name rather than divide by zero."""
+    if sample_weight is None:
+        return
+    for k, (train, test) in enumerate(folds):
+        for part, rows in (("training", train), ("test", test)):
+            if not np.sum(sample_weight[rows]) > 0:
+                raise ValueError(
+                    f"The sample weights of fold {k}'s {part} rows sum to zero: its"
+                    f" {'fit' if part == 'training' else 'test error'} is undefined."
+                    " Use a splitter whose folds each hold rows of positive weight.")
