@@ -23,7 +23,7 @@ from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _sgd_fast
@@ -522,7 +522,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             # np.unique cannot sort NaN among strings
             y_arr = check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
         check_classification_targets(y_arr)
-        classes = np.unique(y_arr)
+        classes = unique_labels(y_arr)
         if self.warm_start and hasattr(self, "coef_") and self.coef_ is not None:
             if coef_init is None:
                 coef_init = self.coef_
@@ -566,8 +566,9 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to "
                                  "partial_fit.")
-            self.classes_ = np.unique(classes)
-        elif classes is not None and not np.array_equal(self.classes_, np.unique(classes)):
+            # strings in an object array become a '<U' array, as scikit-learn's
+            self.classes_ = unique_labels(classes)
+        elif classes is not None and not np.array_equal(self.classes_, unique_labels(classes)):
             raise ValueError("`classes=%r` is not the same as on last call to "
                              "partial_fit, was: %r" % (classes, self.classes_))
         n_classes = self.classes_.shape[0]

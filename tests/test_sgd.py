@@ -730,3 +730,19 @@ def test_ctrl_c_stops_a_long_fit_and_keeps_the_previous_state(est):
     np.testing.assert_array_equal(model.intercept_, before[1])
     assert model.t_ == before[2]
     model.set_params(max_iter=2).fit(X[:200], y[:200])   # and it still fits
+
+
+@pytest.mark.parametrize("how", ["fit", "partial_fit"])
+def test_string_labels_in_an_object_array_give_string_classes(how):
+    # scikit-learn's classes_ and predictions are a '<U' array, not object
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    y = np.array(["a", "b", "c", "d"] * 5, dtype=object)
+    est = fr.SGDClassifier(random_state=0)
+    if how == "fit":
+        est.fit(X, y)
+    else:
+        est.partial_fit(X, y, classes=np.unique(y))
+    assert est.classes_.dtype.kind == "U"
+    assert est.predict(X).dtype.kind == "U"
+    np.testing.assert_array_equal(est.classes_, ["a", "b", "c", "d"])
