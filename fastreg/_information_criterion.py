@@ -34,6 +34,17 @@ from ._validation import (InvalidParameterError, check_cd_params, check_int,
                           check_sample_weight, check_target)
 
 
+def _normal_factor(G, b):
+    """R and c with R^T R = G and R^T c = b, from the eigendecomposition of
+    G, the null space left out: for G = X^T X and b = X^T y (in G's range),
+    ||X beta - y||^2 = ||R beta - c||^2 + const, so the non-negative least
+    squares of X are those of R, exactly, whatever the rank of X."""
+    vals, vecs = linalg.eigh(G, check_finite=False)
+    keep = vals > vals.max(initial=0.0) * len(vals) * np.finfo(np.float64).eps
+    root = np.sqrt(vals[keep])
+    return root[:, None] * vecs[:, keep].T, (vecs[:, keep].T @ b) / root
+
+
 def estimate_noise_variance(X, y, sample_weight, fit_intercept, positive, name):
     """Residual variance of the (weighted, optionally positive) least-squares fit.
 
@@ -52,20 +63,20 @@ def estimate_noise_variance(X, y, sample_weight, fit_intercept, positive, name):
     yt = Yt[:, 0]
     G = design.gram()
     b = design.rmatvec(yt)
-    beta = None
-    try:
-        L = linalg.cholesky(G, lower=True, check_finite=False)
-        if positive:
-            beta = nnls(L.T, linalg.solve_triangular(L, b, lower=True),
-                        maxiter=50 * p)[0]
-        else:
-            beta = linalg.cho_solve((L, True), b, check_finite=False)
-    except (linalg.LinAlgError, RuntimeError):
-        beta = None
-    if beta is None:  # rank-deficient design
-        beta = linalg.lstsq(G, b, check_finite=False)[0]
-        if positive:
-            beta = np.maximum(beta, 0)
+    if positive:
+        # all-zero columns (after centring) are left out: rounding in the
+        # factor would give them tiny entries, and NNLS huge coefficients
+        beta = np.zeros(p)
+        live = np.diag(G) > np.finfo(np.float64).eps * np.max(np.diag(G), initial=0.0)
+        if np.any(live):
+            beta[live] = nnls(*_normal_factor(G[np.ix_(live, live)], b[live]),
+                              maxiter=50 * p)[0]
+    else:
+        try:
+            beta = linalg.cho_solve(linalg.cho_factor(G, lower=True, check_finite=False), b,
+                                    check_finite=False)
+        except linalg.LinAlgError:  # rank-deficient design: any solution has the RSS
+            beta = linalg.lstsq(G, b, check_finite=False)[0]
     r = yt - design.matvec(beta)
     return float(r @ r) / (n - p - fit_intercept)
 

@@ -198,3 +198,24 @@ def test_convergence_warning_once_per_fit():
         warnings.simplefilter("error", ConvergenceWarning)
         fr.LassoIC().fit(X, y)
         fr.ElasticNetIC().fit(X, y)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_positive_noise_variance_is_the_exact_nonnegative_least_squares_one(seed, weighted):
+    # an all-zero and a duplicated column make the design rank-deficient:
+    # clipping a least-squares solution at zero overestimated the variance
+    # (1.58 for 1.37 with seed 1), and picked another alpha than LassoLarsIC
+    from scipy.optimize import nnls
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((15, 5))
+    X[:, 1] = 0.0
+    X[:, 3] = X[:, 2]
+    y = X @ np.array([1.0, 0.0, -2.0, 0.5, 1.0]) + rng.standard_normal(15)
+    sw = rng.uniform(0.5, 2.0, 15) if weighted else np.ones(15)
+    Xc = X - np.average(X, axis=0, weights=sw)
+    yc = y - np.average(y, weights=sw)
+    root = np.sqrt(sw)
+    rss = nnls(Xc * root[:, None], yc * root)[1] ** 2
+    est = fr.LassoIC(positive=True).fit(X, y, sample_weight=sw if weighted else None)
+    np.testing.assert_allclose(est.noise_variance_, rss / (sw.sum() - 5 - 1), rtol=1e-10)
