@@ -263,6 +263,27 @@ def _judge_errors(fr, sk, documented=()):
     return "both-fit" if sk.ok else "sklearn-fails"
 
 
+def fit_side_by_side(case, data, fit, fastreg_estimator, fit_sklearn, documented=None,
+                     finite=("coef_", "intercept_")):
+    """The opening every estimator's property test shares: fit fastreg's
+    estimator on ``data`` (X, y, sample_weight, built from ``case``) with
+    ``fit``, and scikit-learn's on a fresh build of the case with
+    ``fit_sklearn(X, y, sample_weight)``; judge their errors (the example's
+    path); check that the caller's arrays are unchanged. Returns (fr, sk,
+    est): ``est`` is fastreg's fitted estimator when the example has more to
+    check (a fit whose ``finite`` attributes are finite), else None."""
+    before = [fingerprint(a) for a in data]
+    fr = run(lambda: fit(fastreg_estimator()))
+    sk = run(lambda: fit_sklearn(*case.build()))
+    path = judge_errors(fr, sk, DOCUMENTED if documented is None else documented)
+    if Example.current is not None:
+        Example.current.path = path
+    assert_unchanged(before, data, ("X", "y", "sample_weight"))
+    if not fr.ok or not assert_finite_fit(fr.value, sk.value if sk.ok else None, finite):
+        return fr, sk, None
+    return fr, sk, fr.value
+
+
 def sklearn_degraded(sk):
     """Whether scikit-learn's fit only went through with numerical trouble:
     an overflow or invalid-value RuntimeWarning, undefined or failed scores."""
@@ -415,6 +436,17 @@ def assert_threads_equal_serial(est, fit, n_threads=2, names=("coef_", "intercep
             results = [f.result() for f in futures]
     for k, other in enumerate(results):
         assert_same_state(est, other, "concurrent fit %d on threads" % k, names)
+
+
+def assert_refit_invariants(est, fit, X, determinism, threads,
+                            names=("coef_", "intercept_"), thread_names=None):
+    """A pickle round trip predicts alike; when asked, a second fit (same
+    random_state) is bitwise the same and fits on threads equal the serial one."""
+    assert_pickle_round_trip(est, X)
+    if determinism:
+        assert_deterministic(est, fit, names)
+    if threads:
+        assert_threads_equal_serial(est, fit, names=thread_names or names)
 
 
 # ---------------------------------------------------------------------------

@@ -10,11 +10,9 @@ from hypothesis import strategies as st
 
 import fastreg
 from fuzz_cases import alpha_factors, cases, l1_ratios, rare, sometimes, tols
-from fuzz_checks import (Example, LeastSquaresProblem, assert_deterministic,
-                         assert_finite_fit, assert_like_sklearn, assert_pickle_round_trip,
-                         assert_threads_equal_serial, assert_unchanged, dense64, examples,
-                         expect, fingerprint, judge_errors, run, work_dtype, DOCUMENTED,
-                         alpha_max, as_float64_problem)
+from fuzz_checks import (Example, LeastSquaresProblem, alpha_max, as_float64_problem,
+                         assert_like_sklearn, assert_refit_invariants, dense64, examples,
+                         expect, fit_side_by_side, run, work_dtype)
 
 CD = ["Lasso", "ElasticNet", "MultiTaskLasso", "MultiTaskElasticNet"]
 
@@ -72,17 +70,11 @@ def test_coordinate_descent(name, data):
             est.set_params(alpha=alpha_)
             return est.fit(X, y, sample_weight=sw)
 
-        before = [fingerprint(a) for a in (X, y, sw)]
-        fr = run(lambda: fit(_estimator(fastreg, name, params, alpha)))
-        X_sk, y_sk, sw_sk = case.build()
-        sk = run(lambda: _estimator(sk_lm, name, params, alpha).fit(
-            X_sk, y_sk, sample_weight=sw_sk))
-        ex.path = judge_errors(fr, sk, DOCUMENTED)
-        assert_unchanged(before, (X, y, sw), ("X", "y", "sample_weight"))
-        if not fr.ok:
-            return
-        est = fr.value
-        if not assert_finite_fit(est, sk.value if sk.ok else None):
+        fr, sk, est = fit_side_by_side(
+            case, (X, y, sw), fit, lambda: _estimator(fastreg, name, params, alpha),
+            lambda X, y, sw: _estimator(sk_lm, name, params, alpha).fit(X, y,
+                                                                        sample_weight=sw))
+        if est is None:
             return
         if sk.ok:
             assert_like_sklearn(est, sk.value, ("coef_", "intercept_", "dual_gap_", "n_iter_"),
@@ -126,11 +118,8 @@ def test_coordinate_descent(name, data):
                        "%s objective %.9e exceeds scikit-learn's %.9e by %.3e > tol "
                        "threshold %.3e" % (name, P, P_sk, P - P_sk, threshold))
             ex.path += ", certified"
-        assert_pickle_round_trip(est, X)
-        if checks["determinism"] or params["selection"] == "random":
-            assert_deterministic(est, fit)
-        if checks["threads"]:
-            assert_threads_equal_serial(est, fit)
+        assert_refit_invariants(est, fit, X, checks["determinism"] or params["selection"] == "random",
+                                checks["threads"])
         if dtype == np.float32 and converged:
             r64 = run(lambda: _estimator(fastreg, name, params, alpha).fit(
                 X64, y64, sample_weight=sw64))

@@ -17,12 +17,11 @@ from sklearn.model_selection import KFold
 
 import fastreg
 from fuzz_cases import cases, l1_ratios, rare, sometimes, tols
-from fuzz_checks import (DOCUMENTED, as_float64_problem, gram_scale,
-                         Example, LeastSquaresProblem, LogisticProblem, RidgeProblem, ULPS,
-                         assert_deterministic, assert_finite_fit, assert_like_sklearn,
-                         assert_pickle_round_trip, assert_threads_equal_serial,
-                         assert_unchanged, eps, examples, expect, fingerprint, judge_errors,
-                         run, target_unit, work_dtype, dense64)
+from fuzz_checks import (DOCUMENTED, ULPS, Example, LeastSquaresProblem, LogisticProblem,
+                         RidgeProblem, as_float64_problem, assert_finite_fit,
+                         assert_like_sklearn, assert_refit_invariants, assert_unchanged,
+                         dense64, eps, examples, expect, fingerprint, fit_side_by_side,
+                         gram_scale, judge_errors, run, target_unit, work_dtype)
 from fastreg import reference as ref
 
 CV_CD = ["LassoCV", "ElasticNetCV", "MultiTaskLassoCV", "MultiTaskElasticNetCV"]
@@ -115,16 +114,10 @@ def test_cv_coordinate_descent(name, data):
         def fit(est):
             return est.fit(X, y, sample_weight=sw)
 
-        before = [fingerprint(a) for a in (X, y, sw)]
-        fr = run(lambda: fit(getattr(fastreg, name)(**params)))
-        X_sk, y_sk, sw_sk = case.build()
-        sk = run(lambda: getattr(sk_lm, name)(**params).fit(X_sk, y_sk, sample_weight=sw_sk))
-        ex.path = judge_errors(fr, sk, DOCUMENTED)
-        assert_unchanged(before, (X, y, sw), ("X", "y", "sample_weight"))
-        if not fr.ok:
-            return
-        est = fr.value
-        if not assert_finite_fit(est, sk.value if sk.ok else None):
+        fr, sk, est = fit_side_by_side(
+            case, (X, y, sw), fit, lambda: getattr(fastreg, name)(**params),
+            lambda X, y, sw: getattr(sk_lm, name)(**params).fit(X, y, sample_weight=sw))
+        if est is None:
             return
         dtype = work_dtype(X)
         assert np.all(np.isfinite(est.alphas_)), "%s alphas_ not finite: %s" % (
@@ -172,11 +165,10 @@ def test_cv_coordinate_descent(name, data):
 
             _claim(problem, est, params["tol"], dtype, refine)
             ex.path += ", certified"
-        assert_pickle_round_trip(est, X)
-        if checks["determinism"] or params["cv"] != 3 or params["selection"] == "random":
-            assert_deterministic(est, fit, ("coef_", "intercept_", "alpha_", "mse_path_"))
-        if checks["threads"]:
-            assert_threads_equal_serial(est, fit, names=("coef_", "intercept_", "alpha_"))
+        determinism = checks["determinism"] or params["cv"] != 3 or params["selection"] == "random"
+        assert_refit_invariants(est, fit, X, determinism, checks["threads"],
+                                names=("coef_", "intercept_", "alpha_", "mse_path_"),
+                                thread_names=("coef_", "intercept_", "alpha_"))
 
 
 # -- LassoIC / ElasticNetIC ------------------------------------------------------
@@ -246,11 +238,9 @@ def test_information_criterion(name, data):
 
             _claim(problem, est, params["tol"], dtype, refine)
             ex.path += ", certified"
-        assert_pickle_round_trip(est, X)
-        if checks["determinism"]:
-            assert_deterministic(est, fit, ("coef_", "intercept_", "alpha_", "criterion_"))
-        if checks["threads"]:
-            assert_threads_equal_serial(est, fit, names=("coef_", "intercept_", "alpha_"))
+        assert_refit_invariants(est, fit, X, checks["determinism"], checks["threads"],
+                                names=("coef_", "intercept_", "alpha_", "criterion_"),
+                                thread_names=("coef_", "intercept_", "alpha_"))
 
 
 # -- RidgeCV -------------------------------------------------------------------
@@ -277,17 +267,11 @@ def test_ridge_cv(data):
         def fit(est):
             return est.fit(X, y, sample_weight=sw)
 
-        before = [fingerprint(a) for a in (X, y, sw)]
-        fr = run(lambda: fit(fastreg.RidgeCV(**params)))
-        X_sk, y_sk, sw_sk = case.build()
-        sk = run(lambda: sk_lm.RidgeCV(**params).fit(X_sk, y_sk, sample_weight=sw_sk))
-        ex.path = judge_errors(fr, sk, DOCUMENTED)
-        assert_unchanged(before, (X, y, sw), ("X", "y", "sample_weight"))
-        if not fr.ok:
-            return
-        est = fr.value
-        if not assert_finite_fit(est, sk.value if sk.ok else None,
-                                 ("coef_", "intercept_", "best_score_")):
+        fr, sk, est = fit_side_by_side(
+            case, (X, y, sw), fit, lambda: fastreg.RidgeCV(**params),
+            lambda X, y, sw: sk_lm.RidgeCV(**params).fit(X, y, sample_weight=sw),
+            finite=("coef_", "intercept_", "best_score_"))
+        if est is None:
             return
         if sk.ok:
             assert_like_sklearn(est, sk.value, ("coef_", "intercept_", "alpha_", "best_score_"),
@@ -310,6 +294,7 @@ def test_ridge_cv(data):
                            "below the best, %s (alphas %s)" % (est.alpha_, got, best, alphas))
             elif np.ndim(est.alpha_) == 0 and est.alpha_ != sk.value.alpha_:
                 # a tie: scikit-learn's own score at fastreg's alpha equals its best
+                X_sk, y_sk, sw_sk = case.build()
                 other = run(lambda: sk_lm.RidgeCV(**dict(params, alphas=[est.alpha_])).fit(
                     X_sk, y_sk, sample_weight=sw_sk))
                 if other.ok:
@@ -335,11 +320,9 @@ def test_ridge_cv(data):
                    "RidgeCV refit at alpha_ %s: objective %.9e exceeds the optimum %.9e by "
                    "%.3e > %.3e" % (est.alpha_, P, P_star, P - P_star, allowed))
             ex.path += ", certified"
-        assert_pickle_round_trip(est, X)
-        if checks["determinism"]:
-            assert_deterministic(est, fit, ("coef_", "intercept_", "alpha_", "best_score_"))
-        if checks["threads"]:
-            assert_threads_equal_serial(est, fit, names=("coef_", "intercept_", "alpha_"))
+        assert_refit_invariants(est, fit, X, checks["determinism"], checks["threads"],
+                                names=("coef_", "intercept_", "alpha_", "best_score_"),
+                                thread_names=("coef_", "intercept_", "alpha_"))
 
 
 # -- LogisticRegressionCV ---------------------------------------------------------
@@ -369,17 +352,10 @@ def test_logistic_regression_cv(data):
         def fit(est):
             return est.fit(X, y, sample_weight=sw)
 
-        before = [fingerprint(a) for a in (X, y, sw)]
-        fr = run(lambda: fit(fastreg.LogisticRegressionCV(**params)))
-        X_sk, y_sk, sw_sk = case.build()
-        sk = run(lambda: sk_lm.LogisticRegressionCV(**params).fit(X_sk, y_sk,
-                                                                 sample_weight=sw_sk))
-        ex.path = judge_errors(fr, sk, DOCUMENTED)
-        assert_unchanged(before, (X, y, sw), ("X", "y", "sample_weight"))
-        if not fr.ok:
-            return
-        est = fr.value
-        if not assert_finite_fit(est, sk.value if sk.ok else None):
+        fr, sk, est = fit_side_by_side(
+            case, (X, y, sw), fit, lambda: fastreg.LogisticRegressionCV(**params),
+            lambda X, y, sw: sk_lm.LogisticRegressionCV(**params).fit(X, y, sample_weight=sw))
+        if est is None:
             return
         if sk.ok:
             assert_like_sklearn(est, sk.value, ("coef_", "intercept_", "C_", "l1_ratio_",
@@ -422,8 +398,5 @@ def test_logistic_regression_cv(data):
                    "refit at C_=%.6g, l1_ratio_=%g has KKT violation %.3e > tol * C * sum(s) "
                    "= %.3e" % (C, l1, v, params["tol"] * problem.kkt_unit), known)
             ex.path += ", certified"
-        assert_pickle_round_trip(est, X)
-        if checks["determinism"]:
-            assert_deterministic(est, fit, ("coef_", "intercept_", "C_"))
-        if checks["threads"]:
-            assert_threads_equal_serial(est, fit, names=("coef_", "intercept_", "C_"))
+        assert_refit_invariants(est, fit, X, checks["determinism"], checks["threads"],
+                                names=("coef_", "intercept_", "C_"))

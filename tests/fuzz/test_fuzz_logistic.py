@@ -9,10 +9,9 @@ from hypothesis import strategies as st
 
 import fastreg
 from fuzz_cases import cases, rare, sometimes
-from fuzz_checks import (Example, LogisticProblem, assert_deterministic, assert_finite_fit,
-                         assert_like_sklearn, assert_pickle_round_trip,
-                         assert_threads_equal_serial, assert_unchanged, examples, expect,
-                         fingerprint, judge_errors, run, work_dtype)
+from fuzz_checks import (Example, LogisticProblem, assert_like_sklearn,
+                         assert_refit_invariants, examples, expect, fit_side_by_side, run,
+                         work_dtype)
 
 DOCUMENTED = ()
 SOLVERS = ["lbfgs", "newton-cholesky", "newton-cg", "liblinear", "saga", "sag"]
@@ -52,17 +51,11 @@ def test_logistic_regression(data):
         def fit(est):
             return est.fit(X, y, sample_weight=sw)
 
-        before = [fingerprint(a) for a in (X, y, sw)]
-        fr = run(lambda: fit(fastreg.LogisticRegression(**params)))
-        X_sk, y_sk, sw_sk = case.build()
-        sk = run(lambda: sk_lm.LogisticRegression(**params).fit(X_sk, y_sk,
-                                                               sample_weight=sw_sk))
-        ex.path = judge_errors(fr, sk, DOCUMENTED)
-        assert_unchanged(before, (X, y, sw), ("X", "y", "sample_weight"))
-        if not fr.ok:
-            return
-        est = fr.value
-        if not assert_finite_fit(est, sk.value if sk.ok else None):
+        fr, sk, est = fit_side_by_side(
+            case, (X, y, sw), fit, lambda: fastreg.LogisticRegression(**params),
+            lambda X, y, sw: sk_lm.LogisticRegression(**params).fit(X, y, sample_weight=sw),
+            documented=DOCUMENTED)
+        if est is None:
             return
         if sk.ok:
             known = {}
@@ -97,11 +90,7 @@ def test_logistic_regression(data):
                        "LogisticRegression objective %.9e exceeds scikit-learn's %.9e by "
                        "%.3e > %.3e" % (P, P_sk, P - P_sk, bound))
             ex.path += ", certified"
-        assert_pickle_round_trip(est, X)
-        if checks["determinism"]:
-            assert_deterministic(est, fit)
-        if checks["threads"]:
-            assert_threads_equal_serial(est, fit)
+        assert_refit_invariants(est, fit, X, checks["determinism"], checks["threads"])
         if dtype == np.float32 and converged:
             X64, y64, sw64 = X.astype(np.float64), y, \
                 None if sw is None else np.asarray(sw).astype(np.float32).astype(float)

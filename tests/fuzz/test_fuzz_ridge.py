@@ -8,11 +8,9 @@ from hypothesis import strategies as st
 
 import fastreg
 from fuzz_cases import cases, rare, sometimes
-from fuzz_checks import (Example, assert_deterministic, assert_finite_fit,
-                         assert_like_sklearn, assert_pickle_round_trip,
-                         assert_threads_equal_serial, assert_unchanged, eps,
-                         examples, expect, fingerprint, judge_errors, run, work_dtype,
-                         ULPS, RidgeProblem, DOCUMENTED, gram_scale)
+from fuzz_checks import (ULPS, Example, RidgeProblem, assert_like_sklearn,
+                         assert_refit_invariants, eps, examples, expect, fit_side_by_side,
+                         gram_scale, work_dtype)
 
 SOLVERS = ["auto", "cholesky", "svd", "lsqr", "sparse_cg", "sag", "saga", "lbfgs"]
 
@@ -47,17 +45,10 @@ def test_ridge(data):
         def fit(est):
             return est.fit(X, y, sample_weight=sw)
 
-        before = [fingerprint(a) for a in (X, y, sw)]
-        fr = run(lambda: fit(fastreg.Ridge(alpha=alpha, **params)))
-        X_sk, y_sk, sw_sk = case.build()
-        sk = run(lambda: sk_lm.Ridge(alpha=alpha, **params).fit(X_sk, y_sk,
-                                                               sample_weight=sw_sk))
-        ex.path = judge_errors(fr, sk, DOCUMENTED)
-        assert_unchanged(before, (X, y, sw), ("X", "y", "sample_weight"))
-        if not fr.ok:
-            return
-        est = fr.value
-        if not assert_finite_fit(est, sk.value if sk.ok else None):
+        fr, sk, est = fit_side_by_side(
+            case, (X, y, sw), fit, lambda: fastreg.Ridge(alpha=alpha, **params),
+            lambda X, y, sw: sk_lm.Ridge(alpha=alpha, **params).fit(X, y, sample_weight=sw))
+        if est is None:
             return
         if sk.ok:
             assert_like_sklearn(est, sk.value, ("coef_", "intercept_"), X)
@@ -80,8 +71,4 @@ def test_ridge(data):
                    "%.3e (scikit-learn's excess %.3e)" % (route, P, P_star, P - P_star,
                                                           allowed, excess_sk))
             ex.path += ", certified"
-        assert_pickle_round_trip(est, X)
-        if checks["determinism"]:
-            assert_deterministic(est, fit)
-        if checks["threads"]:
-            assert_threads_equal_serial(est, fit)
+        assert_refit_invariants(est, fit, X, checks["determinism"], checks["threads"])

@@ -12,10 +12,8 @@ from hypothesis import strategies as st
 
 import fastreg
 from fuzz_cases import cases, l1_ratios, rare, sometimes
-from fuzz_checks import (Example, assert_deterministic, assert_finite_fit,
-                         assert_like_sklearn, assert_pickle_round_trip,
-                         assert_threads_equal_serial, assert_unchanged, examples, expect,
-                         fingerprint, judge_errors, run, work_dtype)
+from fuzz_checks import (Example, assert_like_sklearn, assert_refit_invariants, examples,
+                         expect, fit_side_by_side, run, work_dtype)
 
 DOCUMENTED = ()
 REGRESSION_LOSSES = ["squared_error", "huber", "epsilon_insensitive",
@@ -88,16 +86,11 @@ def test_sgd(name, data):
         def fit(est):
             return est.fit(X, y, sample_weight=sw)
 
-        before = [fingerprint(a) for a in (X, y, sw)]
-        fr = run(lambda: fit(getattr(fastreg, name)(**params)))
-        X_sk, y_sk, sw_sk = case.build()
-        sk = run(lambda: getattr(sk_lm, name)(**params).fit(X_sk, y_sk, sample_weight=sw_sk))
-        ex.path = judge_errors(fr, sk, DOCUMENTED)
-        assert_unchanged(before, (X, y, sw), ("X", "y", "sample_weight"))
-        if not fr.ok:
-            return
-        est = fr.value
-        if not assert_finite_fit(est, sk.value if sk.ok else None):
+        fr, sk, est = fit_side_by_side(
+            case, (X, y, sw), fit, lambda: getattr(fastreg, name)(**params),
+            lambda X, y, sw: getattr(sk_lm, name)(**params).fit(X, y, sample_weight=sw),
+            documented=DOCUMENTED)
+        if est is None:
             return
         float32 = work_dtype(X) == np.float32
         if sk.ok:
@@ -126,8 +119,5 @@ def test_sgd(name, data):
                            "by %.3e (largest %.3e, allowed %.3e), same n_iter_ %s"
                            % (name, diff, scale, allowed, est.n_iter_))
                     ex.path += ", agrees"
-        assert_pickle_round_trip(est, X)
-        if checks["determinism"] or params["shuffle"] or params["early_stopping"]:
-            assert_deterministic(est, fit)
-        if checks["threads"]:
-            assert_threads_equal_serial(est, fit)
+        determinism = checks["determinism"] or params["shuffle"] or params["early_stopping"]
+        assert_refit_invariants(est, fit, X, determinism, checks["threads"])
