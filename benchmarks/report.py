@@ -1,7 +1,7 @@
 """Report writing: results.json, report.md and PNG figures.
 
 Every figure and table names the machine, the problem and the accuracy at
-which it was taken (DESIGN.md, section 6).
+which it was taken (docs/DESIGN.md, section 6).
 """
 
 import json

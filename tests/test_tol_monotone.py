@@ -1,6 +1,6 @@
 """A tighter ``tol`` never gives a worse fit; a fit at its rounding floor stops there.
 
-Invariants of DESIGN.md (section 8) for the coordinate-descent estimators:
+Invariants of docs/DESIGN.md (section 8) for the coordinate-descent estimators:
 the objective reached with a tighter ``tol`` is never above the one reached
 with a looser ``tol``, down to tolerances that rounding does not let the
 gap reach (1e-15), and a fit whose gap has stopped at its rounding floor
