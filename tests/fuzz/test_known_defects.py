@@ -221,3 +221,16 @@ def test_ridge_sparse_cg_warns_when_stopped_by_max_iter():
     # fixed: 0.054 above the optimum, no warning
     assert ConvergenceWarning in caught or objective(est.coef_) - objective(w) <= \
         1e-8 * (y @ y)
+
+
+def test_multitask_lasso_alpha0_where_scikit_learn_returns_nan():
+    # a check of the suite's own (fixed): scikit-learn's NaN objective was
+    # taken as the bound; fastreg's fit is the least-squares optimum
+    from fuzz_cases import Case
+    X, Y, _ = Case(n=3, p=2, layout="csr", density=0.3, columns=(("constant", 0, 0.1),),
+                   target="multitask", n_targets=2).build()
+    est = fastreg.MultiTaskLasso(alpha=0.0).fit(X, Y)
+    Xc = X.toarray() - X.toarray().mean(axis=0)
+    Yc = Y - Y.mean(axis=0)
+    B = np.linalg.lstsq(Xc, Yc, rcond=None)[0]
+    np.testing.assert_allclose(est.coef_, B.T, atol=1e-10)
