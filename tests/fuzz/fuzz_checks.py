@@ -263,6 +263,14 @@ def _judge_errors(fr, sk, documented=()):
     return "both-fit" if sk.ok else "sklearn-fails"
 
 
+def excess_over(objective, optimum):
+    """How far an objective is above the optimum, as an allowance: 0 when it
+    is below it or not a number (a scikit-learn fit whose objective
+    overflows grants no slack)."""
+    excess = objective - optimum
+    return float(excess) if np.isfinite(excess) and excess > 0 else 0.0
+
+
 def fit_side_by_side(case, data, fit, fastreg_estimator, fit_sklearn, documented=None,
                      finite=("coef_", "intercept_")):
     """The opening every estimator's property test shares: fit fastreg's

@@ -20,7 +20,7 @@ from fuzz_cases import cases, l1_ratios, rare, sometimes, tols
 from fuzz_checks import (DOCUMENTED, ULPS, Example, LeastSquaresProblem, LogisticProblem,
                          RidgeProblem, as_float64_problem, assert_finite_fit,
                          assert_like_sklearn, assert_refit_invariants, assert_unchanged,
-                         dense64, eps, examples, expect, fingerprint, fit_side_by_side,
+                         dense64, eps, examples, excess_over, expect, fingerprint, fit_side_by_side,
                          gram_scale, judge_errors, run, target_unit, work_dtype)
 from fastreg import reference as ref
 
@@ -312,8 +312,8 @@ def test_ridge_cv(data):
         if P_star is not None:
             excess_sk = 0.0
             if sk.ok and np.all(np.asarray(sk.value.alpha_) == np.asarray(est.alpha_)):
-                excess_sk = max(problem.objective(sk.value.coef_, sk.value.intercept_)
-                                - P_star, 0.0)
+                excess_sk = excess_over(problem.objective(sk.value.coef_,
+                                                          sk.value.intercept_), P_star)
             allowed = 10 * excess_sk + 1e-8 * problem.null_objective() + \
                 ULPS * eps(work_dtype(X)) * (problem.scale() + abs(P))
             expect(P - P_star <= allowed,

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import fastreg
 from fuzz_cases import cases, rare, sometimes
 from fuzz_checks import (ULPS, Example, RidgeProblem, assert_like_sklearn,
-                         assert_refit_invariants, eps, examples, expect, fit_side_by_side,
+                         assert_refit_invariants, eps, examples, excess_over, expect, fit_side_by_side,
                          gram_scale, work_dtype)
 
 SOLVERS = ["auto", "cholesky", "svd", "lsqr", "sparse_cg", "sag", "saga", "lbfgs"]
@@ -59,8 +59,8 @@ def test_ridge(data):
         if not fr.warned() and P_star is not None:
             excess_sk = 0.0
             if sk.ok and np.all(np.isfinite(sk.value.coef_)):
-                excess_sk = max(problem.objective(sk.value.coef_, sk.value.intercept_)
-                                - P_star, 0.0)
+                excess_sk = excess_over(problem.objective(sk.value.coef_,
+                                                          sk.value.intercept_), P_star)
             # no worse than scikit-learn (which shares the problem's
             # conditioning) nor than tol relative to the objective at w = 0
             allowed = (10 * excess_sk + params["tol"] * problem.null_objective()
