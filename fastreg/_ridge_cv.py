@@ -32,7 +32,7 @@ from ._ridge import (_SVD_DENSE_MAX, Ridge, WeightedDesign, _column_blocks,
                      check_ridge_sample_weight, set_coef)
 from ._validation import (ARRAY_LIKE, NONE, check_bool, check_cv_param, check_fold_weights,
                           check_option, check_scoring_param, check_target, interval,
-                          is_array_like, param_error, shown)
+                          is_array_like, param_error, shown, zero_weight_fold_error)
 
 
 class _Predictions(RegressorMixin, BaseEstimator):
@@ -347,6 +347,9 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         return self
 
     def _fit_loo(self, X, Y, y_ndim, sample_weight, alphas, scorer):
+        if sample_weight is not None and np.count_nonzero(sample_weight) == 1:
+            # leaving out the one sample of positive weight leaves nothing to fit
+            raise zero_weight_fold_error(int(np.flatnonzero(sample_weight)[0]), "training")
         design = WeightedDesign(X, sample_weight, self.fit_intercept)
         design.check_column_norms()
         Yt, y_mean = design.center_target(Y)

@@ -364,6 +364,15 @@ def as_int32_sparse(X):
     return X
 
 
+def zero_weight_fold_error(k, part):
+    """The error for fold ``k`` whose ``part`` ('training' or 'test') rows
+    all weigh zero."""
+    return ValueError(
+        f"The sample weights of fold {k}'s {part} rows sum to zero: its"
+        f" {'fit' if part == 'training' else 'test error'} is undefined."
+        " Use a splitter whose folds each hold rows of positive weight.")
+
+
 def check_fold_weights(sample_weight, folds):
     """A fold whose training or test rows all weigh zero has no fit or no
     error: refuse it by name rather than divide by zero."""
@@ -372,7 +381,4 @@ def check_fold_weights(sample_weight, folds):
     for k, (train, test) in enumerate(folds):
         for part, rows in (("training", train), ("test", test)):
             if not np.sum(sample_weight[rows]) > 0:
-                raise ValueError(
-                    f"The sample weights of fold {k}'s {part} rows sum to zero: its"
-                    f" {'fit' if part == 'training' else 'test error'} is undefined."
-                    " Use a splitter whose folds each hold rows of positive weight.")
+                raise zero_weight_fold_error(k, part)

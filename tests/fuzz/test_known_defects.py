@@ -175,6 +175,17 @@ def test_ridge_cv_with_a_zero_weight_training_fold_refuses_it_by_name():
         fastreg.RidgeCV(cv=3).fit(X, y, sample_weight=sw)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_ridge_cv_leave_one_out_with_one_positive_weight_refuses_it_by_name(fit_intercept):
+    # fixed: best_score_ NaN (0/0 in the leave-one-out errors); scikit-learn
+    # returns 0.0 with divide-by-zero warnings
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((4, 4)), rng.standard_normal(4)
+    sw = np.array([0.0, 0.0, 1.8, 0.0])
+    with pytest.raises(ValueError, match="fold 2's training rows sum to zero"):
+        fastreg.RidgeCV(fit_intercept=fit_intercept).fit(X, y, sample_weight=sw)
+
+
 @pytest.mark.parametrize("name, params", [("Ridge", {}), ("RidgeCV", {}),
                                           ("LassoIC", {"noise_variance": 1.0})])
 def test_ridge_leaves_duplicate_entries_of_the_callers_matrix(name, params):
