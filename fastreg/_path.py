@@ -9,6 +9,7 @@ import numbers
 import warnings
 
 import numpy as np
+from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_array, check_random_state
 
@@ -114,6 +115,9 @@ def least_squares_optimum(design, Y):
     else:
         gram = design.row_gram()
     eigenvalues, vectors = np.linalg.eigh(gram)
+    if (eigenvalues[0] < eigenvalues[-1] / _GRAM_RELIABLE_CONDITION
+            and n * p <= _LEAST_SQUARES_DENSE_MAX):
+        return _least_squares_optimum_dense(design, Y)
     keep = eigenvalues > max(float(eigenvalues[-1]), 0.0) * max(n, p) * np.finfo(
         np.float64).eps
     eigenvalues, vectors = eigenvalues[keep], vectors[:, keep]
@@ -131,8 +135,27 @@ def least_squares_optimum(design, Y):
     return optimum
 
 
+def _least_squares_optimum_dense(design, Y):
+    """P* of :func:`least_squares_optimum` from an SVD-based least-squares
+    solve on X itself (centred and weighted), exact to cond(X) * eps where the
+    Gram matrix's eigenvalues are only exact to cond(X)^2 * eps."""
+    X = design.X.toarray() if hasattr(design.X, "toarray") else design.X
+    Xc = np.asarray(X, dtype=np.float64) - design.X_mean.astype(np.float64)
+    Yc = np.asarray(Y, dtype=np.float64)
+    if design.sample_weight is not None:
+        root = np.sqrt(design.sample_weight.astype(np.float64))[:, None]
+        Xc, Yc = Xc * root, Yc * root
+    coef = linalg.lstsq(Xc, Yc, lapack_driver="gelsd", check_finite=False)[0]
+    return 0.5 * float(np.sum((Yc - Xc @ coef) ** 2))
+
+
 # largest Gram matrix (columns' or rows') formed for the least-squares optimum
 _LEAST_SQUARES_MAX_SIZE = 4096
+# Condition number of that Gram matrix beyond which its smallest eigenvalues,
+# exact only to cond(X)^2 * eps, are not trusted (1 / sqrt(eps)): P* is then
+# taken from X itself, when X (as dense float64) has at most this many elements.
+_GRAM_RELIABLE_CONDITION = 1 / np.sqrt(np.finfo(np.float64).eps)
+_LEAST_SQUARES_DENSE_MAX = 1 << 22
 
 
 def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,

@@ -245,3 +245,21 @@ def test_multitask_lasso_alpha0_where_scikit_learn_returns_nan():
     Yc = Y - Y.mean(axis=0)
     B = np.linalg.lstsq(Xc, Yc, rcond=None)[0]
     np.testing.assert_allclose(est.coef_, B.T, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["ElasticNet", "MultiTaskElasticNet"])
+def test_alpha0_on_an_ill_conditioned_design_claims_convergence_only_when_converged(name):
+    # fixed: the least-squares optimum came from the Gram matrix's spectrum,
+    # whose smallest direction (cond(X) 5e7, so cond(G) 2e15) was dropped:
+    # P* too high, a negative dual_gap_ and "convergence" 60 % above the optimum
+    from fuzz_cases import Case
+    X, Y, _ = Case(n=7, p=6, density=0.5, columns=(("constant", 0, 1000.0), ("scale", 0, 3)),
+                   target="multitask", n_targets=2).build()
+    if name == "ElasticNet":
+        Y = Y[:, 0]
+    est, caught = fit_recording(getattr(fastreg, name)(alpha=0.0, fit_intercept=False), X, Y)
+    problem = LeastSquaresProblem(X, Y, None, 0.0, 0.5, False, False, name != "ElasticNet")
+    B = np.linalg.lstsq(X, Y, rcond=None)[0]
+    excess = problem.objective(est.coef_, est.intercept_) - problem.objective(
+        B.T, np.zeros(np.shape(est.intercept_)))
+    assert ConvergenceWarning in caught or excess <= problem.threshold(est.tol)
