@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import fastreg
 from fuzz_cases import cases, l1_ratios, rare, sometimes
-from fuzz_checks import (Example, assert_like_sklearn, assert_refit_invariants, examples,
-                         expect, fit_side_by_side, run, work_dtype)
+from fuzz_checks import (Example, assert_like_sklearn, assert_refit_invariants, dense64,
+                         examples, expect, fit_side_by_side, run, work_dtype)
 
 DOCUMENTED = ()
 REGRESSION_LOSSES = ["squared_error", "huber", "epsilon_insensitive",
@@ -103,7 +103,13 @@ def test_sgd(name, data):
                     and np.all(est.n_iter_ == sk.value.n_iter_)):
                 a = np.r_[np.ravel(est.coef_), np.ravel(est.intercept_)]
                 b = np.r_[np.ravel(sk.value.coef_), np.ravel(sk.value.intercept_)]
-                scale = np.abs(b).max(initial=0.0)
+                # rounding is relative to the coefficients, or, where they end
+                # near zero, to the coefficients' natural unit |y| / |x|
+                X64 = dense64(X)
+                x_max = float(abs(X64).max()) if X64.size else 0.0
+                y_max = 1.0 if classifier else np.abs(np.asarray(y, float)).max(initial=0.0)
+                y_unit = y_max / x_max if x_max > 0 else 0.0
+                scale = max(np.abs(b).max(initial=0.0), y_unit)
                 if np.all(np.isfinite(b)) and scale < 1e100:
                     diff = np.abs(a - b).max(initial=0.0)
                     if diff > AGREEMENT * scale:
