@@ -66,7 +66,7 @@ numpydoc_validation_checks = set()
 # are scikit-learn's machinery and documented there.
 DOCUMENTED_METHODS = {
     "fit", "partial_fit", "predict", "predict_proba", "predict_log_proba",
-    "decision_function", "score", "path", "densify", "sparsify",
+    "decision_function", "score", "densify", "sparsify",
     "get_params", "set_params",
 }
 
