@@ -86,14 +86,18 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data: dense or CSR/CSC, float64 or float32.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
         sample_weight : float or array-like of shape (n_samples,), default=None
+            Weights of the samples; None gives every sample weight 1.
         **params : dict
             Passed to the CV splitter's ``split`` (e.g. ``groups``).
 
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         check_real(self.eps, "eps", low=0, low_open=True)
         check_cd_params(self, multi_task=self._multi_task)
