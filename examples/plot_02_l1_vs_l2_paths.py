@@ -56,8 +56,11 @@ coefs_ridge = np.array([Ridge(alpha=a).fit(X, y).coef_ for a in alphas_ridge]).T
 # Side by side
 # ------------
 # On the left, coefficients leave zero one at a time as alpha decreases:
-# ``bmi`` and ``s5`` (a serum measurement) first. On the right every
-# coefficient is non-zero at every alpha; they only grow.
+# ``bmi`` and ``s5`` (a serum measurement) first. On the right no
+# coefficient is ever exactly zero; all move away from zero together as
+# alpha decreases. In both, strongly correlated variables (the serum
+# measurements ``s1`` and ``s2``) can change course, or even sign, along the
+# way.
 
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.5), sharey=True)
 for j in range(X.shape[1]):
