@@ -28,9 +28,10 @@ $(PEERS_INSTALLED): $(INSTALLED) pyproject.toml
 	$(PY) -m pip install --quiet --group bench-peers
 	touch $(PEERS_INSTALLED)
 
-# The documentation tools, from the docs extra of pyproject.toml.
+# The documentation tools: the docs extra of pyproject.toml, installed next to
+# the built package (without building the kernels again).
 $(DOCS_INSTALLED): $(INSTALLED) pyproject.toml
-	$(PY) -m pip install --quiet -e ".[test,bench,docs]"
+	$(PY) -m pip install --quiet $$($(PY) docs/requirements.py)
 	touch $(DOCS_INSTALLED)
 
 install: $(INSTALLED)
