@@ -124,7 +124,7 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
     "reference_url": {"fastreg": None},
-    "backreferences_dir": None,
+    "backreferences_dir": "generated/backreferences",
     "doc_module": ("fastreg",),
     "show_memory": False,
     "matplotlib_animations": False,
