@@ -2,14 +2,9 @@
 Gradient descent by hand, Ridge and SGDRegressor: one solution
 ==============================================================
 
-Ridge regression minimizes
-
-.. math::
-
-    P(w, b) = \\|y - Xw - b\\|^2 + \\alpha \\|w\\|^2 ,
-
-a smooth, strongly convex function: plain gradient descent converges to its
-unique minimizer. This example writes that gradient descent in a few lines
+Ridge regression minimizes ``P(w, b) = ‖y − Xw − b‖² + α ‖w‖²``, a smooth,
+strongly convex function: plain gradient descent converges to its unique
+minimizer. This example writes that gradient descent in a few lines
 of NumPy, then checks that :class:`fastreg.Ridge` (a direct linear solve)
 and :class:`fastreg.SGDRegressor` (stochastic gradient steps, one sample at a
 time) find the same coefficients, and compares how the objective falls with
