@@ -112,7 +112,12 @@ fig.tight_layout()
 # they differ: through the gradient, the penalty is rescaled by Adam's
 # per-feature step like any other gradient; decoupled, every weight shrinks
 # by the same fraction ``eta * alpha`` per step. Below, the norm of the
-# weights after the same number of epochs for a range of ``alpha``.
+# weights after the same number of epochs for a range of ``alpha``. At equal
+# ``alpha`` the decoupled decay is the weaker one here: with ``eta0=0.01`` it
+# removes ``0.01 * alpha`` of each weight per step, while the coupled
+# penalty, normalized by Adam like the loss gradient, can move a weight by
+# up to ``eta`` per step. The two ``alpha`` scales differ: tune ``alpha`` for
+# the form you use.
 
 alphas = np.logspace(-4, -1, 4)
 norms = {"coupled": [], "decoupled": []}
