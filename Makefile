@@ -7,9 +7,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.fastreg-installed
 PEERS_INSTALLED := $(VENV)/.bench-peers-installed
+DOCS_INSTALLED := $(VENV)/.docs-installed
 SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd)
 
-.PHONY: install test test-asan test-floors fuzz bench bench-quick wheel wheel-check clean
+.PHONY: install test test-asan test-floors fuzz bench bench-quick wheel wheel-check docs docs-clean docs-screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,12 @@ $(INSTALLED): $(PY) $(SOURCES)
 $(PEERS_INSTALLED): $(INSTALLED) pyproject.toml
 	$(PY) -m pip install --quiet --group bench-peers
 	touch $(PEERS_INSTALLED)
+
+# The documentation tools: the docs extra of pyproject.toml, installed next to
+# the built package (without building the kernels again).
+$(DOCS_INSTALLED): $(INSTALLED) pyproject.toml
+	$(PY) -m pip install --quiet $$($(PY) docs/requirements.py)
+	touch $(DOCS_INSTALLED)
 
 install: $(INSTALLED)
 
@@ -99,5 +106,24 @@ test-floors: $(PY)
 	build/floors-venv/bin/python -m pip install --quiet --no-deps dist/*.whl
 	cd build && floors-venv/bin/python -m pytest ../tests -q -p no:cacheprovider
 
+# The documentation site in docs/_build/html (open index.html): user guide,
+# API reference and the gallery, whose examples under examples/ all run on
+# each build. Offline, and any Sphinx warning fails the build.
+# FASTREG_DOCS_QUICK=1 shortens the examples' loops (CI sets it).
+DOCS_OUT := docs/_build/html
+SPHINXOPTS ?=
+docs: $(DOCS_INSTALLED)
+	rm -rf docs/generated docs/auto_examples
+	MPLBACKEND=Agg $(PY) -m sphinx -W --keep-going -b html -q $(SPHINXOPTS) docs $(DOCS_OUT)
+	@echo "documentation: $(DOCS_OUT)/index.html"
+
+docs-clean:
+	rm -rf docs/_build docs/generated docs/auto_examples docs/sg_execution_times.rst
+
+# Screenshots of the built site in headless Chromium (a developer tool, not
+# part of CI: it needs the `chromium` package), into docs/screenshots/.
+docs-screenshots: $(DOCS_INSTALLED)
+	$(PY) docs/screenshots.py $(DOCS_OUT) docs/screenshots
+
 clean:
-	rm -rf build dist *.egg-info fastreg/*.c fastreg/*.so $(VENV)
+	rm -rf build dist docs/_build docs/generated docs/auto_examples *.egg-info fastreg/*.c fastreg/*.so $(VENV)

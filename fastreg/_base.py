@@ -70,10 +70,12 @@ class LinearModel(FastregMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples: dense or CSR/CSC, float64 or float32.
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_targets)
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            ``X @ coef_.T + intercept_``, in X's dtype.
         """
         return self._decision_function(X)
 

@@ -83,18 +83,25 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
     random_state : int, RandomState instance or None, default=None
         Seed of the coordinate order when ``selection='random'``.
     selection : {'cyclic', 'random'}, default='cyclic'
+        Update the coordinates in turn, or in a random order each epoch.
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        The coefficients.
     sparse_coef_ : sparse matrix of shape (1, n_features) or (n_targets, n_features)
+        ``coef_`` as a sparse matrix.
     intercept_ : float or ndarray of shape (n_targets,)
+        The intercept (0.0 without ``fit_intercept``).
     n_iter_ : int or list of int
         Epochs run (per target).
     dual_gap_ : float or ndarray of shape (n_targets,)
         Duality gaps at the end of the optimization, in the objective's units.
     n_features_in_ : int
+        Number of features seen in :meth:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in :meth:`fit`, when X has string column
+        names.
     """
 
     path = staticmethod(enet_path)
@@ -122,6 +129,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
             Dense C or Fortran order, CSR or CSC; float32 stays float32.
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
         sample_weight : float or array-like of shape (n_samples,), default=None
             Rescaled internally to sum to n_samples.
         check_input : bool, default=True
@@ -131,6 +139,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         check_real(self.alpha, "alpha", low=0)
         check_real(self.l1_ratio, "l1_ratio", low=0, high=1)
@@ -194,8 +203,55 @@ class Lasso(ElasticNet):
 
         (1 / (2 * n_samples)) * ||y - Xw - b||^2_2 + alpha * ||w||_1
 
-    Parameters and attributes are those of :class:`ElasticNet` with
-    ``l1_ratio=1``.
+    It is :class:`ElasticNet` with ``l1_ratio=1``, on the same solver.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Constant that multiplies the L1 term, ``alpha >= 0``. ``alpha=0`` is
+        least squares (better solved by
+        :class:`~sklearn.linear_model.LinearRegression`).
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept. X is centred implicitly:
+        it is never copied, dense or sparse.
+    precompute : bool, 'auto' or array-like of shape (n_features, n_features), default=False
+        True forces the Gram (covariance) route, an array is used as the
+        Gram matrix ``X^T S X``. With False or 'auto' the route is chosen by
+        shape (see :class:`ElasticNet`); the solution is the same.
+    copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.
+    max_iter : int, default=1000
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        The fit stops when the duality gap is below
+        ``tol * ||y - mean(y)||^2 / n``.
+    warm_start : bool, default=False
+        Start from the previous ``coef_``.
+    positive : bool, default=False
+        Force the coefficients to be positive.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the coordinate order when ``selection='random'``.
+    selection : {'cyclic', 'random'}, default='cyclic'
+        Update the coordinates in turn, or in a random order each epoch.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        The coefficients; exactly zero for the features the L1 penalty
+        discards.
+    sparse_coef_ : sparse matrix of shape (1, n_features) or (n_targets, n_features)
+        ``coef_`` as a sparse matrix.
+    intercept_ : float or ndarray of shape (n_targets,)
+        The intercept (0.0 without ``fit_intercept``).
+    n_iter_ : int or list of int
+        Epochs run (per target).
+    dual_gap_ : float or ndarray of shape (n_targets,)
+        Duality gaps at the end of the optimization, in the objective's units.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in :meth:`fit`, when X has string column
+        names.
     """
 
     # scikit-learn's Lasso.path is enet_path too (l1_ratio=0.5 unless given)
@@ -226,24 +282,40 @@ class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
     Parameters
     ----------
     alpha : float, default=1.0
+        Constant that multiplies the penalty terms.
     l1_ratio : float, default=0.5
+        Mix of the ``||W||_21`` and ``||W||_Fro^2`` terms, ``0 <= l1_ratio <= 1``.
     fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept per task.
     copy_X : bool, default=True
         Accepted for compatibility; X is never modified.
     max_iter : int, default=1000
+        Maximum number of epochs over the working sets.
     tol : float, default=1e-4
+        The fit stops when the duality gap is below
+        ``tol * ||Y - mean(Y)||^2_Fro / n``.
     warm_start : bool, default=False
+        Start from the previous ``coef_``.
     random_state : int, RandomState instance or None, default=None
+        Seed of the feature order when ``selection='random'``.
     selection : {'cyclic', 'random'}, default='cyclic'
+        Update the features in turn, or in a random order each epoch.
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_targets, n_features)
+        The coefficients; a column is zero for a discarded feature.
     intercept_ : ndarray of shape (n_targets,)
+        The intercepts (zeros without ``fit_intercept``).
     n_iter_ : int
+        Epochs run.
     dual_gap_ : float
+        Duality gap at the end of the optimization.
     n_features_in_ : int
+        Number of features seen in :meth:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in :meth:`fit`, when X has string column
+        names.
     """
 
     path = staticmethod(enet_path)
@@ -267,12 +339,16 @@ class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         Parameters
         ----------
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Training data: dense or CSR/CSC, float64 or float32.
         y : ndarray of shape (n_samples, n_targets)
+            Target values.
         sample_weight : float or array-like of shape (n_samples,), default=None
+            Weights of the samples; None gives every sample weight 1.
 
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         check_real(self.alpha, "alpha", low=0)
         check_real(getattr(self, "l1_ratio", 1.0), "l1_ratio", low=0, high=1)
@@ -313,8 +389,44 @@ class MultiTaskLasso(MultiTaskElasticNet):
 
         (1 / (2 * n_samples)) * ||Y - XW^T - b||^2_Fro + alpha * ||W||_21
 
-    Parameters and attributes are those of :class:`MultiTaskElasticNet`
-    without ``l1_ratio``.
+    It is :class:`MultiTaskElasticNet` with ``l1_ratio=1``: a feature is
+    selected for all tasks or for none.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Constant that multiplies the ``||W||_21`` term.
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept per task.
+    copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.
+    max_iter : int, default=1000
+        Maximum number of epochs over the working sets.
+    tol : float, default=1e-4
+        The fit stops when the duality gap is below
+        ``tol * ||Y - mean(Y)||^2_Fro / n``.
+    warm_start : bool, default=False
+        Start from the previous ``coef_``.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the feature order when ``selection='random'``.
+    selection : {'cyclic', 'random'}, default='cyclic'
+        Update the features in turn, or in a random order each epoch.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_targets, n_features)
+        The coefficients; a column is zero for a discarded feature.
+    intercept_ : ndarray of shape (n_targets,)
+        The intercepts (zeros without ``fit_intercept``).
+    n_iter_ : int
+        Epochs run.
+    dual_gap_ : float
+        Duality gap at the end of the optimization.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in :meth:`fit`, when X has string column
+        names.
     """
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=1000,

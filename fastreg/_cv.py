@@ -86,14 +86,18 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data: dense or CSR/CSC, float64 or float32.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
         sample_weight : float or array-like of shape (n_samples,), default=None
+            Weights of the samples; None gives every sample weight 1.
         **params : dict
             Passed to the CV splitter's ``split`` (e.g. ``groups``).
 
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         check_real(self.eps, "eps", low=0, low_open=True)
         check_cd_params(self, multi_task=self._multi_task)
@@ -199,6 +203,55 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
         return tags
 
 
+# Parameter descriptions shared by the four CV estimators; each class's
+# docstring lists those of its own signature, in its order.
+_CV_PARAMS = {
+    "l1_ratio": """l1_ratio : float or list of float, default=0.5
+        Mix of the L1 and L2 penalties, ``0 < l1_ratio <= 1`` (1 is the
+        {lasso}). A list is cross-validated value by value, each along its
+        own grid of alphas, and the best (alpha, l1_ratio) pair is kept.""",
+    "eps": """eps : float, default=1e-3
+        Length of the automatic grid: ``alpha_min / alpha_max``.""",
+    "alphas": """alphas : int or array-like, default=100
+        Number of alphas of the automatic grid, log-spaced from
+        ``alpha_max`` (the smallest alpha whose solution is all zero) down
+        to ``eps * alpha_max``; or the alphas themselves (sorted in
+        decreasing order).""",
+    "fit_intercept": """fit_intercept : bool, default=True
+        Whether to fit an unpenalized intercept (X is centred implicitly,
+        never copied).""",
+    "precompute": """precompute : 'auto', bool or array-like of shape (n_features, n_features), \
+default='auto'
+        Use the Gram matrix ``X^T X`` (computed once per fold) instead of
+        residual updates. 'auto' decides by shape (Gram when
+        ``n_samples >= 2 * n_features``); the solution is the same.""",
+    "max_iter": """max_iter : int, default=1000
+        Maximum number of epochs of coordinate descent for each alpha.""",
+    "tol": """tol : float, default=1e-4
+        Each fit stops when its duality gap is below
+        ``tol * ||y - mean(y)||^2 / n_samples`` (see :class:`{single}`).""",
+    "copy_X": """copy_X : bool, default=True
+        Accepted for compatibility; X is never copied or modified.""",
+    "cv": """cv : int, cross-validation generator or iterable, default=None
+        The folds: None for 5-fold, an integer for that many folds
+        (:class:`~sklearn.model_selection.KFold`), a splitter object, or an
+        iterable of (train, test) index arrays. Splitter arguments such as
+        ``groups`` are passed to :meth:`fit`.""",
+    "verbose": """verbose : bool or int, default={verbose}
+        Verbosity of the joblib pool.""",
+    "n_jobs": """n_jobs : int, default=None
+        Number of threads over which folds (and ``l1_ratio`` values) are
+        spread; None means 1 unless a joblib context says otherwise, -1 all
+        cores. The result does not depend on it.""",
+    "positive": """positive : bool, default=False
+        Constrain the coefficients to be non-negative.""",
+    "random_state": """random_state : int, RandomState instance or None, default=None
+        Seed of the coordinate order when ``selection='random'``.""",
+    "selection": """selection : {{'cyclic', 'random'}}, default='cyclic'
+        Order of the coordinate updates: in turn, or drawn at random each
+        epoch (sometimes faster on correlated designs).""",
+}
+
 _CV_DOC = """
 
     Drop-in for :class:`sklearn.linear_model.{name}`: same parameters,
@@ -206,17 +259,38 @@ _CV_DOC = """
     a joblib thread pool with ``n_jobs`` workers; every fold builds its design
     once (its rows of X, means, norms and, in Gram mode, its Gram matrix) and
     reuses it along the whole path of every ``l1_ratio``, with warm starts.
+    The model is then refitted on all the data with the chosen parameters.
+
+    Parameters
+    ----------
+    {params}
 
     Attributes
     ----------
     alpha_ : float
         The alpha chosen by cross-validation.
-    {l1_attr}alphas_ : ndarray
-        The grid of alphas used.
-    mse_path_ : ndarray
-        Test mean squared errors, ({l1_axis}n_alphas, n_folds).
-    coef_, intercept_, dual_gap_, n_iter_ :
-        Of the model refitted on all data with ``alpha_``.
+    {l1_attr}alphas_ : ndarray of shape {alphas_shape}
+        The grid of alphas used{per_ratio}.
+    mse_path_ : ndarray of shape {mse_shape}
+        Mean squared error on the test rows of each fold, for each
+        alpha{per_ratio}.
+    coef_ : ndarray of shape {coef_shape}
+        Coefficients of the model refitted on all the data.
+    intercept_ : {intercept_type}
+        Intercept of the refitted model (0.0 without ``fit_intercept``).
+    dual_gap_ : float
+        Duality gap of the refitted model at the end of its optimization.
+    n_iter_ : int
+        Epochs run by the refitted model.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in :meth:`fit`, when X has string column
+        names.
+
+    See Also
+    --------
+    {see_also}
     """
 
 
@@ -317,10 +391,40 @@ class MultiTaskLassoCV(_CoordinateDescentCV):
         self.random_state = random_state
         self.selection = selection
 
-for _cls, _l1 in ((LassoCV, False), (ElasticNetCV, True), (MultiTaskElasticNetCV, True),
-                  (MultiTaskLassoCV, False)):
-    _cls.__doc__ += _CV_DOC.format(
-        name=_cls.__name__,
+def _cv_docstring(cls, l1, multi_task, see_also):
+    import inspect
+
+    single = cls._refit_model.__name__
+    params = [_CV_PARAMS[name].format(
+        lasso="multi-task Lasso" if multi_task else "Lasso", single="fastreg." + single,
+        verbose=repr(param.default))
+        for name, param in inspect.signature(cls.__init__).parameters.items()
+        if name in _CV_PARAMS]
+    per_ratio = (" (with several ``l1_ratio`` values, one row for each)"
+                 if l1 else "")
+    return _CV_DOC.format(
+        name=cls.__name__,
+        params="\n    ".join(params).rstrip(),
         l1_attr="l1_ratio_ : float\n        The l1_ratio chosen by cross-validation.\n    "
-        if _l1 else "",
-        l1_axis="n_l1_ratio, " if _l1 else "")
+        if l1 else "",
+        alphas_shape="(n_alphas,) or (n_l1_ratio, n_alphas)" if l1 else "(n_alphas,)",
+        mse_shape="(n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)" if l1
+        else "(n_alphas, n_folds)",
+        per_ratio=per_ratio,
+        coef_shape="(n_targets, n_features)" if multi_task
+        else "(n_features,) or (n_targets, n_features)",
+        intercept_type="ndarray of shape (n_targets,)" if multi_task
+        else "float or ndarray of shape (n_targets,)",
+        see_also=see_also)
+
+
+for _cls, _l1, _mt, _see in (
+        (LassoCV, False, False, "fastreg.Lasso : the estimator at one alpha.\n    "
+         "fastreg.lasso_path : the path of solutions over a grid of alphas.\n    "
+         "fastreg.LassoIC : alpha chosen by AIC or BIC, from a single path."),
+        (ElasticNetCV, True, False, "fastreg.ElasticNet : the estimator at one alpha.\n    "
+         "fastreg.enet_path : the path of solutions over a grid of alphas."),
+        (MultiTaskElasticNetCV, True, True,
+         "fastreg.MultiTaskElasticNet : the estimator at one alpha."),
+        (MultiTaskLassoCV, False, True, "fastreg.MultiTaskLasso : the estimator at one alpha.")):
+    _cls.__doc__ += _cv_docstring(_cls, _l1, _mt, _see)

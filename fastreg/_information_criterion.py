@@ -140,23 +140,43 @@ class ElasticNetIC(RegressorMixin, LinearModel):
     """Elastic net with alpha chosen along the path by an information criterion.
 
     Fits the coordinate-descent path (as :func:`fastreg.enet_path`) and keeps
-    the alpha whose AIC or BIC is smallest (see the module docstring for the
-    criterion and the degrees of freedom). Unlike scikit-learn's
-    ``LassoLarsIC`` it accepts sparse X and ``sample_weight``.
+    the alpha whose AIC or BIC is smallest. Not in scikit-learn, whose
+    ``LassoLarsIC`` does the same on the LARS path for the Lasso only; this
+    one also accepts sparse X and ``sample_weight``.
+
+    For every alpha of the path the criterion is::
+
+        n * log(2 * pi * sigma^2) + RSS(alpha) / sigma^2 + k * df(alpha)
+
+    with ``k = 2`` (AIC) or ``log(n)`` (BIC), ``RSS`` the residual sum of
+    squares, ``sigma^2`` the noise variance (given, or estimated from an
+    ordinary least-squares fit on the same data) and
+    ``df`` the degrees of freedom of the fit on its active set ``A``,
+    ``sum_k lambda_k / (lambda_k + n alpha (1 - l1_ratio))`` over the
+    eigenvalues ``lambda_k`` of the centred, weighted ``X_A^T S X_A`` (the
+    number of non-zero coefficients when ``l1_ratio=1``). Sample weights act
+    as repetitions: ``n`` is their sum and ``RSS`` is weighted.
 
     Parameters
     ----------
     criterion : {'aic', 'bic'}, default='aic'
+        The criterion minimized: AIC (``k = 2``) or BIC (``k = log(n)``,
+        which prefers smaller models).
     l1_ratio : float, default=0.5
-        Mixing parameter, ``0 < l1_ratio <= 1``.
+        Mix of the L1 and L2 penalties, ``0 < l1_ratio <= 1``.
     eps : float, default=1e-3
         ``alpha_min / alpha_max`` of the automatic grid.
     n_alphas : int, default=100
+        Number of alphas of the automatic grid.
     alphas : array-like or None, default=None
         The path's alphas (sorted in decreasing order); automatic if None.
     fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept.
     precompute : bool or 'auto', default='auto'
+        Use the Gram matrix ``X^T X`` instead of residual updates; 'auto'
+        decides by shape. The solution is the same.
     max_iter : int, default=1000
+        Maximum number of epochs for each alpha.
     tol : float, default=1e-4
         The duality gap of every alpha of the path is at most
         ``tol * ||y - mean(y)||^2`` (as in :class:`Lasso`) and, so that the
@@ -167,26 +187,42 @@ class ElasticNetIC(RegressorMixin, LinearModel):
     copy_X : bool, default=True
         Accepted for compatibility; X is never modified.
     positive : bool, default=False
+        Force the coefficients to be positive.
     noise_variance : float or None, default=None
         The noise variance; estimated by least squares if None (which needs
         ``n_samples > n_features + fit_intercept``).
     random_state : int, RandomState instance or None, default=None
+        Seed of the coordinate order when ``selection='random'``.
     selection : {'cyclic', 'random'}, default='cyclic'
+        Update the coordinates in turn, or in a random order each epoch.
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
+        Coefficients at the chosen alpha.
     intercept_ : float
         Of X's dtype (0.0 without an intercept).
     alpha_ : float
+        The alpha of smallest criterion.
     alphas_ : ndarray of shape (n_alphas,)
+        The alphas of the path.
     criterion_ : ndarray of shape (n_alphas,)
+        The criterion at each alpha of the path.
     noise_variance_ : float
+        The noise variance used (given or estimated).
     n_iter_ : int
         Epochs at ``alpha_``.
     dual_gap_ : float
+        Duality gap at ``alpha_``.
     n_features_in_ : int
+        Number of features seen in :meth:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in :meth:`fit`, when X has string column
+        names.
+
+    See Also
+    --------
+    ElasticNetCV : alpha and l1_ratio chosen by cross-validation.
     """
 
     def __init__(self, *, criterion="aic", l1_ratio=0.5, eps=1e-3, n_alphas=100,
@@ -225,7 +261,9 @@ class ElasticNetIC(RegressorMixin, LinearModel):
         Parameters
         ----------
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Training data: dense or CSR/CSC, float64 or float32.
         y : ndarray of shape (n_samples,)
+            Target values.
         sample_weight : float or array-like of shape (n_samples,), default=None
             Weights act as repetitions of the samples: n in the criterion is
             their sum, and the residual sum of squares is weighted.
@@ -233,6 +271,7 @@ class ElasticNetIC(RegressorMixin, LinearModel):
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         l1_ratio = self._check_params()
         precompute = check_precompute(self.precompute)
@@ -330,6 +369,81 @@ class LassoIC(ElasticNetIC):
     whose ``criterion``, ``noise_variance`` and attributes it shares; the path
     is fastreg's coordinate-descent path (dense or sparse X, ``sample_weight``)
     instead of LARS.
+
+    For every alpha of the path the criterion is::
+
+        n * log(2 * pi * sigma^2) + RSS(alpha) / sigma^2 + k * df(alpha)
+
+    with ``k = 2`` (AIC) or ``log(n)`` (BIC), ``RSS`` the residual sum of
+    squares, ``sigma^2`` the noise variance (given, or estimated from an
+    ordinary least-squares fit on the same data) and
+    ``df`` the number of non-zero coefficients. Sample weights act as
+    repetitions: ``n`` is their sum and ``RSS`` is weighted.
+
+    Parameters
+    ----------
+    criterion : {'aic', 'bic'}, default='aic'
+        The criterion minimized: AIC (``k = 2``) or BIC (``k = log(n)``,
+        which prefers smaller models).
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+    n_alphas : int, default=100
+        Number of alphas of the automatic grid.
+    alphas : array-like or None, default=None
+        The path's alphas (sorted in decreasing order); automatic if None.
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept.
+    precompute : bool or 'auto', default='auto'
+        Use the Gram matrix ``X^T X`` instead of residual updates; 'auto'
+        decides by shape. The solution is the same.
+    max_iter : int, default=1000
+        Maximum number of epochs for each alpha.
+    tol : float, default=1e-4
+        The duality gap of every alpha of the path is at most
+        ``tol * ||y - mean(y)||^2`` (as in :class:`Lasso`) and, so that the
+        criterion compares converged fits, at most 1% of the noise variance
+        (in the units of the residual sum of squares), down to the rounding
+        of the objective. Only the former is reported by a
+        ``ConvergenceWarning``.
+    copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.
+    positive : bool, default=False
+        Force the coefficients to be positive.
+    noise_variance : float or None, default=None
+        The noise variance; estimated by least squares if None (which needs
+        ``n_samples > n_features + fit_intercept``).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the coordinate order when ``selection='random'``.
+    selection : {'cyclic', 'random'}, default='cyclic'
+        Update the coordinates in turn, or in a random order each epoch.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Coefficients at the chosen alpha.
+    intercept_ : float
+        Of X's dtype (0.0 without an intercept).
+    alpha_ : float
+        The alpha of smallest criterion.
+    alphas_ : ndarray of shape (n_alphas,)
+        The alphas of the path.
+    criterion_ : ndarray of shape (n_alphas,)
+        The criterion at each alpha of the path.
+    noise_variance_ : float
+        The noise variance used (given or estimated).
+    n_iter_ : int
+        Epochs at ``alpha_``.
+    dual_gap_ : float
+        Duality gap at ``alpha_``.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in :meth:`fit`, when X has string column
+        names.
+
+    See Also
+    --------
+    LassoCV : alpha chosen by cross-validation.
     """
 
     def __init__(self, *, criterion="aic", eps=1e-3, n_alphas=100, alphas=None,

@@ -823,7 +823,16 @@ class _LogisticBase(FastregMixin, ClassifierMixin, BaseEstimator):
     def decision_function(self, X):
         """Confidence scores: ``X @ coef_.T + intercept_``.
 
-        Returns ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes).
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples: dense or CSR/CSC, float64 or float32.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One column for two classes (positive for the second class of
+            ``classes_``), one per class otherwise.
         """
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
@@ -834,7 +843,18 @@ class _LogisticBase(FastregMixin, ClassifierMixin, BaseEstimator):
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):
-        """Predict class labels for samples in X."""
+        """Predict class labels for samples in X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples: dense or CSR/CSC, float64 or float32.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The class of largest score, for each sample.
+        """
         scores = self.decision_function(X)
         if scores.ndim == 1:
             idx = (scores > 0).astype(int)
@@ -843,7 +863,18 @@ class _LogisticBase(FastregMixin, ClassifierMixin, BaseEstimator):
         return self.classes_[idx]
 
     def predict_proba(self, X):
-        """Class probabilities (binomial for two classes, softmax otherwise)."""
+        """Class probabilities (binomial for two classes, softmax otherwise).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples: dense or CSR/CSC, float64 or float32.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class of ``classes_``, for each sample.
+        """
         scores = self.decision_function(X)
         if scores.ndim == 1:
             p1 = expit(scores)
@@ -851,20 +882,43 @@ class _LogisticBase(FastregMixin, ClassifierMixin, BaseEstimator):
         return softmax(scores, axis=1)
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, computed stably."""
+        """Logarithm of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples: dense or CSR/CSC, float64 or float32.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class of ``classes_``, for each sample.
+        """
         scores = self.decision_function(X)
         if scores.ndim == 1:
             return np.column_stack([log_expit(-scores), log_expit(scores)])
         return scores - logsumexp(scores, axis=1, keepdims=True)
 
     def sparsify(self):
-        """Store ``coef_`` as a scipy.sparse matrix (CSR); returns self."""
+        """Store ``coef_`` as a scipy.sparse matrix (CSR).
+
+        Returns
+        -------
+        self : object
+            The model, with a sparse ``coef_``.
+        """
         check_is_fitted(self, "coef_")
         self.coef_ = as_configured_sparse(self.coef_)
         return self
 
     def densify(self):
-        """Store ``coef_`` as a dense array again (undoes :meth:`sparsify`); returns self."""
+        """Store ``coef_`` as a dense array again (undoes :meth:`sparsify`).
+
+        Returns
+        -------
+        self : object
+            The model, with a dense ``coef_``.
+        """
         check_is_fitted(self, "coef_")
         if sparse.issparse(self.coef_):
             self.coef_ = self.coef_.toarray()
@@ -908,9 +962,13 @@ class LogisticRegression(_LogisticBase):
         ``C * sum(sample_weight)`` is below ``tol`` (scikit-learn's lbfgs
         criterion on the gradient, extended to the L1 subgradient).
     fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept.
     intercept_scaling : float, default=1
         Accepted and ignored (the intercept is not penalized).
     class_weight : dict or 'balanced', default=None
+        Weights of the classes, multiplying the sample weights: a dict
+        {class label: weight}, or 'balanced' for weights inversely proportional
+        to the class frequencies; None weighs every class 1.
     random_state : int, RandomState instance or None, default=None
         Unused: the solver is deterministic.
     solver : str, default='lbfgs'
@@ -918,6 +976,7 @@ class LogisticRegression(_LogisticBase):
     max_iter : int, default=100
         Maximum number of outer prox-Newton iterations.
     verbose : int, default=0
+        Print progress when positive.
     warm_start : bool, default=False
         Start from the previous ``coef_`` and ``intercept_``.
     n_jobs : int, default=None
@@ -958,12 +1017,16 @@ class LogisticRegression(_LogisticBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data: dense or CSR/CSC, float64 or float32.
         y : array-like of shape (n_samples,)
+            Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples; None gives every sample weight 1.
 
         Returns
         -------
-        self
+        self : object
+            The fitted estimator.
         """
         _check_common(self)
         check_real(self.C, "C", low=0, low_open=True, allow_inf=True)
@@ -1067,6 +1130,46 @@ class LogisticRegressionCV(_LogisticBase):
 
     Parameters
     ----------
+    Cs : int or array-like of float, default=10
+        The grid of ``C`` values: an integer ``k`` for ``k`` values
+        log-spaced between 1e-4 and 1e4, or the values themselves (> 0).
+    l1_ratios : array-like of float or None, default=None
+        The grid of penalty mixes, each between 0 (L2) and 1 (L1). Not given
+        (None, or scikit-learn 1.9's unset marker): L2 only, and the fitted
+        attributes have no ``l1_ratio`` axis.
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept.
+    cv : int, cross-validation generator or iterable, default=None
+        The folds: None for 5, an integer for that many stratified folds, a
+        splitter object, or an iterable of (train, test) index arrays.
+        Splitter arguments such as ``groups`` are passed to :meth:`fit`.
+    dual : bool, default=False
+        Accepted for compatibility; the primal problem is solved.
+    penalty : {'l1', 'l2', 'elasticnet'}, default='deprecated'
+        Deprecated as in scikit-learn 1.8: use ``l1_ratios``.
+    scoring : str, callable or None, default=None
+        The score maximized over the grid: a scorer name, a callable
+        ``scorer(estimator, X, y)``, or None (left unset too) for accuracy.
+    solver : str, default='lbfgs'
+        Any of scikit-learn's names; mapped as in :class:`LogisticRegression`.
+    tol : float, default=1e-4
+        Stopping tolerance of each fit, as in :class:`LogisticRegression`.
+    max_iter : int, default=100
+        Maximum number of solver iterations of each fit.
+    class_weight : dict or 'balanced', default=None
+        Weights of the classes, multiplying the sample weights.
+    n_jobs : int, default=None
+        Number of threads over which folds and ``l1_ratios`` are spread
+        (-1: all cores). The result does not depend on it.
+    verbose : int, default=0
+        Verbosity of the joblib pool.
+    refit : bool, default=True
+        Refit on all the data at the best (C, l1_ratio); if False, average
+        the coefficients of the folds' fits at the best point instead.
+    intercept_scaling : float, default=1.0
+        Accepted and ignored (the intercept is not penalized).
+    random_state : int, RandomState instance or None, default=None
+        Unused: the solver is deterministic.
     use_legacy_attributes : bool, default=True
         The layout of the fitted attributes, as in scikit-learn 1.9 (whose
         default changes to False in 1.10; left unset, fit warns about that
@@ -1085,12 +1188,34 @@ class LogisticRegressionCV(_LogisticBase):
         ``n_dof`` is n_features, plus one with an intercept (the last entry).
         ``l1_ratios_`` is ``[None]`` when ``l1_ratios`` is not given.
 
-    The other parameters are scikit-learn's.
-
     Attributes
     ----------
-    classes_, Cs_, l1_ratios_, C_, l1_ratio_, coef_, intercept_, coefs_paths_,
-    scores_, n_iter_ (see ``use_legacy_attributes``).
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    Cs_ : ndarray of shape (n_Cs,)
+        The grid of ``C`` values.
+    l1_ratios_ : ndarray of shape (n_l1_ratios,)
+        The grid of ``l1_ratio`` values (``[None]`` when not given).
+    C_ : float or ndarray of shape (n_classes,) or (1,)
+        The chosen ``C`` (see ``use_legacy_attributes``).
+    l1_ratio_ : float or ndarray of shape (n_classes,) or (1,)
+        The chosen ``l1_ratio``.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients of the final model.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts of the final model.
+    coefs_paths_ : dict or ndarray
+        Coefficients (and intercept, last) of every fold's fit at every grid
+        point; layout as described under ``use_legacy_attributes``.
+    scores_ : dict or ndarray
+        Score of every fold at every grid point.
+    n_iter_ : ndarray
+        Solver iterations of every fold's fit at every grid point.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in :meth:`fit`, when X has string column
+        names.
     """
 
     def __init__(self, *, Cs=10, l1_ratios="warn", fit_intercept=True, cv=None,
@@ -1119,7 +1244,21 @@ class LogisticRegressionCV(_LogisticBase):
     def fit(self, X, y, sample_weight=None, **params):
         """Fit the model over the grid, then refit (or average) at the best point.
 
-        ``**params`` go to the CV splitter's ``split`` (e.g. ``groups``).
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, float64 or float32, dense or CSR/CSC.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples (non-negative).
+        **params : dict
+            Passed to the CV splitter's ``split`` (e.g. ``groups``).
+
+        Returns
+        -------
+        self : LogisticRegressionCV
+            The fitted model.
         """
         _check_common(self)
         check_bool(self.refit, "refit")
@@ -1263,7 +1402,22 @@ class LogisticRegressionCV(_LogisticBase):
                           else np.full(rows, l1_ratio_best))
 
     def score(self, X, y, sample_weight=None):
-        """Score with ``scoring`` (accuracy when unset)."""
+        """Score with ``scoring`` (accuracy when unset).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples: dense or CSR/CSC, float64 or float32.
+        y : array-like of shape (n_samples,)
+            True class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples; None gives every sample weight 1.
+
+        Returns
+        -------
+        score : float
+            The score of the predictions for X against y.
+        """
         scoring = None if (isinstance(self.scoring, str) and self.scoring == "warn") \
             else self.scoring
         if scoring is None:

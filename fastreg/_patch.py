@@ -23,6 +23,13 @@ _originals = {}
 def patch_sklearn(verbose=True):
     """Make scikit-learn's names resolve to fastreg's implementations.
 
+    Replaces, in :mod:`sklearn.linear_model`, every estimator and function
+    that fastreg implements (Lasso, ElasticNet, their multi-task and CV
+    versions, lasso_path, enet_path, Ridge, RidgeCV, LogisticRegression,
+    LogisticRegressionCV, SGDClassifier, SGDRegressor) by fastreg's. Imports
+    made after the call get fastreg's objects; names imported before it keep
+    scikit-learn's. Calling it again is harmless.
+
     Parameters
     ----------
     verbose : bool, default=True
@@ -32,6 +39,19 @@ def patch_sklearn(verbose=True):
     -------
     patched : list of str
         The dotted names now served by fastreg.
+
+    See Also
+    --------
+    unpatch_sklearn : restore scikit-learn's own objects.
+
+    Examples
+    --------
+    >>> import fastreg
+    >>> names = fastreg.patch_sklearn(verbose=False)
+    >>> from sklearn.linear_model import Lasso
+    >>> Lasso is fastreg.Lasso
+    True
+    >>> fastreg.unpatch_sklearn()
     """
     import fastreg
 
@@ -50,7 +70,18 @@ def patch_sklearn(verbose=True):
 
 
 def unpatch_sklearn():
-    """Restore scikit-learn's own implementations."""
+    """Restore scikit-learn's own implementations.
+
+    Undoes :func:`patch_sklearn`: the names of :mod:`sklearn.linear_model`
+    that it replaced point to scikit-learn's objects again. Objects already
+    imported or constructed while patched stay fastreg's. Without a
+    preceding :func:`patch_sklearn` it does nothing.
+
+    Returns
+    -------
+    None
+        The names are restored in place.
+    """
     for (module_name, name), original in list(_originals.items()):
         setattr(importlib.import_module(module_name), name, original)
         del _originals[(module_name, name)]

@@ -557,35 +557,58 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data, float64 or float32 (kept), dense or CSR/CSC. No
+        intercept is fitted: centre X and y first if you need one.
     y : array-like of shape (n_samples,) or (n_samples, n_targets)
-    l1_ratio : float in (0, 1], default=0.5
+        Targets; several columns give the multi-task path.
+    l1_ratio : float, default=0.5
+        Mix of the L1 and L2 penalties, ``0 <= l1_ratio <= 1`` (1 is the
+        Lasso).
     eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the automatic grid.
+        Length of the automatic grid: ``alpha_min / alpha_max``.
     n_alphas : int, deprecated
-        Use ``alphas=int``.
+        Number of alphas of the automatic grid; deprecated as in
+        scikit-learn 1.9, pass ``alphas=int`` instead.
     alphas : int or array-like, default=100
-        Number of alphas of the automatic grid, or the alphas themselves
-        (sorted in decreasing order).
-    precompute : 'auto', bool or array-like of shape (n_features, n_features)
-        Use (or pass) the Gram matrix ``X^T X``.
-    Xy : array-like of shape (n_features,), optional
+        Number of alphas of the automatic grid, log-spaced from
+        ``alpha_max`` (the smallest alpha whose solution is all zero) down to
+        ``eps * alpha_max``; or the alphas themselves (solved in decreasing
+        order). The default spelled ``'warn'`` means 100.
+    precompute : 'auto', bool or array-like of shape (n_features, n_features), default='auto'
+        Use the Gram matrix ``X^T X`` (or the one passed) instead of residual
+        updates; 'auto' decides by shape. The solution is the same.
+    Xy : array-like of shape (n_features,) or (n_features, n_targets), default=None
         ``X^T y``, used with a precomputed Gram matrix.
     copy_X : bool, default=True
-        Accepted for compatibility: fastreg never writes into X.
-    coef_init : array-like of shape (n_features,), optional
-        Initial coefficients (warm start of the first alpha).
-    verbose : bool or int
+        Accepted for compatibility; X is never modified.
+    coef_init : array-like of shape (n_features,), default=None
+        Initial coefficients: the warm start of the first alpha.
+    verbose : bool or int, default=False
+        Print progress.
     return_n_iter : bool, default=False
+        Also return the number of epochs of each alpha.
     positive : bool, default=False
+        Force the coefficients to be positive (single output only).
     check_input : bool, default=True
-    **params : tol, max_iter, random_state, selection, sample_weight
+        Validate X and y; False skips the checks, for callers that already
+        made them.
+    **params : dict
+        Solver settings: ``tol`` (default 1e-4; each alpha stops when its
+        duality gap is below ``tol * ||y||^2 / n_samples``), ``max_iter``
+        (default 1000 epochs per alpha), ``selection`` ('cyclic' or
+        'random'), ``random_state``, and ``sample_weight`` (rescaled to sum
+        to n_samples). Anything else raises a ValueError.
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
+        The alphas of the path, in decreasing order.
     coefs : ndarray of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
+        The coefficients at each alpha.
     dual_gaps : ndarray of shape (n_alphas,)
-    n_iters : list of int, if ``return_n_iter``
+        The duality gap at the end of each alpha's optimization.
+    n_iters : list of int
+        Epochs run at each alpha; returned only if ``return_n_iter``.
     """
     sample_weight = params.pop("sample_weight", None)
     tol = check_real(params.pop("tol", 1e-4), "tol", low=0)
@@ -651,6 +674,73 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas="deprecated", alphas="warn",
     Same signature and return values as :func:`sklearn.linear_model.lasso_path`;
     this is :func:`enet_path` with ``l1_ratio=1``. The objective, for one
     output, is ``1 / (2 * n_samples) * ||y - Xw||^2_2 + alpha * ||w||_1``.
+    Each alpha is solved starting from the previous one's solution.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data, float64 or float32 (kept), dense or CSR/CSC. No
+        intercept is fitted: centre X and y first if you need one.
+    y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        Targets; several columns give the multi-task path.
+    eps : float, default=1e-3
+        Length of the automatic grid: ``alpha_min / alpha_max``.
+    n_alphas : int, deprecated
+        Number of alphas of the automatic grid; deprecated as in
+        scikit-learn 1.9, pass ``alphas=int`` instead.
+    alphas : int or array-like, default=100
+        Number of alphas of the automatic grid, log-spaced from
+        ``alpha_max`` (the smallest alpha whose solution is all zero) down to
+        ``eps * alpha_max``; or the alphas themselves (solved in decreasing
+        order). The default spelled ``'warn'`` means 100.
+    precompute : 'auto', bool or array-like of shape (n_features, n_features), default='auto'
+        Use the Gram matrix ``X^T X`` (or the one passed) instead of residual
+        updates; 'auto' decides by shape. The solution is the same.
+    Xy : array-like of shape (n_features,) or (n_features, n_targets), default=None
+        ``X^T y``, used with a precomputed Gram matrix.
+    copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.
+    coef_init : array-like of shape (n_features,), default=None
+        Initial coefficients: the warm start of the first alpha.
+    verbose : bool or int, default=False
+        Print progress.
+    return_n_iter : bool, default=False
+        Also return the number of epochs of each alpha.
+    positive : bool, default=False
+        Force the coefficients to be positive (single output only).
+    **params : dict
+        Solver settings: ``tol`` (default 1e-4; each alpha stops when its
+        duality gap is below ``tol * ||y||^2 / n_samples``), ``max_iter``
+        (default 1000 epochs per alpha), ``selection`` ('cyclic' or
+        'random'), ``random_state``, and ``sample_weight`` (rescaled to sum
+        to n_samples). Anything else raises a ValueError.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        The alphas of the path, in decreasing order.
+    coefs : ndarray of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
+        The coefficients at each alpha.
+    dual_gaps : ndarray of shape (n_alphas,)
+        The duality gap at the end of each alpha's optimization.
+    n_iters : list of int
+        Epochs run at each alpha; returned only if ``return_n_iter``.
+
+    See Also
+    --------
+    enet_path : the elastic-net path.
+    LassoCV : alpha chosen by cross-validation along this path.
+    LassoIC : alpha chosen by AIC or BIC along this path.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastreg import lasso_path
+    >>> X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 3.0], [0.0, 1.0]])
+    >>> y = np.array([1.0, 2.0, 3.0, 0.0])
+    >>> alphas, coefs, gaps = lasso_path(X, y, alphas=5)
+    >>> coefs.shape
+    (2, 5)
     """
     return enet_path(X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas,
                      precompute=precompute, Xy=Xy, copy_X=copy_X, coef_init=coef_init,

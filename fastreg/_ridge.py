@@ -1265,11 +1265,14 @@ default='auto'
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
             Dense (any order), CSR or CSC; float32 stays float32.
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
         sample_weight : float or array-like of shape (n_samples,), default=None
+            Weights of the samples; None gives every sample weight 1.
 
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         self._check_params()
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc", "coo"],

@@ -252,6 +252,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
     alphas : array-like of shape (n_alphas,), default=(0.1, 1.0, 10.0)
         Penalties to try (> 0 for leave-one-out, >= 0 with ``cv``).
     fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept.
     scoring : str, callable or None, default=None
         None: negative mean squared leave-one-out error (``cv=None``) or R^2
         (``cv`` given, as scikit-learn's grid search does).
@@ -294,8 +295,11 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         Parameters
         ----------
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Training data: dense or CSR/CSC, float64 or float32.
         y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
         sample_weight : float or array-like of shape (n_samples,), default=None
+            Weights of the samples; None gives every sample weight 1.
         **params : dict
             Passed to the CV splitter's ``split`` (e.g. ``groups``), as in
             fastreg's other CV estimators; refused with ``cv=None``
@@ -304,6 +308,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         check_bool(self.fit_intercept, "fit_intercept")
         check_bool(self.store_cv_results, "store_cv_results")

@@ -263,14 +263,26 @@ class _BaseSGD(FastregMixin, BaseEstimator):
                           ConvergenceWarning)
 
     def densify(self):
-        """Convert a sparse ``coef_`` to a dense array (the default format)."""
+        """Convert a sparse ``coef_`` to a dense array (the default format).
+
+        Returns
+        -------
+        self : estimator
+            The model, with a dense ``coef_``.
+        """
         check_is_fitted(self)
         if sparse.issparse(self.coef_):
             self.coef_ = self.coef_.toarray()
         return self
 
     def sparsify(self):
-        """Convert ``coef_`` to a scipy.sparse matrix (for very sparse models)."""
+        """Convert ``coef_`` to a scipy.sparse matrix (for very sparse models).
+
+        Returns
+        -------
+        self : estimator
+            The model, with a sparse ``coef_``.
+        """
         check_is_fitted(self)
         self.coef_ = as_configured_sparse(self.coef_)
         return self
@@ -281,33 +293,170 @@ class _BaseSGD(FastregMixin, BaseEstimator):
         return tags
 
 
-_DOC_EXTENSIONS = """
-    Extensions (fastreg only; the defaults reproduce scikit-learn exactly)
-    ----------------------------------------------------------------------
-    momentum : float in [0, 1), default=0.0
-        Heavy-ball momentum: ``v = momentum * v + g; w -= eta * v``, with
-        ``g`` the per-sample gradient of loss and (coupled) L2 penalty and
-        ``eta`` the step of ``learning_rate``.
-    nesterov : bool, default=False
-        Nesterov's variant: ``w -= eta * (g + momentum * v)``. Needs
-        ``momentum > 0``.
-    adaptive_step : {None, 'adam'}, default=None
-        ``'adam'``: Adam's per-feature step (beta1 0.9, beta2 0.999, eps 1e-8,
-        bias-corrected with the global sample counter ``t_``), scaled by the
-        ``learning_rate`` schedule's ``eta`` (use ``learning_rate='constant'``
-        and e.g. ``eta0=1e-3`` for textbook Adam).
-    decoupled_weight_decay : bool, default=False
-        Apply the L2 part of the penalty as decoupled weight decay,
-        ``w -= eta * alpha * (1 - l1_ratio) * w`` after the step, instead of
-        adding it to the gradient (AdamW / SGDW).
+_SGD_PARAMS = {
+    "loss": """loss : str, default={default}
+        The loss ``L``: {losses}. 'squared_error' is half the squared error
+        (least squares); 'huber' is quadratic up to ``epsilon`` and linear
+        beyond; 'epsilon_insensitive' ignores errors below ``epsilon`` (linear
+        support vector regression) and 'squared_epsilon_insensitive' squares
+        the rest.{classifier_losses}""",
+    "penalty": """penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        The regularization term: ``alpha / 2 ||w||^2`` ('l2'),
+        ``alpha ||w||_1`` ('l1'), their mix by ``l1_ratio`` ('elasticnet'),
+        or none.""",
+    "alpha": """alpha : float, default=0.0001
+        Strength of the penalty, ``alpha >= 0``. With
+        ``learning_rate='optimal'`` it also sets the step size.""",
+    "l1_ratio": """l1_ratio : float, default=0.15
+        Mix of L1 and L2 for ``penalty='elasticnet'``, from 0 (L2) to 1 (L1).""",
+    "fit_intercept": """fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept.""",
+    "max_iter": """max_iter : int, default=1000
+        Maximum number of epochs (passes over the training data) of
+        :meth:`fit`; :meth:`partial_fit` runs one.""",
+    "tol": """tol : float or None, default=1e-3
+        Stop when the training loss (or, with ``early_stopping``, the
+        validation score) has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs. None: run ``max_iter``
+        epochs.""",
+    "shuffle": """shuffle : bool, default=True
+        Shuffle the samples before each epoch. fastreg draws its own
+        order from ``random_state``: results agree with scikit-learn's in
+        distribution, not bit for bit.""",
+    "verbose": """verbose : int, default=0
+        Print progress at each epoch when positive.""",
+    "epsilon": """epsilon : float, default=0.1
+        Threshold of the 'huber', 'epsilon_insensitive' and
+        'squared_epsilon_insensitive' losses{modified}.""",
+    "n_jobs": """n_jobs : int, default=None
+        Number of threads for the binary problems of a one-vs-rest
+        multiclass fit (-1: all cores). The result does not depend on it.""",
+    "random_state": """random_state : int, RandomState instance or None, default=None
+        Seed of the shuffling and of the validation split of
+        ``early_stopping``.""",
+    "learning_rate": """learning_rate : str, default={default}
+        The step-size schedule ``eta`` after ``t`` samples:
 
-    With any extension active every sample touches every feature (the
-    optimiser state is dense), the L1 part of the penalty is a soft-threshold
-    by ``eta * alpha * l1_ratio`` per step, ``average`` and the
-    passive-aggressive rates are unavailable, and the state carries over
-    between ``partial_fit`` calls (``fit`` resets it). The intercept is
-    updated by the same optimiser, without penalty.
+        - 'constant': ``eta = eta0``;
+        - 'optimal': ``eta = 1 / (alpha (t + t0))``, with ``t0`` from
+          Léon Bottou's heuristic;
+        - 'invscaling': ``eta = eta0 / t^power_t``;
+        - 'adaptive': ``eta0``, divided by 5 each time ``n_iter_no_change``
+          epochs in a row fail to improve by ``tol``; stops below 1e-6;
+        - 'pa1', 'pa2': the passive-aggressive steps (with
+          {pa_loss} loss), ``eta0`` playing the role of their ``C``.""",
+    "eta0": """eta0 : float, default=0.01
+        Initial step size of the 'constant', 'invscaling' and 'adaptive'
+        schedules (``eta0 > 0``).""",
+    "power_t": """power_t : float, default={default}
+        Exponent of the 'invscaling' schedule.""",
+    "early_stopping": """early_stopping : bool, default=False
+        Set aside ``validation_fraction`` of the training data and stop when
+        the score on it has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs.""",
+    "validation_fraction": """validation_fraction : float, default=0.1
+        Fraction of the training data held out for ``early_stopping``,
+        strictly between 0 and 1.""",
+    "n_iter_no_change": """n_iter_no_change : int, default=5
+        Number of epochs without improvement that stops the fit (and, for
+        'adaptive', divides the step).""",
+    "class_weight": """class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplying the sample weights: a dict
+        ``{class_label: weight}``, or 'balanced' for weights inversely
+        proportional to the class frequencies (not with ``partial_fit``).""",
+    "warm_start": """warm_start : bool, default=False
+        Start :meth:`fit` from the previous solution (and, with
+        ``average``, from the averaged coefficients).""",
+    "average": """average : bool or int, default=False
+        Averaged SGD: when True, ``coef_`` and ``intercept_`` are the
+        averages of the iterates; an integer ``k`` starts averaging after
+        ``k`` samples.""",
+}
+
+_DOC_EXTENSIONS = """
+    momentum : float in [0, 1), default=0.0
+        fastreg extension. Heavy-ball momentum: ``v = momentum * v + g;
+        w -= eta * v``, with ``g`` the per-sample gradient of loss and
+        (coupled) L2 penalty and ``eta`` the step of ``learning_rate``.
+    nesterov : bool, default=False
+        fastreg extension. Nesterov's variant:
+        ``w -= eta * (g + momentum * v)``. Needs ``momentum > 0``.
+    adaptive_step : {None, 'adam'}, default=None
+        fastreg extension. ``'adam'``: Adam's per-feature step (beta1 0.9,
+        beta2 0.999, eps 1e-8, bias-corrected with the global sample counter
+        ``t_``), scaled by the ``learning_rate`` schedule's ``eta`` (use
+        ``learning_rate='constant'`` and e.g. ``eta0=1e-3`` for textbook
+        Adam). Not with ``momentum``.
+    decoupled_weight_decay : bool, default=False
+        fastreg extension. Apply the L2 part of the penalty as decoupled
+        weight decay, ``w -= eta * alpha * (1 - l1_ratio) * w`` after the
+        step, instead of adding it to the gradient (AdamW / SGDW).
+
+        With any of the four extensions active, every sample touches every
+        feature (the optimizer state is dense), the L1 part of the penalty
+        is a soft-threshold by ``eta * alpha * l1_ratio`` per step,
+        ``average`` and the passive-aggressive rates are unavailable, and
+        the state carries over between ``partial_fit`` calls (``fit``
+        resets it). The intercept is updated by the same optimizer, without
+        penalty. The defaults reproduce scikit-learn exactly.
 """
+
+_SGD_ATTRIBUTES = """
+    Attributes
+    ----------{classes}
+    coef_ : ndarray of shape {coef_shape}
+        The weights (float32 for float32 training data).
+    intercept_ : ndarray of shape {intercept_shape}
+        The intercept (zero without ``fit_intercept``).
+    n_iter_ : int
+        Epochs run by the last :meth:`fit` (for a one-vs-rest fit, the
+        largest over the classes).
+    t_ : float
+        Number of weight updates made so far, plus one (the sample counter
+        of the schedules).
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in :meth:`fit`, when X has string column
+        names.
+"""
+
+
+def _sgd_docstring(cls, head):
+    import inspect
+
+    classifier = cls._is_classifier
+    signature = inspect.signature(cls.__init__).parameters
+    params = []
+    for name, param in signature.items():
+        if name not in _SGD_PARAMS:
+            continue
+        text = _SGD_PARAMS[name]
+        if name == "loss":
+            text = text.replace("{default}", repr(param.default)).replace(
+                "{losses}", "one of " + ", ".join(
+                    repr(loss) for loss in (_CLASSIFICATION_LOSSES if classifier
+                                            else _REGRESSION_LOSSES))).replace(
+                "{classifier_losses}", """ For classification, 'hinge' gives a
+        linear support vector machine, 'log_loss' a logistic regression (with
+        probabilities), 'modified_huber' a smoothed hinge (with probabilities),
+        'squared_hinge' the squared hinge, 'perceptron' the perceptron's
+        loss; the regression losses apply to labels +1 / -1.""" if classifier else "")
+        elif name in ("learning_rate", "power_t"):
+            text = text.replace("{default}", repr(param.default)).replace(
+                "{pa_loss}", "the 'hinge'" if classifier else "the 'epsilon_insensitive'")
+        elif name == "epsilon":
+            text = text.replace("{modified}", "")
+        params.append(text)
+    params = "\n    ".join(params)
+    attributes = _SGD_ATTRIBUTES.format(
+        classes="\n    classes_ : ndarray of shape (n_classes,)\n"
+                "        The class labels." if classifier else "",
+        coef_shape="(1, n_features) or (n_classes, n_features)" if classifier
+        else "(n_features,)",
+        intercept_shape="(1,) or (n_classes,)" if classifier else "(1,)")
+    return head + "\n    Parameters\n    ----------\n    " + params + "\n" \
+        + _DOC_EXTENSIONS + attributes
 
 
 class SGDRegressor(RegressorMixin, _BaseSGD):
@@ -317,11 +466,11 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     defaults and attributes. Minimizes
     ``1/n sum_i s_i L(y_i, x_i w + b) + alpha (l1_ratio |w|_1 + (1 - l1_ratio)/2 |w|^2)``
     with scikit-learn's per-sample updates (lazy L2 scaling, cumulative L1
-    truncation, averaging), in a GIL-free Cython kernel.
-
-    Parameters are those of scikit-learn 1.9 (see its documentation), plus
-    the fastreg extensions below.
-    """ + _DOC_EXTENSIONS
+    truncation, averaging), in a GIL-free Cython kernel. The parameters are
+    those of scikit-learn 1.9, plus four opt-in optimizer extensions
+    (``momentum``, ``nesterov``, ``adaptive_step``,
+    ``decoupled_weight_decay``).
+    """
 
     _is_classifier = False
 
@@ -358,7 +507,26 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
 
     @keeps_state_on_interrupt
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
-        """Fit the model with SGD (``max_iter`` epochs at most)."""
+        """Fit the model with SGD (``max_iter`` epochs at most).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, float64 or float32 (kept), dense or CSR/CSC.
+        y : array-like of shape (n_samples,)
+            Target values.
+        coef_init : ndarray of shape (n_features,), default=None
+            Initial coefficients (copied, not modified).
+        intercept_init : ndarray of shape (1,), default=None
+            Initial intercept.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples (uniform if None).
+
+        Returns
+        -------
+        self : SGDRegressor
+            The fitted model.
+        """
         self._validate_params_sgd()
         if self.warm_start and getattr(self, "coef_", None) is not None:
             if coef_init is None:
@@ -377,7 +545,22 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
 
     @keeps_state_on_interrupt
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch of SGD over the given samples."""
+        """One epoch of SGD over the given samples, from the current state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, float64 or float32 (kept), dense or CSR/CSC.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples (uniform if None).
+
+        Returns
+        -------
+        self : SGDRegressor
+            The updated model.
+        """
         if getattr(self, "coef_", None) is None:
             self._validate_params_sgd(for_partial_fit=True)
         return self._partial_fit(X, y, 1, sample_weight, None, None)
@@ -455,7 +638,18 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         return scores.ravel()
 
     def predict(self, X):
-        """Predict with the fitted linear model."""
+        """Predict with the fitted linear model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            ``X @ coef_ + intercept_``.
+        """
         return self._decision_function(X)
 
 
@@ -467,9 +661,10 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     binary problems on ``n_jobs`` threads (the kernel releases the GIL); the
     result does not depend on ``n_jobs``.
 
-    Parameters are those of scikit-learn 1.9 (see its documentation), plus
-    the fastreg extensions below.
-    """ + _DOC_EXTENSIONS
+    The parameters are those of scikit-learn 1.9, plus four opt-in optimizer
+    extensions (``momentum``, ``nesterov``, ``adaptive_step``,
+    ``decoupled_weight_decay``).
+    """
 
     _is_classifier = True
 
@@ -508,7 +703,28 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
 
     @keeps_state_on_interrupt
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
-        """Fit the linear classifier with SGD (``max_iter`` epochs at most)."""
+        """Fit the linear classifier with SGD (``max_iter`` epochs at most).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, float64 or float32 (kept), dense or CSR/CSC.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        coef_init : ndarray of shape (n_classes, n_features), default=None
+            Initial coefficients (copied, not modified); one row for two
+            classes.
+        intercept_init : ndarray of shape (n_classes,), default=None
+            Initial intercepts.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples (uniform if None), multiplied by
+            ``class_weight``.
+
+        Returns
+        -------
+        self : SGDClassifier
+            The fitted model.
+        """
         self._validate_params_sgd()
         if hasattr(self, "classes_"):
             del self.classes_
@@ -545,7 +761,25 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
 
     @keeps_state_on_interrupt
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch of SGD over the given samples."""
+        """One epoch of SGD over the given samples, from the current state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, float64 or float32 (kept), dense or CSR/CSC.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes the model will see; required on the first call,
+            ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples (uniform if None).
+
+        Returns
+        -------
+        self : SGDClassifier
+            The updated model.
+        """
         if not hasattr(self, "classes_"):
             self._validate_params_sgd(for_partial_fit=True)
             if self.class_weight == "balanced":
@@ -677,14 +911,37 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         return intercept, avg_intercept, n_iter
 
     def decision_function(self, X):
-        """Signed distance to the separating hyperplane(s)."""
+        """Signed distance to the separating hyperplane(s).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            ``X @ coef_.T + intercept_``; one column for two classes (positive
+            for the second class of ``classes_``).
+        """
         check_is_fitted(self, ["t_", "coef_", "intercept_"])
         X = self._validate_X(X, reset=False)
         scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
     def predict(self, X):
-        """Class labels for the samples in X."""
+        """Class labels for the samples in X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            The class of largest decision value, for each sample.
+        """
         scores = self.decision_function(X)
         if scores.ndim == 1:
             indices = (scores > 0).astype(int)
@@ -700,13 +957,26 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
 
     @property
     def predict_proba(self):
-        """Probability estimates (``log_loss`` and ``modified_huber`` only)."""
+        """Probability estimates (``log_loss`` and ``modified_huber`` only).
+
+        For ``log_loss`` the logistic function of the decision value, for
+        ``modified_huber`` ``(clip(score, -1, 1) + 1) / 2``; with more than
+        two classes the one-vs-rest probabilities are normalized to sum to
+        one. Called as ``model.predict_proba(X)``: X of shape (n_samples,
+        n_features) gives an ndarray of shape (n_samples, n_classes), one
+        column per class of ``classes_``. Other losses raise an
+        AttributeError.
+        """
         self._check_proba()
         return self._predict_proba
 
     @property
     def predict_log_proba(self):
-        """Log of probability estimates (``log_loss`` and ``modified_huber``)."""
+        """Log of probability estimates (``log_loss`` and ``modified_huber``).
+
+        ``model.predict_log_proba(X)`` is ``log(model.predict_proba(X))``, an
+        ndarray of shape (n_samples, n_classes).
+        """
         self._check_proba()
         return self._predict_log_proba
 
@@ -735,3 +1005,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
+
+
+SGDRegressor.__doc__ = _sgd_docstring(SGDRegressor, SGDRegressor.__doc__)
+SGDClassifier.__doc__ = _sgd_docstring(SGDClassifier, SGDClassifier.__doc__)

@@ -16,9 +16,16 @@ from sklearn.utils.validation import check_array, check_consistent_length
 class InvalidParameterError(ValueError, TypeError):
     """A parameter of the wrong type or value.
 
-    Both a ValueError and a TypeError, as scikit-learn's own, so that code
-    written against scikit-learn catches it either way. Public as
-    ``fastreg.InvalidParameterError``."""
+    Raised by ``fit`` (and the path functions) when a constructor parameter
+    is out of its range or of the wrong type, with a message in
+    scikit-learn's wording that names the parameter, the accepted values
+    and the value given, e.g. "The 'alpha' parameter of Lasso must be a
+    float in the range [0.0, inf). Got -1 instead."
+
+    Both a ValueError and a TypeError, as scikit-learn's own
+    ``InvalidParameterError``, so that code written against scikit-learn
+    catches it either way; it is not the same class as scikit-learn's.
+    """
 
 
 InvalidParameterError.__module__ = "fastreg"

@@ -53,3 +53,14 @@ def test_readme_examples_run(capsys):
         exec(compile(block, README, "exec"), {})
     # the patching example restores scikit-learn's own names
     assert sklearn.linear_model.LassoCV.__module__.startswith("sklearn.")
+
+
+API_PAGE = os.path.join(ROOT, "docs", "api.rst")
+
+
+@pytest.mark.skipif(not os.path.isfile(API_PAGE), reason="docs not present (wheel test)")
+def test_api_reference_lists_every_public_name():
+    # each name of an autosummary block gets its own page in the site
+    listed = set(re.findall(r"^   (\w+)$", open(API_PAGE).read(), flags=re.M))
+    missing = [name for name in fastreg.__all__ if name not in listed]
+    assert not missing, "public names missing from docs/api.rst: %s" % missing
