@@ -184,12 +184,12 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
     residual_route = None
     # residual epochs left before the Gram matrix would have paid for itself
     # (a multi-task epoch reads the residual of every task, twice: measured
-    # on 7291 x 256 x 5, one costs a third of the Gram matrix's p / 8 passes)
+    # on 7291 x 256 x 5, one costs half of the Gram matrix's p / 8 passes)
     budget = np.inf
     if gram_ok:
         budget = design.gram_worth_after() if gram_budget is None else gram_budget
         if n_tasks > 1:
-            budget = max(1, budget // (2 * n_tasks))
+            budget = max(1, budget // (4 * n_tasks))
     ls_optimum = None  # min of P without a penalty, once an alpha is 0
     for k, alpha in enumerate(alphas):
         l1_reg = alpha * l1_ratio * design.sum_w
