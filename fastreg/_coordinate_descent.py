@@ -167,9 +167,10 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         gaps = np.empty(n_targets, dtype=X.dtype)
         n_iters = []
         # Several targets share the design's Gram matrix and X^T S Y (one
-        # product for all): it pays for itself k times sooner.
+        # product for all): a dense one pays for itself k times sooner. (A
+        # sparse one costs more than its estimate: sparse fits keep theirs.)
         gram_budget = xy = None
-        if n_targets > 1 and design.gram_allowed:
+        if n_targets > 1 and design.gram_allowed and not design.is_sparse:
             gram_budget = max(1, design.gram_worth_after() // n_targets)
             xy = design.xty(Y_c)
         for k in range(n_targets):
@@ -228,7 +229,13 @@ class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
 
     where ``||W||_21`` sums the Euclidean norms of the columns of W (one per
     feature): a feature is selected for all tasks or for none. Solved by
-    block coordinate descent; dense or sparse X, with ``sample_weight``.
+    block coordinate descent; dense or sparse X, with ``sample_weight``. The
+    route follows the shape, as for single-task fits: on tall designs
+    (n_samples >= 2 * n_features, up to 4096 features) the fit moves to the
+    Gram form (X^T S X and X^T S Y formed once, each block update O(n_features
+    * n_tasks)) once the residual epochs would have paid for it; otherwise it
+    runs on the residual with working sets, each small set solved on its own
+    Gram matrix. The solution is the same either way.
 
     Parameters
     ----------
