@@ -161,3 +161,19 @@ def test_multitask_cv_on_the_gram_route_matches_sklearn(cls):
     assert np.isclose(got.alpha_, ref.alpha_, rtol=1e-10)
     np.testing.assert_allclose(got.mse_path_, ref.mse_path_, rtol=1e-5)
     np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-5, atol=1e-7)
+
+
+def test_multitask_enet_path_gram_route_matches_residual_route():
+    """enet_path with a 2-D y takes the Gram route when asked (precompute=True
+    or a Gram matrix) and gives the residual route's path."""
+    X, Y, _ = make_problem(200, 15, 3)
+    X = X - X.mean(axis=0)   # enet_path fits no intercept: a given Gram is X^T X
+    Y = Y - Y.mean(axis=0)
+    kwargs = dict(l1_ratio=0.8, alphas=8, tol=1e-12, max_iter=100_000)
+    alphas, ref, _ = fr.enet_path(X, Y, precompute=False, **kwargs)
+    for precompute in (True, X.T @ X):
+        got_alphas, got, _ = fr.enet_path(X, Y, precompute=precompute, **kwargs)
+        np.testing.assert_allclose(got_alphas, alphas)
+        np.testing.assert_allclose(got, ref, rtol=1e-7, atol=1e-9)
+    sk_alphas, sk_coefs, _ = sk.enet_path(X, Y, **kwargs)
+    np.testing.assert_allclose(ref, sk_coefs, rtol=1e-6, atol=1e-8)
