@@ -178,6 +178,20 @@ cdef inline double _prox_enet(double z, double l1_reg, double denom,
     return 0.0
 
 
+cdef double _group_prox_scale(const double* grad, Py_ssize_t n_tasks, double l1_reg,
+                              double denom) noexcept nogil:
+    """Factor s of the group soft-thresholding w = s * grad, the minimiser of
+    denom/2 ||w||^2 - grad^T w + l1_reg ||w||."""
+    cdef double norm = 0.0
+    cdef Py_ssize_t t
+    for t in range(n_tasks):
+        norm += grad[t] * grad[t]
+    norm = sqrt(norm)
+    if norm <= l1_reg:
+        return 0.0
+    return (1.0 - l1_reg / norm) / denom
+
+
 cdef inline double _enet_gap(double r_norm2, double r_dot_y, double dual_norm,
                              double xtr_norm2, double penalty_l1, double w_norm2,
                              double l1_reg, double l2_reg) noexcept nogil:
@@ -1015,23 +1029,19 @@ def enet_coordinate_descent(
                         continue
                     was_zero = W[0, j] == 0
                     mu_j = X_mean[j]
-                    block = 0.0
                     for t in range(n_tasks):
                         grad[t] = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
                                               X_indptr, &R[0, t], offset[t], sum_w, sw,
                                               mu_j, norm2_cols[j], n_samples, weighted)
                         grad[t] += W[t, j] * norm2_cols[j]
-                        block += grad[t] * grad[t]
                     # (group) soft-thresholding; one task: the plain prox
                     if n_tasks == 1:
                         scale = _prox_enet(grad[0], l1_reg, norm2_cols[j] + l2_reg,
                                            positive)
                         scale = scale / grad[0] if scale != 0.0 else 0.0
                     else:
-                        block = sqrt(block)
-                        scale = 0.0
-                        if block > l1_reg:
-                            scale = (1.0 - l1_reg / block) / (norm2_cols[j] + l2_reg)
+                        scale = _group_prox_scale(&grad[0], n_tasks, l1_reg,
+                                                  norm2_cols[j] + l2_reg)
                     for t in range(n_tasks):
                         delta = <floating>(scale * grad[t]) - W[t, j]
                         if delta != 0:
@@ -1250,20 +1260,6 @@ def enet_coordinate_descent_gram(
     _progress_save(&progress, stall_state, epoch)
     return gap, epoch
 
-
-
-cdef double _group_prox_scale(const double* grad, Py_ssize_t n_tasks, double l1_reg,
-                              double denom) noexcept nogil:
-    """Factor s of the group soft-thresholding w = s * grad, the minimiser of
-    denom/2 ||w||^2 - grad^T w + l1_reg ||w||."""
-    cdef double norm = 0.0
-    cdef Py_ssize_t t
-    for t in range(n_tasks):
-        norm += grad[t] * grad[t]
-    norm = sqrt(norm)
-    if norm <= l1_reg:
-        return 0.0
-    return (1.0 - l1_reg / norm) / denom
 
 
 cdef double _multitask_gram_objective(const double* W, const double* H, const double* QY,
