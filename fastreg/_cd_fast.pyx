@@ -178,6 +178,20 @@ cdef inline double _prox_enet(double z, double l1_reg, double denom,
     return 0.0
 
 
+cdef double _group_prox_scale(const double* grad, Py_ssize_t n_tasks, double l1_reg,
+                              double denom) noexcept nogil:
+    """Factor s of the group soft-thresholding w = s * grad, the minimiser of
+    denom/2 ||w||^2 - grad^T w + l1_reg ||w||."""
+    cdef double norm = 0.0
+    cdef Py_ssize_t t
+    for t in range(n_tasks):
+        norm += grad[t] * grad[t]
+    norm = sqrt(norm)
+    if norm <= l1_reg:
+        return 0.0
+    return (1.0 - l1_reg / norm) / denom
+
+
 cdef inline double _enet_gap(double r_norm2, double r_dot_y, double dual_norm,
                              double xtr_norm2, double penalty_l1, double w_norm2,
                              double l1_reg, double l2_reg) noexcept nogil:
@@ -1015,23 +1029,19 @@ def enet_coordinate_descent(
                         continue
                     was_zero = W[0, j] == 0
                     mu_j = X_mean[j]
-                    block = 0.0
                     for t in range(n_tasks):
                         grad[t] = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
                                               X_indptr, &R[0, t], offset[t], sum_w, sw,
                                               mu_j, norm2_cols[j], n_samples, weighted)
                         grad[t] += W[t, j] * norm2_cols[j]
-                        block += grad[t] * grad[t]
                     # (group) soft-thresholding; one task: the plain prox
                     if n_tasks == 1:
                         scale = _prox_enet(grad[0], l1_reg, norm2_cols[j] + l2_reg,
                                            positive)
                         scale = scale / grad[0] if scale != 0.0 else 0.0
                     else:
-                        block = sqrt(block)
-                        scale = 0.0
-                        if block > l1_reg:
-                            scale = (1.0 - l1_reg / block) / (norm2_cols[j] + l2_reg)
+                        scale = _group_prox_scale(&grad[0], n_tasks, l1_reg,
+                                                  norm2_cols[j] + l2_reg)
                     for t in range(n_tasks):
                         delta = <floating>(scale * grad[t]) - W[t, j]
                         if delta != 0:
@@ -1244,6 +1254,195 @@ def enet_coordinate_descent_gram(
                 epoch += 1
                 since_gap += 1
                 stationary = d_w_max == 0.0 and not random
+                if (stationary or w_max == 0.0 or d_w_max <= tol * w_max
+                        or since_gap >= GAP_CADENCE or epoch >= max_iter):
+                    break
+    _progress_save(&progress, stall_state, epoch)
+    return gap, epoch
+
+
+
+cdef double _multitask_gram_objective(const double* W, const double* H, const double* QY,
+                                     Py_ssize_t n_features, Py_ssize_t n_tasks,
+                                     double y_norm2, double l1_reg,
+                                     double l2_reg) noexcept nogil:
+    """P at W (n_features, n_tasks), C ordered, from H = Q W: ||R||^2 =
+    ||Y||^2 - 2 <W, QY> + <W, H>."""
+    cdef Py_ssize_t j, t, at
+    cdef double wq = 0.0, wh = 0.0, w_norm2 = 0.0, w_l21 = 0.0, row
+    for j in range(n_features):
+        row = 0.0
+        for t in range(n_tasks):
+            at = j * n_tasks + t
+            wq += W[at] * QY[at]
+            wh += W[at] * H[at]
+            row += W[at] * W[at]
+        w_norm2 += row
+        w_l21 += sqrt(row)
+    return (0.5 * max(y_norm2 - 2.0 * wq + wh, 0.0) + l1_reg * w_l21
+            + 0.5 * l2_reg * w_norm2)
+
+
+cdef bint _multitask_gram_extrapolate(
+        double[:, ::1] W, double[:, ::1] H, const double[:, ::1] hist_w,
+        const double[:, ::1] hist_h, double[:, ::1] W_e, double[:, ::1] H_e,
+        const double[:, ::1] QY, double y_norm2, double l1_reg,
+        double l2_reg) noexcept nogil:
+    """Anderson extrapolation of the last ANDERSON_DEPTH + 1 iterates
+    (``hist_w``, oldest first, and their ``hist_h`` = Q W): W and H move to
+    the extrapolated point if it lowers P. H is linear in W, so the point's
+    H is the same combination of the history's. Returns whether they moved."""
+    cdef Py_ssize_t n_features = W.shape[0], n_tasks = W.shape[1], i, m = n_features * n_tasks
+    cdef double c[5]
+    cdef double v, h
+    cdef int k
+    if not _anderson_coefficients(hist_w, m, 0, c):
+        return False
+    for i in range(m):
+        v = 0.0
+        h = 0.0
+        for k in range(ANDERSON_DEPTH):
+            v += c[k] * hist_w[k + 1, i]
+            h += c[k] * hist_h[k + 1, i]
+        (&W_e[0, 0])[i] = v
+        (&H_e[0, 0])[i] = h
+    if (_multitask_gram_objective(&W_e[0, 0], &H_e[0, 0], &QY[0, 0], n_features, n_tasks,
+                                  y_norm2, l1_reg, l2_reg)
+            >= _multitask_gram_objective(&W[0, 0], &H[0, 0], &QY[0, 0], n_features,
+                                         n_tasks, y_norm2, l1_reg, l2_reg)):
+        return False
+    for i in range(m):
+        (&W[0, 0])[i] = (&W_e[0, 0])[i]
+        (&H[0, 0])[i] = (&H_e[0, 0])[i]
+    return True
+
+
+def multitask_enet_coordinate_descent_gram(
+    double[:, ::1] W,
+    double l1_reg,
+    double l2_reg,
+    const double[:, ::1] Q,
+    const double[:, ::1] QY,
+    double y_norm2,
+    int max_iter,
+    double tol,
+    double gap_tol,
+    uint32_t seed,
+    bint random,
+    double least_squares_optimum=-1.0,
+    double[::1] stall_state=None,
+):
+    """Block coordinate descent on the Gram form of the multi-task P.
+
+    ``W`` (n_features, n_tasks), C ordered: row j is feature j's block, the
+    transpose of coef_. ``Q = X_c^T S X_c``, ``QY = X_c^T S Y_c``
+    (n_features, n_tasks) and ``y_norm2 = ||S^1/2 Y_c||_F^2``. The penalty is
+    l1_reg times the L2,1 norm (sum of the rows' Euclidean norms) plus
+    l2_reg / 2 ||W||_F^2. One block update costs O(n_features * n_tasks)
+    whatever the number of samples: H = Q W is kept up to date. Stopping
+    (and ``least_squares_optimum``, ``stall_state``) as in
+    :func:`enet_coordinate_descent`. Returns (gap, n_epochs).
+    """
+    cdef Py_ssize_t n_features = W.shape[0], n_tasks = W.shape[1]
+    cdef Py_ssize_t i, j, jj, t
+    cdef int epoch = 0, since_gap = 0
+    cdef double d_w_max, w_max, gap = 0.0, dual_norm, block, scale, d, q_jj, h
+    cdef double r_norm2, r_dot_y, w_norm2, w_l21, wq, wh, xtr_norm2, row_norm2
+    cdef uint32_t rng_state = seed if seed != 0 else 1
+    cdef bint stationary = False, moved
+    cdef Progress progress
+    cdef bint stalled = False
+    cdef double[:, ::1] H = np.zeros((n_features, n_tasks))
+    cdef double[::1] grad = np.zeros(n_tasks)
+    cdef double[::1] delta = np.zeros(n_tasks)
+    # Anderson acceleration (cyclic order): every ANDERSON_DEPTH + 1 epochs
+    # the extrapolated point of the last iterates replaces W if it lowers P
+    cdef bint accelerate = not random and max_iter > 0 and n_features > 0
+    cdef Py_ssize_t m = n_features * n_tasks if accelerate else 0
+    cdef double[:, ::1] hist_w = np.empty((ANDERSON_DEPTH + 1, m))
+    cdef double[:, ::1] hist_h = np.empty((ANDERSON_DEPTH + 1, m))
+    cdef double[:, ::1] W_e = np.empty((n_features if accelerate else 0, n_tasks))
+    cdef double[:, ::1] H_e = np.empty((n_features if accelerate else 0, n_tasks))
+    cdef int n_hist = 0
+    cdef bint extrapolated = False
+
+    with nogil:
+        _progress_init(&progress, stall_state)
+        for j in range(n_features):
+            for t in range(n_tasks):
+                if W[j, t] != 0:
+                    for i in range(n_features):
+                        H[i, t] += Q[j, i] * W[j, t]
+        while True:
+            wq = 0.0
+            wh = 0.0
+            w_norm2 = 0.0
+            w_l21 = 0.0
+            dual_norm = 0.0
+            xtr_norm2 = 0.0
+            for j in range(n_features):
+                block = 0.0
+                row_norm2 = 0.0
+                for t in range(n_tasks):
+                    wq += W[j, t] * QY[j, t]
+                    wh += W[j, t] * H[j, t]
+                    row_norm2 += W[j, t] * W[j, t]
+                    d = QY[j, t] - H[j, t]
+                    xtr_norm2 += d * d
+                    d -= l2_reg * W[j, t]
+                    block += d * d
+                w_norm2 += row_norm2
+                w_l21 += sqrt(row_norm2)
+                dual_norm = max(dual_norm, sqrt(block))
+            # ||R||^2 = ||Y||^2 - 2 <W, QY> + <W, Q W> and <R, Y> = ||Y||^2 - <W, QY>
+            r_norm2 = max(y_norm2 - 2.0 * wq + wh, 0.0)
+            r_dot_y = y_norm2 - wq
+            gap = _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_l21, w_norm2, l1_reg,
+                            l2_reg)
+            if l1_reg == 0 and l2_reg == 0 and least_squares_optimum >= 0:
+                gap = 0.5 * r_norm2 - least_squares_optimum
+            since_gap = 0
+            stalled = _stalled(&progress, gap, 0.5 * r_norm2 + l1_reg * w_l21
+                               + 0.5 * l2_reg * w_norm2, epoch)
+            if gap <= gap_tol or epoch >= max_iter or stationary or stalled:
+                break
+            while True:
+                d_w_max = 0.0
+                w_max = 0.0
+                for jj in range(n_features):
+                    j = _draw(n_features, &rng_state) if random else jj
+                    q_jj = Q[j, j]
+                    if q_jj == 0.0:
+                        continue
+                    for t in range(n_tasks):
+                        grad[t] = QY[j, t] - H[j, t] + W[j, t] * q_jj
+                    scale = _group_prox_scale(&grad[0], n_tasks, l1_reg, q_jj + l2_reg)
+                    moved = False
+                    for t in range(n_tasks):
+                        delta[t] = scale * grad[t] - W[j, t]
+                        if delta[t] != 0:
+                            moved = True
+                            W[j, t] += delta[t]
+                            d_w_max = max(d_w_max, fabs(delta[t]))
+                        w_max = max(w_max, fabs(W[j, t]))
+                    if moved:
+                        for i in range(n_features):
+                            h = Q[j, i]
+                            for t in range(n_tasks):
+                                H[i, t] += h * delta[t]
+                epoch += 1
+                since_gap += 1
+                extrapolated = False
+                if accelerate:
+                    for i in range(m):
+                        hist_w[n_hist, i] = (&W[0, 0])[i]
+                        hist_h[n_hist, i] = (&H[0, 0])[i]
+                    n_hist += 1
+                    if n_hist == ANDERSON_DEPTH + 1:
+                        n_hist = 0
+                        extrapolated = _multitask_gram_extrapolate(
+                            W, H, hist_w, hist_h, W_e, H_e, QY, y_norm2, l1_reg, l2_reg)
+                stationary = d_w_max == 0.0 and not random and not extrapolated
                 if (stationary or w_max == 0.0 or d_w_max <= tol * w_max
                         or since_gap >= GAP_CADENCE or epoch >= max_iter):
                     break

@@ -43,7 +43,7 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
     if sample_weight is not None:
         sw_train = sample_weight[train] * (len(train) / np.sum(sample_weight[train]))
     X_train = _take_rows(X, train)
-    gram = False if multi_task else use_gram(X_train, precompute)
+    gram = use_gram(X_train, precompute)
     design = Design(X_train, fit_intercept=fit_intercept, sample_weight=sw_train,
                     gram=gram)
     y_c, y_mean = design.center(y[train], fit_intercept)
