@@ -73,7 +73,9 @@ GRAM_EPOCHS = 64
 GRAM_INNER_TOL = 0.03
 MAX_EPOCHS_GRAM = 1000
 # Full Newton (Cholesky) for smooth problems up to this many features.
-CHOLESKY_MAX_FEATURES = 1500
+CHOLESKY_MAX_FEATURES = 2000
+# ... and, on wide designs, in the space of the samples up to this many of them.
+ROWS_MAX_SAMPLES = 4000
 # Newton steps without halving the violation or lowering the objective beyond
 # rounding after which a working set is left (inner) or the fit ends (outer).
 STALL_INNER = 5
@@ -289,7 +291,8 @@ class _Stall:
         if violation <= 0.5 * self.best_viol:
             self.best_viol = violation
             progress = True
-        if objective < self.best_obj - 1e-13 * abs(self.best_obj):
+        if objective < self.best_obj and (not np.isfinite(self.best_obj) or objective
+                                          < self.best_obj - 1e-13 * abs(self.best_obj)):
             self.best_obj = objective
             progress = True
         self.count = 0 if progress else self.count + 1
@@ -479,6 +482,67 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     return theta[:p], (theta[p] if fit_intercept else 0.0), it, True
 
 
+def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter):
+    """Full Newton steps for the smooth problem on a wide design (l2 > 0),
+    solved in the space of the samples.
+
+    The Newton system (X^T D X + l2 I) d = -g (the intercept unpenalised)
+    is solved through the n x n matrix N = l2 I + D^1/2 X X^T D^1/2: with
+    q = D (X d + db), the coefficient step is d = -(g + X^T q) / l2 and q
+    solves D^-1/2 N D^-1/2 q = -X g + l2 db 1 with 1^T q = -g_b, which
+    fixes db. X X^T is formed once.
+    """
+    X = data.X
+    p = data.n_features
+    Xd64 = X.toarray() if data.sparse else X
+    K = np.asarray(Xd64 @ Xd64.T, dtype=np.float64)
+    if sparse.issparse(K):
+        K = K.toarray()
+    w = np.array(w, dtype=np.float64)
+    eta = data.matvec(w) + b
+    f_loss = loss.value(y, s, eta)
+    if not np.isfinite(f_loss):
+        return w, b, 0, False
+    pen = 0.5 * l2 * (w @ w)
+    it = 0
+    stall = _Stall(STALL_OUTER)
+    n = data.n_samples
+    while True:
+        r, h = loss.derivatives(y, s, eta)
+        g = data.rmatvec(r) + l2 * w
+        gb = r.sum() if fit_intercept else 0.0
+        viol = max(np.abs(g).max(initial=0.0), abs(gb))
+        if viol <= tol_abs:
+            return w, b, it, True
+        if it >= max_iter or stall.stalled(viol, f_loss + pen):
+            return w, b, it, False
+        it += 1
+        root = np.sqrt(h)
+        N = root[:, None] * K * root[None, :]
+        N[np.arange(n), np.arange(n)] += l2
+        factor = linalg.cho_factor(N, check_finite=False)
+        c = -data.matvec(g)
+        q_c = root * linalg.cho_solve(factor, root * c, check_finite=False)
+        if fit_intercept:
+            q_1 = root * linalg.cho_solve(factor, root, check_finite=False)
+            db = (-gb - q_c.sum()) / (l2 * q_1.sum())
+            q = q_c + l2 * db * q_1
+        else:
+            db, q = 0.0, q_c
+        d = -(g + data.rmatvec(q)) / l2
+        Xd = data.matvec(d) + db
+        delta = g @ d + gb * db
+        if not delta < 0:
+            return w, b, it, False
+        found = _armijo(loss, y, s, eta, Xd, f_loss + pen, delta,
+                        lambda t: 0.5 * l2 * np.sum((w + t * d) ** 2))
+        if found is None:
+            return w, b, it, False
+        t, eta, f_loss, pen = found
+        w = w + t * d
+        b = b + t * db
+
+
 def solve_glm(X, y, s, loss, *, alpha, l1_ratio, fit_intercept, tol, max_iter,
               coef_init=None, intercept_init=None, data=None):
     """Fit one GLM; returns (coef float64, intercept, n_iter, converged).
@@ -508,6 +572,9 @@ def solve_glm(X, y, s, loss, *, alpha, l1_ratio, fit_intercept, tol, max_iter,
     if l1 == 0 and p <= CHOLESKY_MAX_FEATURES and data.n_samples >= p:
         return fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs,
                                    max_iter)
+    if l1 == 0 and l2 > 0 and p > data.n_samples <= ROWS_MAX_SAMPLES:
+        return fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs,
+                               max_iter)
     return fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs,
                            max_iter)
 
@@ -774,3 +841,232 @@ class TweedieRegressor(_GeneralizedLinearRegressor):
         if self.link == "auto":
             return "identity" if self.power <= 0 else "log"
         return self.link
+
+
+# ---------------------------------------------------------------------------
+# Cross-validation
+# ---------------------------------------------------------------------------
+
+FAMILIES = {"normal": 0.0, "poisson": 1.0, "gamma": 2.0, "inverse.gaussian": 3.0,
+            "tweedie": None}
+
+
+def glm_alpha_max(X, y, s, loss, l1_ratio, fit_intercept):
+    """Smallest alpha whose solution has no nonzero coefficient: the largest
+    |gradient| at w = 0 (intercept at its optimum), over sum(s) l1_ratio."""
+    y = np.asarray(y, dtype=np.float64)
+    sum_s = float(y.shape[0] if s is None else s.sum())
+    if fit_intercept:
+        mean = float(np.average(y, weights=s))
+        if loss.log:
+            mean = max(mean, np.finfo(np.float64).tiny ** 0.5)
+        eta = np.full(y.shape[0], float(loss.link(mean)))
+    else:
+        eta = np.zeros(y.shape[0])
+    r, _ = loss.derivatives(y, s, eta)
+    if sparse.issparse(X):
+        grad = np.asarray(X.T @ r).ravel()
+    else:
+        grad = np.asarray(X.T @ r.astype(X.dtype), dtype=np.float64)
+    return float(np.max(np.abs(grad), initial=0.0)) / (sum_s * l1_ratio)
+
+
+def _glm_path(X, y, s, loss, alphas, l1_ratio, fit_intercept, tol, max_iter):
+    """Coefficients and intercepts along ``alphas`` (decreasing), warm-started."""
+    data = _Data(X)
+    coefs = np.empty((len(alphas), data.n_features))
+    intercepts = np.empty(len(alphas))
+    n_iters = []
+    w, b = None, None
+    for k, alpha in enumerate(alphas):
+        w, b, n_iter, _ = solve_glm(X, y, s, loss, alpha=alpha, l1_ratio=l1_ratio,
+                                    fit_intercept=fit_intercept, tol=tol,
+                                    max_iter=max_iter, coef_init=w, intercept_init=b,
+                                    data=data)
+        coefs[k], intercepts[k] = w, b
+        n_iters.append(n_iter)
+    return coefs, intercepts, n_iters
+
+
+def _fold_deviances(X, y, s, loss, train, test, alphas, l1_ratio, fit_intercept, tol,
+                    max_iter):
+    """Mean test deviance along the path fitted on the training rows."""
+    s_train = None if s is None else s[train]
+    s_test = None if s is None else s[test]
+    coefs, intercepts, _ = _glm_path(X[train], y[train], s_train, loss, alphas, l1_ratio,
+                                     fit_intercept, tol, max_iter)
+    X_test, y_test = X[test], np.asarray(y[test], dtype=np.float64)
+    etas = np.asarray(X_test @ coefs.T.astype(X.dtype), dtype=np.float64) + intercepts
+    sum_test = float(len(test) if s_test is None else s_test.sum())
+    return np.array([2.0 * loss.value(y_test, s_test, etas[:, k]) / sum_test
+                     for k in range(len(alphas))])
+
+
+class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
+    """Poisson, Gamma or Tweedie regression with the penalty chosen by
+    cross-validation.
+
+    One class for every family, as the model classes differ only in the
+    deviance: ``family`` names it (``power`` for 'tweedie'), and the folds,
+    paths and refit are the same for all. Along each ``l1_ratio``, the
+    alphas are fitted from the largest down, each warm-started at the
+    previous solution; folds run on threads (joblib, ``prefer="threads"``);
+    the alpha and l1_ratio of the least mean test deviance are refitted on
+    all the data.
+
+    Parameters
+    ----------
+    family : {'normal', 'poisson', 'gamma', 'inverse.gaussian', 'tweedie'}, default='poisson'
+    power : float, default=None
+        Tweedie power, required with ``family='tweedie'`` (and then used
+        instead of the family's).
+    link : {'auto', 'identity', 'log'}, default='auto'
+        'auto': identity for powers <= 0, log otherwise.
+    l1_ratio : float or list of float, default=1.0
+        Elastic-net mixing; a list is searched too.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.
+    alphas : int or array-like, default=100
+        Number of alphas of the automatic grid (from the smallest alpha with
+        no nonzero coefficient down), or the alphas themselves.
+    fit_intercept : bool, default=True
+    max_iter : int, default=100
+    tol : float, default=1e-4
+    cv : int, cross-validation generator or iterable, default=None
+        5-fold when None.
+    n_jobs : int, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    alpha_ : float
+    l1_ratio_ : float
+    alphas_ : ndarray of shape (n_l1_ratio, n_alphas) or (n_alphas,)
+    deviance_path_ : ndarray of shape (n_l1_ratio, n_alphas, n_folds) or (n_alphas, n_folds)
+        Mean test deviance per fold.
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_iter_ : int
+        Newton steps of the refit.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    """
+
+    def __init__(self, *, family="poisson", power=None, link="auto", l1_ratio=1.0,
+                 eps=1e-3, alphas=100, fit_intercept=True, max_iter=100, tol=1e-4, cv=None,
+                 n_jobs=None, verbose=0):
+        self.family = family
+        self.power = power
+        self.link = link
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _power(self):
+        if self.family == "tweedie" or self.power is not None:
+            return float(self.power if self.power is not None else 0.0)
+        return FAMILIES[self.family]
+
+    def _link(self):
+        if self.link == "auto":
+            return "identity" if self._power() <= 0 else "log"
+        return self.link
+
+    def _check_params(self):
+        check_option(self.family, "family", set(FAMILIES))
+        if self.power is not None:
+            check_real(self.power, "power")
+        elif self.family == "tweedie":
+            raise param_error("power", "a float (with family='tweedie')", None)
+        check_option(self.link, "link", set(LINKS))
+        check_real(self.eps, "eps", low=0, low_open=True)
+        check_bool(self.fit_intercept, "fit_intercept")
+        check_int(self.max_iter, "max_iter", low=1)
+        check_real(self.tol, "tol", low=0, low_open=True)
+        check_verbose(self.verbose)
+
+    def _l1_ratios(self):
+        ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64)).ravel()
+        if ratios.size == 0 or np.any(~(ratios >= 0)) or np.any(ratios > 1):
+            raise param_error("l1_ratio", "a float in the range [0.0, 1.0] or an array-like",
+                              self.l1_ratio)
+        return ratios
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the paths on the folds, choose alpha and l1_ratio, refit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        from joblib import Parallel, delayed
+        from sklearn.model_selection import check_cv
+
+        self._check_params()
+        ratios = self._l1_ratios()
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=_X_DTYPES,
+                             y_numeric=True, multi_output=False)
+        if sparse.issparse(X):
+            X = X.tocsr()  # rows are taken per fold
+        y = np.asarray(y, dtype=np.float64)
+        s = check_sample_weight(sample_weight, X.shape[0], np.float64)
+        loss = self._get_loss()
+        if not loss.y_in_range(y):
+            raise ValueError("Some value(s) of y are out of the valid range of the loss"
+                             f" {_loss_name(self)!r}.")
+        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
+            n_alphas = check_int(self.alphas, "alphas", low=1)
+            grids = []
+            for ratio in ratios:
+                if ratio == 0:
+                    raise ValueError(
+                        "Automatic alpha grid generation is not supported for"
+                        " l1_ratio=0. Please supply a grid by providing your estimator"
+                        " with the appropriate `alphas=` argument.")
+                top = glm_alpha_max(X, y, s, loss, ratio, self.fit_intercept)
+                top = max(top, np.finfo(np.float64).resolution)
+                grids.append(np.geomspace(top, top * self.eps, num=n_alphas))
+            grids = np.array(grids)
+        else:
+            alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
+            if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
+                raise ValueError("The 'alphas' parameter must hold finite values >= 0.")
+            grids = np.tile(np.sort(alphas)[::-1], (len(ratios), 1))
+        folds = list(check_cv(self.cv).split(X, y))
+        jobs = [(i, k) for i in range(len(ratios)) for k in range(len(folds))]
+        results = Parallel(n_jobs=self.n_jobs, prefer="threads", verbose=self.verbose)(
+            delayed(_fold_deviances)(X, y, s, loss, folds[k][0], folds[k][1], grids[i],
+                                     ratios[i], self.fit_intercept, self.tol,
+                                     self.max_iter)
+            for i, k in jobs)
+        path = np.empty((len(ratios), grids.shape[1], len(folds)))
+        for (i, k), dev in zip(jobs, results):
+            path[i, :, k] = dev
+        mean = path.mean(axis=2)
+        mean = np.where(np.isfinite(mean), mean, np.inf)
+        i, j = np.unravel_index(np.argmin(mean), mean.shape)
+        self.l1_ratio_ = float(ratios[i])
+        self.alpha_ = float(grids[i, j])
+        squeeze = np.ndim(self.l1_ratio) == 0
+        self.alphas_ = grids[0] if squeeze else grids
+        self.deviance_path_ = path[0] if squeeze else path
+        # refit along the chosen path up to alpha_ (warm starts make it cheap)
+        coefs, intercepts, n_iters = _glm_path(
+            X, y, s, loss, grids[i, :j + 1], self.l1_ratio_, self.fit_intercept,
+            self.tol, self.max_iter)
+        self.coef_ = coefs[-1].astype(X.dtype)
+        self.intercept_ = float(intercepts[-1]) if self.fit_intercept else 0.0
+        self.n_iter_ = int(n_iters[-1])
+        return self
