@@ -61,6 +61,15 @@ def _synthetic(n, p, family, seed=0, sparse_coef=False):
     return X, y
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """scikit-learn's losses and BLAS on one thread: on a loaded machine their
+    thread pools dominate these small fits."""
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1):
+        yield
+
+
 @pytest.fixture(scope="module")
 def abalone():
     from benchmarks.datasets import load_dataset
