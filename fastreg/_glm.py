@@ -424,22 +424,24 @@ def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_
         ws_size = 2 * ws_size if nnz >= ws_size // 2 else max(2 * nnz, WS_MIN)
 
 
-def _hessian_design(data, fit_intercept):
+def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter):
+    """Newton steps for the smooth (L2) problem, Cholesky-solved.
+
+    The Hessian [[X^T D X + l2 I, X^T h], [h^T X, sum h]] is formed as one
+    symmetric product of the scaled X (into a buffer made once), its
+    intercept row from a product with h. A factor is reused for the next
+    step while the KKT violation keeps falling at least fourfold per step
+    (a step then costs two passes over X instead of a Hessian); otherwise
+    the Hessian is formed again.
+    """
     X = data.X
     if data.sparse and X.shape[0] * X.shape[1] <= 2 ** 25:
-        X = X.toarray()
-    if fit_intercept:
-        ones = np.ones((data.n_samples, 1), dtype=X.dtype)
-        X = (sparse.hstack([X, ones], format="csc") if sparse.issparse(X)
-             else np.hstack([X, ones]))
-    return X
-
-
-def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter):
-    """Full Newton steps for the smooth (L2) problem, Cholesky-solved."""
-    A = _hessian_design(data, fit_intercept)
+        X = np.asfortranarray(X.toarray())
+    dense = not sparse.issparse(X)
+    buf = np.empty(X.shape, dtype=X.dtype, order="F") if dense else None
     p = data.n_features
-    theta = np.append(w, b) if fit_intercept else w.astype(np.float64)
+    m = p + 1 if fit_intercept else p
+    w = np.array(w, dtype=np.float64)
     eta = data.matvec(w) + b
     f_loss = loss.value(y, s, eta)
     if not np.isfinite(f_loss):
@@ -447,39 +449,74 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     pen = 0.5 * l2 * (w @ w)
     it = 0
     stall = _Stall(STALL_OUTER)
+    factor = None
+    prev_viol = np.inf
+    diag = np.arange(p)
+    n = data.n_samples
+    stride = n // max(8 * m, n // 8) if n >= 64 * m else 1
+    subsampled = False
     while True:
         r, h = loss.derivatives(y, s, eta)
-        g = np.asarray(A.T @ (r.astype(A.dtype) if A.dtype == np.float32 else r),
-                       dtype=np.float64).ravel()
-        g[:p] += l2 * theta[:p]
+        g = np.empty(m)
+        g[:p] = data.rmatvec(r) + l2 * w
+        if fit_intercept:
+            g[p] = r.sum()
         viol = np.abs(g).max(initial=0.0)
         if viol <= tol_abs:
-            break
+            return w, b, it, True
         if it >= max_iter or stall.stalled(viol, f_loss + pen):
-            return theta[:p], (theta[p] if fit_intercept else 0.0), it, False
+            return w, b, it, False
         it += 1
-        if sparse.issparse(A):
-            H = np.asarray((A.T @ sparse.diags(h) @ A).toarray(), dtype=np.float64)
-        else:
-            Ah = A * np.sqrt(h)[:, None].astype(A.dtype)
-            H = np.asarray(Ah.T @ Ah, dtype=np.float64)
-        H[np.arange(p), np.arange(p)] += l2
-        try:
-            d = -linalg.cho_solve(linalg.cho_factor(H, check_finite=False), g,
-                                  check_finite=False)
-        except linalg.LinAlgError:
-            d = -linalg.lstsq(H, g, check_finite=False)[0]
-        Xd = np.asarray(A @ d.astype(A.dtype), dtype=np.float64).ravel()
+        if factor is None or viol > 0.25 * prev_viol:
+            H = np.empty((m, m))
+            if dense and stride > 1:
+                # first step, far from the optimum: the Hessian of every
+                # stride-th row (times stride) is as good a model, for less
+                rows = slice(0, None, stride)
+                hs = h[rows] * (h.sum() / h[rows].sum())
+                B = X[rows] * np.sqrt(hs)[:, None].astype(X.dtype)
+                H[:p, :p] = B.T @ B
+                stride = 1
+                subsampled = True
+            elif dense:
+                root = np.sqrt(h)
+                np.multiply(X, root[:, None].astype(X.dtype), out=buf)
+                H[:p, :p] = buf.T @ buf
+                subsampled = False
+            else:
+                H[:p, :p] = (X.T @ sparse.diags(h) @ X).toarray()
+                subsampled = False
+            H[diag, diag] += l2
+            if fit_intercept:
+                H[p, :p] = H[:p, p] = data.rmatvec(h)
+                H[p, p] = h.sum()
+            try:
+                factor = linalg.cho_factor(H, check_finite=False)
+            except linalg.LinAlgError:
+                H[np.arange(m), np.arange(m)] += 1e-10 * max(np.abs(np.diag(H)).max(), 1)
+                factor = linalg.cho_factor(H, check_finite=False)
+        prev_viol = viol
+        d = -linalg.cho_solve(factor, g, check_finite=False)
         delta = g @ d
         if not delta < 0:
-            d, Xd, delta = -g, -np.asarray(A @ g.astype(A.dtype), dtype=np.float64).ravel(), -(g @ g)
+            factor = None
+            continue
+        db = d[p] if fit_intercept else 0.0
+        dw = d[:p]
+        Xd = data.matvec(dw) + db
         found = _armijo(loss, y, s, eta, Xd, f_loss + pen, delta,
-                        lambda t: 0.5 * l2 * np.sum((theta[:p] + t * d[:p]) ** 2))
+                        lambda t: 0.5 * l2 * np.sum((w + t * dw) ** 2))
         if found is None:
-            return theta[:p], (theta[p] if fit_intercept else 0.0), it, False
+            if factor is not None:
+                factor = None
+                prev_viol = np.inf
+                continue
+            return w, b, it, False
         t, eta, f_loss, pen = found
-        theta = theta + t * d
-    return theta[:p], (theta[p] if fit_intercept else 0.0), it, True
+        w = w + t * dw
+        b = b + t * db
+        if t < 1.0 or subsampled:
+            factor, prev_viol = None, np.inf   # far from the optimum: fresh Hessians
 
 
 def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter):
