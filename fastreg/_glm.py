@@ -147,10 +147,40 @@ class TweedieLoss:
                        - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
             return np.where(bad, np.inf, out)
 
+    def _y_constant(self, y):
+        """The part of the half deviance that depends on y only, per sample
+        (log link; None where there is none to split off)."""
+        p = self.power
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 1:
+                return np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0) - y
+            if p == 2:
+                return -np.log(y) - 1.0
+            return np.maximum(y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
+
     def value(self, y, s, eta):
-        dev = self.unit_half_deviance(y, eta)
-        with np.errstate(invalid="ignore", over="ignore"):
-            out = float(dev.sum() if s is None else s @ dev)
+        """sum_i s_i d(y_i, mu_i) / 2 (inf outside the domain of the mean)."""
+        p = self.power
+        if not self.log or p == 0:
+            dev = self.unit_half_deviance(y, eta)
+            with np.errstate(invalid="ignore", over="ignore"):
+                out = float(dev.sum() if s is None else s @ dev)
+            return out if np.isfinite(out) else np.inf
+        # log link: the y-only part is summed once per (y, s) and kept
+        key = (id(y), id(s))
+        if getattr(self, "_const_key", None) != key:
+            const = self._y_constant(y)
+            self._const = float(const.sum() if s is None else s @ const)
+            self._const_key, self._const_refs = key, (y, s)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if p == 1:
+                var = np.exp(eta) - y * eta
+            elif p == 2:
+                var = eta + y * np.exp(-eta)
+            else:
+                var = (np.exp((2 - p) * eta) / (2 - p)
+                       - y * np.exp((1 - p) * eta) / (1 - p))
+            out = float(var.sum() if s is None else s @ var) + self._const
         return out if np.isfinite(out) else np.inf
 
     def derivatives(self, y, s, eta):
@@ -349,6 +379,7 @@ def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_
     first = True
     it = 0
     stall = _Stall(STALL_OUTER)
+    Xws = ws_dense = None  # dense copy of the working set's columns (Gram route)
     while True:
         grad[:] = data.rmatvec(r)
         viol = _kkt_violation(grad + l2 * w, w, l1)
@@ -363,7 +394,10 @@ def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_
             first = False
         ws, ws_size = _select_ws(viol, w, ws_size, p)
         gram = _use_gram(data, ws)
-        Xws = data.dense_columns(ws, fit_intercept) if gram else None
+        if not gram:
+            Xws = None
+        elif Xws is None or not np.array_equal(ws, ws_dense):
+            Xws, ws_dense = data.dense_columns(ws, fit_intercept), ws
         target = max(WS_TOL * max_viol, tol_abs)
         inner_viol = max_viol
         inner_stall = _Stall(STALL_INNER)
@@ -928,6 +962,7 @@ def _glm_path(X, y, s, loss, alphas, l1_ratio, fit_intercept, tol, max_iter):
 def _fold_deviances(X, y, s, loss, train, test, alphas, l1_ratio, fit_intercept, tol,
                     max_iter):
     """Mean test deviance along the path fitted on the training rows."""
+    loss = TweedieLoss(loss.power, "log" if loss.log else "identity")  # one per thread
     s_train = None if s is None else s[train]
     s_test = None if s is None else s[test]
     coefs, intercepts, _ = _glm_path(X[train], y[train], s_train, loss, alphas, l1_ratio,
