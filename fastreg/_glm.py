@@ -458,6 +458,20 @@ def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_
         ws_size = 2 * ws_size if nnz >= ws_size // 2 else max(2 * nnz, WS_MIN)
 
 
+def _cholesky(H):
+    """Cholesky factor of a positive semi-definite H, with a growing jitter on
+    its diagonal where rounding (or a rank-deficient design without an L2
+    part) leaves it singular."""
+    scale = max(float(np.abs(np.diag(H)).max(initial=0.0)), 1e-300)
+    jitter = 0.0
+    for _ in range(8):
+        try:
+            return linalg.cho_factor(H + jitter * np.eye(H.shape[0]), check_finite=False)
+        except linalg.LinAlgError:
+            jitter = scale * (1e-12 if jitter == 0.0 else 100 * jitter / scale)
+    return linalg.cho_factor(H + scale * np.eye(H.shape[0]), check_finite=False)
+
+
 def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter):
     """Newton steps for the smooth (L2) problem, Cholesky-solved.
 
@@ -472,9 +486,9 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     if data.sparse and X.shape[0] * X.shape[1] <= 2 ** 25:
         X = np.asfortranarray(X.toarray())
     dense = not sparse.issparse(X)
-    buf = np.empty(X.shape, dtype=X.dtype, order="F") if dense else None
     p = data.n_features
     m = p + 1 if fit_intercept else p
+    buf = np.empty((X.shape[0], m), dtype=X.dtype, order="F") if dense else None
     w = np.array(w, dtype=np.float64)
     eta = data.matvec(w) + b
     f_loss = loss.value(y, s, eta)
@@ -502,33 +516,33 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
             return w, b, it, False
         it += 1
         if factor is None or viol > 0.25 * prev_viol:
-            H = np.empty((m, m))
-            if dense and stride > 1:
-                # first step, far from the optimum: the Hessian of every
-                # stride-th row (times stride) is as good a model, for less
-                rows = slice(0, None, stride)
-                hs = h[rows] * (h.sum() / h[rows].sum())
-                B = X[rows] * np.sqrt(hs)[:, None].astype(X.dtype)
-                H[:p, :p] = B.T @ B
-                stride = 1
-                subsampled = True
-            elif dense:
-                root = np.sqrt(h)
-                np.multiply(X, root[:, None].astype(X.dtype), out=buf)
-                H[:p, :p] = buf.T @ buf
-                subsampled = False
+            subsampled = dense and stride > 1
+            if dense:
+                # [X sqrt(h), sqrt(h)]^T [X sqrt(h), sqrt(h)]: every block of
+                # the Hessian from one symmetric product. Far from the
+                # optimum (first step) every stride-th row, rescaled, is as
+                # good a model for less.
+                if subsampled:
+                    rows = slice(0, None, stride)
+                    root = np.sqrt(h[rows] * (h.sum() / max(h[rows].sum(), 1e-300)))
+                    B = np.empty((root.size, m), dtype=X.dtype, order="F")
+                    np.multiply(X[rows], root[:, None].astype(X.dtype), out=B[:, :p])
+                    stride = 1
+                else:
+                    root = np.sqrt(h)
+                    B = buf
+                    np.multiply(X, root[:, None].astype(X.dtype), out=B[:, :p])
+                if fit_intercept:
+                    B[:, p] = root
+                H = np.asarray(B.T @ B, dtype=np.float64)
             else:
+                H = np.empty((m, m))
                 H[:p, :p] = (X.T @ sparse.diags(h) @ X).toarray()
-                subsampled = False
+                if fit_intercept:
+                    H[p, :p] = H[:p, p] = data.rmatvec(h)
+                    H[p, p] = h.sum()
             H[diag, diag] += l2
-            if fit_intercept:
-                H[p, :p] = H[:p, p] = data.rmatvec(h)
-                H[p, p] = h.sum()
-            try:
-                factor = linalg.cho_factor(H, check_finite=False)
-            except linalg.LinAlgError:
-                H[np.arange(m), np.arange(m)] += 1e-10 * max(np.abs(np.diag(H)).max(), 1)
-                factor = linalg.cho_factor(H, check_finite=False)
+            factor = _cholesky(H)
         prev_viol = viol
         d = -linalg.cho_solve(factor, g, check_finite=False)
         delta = g @ d
