@@ -380,6 +380,7 @@ def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_
     it = 0
     stall = _Stall(STALL_OUTER)
     Xws = ws_dense = None  # dense copy of the working set's columns (Gram route)
+    scaled = None          # its rows scaled by sqrt(h), in a buffer kept between steps
     while True:
         grad[:] = data.rmatvec(r)
         viol = _kkt_violation(grad + l2 * w, w, l1)
@@ -406,8 +407,10 @@ def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_
             gb = r.sum() if fit_intercept else 0.0
             w_ws = w[ws]
             if gram:
-                A = Xws * np.sqrt(h)[:, None]
-                H = A.T @ A
+                if scaled is None or scaled.shape != Xws.shape:
+                    scaled = np.empty_like(Xws)
+                np.multiply(Xws, np.sqrt(h)[:, None], out=scaled)
+                H = scaled.T @ scaled
                 g = grad[ws]
                 u = w_ws.copy()
                 if fit_intercept:
@@ -502,7 +505,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     diag = np.arange(p)
     n = data.n_samples
     stride = n // max(8 * m, n // 8) if n >= 64 * m else 1
-    subsampled = False
+    subsampled = fresh = False
     while True:
         r, h = loss.derivatives(y, s, eta)
         g = np.empty(m)
@@ -516,6 +519,9 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
             return w, b, it, False
         it += 1
         if factor is None or viol > 0.25 * prev_viol:
+            if subsampled and factor is not None and fresh:
+                stride = 1   # a new subsampled model no longer gains fourfold a step
+            fresh = True
             subsampled = dense and stride > 1
             if dense:
                 # [X sqrt(h), sqrt(h)]^T [X sqrt(h), sqrt(h)]: every block of
@@ -527,7 +533,6 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
                     root = np.sqrt(h[rows] * (h.sum() / max(h[rows].sum(), 1e-300)))
                     B = np.empty((root.size, m), dtype=X.dtype, order="F")
                     np.multiply(X[rows], root[:, None].astype(X.dtype), out=B[:, :p])
-                    stride = 1
                 else:
                     root = np.sqrt(h)
                     B = buf
@@ -543,6 +548,8 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
                     H[p, p] = h.sum()
             H[diag, diag] += l2
             factor = _cholesky(H)
+        else:
+            fresh = False
         prev_viol = viol
         d = -linalg.cho_solve(factor, g, check_finite=False)
         delta = g @ d
@@ -563,7 +570,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
         t, eta, f_loss, pen = found
         w = w + t * dw
         b = b + t * db
-        if t < 1.0 or subsampled:
+        if t < 1.0:
             factor, prev_viol = None, np.inf   # far from the optimum: fresh Hessians
 
 
