@@ -461,6 +461,14 @@ def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_
         ws_size = 2 * ws_size if nnz >= ws_size // 2 else max(2 * nnz, WS_MIN)
 
 
+HESSIAN_FLOAT32 = True
+
+
+def n_big(X):
+    """Whether X is tall and large enough for a float32 Hessian to pay."""
+    return X.shape[0] * X.shape[1] >= 1 << 20
+
+
 def _cholesky(H):
     """Cholesky factor of a positive semi-definite H, with a growing jitter on
     its diagonal where rounding (or a rank-deficient design without an L2
@@ -491,7 +499,11 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     dense = not sparse.issparse(X)
     p = data.n_features
     m = p + 1 if fit_intercept else p
-    buf = np.empty((X.shape[0], m), dtype=X.dtype, order="F") if dense else None
+    # The Hessian only shapes the steps (the gradient is exact): it is formed
+    # in float32 on tall designs, at half the memory traffic and twice the
+    # BLAS speed; a step then misses the Newton step by about 1e-7 cond(H).
+    hdtype = np.float32 if HESSIAN_FLOAT32 and n_big(X) else X.dtype
+    buf = np.empty((X.shape[0], m), dtype=hdtype, order="F") if dense else None
     w = np.array(w, dtype=np.float64)
     eta = data.matvec(w) + b
     f_loss = loss.value(y, s, eta)
@@ -519,8 +531,13 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
             return w, b, it, False
         it += 1
         if factor is None or viol > 0.25 * prev_viol:
-            if subsampled and factor is not None and fresh:
-                stride = 1   # a new subsampled model no longer gains fourfold a step
+            if factor is not None and fresh:
+                # a new model no longer gains fourfold a step: take it whole,
+                # and in X's precision
+                if not subsampled and hdtype != X.dtype:
+                    hdtype = X.dtype
+                    buf = np.empty((X.shape[0], m), dtype=hdtype, order="F")
+                stride = 1
             fresh = True
             subsampled = dense and stride > 1
             if dense:
@@ -531,12 +548,12 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
                 if subsampled:
                     rows = slice(0, None, stride)
                     root = np.sqrt(h[rows] * (h.sum() / max(h[rows].sum(), 1e-300)))
-                    B = np.empty((root.size, m), dtype=X.dtype, order="F")
-                    np.multiply(X[rows], root[:, None].astype(X.dtype), out=B[:, :p])
+                    B = np.empty((root.size, m), dtype=hdtype, order="F")
+                    np.multiply(X[rows], root[:, None], out=B[:, :p], casting="same_kind")
                 else:
                     root = np.sqrt(h)
                     B = buf
-                    np.multiply(X, root[:, None].astype(X.dtype), out=B[:, :p])
+                    np.multiply(X, root[:, None], out=B[:, :p], casting="same_kind")
                 if fit_intercept:
                     B[:, p] = root
                 H = np.asarray(B.T @ B, dtype=np.float64)

@@ -282,3 +282,13 @@ def test_loss_derivatives_match_finite_differences():
             fd = (loss.unit_half_deviance(y, eta + e) - loss.unit_half_deviance(y, eta - e)
                   ) / (2 * e)
             np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-7)
+
+
+def test_large_tall_design_float32_hessian():
+    # n * p >= 2**20: the Hessian is formed in float32 (the gradient stays
+    # exact); on correlated columns the fit still reaches scikit-learn's optimum
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((25000, 42))
+    X[:, 1:] += 0.9 * X[:, :-1]
+    y = rng.poisson(np.exp(0.1 * X[:, :5].sum(axis=1))).astype(float)
+    _compare_sklearn(X, y, fr.PoissonRegressor, sk.PoissonRegressor, {}, 1e-4)
