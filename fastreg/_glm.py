@@ -487,11 +487,10 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     """Newton steps for the smooth (L2) problem, Cholesky-solved.
 
     The Hessian [[X^T D X + l2 I, X^T h], [h^T X, sum h]] is formed as one
-    symmetric product of the scaled X (into a buffer made once), its
-    intercept row from a product with h. A factor is reused for the next
-    step while the KKT violation keeps falling at least fourfold per step
-    (a step then costs two passes over X instead of a Hessian); otherwise
-    the Hessian is formed again.
+    symmetric product of [X sqrt(h), sqrt(h)] (into a buffer made once). A
+    factor is reused for the next step while the KKT violation keeps falling
+    at least fourfold per step (a step then costs two passes over X instead
+    of a Hessian); otherwise the Hessian is formed again.
     """
     X = data.X
     if data.sparse and X.shape[0] * X.shape[1] <= 2 ** 25:
@@ -515,9 +514,10 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     factor = None
     prev_viol = np.inf
     diag = np.arange(p)
-    n = data.n_samples
-    stride = n // max(8 * m, n // 8) if n >= 64 * m else 1
-    subsampled = fresh = False
+    # (A Hessian of a subsample of the rows for the first step was tried: on
+    # heavy-tailed designs, polynomial features, its steps were poor enough
+    # for the line search to cut them a thousandfold.)
+    fresh = False
     while True:
         r, h = loss.derivatives(y, s, eta)
         g = np.empty(m)
@@ -531,32 +531,20 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
             return w, b, it, False
         it += 1
         if factor is None or viol > 0.25 * prev_viol:
-            if factor is not None and fresh:
-                # a new model no longer gains fourfold a step: take it whole,
-                # and in X's precision
-                if not subsampled and hdtype != X.dtype:
-                    hdtype = X.dtype
-                    buf = np.empty((X.shape[0], m), dtype=hdtype, order="F")
-                stride = 1
+            if factor is not None and fresh and hdtype != X.dtype:
+                # a new model no longer gains fourfold a step: form it in
+                # X's precision
+                hdtype = X.dtype
+                buf = np.empty((X.shape[0], m), dtype=hdtype, order="F")
             fresh = True
-            subsampled = dense and stride > 1
             if dense:
                 # [X sqrt(h), sqrt(h)]^T [X sqrt(h), sqrt(h)]: every block of
-                # the Hessian from one symmetric product. Far from the
-                # optimum (first step) every stride-th row, rescaled, is as
-                # good a model for less.
-                if subsampled:
-                    rows = slice(0, None, stride)
-                    root = np.sqrt(h[rows] * (h.sum() / max(h[rows].sum(), 1e-300)))
-                    B = np.empty((root.size, m), dtype=hdtype, order="F")
-                    np.multiply(X[rows], root[:, None], out=B[:, :p], casting="same_kind")
-                else:
-                    root = np.sqrt(h)
-                    B = buf
-                    np.multiply(X, root[:, None], out=B[:, :p], casting="same_kind")
+                # the Hessian from one symmetric product
+                root = np.sqrt(h)
+                np.multiply(X, root[:, None], out=buf[:, :p], casting="same_kind")
                 if fit_intercept:
-                    B[:, p] = root
-                H = np.asarray(B.T @ B, dtype=np.float64)
+                    buf[:, p] = root
+                H = np.asarray(buf.T @ buf, dtype=np.float64)
             else:
                 H = np.empty((m, m))
                 H[:p, :p] = (X.T @ sparse.diags(h) @ X).toarray()

@@ -292,3 +292,16 @@ def test_large_tall_design_float32_hessian():
     X[:, 1:] += 0.9 * X[:, :-1]
     y = rng.poisson(np.exp(0.1 * X[:, :5].sum(axis=1))).astype(float)
     _compare_sklearn(X, y, fr.PoissonRegressor, sk.PoissonRegressor, {}, 1e-4)
+
+
+def test_newton_steps_stay_few_on_heavy_tailed_features(abalone):
+    # Degree-2 features of abalone are heavy-tailed: a Hessian from a
+    # subsample of the rows once made every step a thousandth of a Newton
+    # step (thousands of iterations); full Newton takes a handful.
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+    X, y = abalone
+    X = StandardScaler().fit_transform(PolynomialFeatures(2, include_bias=False)
+                                       .fit_transform(X))
+    for l1_ratio in (0.0, 1.0):
+        est = fr.PoissonRegressor(alpha=1e-3, l1_ratio=l1_ratio, tol=1e-4).fit(X, y)
+        assert est.n_iter_ <= 10
