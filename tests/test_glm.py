@@ -302,6 +302,6 @@ def test_newton_steps_stay_few_on_heavy_tailed_features(abalone):
     X, y = abalone
     X = StandardScaler().fit_transform(PolynomialFeatures(2, include_bias=False)
                                        .fit_transform(X))
-    for l1_ratio in (0.0, 1.0):
+    for l1_ratio, most in ((0.0, 10), (1.0, 30)):
         est = fr.PoissonRegressor(alpha=1e-3, l1_ratio=l1_ratio, tol=1e-4).fit(X, y)
-        assert est.n_iter_ <= 10
+        assert est.n_iter_ <= most
