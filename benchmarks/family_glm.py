@@ -13,6 +13,9 @@ elastic net (rho = 0.5) against glum; L2 (rho = 0) against scikit-learn's
 two solvers (lbfgs and newton-cholesky), the faster of which is the
 reference. Each solver climbs a ladder of tolerances; a rung counts when
 ``(P - P*) / P* <= 1e-6``, ``P*`` the best objective any solver reached.
+The rung each solver reached is then timed again, the solvers of a problem
+interleaved round-robin, and the best of 7 is reported (the machines these
+run on are shared: load drifts between one solver's ladder and the next).
 For L1 / EN, alpha is a fraction of alpha_max (the smallest alpha with no
 nonzero coefficient) chosen so that a few to a few tens of percent of the
 coefficients are nonzero. One thread (threadpoolctl); the reached rung is
@@ -41,6 +44,8 @@ from fastreg._glm import TweedieLoss, glm_alpha_max
 TARGET = 1e-6
 FIT_BUDGET = 10.0
 LADDER_BUDGET = {False: 12.0, True: 4.0}
+# rounds of the interleaved re-timing (best of)
+INTERLEAVED_ROUNDS = 7
 TOLS = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12, 1e-14]
 
 
@@ -245,6 +250,22 @@ def _bench(label, X, y, power, alpha, l1_ratio, solvers, budget, repeats, log):
         elif r["time"] is None or ok[0]["tol"] != r["tol"]:
             r["time"], r["tol"] = ok[0]["time"], ok[0]["tol"]
         r["rel_subopt"] = (r["objective"] - p_best) / abs(p_best)
+    # The ladders ran one solver after the other; on a shared machine the load
+    # drifts between them. Each solver's reaching rung is timed again here,
+    # round-robin (interleaved), and the best of INTERLEAVED_ROUNDS is kept.
+    reached = {k: r["tol"] for k, r in out["solvers"].items() if r["time"] is not None}
+    best = {k: np.inf for k in reached}
+    for _ in range(INTERLEAVED_ROUNDS):
+        for name, tol in reached.items():
+            if best[name] > 2.0:   # long fits: the ladder's median stands
+                continue
+            dt, _ = _timed_fit(solvers[name], X, y, power, alpha, l1_ratio, tol)
+            best[name] = min(best[name], dt)
+    for name, t in best.items():
+        r = out["solvers"][name]
+        r["ladder_time"] = r["time"]
+        if np.isfinite(t):
+            r["time"] = t
     out["p_best"] = p_best
     return out
 
@@ -261,7 +282,8 @@ def _geo(ratios):
 def _markdown(sparse_rows, l2_rows, quick):
     lines = ["## GLM regressors (Poisson, Gamma, Tweedie)", "",
              f"Machine: {platform.machine()} {platform.processor() or ''}, Python"
-             f" {platform.python_version()}, one thread. Time (s, median) to relative"
+             f" {platform.python_version()}, one thread. Time (s, best of"
+             f" {INTERLEAVED_ROUNDS}, solvers interleaved) to relative"
              f" suboptimality <= {TARGET:g} against the best objective any solver"
              " reached; intercept fitted; '—' = not reached within the budget (a fit is"
              f" stopped after {min(FIT_BUDGET, LADDER_BUDGET[quick]):g} s, a ladder ends"
