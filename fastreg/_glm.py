@@ -24,8 +24,12 @@ weighted Gram matrix instead. An Armijo backtracking line search on the
 penalised objective follows. Those kernels take the gradient and the
 curvature as they are, so that no working response is formed and nothing is
 recomputed per step but the curvature-weighted norms of the working set.
-Without an L1 part and with few features, full Newton steps are taken with a
-Cholesky solve of the weighted (p + 1) x (p + 1) Hessian.
+Without an L1 part, full Newton steps: with few features (p <= 2000, n >= p)
+through a Cholesky factor of the (p + 1) x (p + 1) Hessian, formed as one
+symmetric product (in float32 on large designs: it only shapes the step, the
+gradient stays exact) and reused while the KKT violation falls fourfold a
+step; on wide designs (n <= 4000 < p) in the space of the samples, through
+the n x n matrix l2 I + D^1/2 X X^T D^1/2, X X^T formed once.
 
 Stopping mirrors scikit-learn's ``tol`` (lbfgs' ``gtol``, newton-cholesky's
 gradient check): the fit stops when the largest KKT violation (the
@@ -462,6 +466,8 @@ def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_
 
 
 HESSIAN_FLOAT32 = True
+# A Hessian factor is reused while the KKT violation falls by this factor a step.
+REUSE_GAIN = 0.25
 
 
 def n_big(X):
@@ -530,7 +536,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
         if it >= max_iter or stall.stalled(viol, f_loss + pen):
             return w, b, it, False
         it += 1
-        if factor is None or viol > 0.25 * prev_viol:
+        if factor is None or viol > REUSE_GAIN * prev_viol:
             if factor is not None and fresh and hdtype != X.dtype:
                 # a new model no longer gains fourfold a step: form it in
                 # X's precision
