@@ -139,6 +139,12 @@ class TweedieLoss:
             mu = eta
             if p == 0:
                 return 0.5 * (y - mu) ** 2
+            if p < 0:
+                # as scikit-learn: the formula wherever it is defined (for
+                # integer powers, negative means too)
+                out = (np.maximum(y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
+                       - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
+                return np.where(np.isnan(out), np.inf, out)
             bad = mu <= 0
             mu = np.where(bad, 1.0, mu)
             if p == 1:
@@ -220,8 +226,8 @@ class TweedieLoss:
                 else:
                     mp = mu ** (-p)
                     g = mp * (mu - y)
-                    fisher = mp
-                    h = mp / mu * ((1 - p) * mu + p * y)
+                    fisher = np.abs(mp)
+                    h = mu ** (-p - 1) * ((1 - p) * mu + p * y)
             h = np.where(h > 0, h, fisher)
         if s is not None:
             g = g * s
