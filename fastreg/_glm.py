@@ -102,10 +102,6 @@ class TweedieLoss:
         self.power = float(power)
         self.log = link == "log"
 
-    # domain of the mean: mu > 0 unless the power is <= 0
-    def _valid_mu(self):
-        return self.power > 0
-
     def inverse_link(self, eta):
         return np.exp(eta) if self.log else eta
 
@@ -602,11 +598,8 @@ def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter
     fixes db. X X^T is formed once.
     """
     X = data.X
-    p = data.n_features
-    Xd64 = X.toarray() if data.sparse else X
-    K = np.asarray(Xd64 @ Xd64.T, dtype=np.float64)
-    if sparse.issparse(K):
-        K = K.toarray()
+    K = X @ X.T   # sparse X: a sparse product, never a dense copy of X
+    K = np.asarray(K.toarray() if sparse.issparse(K) else K, dtype=np.float64)
     w = np.array(w, dtype=np.float64)
     eta = data.matvec(w) + b
     f_loss = loss.value(y, s, eta)

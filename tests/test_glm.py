@@ -311,3 +311,14 @@ def test_newton_steps_stay_few_on_heavy_tailed_features(abalone):
     for l1_ratio, most in ((0.0, 10), (1.0, 30)):
         est = fr.PoissonRegressor(alpha=1e-3, l1_ratio=l1_ratio, tol=1e-4).fit(X, y)
         assert est.n_iter_ <= most
+
+
+def test_wide_sparse_l2_matches_dense():
+    # the samples'-space Newton route forms X X^T by a sparse product
+    rng = np.random.default_rng(9)
+    X = sparse.random(50, 3000, density=0.01, random_state=0, format="csr")
+    y = rng.poisson(1.0, 50).astype(float)
+    a = fr.PoissonRegressor(alpha=0.01, tol=1e-10).fit(X, y)
+    b = fr.PoissonRegressor(alpha=0.01, tol=1e-10).fit(X.toarray(), y)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-8, atol=1e-12)
+    assert kkt_violation(a, X, y) <= 1e-9
