@@ -38,6 +38,8 @@ from ._ridge import Ridge
 from ._ridge_cv import RidgeCV
 from ._information_criterion import ElasticNetIC, LassoIC
 from ._validation import InvalidParameterError
+from ._glm import (GammaRegressor, GeneralizedLinearRegressorCV, PoissonRegressor,
+                   TweedieRegressor)
 
 __version__ = "0.1.0"
 
@@ -63,4 +65,8 @@ __all__ = [
     "ElasticNetIC",
     "LassoIC",
     "InvalidParameterError",
+    "PoissonRegressor",
+    "GammaRegressor",
+    "TweedieRegressor",
+    "GeneralizedLinearRegressorCV",
 ]

@@ -32,6 +32,11 @@ ESTIMATORS = [
     fr.ElasticNetIC(max_iter=5, noise_variance=1.0),
     fr.LogisticRegression(),
     fr.LogisticRegressionCV(Cs=3, cv=3, max_iter=20),
+    fr.PoissonRegressor(),
+    fr.GammaRegressor(),
+    fr.TweedieRegressor(),
+    fr.TweedieRegressor(power=1.5, l1_ratio=0.5, alpha=0.1),
+    fr.GeneralizedLinearRegressorCV(alphas=5, cv=3),
 ]
 
 # scikit-learn's own expected failures for its SGD estimators (sample_weight is
