@@ -43,6 +43,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _logistic_fast as _kern
+from . import _multinomial
 from ._base import FastregMixin, as_configured_sparse
 from ._validation import (ARRAY_LIKE, DICT, INT, NONE, InvalidParameterError,
                           as_int32_sparse, check_bool, check_cv_param, check_int, check_option,
@@ -123,6 +124,17 @@ class _Data:
                      else np.hstack([X, ones]))
             self._hessian_design[fit_intercept] = X
         return self._hessian_design[fit_intercept]
+
+    def multinomial_loss(self, y_enc, K, s, fit_intercept):
+        """The compiled multinomial loss on this X; its buffers are reused by
+        the next call with the same labels and weights (a path over C)."""
+        key = (K, fit_intercept)
+        cached = getattr(self, "_multinomial", None)
+        if (cached is None or cached[0] != key or not np.array_equal(cached[1], y_enc)
+                or not np.array_equal(cached[2], s)):
+            loss = _multinomial.MultinomialLoss(self.X, y_enc, K, s, fit_intercept)
+            self._multinomial = cached = (key, np.array(y_enc), np.array(s), loss)
+        return cached[3]
 
     def matvec(self, w):
         if not np.any(w):  # cold start: skip a pass over X
@@ -488,9 +500,6 @@ def _smooth_problem(data, y_enc, K, s, rows, l2, fit_intercept):
     n = data.n_samples
     if rows == 1:
         ypm = np.where(y_enc == 1, 1.0, -1.0)
-    else:
-        Y = np.zeros((n, K))
-        Y[np.arange(n), y_enc] = 1.0
 
     def unpack(theta):
         Wt = theta[:rows * p].reshape(rows, p)
@@ -500,29 +509,41 @@ def _smooth_problem(data, y_enc, K, s, rows, l2, fit_intercept):
     def scores(Wt, Bt):
         return np.column_stack([data.matvec(Wt[k]) for k in range(rows)]) + Bt
 
+    if rows > 1:
+        return _smooth_multinomial(data, y_enc, K, s, l2, fit_intercept, unpack)
+
     def fun(theta):
         Wt, Bt = unpack(theta)
-        Z = scores(Wt, Bt)
-        if rows == 1:
-            z = Z[:, 0]
-            f = -(s @ log_expit(ypm * z))
-            R = (-s * ypm * expit(-ypm * z))[:, None]
-        else:
-            lse = logsumexp(Z, axis=1)
-            f = s @ (lse - np.sum(Y * Z, axis=1))
-            R = s[:, None] * (np.exp(Z - lse[:, None]) - Y)
-        G = np.vstack([data.rmatvec(R[:, k]) for k in range(rows)]) + l2 * Wt
+        z = scores(Wt, Bt)[:, 0]
+        f = -(s @ log_expit(ypm * z))
+        r = -s * ypm * expit(-ypm * z)
+        G = data.rmatvec(r)[None, :] + l2 * Wt
         f += 0.5 * l2 * np.sum(Wt * Wt)
         grad = G.ravel()
         if fit_intercept:
-            grad = np.concatenate([grad, R.sum(axis=0)])
+            grad = np.append(grad, r.sum())
         return f, grad
 
     def probabilities(theta):
-        Z = scores(*unpack(theta))
-        if rows == 1:
-            return expit(Z)
-        return np.exp(Z - logsumexp(Z, axis=1)[:, None])
+        return expit(scores(*unpack(theta)))
+
+    return fun, unpack, probabilities
+
+
+def _smooth_multinomial(data, y_enc, K, s, l2, fit_intercept, unpack):
+    """``_smooth_problem`` for more than two classes, on the compiled loss
+    (theta lists W as coef_, row by row, then B)."""
+    loss = data.multinomial_loss(y_enc, K, s, fit_intercept)
+
+    def fun(theta):
+        Wt, Bt = unpack(theta)
+        f, G, gB = loss.loss_grad(Wt.T, Bt, l2)
+        grad = G.T.ravel()
+        return f, (np.concatenate([grad, gB]) if fit_intercept else grad)
+
+    def probabilities(theta):
+        Wt, Bt = unpack(theta)
+        return loss.probabilities(Wt.T, Bt)
 
     return fun, unpack, probabilities
 
@@ -619,6 +640,15 @@ def _fit_l2_newton(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter
     return Wt.copy(), Bt.copy(), n_iter, bool(conv)
 
 
+def _fit_multinomial_smooth(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs,
+                            max_iter):
+    """L2 (or unpenalised) multinomial problems: L-BFGS in standardised
+    coordinates on the compiled loss. W is (K, p) as coef_."""
+    loss = data.multinomial_loss(y_enc, K, s, fit_intercept)
+    Wt, B, n_iter, conv = _multinomial.fit_lbfgs(loss, W.T, B, l2, tol_abs, max_iter)
+    return np.ascontiguousarray(Wt.T), B, n_iter, conv
+
+
 def _multinomial_objective(data, Y, s, W, B, l1, l2):
     Z = np.column_stack([data.matvec(W[k]) for k in range(W.shape[0])]) + B
     return s @ (logsumexp(Z, axis=1) - np.sum(Y * Z, axis=1)) + sum(
@@ -647,6 +677,10 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
         B = (np.zeros(rows) if intercept0 is None or not fit_intercept
              else np.array(intercept0, dtype=np.float64).ravel())
         small = rows * (p + fit_intercept) <= NEWTON_MAX_UNKNOWNS
+        if rows > 1 and not (newton and small):
+            W, B, n_iter, conv = _fit_multinomial_smooth(
+                data, y_enc, n_classes, s, W, B, l2, fit_intercept, tol_abs, max_iter)
+            return W, _centred_intercepts(B, fit_intercept), n_iter, conv
         fit = _fit_l2_newton if newton and small else _fit_l2_lbfgs
         W, B, n_iter, conv = fit(data, y_enc, n_classes, s, W, B, l2, fit_intercept,
                                  tol_abs, max_iter)
