@@ -9,19 +9,26 @@ with W of shape (n_features, n_classes) (the transpose of ``coef_``: see
 and Hessian-vector products on the compiled kernels; every smooth
 multinomial route (L-BFGS, Newton) goes through it.
 
-:func:`fit_lbfgs` runs L-BFGS in standardised coordinates: the columns of X
-are implicitly centred and scaled by the square root of their curvature at
-the start, and the intercepts absorb the centring. This change of variables
-touches only the parameters (X is never copied or densified) and turns the
-badly scaled problems (pixel intensities, word counts, unscaled features)
-on which plain L-BFGS crawls into well conditioned ones.
+:func:`fit_lbfgs` runs L-BFGS with the columns of X implicitly centred
+(the intercepts absorb the centring), from intercepts matching the class
+frequencies.
 """
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import minimize
+from scipy import linalg, sparse
 
 from . import _multinomial_fast as _kern
+
+# whitened coordinates (_Whitened) for dense X with at most this many
+# features, and at most WHITEN_PER_CLASS per class (its Gram matrix costs
+# n p^2, an evaluation of the loss 2 n p K)
+WHITEN_MAX_FEATURES = 2048
+WHITEN_PER_CLASS = 100
+# ... and at least this many samples: below, an iteration costs little, and
+# the inverse Cholesky factor of an ill-conditioned Gram matrix would only
+# add rounding, which L-BFGS amplifies on nearly separable problems (fits of
+# weighted and of repeated samples then part ways)
+WHITEN_MIN_SAMPLES = 1000
 
 
 class MultinomialLoss:
@@ -53,10 +60,11 @@ class MultinomialLoss:
         X (CSR) or of X^T (CSC)."""
         X = self.X
         if sparse.issparse(X):
-            self.csr = X.format == "csr"
-            if X.format not in ("csr", "csc"):
+            # CSR: a row's scores, softmax and gradient terms then come from
+            # one visit of its entries (one copy of a CSC X, once per fit)
+            self.csr = True
+            if X.format != "csr":
                 X = self.X = X.tocsr()
-                self.csr = True
             self.arrays = (X.data, X.indices.astype(np.int32, copy=False),
                            X.indptr.astype(np.int32, copy=False))
         else:
@@ -64,6 +72,10 @@ class MultinomialLoss:
             if not (self.fortran or X.flags.c_contiguous):
                 self.X = np.asfortranarray(X)
                 self.fortran = True
+            # rows per block of the fused pass: the block of X (about
+            # 256 KiB) stays in cache between its two products
+            self._block = int(min(max(2 ** 18 // (X.shape[1] * X.itemsize + 1), 32),
+                                  max(X.shape[0], 1)))
 
     def scores(self, W, out):
         """out = X W, W (p, K) in X's dtype, C order."""
@@ -93,13 +105,18 @@ class MultinomialLoss:
     def loss_grad(self, W, B, l2, store_p=False):
         """(f, grad_W, grad_B) at (W, B), float64; with store_p the
         probabilities are kept for :meth:`hessp` at this point."""
-        B = B if self.fit_intercept else np.zeros(self.K)
-        Z = self.scores(self._cast(W), self.Z)
-        f = _kern.softmax_residual(Z, np.ascontiguousarray(B, dtype=np.float64), self.y,
-                                   self.s, self.grad_B, self.P, store_p)
-        G = self.transpose_times(Z, self.G).astype(np.float64)
+        B = np.ascontiguousarray(B if self.fit_intercept else np.zeros(self.K),
+                                 dtype=np.float64)
+        args = (self._cast(W), B, self.y, self.s, self.Z, self.G, self.grad_B, self.P,
+                store_p)
+        if sparse.issparse(self.X):
+            f = _kern.csr_loss_grad(*self.arrays, *args)
+        else:
+            f = _kern.dense_loss_grad(self.X, self.fortran, *args, self._block)
+        G = self.G
+        # a new float64 array either way: the buffer is reused by the next call
+        G = G + l2 * W if l2 else G.astype(np.float64)
         if l2:
-            G += l2 * W
             f += 0.5 * l2 * float(np.vdot(W, W))
         grad_B = self.grad_B.copy() if self.fit_intercept else np.zeros(self.K)
         return float(f), G, grad_B
@@ -112,10 +129,22 @@ class MultinomialLoss:
         hess_B = np.empty(self.K)
         _kern.hessian_rows(self.P, D, np.ascontiguousarray(V_B, dtype=np.float64), self.s,
                            hess_B)
-        H = self.transpose_times(D, self.G).astype(np.float64)
-        if l2:
-            H += l2 * V
+        H = self.transpose_times(D, self.G)
+        H = H + l2 * V if l2 else H.astype(np.float64)
         return H, (hess_B if self.fit_intercept else np.zeros(self.K))
+
+    def centred_gram(self):
+        """(column means, Xc^T S Xc) of dense X, float64, computed once: a
+        path over C whitens with it at every C."""
+        if getattr(self, "_gram", None) is None:
+            X, s = self.X, self.s
+            centre = (_column_means(X, s) if self.fit_intercept
+                      else np.zeros(self.n_features))
+            Xs = X * np.sqrt(s)[:, None] if np.any(s != 1.0) else X
+            gram = np.asarray(Xs.T @ Xs, dtype=np.float64)
+            gram -= s.sum() * np.outer(centre, centre)
+            self._gram = (centre, gram)
+        return self._gram
 
     def probabilities(self, W, B):
         """Softmax of X W + B, (n, K) float64."""
@@ -124,55 +153,97 @@ class MultinomialLoss:
 
 
 # ---------------------------------------------------------------------------
-# L-BFGS in standardised coordinates
+# L-BFGS in centred coordinates
 # ---------------------------------------------------------------------------
 
-def _column_moments(X, s):
-    """Weighted means and second moments of X's columns (float64), without
-    copying X: sum_i s_i x_ij / sum(s) and sum_i s_i x_ij^2 / sum(s)."""
-    total = s.sum()
-    if sparse.issparse(X):
-        Xs = sparse.diags(s) @ X
-        mean = np.asarray(Xs.sum(axis=0), dtype=np.float64).ravel() / total
-        sq = np.asarray(X.multiply(Xs).sum(axis=0), dtype=np.float64).ravel() / total
-        return mean, sq
-    mean = (s @ X) / total
-    sq = (s @ np.square(X, dtype=np.float64)) / total
-    return np.asarray(mean, dtype=np.float64), np.asarray(sq, dtype=np.float64)
+def _column_means(X, s):
+    """Weighted column means of X, float64, without copying X."""
+    mean = np.asarray(s @ X if not sparse.issparse(X) else X.T @ s, dtype=np.float64)
+    return mean.ravel() / s.sum()
 
 
-class _Standardised:
-    """The change of variables W = d * U (rows of W scaled), B = C - x_mean W.
+class _Centred:
+    """The change of variables W = U, B = C - x_mean W: the columns of X
+    implicitly centred, their means moved into the intercepts.
 
-    ``d_j`` is one over the square root of the curvature of column j at
-    equal class probabilities (centred), plus the penalty: the diagonal of
-    the Hessian in the centred basis. The centring moves each column's mean
-    into the intercept, which removes the strong coupling between W and B of
-    uncentred features.
+    Uncentred features (pixel intensities, counts) couple W and B strongly;
+    in these coordinates they do not, and L-BFGS needs fewer iterations. The
+    map is linear and touches only the parameters (X is never copied). A
+    per-column scaling would help L-BFGS more on some designs, but takes the
+    iterates out of the row space of X, where the optimum lies: the error
+    left in the null space of X, seen only through the penalty's small
+    curvature, then passes the gradient test while still costing objective.
     """
 
-    def __init__(self, X, s, K, l2, fit_intercept):
-        mean, sq = _column_moments(X, s)
-        total = s.sum()
-        c = (1.0 / K) * (1.0 - 1.0 / K) * total
-        self.centre = mean if fit_intercept else np.zeros_like(mean)
-        var = np.maximum(sq - self.centre ** 2, 0.0)
-        curv = c * var + l2
-        # a column of zero curvature (constant, unpenalised) keeps its units
-        self.d = np.where(curv > 0, 1.0 / np.sqrt(np.where(curv > 0, curv, 1.0)), 1.0)
-        self.d_B = 1.0 / np.sqrt(c) if fit_intercept else 1.0
+    def __init__(self, X, s, fit_intercept):
+        self.centre = _column_means(X, s) if fit_intercept else np.zeros(X.shape[1])
 
     def to_theta(self, U, C):
-        W = self.d[:, None] * U
-        return W, self.d_B * C - self.centre @ W
+        return U, C - self.centre @ U
 
     def from_theta(self, W, B):
-        U = W / self.d[:, None]
-        return U, (B + self.centre @ W) / self.d_B
+        return W, B + self.centre @ W
 
     def gradient_to_u(self, G_W, G_B):
         """Chain rule: gradient in (U, C) from the gradient in (W, B)."""
-        return self.d[:, None] * (G_W - np.outer(self.centre, G_B)), self.d_B * G_B
+        return G_W - np.outer(self.centre, G_B), G_B
+
+
+class _Whitened:
+    """The change of variables W = L^-T U, B = d_B C - x_mean W, with
+    L L^T = c Xc^T S Xc + l2 I (Xc the centred X, c = (1 - 1/K) / K).
+
+    At equal class probabilities the loss's Hessian is (up to the coupling
+    of the classes) c Xc^T S Xc per class: in these coordinates it is about
+    the identity, whatever the scales and correlations of the features, so
+    L-BFGS needs few iterations. The map (L^-1 L^-T) sends the row space of
+    X to itself, where the optimum lies, unlike a per-column scaling. Built
+    from the Gram matrix of X: for dense X with few features only.
+    """
+
+    def __init__(self, loss, l2):
+        s, K = loss.s, loss.K
+        total = s.sum()
+        c = (1.0 / K) * (1.0 - 1.0 / K)
+        self.centre, gram = loss.centred_gram()
+        gram = c * gram
+        # a tiny ridge keeps the factorisation defined without a penalty
+        gram[np.diag_indices_from(gram)] += l2 + 1e-10 * max(np.trace(gram), 1.0)
+        L = linalg.cholesky(gram, lower=True)
+        # the inverse once, then plain products: scipy's triangular solves
+        # cost more in call overhead than the loss on small problems
+        L_inv, info = linalg.lapack.dtrtri(L, lower=1)
+        if info != 0:
+            raise linalg.LinAlgError("singular Cholesky factor")
+        self.L_inv = np.tril(L_inv)
+        self.L_T = np.ascontiguousarray(L.T)
+        self.L_inv_T = np.ascontiguousarray(self.L_inv.T)
+        self.d_B = 1.0 / np.sqrt(c * total) if loss.fit_intercept else 1.0
+
+    def to_theta(self, U, C):
+        W = self.L_inv_T @ U
+        return W, self.d_B * C - self.centre @ W
+
+    def from_theta(self, W, B):
+        return self.L_T @ W, (B + self.centre @ W) / self.d_B
+
+    def gradient_to_u(self, G_W, G_B):
+        G = G_W - np.outer(self.centre, G_B)
+        return self.L_inv @ G, self.d_B * G_B
+
+
+def _coordinates(loss, l2):
+    """Whitened coordinates where the Gram matrix is cheap against the
+    iterations it saves (dense X, few features), centred ones otherwise."""
+    X = loss.X
+    p, K = loss.n_features, loss.K
+    if (not sparse.issparse(X) and loss.n_samples >= WHITEN_MIN_SAMPLES
+            and p <= WHITEN_MAX_FEATURES and p <= WHITEN_PER_CLASS * K):
+        try:
+            return _Whitened(loss, l2)
+        except linalg.LinAlgError:
+            pass
+    return _Centred(X, loss.s, loss.fit_intercept)
 
 
 def _log_prior_intercepts(y, K, s):
@@ -183,50 +254,118 @@ def _log_prior_intercepts(y, K, s):
     return B - B.mean()
 
 
+def _two_loop(g, pairs, gamma):
+    """L-BFGS direction -H g from the stored (s, y, 1 / s^T y) pairs, the
+    initial inverse Hessian being gamma * I."""
+    q = g.copy()
+    alphas = []
+    for s, y, rho in reversed(pairs):
+        a = rho * (s @ q)
+        q -= a * y
+        alphas.append(a)
+    q *= gamma
+    for (s, y, rho), a in zip(pairs, reversed(alphas)):
+        q += (a - rho * (y @ q)) * s
+    return -q
+
+
+def _lbfgs(fun, u, tol_reached, max_iter, memory=10):
+    """Minimise a smooth convex function by L-BFGS with Armijo backtracking.
+
+    ``fun(u) -> (f, grad, violation)``; stops when ``tol_reached(violation)``
+    or after max_iter iterations. Written here rather than taken from scipy:
+    the stopping test reads the original coordinates, and scipy's L-BFGS-B
+    bookkeeping for bounds costs more than the loss on large problems.
+    Returns (u, n_iter, converged).
+    """
+    f, g, viol = fun(u)
+    pairs = []
+    gamma = 1.0
+    for it in range(1, max_iter + 1):
+        if tol_reached(viol):
+            return u, it - 1, True
+        d = _two_loop(g, pairs, gamma)
+        slope = g @ d
+        if not slope < 0:  # lost descent through rounding: restart from -g
+            pairs, gamma = [], 1.0
+            d = -g
+            slope = -(g @ g)
+        t = 1.0
+        for _ in range(40):
+            u_new = u + t * d
+            f_new, g_new, viol_new = fun(u_new)
+            if f_new <= f + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            return u, it, tol_reached(viol)  # no decrease left: rounding floor
+        s, y = u_new - u, g_new - g
+        sy = s @ y
+        # convexity makes s^T y >= 0; a vanishing one carries no curvature
+        if sy > 1e-12 * (y @ y):
+            pairs.append((s, y, 1.0 / sy))
+            if len(pairs) > memory:
+                pairs.pop(0)
+            gamma = sy / (y @ y)
+        u, f, g, viol = u_new, f_new, g_new, viol_new
+    return u, max_iter, tol_reached(viol)
+
+
 def fit_lbfgs(loss, W, B, l2, tol_abs, max_iter):
     """L-BFGS on the multinomial objective; W (p, K), B (K,) the start.
 
-    Stops when the largest gradient entry in the original coordinates is at
-    most ``tol_abs`` (scikit-learn's criterion for lbfgs); scipy's own
-    gradient test, which would read the standardised coordinates, is off.
-    Returns (W, B, n_iter, converged).
+    Works in the centred coordinates of :class:`_Centred`, and
+    stops when the largest gradient entry in the original coordinates is at
+    most ``tol_abs`` (scikit-learn's criterion for lbfgs). Returns
+    (W, B, n_iter, converged).
     """
     p, K = W.shape
     fit_intercept = loss.fit_intercept
     if fit_intercept and not np.any(W) and not np.any(B):
         B = _log_prior_intercepts(loss.y, K, loss.s)
-    T = _Standardised(loss.X, loss.s, K, l2, fit_intercept)
+    T = _coordinates(loss, l2)
     n_w = p * K
-    last = {}
 
     def unpack(u):
-        return T.to_theta(u[:n_w].reshape(p, K), u[n_w:] if fit_intercept else 0.0)
+        W_u, B_u = T.to_theta(u[:n_w].reshape(p, K), u[n_w:] if fit_intercept else 0.0)
+        return W_u, (B_u if fit_intercept else np.zeros(K))
 
     def fun(u):
-        W_u, B_u = unpack(u)
-        f, G_W, G_B = loss.loss_grad(W_u, B_u if fit_intercept else np.zeros(K), l2)
-        last["u"], last["f"] = u.copy(), f
-        last["viol"] = max(np.abs(G_W).max(initial=0.0), np.abs(G_B).max(initial=0.0))
+        f, G_W, G_B = loss.loss_grad(*unpack(u), l2)
+        viol = max(np.abs(G_W).max(initial=0.0), np.abs(G_B).max(initial=0.0))
         g_U, g_C = T.gradient_to_u(G_W, G_B)
-        return f, np.concatenate([g_U.ravel(), g_C]) if fit_intercept else g_U.ravel()
-
-    def stop(intermediate_result):
-        # the accepted iterate is the last point evaluated by the line search
-        if last["viol"] <= tol_abs and np.array_equal(last["u"], intermediate_result.x):
-            raise StopIteration
+        return f, (np.concatenate([g_U.ravel(), g_C]) if fit_intercept else g_U.ravel()), viol
 
     U0, C0 = T.from_theta(W, B)
     u0 = np.concatenate([U0.ravel(), C0]) if fit_intercept else U0.ravel()
-    f0, g0 = fun(u0)
-    if last["viol"] <= tol_abs or max_iter == 0:
-        W_u, B_u = unpack(u0)
-        return W_u, (B_u if fit_intercept else np.zeros(K)), 0, last["viol"] <= tol_abs
-    res = minimize(fun, u0, jac=True, method="L-BFGS-B", callback=stop,
-                   options={"maxiter": max_iter, "maxfun": 10 * max(max_iter, 1),
-                            "gtol": 0.0, "ftol": 64 * np.finfo(float).eps,
-                            "maxls": 50})
-    if not np.array_equal(last["u"], res.x):
-        fun(res.x)
-    W_u, B_u = unpack(res.x)
-    return (W_u, (B_u if fit_intercept else np.zeros(K)), int(res.nit),
-            bool(last["viol"] <= tol_abs))
+    u, n_iter, conv = _lbfgs(fun, u0, lambda viol: viol <= tol_abs, max_iter)
+    W_u, B_u = unpack(u)
+    return W_u, B_u, n_iter, conv
+
+
+# ---------------------------------------------------------------------------
+# Newton steps (Hessian-vector products, conjugate gradients)
+# ---------------------------------------------------------------------------
+
+def _conjugate_gradient(hessp, g, rtol, max_iter):
+    """Approximate solution of H x = -g by CG, stopped at relative residual
+    rtol; stops early on a direction of nonpositive curvature (rounding)."""
+    x = np.zeros_like(g)
+    r = -g.copy()
+    d = r.copy()
+    rr = r @ r
+    stop = (rtol ** 2) * rr
+    for _ in range(max_iter):
+        Hd = hessp(d)
+        curv = d @ Hd
+        if curv <= 0:
+            break
+        alpha = rr / curv
+        x += alpha * d
+        r -= alpha * Hd
+        rr_new = r @ r
+        if rr_new <= stop:
+            break
+        d = r + (rr_new / rr) * d
+        rr = rr_new
+    return x

@@ -127,40 +127,18 @@ def softmax_residual(floating[:, ::1] Z, const double[::1] B, const int[::1] y,
     shifted by its largest score before exponentiation, so that nothing
     overflows. Returns the loss sum_i s_i (logsumexp_i - score of y_i).
     """
-    cdef Py_ssize_t n = Z.shape[0], K = Z.shape[1], i, k
-    cdef double zmax, total, v, loss = 0.0, si, pk, rk
+    cdef Py_ssize_t n = Z.shape[0], K = Z.shape[1], k
+    cdef double loss
     cdef double *e
+    for k in range(K):
+        grad_B[k] = 0.0
     if K == 0:
         return 0.0
     e = <double *> malloc(K * sizeof(double))
     if e == NULL:
         raise MemoryError()
     with nogil:
-        for k in range(K):
-            grad_B[k] = 0.0
-        for i in range(n):
-            zmax = -INFINITY
-            for k in range(K):
-                e[k] = Z[i, k] + B[k]
-                if e[k] > zmax:
-                    zmax = e[k]
-            total = 0.0
-            v = e[y[i]]
-            for k in range(K):
-                e[k] = exp(e[k] - zmax)
-                total += e[k]
-            si = s[i]
-            loss += si * (log(total) + zmax - v)
-            total = 1.0 / total
-            for k in range(K):
-                pk = e[k] * total
-                if store_p:
-                    P[i, k] = pk
-                rk = si * pk
-                if k == y[i]:
-                    rk -= si
-                Z[i, k] = rk
-                grad_B[k] += rk
+        loss = _softmax_rows(Z, 0, n, B, y, s, grad_B, P, store_p, e)
     free(e)
     return loss
 
@@ -182,3 +160,125 @@ def hessian_rows(const floating[:, ::1] P, floating[:, ::1] D, const double[::1]
                 q = s[i] * P[i, k] * (D[i, k] + V_B[k] - a)
                 D[i, k] = q
                 hess_B[k] += q
+
+
+cdef double _softmax_rows(floating[:, ::1] Z, Py_ssize_t start, Py_ssize_t stop,
+                          const double[::1] B, const int[::1] y, const double[::1] s,
+                          double[::1] grad_B, floating[:, ::1] P, bint store_p,
+                          double *e) noexcept nogil:
+    """Rows start..stop of :func:`softmax_residual` (grad_B accumulated, not
+    reset); e is a work row of K doubles. Returns their loss."""
+    cdef Py_ssize_t K = Z.shape[1], i, k
+    cdef double zmax, total, v, loss = 0.0, si, pk, rk
+    for i in range(start, stop):
+        zmax = -INFINITY
+        for k in range(K):
+            e[k] = Z[i, k] + B[k]
+            if e[k] > zmax:
+                zmax = e[k]
+        v = e[y[i]]
+        total = 0.0
+        for k in range(K):
+            e[k] = exp(e[k] - zmax)
+            total += e[k]
+        si = s[i]
+        loss += si * (log(total) + zmax - v)
+        total = 1.0 / total
+        for k in range(K):
+            pk = e[k] * total
+            if store_p:
+                P[i, k] = pk
+            rk = si * pk
+            if k == y[i]:
+                rk -= si
+            Z[i, k] = rk
+            grad_B[k] += rk
+    return loss
+
+
+def dense_loss_grad(const floating[:, :] X, bint fortran, const floating[:, ::1] W,
+                    const double[::1] B, const int[::1] y, const double[::1] s,
+                    floating[:, ::1] Z, floating[:, ::1] G, double[::1] grad_B,
+                    floating[:, ::1] P, bint store_p, int block):
+    """Loss, G = X^T R and grad_B in one pass over X, by blocks of rows.
+
+    Each block's scores, softmax and gradient contribution are computed
+    while the block of X is still in cache: X is read from memory once per
+    evaluation instead of twice (the products are memory-bound when the
+    number of classes is small). Z gets the residuals R. Returns the loss.
+    """
+    cdef int n = X.shape[0], p = X.shape[1], K = W.shape[1], m, start
+    cdef int ldx = _leading_dimension(X, fortran)
+    cdef double loss = 0.0
+    cdef double *e
+    cdef const floating *Xb
+    cdef Py_ssize_t k
+    for k in range(K):
+        grad_B[k] = 0.0
+    if K == 0:
+        return 0.0
+    if n == 0 or p == 0:
+        G[:, :] = 0
+        if n == 0:
+            return 0.0
+    e = <double *> malloc(K * sizeof(double))
+    if e == NULL:
+        raise MemoryError()
+    with nogil:
+        start = 0
+        while start < n:
+            m = min(block, n - start)
+            # rows start..start+m of X: offset start along the row axis
+            Xb = &X[start, 0]
+            if p > 0:
+                _gemm(b"N", b"T" if fortran else b"N", K, m, p, &W[0, 0], K, Xb, ldx,
+                      0.0, &Z[start, 0], K)
+            else:
+                for k in range(K):
+                    Z[start, k] = 0
+            loss += _softmax_rows(Z, start, start + m, B, y, s, grad_B, P, store_p, e)
+            if p > 0:
+                _gemm(b"N", b"N" if fortran else b"T", K, p, m, &Z[start, 0], K, Xb, ldx,
+                      0.0 if start == 0 else 1.0, &G[0, 0], K)
+            start += m
+    free(e)
+    return loss
+
+
+def csr_loss_grad(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
+                  const floating[:, ::1] W, const double[::1] B, const int[::1] y,
+                  const double[::1] s, floating[:, ::1] Z, floating[:, ::1] G,
+                  double[::1] grad_B, floating[:, ::1] P, bint store_p):
+    """As :func:`dense_loss_grad` for CSR X: each row's scores, softmax and
+    gradient contribution are computed from its entries in one visit."""
+    cdef Py_ssize_t n = indptr.shape[0] - 1, K = W.shape[1], i, q, j, k
+    cdef double loss = 0.0
+    cdef double *e
+    cdef floating x
+    if K == 0:
+        return 0.0
+    e = <double *> malloc(K * sizeof(double))
+    if e == NULL:
+        raise MemoryError()
+    with nogil:
+        for j in range(G.shape[0]):
+            for k in range(K):
+                G[j, k] = 0
+        for k in range(K):
+            grad_B[k] = 0.0
+        for i in range(n):
+            for k in range(K):
+                Z[i, k] = 0
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                x = data[q]
+                for k in range(K):
+                    Z[i, k] += x * W[j, k]
+            loss += _softmax_rows(Z, i, i + 1, B, y, s, grad_B, P, store_p, e)
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                x = data[q]
+                for k in range(K):
+                    G[j, k] += x * Z[i, k]
+    free(e)
+    return loss
