@@ -644,11 +644,14 @@ def _fit_l2_newton(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter
 
 
 def _fit_multinomial_smooth(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs,
-                            max_iter):
-    """L2 (or unpenalised) multinomial problems: L-BFGS in standardised
-    coordinates on the compiled loss. W is (K, p) as coef_."""
+                            max_iter, newton_cg=False):
+    """L2 (or unpenalised) multinomial problems on the compiled loss: L-BFGS
+    in centred or whitened coordinates, or truncated Newton (``newton_cg``,
+    for solver='newton-cg' on problems too large for the Hessian). W is
+    (K, p) as coef_."""
     loss = data.multinomial_loss(y_enc, K, s, fit_intercept)
-    Wt, B, n_iter, conv = _multinomial.fit_lbfgs(loss, W.T, B, l2, tol_abs, max_iter)
+    fit = _multinomial.fit_newton_cg if newton_cg else _multinomial.fit_lbfgs
+    Wt, B, n_iter, conv = fit(loss, W.T, B, l2, tol_abs, max_iter)
     W = np.ascontiguousarray(Wt.T)
     unknowns = K * (data.n_features + fit_intercept)
     if conv and n_iter > 0 and data.n_samples * unknowns ** 2 <= NEWTON_POLISH_FLOPS:
@@ -656,7 +659,8 @@ def _fit_multinomial_smooth(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs,
         # small problems one exact Newton step from the L-BFGS solution
         # costs little and leaves an error at rounding level. (A start that
         # passes the test, as a warm start may, is returned as given.)
-        W, B, _, _ = _fit_l2_newton(data, y_enc, K, s, W, B, l2, fit_intercept, 0.0, 1)
+        Wt, B = _multinomial.newton_polish(loss, Wt, B, l2)
+        W = np.ascontiguousarray(Wt.T)
     return W, B, n_iter, conv
 
 
@@ -671,8 +675,9 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
     """Fit at one (C, l1_ratio). y_enc holds class indices 0..K-1.
 
     Returns coef (K', p) float64, intercept (K',), n_iter, converged, with
-    K' = 1 for two classes. ``newton``: smooth problems small enough take
-    Newton steps instead of L-BFGS.
+    K' = 1 for two classes. ``newton`` (False or the Newton solver's name):
+    smooth problems small enough take Newton steps instead of L-BFGS, larger
+    multinomial ones truncated Newton steps under 'newton-cg'.
 
     The multinomial intercepts are returned centred (summing to 0), as
     scikit-learn's: the softmax is the same for any common shift of them and
@@ -690,7 +695,8 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
         small = rows * (p + fit_intercept) <= NEWTON_MAX_UNKNOWNS
         if rows > 1 and not (newton and small):
             W, B, n_iter, conv = _fit_multinomial_smooth(
-                data, y_enc, n_classes, s, W, B, l2, fit_intercept, tol_abs, max_iter)
+                data, y_enc, n_classes, s, W, B, l2, fit_intercept, tol_abs, max_iter,
+                newton_cg=newton == "newton-cg")
             return W, _centred_intercepts(B, fit_intercept), n_iter, conv
         fit = _fit_l2_newton if newton and small else _fit_l2_lbfgs
         W, B, n_iter, conv = fit(data, y_enc, n_classes, s, W, B, l2, fit_intercept,
@@ -711,6 +717,11 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
     W, B, n_iter, conv = _fit_multinomial(data, Y, s, W, B, l1, l2, fit_intercept,
                                           tol_abs, max_iter)
     return W, _centred_intercepts(B, fit_intercept), n_iter, conv
+
+
+def _newton(solver):
+    """``_solve``'s ``newton``: the Newton solver named, else False."""
+    return solver if solver in NEWTON_SOLVERS else False
 
 
 def _centred_intercepts(B, fit_intercept):
@@ -1036,7 +1047,7 @@ class LogisticRegression(_LogisticBase):
                 intercept0 = self.intercept_
         coef, intercept, n_iter, conv = _solve(
             data, y_enc, K, s, C, l1_ratio, self.fit_intercept, self.tol,
-            self.max_iter, coef0, intercept0, newton=self.solver in NEWTON_SOLVERS)
+            self.max_iter, coef0, intercept0, newton=_newton(self.solver))
         if not conv:
             warnings.warn(
                 "fastreg LogisticRegression did not converge: increase max_iter,"
@@ -1070,6 +1081,16 @@ def _take_rows(X, rows):
     return sparse.csc_matrix((data, indices, indptr), shape=(rows.size, X.shape[1]))
 
 
+def _accuracy(X, y_enc, coef, intercept, sample_weight):
+    """(Weighted) accuracy of the model on validated data, as ``score``
+    computes it (same predictions: argmax of the scores, or score > 0 for two
+    classes), without the input checks that cost more than the prediction
+    at every C of every fold."""
+    scores = np.asarray(X @ coef.T) + intercept
+    pred = (scores[:, 0] > 0).astype(np.intp) if scores.shape[1] == 1 else scores.argmax(axis=1)
+    return float(np.average(pred == y_enc, weights=sample_weight))
+
+
 def _path_one_fold(X, y_enc, K, s, score_weight, train, test, Cs, l1_ratio,
                    fit_intercept, tol, max_iter, scorer, classes, template):
     """Warm-started path over Cs on one fold; returns coefs, scores, n_iters.
@@ -1085,7 +1106,7 @@ def _path_one_fold(X, y_enc, K, s, score_weight, train, test, Cs, l1_ratio,
     for C in Cs:
         W, B, n_iter, _ = _solve(data, y_enc[train], K, s[train], C, l1_ratio,
                                  fit_intercept, tol, max_iter, coef0, intercept0,
-                                 newton=template.solver in NEWTON_SOLVERS)
+                                 newton=_newton(template.solver))
         coef0, intercept0 = W.copy(), B.copy()
         est.coef_ = W.astype(X.dtype)
         est.intercept_ = B.astype(X.dtype)
@@ -1093,7 +1114,8 @@ def _path_one_fold(X, y_enc, K, s, score_weight, train, test, Cs, l1_ratio,
         est.C = C
         kw = {} if score_weight is None else {"sample_weight": score_weight[test]}
         if scorer is None:
-            score = est.score(X_test, classes[y_enc[test]], **kw)
+            score = _accuracy(X_test, y_enc[test], est.coef_, est.intercept_,
+                              kw.get("sample_weight"))
         else:
             score = scorer(est, X_test, classes[y_enc[test]], **kw)
         coefs.append(np.hstack([W, B[:, None]]) if fit_intercept else W)
@@ -1262,7 +1284,7 @@ class LogisticRegressionCV(_LogisticBase):
             icpt0 = W0[:, -1] if self.fit_intercept else None
             W, B, _, _ = _solve(data, y_enc, K, s, C_best, l1_ratio_best,
                                 self.fit_intercept, self.tol, self.max_iter, coef0, icpt0,
-                                newton=self.solver in NEWTON_SOLVERS)
+                                newton=_newton(self.solver))
         else:
             ci_each, li_each = np.unravel_index(np.argmax(by_c, axis=1), (len(Cs), n_l))
             C_best = float(np.mean(Cs[ci_each]))
