@@ -15,10 +15,13 @@ only: each builds the second-order model of the loss, minimises it by
 weighted coordinate descent (``_logistic_fast``) and takes a backtracking
 (Armijo) step on the true objective. On designs tall against the working set
 the model is minimised through its weighted Gram matrix instead, at m^2 per
-epoch. Loss, derivatives and curvature come from one fused pass per point. Smooth problems (l1_ratio = 0 or C = inf) go to L-BFGS
-instead, faster there on ill-conditioned designs. The multinomial loss is handled block by block: one
-prox-Newton step per class with the others fixed, the class block of the
-Hessian being exactly ``X^T diag(s p_k (1 - p_k)) X``.
+epoch. Loss, derivatives and curvature come from one fused pass per point.
+Smooth problems (l1_ratio = 0 or C = inf) go to L-BFGS instead, faster there
+on ill-conditioned designs; with more than two classes, on the compiled
+multinomial loss of ``_multinomial`` (fused softmax, BLAS products, centred
+or whitened coordinates). With L1 the multinomial loss is handled block by
+block: one prox-Newton step per class with the others fixed, the class block
+of the Hessian being exactly ``X^T diag(s p_k (1 - p_k)) X``.
 
 Stopping mirrors scikit-learn's ``tol`` for lbfgs, which bounds the
 max-norm of the gradient of the objective divided by ``C * sum(s)``: fastreg
