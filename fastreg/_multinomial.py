@@ -312,7 +312,11 @@ def _lbfgs(fun, u, tol_reached, max_iter, decrement_rtol=None, memory=10):
             pairs, gamma = [], 1.0
             d = -g
             slope = -(g @ g)
-        t = 1.0
+        # without curvature pairs the direction is -g, in the gradient's
+        # units: a first trial step of length 1, as scipy's L-BFGS-B takes,
+        # instead of halving down from |g| (tens of wasted evaluations on
+        # large count data)
+        t = 1.0 if pairs else min(1.0, 1.0 / max(np.linalg.norm(d), 1e-300))
         for _ in range(40):
             u_new = u + t * d
             f_new, g_new, viol_new = fun(u_new)
