@@ -15,10 +15,13 @@ only: each builds the second-order model of the loss, minimises it by
 weighted coordinate descent (``_logistic_fast``) and takes a backtracking
 (Armijo) step on the true objective. On designs tall against the working set
 the model is minimised through its weighted Gram matrix instead, at m^2 per
-epoch. Loss, derivatives and curvature come from one fused pass per point. Smooth problems (l1_ratio = 0 or C = inf) go to L-BFGS
-instead, faster there on ill-conditioned designs. The multinomial loss is handled block by block: one
-prox-Newton step per class with the others fixed, the class block of the
-Hessian being exactly ``X^T diag(s p_k (1 - p_k)) X``.
+epoch. Loss, derivatives and curvature come from one fused pass per point.
+Smooth problems (l1_ratio = 0 or C = inf) go to L-BFGS instead, faster there
+on ill-conditioned designs; with more than two classes, on the compiled
+multinomial loss of ``_multinomial`` (fused softmax, BLAS products, centred
+or whitened coordinates). With L1 the multinomial loss is handled block by
+block: one prox-Newton step per class with the others fixed, the class block
+of the Hessian being exactly ``X^T diag(s p_k (1 - p_k)) X``.
 
 Stopping mirrors scikit-learn's ``tol`` for lbfgs, which bounds the
 max-norm of the gradient of the objective divided by ``C * sum(s)``: fastreg
@@ -43,6 +46,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _logistic_fast as _kern
+from . import _multinomial
 from ._base import FastregMixin, as_configured_sparse
 from ._validation import (ARRAY_LIKE, DICT, INT, NONE, InvalidParameterError,
                           as_int32_sparse, check_bool, check_cv_param, check_int, check_option,
@@ -123,6 +127,17 @@ class _Data:
                      else np.hstack([X, ones]))
             self._hessian_design[fit_intercept] = X
         return self._hessian_design[fit_intercept]
+
+    def multinomial_loss(self, y_enc, K, s, fit_intercept):
+        """The compiled multinomial loss on this X; its buffers are reused by
+        the next call with the same labels and weights (a path over C)."""
+        key = (K, fit_intercept)
+        cached = getattr(self, "_multinomial", None)
+        if (cached is None or cached[0] != key or not np.array_equal(cached[1], y_enc)
+                or not np.array_equal(cached[2], s)):
+            loss = _multinomial.MultinomialLoss(self.X, y_enc, K, s, fit_intercept)
+            self._multinomial = cached = (key, np.array(y_enc), np.array(s), loss)
+        return cached[3]
 
     def matvec(self, w):
         if not np.any(w):  # cold start: skip a pass over X
@@ -488,9 +503,6 @@ def _smooth_problem(data, y_enc, K, s, rows, l2, fit_intercept):
     n = data.n_samples
     if rows == 1:
         ypm = np.where(y_enc == 1, 1.0, -1.0)
-    else:
-        Y = np.zeros((n, K))
-        Y[np.arange(n), y_enc] = 1.0
 
     def unpack(theta):
         Wt = theta[:rows * p].reshape(rows, p)
@@ -500,29 +512,41 @@ def _smooth_problem(data, y_enc, K, s, rows, l2, fit_intercept):
     def scores(Wt, Bt):
         return np.column_stack([data.matvec(Wt[k]) for k in range(rows)]) + Bt
 
+    if rows > 1:
+        return _smooth_multinomial(data, y_enc, K, s, l2, fit_intercept, unpack)
+
     def fun(theta):
         Wt, Bt = unpack(theta)
-        Z = scores(Wt, Bt)
-        if rows == 1:
-            z = Z[:, 0]
-            f = -(s @ log_expit(ypm * z))
-            R = (-s * ypm * expit(-ypm * z))[:, None]
-        else:
-            lse = logsumexp(Z, axis=1)
-            f = s @ (lse - np.sum(Y * Z, axis=1))
-            R = s[:, None] * (np.exp(Z - lse[:, None]) - Y)
-        G = np.vstack([data.rmatvec(R[:, k]) for k in range(rows)]) + l2 * Wt
+        z = scores(Wt, Bt)[:, 0]
+        f = -(s @ log_expit(ypm * z))
+        r = -s * ypm * expit(-ypm * z)
+        G = data.rmatvec(r)[None, :] + l2 * Wt
         f += 0.5 * l2 * np.sum(Wt * Wt)
         grad = G.ravel()
         if fit_intercept:
-            grad = np.concatenate([grad, R.sum(axis=0)])
+            grad = np.append(grad, r.sum())
         return f, grad
 
     def probabilities(theta):
-        Z = scores(*unpack(theta))
-        if rows == 1:
-            return expit(Z)
-        return np.exp(Z - logsumexp(Z, axis=1)[:, None])
+        return expit(scores(*unpack(theta)))
+
+    return fun, unpack, probabilities
+
+
+def _smooth_multinomial(data, y_enc, K, s, l2, fit_intercept, unpack):
+    """``_smooth_problem`` for more than two classes, on the compiled loss
+    (theta lists W as coef_, row by row, then B)."""
+    loss = data.multinomial_loss(y_enc, K, s, fit_intercept)
+
+    def fun(theta):
+        Wt, Bt = unpack(theta)
+        f, G, gB = loss.loss_grad(Wt.T, Bt, l2)
+        grad = G.T.ravel()
+        return f, (np.concatenate([grad, gB]) if fit_intercept else grad)
+
+    def probabilities(theta):
+        Wt, Bt = unpack(theta)
+        return loss.probabilities(Wt.T, Bt)
 
     return fun, unpack, probabilities
 
@@ -550,6 +574,9 @@ def _fit_l2_lbfgs(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter)
 # the largest number of unknowns (rows * (p + intercept)) for which the
 # Newton route forms and factors the Hessian
 NEWTON_MAX_UNKNOWNS = 1024
+# L-BFGS solutions of multinomial problems whose Hessian costs at most this
+# many flops (n * unknowns^2) get one Newton step once converged
+NEWTON_POLISH_FLOPS = 5e7
 
 
 def _fit_l2_newton(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter):
@@ -619,6 +646,27 @@ def _fit_l2_newton(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter
     return Wt.copy(), Bt.copy(), n_iter, bool(conv)
 
 
+def _fit_multinomial_smooth(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs,
+                            max_iter, newton_cg=False):
+    """L2 (or unpenalised) multinomial problems on the compiled loss: L-BFGS
+    in centred or whitened coordinates, or truncated Newton (``newton_cg``,
+    for solver='newton-cg' on problems too large for the Hessian). W is
+    (K, p) as coef_."""
+    loss = data.multinomial_loss(y_enc, K, s, fit_intercept)
+    fit = _multinomial.fit_newton_cg if newton_cg else _multinomial.fit_lbfgs
+    Wt, B, n_iter, conv = fit(loss, W.T, B, l2, tol_abs, max_iter)
+    W = np.ascontiguousarray(Wt.T)
+    unknowns = K * (data.n_features + fit_intercept)
+    if conv and n_iter > 0 and data.n_samples * unknowns ** 2 <= NEWTON_POLISH_FLOPS:
+        # The gradient test bounds the objective's error only loosely; on
+        # small problems one exact Newton step from the L-BFGS solution
+        # costs little and leaves an error at rounding level. (A start that
+        # passes the test, as a warm start may, is returned as given.)
+        Wt, B = _multinomial.newton_polish(loss, Wt, B, l2)
+        W = np.ascontiguousarray(Wt.T)
+    return W, B, n_iter, conv
+
+
 def _multinomial_objective(data, Y, s, W, B, l1, l2):
     Z = np.column_stack([data.matvec(W[k]) for k in range(W.shape[0])]) + B
     return s @ (logsumexp(Z, axis=1) - np.sum(Y * Z, axis=1)) + sum(
@@ -630,8 +678,9 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
     """Fit at one (C, l1_ratio). y_enc holds class indices 0..K-1.
 
     Returns coef (K', p) float64, intercept (K',), n_iter, converged, with
-    K' = 1 for two classes. ``newton``: smooth problems small enough take
-    Newton steps instead of L-BFGS.
+    K' = 1 for two classes. ``newton`` (False or the Newton solver's name):
+    smooth problems small enough take Newton steps instead of L-BFGS, larger
+    multinomial ones truncated Newton steps under 'newton-cg'.
 
     The multinomial intercepts are returned centred (summing to 0), as
     scikit-learn's: the softmax is the same for any common shift of them and
@@ -647,6 +696,11 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
         B = (np.zeros(rows) if intercept0 is None or not fit_intercept
              else np.array(intercept0, dtype=np.float64).ravel())
         small = rows * (p + fit_intercept) <= NEWTON_MAX_UNKNOWNS
+        if rows > 1 and not (newton and small):
+            W, B, n_iter, conv = _fit_multinomial_smooth(
+                data, y_enc, n_classes, s, W, B, l2, fit_intercept, tol_abs, max_iter,
+                newton_cg=newton == "newton-cg")
+            return W, _centred_intercepts(B, fit_intercept), n_iter, conv
         fit = _fit_l2_newton if newton and small else _fit_l2_lbfgs
         W, B, n_iter, conv = fit(data, y_enc, n_classes, s, W, B, l2, fit_intercept,
                                  tol_abs, max_iter)
@@ -666,6 +720,11 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
     W, B, n_iter, conv = _fit_multinomial(data, Y, s, W, B, l1, l2, fit_intercept,
                                           tol_abs, max_iter)
     return W, _centred_intercepts(B, fit_intercept), n_iter, conv
+
+
+def _newton(solver):
+    """``_solve``'s ``newton``: the Newton solver named, else False."""
+    return solver if solver in NEWTON_SOLVERS else False
 
 
 def _centred_intercepts(B, fit_intercept):
@@ -1054,7 +1113,7 @@ class LogisticRegression(_LogisticBase):
                 intercept0 = self.intercept_
         coef, intercept, n_iter, conv = _solve(
             data, y_enc, K, s, C, l1_ratio, self.fit_intercept, self.tol,
-            self.max_iter, coef0, intercept0, newton=self.solver in NEWTON_SOLVERS)
+            self.max_iter, coef0, intercept0, newton=_newton(self.solver))
         if not conv:
             warnings.warn(
                 "fastreg LogisticRegression did not converge: increase max_iter,"
@@ -1088,6 +1147,16 @@ def _take_rows(X, rows):
     return sparse.csc_matrix((data, indices, indptr), shape=(rows.size, X.shape[1]))
 
 
+def _accuracy(X, y_enc, coef, intercept, sample_weight):
+    """(Weighted) accuracy of the model on validated data, as ``score``
+    computes it (same predictions: argmax of the scores, or score > 0 for two
+    classes), without the input checks that cost more than the prediction
+    at every C of every fold."""
+    scores = np.asarray(X @ coef.T) + intercept
+    pred = (scores[:, 0] > 0).astype(np.intp) if scores.shape[1] == 1 else scores.argmax(axis=1)
+    return float(np.average(pred == y_enc, weights=sample_weight))
+
+
 def _path_one_fold(X, y_enc, K, s, score_weight, train, test, Cs, l1_ratio,
                    fit_intercept, tol, max_iter, scorer, classes, template):
     """Warm-started path over Cs on one fold; returns coefs, scores, n_iters.
@@ -1103,7 +1172,7 @@ def _path_one_fold(X, y_enc, K, s, score_weight, train, test, Cs, l1_ratio,
     for C in Cs:
         W, B, n_iter, _ = _solve(data, y_enc[train], K, s[train], C, l1_ratio,
                                  fit_intercept, tol, max_iter, coef0, intercept0,
-                                 newton=template.solver in NEWTON_SOLVERS)
+                                 newton=_newton(template.solver))
         coef0, intercept0 = W.copy(), B.copy()
         est.coef_ = W.astype(X.dtype)
         est.intercept_ = B.astype(X.dtype)
@@ -1111,7 +1180,8 @@ def _path_one_fold(X, y_enc, K, s, score_weight, train, test, Cs, l1_ratio,
         est.C = C
         kw = {} if score_weight is None else {"sample_weight": score_weight[test]}
         if scorer is None:
-            score = est.score(X_test, classes[y_enc[test]], **kw)
+            score = _accuracy(X_test, y_enc[test], est.coef_, est.intercept_,
+                              kw.get("sample_weight"))
         else:
             score = scorer(est, X_test, classes[y_enc[test]], **kw)
         coefs.append(np.hstack([W, B[:, None]]) if fit_intercept else W)
@@ -1356,7 +1426,7 @@ class LogisticRegressionCV(_LogisticBase):
             icpt0 = W0[:, -1] if self.fit_intercept else None
             W, B, _, _ = _solve(data, y_enc, K, s, C_best, l1_ratio_best,
                                 self.fit_intercept, self.tol, self.max_iter, coef0, icpt0,
-                                newton=self.solver in NEWTON_SOLVERS)
+                                newton=_newton(self.solver))
         else:
             ci_each, li_each = np.unravel_index(np.argmax(by_c, axis=1), (len(Cs), n_l))
             C_best = float(np.mean(Cs[ci_each]))

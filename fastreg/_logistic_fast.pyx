@@ -109,6 +109,8 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
     with nogil:
         for i in range(n):
             hXd += h[i] * Xd[i]
+        # defined even when max_epochs is 0 and the loop never runs
+        epoch = 0
         for epoch in range(max_epochs):
             max_step = 0.0
             for k in range(n_ws):
@@ -157,6 +159,8 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
     with nogil:
         for i in range(n):
             hXd += h[i] * Xd[i]
+        # defined even when max_epochs is 0 and the loop never runs
+        epoch = 0
         for epoch in range(max_epochs):
             max_step = 0.0
             for k in range(n_ws):
@@ -266,6 +270,8 @@ def quadratic_cd_gram(const double[:, ::1] H, const double[::1] g,
     cdef Py_ssize_t epoch, j, l
     cdef double gj, old, new, delta, max_step, step
     with nogil:
+        # defined even when max_epochs is 0 and the loop never runs
+        epoch = 0
         for epoch in range(max_epochs):
             max_step = 0.0
             for j in range(m):

@@ -1,0 +1,247 @@
+"""Multinomial logistic regression at scikit-learn's defaults: fastreg against
+scikit-learn, side by side in one process.
+
+Run ``PYTHONPATH=. python -m benchmarks.family_multinomial [--quick] [--json]``.
+
+``LogisticRegression()`` and ``LogisticRegressionCV()`` are fitted with
+every parameter left at its default (L2, C = 1, lbfgs, tol = 1e-4,
+max_iter = 100; for the CV 10 Cs and 5 folds) on more-than-two-class
+problems. One thread (threadpoolctl); the fits of the two libraries are
+interleaved and the best of ``repeats`` is kept for each, so that a burst of
+load on a shared machine hits both alike. The ratio reported is
+scikit-learn's time over fastreg's.
+
+Equal ``tol`` is not equal accuracy, so each fit's objective
+
+    P(W, B) = sum_i loss_i(X W^T + B) + 1 / (2 C) ||W||^2
+
+is reported too (the objective scikit-learn minimises, up to its division by
+n): fastreg's must not be above scikit-learn's beyond rounding.
+"""
+
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+
+import numpy as np
+from scipy import sparse
+from scipy.special import logsumexp
+from threadpoolctl import threadpool_limits
+
+from benchmarks.datasets import CACHE_DIR, DATA_DIR
+
+
+# ---------------------------------------------------------------------------
+# Problems
+# ---------------------------------------------------------------------------
+
+def _iris():
+    from sklearn.datasets import load_iris
+    return load_iris(return_X_y=True)
+
+
+def _wine_standardized():
+    from sklearn.datasets import load_wine
+    X, y = load_wine(return_X_y=True)
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+    return load_digits(return_X_y=True)
+
+
+def _synthetic_5_classes():
+    from sklearn.datasets import make_classification
+    return make_classification(20000, 100, n_informative=40, n_redundant=20,
+                               n_classes=5, class_sep=0.8, random_state=0)
+
+
+def _image_like(n=10000, side=23, n_classes=10, seed=0):
+    """Dense 'pixel' data in [0, 1]: each class a smooth random template,
+    each image its class's template shifted by a pixel or two, scaled, with
+    noise; side * side features (529 for side 23)."""
+    rng = np.random.RandomState(seed)
+    grid = np.linspace(-1, 1, side)
+    gx, gy = np.meshgrid(grid, grid)
+    templates = []
+    for _ in range(n_classes):
+        img = np.zeros((side, side))
+        for _ in range(4):  # a few Gaussian strokes per class
+            cx, cy, w = rng.uniform(-0.6, 0.6), rng.uniform(-0.6, 0.6), rng.uniform(0.1, 0.4)
+            img += np.exp(-((gx - cx) ** 2 + (gy - cy) ** 2) / (2 * w * w))
+        templates.append(img / img.max())
+    y = rng.randint(n_classes, size=n)
+    X = np.empty((n, side * side))
+    for i in range(n):
+        img = np.roll(templates[y[i]], rng.randint(-2, 3, size=2), axis=(0, 1))
+        img = img * rng.uniform(0.3, 1.0) + 0.6 * rng.rand(side, side)
+        X[i] = np.clip(img, 0.0, 1.0).ravel()
+    return X, y
+
+
+def _news20_multiclass():
+    """LIBSVM news20 (20 classes, word counts), CSR; parsed once and cached."""
+    cache = os.path.join(CACHE_DIR, "news20_multiclass.v1.npz")
+    if os.path.exists(cache):
+        z = np.load(cache)
+        X = sparse.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
+        return X, z["y"]
+    from sklearn.datasets import load_svmlight_file
+    X, y = load_svmlight_file(os.path.join(DATA_DIR, "news20.multiclass.bz2"),
+                              n_features=62061)
+    X = sparse.csr_matrix(X, dtype=np.float64)
+    X.indices = X.indices.astype(np.int32)
+    X.indptr = X.indptr.astype(np.int32)
+    os.makedirs(CACHE_DIR, exist_ok=True)
+    np.savez(cache, data=X.data, indices=X.indices, indptr=X.indptr,
+             shape=np.array(X.shape), y=y)
+    return X, y
+
+
+# (label, loader, repeats for LogisticRegression, repeats for the CV)
+FULL_PROBLEMS = [
+    ("iris 150x4, 3 classes", _iris, 15, 5),
+    ("wine (standardized) 178x13, 3 classes", _wine_standardized, 15, 5),
+    ("digits 1797x64, 10 classes", _digits, 7, 3),
+    ("synthetic 20000x100, 5 classes", _synthetic_5_classes, 3, 1),
+    ("image-like 10000x529 dense, 10 classes", _image_like, 3, 1),
+    ("news20 15935x62061 sparse, 20 classes", _news20_multiclass, 2, 1),
+]
+QUICK_PROBLEMS = [p[:2] + (3, 1) for p in FULL_PROBLEMS[:3]]
+
+
+def objective(X, y, coef, intercept, C):
+    """sum_i loss_i + ||W||^2 / (2 C): scikit-learn's objective times n."""
+    classes, y_idx = np.unique(y, return_inverse=True)
+    Z = np.asarray(X @ coef.T, dtype=np.float64) + intercept
+    loss = np.sum(logsumexp(Z, axis=1) - Z[np.arange(Z.shape[0]), y_idx])
+    return float(loss + 0.5 / C * np.sum(np.asarray(coef, dtype=np.float64) ** 2))
+
+
+# ---------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------
+
+def _fit(cls, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        model = cls().fit(X, y)
+        return time.perf_counter() - t0, model
+
+
+def _side_by_side(fr_cls, sk_cls, X, y, repeats):
+    """Interleaved fits; best time of each and the last models."""
+    best = {"fastreg": np.inf, "sklearn": np.inf}
+    models = {}
+    for _ in range(repeats):
+        for name, cls in (("fastreg", fr_cls), ("sklearn", sk_cls)):
+            t, models[name] = _fit(cls, X, y)
+            best[name] = min(best[name], t)
+    return best, models
+
+
+def _bench(label, loader, repeats, repeats_cv, log):
+    import fastreg
+    import sklearn.linear_model as sk
+
+    X, y = loader()
+    res = {"problem": label, "shape": list(X.shape), "sparse": sparse.issparse(X)}
+    best, models = _side_by_side(fastreg.LogisticRegression, sk.LogisticRegression,
+                                 X, y, repeats)
+    res["lr"] = {
+        "fastreg": best["fastreg"], "sklearn": best["sklearn"],
+        "ratio": best["sklearn"] / best["fastreg"],
+        "objective_fastreg": objective(X, y, models["fastreg"].coef_,
+                                       models["fastreg"].intercept_, 1.0),
+        "objective_sklearn": objective(X, y, models["sklearn"].coef_,
+                                       models["sklearn"].intercept_, 1.0),
+        "n_iter_fastreg": int(np.max(models["fastreg"].n_iter_)),
+        "n_iter_sklearn": int(np.max(models["sklearn"].n_iter_)),
+    }
+    lr = res["lr"]
+    log(f"{label}: LogisticRegression fastreg {lr['fastreg']:.4f} s, sklearn"
+        f" {lr['sklearn']:.4f} s, x{lr['ratio']:.2f}; objective"
+        f" {lr['objective_fastreg']:.10g} / {lr['objective_sklearn']:.10g}")
+    if repeats_cv:
+        best, models = _side_by_side(fastreg.LogisticRegressionCV, sk.LogisticRegressionCV,
+                                     X, y, repeats_cv)
+        C_fr = float(np.ravel(models["fastreg"].C_)[0])
+        C_sk = float(np.ravel(models["sklearn"].C_)[0])
+        res["cv"] = {
+            "fastreg": best["fastreg"], "sklearn": best["sklearn"],
+            "ratio": best["sklearn"] / best["fastreg"], "C_fastreg": C_fr, "C_sklearn": C_sk,
+            "objective_fastreg": objective(X, y, models["fastreg"].coef_,
+                                           models["fastreg"].intercept_, C_fr),
+            "objective_sklearn": objective(X, y, models["sklearn"].coef_,
+                                           models["sklearn"].intercept_, C_sk),
+        }
+        cv = res["cv"]
+        log(f"{label}: LogisticRegressionCV fastreg {cv['fastreg']:.4f} s, sklearn"
+            f" {cv['sklearn']:.4f} s, x{cv['ratio']:.2f}; C {C_fr:.4g} / {C_sk:.4g}")
+    return res
+
+
+def _geomean(values):
+    values = [v for v in values if v]
+    return float(np.exp(np.mean(np.log(values)))) if values else None
+
+
+def _markdown(results, quick):
+    lines = ["## Multinomial LogisticRegression at scikit-learn's defaults", "",
+             f"Machine: {platform.machine()} {platform.processor() or ''}, Python"
+             f" {platform.python_version()}, one thread. Best of interleaved repeats;"
+             " ratio = scikit-learn time / fastreg time. Objective: sum of losses +"
+             " ||W||^2 / (2C)." + (" **Quick mode**." if quick else ""), "",
+             "| problem | LR fastreg (s) | LR sklearn (s) | LR ratio | objective fastreg |"
+             " objective sklearn | CV fastreg (s) | CV sklearn (s) | CV ratio | C_ fastreg / sklearn |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    ratios = []
+    for r in results:
+        lr = r["lr"]
+        ratios.append(lr["ratio"])
+        row = (f"| {r['problem']} | {lr['fastreg']:.4f} | {lr['sklearn']:.4f} |"
+               f" {lr['ratio']:.2f}x | {lr['objective_fastreg']:.8g} |"
+               f" {lr['objective_sklearn']:.8g} |")
+        cv = r.get("cv")
+        if cv:
+            ratios.append(cv["ratio"])
+            row += (f" {cv['fastreg']:.3f} | {cv['sklearn']:.3f} | {cv['ratio']:.2f}x |"
+                    f" {cv['C_fastreg']:.4g} / {cv['C_sklearn']:.4g} |")
+        else:
+            row += " — | — | — | — |"
+        lines.append(row)
+    geo = _geomean(ratios)
+    lines += ["", f"Geometric mean of the ratios: **{geo:.2f}x**; smallest:"
+              f" **{min(ratios):.2f}x**", ""]
+    return "\n".join(lines), geo
+
+
+def run(quick=False, log=print, names=None, no_cv=()):
+    """``names``: run only the problems whose label contains one of them;
+    ``no_cv``: skip the CV of problems whose label contains one of them."""
+    problems = QUICK_PROBLEMS if quick else FULL_PROBLEMS
+    if names:
+        problems = [p for p in problems if any(n in p[0] for n in names)]
+    problems = [p[:3] + ((0,) if any(n in p[0] for n in no_cv) else p[3:])
+                for p in problems]
+    results = []
+    with threadpool_limits(1):
+        for label, loader, repeats, repeats_cv in problems:
+            results.append(_bench(label, loader, repeats, repeats_cv, log))
+    md, geo = _markdown(results, quick)
+    return {"markdown": md, "results": {"quick": quick, "problems": results,
+                                        "geomean": geo, "machine": platform.platform()}}
+
+
+if __name__ == "__main__":
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    no_cv = [a[len("--no-cv="):] for a in sys.argv if a.startswith("--no-cv=")]
+    out = run(quick="--quick" in sys.argv, names=args, no_cv=no_cv)
+    print(out["markdown"])
+    if "--json" in sys.argv:
+        print(json.dumps(out["results"], indent=1))

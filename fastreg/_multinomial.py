@@ -1,0 +1,508 @@
+"""Smooth (L2 or unpenalised) multinomial logistic regression.
+
+The objective, divided by C as everywhere in ``fastreg._logistic``::
+
+    f(W, B) = sum_i s_i (logsumexp(x_i W + B) - (x_i W + B)_{y_i}) + l2 / 2 ||W||^2
+
+with W of shape (n_features, n_classes) (the transpose of ``coef_``: see
+``_multinomial_fast``). :class:`MultinomialLoss` evaluates it, its gradient
+and Hessian-vector products on the compiled kernels; every smooth
+multinomial route (L-BFGS, Newton) goes through it.
+
+:func:`fit_lbfgs` runs L-BFGS (the default solver) and
+:func:`fit_newton_cg` truncated Newton (solver='newton-cg' on problems too
+large to form the Hessian), both from intercepts matching the class
+frequencies and in coordinates that condition the problem: the columns of X
+implicitly centred (the intercepts absorb the centring), and on tall dense
+designs whitened by the Cholesky factor of the centred Gram matrix.
+:func:`newton_polish` finishes small problems with one exact Newton step.
+"""
+
+import numpy as np
+from scipy import linalg, sparse
+
+from . import _multinomial_fast as _kern
+
+# Converged also needs the (quasi-)Newton decrement, the model's estimate of
+# f - f*, at most this fraction of f. The gradient test alone bounds f - f*
+# only through the inverse curvature: a solver converging in few iterations
+# (well-conditioned coordinates) would pass it with a worse objective than
+# one that crawls to the same gradient bound.
+DECREMENT_RTOL = 1e-8
+
+# whitened coordinates (_Whitened) for dense X with at most this many
+# features, and at most WHITEN_PER_CLASS per class (its Gram matrix costs
+# n p^2, an evaluation of the loss 2 n p K)
+WHITEN_MAX_FEATURES = 2048
+WHITEN_PER_CLASS = 100
+# ... and at least this many samples: below, an iteration costs little, and
+# the inverse Cholesky factor of an ill-conditioned Gram matrix would only
+# add rounding, which L-BFGS amplifies on nearly separable problems (fits of
+# weighted and of repeated samples then part ways)
+WHITEN_MIN_SAMPLES = 1000
+
+
+class MultinomialLoss:
+    """The multinomial objective on one design, with its work buffers.
+
+    ``X`` dense in either order, or CSR / CSC sparse (kept as CSR); ``y``
+    class indices 0..K-1; ``s`` sample weights.
+    Buffers are allocated once: a solver calls :meth:`loss_grad` and
+    :meth:`hessp` many times.
+    """
+
+    def __init__(self, X, y, n_classes, s, fit_intercept):
+        self.X = X
+        self.n_samples, self.n_features = X.shape
+        self.K = n_classes
+        self.y = np.ascontiguousarray(y, dtype=np.int32)
+        self.s = np.ascontiguousarray(s, dtype=np.float64)
+        self.fit_intercept = fit_intercept
+        self.dtype = X.dtype
+        n, p, K = self.n_samples, self.n_features, self.K
+        self.Z = np.empty((n, K), dtype=self.dtype)
+        self.P = np.empty((n, K), dtype=self.dtype)
+        self.G = np.empty((p, K), dtype=self.dtype)
+        self.grad_B = np.empty(K)
+        self._product_setup()
+
+    def _product_setup(self):
+        """Pick the kernels for X's layout, viewing X as compressed rows of
+        X (CSR) or of X^T (CSC)."""
+        X = self.X
+        if sparse.issparse(X):
+            # CSR: a row's scores, softmax and gradient terms then come from
+            # one visit of its entries (one copy of a CSC X, once per fit)
+            self.csr = True
+            if X.format != "csr":
+                X = self.X = X.tocsr()
+            self.arrays = (X.data, X.indices.astype(np.int32, copy=False),
+                           X.indptr.astype(np.int32, copy=False))
+        else:
+            self.fortran = X.flags.f_contiguous
+            if not (self.fortran or X.flags.c_contiguous):
+                self.X = np.asfortranarray(X)
+                self.fortran = True
+            # rows per block of the fused pass: the block of X (about
+            # 256 KiB) stays in cache between its two products
+            self._block = int(min(max(2 ** 18 // (X.shape[1] * X.itemsize + 1), 32),
+                                  max(X.shape[0], 1)))
+
+    def scores(self, W, out):
+        """out = X W, W (p, K) in X's dtype, C order."""
+        if sparse.issparse(self.X):
+            if self.csr:
+                _kern.sparse_rows_times(*self.arrays, W, out)
+            else:
+                _kern.sparse_rows_transpose_times(*self.arrays, W, out)
+        else:
+            _kern.dense_scores(self.X, self.fortran, W, out)
+        return out
+
+    def transpose_times(self, R, out):
+        """out = X^T R, R (n, K)."""
+        if sparse.issparse(self.X):
+            if self.csr:
+                _kern.sparse_rows_transpose_times(*self.arrays, R, out)
+            else:
+                _kern.sparse_rows_times(*self.arrays, R, out)
+        else:
+            _kern.dense_gradient(self.X, self.fortran, R, out)
+        return out
+
+    def _cast(self, W):
+        return np.ascontiguousarray(W, dtype=self.dtype)
+
+    def loss_grad(self, W, B, l2, store_p=False):
+        """(f, grad_W, grad_B) at (W, B), float64; with store_p the
+        probabilities are kept for :meth:`hessp` at this point."""
+        B = np.ascontiguousarray(B if self.fit_intercept else np.zeros(self.K),
+                                 dtype=np.float64)
+        args = (self._cast(W), B, self.y, self.s, self.Z, self.G, self.grad_B, self.P,
+                store_p)
+        if sparse.issparse(self.X):
+            f = _kern.csr_loss_grad(*self.arrays, *args)
+        else:
+            f = _kern.dense_loss_grad(self.X, self.fortran, *args, self._block)
+        G = self.G
+        # a new float64 array either way: the buffer is reused by the next call
+        G = G + l2 * W if l2 else G.astype(np.float64)
+        if l2:
+            f += 0.5 * l2 * float(np.vdot(W, W))
+        grad_B = self.grad_B.copy() if self.fit_intercept else np.zeros(self.K)
+        return float(f), G, grad_B
+
+    def hessp(self, V, V_B, l2):
+        """Hessian of f at the last ``loss_grad(..., store_p=True)`` point
+        applied to (V, V_B): returns (H_W, H_B)."""
+        V_B = V_B if self.fit_intercept else np.zeros(self.K)
+        D = self.scores(self._cast(V), self.Z)
+        hess_B = np.empty(self.K)
+        _kern.hessian_rows(self.P, D, np.ascontiguousarray(V_B, dtype=np.float64), self.s,
+                           hess_B)
+        H = self.transpose_times(D, self.G)
+        H = H + l2 * V if l2 else H.astype(np.float64)
+        return H, (hess_B if self.fit_intercept else np.zeros(self.K))
+
+    def centred_gram(self):
+        """(column means, Xc^T S Xc) of dense X, float64, computed once: a
+        path over C whitens with it at every C."""
+        if getattr(self, "_gram", None) is None:
+            X, s = self.X, self.s
+            centre = (_column_means(X, s) if self.fit_intercept
+                      else np.zeros(self.n_features))
+            Xs = X * np.sqrt(s)[:, None] if np.any(s != 1.0) else X
+            gram = np.asarray(Xs.T @ Xs, dtype=np.float64)
+            gram -= s.sum() * np.outer(centre, centre)
+            self._gram = (centre, gram)
+        return self._gram
+
+    def probabilities(self, W, B):
+        """Softmax of X W + B, (n, K) float64."""
+        self.loss_grad(W, B, 0.0, store_p=True)
+        return self.P.astype(np.float64)
+
+
+# ---------------------------------------------------------------------------
+# L-BFGS in centred coordinates
+# ---------------------------------------------------------------------------
+
+def _column_means(X, s):
+    """Weighted column means of X, float64, without copying X."""
+    mean = np.asarray(s @ X if not sparse.issparse(X) else X.T @ s, dtype=np.float64)
+    return mean.ravel() / s.sum()
+
+
+class _Centred:
+    """The change of variables W = U, B = C - x_mean W: the columns of X
+    implicitly centred, their means moved into the intercepts.
+
+    Uncentred features (pixel intensities, counts) couple W and B strongly;
+    in these coordinates they do not, and L-BFGS needs fewer iterations. The
+    map is linear and touches only the parameters (X is never copied). A
+    per-column scaling would help L-BFGS more on some designs, but takes the
+    iterates out of the row space of X, where the optimum lies: the error
+    left in the null space of X, seen only through the penalty's small
+    curvature, then passes the gradient test while still costing objective.
+    """
+
+    def __init__(self, X, s, fit_intercept):
+        self.centre = _column_means(X, s) if fit_intercept else np.zeros(X.shape[1])
+
+    def to_theta(self, U, C):
+        return U, C - self.centre @ U
+
+    def from_theta(self, W, B):
+        return W, B + self.centre @ W
+
+    def gradient_to_u(self, G_W, G_B):
+        """Chain rule: gradient in (U, C) from the gradient in (W, B)."""
+        return G_W - np.outer(self.centre, G_B), G_B
+
+
+class _Whitened:
+    """The change of variables W = L^-T U, B = d_B C - x_mean W, with
+    L L^T = c Xc^T S Xc + l2 I (Xc the centred X, c = (1 - 1/K) / K).
+
+    At equal class probabilities the loss's Hessian is (up to the coupling
+    of the classes) c Xc^T S Xc per class: in these coordinates it is about
+    the identity, whatever the scales and correlations of the features, so
+    L-BFGS needs few iterations. The map (L^-1 L^-T) sends the row space of
+    X to itself, where the optimum lies, unlike a per-column scaling. Built
+    from the Gram matrix of X: for dense X with few features only.
+    """
+
+    def __init__(self, loss, l2):
+        s, K = loss.s, loss.K
+        total = s.sum()
+        c = (1.0 / K) * (1.0 - 1.0 / K)
+        self.centre, gram = loss.centred_gram()
+        gram = c * gram
+        # a tiny ridge keeps the factorisation defined without a penalty
+        gram[np.diag_indices_from(gram)] += l2 + 1e-10 * max(np.trace(gram), 1.0)
+        L = linalg.cholesky(gram, lower=True)
+        # the inverse once, then plain products: scipy's triangular solves
+        # cost more in call overhead than the loss on small problems
+        L_inv, info = linalg.lapack.dtrtri(L, lower=1)
+        if info != 0:
+            raise linalg.LinAlgError("singular Cholesky factor")
+        self.L_inv = np.tril(L_inv)
+        self.L_T = np.ascontiguousarray(L.T)
+        self.L_inv_T = np.ascontiguousarray(self.L_inv.T)
+        self.d_B = 1.0 / np.sqrt(c * total) if loss.fit_intercept else 1.0
+
+    def to_theta(self, U, C):
+        W = self.L_inv_T @ U
+        return W, self.d_B * C - self.centre @ W
+
+    def from_theta(self, W, B):
+        return self.L_T @ W, (B + self.centre @ W) / self.d_B
+
+    def gradient_to_u(self, G_W, G_B):
+        G = G_W - np.outer(self.centre, G_B)
+        return self.L_inv @ G, self.d_B * G_B
+
+
+def _coordinates(loss, l2):
+    """Whitened coordinates where the Gram matrix is cheap against the
+    iterations it saves (dense X, few features), centred ones otherwise."""
+    X = loss.X
+    p, K = loss.n_features, loss.K
+    if (not sparse.issparse(X) and loss.n_samples >= WHITEN_MIN_SAMPLES
+            and p <= WHITEN_MAX_FEATURES and p <= WHITEN_PER_CLASS * K):
+        try:
+            return _Whitened(loss, l2)
+        except linalg.LinAlgError:
+            pass
+    return _Centred(X, loss.s, loss.fit_intercept)
+
+
+def _log_prior_intercepts(y, K, s):
+    """Intercepts that give each class its weighted frequency at W = 0 (a
+    start nearer the optimum than 0); classes absent from y get a low one."""
+    freq = np.bincount(y, weights=s, minlength=K) / s.sum()
+    B = np.log(np.maximum(freq, 1e-12))
+    return B - B.mean()
+
+
+def _two_loop(g, pairs, gamma):
+    """L-BFGS direction -H g from the stored (s, y, 1 / s^T y) pairs, the
+    initial inverse Hessian being gamma * I."""
+    q = g.copy()
+    alphas = []
+    for s, y, rho in reversed(pairs):
+        a = rho * (s @ q)
+        q -= a * y
+        alphas.append(a)
+    q *= gamma
+    for (s, y, rho), a in zip(pairs, reversed(alphas)):
+        q += (a - rho * (y @ q)) * s
+    return -q
+
+
+def _lbfgs(fun, u, tol_reached, max_iter, decrement_rtol=None, memory=10):
+    """Minimise a smooth convex function by L-BFGS with Armijo backtracking.
+
+    ``fun(u) -> (f, grad, violation)``; stops when ``tol_reached(violation)``
+    and (given ``decrement_rtol``) the quasi-Newton decrement -g^T d / 2
+    (the model's estimate of f - f*) is at most decrement_rtol |f| or half
+    as many iterations again have been spent on it, or after max_iter
+    iterations. Written here rather than taken from scipy:
+    the stopping test reads the original coordinates, and scipy's L-BFGS-B
+    bookkeeping for bounds costs more than the loss on large problems.
+    Returns (u, n_iter, converged).
+    """
+    f, g, viol = fun(u)
+    pairs = []
+    gamma = 1.0
+    passed = None  # iterations done when the gradient test was first passed
+    for it in range(1, max_iter + 1):
+        d = _two_loop(g, pairs, gamma)
+        slope = g @ d
+        if tol_reached(viol):
+            passed = it - 1 if passed is None else passed
+            # the decrement test may add at most half the iterations already
+            # spent: on flat (nearly separable) problems it would otherwise
+            # chase digits that no gradient-based stop reaches
+            if (decrement_rtol is None or not pairs
+                    or -0.5 * slope <= decrement_rtol * abs(f)
+                    or it - 1 - passed >= max(1, passed // 2)):
+                return u, it - 1, True
+        if not slope < 0:  # lost descent through rounding: restart from -g
+            pairs, gamma = [], 1.0
+            d = -g
+            slope = -(g @ g)
+        # without curvature pairs the direction is -g, in the gradient's
+        # units: a first trial step of length 1, as scipy's L-BFGS-B takes,
+        # instead of halving down from |g| (tens of wasted evaluations on
+        # large count data)
+        t = 1.0 if pairs else min(1.0, 1.0 / max(np.linalg.norm(d), 1e-300))
+        for _ in range(40):
+            u_new = u + t * d
+            f_new, g_new, viol_new = fun(u_new)
+            if f_new <= f + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            return u, it, tol_reached(viol)  # no decrease left: rounding floor
+        s, y = u_new - u, g_new - g
+        sy = s @ y
+        # convexity makes s^T y >= 0; a vanishing one carries no curvature
+        if sy > 1e-12 * (y @ y):
+            pairs.append((s, y, 1.0 / sy))
+            if len(pairs) > memory:
+                pairs.pop(0)
+            gamma = sy / (y @ y)
+        u, f, g, viol = u_new, f_new, g_new, viol_new
+    return u, max_iter, tol_reached(viol)
+
+
+def fit_lbfgs(loss, W, B, l2, tol_abs, max_iter):
+    """L-BFGS on the multinomial objective; W (p, K), B (K,) the start.
+
+    Works in the centred coordinates of :class:`_Centred`, and
+    stops when the largest gradient entry in the original coordinates is at
+    most ``tol_abs`` (scikit-learn's criterion for lbfgs). Returns
+    (W, B, n_iter, converged).
+    """
+    p, K = W.shape
+    fit_intercept = loss.fit_intercept
+    if fit_intercept and not np.any(W) and not np.any(B):
+        B = _log_prior_intercepts(loss.y, K, loss.s)
+    T = _coordinates(loss, l2)
+    n_w = p * K
+
+    def unpack(u):
+        W_u, B_u = T.to_theta(u[:n_w].reshape(p, K), u[n_w:] if fit_intercept else 0.0)
+        return W_u, (B_u if fit_intercept else np.zeros(K))
+
+    def fun(u):
+        f, G_W, G_B = loss.loss_grad(*unpack(u), l2)
+        viol = max(np.abs(G_W).max(initial=0.0), np.abs(G_B).max(initial=0.0))
+        g_U, g_C = T.gradient_to_u(G_W, G_B)
+        return f, (np.concatenate([g_U.ravel(), g_C]) if fit_intercept else g_U.ravel()), viol
+
+    U0, C0 = T.from_theta(W, B)
+    u0 = np.concatenate([U0.ravel(), C0]) if fit_intercept else U0.ravel()
+    # the decrement test where the coordinates make L-BFGS converge fast
+    rtol = DECREMENT_RTOL if isinstance(T, _Whitened) else None
+    u, n_iter, conv = _lbfgs(fun, u0, lambda viol: viol <= tol_abs, max_iter, rtol)
+    W_u, B_u = unpack(u)
+    return W_u, B_u, n_iter, conv
+
+
+# ---------------------------------------------------------------------------
+# Newton steps (Hessian-vector products, conjugate gradients)
+# ---------------------------------------------------------------------------
+
+def _conjugate_gradient(hessp, g, rtol, max_iter):
+    """Approximate solution of H x = -g by CG, stopped at relative residual
+    rtol; stops early on a direction of nonpositive curvature (rounding)."""
+    x = np.zeros_like(g)
+    r = -g.copy()
+    d = r.copy()
+    rr = r @ r
+    stop = (rtol ** 2) * rr
+    for _ in range(max_iter):
+        Hd = hessp(d)
+        curv = d @ Hd
+        if curv <= 0:
+            break
+        alpha = rr / curv
+        x += alpha * d
+        r -= alpha * Hd
+        rr_new = r @ r
+        if rr_new <= stop:
+            break
+        d = r + (rr_new / rr) * d
+        rr = rr_new
+    return x
+
+
+def fit_newton_cg(loss, W, B, l2, tol_abs, max_iter):
+    """Truncated Newton: each step solves the Newton system by conjugate
+    gradients on Hessian-vector products (never forming the Hessian), in the
+    coordinates of :func:`_coordinates`, which precondition CG; Armijo
+    backtracking. The forcing term min(0.5, sqrt(|g| / |g_0|)) asks for
+    loose solves far from the optimum and accurate ones near it. Same
+    stopping test as :func:`fit_lbfgs`. Returns (W, B, n_iter, converged).
+    """
+    p, K = W.shape
+    fit_intercept = loss.fit_intercept
+    if fit_intercept and not np.any(W) and not np.any(B):
+        B = _log_prior_intercepts(loss.y, K, loss.s)
+    T = _coordinates(loss, l2)
+    n_w = p * K
+
+    def unpack(u):
+        W_u, B_u = T.to_theta(u[:n_w].reshape(p, K), u[n_w:] if fit_intercept else 0.0)
+        return W_u, (B_u if fit_intercept else np.zeros(K))
+
+    def pack(G_W, G_B):
+        g_U, g_C = T.gradient_to_u(G_W, G_B)
+        return np.concatenate([g_U.ravel(), g_C]) if fit_intercept else g_U.ravel()
+
+    def fun(u):
+        # probabilities kept: the accepted point is the last one evaluated
+        f, G_W, G_B = loss.loss_grad(*unpack(u), l2, store_p=True)
+        viol = max(np.abs(G_W).max(initial=0.0), np.abs(G_B).max(initial=0.0))
+        return f, pack(G_W, G_B), viol
+
+    def hessp(v):
+        return pack(*loss.hessp(*unpack(v), l2))
+
+    U0, C0 = T.from_theta(W, B)
+    u = np.concatenate([U0.ravel(), C0]) if fit_intercept else U0.ravel()
+    f, g, viol = fun(u)
+    g0_norm = np.linalg.norm(g)
+    n_iter = 0
+    decrement_ok = False
+    while not (viol <= tol_abs and decrement_ok) and n_iter < max_iter:
+        rtol = min(0.5, np.sqrt(np.linalg.norm(g) / max(g0_norm, 1e-300)))
+        d = _conjugate_gradient(hessp, g, rtol, max(50, 2 * K))
+        slope = g @ d
+        if not slope < 0:
+            d, slope = -g, -(g @ g)
+        decrement_ok = -0.5 * slope <= DECREMENT_RTOL * abs(f)
+        if viol <= tol_abs and decrement_ok:
+            break
+        n_iter += 1
+        t = 1.0
+        for _ in range(40):
+            f_new, g_new, viol_new = fun(u + t * d)
+            if f_new <= f + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            fun(u)  # restore the probabilities of the kept point
+            break
+        u, f, g, viol = u + t * d, f_new, g_new, viol_new
+    W_u, B_u = unpack(u)
+    return W_u, B_u, n_iter, bool(viol <= tol_abs and decrement_ok)
+
+
+def newton_polish(loss, W, B, l2):
+    """One exact Newton step from (W, B), with backtracking; for problems
+    small enough to form the Hessian (n (p + 1)^2 K^2 flops).
+
+    The coefficients (W; B) form a (q, K) matrix Theta with q = p (+ 1); in
+    Theta's row-major order the Hessian of the loss is
+    sum_i s_i (a_i a_i^T) kron (diag(p_i) - p_i p_i^T), a_i = (x_i, 1):
+    one block-diagonal product per class minus M^T M, M_i = sqrt(s_i) a_i
+    kron p_i. Returns the new (W, B), or the given ones if the step does
+    not lower the objective (a start already at rounding level).
+    """
+    p, K = W.shape
+    fit_intercept = loss.fit_intercept
+    f, G, gB = loss.loss_grad(W, B, l2, store_p=True)
+    P = loss.P.astype(np.float64)
+    X = loss.X.toarray() if sparse.issparse(loss.X) else loss.X
+    A = np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else np.asarray(X)
+    A = A.astype(np.float64, copy=False)
+    n, q = A.shape
+    sP = loss.s[:, None] * P
+    H = np.zeros((q, K, q, K))
+    for k in range(K):
+        H[:, k, :, k] = (A * sP[:, k:k + 1]).T @ A
+    M = (A[:, :, None] * (np.sqrt(loss.s)[:, None] * P)[:, None, :]).reshape(n, q * K)
+    H = H.reshape(q * K, q * K) - M.T @ M
+    H[np.arange(p * K), np.arange(p * K)] += l2
+    # the common shift of the intercepts (and C = inf) has zero curvature:
+    # a tiny shift keeps the factorisation defined
+    H[np.diag_indices_from(H)] += 1e-12 * max(np.abs(np.diag(H)).max(), 1.0)
+    g = np.concatenate([G.ravel(), gB]) if fit_intercept else G.ravel()
+    try:
+        step = -linalg.cho_solve(linalg.cho_factor(H), g)
+    except linalg.LinAlgError:
+        step = -np.linalg.lstsq(H, g, rcond=None)[0]
+    slope = g @ step
+    t = 1.0
+    for _ in range(30):
+        if not slope < 0:
+            break
+        W_t = W + t * step[:p * K].reshape(p, K)
+        B_t = B + t * step[p * K:] if fit_intercept else B
+        if loss.loss_grad(W_t, B_t, l2)[0] <= f + 1e-4 * t * slope:
+            return W_t, B_t
+        t *= 0.5
+    return W, B
