@@ -10,6 +10,8 @@ from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._distributed_hook import is_distributed, predict_distributed
+
 
 class FastregMixin:
     """Base of every public fastreg estimator, listed before ``BaseEstimator``
@@ -58,6 +60,8 @@ class LinearModel(FastregMixin, BaseEstimator):
     """Base class: ``coef_`` and ``intercept_`` define ``X @ coef_.T + intercept_``."""
 
     def _decision_function(self, X):
+        if is_distributed(X):  # lazy on Dask, a new column on Spark
+            return predict_distributed(self, X)
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
                           dtype=[np.float64, np.float32])

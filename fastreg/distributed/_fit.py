@@ -189,6 +189,7 @@ def _check_fold_stats(fold_stats):
     for k, fold in enumerate(fold_stats.folds):
         if fold.n == 0:
             raise ValueError(f"Fold {k} holds no rows: use fewer folds or more data.")
+    for k, fold in enumerate(fold_stats.folds):
         if not fold.sum_w > 0:
             raise ValueError(f"The sample weights of fold {k}'s test rows sum to zero:"
                              " its test error is undefined.")
