@@ -28,11 +28,15 @@ def _is_dask_frame(x):
     return isinstance(x, (dd.DataFrame, dd.Series))
 
 
+def _numeric(dtype):
+    from pandas.api.types import is_numeric_dtype
+    return is_numeric_dtype(dtype)
+
+
 def _frame_values(part, name, chunk_id):
     """A pandas partition as a float64 ndarray (non-numeric columns refused)."""
     if hasattr(part, "dtypes") and hasattr(part, "columns"):
-        bad = [c for c, t in part.dtypes.items() if not np.issubdtype(t, np.number)
-               and t != bool]
+        bad = [c for c, t in part.dtypes.items() if not _numeric(t)]
         if bad:
             raise ValueError(f"{name} (chunk {chunk_id}) has non-numeric columns {bad}.")
     return part.to_numpy(dtype=np.float64)
@@ -154,8 +158,7 @@ def fit(est, X, y, sample_weight):
         import dask.dataframe as dd
         if isinstance(X, dd.Series):
             X = X.to_frame()
-        bad = [c for c, t in X.dtypes.items() if not (np.issubdtype(t, np.number)
-                                                       or t == bool)]
+        bad = [c for c, t in X.dtypes.items() if not _numeric(t)]
         if bad:
             raise ValueError(f"X has non-numeric columns {bad}: every feature column must"
                              " be numeric.")
