@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.fastreg-installed
 PEERS_INSTALLED := $(VENV)/.bench-peers-installed
-SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd)
+SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd fastreg/distributed/*.py)
 
 .PHONY: install test test-asan test-floors fuzz bench bench-quick wheel wheel-check clean
 
@@ -17,8 +17,10 @@ $(PY):
 
 # Editable install: the compiled kernels are built next to their sources, so
 # tests and benchmarks run from the repository root on the built extension.
+# The dask and spark extras are installed so that the distributed tests run
+# (tests/test_distributed_*.py; Spark's also need Java, else they skip).
 $(INSTALLED): $(PY) $(SOURCES)
-	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) -m pip install --quiet -e ".[test,bench,dask,spark]"
 	touch $(INSTALLED)
 
 # The peer libraries of the benchmark report (celer, skglm, glum), from the
