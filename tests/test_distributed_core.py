@@ -12,7 +12,7 @@ from scipy import sparse
 from sklearn.base import clone
 
 import fastreg
-from fastreg.distributed import (HashFolds, fit_chunks, merge, merge_all,
+from fastreg.distributed import (ChunkFolds, HashFolds, fit_chunks, merge, merge_all,
                                  stats_from_chunks)
 from fastreg.distributed._stats import chunk_stats
 
@@ -191,3 +191,14 @@ def test_fastreg_imports_without_engines():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_chunk_folds_put_whole_chunks_in_folds():
+    X, y, _ = regression(n=1200, p=5)
+    parts = chunked(X, y, size=200)  # six chunks, fold k = chunks k and k + 3
+    dist = fit_chunks(fastreg.RidgeCV(alphas=[0.1, 100.0], cv=ChunkFolds(3)), parts)
+    splits = [(np.flatnonzero((np.arange(1200) // 200) % 3 != k),
+               np.flatnonzero((np.arange(1200) // 200) % 3 == k)) for k in range(3)]
+    mem = fastreg.RidgeCV(alphas=[0.1, 100.0], cv=splits).fit(X, y)
+    assert dist.alpha_ == mem.alpha_
+    np.testing.assert_allclose(dist.best_score_, mem.best_score_, rtol=1e-10)

@@ -46,7 +46,7 @@ def data(spark):
     X, y, sw = regression(n=1200, p=6)
     frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
     frame["label"], frame["weight"] = y, sw
-    return X, y, sw, spark.createDataFrame(frame).repartition(3)
+    return X, y, sw, spark.createDataFrame(frame)  # two partitions (local[2])
 
 
 def test_numeric_columns_with_weights(data):

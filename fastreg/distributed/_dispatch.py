@@ -122,13 +122,15 @@ def fit_chunks(est, chunks, *, folds=None, y_ndim=1):
     """Fit ``est`` from an iterable of ``(X, y, sample_weight)`` chunks in one
     pass (no engine: files, memory maps, generators).
 
-    CV estimators need ``folds``: a :class:`HashFolds` (rows by the hash of their
-    values) -- or ``est.cv`` as an int, taken as ``HashFolds(cv)``.
+    CV estimators take their folds from ``folds`` or from ``est.cv``: a
+    :class:`HashFolds` (rows by the hash of their values), a
+    :class:`ChunkFolds` (chunk i in fold i % K), or an int K (``HashFolds(K)``;
+    None: 5).
     """
     kind = estimator_kind(est)
     if kind in ("enet_cv", "ridge_cv") and folds is None:
         cv = est.cv
-        if isinstance(cv, HashFolds):
+        if isinstance(cv, (HashFolds, ChunkFolds)):
             folds = cv
         elif cv is None and kind == "enet_cv":
             folds = HashFolds(5)

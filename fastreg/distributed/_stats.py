@@ -321,8 +321,9 @@ def stats_from_chunks(chunks, *, folds=None):
     (sample_weight may be None), in one pass: the out-of-core recipe for data
     in files or memory maps that no engine is needed for.
 
-    ``folds``: None, or a :class:`~fastreg.distributed.HashFolds` to collect
-    per-fold statistics (for the CV estimators).
+    ``folds``: None, or a :class:`~fastreg.distributed.HashFolds` (rows by
+    the hash of their values) or :class:`~fastreg.distributed.ChunkFolds`
+    (chunk i in fold i % K) to collect per-fold statistics (CV estimators).
     """
     stack = []  # (level, statistics of 2**level chunks): a binary counter
     n_features = None
@@ -333,8 +334,8 @@ def stats_from_chunks(chunks, *, folds=None):
         if folds is None:
             stats = chunk_stats(X, y, w, check=False)
         else:
-            stats = chunk_fold_stats(X, y, w, folds.assign(X, y), folds.n_splits,
-                                     check=False)
+            ids = folds.assign(X, y) if hasattr(folds, "assign") else i % folds.n_splits
+            stats = chunk_fold_stats(X, y, w, ids, folds.n_splits, check=False)
         level = 0
         # merge as a balanced tree while reading: at most log2(chunks) kept
         while stack and stack[-1][0] == level:
