@@ -28,7 +28,7 @@ TIGHT = dict(tol=1e-12, max_iter=5000)
 def client():
     # in-process workers (inproc:// transport, nothing listens on the network)
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                       dashboard_address=None)
+                                       dashboard_address="127.0.0.1:0")
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -128,3 +128,34 @@ def test_bad_input_gets_clear_errors(client, data):
         fastreg.Lasso().fit(frame, dd.from_pandas(pd.Series(y), npartitions=2))
     with pytest.raises(ValueError, match="RidgeCV\\(cv=None\\) is leave-one-out"):
         fastreg.RidgeCV().fit(da.from_array(X, chunks=(500, 10)), y)
+
+
+def test_binary_logistic_regression_one_pass_per_newton_step(client):
+    from scipy.special import log_expit
+    rng = np.random.default_rng(2)
+    n, p = 1000, 6
+    X = rng.standard_normal((n, p))
+    truth = rng.standard_normal(p)
+    truth[:3] = 0.0
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-(X @ truth + 0.5))), "yes", "no")
+    sw = rng.uniform(0.5, 2.0, n)
+
+    def objective(m, C, l1_ratio):
+        z = X @ m.coef_[0] + m.intercept_[0]
+        loss = -(sw * log_expit(np.where(y == "yes", z, -z))).sum()
+        w = m.coef_[0]
+        return C * loss + l1_ratio * np.abs(w).sum() + 0.5 * (1 - l1_ratio) * w @ w
+
+    dX, dy, dw = (da.from_array(X, chunks=(500, p)), da.from_array(y, chunks=500),
+                  da.from_array(sw, chunks=500))
+    for C, l1_ratio in [(0.05, 1.0), (1.0, 0.5)]:
+        params = dict(C=C, l1_ratio=l1_ratio, tol=1e-10, max_iter=100)
+        dist = fastreg.LogisticRegression(**params).fit(dX, dy, sample_weight=dw)
+        mem = fastreg.LogisticRegression(**params).fit(X, y, sample_weight=sw)
+        assert list(dist.classes_) == ["no", "yes"]
+        assert dist.n_passes_ <= dist.n_iter_[0] + 3  # one pass per accepted step
+        assert abs(objective(dist, C, l1_ratio) / objective(mem, C, l1_ratio) - 1) <= 1e-10
+        np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-8, atol=1e-8)
+    with pytest.raises(ValueError, match="binary; y has 3 classes"):
+        fastreg.LogisticRegression().fit(dX, da.from_array(np.arange(n) % 3, chunks=500))

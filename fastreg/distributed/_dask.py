@@ -120,11 +120,9 @@ def _tree(tasks):
     return level[0]
 
 
-def fit(est, X, y, sample_weight):
-    import dask
-    from dask import delayed
-    from ._dispatch import estimator_kind
-    cv = estimator_kind(est) in ("enet_cv", "ridge_cv")
+def _chunks(X, y, sample_weight):
+    """The aligned row chunks of X, y and sample_weight, as delayed objects, and
+    what is known of them before reading."""
     feature_names = None
     dtype = np.float64
     y_is_float32 = False
@@ -187,6 +185,23 @@ def fit(est, X, y, sample_weight):
         n_features = len(X.columns)
     else:
         raise TypeError(f"Unsupported distributed input {type(X).__name__}.")
+    return dict(x=x_blocks, y=y_blocks, w=w_blocks, ids=ids, rows=rows, n_samples=n_samples,
+                n_features=n_features, feature_names=feature_names, dtype=dtype,
+                y_ndim=y_ndim, y_is_float32=y_is_float32, sample_weight=sample_weight)
+
+
+def fit(est, X, y, sample_weight):
+    import dask
+    from dask import delayed
+    from ._dispatch import estimator_kind
+    if estimator_kind(est) == "logistic":
+        return fit_logistic(est, X, y, sample_weight)
+    cv = estimator_kind(est) in ("enet_cv", "ridge_cv")
+    c = _chunks(X, y, sample_weight)
+    x_blocks, y_blocks, w_blocks = c["x"], c["y"], c["w"]
+    ids, rows, n_samples, n_features = c["ids"], c["rows"], c["n_samples"], c["n_features"]
+    feature_names, dtype, y_ndim = c["feature_names"], c["dtype"], c["y_ndim"]
+    y_is_float32, sample_weight = c["y_is_float32"], c["sample_weight"]
     if isinstance(sample_weight, numbers.Number) and estimator_kind(est) in (
             "enet", "enet_cv"):
         sample_weight = None  # a constant weight is rescaled away
@@ -240,3 +255,66 @@ def predict(est, X):
     return X.map_blocks(_predict_block, coef, intercept, dtype=out_dtype,
                         chunks=(X.chunks[0], (coef.shape[0],)),
                         meta=np.empty((0, 0), out_dtype))
+
+
+def fit_logistic(est, X, y, sample_weight):
+    """Binary LogisticRegression: a pass over y for the classes (and weight
+    sum), then one pass over the data per proximal-Newton step."""
+    import dask
+    import dask.array as da
+    from dask import delayed
+    from ._logistic import fit_logistic as solve, logistic_chunk, merge_logistic, prepare
+    l1_ratio, C = prepare(est)
+    y_values = y.to_dask_array() if _is_dask_frame(y) else y
+    if not _is_dask_array(y_values):
+        y_values = da.from_array(np.asarray(y))
+    if y_values.ndim != 1:
+        raise ValueError("y must be 1d for LogisticRegression.")
+    todo = [da.unique(y_values)]
+    if sample_weight is not None and not isinstance(sample_weight, numbers.Number):
+        todo.append(sample_weight.sum())
+    found = dask.compute(*todo)
+    classes = found[0]
+    if len(classes) != 2:
+        raise ValueError(
+            f"LogisticRegression on distributed data is binary; y has {len(classes)}"
+            " classes.")
+    y01 = (y == classes[1]).astype(np.float64)
+    c = _chunks(X, y01, sample_weight)
+    n = c["n_samples"]
+    sw = c["sample_weight"]
+    if sw is None:
+        sum_s = None if n is None else float(n)
+    elif isinstance(sw, numbers.Number):
+        sum_s = float(sw) * n if n is not None else None
+    else:
+        sum_s = float(found[1])
+    task = delayed(logistic_chunk, pure=True)
+    merge = delayed(merge_logistic, pure=True)
+
+    def compute_pass(w, b):
+        level = [task(xb, yb, wb, w, b, cid)
+                 for xb, yb, wb, cid in zip(c["x"], c["y"], c["w"], c["ids"])]
+        while len(level) > 1:
+            level = [merge(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
+                     for i in range(0, len(level), 2)]
+        (out,) = dask.compute(level[0])
+        return out
+
+    run = compute_pass
+    if sum_s is None:
+        # unit (or constant) weights of unknown count: the solver's first pass,
+        # at zero, made now, tells the row count
+        first = [compute_pass(np.zeros(c["n_features"]), 0.0)]
+        rows_seen = first[0][1].n
+        sum_s = float(rows_seen) * (1.0 if sw is None else float(sw))
+
+        def run(w, b):
+            if first and not np.any(w) and b == 0.0:
+                return first.pop()
+            return compute_pass(w, b)
+    solve(est, run, c["n_features"], classes, sum_s, l1_ratio=l1_ratio, C=C,
+          dtype=c["dtype"])
+    if c["feature_names"] is not None:
+        est.feature_names_in_ = np.asarray(c["feature_names"], dtype=object)
+    return est

@@ -8,7 +8,8 @@ from . import _fit
 from ._folds import ChunkFolds, HashFolds, positional_fold_ids
 from ._stats import FoldStats, stats_from_chunks
 
-_SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV and RidgeCV (K folds)")
+_SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, RidgeCV (K folds) and"
+              " binary LogisticRegression (Dask)")
 
 
 def is_distributed(X):
@@ -20,6 +21,7 @@ def estimator_kind(est):
     """'enet', 'ridge', 'enet_cv' or 'ridge_cv'; TypeError for the others."""
     from .._coordinate_descent import ElasticNet
     from .._cv import _CoordinateDescentCV
+    from .._logistic import LogisticRegression
     from .._ridge import Ridge
     from .._ridge_cv import RidgeCV
     if isinstance(est, _CoordinateDescentCV) and not est._multi_task:
@@ -30,6 +32,8 @@ def estimator_kind(est):
         return "enet"
     if isinstance(est, Ridge):
         return "ridge"
+    if type(est) is LogisticRegression:
+        return "logistic"
     raise TypeError(f"{type(est).__name__} cannot fit distributed data; fastreg fits"
                     f" {_SUPPORTED} on Dask arrays and DataFrames and Spark DataFrames.")
 
@@ -151,6 +155,9 @@ def fit_distributed(est, X, y, sample_weight=None, **params):
     estimator_kind(est)
     module = type(X).__module__ or ""
     if module.startswith("pyspark."):
+        if estimator_kind(est) == "logistic":
+            raise TypeError("LogisticRegression fits Dask data; on Spark it is not"
+                            " supported yet.")
         from . import _spark
         return _spark.fit(est, X, y, sample_weight)
     from . import _dask
