@@ -53,10 +53,12 @@ $(ASAN_TOOLS): $(PY)
 
 $(ASAN_BUILT): $(INSTALLED) $(ASAN_TOOLS) $(SOURCES) $(wildcard fastreg/*.h)
 	case " $? " in *" setup.py "*|*" $(ASAN_TOOLS) "*) rm -rf $(ASAN_DIR)/cython $(ASAN_DIR)/temp $(ASAN_DIR)/lib;; esac
-	rm -f $(ASAN_DIR)/lib/fastreg/*.py
+	rm -f $(ASAN_DIR)/lib/fastreg/*.py $(ASAN_DIR)/lib/fastreg/distributed/*.py
 	FASTREG_SANITIZE=1 PYTHONPATH=$(ASAN_DIR)/tools $(PY) setup.py --quiet build_ext \
 		--build-lib $(ASAN_DIR)/lib --build-temp $(ASAN_DIR)/temp
 	cp fastreg/*.py $(ASAN_DIR)/lib/fastreg/
+	mkdir -p $(ASAN_DIR)/lib/fastreg/distributed
+	cp fastreg/distributed/*.py $(ASAN_DIR)/lib/fastreg/distributed/
 	touch $@
 
 test-asan: $(ASAN_BUILT)

@@ -15,8 +15,10 @@ attributes (plus ``n_passes_``), so a pipeline moves to a cluster without a
 change of import, and ``clone`` / ``get_params`` / pickling are unchanged.
 Neither engine is imported unless such data are passed (the type is
 recognised by its module name). Supported: Lasso, ElasticNet, Ridge,
-LassoCV, ElasticNetCV, RidgeCV (K folds); other estimators refuse engine data
-by name.
+LassoCV, ElasticNetCV, RidgeCV (K folds) in one pass; binary
+LogisticRegression on Dask in one pass per proximal-Newton step
+(:mod:`._logistic`). The other estimators convert engine data to NumPy, as
+scikit-learn's do.
 
 Out of core without an engine (files, ``np.memmap`` chunks)::
 
