@@ -92,3 +92,19 @@ def test_bad_input_gets_clear_errors(spark, data):
                              .otherwise(F.col("x1")))
     with pytest.raises(Exception, match=r"X \(chunk partition \d+, batch \d+\) contains NaN"):
         fastreg.Ridge().fit(with_nan, "label")
+
+
+def test_binary_logistic_regression(spark):
+    rng = np.random.default_rng(2)
+    n, p = 800, 4
+    X = rng.standard_normal((n, p))
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-(X @ rng.standard_normal(p)))),
+                 "yes", "no")
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
+    frame["label"] = y
+    params = dict(C=0.05, l1_ratio=1.0, tol=1e-10)
+    dist = fastreg.LogisticRegression(**params).fit(spark.createDataFrame(frame), "label")
+    mem = fastreg.LogisticRegression(**params).fit(X, y)
+    assert list(dist.classes_) == ["no", "yes"] and dist.n_passes_ <= dist.n_iter_[0] + 3
+    np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-8, atol=1e-8)

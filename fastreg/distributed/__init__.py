@@ -16,7 +16,7 @@ change of import, and ``clone`` / ``get_params`` / pickling are unchanged.
 Neither engine is imported unless such data are passed (the type is
 recognised by its module name). Supported: Lasso, ElasticNet, Ridge,
 LassoCV, ElasticNetCV, RidgeCV (K folds) in one pass; binary
-LogisticRegression on Dask in one pass per proximal-Newton step
+LogisticRegression in one pass per proximal-Newton step
 (:mod:`._logistic`). The other estimators convert engine data to NumPy, as
 scikit-learn's do.
 

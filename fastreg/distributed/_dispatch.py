@@ -9,7 +9,7 @@ from ._folds import ChunkFolds, HashFolds, positional_fold_ids
 from ._stats import FoldStats, stats_from_chunks
 
 _SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, RidgeCV (K folds) and"
-              " binary LogisticRegression (Dask)")
+              " binary LogisticRegression")
 
 
 def is_distributed(X):
@@ -155,10 +155,9 @@ def fit_distributed(est, X, y, sample_weight=None, **params):
     estimator_kind(est)
     module = type(X).__module__ or ""
     if module.startswith("pyspark."):
-        if estimator_kind(est) == "logistic":
-            raise TypeError("LogisticRegression fits Dask data; on Spark it is not"
-                            " supported yet.")
         from . import _spark
+        if estimator_kind(est) == "logistic":
+            return _spark.fit_logistic(est, X, y, sample_weight)
         return _spark.fit(est, X, y, sample_weight)
     from . import _dask
     return _dask.fit(est, X, y, sample_weight)

@@ -205,3 +205,86 @@ def _feature_cols(df, spec):
             col = vector_to_array(col)
         return [col.cast("array<double>").alias("__features")]
     return [F.col(n).cast("double").alias(f"__f{i}") for i, n in enumerate(names)]
+
+
+def _partition_logistic(kind, has_weight, w, b):
+    """mapInArrow's function for one proximal-Newton pass at (w, b)."""
+
+    def run(batches):
+        import pyarrow as pa
+        from pyspark import TaskContext
+
+        from ._logistic import logistic_chunk, merge_logistic
+        context = TaskContext.get()
+        partition = context.partitionId() if context is not None else 0
+        merged = None
+        for i, batch in enumerate(batches):
+            if batch.num_rows == 0:
+                continue
+            where = f" (chunk: partition {partition}, batch {i})"
+            X, extras = _batch_arrays(batch, kind, 1 + has_weight, where)
+            out = logistic_chunk(X, extras[0], extras[1] if has_weight else None, w, b,
+                                 chunk_id=f"partition {partition}, batch {i}")
+            merged = out if merged is None else merge_logistic(merged, out)
+        if merged is not None:
+            yield pa.RecordBatch.from_arrays(
+                [pa.array([pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL)],
+                          type=pa.binary())], names=["stats"])
+
+    return run
+
+
+def fit_logistic(est, df, y, sample_weight):
+    """Binary LogisticRegression: a job for the classes, then one job (one
+    pass) per proximal-Newton step."""
+    from pyspark.sql import functions as F
+
+    from ._logistic import fit_logistic as solve, merge_logistic, prepare
+    l1_ratio, C = prepare(est)
+    if not _is_column_name(y) or y not in df.columns:
+        raise TypeError("On a Spark DataFrame, pass y as the name of its label column.")
+    if sample_weight is not None and not _is_column_name(sample_weight):
+        raise TypeError("On a Spark DataFrame, pass sample_weight as the name of a"
+                        " column (or None).")
+    classes = [row[0] for row in df.select(y).distinct().collect()]
+    if len(classes) != 2 or any(c is None for c in classes):
+        raise ValueError(
+            f"LogisticRegression on distributed data is binary; the label column has"
+            f" {len(classes)} distinct values{' (with nulls)' if None in classes else ''}.")
+    classes = np.array(sorted(classes))
+    exclude = {y} | ({sample_weight} if sample_weight else set())
+    spec = _feature_spec(df, exclude)
+    label = (F.col(y) == F.lit(classes[1].item())).cast("double").alias("__label")
+    frame = df.select(*_feature_cols(df, spec), label,
+                      *([F.col(sample_weight).cast("double")] if sample_weight else []))
+
+    def compute_pass(w, b):
+        out = frame.mapInArrow(_partition_logistic(spec[0], sample_weight is not None,
+                                                   w, b), _STATS_SCHEMA)
+        parts = [pickle.loads(row["stats"]) for row in out.collect()]
+        if not parts:
+            raise ValueError("The DataFrame has no rows.")
+        merged = parts[0]
+        for part in parts[1:]:
+            merged = merge_logistic(merged, part)
+        return merged
+
+    if spec[0] == "columns":
+        n_features = len(spec[1])
+    else:  # the length of the first vector (one row read)
+        n_features = len(frame.select("__features").first()[0])
+    # the first pass, at zero, also gives the weight sum: there every
+    # curvature weight is s / 4 exactly
+    first = [compute_pass(np.zeros(n_features), 0.0)]
+    sum_s = 4.0 * first[0][1].sum_w
+
+    def run(w, b):
+        if first and not np.any(w) and b == 0.0:
+            return first.pop()
+        return compute_pass(w, b)
+
+    solve(est, run, n_features, classes, sum_s, l1_ratio=l1_ratio, C=C)
+    if spec[0] == "columns":
+        est.feature_names_in_ = np.asarray(spec[1], dtype=object)
+    est._spark_features = spec
+    return est
