@@ -40,6 +40,8 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--alpha", type=float, default=0.01)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--dask-ml-iter", type=int, default=50,
+                        help="ADMM iterations of dask-ml (0: leave it out)")
     args = parser.parse_args()
 
     import dask
@@ -61,15 +63,16 @@ def main():
 
     def record(name, seconds, passes, coef, intercept):
         rows.append((name, seconds, passes, coef, intercept))
+        print(f"{name}: {seconds:.2f} s, passes {passes}", flush=True)
 
     lasso = dict(alpha=args.alpha, tol=1e-8)
     t, m = timed(lambda: fastreg.Lasso(**lasso).fit(X, y), args.repeat)
     record("fastreg.Lasso on Dask (one pass)", t, m.n_passes_, m.coef_, m.intercept_)
     t, m = timed(lambda: fastreg.Ridge(alpha=1.0).fit(X, y), args.repeat)
-    rows.append(("fastreg.Ridge on Dask (one pass)", t, m.n_passes_, None, None))
+    record("fastreg.Ridge on Dask (one pass)", t, m.n_passes_, None, None)
     t, m = timed(lambda: fastreg.LassoCV(cv=5, alphas=20, tol=1e-8).fit(X, y), 1)
-    rows.append((f"fastreg.LassoCV(cv=5, 20 alphas) on Dask (one pass; alpha_={m.alpha_:.3g})",
-                 t, m.n_passes_, None, None))
+    record(f"fastreg.LassoCV(cv=5, 20 alphas) on Dask (one pass; alpha_={m.alpha_:.3g})",
+           t, m.n_passes_, None, None)
 
     Xm, ym = client.compute([X, y], sync=True)
     t, m = timed(lambda: fastreg.Lasso(**lasso).fit(Xm, ym), args.repeat)
@@ -78,15 +81,17 @@ def main():
         from dask_ml.linear_model import LinearRegression as DMLRegression
     except ImportError:
         DMLRegression = None
-    if DMLRegression is not None:
+    if DMLRegression is not None and args.dask_ml_iter > 0:
         # dask-ml's Lasso is LinearRegression(penalty='l1') with its own scaling
         # of the penalty: C = 1 / (n alpha) on the summed loss
         def dml():
             return DMLRegression(penalty="l1", C=1.0 / (n * args.alpha), solver="admm",
-                                 fit_intercept=True, max_iter=100, tol=1e-8).fit(X, y)
+                                 fit_intercept=True, max_iter=args.dask_ml_iter,
+                                 tol=1e-8).fit(X, y)
         try:
             t, m = timed(dml, 1)
-            record("dask-ml LinearRegression(penalty='l1', solver='admm')", t,
+            record(f"dask-ml LinearRegression(penalty='l1', solver='admm',"
+                   f" max_iter={args.dask_ml_iter})", t,
                    getattr(m, "n_iter_", "?"), np.asarray(m.coef_), float(m.intercept_))
         except Exception as exc:  # noqa: BLE001 - report, do not fail the benchmark
             rows.append((f"dask-ml failed: {type(exc).__name__}: {exc}"[:120], float("nan"),
@@ -127,7 +132,8 @@ def main():
         gap = "" if coef is None else f"{(obj(coef, intercept) - best) / best:.1e}"
         lines.append(f"| {name} | {seconds:.2f} | {passes} | {gap} |")
     lines += ["", "Command: `python -m benchmarks.distributed " +
-              f"--n {n} --p {p} --chunk {args.chunk} --workers {args.workers}`", ""]
+              f"--n {n} --p {p} --chunk {args.chunk} --workers {args.workers}"
+              f" --repeat {args.repeat} --dask-ml-iter {args.dask_ml_iter}`", ""]
     report = "\n".join(lines)
     print(report)
     if args.out:
