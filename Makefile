@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.fastreg-installed
 PEERS_INSTALLED := $(VENV)/.bench-peers-installed
 DOCS_INSTALLED := $(VENV)/.docs-installed
-SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd)
+SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd fastreg/distributed/*.py)
 
 .PHONY: install test test-asan test-floors fuzz bench bench-quick wheel wheel-check docs docs-clean docs-screenshots clean
 
@@ -18,8 +18,10 @@ $(PY):
 
 # Editable install: the compiled kernels are built next to their sources, so
 # tests and benchmarks run from the repository root on the built extension.
+# The dask and spark extras are installed so that the distributed tests run
+# (tests/test_distributed_*.py; Spark's also need Java, else they skip).
 $(INSTALLED): $(PY) $(SOURCES)
-	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) -m pip install --quiet -e ".[test,bench,dask,spark]"
 	touch $(INSTALLED)
 
 # The peer libraries of the benchmark report (celer, skglm, glum), from the
@@ -58,10 +60,12 @@ $(ASAN_TOOLS): $(PY)
 
 $(ASAN_BUILT): $(INSTALLED) $(ASAN_TOOLS) $(SOURCES) $(wildcard fastreg/*.h)
 	case " $? " in *" setup.py "*|*" $(ASAN_TOOLS) "*) rm -rf $(ASAN_DIR)/cython $(ASAN_DIR)/temp $(ASAN_DIR)/lib;; esac
-	rm -f $(ASAN_DIR)/lib/fastreg/*.py
+	rm -f $(ASAN_DIR)/lib/fastreg/*.py $(ASAN_DIR)/lib/fastreg/distributed/*.py
 	FASTREG_SANITIZE=1 PYTHONPATH=$(ASAN_DIR)/tools $(PY) setup.py --quiet build_ext \
 		--build-lib $(ASAN_DIR)/lib --build-temp $(ASAN_DIR)/temp
 	cp fastreg/*.py $(ASAN_DIR)/lib/fastreg/
+	mkdir -p $(ASAN_DIR)/lib/fastreg/distributed
+	cp fastreg/distributed/*.py $(ASAN_DIR)/lib/fastreg/distributed/
 	touch $@
 
 test-asan: $(ASAN_BUILT)

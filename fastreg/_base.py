@@ -7,8 +7,10 @@ import functools
 import numpy as np
 import sklearn
 from scipy import sparse
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_regressor
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._distributed_hook import is_distributed, predict_distributed
 
 
 class FastregMixin:
@@ -58,6 +60,8 @@ class LinearModel(FastregMixin, BaseEstimator):
     """Base class: ``coef_`` and ``intercept_`` define ``X @ coef_.T + intercept_``."""
 
     def _decision_function(self, X):
+        if is_distributed(X) and is_regressor(self):  # lazy on Dask, a column on Spark
+            return predict_distributed(self, X)
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
                           dtype=[np.float64, np.float32])

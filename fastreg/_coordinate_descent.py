@@ -8,6 +8,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
 from ._design import Design, column_means, use_gram
+from ._distributed_hook import fit_distributed, is_distributed
 from ._path import enet_path, solve_path
 from ._validation import (check_cd_params, check_gram, check_precompute, check_real,
                           check_sample_weight, check_target)
@@ -141,6 +142,8 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         self : object
             The fitted estimator.
         """
+        if is_distributed(X):  # Dask or Spark data: one pass, see fastreg.distributed
+            return fit_distributed(self, X, y, sample_weight)
         check_real(self.alpha, "alpha", low=0)
         check_real(self.l1_ratio, "l1_ratio", low=0, high=1)
         check_cd_params(self)

@@ -15,6 +15,7 @@ from ._base import LinearModel
 from ._coordinate_descent import (ElasticNet, Lasso, MultiTaskElasticNet, MultiTaskLasso,
                                   _validate_fit_data)
 from ._design import Design, use_gram
+from ._distributed_hook import fit_distributed, is_distributed
 from ._path import _resolve_alphas, alpha_grid, enet_path, lasso_path, solve_path
 from ._validation import (InvalidParameterError, check_alphas, check_bool, check_cd_params,
                           check_cv_param, check_fold_weights, check_n_jobs, check_precompute,
@@ -99,6 +100,8 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
         self : object
             The fitted estimator.
         """
+        if is_distributed(X) and not self._multi_task:
+            return fit_distributed(self, X, y, sample_weight, **params)
         check_real(self.eps, "eps", low=0, low_open=True)
         check_cd_params(self, multi_task=self._multi_task)
         check_alphas(self.alphas)

@@ -47,6 +47,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _logistic_fast as _kern
 from . import _multinomial
+from ._distributed_hook import fit_distributed, is_distributed
 from ._base import FastregMixin, as_configured_sparse
 from ._validation import (ARRAY_LIKE, DICT, INT, NONE, InvalidParameterError,
                           as_int32_sparse, check_bool, check_cv_param, check_int, check_option,
@@ -1087,6 +1088,8 @@ class LogisticRegression(_LogisticBase):
         self : object
             The fitted estimator.
         """
+        if is_distributed(X):  # binary, on Dask: one pass per Newton step
+            return fit_distributed(self, X, y, sample_weight)
         _check_common(self)
         check_real(self.C, "C", low=0, low_open=True, allow_inf=True)
         if self.l1_ratio is not None:

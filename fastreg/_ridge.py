@@ -48,6 +48,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
 from ._design import Design, _blocks
+from ._distributed_hook import fit_distributed, is_distributed
 from ._path import solve_path
 from ._validation import (ARRAY_LIKE, NONE, check_bool, check_int, check_option,
                           check_random_state_param, check_real, check_sample_weight,
@@ -1274,6 +1275,8 @@ default='auto'
         self : object
             The fitted estimator.
         """
+        if is_distributed(X):  # Dask or Spark data: one pass, see fastreg.distributed
+            return fit_distributed(self, X, y, sample_weight)
         self._check_params()
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc", "coo"],
                              dtype=[np.float64, np.float32], multi_output=True,

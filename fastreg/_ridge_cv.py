@@ -28,6 +28,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel
+from ._distributed_hook import fit_distributed, is_distributed
 from ._ridge import (_SVD_DENSE_MAX, Ridge, WeightedDesign, _column_blocks,
                      check_ridge_sample_weight, set_coef)
 from ._validation import (ARRAY_LIKE, NONE, check_bool, check_cv_param, check_fold_weights,
@@ -310,6 +311,8 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         self : object
             The fitted estimator.
         """
+        if is_distributed(X):  # Dask or Spark data: one pass, see fastreg.distributed
+            return fit_distributed(self, X, y, sample_weight, **params)
         check_bool(self.fit_intercept, "fit_intercept")
         check_bool(self.store_cv_results, "store_cv_results")
         check_bool(self.alpha_per_target, "alpha_per_target")

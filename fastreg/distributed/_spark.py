@@ -1,0 +1,290 @@
+"""Spark adapter: a DataFrame read once through ``mapInArrow`` (DataFrame API).
+
+``est.fit(df, y="label", sample_weight="weight")``: ``y`` and ``sample_weight``
+name columns of ``df``; the features are either its one vector column
+(``pyspark.ml.linalg.VectorUDT`` or an array of numbers) or all its other
+columns, which must then be numeric. Each partition computes the statistics of
+its Arrow batches and merges them; one row of pickled statistics per partition
+reaches the driver, where they are merged and the solver runs.
+
+Rows of a Spark DataFrame have no order, so the CV estimators' folds are
+:class:`~fastreg.distributed.HashFolds` (an int ``cv`` means ``HashFolds(cv)``)
+or :class:`~fastreg.distributed.ChunkFolds` (by partition).
+"""
+
+import numbers
+import pickle
+
+import numpy as np
+
+from ._dispatch import estimator_kind, fit_from_stats, fold_plan
+from ._stats import check_chunk, chunk_fold_stats, chunk_stats, merge_all_any, merge_any
+
+_STATS_SCHEMA = "stats binary"
+
+
+def _feature_spec(df, exclude):
+    """('vector', name) or ('columns', [names]) for the features of ``df``."""
+    from pyspark.ml.linalg import VectorUDT
+    from pyspark.sql.types import ArrayType, BooleanType, NumericType
+    fields = [f for f in df.schema.fields if f.name not in exclude]
+    if not fields:
+        raise ValueError("The DataFrame has no feature columns.")
+    if len(fields) == 1 and isinstance(fields[0].dataType, (VectorUDT, ArrayType)):
+        field = fields[0]
+        if isinstance(field.dataType, ArrayType) and not isinstance(
+                field.dataType.elementType, (NumericType, BooleanType)):
+            raise ValueError(f"Feature column {field.name!r} is an array of"
+                             f" {field.dataType.elementType.simpleString()}, not numbers.")
+        return "vector", field.name
+    bad = [f"{f.name} ({f.dataType.simpleString()})" for f in fields
+           if not isinstance(f.dataType, (NumericType, BooleanType))]
+    if bad:
+        raise ValueError(
+            f"Non-numeric feature columns {bad}: the features are either one vector"
+            " column or numeric columns; select or cast the columns to fit on.")
+    return "columns", [f.name for f in fields]
+
+
+def _feature_frame(df, spec, extra=()):
+    """``df`` with the features as doubles (a vector column as an array) first,
+    then the ``extra`` columns cast to double."""
+    from pyspark.sql import functions as F
+    cols = _feature_cols(df, spec)
+    cols += [F.col(n).cast("double").alias(f"__x{i}") for i, n in enumerate(extra)]
+    return df.select(*cols)
+
+
+def _batch_arrays(batch, kind, n_extra, where):
+    """(X, [extra columns]) as float64 ndarrays from an Arrow batch."""
+    n_cols = batch.num_columns
+    if kind == "vector":
+        col = batch.column(0)
+        if col.null_count:
+            raise ValueError(f"The feature vectors{where} contain nulls.")
+        offsets = np.asarray(col.offsets)
+        lengths = np.diff(offsets)
+        p = int(lengths[0]) if len(lengths) else 0
+        if np.any(lengths != p):
+            raise ValueError(f"The feature vectors{where} have different lengths"
+                             f" ({int(lengths.min())} to {int(lengths.max())}).")
+        values = col.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
+        X = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+        X = X.reshape(len(lengths), p)
+        first = 1
+    else:
+        first = n_cols - n_extra
+        X = np.column_stack([
+            np.asarray(batch.column(j).to_numpy(zero_copy_only=False), dtype=np.float64)
+            for j in range(first)]) if first else np.empty((batch.num_rows, 0))
+    extras = [np.asarray(batch.column(j).to_numpy(zero_copy_only=False), dtype=np.float64)
+              for j in range(first, first + n_extra)]
+    return X, extras
+
+
+def _partition_stats(kind, has_weight, folds, n_folds):
+    """The function mapInArrow runs on each partition."""
+
+    def run(batches):
+        import pyarrow as pa
+        from pyspark import TaskContext
+        context = TaskContext.get()
+        partition = context.partitionId() if context is not None else 0
+        merged = None
+        for b, batch in enumerate(batches):
+            if batch.num_rows == 0:
+                continue
+            where = f" (chunk: partition {partition}, batch {b})"
+            X, extras = _batch_arrays(batch, kind, 1 + has_weight, where)
+            y = extras[0]
+            w = extras[1] if has_weight else None
+            X, y, w = check_chunk(X, y, w, chunk_id=f"partition {partition}, batch {b}")
+            if n_folds is None:
+                stats = chunk_stats(X, y, w, check=False)
+            else:
+                ids = (folds.assign(X, y) if folds is not None
+                       else partition % n_folds)
+                stats = chunk_fold_stats(X, y, w, ids, n_folds, check=False)
+            merged = stats if merged is None else merge_any(merged, stats)
+        if merged is not None:
+            yield pa.RecordBatch.from_arrays(
+                [pa.array([pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL)],
+                          type=pa.binary())], names=["stats"])
+
+    return run
+
+
+def _is_column_name(value):
+    return isinstance(value, str)
+
+
+def fit(est, df, y, sample_weight):
+    if not _is_column_name(y):
+        raise TypeError(
+            "On a Spark DataFrame, pass y as the name of its label column:"
+            " est.fit(df, 'label'), with sample_weight=None or a column name.")
+    if y not in df.columns:
+        raise ValueError(f"y={y!r} is not a column of the DataFrame ({df.columns}).")
+    kind_est = estimator_kind(est)
+    if sample_weight is not None and not _is_column_name(sample_weight):
+        if isinstance(sample_weight, numbers.Number) and kind_est in ("enet", "enet_cv"):
+            sample_weight = None  # a constant weight is rescaled away
+        else:
+            raise TypeError("On a Spark DataFrame, pass sample_weight as the name of a"
+                            " column (or None).")
+    if sample_weight is not None and sample_weight not in df.columns:
+        raise ValueError(f"sample_weight={sample_weight!r} is not a column of the"
+                         " DataFrame.")
+    exclude = {y} | ({sample_weight} if sample_weight else set())
+    spec = _feature_spec(df, exclude)
+    extra = [y] + ([sample_weight] if sample_weight else [])
+    frame = _feature_frame(df, spec, extra)
+    n_folds = folds = None
+    if kind_est in ("enet_cv", "ridge_cv"):
+        plan = fold_plan(est, None)
+        n_folds = plan.n_splits
+        folds = plan.folds if plan.kind == "hash" else None
+    out = frame.mapInArrow(_partition_stats(spec[0], sample_weight is not None, folds,
+                                            n_folds), _STATS_SCHEMA)
+    parts = [pickle.loads(row["stats"]) for row in out.collect()]
+    if not parts:
+        raise ValueError("The DataFrame has no rows.")
+    stats = merge_all_any(parts)
+    names = spec[1] if spec[0] == "columns" else None
+    fit_from_stats(est, stats, y_ndim=1, feature_names=names)
+    est._spark_features = spec
+    est.n_passes_ = 1
+    return est
+
+
+def _predict_partition(kind, coef, intercept):
+    def run(batches):
+        import pyarrow as pa
+        for batch in batches:
+            names = batch.schema.names
+            if kind == "vector":
+                features = batch.select(["__features"])
+            else:
+                features = batch.select([n for n in names if n.startswith("__f")])
+            X, _ = _batch_arrays(features, kind, 0, "")
+            pred = X @ coef + intercept if X.shape[0] else np.empty(0)
+            out = batch.drop_columns([n for n in names if n.startswith("__f")])
+            yield out.append_column("prediction", pa.array(pred, type=pa.float64()))
+    return run
+
+
+def predict(est, df):
+    """``df`` with a ``prediction`` column appended (lazy: a Spark DataFrame)."""
+    from pyspark.sql.types import DoubleType, StructField, StructType
+    from sklearn.utils.validation import check_is_fitted
+    check_is_fitted(est)
+    coef = np.asarray(est.coef_, dtype=np.float64)
+    if coef.ndim != 1:
+        raise ValueError("Spark predictions are for one target.")
+    spec = getattr(est, "_spark_features", None)
+    if spec is None:
+        spec = (("columns", list(est.feature_names_in_)) if hasattr(est, "feature_names_in_")
+                else _feature_spec(df, set()))
+    kind, names = spec
+    missing = [n for n in ([names] if kind == "vector" else names) if n not in df.columns]
+    if missing:
+        raise ValueError(f"The DataFrame lacks the feature columns {missing}.")
+    frame = df.select("*", *_feature_cols(df, spec))
+    schema = StructType(df.schema.fields + [StructField("prediction", DoubleType())])
+    return frame.mapInArrow(_predict_partition(kind, coef, float(est.intercept_)), schema)
+
+
+def _feature_cols(df, spec):
+    from pyspark.sql import functions as F
+    kind, names = spec
+    if kind == "vector":
+        from pyspark.ml.linalg import VectorUDT
+        col = F.col(names)
+        if isinstance(df.schema[names].dataType, VectorUDT):
+            from pyspark.ml.functions import vector_to_array
+            col = vector_to_array(col)
+        return [col.cast("array<double>").alias("__features")]
+    return [F.col(n).cast("double").alias(f"__f{i}") for i, n in enumerate(names)]
+
+
+def _partition_logistic(kind, has_weight, w, b):
+    """mapInArrow's function for one proximal-Newton pass at (w, b)."""
+
+    def run(batches):
+        import pyarrow as pa
+        from pyspark import TaskContext
+
+        from ._logistic import logistic_chunk, merge_logistic
+        context = TaskContext.get()
+        partition = context.partitionId() if context is not None else 0
+        merged = None
+        for i, batch in enumerate(batches):
+            if batch.num_rows == 0:
+                continue
+            where = f" (chunk: partition {partition}, batch {i})"
+            X, extras = _batch_arrays(batch, kind, 1 + has_weight, where)
+            out = logistic_chunk(X, extras[0], extras[1] if has_weight else None, w, b,
+                                 chunk_id=f"partition {partition}, batch {i}")
+            merged = out if merged is None else merge_logistic(merged, out)
+        if merged is not None:
+            yield pa.RecordBatch.from_arrays(
+                [pa.array([pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL)],
+                          type=pa.binary())], names=["stats"])
+
+    return run
+
+
+def fit_logistic(est, df, y, sample_weight):
+    """Binary LogisticRegression: a job for the classes, then one job (one
+    pass) per proximal-Newton step."""
+    from pyspark.sql import functions as F
+
+    from ._logistic import fit_logistic as solve, merge_logistic, prepare
+    l1_ratio, C = prepare(est)
+    if not _is_column_name(y) or y not in df.columns:
+        raise TypeError("On a Spark DataFrame, pass y as the name of its label column.")
+    if sample_weight is not None and not _is_column_name(sample_weight):
+        raise TypeError("On a Spark DataFrame, pass sample_weight as the name of a"
+                        " column (or None).")
+    classes = [row[0] for row in df.select(y).distinct().collect()]
+    if len(classes) != 2 or any(c is None for c in classes):
+        raise ValueError(
+            f"LogisticRegression on distributed data is binary; the label column has"
+            f" {len(classes)} distinct values{' (with nulls)' if None in classes else ''}.")
+    classes = np.array(sorted(classes))
+    exclude = {y} | ({sample_weight} if sample_weight else set())
+    spec = _feature_spec(df, exclude)
+    label = (F.col(y) == F.lit(classes[1].item())).cast("double").alias("__label")
+    frame = df.select(*_feature_cols(df, spec), label,
+                      *([F.col(sample_weight).cast("double")] if sample_weight else []))
+
+    def compute_pass(w, b):
+        out = frame.mapInArrow(_partition_logistic(spec[0], sample_weight is not None,
+                                                   w, b), _STATS_SCHEMA)
+        parts = [pickle.loads(row["stats"]) for row in out.collect()]
+        if not parts:
+            raise ValueError("The DataFrame has no rows.")
+        merged = parts[0]
+        for part in parts[1:]:
+            merged = merge_logistic(merged, part)
+        return merged
+
+    if spec[0] == "columns":
+        n_features = len(spec[1])
+    else:  # the length of the first vector (one row read)
+        n_features = len(frame.select("__features").first()[0])
+    # the first pass, at zero, also gives the weight sum: there every
+    # curvature weight is s / 4 exactly
+    first = [compute_pass(np.zeros(n_features), 0.0)]
+    sum_s = 4.0 * first[0][1].sum_w
+
+    def run(w, b):
+        if first and not np.any(w) and b == 0.0:
+            return first.pop()
+        return compute_pass(w, b)
+
+    solve(est, run, n_features, classes, sum_s, l1_ratio=l1_ratio, C=C)
+    if spec[0] == "columns":
+        est.feature_names_in_ = np.asarray(spec[1], dtype=object)
+    est._spark_features = spec
+    return est

@@ -1,0 +1,161 @@
+"""fastreg estimators on Dask arrays and DataFrames, on a LocalCluster of two
+single-threaded workers started on loopback for this module, against
+in-memory fastreg on the same data."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.model_selection import KFold
+
+import fastreg
+from fastreg.distributed import HashFolds
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from distributed_data import assert_same_fit, regression  # noqa: E402
+
+da = pytest.importorskip("dask.array", reason="dask is not installed (extra 'dask')")
+dd = pytest.importorskip("dask.dataframe", reason="dask[dataframe] is not installed")
+pd = pytest.importorskip("pandas")
+distributed = pytest.importorskip("distributed", reason="distributed is not installed")
+
+TIGHT = dict(tol=1e-12, max_iter=5000)
+
+
+@pytest.fixture(scope="module")
+def client():
+    # in-process workers (inproc:// transport, nothing listens on the network)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       dashboard_address="127.0.0.1:0")
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def data():
+    return regression(n=1500, p=10)
+
+
+def test_estimators_on_dask_arrays_match_in_memory(client, data):
+    X, y, sw = data
+    dX = da.from_array(X, chunks=(400, 4))          # column chunks are joined
+    dy, dw = da.from_array(y, chunks=250), da.from_array(sw, chunks=700)  # realigned
+    for model in (fastreg.Lasso(alpha=0.02, **TIGHT),
+                  fastreg.ElasticNet(alpha=0.05, l1_ratio=0.4, **TIGHT)):
+        mem = type(model)(**model.get_params()).fit(X, y, sample_weight=sw)
+        dist = type(model)(**model.get_params()).fit(dX, dy, sample_weight=dw)
+        assert dist.n_passes_ == 1 and dist.n_features_in_ == X.shape[1]
+        assert_same_fit(dist, mem, X, y, sw)
+        pred = dist.predict(dX)
+        assert isinstance(pred, da.Array)  # lazy
+        np.testing.assert_allclose(pred.compute(), mem.predict(X), rtol=1e-9, atol=1e-9)
+    mem = fastreg.Ridge(alpha=2.0).fit(X, y, sample_weight=sw)
+    dist = fastreg.Ridge(alpha=2.0).fit(dX, dy, sample_weight=dw)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-10)
+    # another chunking, same model
+    other = fastreg.Ridge(alpha=2.0).fit(da.from_array(X, chunks=(97, 10)), y,
+                                         sample_weight=sw)
+    np.testing.assert_allclose(other.coef_, dist.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_sparse_chunks(client):
+    rng = np.random.default_rng(4)
+    Xs = sparse.random(1000, 12, density=0.3, random_state=rng, format="csr")
+    y = Xs @ rng.standard_normal(12) + rng.standard_normal(1000)
+    dX = da.from_array(Xs.toarray(), chunks=(300, 12)).map_blocks(
+        sparse.csr_matrix, dtype=np.float64, meta=sparse.csr_matrix((0, 0)))
+    dist = fastreg.Lasso(alpha=0.01, **TIGHT).fit(dX, da.from_array(y, chunks=300))
+    assert_same_fit(dist, fastreg.Lasso(alpha=0.01, **TIGHT).fit(Xs, y), Xs, y)
+
+
+def test_cv_with_kfold_matches_in_memory(client, data):
+    X, y, sw = data
+    dX, dy = da.from_array(X, chunks=(333, 10)), da.from_array(y, chunks=333)
+    dist = fastreg.LassoCV(cv=4, alphas=15, **TIGHT).fit(dX, dy)
+    mem = fastreg.LassoCV(cv=4, alphas=15, precompute=True, **TIGHT).fit(X, y)
+    assert dist.n_passes_ == 1
+    np.testing.assert_allclose(dist.alpha_, mem.alpha_, rtol=1e-12)
+    np.testing.assert_allclose(dist.mse_path_, mem.mse_path_, rtol=1e-8)
+    assert_same_fit(dist, mem, X, y, objective=False)
+    cv = KFold(3, shuffle=True, random_state=0)
+    dist = fastreg.RidgeCV(alphas=[0.1, 30.0, 900.0], cv=cv).fit(dX, dy, sample_weight=sw)
+    mem = fastreg.RidgeCV(alphas=[0.1, 30.0, 900.0], cv=cv).fit(X, y, sample_weight=sw)
+    assert dist.alpha_ == mem.alpha_
+    np.testing.assert_allclose(dist.best_score_, mem.best_score_, rtol=1e-10)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_dask_dataframes(client, data):
+    X, y, sw = data
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    dX = dd.from_pandas(frame, npartitions=3)
+    dy = dd.from_pandas(pd.Series(y), npartitions=3)
+    dw = dd.from_pandas(pd.Series(sw), npartitions=3)
+    dist = fastreg.ElasticNet(alpha=0.03, **TIGHT).fit(dX, dy, sample_weight=dw)
+    mem = fastreg.ElasticNet(alpha=0.03, **TIGHT).fit(frame, y, sample_weight=sw)
+    assert_same_fit(dist, mem, X, y, sw)
+    assert list(dist.feature_names_in_) == list(frame.columns)
+    np.testing.assert_allclose(dist.predict(dX).compute(), mem.predict(frame), rtol=1e-9)
+    folds = HashFolds(3, seed=5)
+    dist = fastreg.ElasticNetCV(cv=folds, alphas=10, **TIGHT).fit(dX, dy)
+    mem = fastreg.ElasticNetCV(cv=list(folds.split(X, y)), alphas=10, precompute=True,
+                               **TIGHT).fit(X, y)
+    np.testing.assert_allclose(dist.mse_path_, mem.mse_path_, rtol=1e-8)
+    np.testing.assert_allclose(dist.alpha_, mem.alpha_, rtol=1e-12)
+
+
+def test_bad_input_gets_clear_errors(client, data):
+    X, y, _ = data
+    bad = X.copy()
+    bad[700, 3] = np.inf
+    with pytest.raises(ValueError, match=r"X \(chunk 1 \(rows 500 to 999\)\) contains NaN"):
+        fastreg.Lasso().fit(da.from_array(bad, chunks=(500, 10)), da.from_array(y, 500))
+    with pytest.raises(ValueError, match="y has 1499 rows but X has 1500"):
+        fastreg.Lasso().fit(da.from_array(X, chunks=(500, 10)), da.from_array(y[1:], 500))
+    unknown = da.from_array(X, chunks=(500, 10))
+    unknown = unknown[unknown[:, 0] > -np.inf]  # same rows, chunk sizes unknown
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        fastreg.Ridge().fit(unknown, y)
+    # unknown sizes on both sides but matching chunk counts: checked per chunk
+    fitted = fastreg.Ridge().fit(unknown, da.from_array(y, chunks=500))
+    np.testing.assert_allclose(fitted.coef_, fastreg.Ridge().fit(X, y).coef_, rtol=1e-10)
+    frame = dd.from_pandas(pd.DataFrame({"a": X[:, 0], "b": ["x"] * len(y)}), npartitions=2)
+    with pytest.raises(ValueError, match=r"non-numeric columns \['b'\]"):
+        fastreg.Lasso().fit(frame, dd.from_pandas(pd.Series(y), npartitions=2))
+    with pytest.raises(ValueError, match="RidgeCV\\(cv=None\\) is leave-one-out"):
+        fastreg.RidgeCV().fit(da.from_array(X, chunks=(500, 10)), y)
+
+
+def test_binary_logistic_regression_one_pass_per_newton_step(client):
+    from scipy.special import log_expit
+    rng = np.random.default_rng(2)
+    n, p = 1000, 6
+    X = rng.standard_normal((n, p))
+    truth = rng.standard_normal(p)
+    truth[:3] = 0.0
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-(X @ truth + 0.5))), "yes", "no")
+    sw = rng.uniform(0.5, 2.0, n)
+
+    def objective(m, C, l1_ratio):
+        z = X @ m.coef_[0] + m.intercept_[0]
+        loss = -(sw * log_expit(np.where(y == "yes", z, -z))).sum()
+        w = m.coef_[0]
+        return C * loss + l1_ratio * np.abs(w).sum() + 0.5 * (1 - l1_ratio) * w @ w
+
+    dX, dy, dw = (da.from_array(X, chunks=(500, p)), da.from_array(y, chunks=500),
+                  da.from_array(sw, chunks=500))
+    for C, l1_ratio in [(0.05, 1.0), (1.0, 0.5)]:
+        params = dict(C=C, l1_ratio=l1_ratio, tol=1e-10, max_iter=100)
+        dist = fastreg.LogisticRegression(**params).fit(dX, dy, sample_weight=dw)
+        mem = fastreg.LogisticRegression(**params).fit(X, y, sample_weight=sw)
+        assert list(dist.classes_) == ["no", "yes"]
+        assert dist.n_passes_ <= dist.n_iter_[0] + 3  # one pass per accepted step
+        assert abs(objective(dist, C, l1_ratio) / objective(mem, C, l1_ratio) - 1) <= 1e-10
+        np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-8, atol=1e-8)
+        np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-8, atol=1e-8)
+    with pytest.raises(ValueError, match="binary; y has 3 classes"):
+        fastreg.LogisticRegression().fit(dX, da.from_array(np.arange(n) % 3, chunks=500))

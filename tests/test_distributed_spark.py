@@ -1,0 +1,110 @@
+"""fastreg estimators on Spark DataFrames (mapInArrow per partition), on one
+local[2] session bound to loopback for this module, against in-memory fastreg."""
+
+import os
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+import fastreg
+from fastreg.distributed import HashFolds
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from distributed_data import assert_same_fit, regression  # noqa: E402
+
+pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (extra 'spark')")
+pytest.importorskip("pyarrow", reason="pyarrow is not installed (extra 'spark')")
+pd = pytest.importorskip("pandas")
+if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+    pytest.skip("Spark needs Java, which is not installed", allow_module_level=True)
+
+TIGHT = dict(tol=1e-12, max_iter=5000)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from pyspark.sql import SparkSession
+    # the Python workers run this interpreter, with the driver's import path
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    session = (SparkSession.builder.master("local[2]").appName("fastreg-tests")
+               .config("spark.ui.enabled", "false")
+               .config("spark.driver.bindAddress", "127.0.0.1")
+               .config("spark.driver.host", "127.0.0.1")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def data(spark):
+    X, y, sw = regression(n=1200, p=6)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    frame["label"], frame["weight"] = y, sw
+    return X, y, sw, spark.createDataFrame(frame)  # two partitions (local[2])
+
+
+def test_numeric_columns_with_weights(data):
+    X, y, sw, df = data
+    dist = fastreg.Lasso(alpha=0.02, **TIGHT).fit(df, "label", sample_weight="weight")
+    mem = fastreg.Lasso(alpha=0.02, **TIGHT).fit(X, y, sample_weight=sw)
+    assert dist.n_passes_ == 1
+    assert list(dist.feature_names_in_) == [f"x{j}" for j in range(X.shape[1])]
+    assert_same_fit(dist, mem, X, y, sw)
+    out = dist.predict(df).toPandas()  # df with a prediction column
+    expected = out[[f"x{j}" for j in range(X.shape[1])]].to_numpy() @ mem.coef_ \
+        + mem.intercept_
+    np.testing.assert_allclose(out["prediction"].to_numpy(), expected, rtol=1e-9)
+
+
+def test_vector_column_and_cv(data):
+    from pyspark.ml.feature import VectorAssembler
+    X, y, sw, df = data
+    vectors = VectorAssembler(inputCols=[f"x{j}" for j in range(X.shape[1])],
+                              outputCol="features").transform(df).select("features", "label")
+    folds = HashFolds(3, seed=11)
+    dist = fastreg.ElasticNetCV(cv=folds, alphas=10, **TIGHT).fit(vectors, "label")
+    mem = fastreg.ElasticNetCV(cv=list(folds.split(X, y)), alphas=10, precompute=True,
+                               **TIGHT).fit(X, y)
+    np.testing.assert_allclose(dist.alpha_, mem.alpha_, rtol=1e-12)
+    np.testing.assert_allclose(dist.mse_path_, mem.mse_path_, rtol=1e-8)
+    assert_same_fit(dist, mem, X, y, objective=False)
+    ridge = fastreg.RidgeCV(alphas=[0.1, 10.0, 1000.0], cv=3).fit(vectors, "label")
+    mem = fastreg.RidgeCV(alphas=[0.1, 10.0, 1000.0], cv=list(HashFolds(3).split(X, y))
+                          ).fit(X, y)
+    assert ridge.alpha_ == mem.alpha_
+    np.testing.assert_allclose(ridge.coef_, mem.coef_, rtol=1e-10, atol=1e-12)
+
+
+def test_bad_input_gets_clear_errors(spark, data):
+    X, y, sw, df = data
+    from pyspark.sql import functions as F
+    with pytest.raises(TypeError, match="name of its label column"):
+        fastreg.Lasso().fit(df, y)
+    with pytest.raises(ValueError, match=r"Non-numeric feature columns \['s \(string\)'\]"):
+        fastreg.Lasso().fit(df.withColumn("s", F.lit("a")), "label")
+    with_nan = df.withColumn("x1", F.when(F.col("x0") > 2.5, F.lit(float("nan")))
+                             .otherwise(F.col("x1")))
+    with pytest.raises(Exception, match=r"X \(chunk partition \d+, batch \d+\) contains NaN"):
+        fastreg.Ridge().fit(with_nan, "label")
+
+
+def test_binary_logistic_regression(spark):
+    rng = np.random.default_rng(2)
+    n, p = 800, 4
+    X = rng.standard_normal((n, p))
+    y = np.where(rng.random(n) < 1 / (1 + np.exp(-(X @ rng.standard_normal(p)))),
+                 "yes", "no")
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
+    frame["label"] = y
+    params = dict(C=0.05, l1_ratio=1.0, tol=1e-10)
+    dist = fastreg.LogisticRegression(**params).fit(spark.createDataFrame(frame), "label")
+    mem = fastreg.LogisticRegression(**params).fit(X, y)
+    assert list(dist.classes_) == ["no", "yes"] and dist.n_passes_ <= dist.n_iter_[0] + 3
+    np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-8, atol=1e-8)
