@@ -144,15 +144,59 @@ cdef inline bint _stalled(Progress* p, double gap, double objective,
     return p.flat >= STALL_CHECKS and epoch - p.since >= STALL_CHECKS * GAP_CADENCE
 
 
-# a column whose centred squared norm is at most this share of its
-# uncentred one is constant up to rounding (dense_column_moments,
-# sparse_column_norms)
-cdef double CONSTANT_COLUMN_RTOL = 1e-12
+# A column whose centred squared norm is at most this share of its
+# uncentred one may be constant up to rounding (dense_column_moments,
+# sparse_column_norms): it is, when its values on the rows of positive weight
+# are all equal or its share is below CONSTANT_COLUMN_RTOL, the rounding of a
+# constant's mean and weight totals. Between the two, a column of mean 1e6
+# and spread 1 (share 1e-12) is data.
+cdef double CONSTANT_CANDIDATE_RTOL = 1e-12
+cdef double CONSTANT_COLUMN_RTOL = 1e-20
 
 
-cdef inline bint _constant_up_to_rounding(double centred, double raw) noexcept nogil:
+cdef inline bint _constant_candidate(double centred, double raw) noexcept nogil:
     # (an overflowed column is not constant: its inf norm is reported)
-    return isfinite(raw) and centred <= CONSTANT_COLUMN_RTOL * raw
+    return isfinite(raw) and centred <= CONSTANT_CANDIDATE_RTOL * raw
+
+
+cdef bint _dense_column_is_constant(const floating* x, const floating[::1] sample_weight,
+                                    Py_ssize_t n, double centred, double raw) noexcept nogil:
+    """Whether a constant candidate's values on the rows of positive weight
+    are all equal, or its spread is rounding (see CONSTANT_COLUMN_RTOL)."""
+    cdef bint weighted = sample_weight.shape[0] > 0
+    cdef Py_ssize_t i, first = -1
+    if centred <= CONSTANT_COLUMN_RTOL * raw:
+        return True
+    for i in range(n):
+        if weighted and not sample_weight[i] > 0:
+            continue
+        if first < 0:
+            first = i
+        elif x[i] != x[first]:
+            return False
+    return True
+
+
+cdef bint _sparse_column_is_constant(const floating* data, const int* rows, Py_ssize_t nnz,
+                                     const floating[::1] sample_weight, bint implicit_zeros,
+                                     double centred, double raw) noexcept nogil:
+    """_dense_column_is_constant for a CSC column: its stored values on rows of
+    positive weight, and 0 where rows of positive weight are not stored."""
+    cdef bint weighted = sample_weight.shape[0] > 0
+    cdef Py_ssize_t k
+    cdef double value = 0.0
+    cdef bint seen = implicit_zeros
+    if centred <= CONSTANT_COLUMN_RTOL * raw:
+        return True
+    for k in range(nnz):
+        if weighted and not sample_weight[rows[k]] > 0:
+            continue
+        if not seen:
+            value = data[k]
+            seen = True
+        elif data[k] != value:
+            return False
+    return True
 
 
 cdef inline uint32_t _xorshift(uint32_t* state) noexcept nogil:
@@ -1499,7 +1543,10 @@ def dense_column_moments(const floating[::1, :] X, const floating[::1] sample_we
                     acc += dev * dev
                     raw += X[i, j] * X[i, j]
             mean[j] = mu
-            norm2[j] = 0.0 if _constant_up_to_rounding(acc, raw) else acc
+            norm2[j] = acc
+            if _constant_candidate(acc, raw) and _dense_column_is_constant(
+                    &X[0, j], sample_weight, n_samples, acc, raw):
+                norm2[j] = 0.0
     return np.asarray(mean), np.asarray(norm2)
 
 
@@ -1563,6 +1610,9 @@ def sparse_column_norms(const floating[::1] data, const int[::1] indices,
                 raw += s * data[k] * data[k]
                 weight_nz += s
             norms[j] = acc + mu * mu * (sum_w - weight_nz)
-            if _constant_up_to_rounding(norms[j], raw):
+            # (rows of positive weight not stored hold zeros: weight left over)
+            if _constant_candidate(norms[j], raw) and _sparse_column_is_constant(
+                    &data[indptr[j]], &indices[indptr[j]], indptr[j + 1] - indptr[j],
+                    sample_weight, weight_nz < sum_w, norms[j], raw):
                 norms[j] = 0.0
     return np.asarray(norms)

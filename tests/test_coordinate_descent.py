@@ -513,3 +513,20 @@ def test_alpha_grid_of_huge_products_is_finite():
     assert np.all(np.isfinite(fr.MultiTaskLasso(alpha=1.0).path(X, Y, n_alphas=2)[0]))
     model = fr.LassoIC(criterion="aic", fit_intercept=False).fit(X, y)
     assert np.isfinite(model.alpha_) and np.all(np.isfinite(model.criterion_))
+
+
+@pytest.mark.parametrize("layout", ["dense", "fortran"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_columns_whose_mean_dwarfs_their_spread_are_data(layout, weighted):
+    # a column of mean 1e6 and spread 1 has centred / uncentred squared norms
+    # of 1e-12: it was taken for a constant one and left out (coefficients off
+    # by 1.7, a ConvergenceWarning); the fit must be that of the centred data
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((500, 6))
+    y = Z @ rng.standard_normal(6) + 0.1 * rng.standard_normal(500)
+    sw = rng.uniform(0.5, 2.0, 500) if weighted else None
+    X = Z + 1e6
+    X = np.asfortranarray(X) if layout == "fortran" else X
+    shifted = fr.Lasso(alpha=0.01, tol=1e-10).fit(X, y, sample_weight=sw)
+    centred = fr.Lasso(alpha=0.01, tol=1e-10).fit(Z, y, sample_weight=sw)
+    np.testing.assert_allclose(shifted.coef_, centred.coef_, atol=1e-6)

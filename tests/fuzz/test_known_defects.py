@@ -263,3 +263,13 @@ def test_alpha0_on_an_ill_conditioned_design_claims_convergence_only_when_conver
     excess = problem.objective(est.coef_, est.intercept_) - problem.objective(
         B.T, np.zeros(np.shape(est.intercept_)))
     assert ConvergenceWarning in caught or excess <= problem.threshold(est.tol)
+
+
+@known("sparse-dominant-mean")
+def test_sparse_columns_whose_mean_dwarfs_their_spread():
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((500, 6))
+    y = Z @ rng.standard_normal(6) + 0.1 * rng.standard_normal(500)
+    est, caught = fit_recording(fastreg.Lasso(alpha=0.01, tol=1e-10), sp.csc_matrix(Z + 1e6), y)
+    centred = fastreg.Lasso(alpha=0.01, tol=1e-10).fit(Z, y)
+    assert ConvergenceWarning in caught or np.allclose(est.coef_, centred.coef_, atol=1e-6)
