@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import validate_data
 
-from ._base import LinearModel
+from ._base import LinearModel, keeps_state_on_interrupt
 from ._design import Design, column_means, use_gram
 from ._path import enet_path, solve_path
 from ._validation import (check_cd_params, check_gram, check_precompute, check_real,
@@ -114,6 +114,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         self.random_state = random_state
         self.selection = selection
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model with coordinate descent.
 
@@ -261,6 +262,7 @@ class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         self.random_state = random_state
         self.selection = selection
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None):
         """Fit the multi-task model.
 

@@ -11,10 +11,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import column_or_1d
 
-from ._base import LinearModel
+from ._base import LinearModel, keeps_state_on_interrupt
 from ._coordinate_descent import (ElasticNet, Lasso, MultiTaskElasticNet, MultiTaskLasso,
                                   _validate_fit_data)
 from ._design import Design, use_gram
+from ._interrupt import stop_on_interrupt
 from ._path import _resolve_alphas, alpha_grid, enet_path, lasso_path, solve_path
 from ._validation import (InvalidParameterError, check_alphas, check_bool, check_cd_params,
                           check_cv_param, check_n_jobs, check_precompute, check_real,
@@ -76,6 +77,7 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
     _multi_task = False
     _refit_model = None  # the estimator refitted with the chosen alpha
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None, **params):
         """Fit the model along a path of alphas; pick alpha (and l1_ratio) by CV.
 
@@ -138,11 +140,13 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
                              random_state=self.random_state, selection=self.selection)
         if not self._multi_task:
             solver_params["positive"] = positive
-        per_fold = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
-            delayed(_fold_mse)(X, y, sample_weight, train, test, l1_ratios, alphas,
-                               fit_intercept=self.fit_intercept, precompute=precompute,
-                               solver_params=solver_params, multi_task=self._multi_task)
-            for train, test in folds)
+        with stop_on_interrupt() as stop:
+            per_fold = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
+                delayed(stop.bind(_fold_mse))(
+                    X, y, sample_weight, train, test, l1_ratios, alphas,
+                    fit_intercept=self.fit_intercept, precompute=precompute,
+                    solver_params=solver_params, multi_task=self._multi_task)
+                for train, test in folds)
         unconverged = sum(count for _, _, count in per_fold)
         if unconverged:
             n_fits = len(folds) * sum(len(path_alphas) for path_alphas in alphas)

@@ -17,6 +17,7 @@ The loops run without the GIL and never allocate.
 """
 
 from cython cimport floating
+from fastreg._signals cimport check_interrupt
 from libc.math cimport exp, fabs, log1p
 
 import numpy as np
@@ -131,6 +132,7 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
                     step = fabs(delta) * (curv + l2_reg)
                     if step > max_step:
                         max_step = step
+            check_interrupt(n_ws * <double>n)  # Ctrl-C (see _signals.pxd)
             if max_step <= tol:
                 break
     if fit_intercept and H_bb > 0.0:
@@ -180,6 +182,7 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
                     step = fabs(delta) * (curv + l2_reg)
                     if step > max_step:
                         max_step = step
+            check_interrupt(n_ws * (data.shape[0] / <double>max(indptr.shape[0] - 1, 1) + 1.0))
             if max_step <= tol:
                 break
     if fit_intercept and H_bb > 0.0:
@@ -290,6 +293,7 @@ def quadratic_cd_gram(const double[:, ::1] H, const double[::1] g,
                         Hd[l] += delta * H[l, j]
                     if step > max_step:
                         max_step = step
+            check_interrupt(m * <double>m)  # Ctrl-C (see _signals.pxd)
             if max_step <= tol:
                 break
     return min(epoch + 1, max_epochs)

@@ -27,7 +27,8 @@ from sklearn.metrics import check_scoring, r2_score
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import validate_data
 
-from ._base import LinearModel
+from ._base import LinearModel, keeps_state_on_interrupt
+from ._interrupt import stop_on_interrupt
 from ._ridge import (_SVD_DENSE_MAX, Ridge, WeightedDesign, _column_blocks,
                      check_ridge_sample_weight, set_coef)
 from ._validation import (ARRAY_LIKE, NONE, check_bool, check_cv_param, check_option,
@@ -288,6 +289,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         self.store_cv_results = store_cv_results
         self.alpha_per_target = alpha_per_target
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None, **params):
         """Fit Ridge regression with the alpha cross-validation selects.
 
@@ -389,10 +391,11 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         # on the whole data: a fold's centred norms are at most the whole's
         WeightedDesign(X, sample_weight, self.fit_intercept).check_column_norms()
         folds = list(check_cv(self.cv).split(X, Y[:, 0] if y_ndim == 1 else Y, **params))
-        scores = Parallel(prefer="threads")(
-            delayed(_fold_scores)(X, Y, sample_weight, train, test, alphas,
-                                  self.fit_intercept, scorer, y_ndim)
-            for train, test in folds)
+        with stop_on_interrupt() as stop:
+            scores = Parallel(prefer="threads")(
+                delayed(stop.bind(_fold_scores))(X, Y, sample_weight, train, test, alphas,
+                                                 self.fit_intercept, scorer, y_ndim)
+                for train, test in folds)
         mean = np.mean(scores, axis=0)
         best = int(np.argmax(mean))
         self.alpha_ = float(alphas[best])

@@ -40,6 +40,7 @@ in float32 (scikit-learn accumulates some of it in float64).
 import numpy as np
 
 from cpython.exc cimport PyErr_CheckSignals
+from fastreg._signals cimport check_interrupt
 from cython cimport floating
 from libc.math cimport exp, fabs, isfinite, log, log1p, pow, sqrt, INFINITY
 from libc.stdint cimport uint64_t
@@ -978,8 +979,10 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
 
     for epoch in range(max_iter):
         # Ctrl-C raises KeyboardInterrupt between epochs (a no-op outside the
-        # main thread, and one flag test per epoch in it)
+        # main thread, and one flag test per epoch in it); on a worker thread,
+        # once its parallel region was stopped (see _signals.pxd)
         PyErr_CheckSignals()
+        check_interrupt(<double>data.shape[0])
         n_done = epoch + 1
         with nogil:
             sumloss = 0.0

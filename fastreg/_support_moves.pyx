@@ -8,6 +8,7 @@ step on a dense design gathers the support's columns once.
 """
 
 from cython cimport floating
+from fastreg._signals cimport check_interrupt
 from libc.math cimport fabs, isfinite, sqrt
 from scipy.linalg.cython_blas cimport ddot, dgemv, dsymv, dsyrk
 from scipy.linalg.cython_lapack cimport dgesv, dpotrf, dpotrs
@@ -87,6 +88,7 @@ cdef bint _support_moves(double[:, ::1] hessian, const double[::1] gradient,
 
     with nogil:
         for moves in range(max_moves):
+            check_interrupt(4.0 * k * k)  # Ctrl-C (see _signals.pxd)
             # the minimiser on the current signs: H step = g - H (w - w0) - l1 sign(w)
             for i in range(k):
                 d[i] = w[i] - origin[i]

@@ -1,0 +1,58 @@
+# Ctrl-C in the kernels (see fastreg/_interrupt.py for the worker threads).
+#
+# A kernel calls check_interrupt(work) once per epoch (or per outer
+# iteration), ``work`` being about the number of multiply-adds done since its
+# previous call. The call costs an addition and a comparison; once about a
+# millisecond of work has gone by it reads the clock, and every
+# FR_INTERRUPT_PERIOD seconds it takes the GIL to run PyErr_CheckSignals (in
+# the main thread: KeyboardInterrupt on Ctrl-C) and fastreg._interrupt.check
+# (on a worker thread: KeyboardInterrupt once its parallel region was
+# stopped). It returns -1 with the exception set, which the kernel's caller
+# raises; the kernel's outputs are then left part-way, for the estimator to
+# discard.
+
+from cpython.exc cimport PyErr_CheckSignals
+
+cdef extern from *:
+    """
+    #if defined(_WIN32)
+    #include <windows.h>
+    #define FR_THREAD_LOCAL __declspec(thread)
+    static double fr_now(void) { return (double)GetTickCount64() * 1e-3; }
+    #else
+    #include <time.h>
+    #define FR_THREAD_LOCAL __thread
+    static double fr_now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    }
+    #endif
+    #define FR_INTERRUPT_PERIOD 0.1
+    /* multiply-adds between two readings of the clock (about 1 ms) */
+    #define FR_INTERRUPT_WORK 1e6
+    static FR_THREAD_LOCAL double fr_work_since_clock = 0.0;
+    static FR_THREAD_LOCAL double fr_next_check = 0.0;
+    /* 1 when the signals are due for a check */
+    static int fr_interrupt_due(double work) {
+        double now;
+        fr_work_since_clock += work;
+        if (fr_work_since_clock < FR_INTERRUPT_WORK) return 0;
+        fr_work_since_clock = 0.0;
+        now = fr_now();
+        if (now < fr_next_check) return 0;
+        fr_next_check = now + FR_INTERRUPT_PERIOD;
+        return 1;
+    }
+    """
+    bint fr_interrupt_due(double work) noexcept nogil
+
+
+cdef inline int check_interrupt(double work) except -1 nogil:
+    if not fr_interrupt_due(work):
+        return 0
+    with gil:
+        PyErr_CheckSignals()
+        from fastreg._interrupt import check
+        check()
+    return 0
