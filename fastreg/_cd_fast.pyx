@@ -25,7 +25,7 @@ from libc.math cimport fabs, isfinite, sqrt
 from libc.stdint cimport uint32_t
 from scipy.linalg.cython_blas cimport daxpy, ddot, dgemv, saxpy, sdot, sgemv
 
-from fastreg._signals cimport check_interrupt
+from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 
 import numpy as np
 
@@ -804,6 +804,7 @@ def enet_coordinate_descent(
     cdef double block_grad[FR_BLOCK_MAX_COLS]
     cdef bint block_pending = False
     # multiply-adds of a column's update, for the interrupt checks' cadence
+    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
     cdef double column_work = n_tasks * (
         (X_indptr[n_features] / <double>max(n_features, 1) + 1.0) if is_sparse
         else n_samples)
@@ -1049,7 +1050,7 @@ def enet_coordinate_descent(
                         w_max = max(w_max, fabs(W[t, j]))
                     n_entered += was_zero and W[0, j] != 0
                 epoch += 1
-                check_interrupt(n_active * column_work)  # Ctrl-C (see _signals.pxd)
+                check_interrupt(&interrupt_work, n_active * column_work)  # Ctrl-C
                 since_gap += 1
                 if extrapolate:
                     slot = n_ring_filled % (ANDERSON_DEPTH + 1)
@@ -1197,6 +1198,7 @@ def enet_coordinate_descent_gram(
     cdef bint stalled = False
     # H = Q w, kept up to date by the updates
     cdef floating[::1] H = np.zeros(n_features, dtype=np.asarray(q).dtype)
+    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
 
     with nogil:
         _progress_init(&progress, stall_state)
@@ -1249,7 +1251,7 @@ def enet_coordinate_descent_gram(
                         d_w_max = max(d_w_max, fabs(delta))
                     w_max = max(w_max, fabs(w_new))
                 epoch += 1
-                check_interrupt(n_features * <double>n_features)  # (see _signals.pxd)
+                check_interrupt(&interrupt_work, n_features * <double>n_features)  # Ctrl-C
                 since_gap += 1
                 stationary = d_w_max == 0.0 and not random
                 if (stationary or w_max == 0.0 or d_w_max <= tol * w_max

@@ -23,11 +23,18 @@ from ._validation import (InvalidParameterError, check_alphas, check_bool, check
 
 
 def _take_rows(X, rows):
-    """The fold's rows of X, copied once into the layout the kernels read."""
+    """The fold's rows of X, copied once into the layout the kernels read.
+
+    By blocks of columns: ``np.take`` into a Fortran-ordered ``out`` buffers
+    the whole result (and ``X[rows]`` is C-ordered), either way a second
+    copy of the fold at the peak."""
     if sparse.issparse(X):
         return X[rows]
-    return np.take(X, rows, axis=0, out=np.empty((len(rows), X.shape[1]), dtype=X.dtype,
-                                                   order="F"))
+    out = np.empty((len(rows), X.shape[1]), dtype=X.dtype, order="F")
+    step = max(1, (1 << 20) // max(1, len(rows) * X.itemsize))
+    for start in range(0, X.shape[1], step):
+        out[:, start:start + step] = X[rows, start:start + step]
+    return out
 
 
 def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_intercept,

@@ -105,7 +105,8 @@ class SpectralRidge:
                 return
             keep = eigvals > eigvals.max(initial=0) * p * np.finfo(np.float64).eps
             self.sig2, self.V = eigvals[keep], V[:, keep]
-            self.U = design.matvec(self.V) / np.sqrt(self.sig2)
+            self.U = design.matvec(self.V)
+            self.U /= np.sqrt(self.sig2)
 
     def _dense_xt(self, with_intercept):
         """Xt (n x p, or n x (p + 1) with the column s), its rows sorted by

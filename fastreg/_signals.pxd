@@ -1,9 +1,12 @@
 # Ctrl-C in the kernels (see fastreg/_interrupt.py for the worker threads).
 #
-# A kernel calls check_interrupt(work) once per epoch (or per outer
-# iteration), ``work`` being about the number of multiply-adds done since its
-# previous call. The call costs an addition and a comparison; once about a
-# millisecond of work has gone by it reads the clock, and every
+# A kernel calls check_interrupt(&work_done, work) once per epoch (or per
+# outer iteration), ``work`` being about the number of multiply-adds done
+# since its previous call and ``work_done`` a local of the kernel that starts
+# at FR_INTERRUPT_WORK (so that the first call of a run reads the clock: a
+# driver may call a kernel many times for a few epochs each). The call costs
+# an addition and a comparison; once about a millisecond of work has gone by
+# it reads the clock, and every
 # FR_INTERRUPT_PERIOD seconds it takes the GIL to run PyErr_CheckSignals (in
 # the main thread: KeyboardInterrupt on Ctrl-C) and fastreg._interrupt.check
 # (on a worker thread: KeyboardInterrupt once its parallel region was
@@ -31,25 +34,25 @@ cdef extern from *:
     #define FR_INTERRUPT_PERIOD 0.1
     /* multiply-adds between two readings of the clock (about 1 ms) */
     #define FR_INTERRUPT_WORK 1e6
-    static FR_THREAD_LOCAL double fr_work_since_clock = 0.0;
     static FR_THREAD_LOCAL double fr_next_check = 0.0;
     /* 1 when the signals are due for a check */
-    static int fr_interrupt_due(double work) {
-        double now;
-        fr_work_since_clock += work;
-        if (fr_work_since_clock < FR_INTERRUPT_WORK) return 0;
-        fr_work_since_clock = 0.0;
-        now = fr_now();
+    static int fr_clock_due(void) {
+        double now = fr_now();
         if (now < fr_next_check) return 0;
         fr_next_check = now + FR_INTERRUPT_PERIOD;
         return 1;
     }
     """
-    bint fr_interrupt_due(double work) noexcept nogil
+    bint fr_clock_due() noexcept nogil
+    const double FR_INTERRUPT_WORK
 
 
-cdef inline int check_interrupt(double work) except -1 nogil:
-    if not fr_interrupt_due(work):
+cdef inline int check_interrupt(double* work_done, double work) except -1 nogil:
+    work_done[0] += work
+    if work_done[0] < FR_INTERRUPT_WORK:
+        return 0
+    work_done[0] = 0.0
+    if not fr_clock_due():
         return 0
     with gil:
         PyErr_CheckSignals()
