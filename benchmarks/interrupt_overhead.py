@@ -4,12 +4,12 @@ The interrupt checks (fastreg/_signals.pxd) run once per epoch of every
 kernel; this measures whether they cost anything. Each case fits with a fixed
 budget of epochs (tolerance 0, or as good as) and reports seconds per epoch
 (the fit's time over its ``n_iter_``: both builds run the same epochs). The
-two builds alternate in fresh subprocesses, round after round, and the best
-time of each is kept: on a shared machine the minimum is the least noisy.
+two builds, each loaded in its own subprocess, take turns run by run, and the
+best time of each is kept: on a shared machine the minimum is the least noisy.
 
     # a baseline: the package of another commit, built, in its own folder
     git worktree add /tmp/base <commit> && (cd /tmp/base && python setup.py -q build_ext --inplace)
-    python -m benchmarks.interrupt_overhead --baseline /tmp/base --rounds 7
+    python -m benchmarks.interrupt_overhead --baseline /tmp/base --rounds 15
 
 ``--baseline`` is a folder holding a ``fastreg`` package; the current build is
 the one this checkout imports. ``--out FILE.md`` writes the table.
@@ -115,55 +115,72 @@ def _cases():
     }
 
 
-def _worker(repeats):
-    """Time the cases in this process: {case: best seconds per epoch}."""
+def _serve():
+    """Worker loop: read a case name per line, time one run of it, answer
+    ``[seconds per epoch, epochs]`` as JSON (first line: the package's folder)."""
     import fastreg
     from fastreg import _cd_fast
 
     warnings.simplefilter("ignore")
     _cd_fast.set_stall_checks(2 ** 30)
-    out = {"fastreg": os.path.dirname(fastreg.__file__)}
-    for name, run in _cases().items():
-        best = np.inf
-        for _ in range(repeats):
-            elapsed, epochs = run()
-            best = min(best, elapsed / max(int(epochs), 1))
-        out[name] = (best, int(epochs))
-    return out
+    cases = _cases()
+    for run in cases.values():  # warm-up
+        run()
+    print(json.dumps([os.path.dirname(fastreg.__file__), list(cases)]), flush=True)
+    for line in sys.stdin:
+        elapsed, epochs = cases[line.strip()]()
+        print(json.dumps([elapsed / max(int(epochs), 1), int(epochs)]), flush=True)
 
 
-def _run(path, repeats):
+def _start(path):
     env = dict(os.environ, PYTHONPATH=path + os.pathsep + HERE, OMP_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    code = ("import json, sys; from benchmarks.interrupt_overhead import _worker; "
-            f"print(json.dumps(_worker({repeats})))")
-    # the baseline's folder comes first on the path: its fastreg is imported
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, check=True, cwd=path)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    # the build's folder comes first on the path: its fastreg is imported
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from benchmarks.interrupt_overhead import _serve; _serve()"],
+        env=env, cwd=path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    where, cases = json.loads(worker.stdout.readline())
+    assert os.path.dirname(where) == path, where
+    return worker, cases
+
+
+def _ask(worker, case):
+    worker.stdin.write(case + "\n")
+    worker.stdin.flush()
+    return json.loads(worker.stdout.readline())
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", required=True,
                         help="folder holding the baseline build's fastreg package")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3, help="fits per case per round")
+    parser.add_argument("--rounds", type=int, default=15, help="runs per case and build")
     parser.add_argument("--out", help="write the markdown table here")
     args = parser.parse_args(argv)
     builds = {"baseline": os.path.abspath(args.baseline), "current": HERE}
+    workers = {}
+    for label, path in builds.items():
+        workers[label], cases = _start(path)
+    # Both builds stay loaded, each in its own process, and take turns run by
+    # run (order swapped every round): on a shared machine both see the same
+    # load, and the minimum over the rounds is the least noisy figure.
     best = {}
-    for r in range(args.rounds):
-        for label in (("baseline", "current") if r % 2 == 0 else ("current", "baseline")):
-            result = _run(builds[label], args.repeats)
-            assert os.path.dirname(result.pop("fastreg")) == builds[label]
-            for case, (seconds, epochs) in result.items():
-                key = (case, label)
-                best[key] = (min(best.get(key, (np.inf,))[0], seconds), epochs)
-        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+    try:
+        for r in range(args.rounds):
+            for case in cases:
+                for label in (("baseline", "current") if r % 2 == 0
+                              else ("current", "baseline")):
+                    seconds, epochs = _ask(workers[label], case)
+                    key = (case, label)
+                    best[key] = (min(best.get(key, (np.inf,))[0], seconds), epochs)
+            print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+    finally:
+        for worker in workers.values():
+            worker.stdin.close()
+            worker.wait()
     cases = list(dict.fromkeys(case for case, _ in best))
-    lines = [f"Per-epoch cost, best of {args.rounds} rounds x {args.repeats} fits, builds "
-             "alternating in fresh processes, 1 BLAS thread.", "",
+    lines = [f"Per-epoch cost, best of {args.rounds} runs per build, the two builds loaded "
+             "in two processes and taking turns run by run, 1 BLAS thread.", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor()}"
              f" ({platform.platform()}), Python {platform.python_version()}.", "",
              "| case | epochs | baseline (us/epoch) | current (us/epoch) | current / baseline |",

@@ -175,7 +175,10 @@ class SpectralRidge:
             c = np.einsum("nr,rt,ra->nta", self.Q, self.Q.T @ Yt, D, optimize=True)
             return c / diag[:, None, :]
         F = self.sig2[:, None] / (self.sig2[:, None] + alphas[None, :])    # (r, A)
-        h = (self.U ** 2) @ F                                              # (n, A)
+        h = np.empty((self.U.shape[0], F.shape[1]))                         # (n, A)
+        step = max(1, (1 << 20) // max(1, 8 * self.U.shape[1]))
+        for start in range(0, len(h), step):  # (U ** 2 by blocks: U is as large as X)
+            h[start:start + step] = (self.U[start:start + step] ** 2) @ F
         if d.fit_intercept:
             h += (d.sqrt_sw ** 2 / d.sum_w)[:, None]
         UtY = self.U.T @ Yt                                                # (r, T)

@@ -3,22 +3,27 @@
 # A kernel calls check_interrupt(&work_done, work) once per epoch (or per
 # outer iteration), ``work`` being about the number of multiply-adds done
 # since its previous call and ``work_done`` a local of the kernel that starts
-# at FR_INTERRUPT_WORK (so that the first call of a run reads the clock: a
-# driver may call a kernel many times for a few epochs each). The call costs
-# an addition and a comparison; once about a millisecond of work has gone by
-# it reads the clock, and every
-# FR_INTERRUPT_PERIOD seconds it takes the GIL to run PyErr_CheckSignals (in
-# the main thread: KeyboardInterrupt on Ctrl-C) and fastreg._interrupt.check
-# (on a worker thread: KeyboardInterrupt once its parallel region was
-# stopped). It returns -1 with the exception set, which the kernel's caller
-# raises; the kernel's outputs are then left part-way, for the estimator to
-# discard.
+# at FR_INTERRUPT_WORK, so that the first call of a run reads the clock (a
+# driver may call a kernel many times for a few epochs each). A call costs an
+# addition and a comparison; once about a millisecond of work has gone by it
+# reads the clock, and every FR_INTERRUPT_PERIOD seconds (per thread) it takes
+# the GIL to run PyErr_CheckSignals (in the main thread: KeyboardInterrupt on
+# Ctrl-C) and fastreg._interrupt.check (on a worker thread: KeyboardInterrupt
+# once its parallel region was stopped). It returns -1 with the exception
+# set, which the kernel raises; the kernel's outputs are then left part-way,
+# for the estimator to discard (see keeps_state_on_interrupt in _base.py).
 
 from cpython.exc cimport PyErr_CheckSignals
 
 cdef extern from *:
     """
     #if defined(_WIN32)
+    #ifndef NOMINMAX
+    #define NOMINMAX
+    #endif
+    #ifndef WIN32_LEAN_AND_MEAN
+    #define WIN32_LEAN_AND_MEAN
+    #endif
     #include <windows.h>
     #define FR_THREAD_LOCAL __declspec(thread)
     static double fr_now(void) { return (double)GetTickCount64() * 1e-3; }
