@@ -817,6 +817,8 @@ def enet_coordinate_descent(
                 sum_w += sw[i]
 
         while True:
+            # Ctrl-C, at each gap evaluation (see _signals.pxd)
+            check_interrupt(&interrupt_work, (since_gap + 1) * n_active * column_work)
             if floating is float and epoch >= refreshed + RESIDUAL_REFRESH:
                 refreshed = epoch
                 _recompute_residual(W, Y, R, &offset[0], is_sparse, X_dense, X_data,
@@ -1050,7 +1052,6 @@ def enet_coordinate_descent(
                         w_max = max(w_max, fabs(W[t, j]))
                     n_entered += was_zero and W[0, j] != 0
                 epoch += 1
-                check_interrupt(&interrupt_work, n_active * column_work)  # Ctrl-C
                 since_gap += 1
                 if extrapolate:
                     slot = n_ring_filled % (ANDERSON_DEPTH + 1)

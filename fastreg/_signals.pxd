@@ -13,8 +13,6 @@
 # set, which the kernel raises; the kernel's outputs are then left part-way,
 # for the estimator to discard (see keeps_state_on_interrupt in _base.py).
 
-from cpython.exc cimport PyErr_CheckSignals
-
 cdef extern from *:
     """
     #if defined(_WIN32)
@@ -47,8 +45,30 @@ cdef extern from *:
         fr_next_check = now + FR_INTERRUPT_PERIOD;
         return 1;
     }
+    /* With the GIL: PyErr_CheckSignals, then fastreg._interrupt.check(); -1
+       with the exception set when either raises. Out of line, so that the
+       kernels' hot functions grow by a call only. */
+    #if defined(__GNUC__)
+    __attribute__((noinline))
+    #endif
+    static int fr_check_signals(void) {
+        int rc;
+        PyObject *module, *result;
+        PyGILState_STATE state = PyGILState_Ensure();
+        rc = PyErr_CheckSignals();
+        if (rc == 0) {
+            module = PyImport_ImportModule("fastreg._interrupt");
+            result = module ? PyObject_CallMethod(module, "check", NULL) : NULL;
+            Py_XDECREF(module);
+            if (result == NULL) rc = -1;
+            Py_XDECREF(result);
+        }
+        PyGILState_Release(state);
+        return rc;
+    }
     """
     bint fr_clock_due() noexcept nogil
+    int fr_check_signals() except -1 nogil
     const double FR_INTERRUPT_WORK
 
 
@@ -59,8 +79,4 @@ cdef inline int check_interrupt(double* work_done, double work) except -1 nogil:
     work_done[0] = 0.0
     if not fr_clock_due():
         return 0
-    with gil:
-        PyErr_CheckSignals()
-        from fastreg._interrupt import check
-        check()
-    return 0
+    return fr_check_signals()
