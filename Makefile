@@ -10,7 +10,7 @@ PEERS_INSTALLED := $(VENV)/.bench-peers-installed
 DOCS_INSTALLED := $(VENV)/.docs-installed
 SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd fastreg/distributed/*.py)
 
-.PHONY: install test test-asan test-floors fuzz bench bench-quick wheel wheel-check docs docs-clean docs-screenshots clean
+.PHONY: install test test-asan test-floors fuzz bench bench-quick bench-memory wheel wheel-check docs docs-clean docs-screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,12 @@ bench: $(PEERS_INSTALLED)
 
 bench-quick: $(PEERS_INSTALLED)
 	$(PY) -m benchmarks.run --quick $(BENCH_ARGS)
+
+# Memory: RSS over 10,000 small fits (flat = no leak) and each route's peak
+# memory against the size of X (no hidden copy); the report goes to
+# benchmarks/results/memory-<date>.md. About 2 minutes on 2 cores.
+bench-memory: $(INSTALLED)
+	$(PY) -m benchmarks.memory $(BENCH_ARGS)
 
 # sdist + wheel in dist/, built with build isolation as a user's pip would.
 wheel: $(PY)

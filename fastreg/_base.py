@@ -26,15 +26,18 @@ class FastregMixin:
 def keeps_state_on_interrupt(method):
     """Make ``method`` (a ``fit`` or ``partial_fit``) leave the estimator as it
     was before the call when it is interrupted (KeyboardInterrupt): unfitted
-    after an interrupted first fit, the previous fit otherwise. Arrays are
-    copied because the kernels train fitted coefficients in place; they are
-    the size of the model, not of the data."""
+    after an interrupted first fit, the previous fit otherwise. Fitted arrays
+    are copied because the kernels train coefficients in place; they are the
+    size of the model, not of the data. Parameters (a precomputed Gram
+    matrix, say) are the user's, which fit never modifies: they are kept, not
+    copied."""
 
     @functools.wraps(method)
     def guarded(self, *args, **kwargs):
+        params = self.get_params(deep=False)
         copies = {}   # id -> copy: attributes that share an array still share it
         saved = {name: copies.setdefault(id(value), value.copy())
-                 if isinstance(value, np.ndarray) else value
+                 if isinstance(value, np.ndarray) and name not in params else value
                  for name, value in vars(self).items()}
         try:
             return method(self, *args, **kwargs)
@@ -43,6 +46,7 @@ def keeps_state_on_interrupt(method):
             vars(self).update(saved)
             raise
 
+    guarded.keeps_state_on_interrupt = True
     return guarded
 
 

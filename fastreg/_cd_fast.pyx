@@ -25,6 +25,8 @@ from libc.math cimport fabs, isfinite, sqrt
 from libc.stdint cimport uint32_t
 from scipy.linalg.cython_blas cimport daxpy, ddot, dgemv, saxpy, sdot, sgemv
 
+from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
+
 import numpy as np
 
 # Epochs between two duality-gap evaluations when the coefficients still move.
@@ -859,6 +861,11 @@ def enet_coordinate_descent(
     cdef double block_dots[FR_BLOCK_MAX_COLS]
     cdef double block_grad[FR_BLOCK_MAX_COLS]
     cdef bint block_pending = False
+    # multiply-adds of a column's update, for the interrupt checks' cadence
+    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
+    cdef double column_work = n_tasks * (
+        (X_indptr[n_features] / <double>max(n_features, 1) + 1.0) if is_sparse
+        else n_samples)
 
     with nogil:
         _progress_init(&progress, stall_state)
@@ -868,6 +875,8 @@ def enet_coordinate_descent(
                 sum_w += sw[i]
 
         while True:
+            # Ctrl-C, at each gap evaluation (see _signals.pxd)
+            check_interrupt(&interrupt_work, (since_gap + 1) * n_active * column_work)
             if floating is float and epoch >= refreshed + RESIDUAL_REFRESH:
                 refreshed = epoch
                 _recompute_residual(W, Y, R, &offset[0], is_sparse, X_dense, X_data,
@@ -1244,6 +1253,7 @@ def enet_coordinate_descent_gram(
     cdef bint stalled = False
     # H = Q w, kept up to date by the updates
     cdef floating[::1] H = np.zeros(n_features, dtype=np.asarray(q).dtype)
+    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
 
     with nogil:
         _progress_init(&progress, stall_state)
@@ -1296,6 +1306,7 @@ def enet_coordinate_descent_gram(
                         d_w_max = max(d_w_max, fabs(delta))
                     w_max = max(w_max, fabs(w_new))
                 epoch += 1
+                check_interrupt(&interrupt_work, n_features * <double>n_features)  # Ctrl-C
                 since_gap += 1
                 stationary = d_w_max == 0.0 and not random
                 if (stationary or w_max == 0.0 or d_w_max <= tol * w_max

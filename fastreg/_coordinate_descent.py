@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.utils.validation import validate_data
 
-from ._base import LinearModel
+from ._base import LinearModel, keeps_state_on_interrupt
 from ._design import Design, column_means, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
 from ._path import enet_path, solve_path
@@ -122,6 +122,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         self.random_state = random_state
         self.selection = selection
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None, check_input=True):
         """Fit the model with coordinate descent.
 
@@ -350,6 +351,7 @@ class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         self.random_state = random_state
         self.selection = selection
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None):
         """Fit the multi-task model.
 

@@ -11,11 +11,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import column_or_1d
 
-from ._base import LinearModel
+from ._base import LinearModel, keeps_state_on_interrupt
 from ._coordinate_descent import (ElasticNet, Lasso, MultiTaskElasticNet, MultiTaskLasso,
                                   _validate_fit_data)
 from ._design import Design, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
+from ._interrupt import stop_on_interrupt
 from ._path import _resolve_alphas, alpha_grid, enet_path, lasso_path, solve_path
 from ._validation import (InvalidParameterError, check_alphas, check_bool, check_cd_params,
                           check_cv_param, check_fold_weights, check_n_jobs, check_precompute,
@@ -23,11 +24,18 @@ from ._validation import (InvalidParameterError, check_alphas, check_bool, check
 
 
 def _take_rows(X, rows):
-    """The fold's rows of X, copied once into the layout the kernels read."""
+    """The fold's rows of X, copied once into the layout the kernels read.
+
+    By blocks of columns: ``np.take`` into a Fortran-ordered ``out`` buffers
+    the whole result (and ``X[rows]`` is C-ordered), either way a second
+    copy of the fold at the peak."""
     if sparse.issparse(X):
         return X[rows]
-    return np.take(X, rows, axis=0, out=np.empty((len(rows), X.shape[1]), dtype=X.dtype,
-                                                   order="F"))
+    out = np.empty((len(rows), X.shape[1]), dtype=X.dtype, order="F")
+    step = max(1, (1 << 20) // max(1, len(rows) * X.itemsize))
+    for start in range(0, X.shape[1], step):
+        out[:, start:start + step] = X[rows, start:start + step]
+    return out
 
 
 def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_intercept,
@@ -78,6 +86,7 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
     _multi_task = False
     _refit_model = None  # the estimator refitted with the chosen alpha
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None, **params):
         """Fit the model along a path of alphas; pick alpha (and l1_ratio) by CV.
 
@@ -151,11 +160,13 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
                              random_state=self.random_state, selection=self.selection)
         if not self._multi_task:
             solver_params["positive"] = positive
-        per_fold = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
-            delayed(_fold_mse)(X, y, sample_weight, train, test, l1_ratios, alphas,
-                               fit_intercept=self.fit_intercept, precompute=precompute,
-                               solver_params=solver_params, multi_task=self._multi_task)
-            for train, test in folds)
+        with stop_on_interrupt() as stop:
+            per_fold = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
+                delayed(stop.bind(_fold_mse))(
+                    X, y, sample_weight, train, test, l1_ratios, alphas,
+                    fit_intercept=self.fit_intercept, precompute=precompute,
+                    solver_params=solver_params, multi_task=self._multi_task)
+                for train, test in folds)
         unconverged = sum(count for _, _, count in per_fold)
         if unconverged:
             n_fits = len(folds) * sum(len(path_alphas) for path_alphas in alphas)

@@ -55,7 +55,8 @@ def use_gram(X, precompute):
 
 def _weighted_mean(X, sample_weight, sum_w):
     if sample_weight is None:
-        return np.asarray(X.mean(axis=0)).ravel()
+        # (a sparse X.mean divides a copy of X by n first)
+        return np.asarray(X.sum(axis=0)).ravel() / X.shape[0]
     return np.asarray(X.T @ sample_weight).ravel() / sum_w
 
 
@@ -196,6 +197,7 @@ class Design:
             if sw is not None:
                 block *= np.sqrt(sw[rows])[:, None]
             gram += block.T @ block
+            del block  # (before the next block is made: one at a time)
         return gram
 
     def row_gram(self):
@@ -212,6 +214,7 @@ class Design:
             if scale is not None:
                 block *= scale[:, None]
             gram += block @ block.T
+            del block
         return gram
 
     def columns(self, features):

@@ -25,7 +25,7 @@ from sklearn.base import RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
-from ._base import LinearModel
+from ._base import LinearModel, keeps_state_on_interrupt
 from ._design import Design, use_gram
 from ._path import alpha_grid, solve_path
 from ._ridge import WeightedDesign
@@ -255,6 +255,7 @@ class ElasticNetIC(RegressorMixin, LinearModel):
             check_real(self.noise_variance, "noise_variance", low=0, low_open=True)
         return l1_ratio
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None):
         """Fit the path and select alpha by the information criterion.
 

@@ -47,8 +47,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _logistic_fast as _kern
 from . import _multinomial
+from ._base import FastregMixin, as_configured_sparse, keeps_state_on_interrupt
 from ._distributed_hook import fit_distributed, is_distributed
-from ._base import FastregMixin, as_configured_sparse
+from ._interrupt import stop_on_interrupt
 from ._validation import (ARRAY_LIKE, DICT, INT, NONE, InvalidParameterError,
                           as_int32_sparse, check_bool, check_cv_param, check_int, check_option,
                           check_random_state_param, check_real, check_scoring_param,
@@ -501,7 +502,6 @@ def _smooth_problem(data, y_enc, K, s, rows, l2, fit_intercept):
     """The smooth (L2 or unpenalised) objective over theta = (W, B) and its
     gradient, and the per-sample probabilities: ``(fun, unpack, probabilities)``."""
     p = data.n_features
-    n = data.n_samples
     if rows == 1:
         ypm = np.where(y_enc == 1, 1.0, -1.0)
 
@@ -1071,6 +1071,7 @@ class LogisticRegression(_LogisticBase):
         self.warm_start = warm_start
         self.n_jobs = n_jobs
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
@@ -1314,6 +1315,7 @@ class LogisticRegressionCV(_LogisticBase):
         self.random_state = random_state
         self.use_legacy_attributes = use_legacy_attributes
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None, **params):
         """Fit the model over the grid, then refit (or average) at the best point.
 
@@ -1404,12 +1406,13 @@ class LogisticRegressionCV(_LogisticBase):
         order = np.argsort(Cs, kind="stable")
         back = np.argsort(order, kind="stable")
         jobs = [(f, li) for f in range(len(folds)) for li in range(len(l1_ratios))]
-        out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_path_one_fold)(X, y_enc, K, s, score_weight, folds[f][0],
-                                    folds[f][1], Cs[order], l1_ratios[li],
-                                    self.fit_intercept, self.tol, self.max_iter,
-                                    scorer, classes, self)
-            for f, li in jobs)
+        with stop_on_interrupt() as stop:
+            out = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(stop.bind(_path_one_fold))(
+                    X, y_enc, K, s, score_weight, folds[f][0], folds[f][1], Cs[order],
+                    l1_ratios[li], self.fit_intercept, self.tol, self.max_iter, scorer,
+                    classes, self)
+                for f, li in jobs)
         n_f, n_l = len(folds), len(l1_ratios)
         coefs = np.empty((n_f, n_l) + out[0][0].shape)
         scores = np.empty((n_f, n_l, len(Cs)))

@@ -17,6 +17,7 @@ The loops run without the GIL and never allocate.
 """
 
 from cython cimport floating
+from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 from libc.math cimport exp, fabs, log1p
 
 import numpy as np
@@ -106,6 +107,7 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
     # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
     # Xd excludes the intercept change db, which enters every column as hx * db.
     cdef double hXd = 0.0
+    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
     with nogil:
         for i in range(n):
             hXd += h[i] * Xd[i]
@@ -133,6 +135,7 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
                     step = fabs(delta) * (curv + l2_reg)
                     if step > max_step:
                         max_step = step
+            check_interrupt(&interrupt_work, n_ws * <double>n)  # Ctrl-C
             if max_step <= tol:
                 break
     if fit_intercept and H_bb > 0.0:
@@ -156,6 +159,7 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
     # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
     # Xd excludes the intercept change db, which enters every column as hx * db.
     cdef double hXd = 0.0
+    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
     with nogil:
         for i in range(n):
             hXd += h[i] * Xd[i]
@@ -184,6 +188,8 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
                     step = fabs(delta) * (curv + l2_reg)
                     if step > max_step:
                         max_step = step
+            check_interrupt(&interrupt_work,  # Ctrl-C
+                            n_ws * (data.shape[0] / <double>max(indptr.shape[0] - 1, 1) + 1.0))
             if max_step <= tol:
                 break
     if fit_intercept and H_bb > 0.0:
@@ -269,6 +275,7 @@ def quadratic_cd_gram(const double[:, ::1] H, const double[::1] g,
     cdef Py_ssize_t m = H.shape[0], m_pen = m - (1 if intercept else 0)
     cdef Py_ssize_t epoch, j, l
     cdef double gj, old, new, delta, max_step, step
+    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
     with nogil:
         # defined even when max_epochs is 0 and the loop never runs
         epoch = 0
@@ -296,6 +303,7 @@ def quadratic_cd_gram(const double[:, ::1] H, const double[::1] g,
                         Hd[l] += delta * H[l, j]
                     if step > max_step:
                         max_step = step
+            check_interrupt(&interrupt_work, m * <double>m)  # Ctrl-C
             if max_step <= tol:
                 break
     return min(epoch + 1, max_epochs)

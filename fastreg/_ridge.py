@@ -46,7 +46,7 @@ from sklearn.base import MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import validate_data
 
-from ._base import LinearModel
+from ._base import LinearModel, keeps_state_on_interrupt
 from ._design import Design, _blocks
 from ._distributed_hook import fit_distributed, is_distributed
 from ._path import solve_path
@@ -1258,6 +1258,7 @@ default='auto'
                 f"solver='{self.solver}' does not support positive fitting. Please set"
                 " the solver to 'auto' or 'lbfgs', or set `positive=False`")
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None):
         """Fit the Ridge model.
 

@@ -27,8 +27,9 @@ from sklearn.metrics import check_scoring, r2_score
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import validate_data
 
-from ._base import LinearModel
+from ._base import LinearModel, keeps_state_on_interrupt
 from ._distributed_hook import fit_distributed, is_distributed
+from ._interrupt import stop_on_interrupt
 from ._ridge import (_SVD_DENSE_MAX, Ridge, WeightedDesign, _column_blocks,
                      check_ridge_sample_weight, set_coef)
 from ._validation import (ARRAY_LIKE, NONE, check_bool, check_cv_param, check_fold_weights,
@@ -105,7 +106,8 @@ class SpectralRidge:
                 return
             keep = eigvals > eigvals.max(initial=0) * p * np.finfo(np.float64).eps
             self.sig2, self.V = eigvals[keep], V[:, keep]
-            self.U = design.matvec(self.V) / np.sqrt(self.sig2)
+            self.U = design.matvec(self.V)
+            self.U /= np.sqrt(self.sig2)
 
     def _dense_xt(self, with_intercept):
         """Xt (n x p, or n x (p + 1) with the column s), its rows sorted by
@@ -174,7 +176,10 @@ class SpectralRidge:
             c = np.einsum("nr,rt,ra->nta", self.Q, self.Q.T @ Yt, D, optimize=True)
             return c / diag[:, None, :]
         F = self.sig2[:, None] / (self.sig2[:, None] + alphas[None, :])    # (r, A)
-        h = (self.U ** 2) @ F                                              # (n, A)
+        h = np.empty((self.U.shape[0], F.shape[1]))                         # (n, A)
+        step = max(1, (1 << 20) // max(1, 8 * self.U.shape[1]))
+        for start in range(0, len(h), step):  # (U ** 2 by blocks: U is as large as X)
+            h[start:start + step] = (self.U[start:start + step] ** 2) @ F
         if d.fit_intercept:
             h += (d.sqrt_sw ** 2 / d.sum_w)[:, None]
         UtY = self.U.T @ Yt                                                # (r, T)
@@ -290,6 +295,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         self.store_cv_results = store_cv_results
         self.alpha_per_target = alpha_per_target
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None, **params):
         """Fit Ridge regression with the alpha cross-validation selects.
 
@@ -404,10 +410,11 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         WeightedDesign(X, sample_weight, self.fit_intercept).check_column_norms()
         folds = list(check_cv(self.cv).split(X, Y[:, 0] if y_ndim == 1 else Y, **params))
         check_fold_weights(sample_weight, folds)
-        scores = Parallel(prefer="threads")(
-            delayed(_fold_scores)(X, Y, sample_weight, train, test, alphas,
-                                  self.fit_intercept, scorer, y_ndim)
-            for train, test in folds)
+        with stop_on_interrupt() as stop:
+            scores = Parallel(prefer="threads")(
+                delayed(stop.bind(_fold_scores))(X, Y, sample_weight, train, test, alphas,
+                                                 self.fit_intercept, scorer, y_ndim)
+                for train, test in folds)
         mean = np.mean(scores, axis=0)
         best = int(np.argmax(mean))
         self.alpha_ = float(alphas[best])

@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _sgd_fast
 from ._base import FastregMixin, as_configured_sparse, keeps_state_on_interrupt
+from ._interrupt import stop_on_interrupt
 from ._validation import (BOOLEAN, DICT, NONE, check_bool, check_int, check_n_jobs,
                           check_option, check_random_state_param, check_real, check_verbose,
                           options, param_error)
@@ -858,8 +859,9 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                                                 if n_classes == 2 else 1.0))
 
         if n_classes > 2 and self.n_jobs not in (None, 1):
-            results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(fit_one)(k, s) for k, s in zip(problems, seeds))
+            with stop_on_interrupt() as stop:
+                results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                    delayed(stop.bind(fit_one))(k, s) for k, s in zip(problems, seeds))
         else:
             results = [fit_one(k, s) for k, s in zip(problems, seeds)]
         n_iter = 0

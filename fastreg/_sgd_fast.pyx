@@ -40,6 +40,7 @@ in float32 (scikit-learn accumulates some of it in float64).
 import numpy as np
 
 from cpython.exc cimport PyErr_CheckSignals
+from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 from cython cimport floating
 from libc.math cimport exp, fabs, isfinite, log, log1p, pow, sqrt, INFINITY
 from libc.stdint cimport uint64_t
@@ -477,6 +478,7 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
     cdef double fuse_below = FUSED_TRUNCATION_BELOW
     # samples with a non-zero update in the epoch (pairs layout)
     cdef Py_ssize_t n_updates = 0
+    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
 
     if n_features == 0 or n_samples == 0:
         return intercept, avg_intercept, 0
@@ -522,8 +524,10 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
 
     for epoch in range(max_iter):
         # Ctrl-C raises KeyboardInterrupt between epochs (a no-op outside the
-        # main thread, and one flag test per epoch in it)
+        # main thread, and one flag test per epoch in it); on a worker thread,
+        # once its parallel region was stopped (see _signals.pxd)
         PyErr_CheckSignals()
+        check_interrupt(&interrupt_work, <double>data.shape[0])
         n_done = epoch + 1
         with nogil:
             sumloss = 0.0

@@ -8,6 +8,7 @@ step on a dense design gathers the support's columns once.
 """
 
 from cython cimport floating
+from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 from libc.math cimport fabs, isfinite, sqrt
 from scipy.linalg.cython_blas cimport ddot, dgemv, dsymv, dsyrk
 from scipy.linalg.cython_lapack cimport dgesv, dpotrf, dpotrs
@@ -82,11 +83,13 @@ cdef bint _support_moves(double[:, ::1] hessian, const double[::1] gradient,
     cdef double[::1, :] small = np.empty((most, most), order="F")
     cdef double[::1] z = np.empty(most)
     cdef int[::1] pivots = np.empty(most, dtype=np.intc)
+    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
     for i in range(k):
         origin_l1 += fabs(origin[i])
 
     with nogil:
         for moves in range(max_moves):
+            check_interrupt(&interrupt_work, 4.0 * k * k)  # Ctrl-C
             # the minimiser on the current signs: H step = g - H (w - w0) - l1 sign(w)
             for i in range(k):
                 d[i] = w[i] - origin[i]

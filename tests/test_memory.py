@@ -1,0 +1,83 @@
+"""No hidden copy of X: the peak memory a fit allocates (tracemalloc traces
+NumPy's and so SciPy's allocations) stays a small share of X's bytes on the
+routes that promise to read X as given, and one fold's rows in CV.
+benchmarks/memory.py reports the same figures at a larger size."""
+
+import gc
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import fastreg as fr
+from fastreg import _design
+
+
+def _peak(fit):
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def _nbytes(X):
+    if sp.issparse(X):
+        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    return X.nbytes
+
+
+rng = np.random.RandomState(0)
+X_DENSE = np.asfortranarray(rng.randn(1000, 600))            # 4.8 MB
+Y_DENSE = X_DENSE[:, :5] @ rng.randn(5) + rng.randn(1000)
+X_TALL = np.asfortranarray(rng.randn(20000, 40))             # 6.4 MB
+Y_TALL = X_TALL[:, :5] @ rng.randn(5) + rng.randn(20000)
+# (wide: a tall sparse design may take the Gram route, which forms the Gram
+# matrix from a CSR copy of X)
+X_CSC = sp.random(4000, 3000, density=0.02, format="csc", random_state=0)
+Y_CSC = rng.randn(4000)
+X_CSR = X_CSC.tocsr()
+
+
+@pytest.mark.parametrize("name, X, fit, share", [
+    ("Lasso dense", X_DENSE, lambda X: fr.Lasso(alpha=0.1).fit(X, Y_DENSE), 0.1),
+    ("Lasso float32", X_DENSE.astype(np.float32, order="F"),
+     lambda X: fr.Lasso(alpha=0.1).fit(X, Y_DENSE.astype(np.float32)), 0.1),
+    ("Lasso sample_weight", X_DENSE, lambda X: fr.Lasso(alpha=0.1).fit(
+        X, Y_DENSE, sample_weight=np.linspace(0.5, 1.5, len(Y_DENSE))), 0.1),
+    ("MultiTaskLasso", X_DENSE, lambda X: fr.MultiTaskLasso(alpha=0.1).fit(
+        X, np.column_stack([Y_DENSE, Y_DENSE])), 0.1),
+    ("Lasso sparse CSC", X_CSC, lambda X: fr.Lasso(alpha=0.01).fit(X, Y_CSC), 0.5),
+    # CSR is converted to CSC once (the kernels read columns), and only once
+    ("Lasso sparse CSR", X_CSR, lambda X: fr.Lasso(alpha=0.01).fit(X, Y_CSC), 1.5),
+    ("Lasso tall", X_TALL, lambda X: fr.Lasso(alpha=0.01).fit(X, Y_TALL), 0.3),
+    ("Ridge tall", X_TALL, lambda X: fr.Ridge(alpha=1.0).fit(X, Y_TALL), 0.1),
+    ("LogisticRegression L2", X_DENSE,
+     lambda X: fr.LogisticRegression(max_iter=10).fit(X, Y_DENSE > 0), 0.1),
+    ("LogisticRegression L1", X_DENSE, lambda X: fr.LogisticRegression(
+        l1_ratio=1.0, solver="saga", C=0.1, max_iter=10).fit(X, Y_DENSE > 0), 0.1),
+    ("SGDRegressor C-ordered", np.ascontiguousarray(X_DENSE),
+     lambda X: fr.SGDRegressor(max_iter=2, tol=None).fit(X, Y_DENSE), 0.1),
+    # one fold's rows (train and test: all of X) at a time, nothing more
+    ("LassoCV", X_DENSE, lambda X: fr.LassoCV(alphas=3, cv=3).fit(X, Y_DENSE), 1.15),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_fit_does_not_copy_x(name, X, fit, share):
+    peak = _peak(lambda: fit(X))
+    assert peak < share * _nbytes(X), f"{name}: peak {peak / _nbytes(X):.2f} x X"
+
+
+def test_gram_route_centres_one_block_of_rows_at_a_time(monkeypatch):
+    block = 1 << 20
+    monkeypatch.setattr(_design, "_BLOCK_BYTES", block)
+    X = np.asfortranarray(np.random.RandomState(1).randn(4 * block // 8 // 20, 20))
+    y = X[:, 0] + 1.0
+    peak = _peak(lambda: fr.Lasso(alpha=0.01, precompute=True).fit(X, y))
+    assert peak < 1.3 * block < 0.5 * X.nbytes
