@@ -51,7 +51,8 @@ from ._base import FastregMixin, as_configured_sparse, keeps_state_on_interrupt
 from ._distributed_hook import fit_distributed, is_distributed
 from ._interrupt import stop_on_interrupt
 from ._validation import (ARRAY_LIKE, DICT, INT, NONE, InvalidParameterError,
-                          as_int32_sparse, check_bool, check_cv_param, check_int, check_option,
+                          as_int32_sparse, check_bool, check_cv_param, check_fold_weights,
+                          check_int, check_option,
                           check_random_state_param, check_real, check_scoring_param,
                           check_verbose, is_array_like, options, param_error,
                           shown)
@@ -1396,6 +1397,7 @@ class LogisticRegressionCV(_LogisticBase):
                 " (n_classes >= 3).")
         cv = check_cv(self.cv, y_enc, classifier=True)
         folds = list(cv.split(X, y_enc, **params))
+        check_fold_weights(score_weight, folds)
         scorer = check_scoring(self, scoring=scoring) if scoring is not None else None
         if sparse.issparse(X):
             # CSC with int32 indices: folds are taken from it without format

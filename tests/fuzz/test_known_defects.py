@@ -273,3 +273,13 @@ def test_sparse_columns_whose_mean_dwarfs_their_spread():
     est, caught = fit_recording(fastreg.Lasso(alpha=0.01, tol=1e-10), sp.csc_matrix(Z + 1e6), y)
     centred = fastreg.Lasso(alpha=0.01, tol=1e-10).fit(Z, y)
     assert ConvergenceWarning in caught or np.allclose(est.coef_, centred.coef_, atol=1e-6)
+
+
+def test_logistic_regression_cv_with_a_zero_weight_test_fold_refuses_it_by_name():
+    # fixed: ZeroDivisionError from the folds' weighted accuracy
+    X = np.arange(6.0).reshape(-1, 1)
+    y = np.array([0, 1, 0, 1, 0, 1])
+    sw = np.array([1.0, 1.0, 1.0, 1.0, 0.0, 0.0])
+    cv = [(np.arange(4), np.array([4, 5]))]
+    with pytest.raises(ValueError, match="fold 0's test rows sum to zero"):
+        fastreg.LogisticRegressionCV(cv=cv, Cs=2).fit(X, y, sample_weight=sw)
