@@ -53,9 +53,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _logistic_fast as _kern
-from ._base import FastregMixin
-from ._validation import (as_int32_sparse, check_bool, check_int, check_option,
-                          check_real, check_sample_weight, check_verbose, param_error)
+from ._base import FastregMixin, keeps_state_on_interrupt
+from ._interrupt import stop_on_interrupt
+from ._validation import (as_int32_sparse, check_bool, check_fold_weights, check_int,
+                          check_option, check_real, check_sample_weight, check_verbose,
+                          param_error)
 
 _X_DTYPES = [np.float64, np.float32]
 SOLVERS = ("lbfgs", "newton-cholesky")
@@ -713,6 +715,7 @@ class _GeneralizedLinearRegressor(FastregMixin, RegressorMixin, BaseEstimator):
         check_bool(self.warm_start, "warm_start")
         check_verbose(self.verbose)
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None):
         """Fit the generalized linear model.
 
@@ -1101,6 +1104,7 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
                               self.l1_ratio)
         return ratios
 
+    @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None):
         """Fit the paths on the folds, choose alpha and l1_ratio, refit.
 
@@ -1149,11 +1153,13 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
             grids = np.tile(np.sort(alphas)[::-1], (len(ratios), 1))
         folds = list(check_cv(self.cv).split(X, y))
         jobs = [(i, k) for i in range(len(ratios)) for k in range(len(folds))]
-        results = Parallel(n_jobs=self.n_jobs, prefer="threads", verbose=self.verbose)(
-            delayed(_fold_deviances)(X, y, s, loss, folds[k][0], folds[k][1], grids[i],
-                                     ratios[i], self.fit_intercept, self.tol,
-                                     self.max_iter)
-            for i, k in jobs)
+        check_fold_weights(s, folds)
+        with stop_on_interrupt() as stop:
+            results = Parallel(n_jobs=self.n_jobs, prefer="threads", verbose=self.verbose)(
+                delayed(stop.bind(_fold_deviances))(
+                    X, y, s, loss, folds[k][0], folds[k][1], grids[i], ratios[i],
+                    self.fit_intercept, self.tol, self.max_iter)
+                for i, k in jobs)
         path = np.empty((len(ratios), grids.shape[1], len(folds)))
         for (i, k), dev in zip(jobs, results):
             path[i, :, k] = dev

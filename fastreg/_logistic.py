@@ -866,8 +866,14 @@ def _validate_fit(est, X, y, sample_weight):
         s = s.copy()
     if est.class_weight is not None:
         # 'balanced' counts each sample by its weight, as scikit-learn
-        cw = compute_class_weight(est.class_weight, classes=classes, y=y,
-                                  sample_weight=None if sample_weight is None else s)
+        with np.errstate(divide="ignore"):
+            cw = compute_class_weight(est.class_weight, classes=classes, y=y,
+                                      sample_weight=None if sample_weight is None else s)
+        if not np.all(np.isfinite(cw)):
+            # 'balanced' divides by each class's total weight
+            empty = classes[~np.isfinite(cw)].tolist()
+            raise ValueError(f"class_weight='balanced' needs every class to have a positive"
+                             f" total sample weight; classes {empty} have none.")
         s = s * cw[y_enc]
     if not np.any(s > 0):
         raise ValueError("Sample weights must not be all zero.")

@@ -845,11 +845,6 @@ KNOWN_DEFECTS = {
                                           "dual gap -3.5e-301): the stopping tests lose "
                                           "their digits where tol * ||y||^2 / n is "
                                           "subnormal",
-    "balanced-zero-weight-class": "class_weight='balanced' with a class whose sample "
-                                  "weights are all zero: its weight is inf, the fit runs "
-                                  "on NaN weights (divide-by-zero RuntimeWarnings) and "
-                                  "returns zeros (LogisticRegressionCV without a "
-                                  "ConvergenceWarning); scikit-learn does the same",
 }
 
 
@@ -1045,7 +1040,8 @@ class LogisticProblem:
 # RidgeCV returns infinite coefficients), and folds with no weight (scikit-learn divides by zero
 # in the test fold and fits a zero-weight training fold on NaN weights).
 DOCUMENTED = (r"scale the data", r"fold \d+'s (training|test) rows sum to zero",
-              r"too large for X's dtype\('float32'\)")
+              r"too large for X's dtype\('float32'\)",
+              r"class_weight='balanced' needs every class")
 
 
 def alpha_max(X, y, sw, l1_ratio, fit_intercept, multitask):

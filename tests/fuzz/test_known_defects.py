@@ -283,3 +283,14 @@ def test_logistic_regression_cv_with_a_zero_weight_test_fold_refuses_it_by_name(
     cv = [(np.arange(4), np.array([4, 5]))]
     with pytest.raises(ValueError, match="fold 0's test rows sum to zero"):
         fastreg.LogisticRegressionCV(cv=cv, Cs=2).fit(X, y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_balanced_class_weight_with_an_empty_class_refuses_it_by_name(n_classes):
+    # fixed: infinite class weights, a fit on NaN weights (zeros, or NaN
+    # intercepts from the multinomial solver); scikit-learn does the same
+    X = np.arange(6.0).reshape(-1, 1)
+    y = np.arange(6) % n_classes
+    sw = np.where(y == 1, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"classes \[1\] have none"):
+        fastreg.LogisticRegression(class_weight="balanced").fit(X, y, sample_weight=sw)
