@@ -81,7 +81,8 @@ class HashFolds:
 
     def assign(self, X, y):
         """The fold (0 .. n_splits-1) of each row."""
-        return (row_hashes(X, y, self.seed) >> np.uint64(11)) % np.uint64(self.n_splits)
+        folds = (row_hashes(X, y, self.seed) >> np.uint64(11)) % np.uint64(self.n_splits)
+        return folds.astype(np.intp)  # fold numbers, as np.bincount and indexing take them
 
     def split(self, X, y, groups=None):
         """(train, test) index pairs on in-memory data, as a scikit-learn splitter."""
