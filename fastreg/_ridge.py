@@ -793,10 +793,7 @@ def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
     """
     n, p = design.n_samples, design.n_features
     max_iter = max_iter or 10 * max(n, p)
-    # The dual system Xt Xt^T v = y has no solution when alpha = 0 and y is
-    # outside the range of Xt; the primal normal equations always have one,
-    # and CG from zero ends at the minimum-norm one.
-    dual = p > n and bool(np.all(alphas > 0))
+    dual = p > n
     gram = _normal_operator(design, dual)
     W = np.empty((p, Yt.shape[1]))
     n_iter = np.zeros(Yt.shape[1], dtype=np.int32)
@@ -812,6 +809,10 @@ def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
         def apply_A(v, alpha=alpha):
             return gram(v) + alpha * v
         b = Yt[:, t] if dual else design.rmatvec(Yt[:, t])
+        # a right-hand side of largest entry 1: the products of CG stay in
+        # range for targets of any magnitude (|y| ~ 1e150 squared overflows)
+        scale = np.abs(b).max(initial=0.0)
+        b = b / scale if 0 < scale < np.inf else b
         x, done, residual = np.zeros_like(b), False, 1.0
         if plain:
             x, n_iter[t], done, residual = _pcg(apply_A, b, x, None, tol, plain)
@@ -821,6 +822,16 @@ def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
             x, it, done, residual = _pcg(apply_A, b, x, _nystrom_precond(nystrom, alpha),
                                          tol, max_iter - n_iter[t])
             n_iter[t] += it
+        if 0 < scale < np.inf:
+            x *= scale
+        if not done and dual and alpha == 0:
+            # Without a penalty the dual system has no solution when y is
+            # outside the range of Xt: LSQR on X itself ends at the
+            # minimum-norm least-squares solution, stopping on the residual
+            w, n_more = _route_lsqr(design, Yt[:, [t]], alphas[[t]], tol, max_iter,
+                                    solver="sparse_cg")
+            W[:, t], n_iter[t] = w[0], n_iter[t] + n_more[0]
+            continue
         if not done:
             missed.append(residual)
         W[:, t] = design.rmatvec(x) if dual else x
@@ -1041,7 +1052,7 @@ def _route_auto_cg(design, Yt, alphas, budget):
     return W.T, n_iter
 
 
-def _route_lsqr(design, Yt, alphas, tol, max_iter):
+def _route_lsqr(design, Yt, alphas, tol, max_iter, solver="lsqr"):
     n, p = design.n_samples, design.n_features
     op = LinearOperator((n, p), matvec=design.matvec, rmatvec=design.rmatvec,
                         dtype=np.float64)
@@ -1055,7 +1066,7 @@ def _route_lsqr(design, Yt, alphas, tol, max_iter):
         stopped |= out[1] == 7    # iteration limit reached
     if stopped:
         warnings.warn(
-            f"Ridge (solver='lsqr') did not converge to tol={tol:g} within"
+            f"Ridge (solver={solver!r}) did not converge to tol={tol:g} within"
             f" {int(n_iter.max())} iterations. Increase max_iter, scale the features,"
             " or use solver='cholesky'.", ConvergenceWarning, stacklevel=3)
     return W.T, n_iter

@@ -294,3 +294,22 @@ def test_balanced_class_weight_with_an_empty_class_refuses_it_by_name(n_classes)
     sw = np.where(y == 1, 0.0, 1.0)
     with pytest.raises(ValueError, match=r"classes \[1\] have none"):
         fastreg.LogisticRegression(class_weight="balanced").fit(X, y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("case, alpha_factor, tol", [
+    # alpha = 0, a wide design X interpolates: CG's residual test on the primal
+    # normal system stopped at 4.1e-3 where the optimum is 0 (allowed 2.4e-3)
+    (dict(n=2, p=7, columns=(("constant", 0, 100.0),)), 0.0, 0.01),
+    # |y| ~ 1e149 with weights up to 3e7: CG's products overflowed, coef_ 0
+    (dict(n=17, p=1, y_exp=150, weights="extreme"), 1.0, 1e-4),
+])
+def test_ridge_sparse_cg_reaches_the_optimum(case, alpha_factor, tol):
+    from fuzz_cases import Case
+    from fuzz_checks import RidgeProblem, gram_scale
+    X, y, sw = Case(**case).build()
+    alpha = alpha_factor * gram_scale(X, sw)
+    est = fastreg.Ridge(alpha=alpha, fit_intercept=False, solver="sparse_cg",
+                        tol=tol).fit(X, y, sample_weight=sw)
+    problem = RidgeProblem(X, y, sw, alpha, False, False)
+    excess = problem.objective(est.coef_, est.intercept_) - problem.optimum()
+    assert excess <= tol * problem.null_objective()
