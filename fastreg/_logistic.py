@@ -664,7 +664,7 @@ def _fit_multinomial_smooth(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs,
         # small problems one exact Newton step from the L-BFGS solution
         # costs little and leaves an error at rounding level. (A start that
         # passes the test, as a warm start may, is returned as given.)
-        Wt, B = _multinomial.newton_polish(loss, Wt, B, l2)
+        Wt, B = _multinomial.newton_polish(loss, Wt, B, l2, tol_abs)
         W = np.ascontiguousarray(Wt.T)
     return W, B, n_iter, conv
 

@@ -461,7 +461,7 @@ def fit_newton_cg(loss, W, B, l2, tol_abs, max_iter):
     return W_u, B_u, n_iter, bool(viol <= tol_abs and decrement_ok)
 
 
-def newton_polish(loss, W, B, l2):
+def newton_polish(loss, W, B, l2, tol_abs):
     """One exact Newton step from (W, B), with backtracking; for problems
     small enough to form the Hessian (n (p + 1)^2 K^2 flops).
 
@@ -469,8 +469,10 @@ def newton_polish(loss, W, B, l2):
     Theta's row-major order the Hessian of the loss is
     sum_i s_i (a_i a_i^T) kron (diag(p_i) - p_i p_i^T), a_i = (x_i, 1):
     one block-diagonal product per class minus M^T M, M_i = sqrt(s_i) a_i
-    kron p_i. Returns the new (W, B), or the given ones if the step does
-    not lower the objective (a start already at rounding level).
+    kron p_i. Returns the new (W, B), or the given ones if no step along it
+    lowers the objective and keeps the largest gradient entry at most
+    ``tol_abs`` (a start at rounding level; a nearly singular Hessian, whose
+    step lowers the objective by leaving the gradient test failed).
     """
     p, K = W.shape
     fit_intercept = loss.fit_intercept
@@ -502,7 +504,9 @@ def newton_polish(loss, W, B, l2):
             break
         W_t = W + t * step[:p * K].reshape(p, K)
         B_t = B + t * step[p * K:] if fit_intercept else B
-        if loss.loss_grad(W_t, B_t, l2)[0] <= f + 1e-4 * t * slope:
+        f_t, G_t, gB_t = loss.loss_grad(W_t, B_t, l2)
+        if (f_t <= f + 1e-4 * t * slope
+                and max(np.abs(G_t).max(initial=0.0), np.abs(gB_t).max(initial=0.0)) <= tol_abs):
             return W_t, B_t
         t *= 0.5
     return W, B

@@ -313,3 +313,19 @@ def test_ridge_sparse_cg_reaches_the_optimum(case, alpha_factor, tol):
     problem = RidgeProblem(X, y, sw, alpha, False, False)
     excess = problem.objective(est.coef_, est.intercept_) - problem.optimum()
     assert excess <= tol * problem.null_objective()
+
+
+@pytest.mark.parametrize("case", [
+    dict(n=4, p=4, columns=(("constant", 0, 10.0),), target="multiclass", n_classes=3),
+    dict(n=14, p=5, target="multiclass", n_classes=3)])
+def test_multinomial_newton_polish_keeps_the_gradient_test(case):
+    # fixed: the exact Newton step after L-BFGS lowered the objective of a
+    # nearly separable problem (C=1e4) but left a KKT violation of 19 where
+    # tol * C * sum(s) is 4, without a ConvergenceWarning
+    from fuzz_cases import Case
+    X, y, sw = Case(**case).build()
+    params = dict(C=1e4, l1_ratio=0.0, fit_intercept=False, tol=1e-4, class_weight=None)
+    est, caught = fit_recording(fastreg.LogisticRegression(C=1e4, fit_intercept=False), X, y)
+    problem = LogisticProblem(X, y, est.classes_, sw, params)
+    assert ConvergenceWarning in caught or \
+        problem.kkt(est.coef_, est.intercept_) <= params["tol"] * problem.kkt_unit
