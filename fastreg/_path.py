@@ -145,7 +145,10 @@ def _least_squares_optimum_dense(design, Y):
     if design.sample_weight is not None:
         root = np.sqrt(design.sample_weight.astype(np.float64))[:, None]
         Xc, Yc = Xc * root, Yc * root
-    coef = linalg.lstsq(Xc, Yc, lapack_driver="gelsd", check_finite=False)[0]
+    # gelss, the plain SVD: SciPy's divide-and-conquer gelsd left residuals of
+    # 1e-2 on rows it fits exactly for half of random 99 x 104 designs with
+    # three zero rows
+    coef = linalg.lstsq(Xc, Yc, lapack_driver="gelss", check_finite=False)[0]
     return 0.5 * float(np.sum((Yc - Xc @ coef) ** 2))
 
 

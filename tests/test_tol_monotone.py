@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from sklearn.datasets import load_diabetes, load_svmlight_file
 from sklearn.exceptions import ConvergenceWarning
 
-from fastreg import ElasticNet, Lasso, MultiTaskLasso, _cd_fast, reference
+from fastreg import ElasticNet, Lasso, MultiTaskElasticNet, MultiTaskLasso, _cd_fast, reference
 from fastreg._design import Design
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "benchmarks" / "data"
@@ -222,3 +222,25 @@ def test_alpha_zero_convergence_warning_mirrors_scikit_learn():
     with pytest.warns(UserWarning, match="LinearRegression"):
         with pytest.warns(ConvergenceWarning, match="Ridge/RidgeCV"):
             ElasticNet(alpha=0, max_iter=1, tol=1e-10).fit(X, y)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_alpha_zero_gap_on_a_wide_design_with_empty_rows(seed):
+    # Rows of zeros in a wide design: the optimum leaves exactly their y.
+    # P* came from SciPy's gelsd, which missed the minimum on about half of
+    # such designs (a residual of 1e-2 on the rows X interpolates), so fits
+    # stopped 25 % above the optimum reporting a negative gap.
+    rng = np.random.RandomState(seed)
+    X = rng.randn(99, 104)
+    X[[0, 28, 50]] = 0
+    Y = rng.randn(99, 2)
+    optimum = 0.5 * np.sum(Y[[0, 28, 50]] ** 2) / 99
+    model = MultiTaskElasticNet(alpha=0, l1_ratio=0.5, fit_intercept=False, tol=1e-6,
+                                max_iter=10_000).fit(X, Y)
+    reached = 0.5 * np.sum((Y - X @ model.coef_.T) ** 2) / 99
+    assert reached - optimum <= 1e-6 * np.sum(Y ** 2) / 99
+    assert model.dual_gap_ >= -1e-12
+    with pytest.warns(UserWarning, match="LinearRegression"):
+        lasso = Lasso(alpha=0, fit_intercept=False, tol=1e-6, max_iter=10_000).fit(X, Y[:, 0])
+    reached = 0.5 * np.sum((Y[:, 0] - X @ lasso.coef_) ** 2) / 99
+    assert reached - 0.5 * np.sum(Y[[0, 28, 50], 0] ** 2) / 99 <= 1e-6 * np.mean(Y[:, 0] ** 2)
