@@ -193,9 +193,16 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
     n_tasks = Y.shape[1]
     if n_tasks > 1 and not multi_task:
         raise ValueError("solve_path handles one target at a time unless multi_task")
+    # The problem is solved for s Y, s a power of two (exact), whose
+    # coefficients are s W at l1_reg s: see _target_scale.
+    y_scale = _target_scale(design, Y)
+    if y_scale != 1.0:
+        Y = Y * dtype.type(y_scale)
+        Xy = None if Xy is None else np.asarray(Xy) * y_scale
     W = np.zeros((n_tasks, design.n_features), dtype=dtype, order="F")
     if coef_init is not None:
         W[:] = np.asarray(coef_init, dtype=dtype).reshape(n_tasks, design.n_features)
+        W *= dtype.type(y_scale)
     rng = check_random_state(random_state)
     random = selection == "random"
     # one contiguous row per alpha (columns of a (p, n_alphas) array would
@@ -221,7 +228,7 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
             budget = max(1, budget // (4 * n_tasks))
     ls_optimum = None  # min of P without a penalty, once an alpha is 0
     for k, alpha in enumerate(alphas):
-        l1_reg = alpha * l1_ratio * design.sum_w
+        l1_reg = alpha * l1_ratio * design.sum_w * y_scale
         l2_reg = alpha * (1 - l1_ratio) * design.sum_w
         optimum = -1.0
         if l1_reg == 0 and l2_reg == 0:
@@ -246,12 +253,42 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
             n_iter += more
             gram_route.copy_to(W)
         by_alpha[k] = W
-        gaps[k] = gap / design.sum_w
+        gaps[k] = gap / y_scale / y_scale / design.sum_w
         n_iters.append(n_iter)
         if warn and gap > gap_tol:
-            _warn_not_converged(gap, gap_tol, design.sum_w, n_iter, max_iter, dtype,
-                                l1_reg)
+            _warn_not_converged(gap / y_scale / y_scale, gap_tol / y_scale / y_scale, design.sum_w,
+                                n_iter, max_iter, dtype, l1_reg / y_scale)
+    if y_scale != 1.0:
+        by_alpha /= dtype.type(y_scale)
     return by_alpha.transpose(1, 2, 0), gaps, n_iters
+
+
+# Largest |log2| of the target's magnitude, and of the coefficients' (|y| /
+# |x|), that the solvers take as they are, per dtype; see _target_scale.
+_TARGET_LOG2_RANGE = {np.dtype(np.float64): 100, np.dtype(np.float32): 30}
+
+
+def _target_scale(design, Y):
+    """A power of two s by which to scale the target (1 for ordinary data).
+
+    The solvers square the residual and the coefficients (norms, the group
+    penalty, the gap's terms). Where y or the coefficients' size |y| / |x| is
+    extreme, those squares leave the floating-point range: with y ~ 1e-150
+    and X ~ 1e50 the group norms of coefficients ~ 1e-201 underflowed to 0
+    and MultiTaskLasso claimed convergence 12 times above its tolerance. The
+    problem in s y, s l1_reg has the solution s w, exactly for a power of
+    two; s brings log2 of both sizes to opposite sides of 0.
+    """
+    y_max = float(np.max(np.abs(Y), initial=0.0))
+    x_max = float(np.sqrt(np.max(design.norm2_cols, initial=0.0)))
+    if not (0 < y_max < np.inf and 0 < x_max < np.inf):
+        return 1.0
+    limit = _TARGET_LOG2_RANGE.get(design.dtype, 30)
+    log_y, log_unit = np.log2(y_max), np.log2(y_max / x_max)
+    if max(abs(log_y), abs(log_unit)) <= limit:
+        return 1.0
+    shift = np.clip(np.round(-(log_y + log_unit) / 2), -limit - log_y, limit - log_y)
+    return float(2.0 ** int(shift))
 
 
 def _gram_route(design, W, Y, Xy):

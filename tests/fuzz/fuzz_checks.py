@@ -835,16 +835,6 @@ KNOWN_DEFECTS = {
     "liblinear-float32-dtype": "LogisticRegression(solver='liblinear') keeps float32 "
                                "coef_, intercept_ and outputs for float32 X (scikit-learn's "
                                "liblinear returns float64)",
-    "multitask-tiny-y-false-convergence": "MultiTaskLasso with y ~ 1e-150 and X ~ 1e50 "
-                                          "stops after 10 epochs claiming convergence "
-                                          "(dual_gap_ -4e-302), its objective 12 times the "
-                                          "tol threshold above the optimum; the same data "
-                                          "rescaled converges, scikit-learn converges. "
-                                          "enet_path at alpha=0 with y ~ 1e-150 and "
-                                          "tol=1e-10 likewise (gap twice the threshold, "
-                                          "dual gap -3.5e-301): the stopping tests lose "
-                                          "their digits where tol * ||y||^2 / n is "
-                                          "subnormal",
 }
 
 

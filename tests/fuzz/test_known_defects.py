@@ -209,8 +209,9 @@ def test_ridge_leaves_unsorted_indices_of_the_callers_matrix(readonly):
     np.testing.assert_array_equal(X.data, [1.0, 2.0, 3.0, 4.0])
 
 
-@known("multitask-tiny-y-false-convergence")
 def test_multitask_lasso_converges_on_tiny_targets():
+    # fixed: the group norms of coefficients ~ 1e-201 underflowed; the
+    # solvers now see the target scaled by a power of two
     from fuzz_cases import Case
     from fuzz_checks import alpha_max
     X, Y, _ = Case(n=6, p=6, x_exp=50, target="multitask", n_targets=2, y_exp=-150).build()
@@ -219,6 +220,16 @@ def test_multitask_lasso_converges_on_tiny_targets():
     problem = LeastSquaresProblem(X, Y, None, alpha, 1.0, True, multitask=True)
     assert ConvergenceWarning in caught or \
         problem.gap(est.coef_, est.intercept_) <= problem.threshold(est.tol)
+
+
+def test_enet_path_at_alpha_zero_converges_on_tiny_targets():
+    # fixed with the one above: tol * ||y||^2 / n was subnormal
+    from fuzz_cases import Case
+    X, y, _ = Case(n=20, p=5, x_exp=-50, y_exp=-150).build()
+    alphas, coefs, _ = fastreg.enet_path(X, y, alphas=[0.0], l1_ratio=0.5, tol=1e-10)
+    problem = LeastSquaresProblem(X, y, None, 0.0, 0.5, False)
+    optimum = problem.objective(np.linalg.lstsq(X, y, rcond=None)[0], 0.0)
+    assert problem.objective(coefs[:, 0], 0.0) - optimum <= problem.threshold(1e-10)
 
 
 def test_ridge_sparse_cg_warns_when_stopped_by_max_iter():
