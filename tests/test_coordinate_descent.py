@@ -530,3 +530,26 @@ def test_columns_whose_mean_dwarfs_their_spread_are_data(layout, weighted):
     shifted = fr.Lasso(alpha=0.01, tol=1e-10).fit(X, y, sample_weight=sw)
     centred = fr.Lasso(alpha=0.01, tol=1e-10).fit(Z, y, sample_weight=sw)
     np.testing.assert_allclose(shifted.coef_, centred.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize("precompute", [True, "gram-array"])
+def test_constant_column_on_the_gram_route_with_weights_gets_no_coefficient(precompute):
+    # The weighted mean of a column of ones is not exactly 1: the Gram
+    # matrix's diagonal kept rounding noise, and the column took a coefficient
+    # of 4e13 (alpha=0, zero weights; deep fuzz run).
+    rng = np.random.RandomState(7)
+    X = np.column_stack([np.ones(26), rng.randn(26)])
+    y = rng.randn(26)
+    sw = rng.uniform(0.5, 2.0, 26)
+    sw[[5, 7, 12, 14, 16, 24]] = 0.0
+    if precompute == "gram-array":
+        Xc = X - np.average(X, axis=0, weights=sw)
+        precompute = (Xc * sw[:, None]).T @ Xc
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = fr.ElasticNet(alpha=0.0, l1_ratio=0.5, precompute=precompute).fit(
+            X, y, sample_weight=sw)
+    assert model.coef_[0] == 0.0
+    ref = sk.LinearRegression().fit(X[:, 1:], y, sample_weight=sw)
+    np.testing.assert_allclose(model.coef_[1], ref.coef_[0], rtol=1e-6)
+    np.testing.assert_allclose(model.intercept_, ref.intercept_, rtol=1e-6)
