@@ -1053,7 +1053,10 @@ class LogisticRegression(_LogisticBase):
     ----------
     classes_ : ndarray of shape (n_classes,)
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        X's dtype; float64 with ``solver="liblinear"``, as scikit-learn's.
     intercept_ : ndarray of shape (1,) or (n_classes,)
+        The float 0.0 with ``solver="liblinear"`` and ``fit_intercept=False``,
+        as scikit-learn's.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
     n_iter_ : ndarray of shape (1,)
@@ -1130,8 +1133,13 @@ class LogisticRegression(_LogisticBase):
                 "fastreg LogisticRegression did not converge: increase max_iter,"
                 " loosen tol or scale the data.", ConvergenceWarning)
         self.classes_ = classes
-        self.coef_ = _as_dtype_out(coef, X.dtype)
-        self.intercept_ = _as_dtype_out(intercept, X.dtype)
+        # scikit-learn's liblinear route returns float64, and a float 0.0 as
+        # the intercept of a model without one
+        out_dtype = np.float64 if self.solver == "liblinear" else X.dtype
+        self.coef_ = _as_dtype_out(coef, out_dtype)
+        self.intercept_ = _as_dtype_out(intercept, out_dtype)
+        if self.solver == "liblinear" and not self.fit_intercept:
+            self.intercept_ = 0.0
         # (L-BFGS counts its start as an iteration)
         self.n_iter_ = np.array([min(n_iter, self.max_iter)], dtype=np.int32)
         return self
@@ -1438,9 +1446,13 @@ class LogisticRegressionCV(_LogisticBase):
             W0 = coefs[:, li_best, ci_best].mean(axis=0)
             coef0 = W0[:, :X.shape[1]]
             icpt0 = W0[:, -1] if self.fit_intercept else None
-            W, B, _, _ = _solve(data, y_enc, K, s, C_best, l1_ratio_best,
-                                self.fit_intercept, self.tol, self.max_iter, coef0, icpt0,
-                                newton=_newton(self.solver))
+            W, B, _, converged = _solve(data, y_enc, K, s, C_best, l1_ratio_best,
+                                        self.fit_intercept, self.tol, self.max_iter, coef0,
+                                        icpt0, newton=_newton(self.solver))
+            if not converged:
+                warnings.warn(
+                    "fastreg LogisticRegressionCV's refit did not converge: increase"
+                    " max_iter, loosen tol or scale the data.", ConvergenceWarning)
         else:
             ci_each, li_each = np.unravel_index(np.argmax(by_c, axis=1), (len(Cs), n_l))
             C_best = float(np.mean(Cs[ci_each]))
@@ -1458,9 +1470,10 @@ class LogisticRegressionCV(_LogisticBase):
         else:
             self.C_, self.l1_ratio_ = C_best, l1_ratio_best
             self.scores_, self.coefs_paths_, self.n_iter_ = scores, coefs, n_iter
-        self.coef_ = np.asarray(W, dtype=X.dtype)
+        # float64 whatever X's dtype, as scikit-learn's
+        self.coef_ = np.asarray(W, dtype=np.float64)
         self.intercept_ = np.asarray(B if self.fit_intercept else np.zeros(W.shape[0]),
-                                     dtype=X.dtype)
+                                     dtype=np.float64)
         return self
 
     def _set_legacy_attributes(self, coefs, scores, n_iter, C_best, l1_ratio_best,

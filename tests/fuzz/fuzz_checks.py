@@ -820,21 +820,10 @@ KNOWN_DEFECTS = {
                             "products lose 12 digits; at tol=1e-10 the coefficients are "
                             "4e-3 off, without a ConvergenceWarning (scikit-learn, "
                             "centring the same way, 2e-4 off)",
-    "logregcv-silent-max-iter": "LogisticRegressionCV refits at max_iter without a "
-                                "ConvergenceWarning (also when its refit stalls above tol, "
-                                "where LogisticRegression with the same parameters warns)",
     "nonfinite-fit-like-sklearn": "a fit returns non-finite scores without an error where "
                                   "scikit-learn does the same (RidgeCV leave-one-out with "
                                   "|y| ~ 1e150 and large weights: errors overflow, "
                                   "best_score_ -inf, alpha_ the first of the grid)",
-    "logregcv-float32-attributes": "LogisticRegressionCV keeps float32 coef_, intercept_ "
-                                   "and outputs for float32 X (scikit-learn: float64)",
-    "liblinear-intercept-array": "LogisticRegression(solver='liblinear', "
-                                 "fit_intercept=False).intercept_ is an array (1,) "
-                                 "(scikit-learn: the float 0.0)",
-    "liblinear-float32-dtype": "LogisticRegression(solver='liblinear') keeps float32 "
-                               "coef_, intercept_ and outputs for float32 X (scikit-learn's "
-                               "liblinear returns float64)",
 }
 
 
