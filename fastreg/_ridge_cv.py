@@ -18,6 +18,7 @@ predicts its test rows for every alpha; folds run on joblib threads.
 """
 
 import numbers
+import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -416,6 +417,11 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
                                                  self.fit_intercept, scorer, y_ndim)
                 for train, test in folds)
         mean = np.mean(scores, axis=0)
+        if not np.all(np.isfinite(mean)):
+            # (scikit-learn's search says the same; an undefined score, e.g.
+            # R^2 on one test sample, is NaN)
+            warnings.warn(f"One or more of the test scores are non-finite: {mean}",
+                          UserWarning)
         best = int(np.argmax(mean))
         self.alpha_ = float(alphas[best])
         self.best_score_ = float(mean[best])

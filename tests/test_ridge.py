@@ -529,3 +529,13 @@ def test_ridgecv_passes_groups_to_the_splitter():
     # leave-one-out has no splitter to take them
     with pytest.raises(TypeError, match="groups"):
         fr.RidgeCV(alphas=alphas).fit(X, y, groups=groups)
+
+
+def test_ridge_cv_warns_when_fold_scores_are_not_finite():
+    # R^2 on a test fold of one sample is undefined (NaN), as in scikit-learn,
+    # whose search says so: fastreg says it too
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(3, 2), rng.randn(3)
+    with pytest.warns(UserWarning, match="test scores are non-finite"):
+        est = fr.RidgeCV(cv=3).fit(X, y)
+    assert np.isnan(est.best_score_)
