@@ -7,8 +7,9 @@ budget of epochs (tolerance 0, or as good as) and reports seconds per epoch
 two builds, each loaded in its own subprocess, take turns run by run, and the
 best time of each is kept: on a shared machine the minimum is the least noisy.
 
-    # a baseline: the package of another commit, built, in its own folder
-    git worktree add /tmp/base <commit> && (cd /tmp/base && python setup.py -q build_ext --inplace)
+    # the baseline: this commit built without the checks, in its own folder
+    mkdir /tmp/base && git archive HEAD | tar -x -C /tmp/base
+    (cd /tmp/base && CFLAGS=-DFASTREG_NO_INTERRUPT_CHECKS python setup.py -q build_ext --inplace)
     python -m benchmarks.interrupt_overhead --baseline /tmp/base --rounds 15
 
 ``--baseline`` is a folder holding a ``fastreg`` package; the current build is

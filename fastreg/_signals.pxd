@@ -35,8 +35,15 @@ cdef extern from *:
     }
     #endif
     #define FR_INTERRUPT_PERIOD 0.1
-    /* multiply-adds between two readings of the clock (about 1 ms) */
+    /* multiply-adds between two readings of the clock (about 1 ms);
+       -DFASTREG_NO_INTERRUPT_CHECKS leaves the checks out, to measure what
+       they cost (benchmarks/interrupt_overhead.py) */
     #define FR_INTERRUPT_WORK 1e6
+    #ifdef FASTREG_NO_INTERRUPT_CHECKS
+    #define FR_INTERRUPT_CHECKS 0
+    #else
+    #define FR_INTERRUPT_CHECKS 1
+    #endif
     static FR_THREAD_LOCAL double fr_next_check = 0.0;
     /* 1 when the signals are due for a check */
     static int fr_clock_due(void) {
@@ -70,9 +77,12 @@ cdef extern from *:
     bint fr_clock_due() noexcept nogil
     int fr_check_signals() except -1 nogil
     const double FR_INTERRUPT_WORK
+    const bint FR_INTERRUPT_CHECKS
 
 
 cdef inline int check_interrupt(double* work_done, double work) except -1 nogil:
+    if not FR_INTERRUPT_CHECKS:
+        return 0
     work_done[0] += work
     if work_done[0] < FR_INTERRUPT_WORK:
         return 0
