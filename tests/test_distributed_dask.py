@@ -157,5 +157,53 @@ def test_binary_logistic_regression_one_pass_per_newton_step(client):
         assert abs(objective(dist, C, l1_ratio) / objective(mem, C, l1_ratio) - 1) <= 1e-10
         np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-8, atol=1e-8)
         np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-8, atol=1e-8)
-    with pytest.raises(ValueError, match="binary; y has 3 classes"):
-        fastreg.LogisticRegression().fit(dX, da.from_array(np.arange(n) % 3, chunks=500))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        fastreg.LogisticRegression().fit(dX, da.from_array(np.zeros(n), chunks=500))
+
+
+def multinomial_objective(X, y, sw, m, C, l1_ratio):
+    """C sum s loss + penalty of a multinomial model, in float64."""
+    from scipy.special import logsumexp
+    Z = X @ m.coef_.T + m.intercept_
+    index = np.searchsorted(m.classes_, y)
+    loss = -(sw * (Z[np.arange(len(y)), index] - logsumexp(Z, axis=1))).sum()
+    W = m.coef_
+    return C * loss + l1_ratio * np.abs(W).sum() + 0.5 * (1 - l1_ratio) * np.sum(W * W)
+
+
+@pytest.mark.parametrize("frame", [False, True])
+def test_multinomial_logistic_regression_matches_the_in_memory_fit(client, frame):
+    rng = np.random.default_rng(3)
+    n, p, K = 900, 5, 4
+    X = rng.standard_normal((n, p))
+    truth = rng.standard_normal((K, p))
+    truth[:, :2] = 0.0
+    Z = X @ truth.T + rng.standard_normal(K)
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    labels = np.array(["a", "b", "c", "d"])
+    y = labels[(rng.random(n)[:, None] > np.cumsum(P, axis=1)).sum(axis=1)]
+    sw = rng.uniform(0.5, 2.0, n)
+    if frame:
+        df = dd.from_pandas(pd.DataFrame(X, columns=[f"x{j}" for j in range(p)]),
+                            npartitions=3)
+        dX, dy, dw = df, dd.from_pandas(pd.Series(y), npartitions=3), \
+            dd.from_pandas(pd.Series(sw), npartitions=3)
+    else:
+        dX, dy, dw = (da.from_array(X, chunks=(300, p)), da.from_array(y, chunks=300),
+                      da.from_array(sw, chunks=300))
+    for C, l1_ratio, max_passes in [(1.0, 0.0, 40), (0.05, 1.0, 200)]:
+        params = dict(C=C, l1_ratio=l1_ratio, tol=1e-8, max_iter=1000)
+        dist = fastreg.LogisticRegression(**params).fit(dX, dy, sample_weight=dw)
+        mem = fastreg.LogisticRegression(**params).fit(X, y, sample_weight=sw)
+        assert list(dist.classes_) == list(labels)
+        assert dist.coef_.shape == (K, p) and dist.intercept_.shape == (K,)
+        assert dist.n_passes_ <= max_passes
+        f_dist = multinomial_objective(X, y, sw, dist, C, l1_ratio)
+        f_mem = multinomial_objective(X, y, sw, mem, C, l1_ratio)
+        assert abs(f_dist / f_mem - 1) <= 1e-8
+        # (with an L1 penalty and an even number of classes the coefficients'
+        # common shift is not unique: the objectives are compared)
+        np.testing.assert_allclose(dist.predict_proba(X), mem.predict_proba(X), atol=1e-5)
+        if l1_ratio == 0:
+            np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-5, atol=1e-6)

@@ -108,3 +108,19 @@ def test_binary_logistic_regression(spark):
     assert list(dist.classes_) == ["no", "yes"] and dist.n_passes_ <= dist.n_iter_[0] + 3
     np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-8, atol=1e-8)
     np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-8, atol=1e-8)
+
+
+def test_multinomial_logistic_regression(spark):
+    rng = np.random.default_rng(4)
+    n, p = 600, 3
+    X = rng.standard_normal((n, p))
+    y = np.array(["low", "mid", "high"])[np.argmax(X @ rng.standard_normal((p, 3))
+                                                   + rng.gumbel(size=(n, 3)), axis=1)]
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(p)])
+    frame["label"] = y
+    params = dict(C=1.0, tol=1e-8)
+    dist = fastreg.LogisticRegression(**params).fit(spark.createDataFrame(frame), "label")
+    mem = fastreg.LogisticRegression(**params).fit(X, y)
+    assert list(dist.classes_) == ["high", "low", "mid"] and dist.n_passes_ <= 40
+    np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-5, atol=1e-6)

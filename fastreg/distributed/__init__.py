@@ -15,9 +15,11 @@ attributes (plus ``n_passes_``), so a pipeline moves to a cluster without a
 change of import, and ``clone`` / ``get_params`` / pickling are unchanged.
 Neither engine is imported unless such data are passed (the type is
 recognised by its module name). Supported: Lasso, ElasticNet, Ridge,
-LassoCV, ElasticNetCV, RidgeCV (K folds) in one pass; binary
-LogisticRegression in one pass per proximal-Newton step
-(:mod:`._logistic`). The other estimators convert engine data to NumPy, as
+LassoCV, ElasticNetCV, RidgeCV (K folds) in one pass; LogisticRegression
+(:mod:`._logistic`): binary in one pass per proximal-Newton step,
+multinomial with an L2 penalty in one pass per L-BFGS evaluation, and
+multinomial with an L1 term by proximal Newton steps on the Hessian's
+diagonal blocks (correct, but with many more passes). The other estimators convert engine data to NumPy, as
 scikit-learn's do.
 
 Out of core without an engine (files, ``np.memmap`` chunks)::

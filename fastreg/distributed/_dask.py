@@ -258,13 +258,14 @@ def predict(est, X):
 
 
 def fit_logistic(est, X, y, sample_weight):
-    """Binary LogisticRegression: a pass over y for the classes (and weight
-    sum), then one pass over the data per proximal-Newton step."""
+    """LogisticRegression (binary, or multinomial for more classes): a pass
+    over y for the classes (and weight sum), then one pass over the data per
+    proximal-Newton step."""
     import dask
     import dask.array as da
     from dask import delayed
-    from ._logistic import fit_logistic as solve, logistic_chunk, merge_logistic, prepare
-    l1_ratio, C = prepare(est)
+    from . import _logistic as lg
+    l1_ratio, C = lg.prepare(est)
     y_values = y.to_dask_array() if _is_dask_frame(y) else y
     if not _is_dask_array(y_values):
         y_values = da.from_array(np.asarray(y))
@@ -275,12 +276,17 @@ def fit_logistic(est, X, y, sample_weight):
         todo.append(sample_weight.sum())
     found = dask.compute(*todo)
     classes = found[0]
-    if len(classes) != 2:
-        raise ValueError(
-            f"LogisticRegression on distributed data is binary; y has {len(classes)}"
-            " classes.")
-    y01 = (y == classes[1]).astype(np.float64)
-    c = _chunks(X, y01, sample_weight)
+    if len(classes) < 2:
+        raise ValueError("This solver needs samples of at least 2 classes in the data, but"
+                         f" the data contains only one class: {classes[0]!r}.")
+    if len(classes) == 2:   # y as 0 / 1
+        target = (y == classes[1]).astype(np.float64)
+    else:                   # y as its class index
+        target = sum((y == value).astype(np.float64) * k
+                     for k, value in enumerate(classes) if k)
+    chunk, merge_two, solve = lg.route(len(classes), l1_ratio)
+    c = _chunks(X, target, sample_weight)
+    zero = lg.start_of(len(classes), l1_ratio, c["n_features"])
     n = c["n_samples"]
     sw = c["sample_weight"]
     if sw is None:
@@ -289,8 +295,8 @@ def fit_logistic(est, X, y, sample_weight):
         sum_s = float(sw) * n if n is not None else None
     else:
         sum_s = float(found[1])
-    task = delayed(logistic_chunk, pure=True)
-    merge = delayed(merge_logistic, pure=True)
+    task = delayed(chunk, pure=True)
+    merge = delayed(merge_two, pure=True)
 
     def compute_pass(w, b):
         level = [task(xb, yb, wb, w, b, cid)
@@ -305,12 +311,11 @@ def fit_logistic(est, X, y, sample_weight):
     if sum_s is None:
         # unit (or constant) weights of unknown count: the solver's first pass,
         # at zero, made now, tells the row count
-        first = [compute_pass(np.zeros(c["n_features"]), 0.0)]
-        rows_seen = first[0][1].n
-        sum_s = float(rows_seen) * (1.0 if sw is None else float(sw))
+        first = [compute_pass(*zero)]
+        sum_s = lg.rows_seen(first[0]) * (1.0 if sw is None else float(sw))
 
         def run(w, b):
-            if first and not np.any(w) and b == 0.0:
+            if first and not np.any(w) and not np.any(b):
                 return first.pop()
             return compute_pass(w, b)
     solve(est, run, c["n_features"], classes, sum_s, l1_ratio=l1_ratio, C=C,

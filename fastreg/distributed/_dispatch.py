@@ -9,7 +9,7 @@ from ._folds import ChunkFolds, HashFolds, positional_fold_ids
 from ._stats import FoldStats, stats_from_chunks
 
 _SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, RidgeCV (K folds) and"
-              " binary LogisticRegression")
+              " LogisticRegression")
 
 
 def is_distributed(X):

@@ -207,14 +207,15 @@ def _feature_cols(df, spec):
     return [F.col(n).cast("double").alias(f"__f{i}") for i, n in enumerate(names)]
 
 
-def _partition_logistic(kind, has_weight, w, b):
-    """mapInArrow's function for one proximal-Newton pass at (w, b)."""
+def _partition_logistic(kind, has_weight, w, b, n_classes, l1_ratio):
+    """mapInArrow's function for one pass of the solver at (w, b)."""
 
     def run(batches):
         import pyarrow as pa
         from pyspark import TaskContext
 
-        from ._logistic import logistic_chunk, merge_logistic
+        from ._logistic import route
+        logistic_chunk, merge_logistic, _ = route(n_classes, l1_ratio)
         context = TaskContext.get()
         partition = context.partitionId() if context is not None else 0
         merged = None
@@ -235,32 +236,40 @@ def _partition_logistic(kind, has_weight, w, b):
 
 
 def fit_logistic(est, df, y, sample_weight):
-    """Binary LogisticRegression: a job for the classes, then one job (one
-    pass) per proximal-Newton step."""
+    """LogisticRegression (binary, or multinomial for more classes): a job for
+    the classes, then one job (one pass) per step of the solver."""
     from pyspark.sql import functions as F
 
-    from ._logistic import fit_logistic as solve, merge_logistic, prepare
-    l1_ratio, C = prepare(est)
+    from . import _logistic as lg
+    l1_ratio, C = lg.prepare(est)
     if not _is_column_name(y) or y not in df.columns:
         raise TypeError("On a Spark DataFrame, pass y as the name of its label column.")
     if sample_weight is not None and not _is_column_name(sample_weight):
         raise TypeError("On a Spark DataFrame, pass sample_weight as the name of a"
                         " column (or None).")
     classes = [row[0] for row in df.select(y).distinct().collect()]
-    if len(classes) != 2 or any(c is None for c in classes):
-        raise ValueError(
-            f"LogisticRegression on distributed data is binary; the label column has"
-            f" {len(classes)} distinct values{' (with nulls)' if None in classes else ''}.")
+    if None in classes:
+        raise ValueError("The label column holds nulls.")
+    if len(classes) < 2:
+        raise ValueError("This solver needs samples of at least 2 classes in the data, but"
+                         f" the data contains {len(classes)}.")
     classes = np.array(sorted(classes))
+    K = len(classes)
     exclude = {y} | ({sample_weight} if sample_weight else set())
     spec = _feature_spec(df, exclude)
-    label = (F.col(y) == F.lit(classes[1].item())).cast("double").alias("__label")
-    frame = df.select(*_feature_cols(df, spec), label,
+    if K == 2:  # 0 / 1
+        label = (F.col(y) == F.lit(classes[1].item())).cast("double")
+    else:       # the class index
+        label = F.lit(0.0)
+        for k, value in enumerate(classes[1:], start=1):
+            label = F.when(F.col(y) == F.lit(value.item()), float(k)).otherwise(label)
+    frame = df.select(*_feature_cols(df, spec), label.alias("__label"),
                       *([F.col(sample_weight).cast("double")] if sample_weight else []))
+    _, merge_logistic, solve = lg.route(K, l1_ratio)
 
     def compute_pass(w, b):
         out = frame.mapInArrow(_partition_logistic(spec[0], sample_weight is not None,
-                                                   w, b), _STATS_SCHEMA)
+                                                   w, b, K, l1_ratio), _STATS_SCHEMA)
         parts = [pickle.loads(row["stats"]) for row in out.collect()]
         if not parts:
             raise ValueError("The DataFrame has no rows.")
@@ -273,13 +282,12 @@ def fit_logistic(est, df, y, sample_weight):
         n_features = len(spec[1])
     else:  # the length of the first vector (one row read)
         n_features = len(frame.select("__features").first()[0])
-    # the first pass, at zero, also gives the weight sum: there every
-    # curvature weight is s / 4 exactly
-    first = [compute_pass(np.zeros(n_features), 0.0)]
-    sum_s = 4.0 * first[0][1].sum_w
+    # the first pass, at zero, also gives the weight sum
+    first = [compute_pass(*lg.start_of(K, l1_ratio, n_features))]
+    sum_s = lg.weight_sum_at_zero(first[0], K)
 
     def run(w, b):
-        if first and not np.any(w) and b == 0.0:
+        if first and not np.any(w) and not np.any(b):
             return first.pop()
         return compute_pass(w, b)
 
