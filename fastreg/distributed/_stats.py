@@ -28,7 +28,7 @@ in-memory sparse Gram route forms it; chunks are then merged as above.
 """
 
 import numpy as np
-from scipy import sparse
+from scipy import linalg, sparse
 
 __all__ = ["LeastSquaresStats", "FoldStats", "chunk_stats", "merge", "merge_all",
            "stats_from_chunks"]
@@ -210,19 +210,28 @@ def chunk_stats(X, y, sample_weight=None, *, chunk_id=None, check=True):
     Xp = X if positive is None else X[positive]
     x_min, x_max = Xp.min(axis=0), Xp.max(axis=0)
     # Centre on the chunk's (rounded) mean, the anchor: x - anchor is exact
-    # for x near it; the offset is the mean of what is left.
+    # for x near it; the offset o is the mean of what is left. The Gram
+    # matrix of Xc - o is Xc^T S Xc - W o o^T (no second pass over Xc), and
+    # X^T S y takes the exactly centred y, whose weighted sum is 0.
     x_anchor = (X.mean(axis=0) if w is None else (w @ X) / W)
     Xc = X - x_anchor
     x_offset = Xc.mean(axis=0) if w is None else (w @ Xc) / W
-    Xc -= x_offset
     y_anchor = y.mean(axis=0) if w is None else (w @ y) / W
     yc = y - y_anchor
     y_offset = yc.mean(axis=0) if w is None else (w @ yc) / W
     yc -= y_offset
-    Xw = Xc if w is None else Xc * w[:, None]
-    gram = Xw.T @ Xc
+    if w is None:
+        # X^T X by syrk on the transpose's (Fortran) layout: half the work
+        gram = linalg.blas.dsyrk(1.0, Xc.T, trans=0) if Xc.flags.c_contiguous \
+            else Xc.T @ Xc
+        gram = np.triu(gram) + np.triu(gram, 1).T
+        xy = Xc.T @ yc
+    else:
+        Xw = Xc * w[:, None]
+        gram = Xw.T @ Xc
+        xy = Xw.T @ yc
+    gram = gram - W * np.outer(x_offset, x_offset)
     gram = 0.5 * (gram + gram.T)
-    xy = Xw.T @ yc
     yy = np.einsum("ij,ij->j", yc, yc) if w is None else w @ (yc * yc)
     return LeastSquaresStats(m, W, x_anchor, x_offset, y_anchor, y_offset, gram, xy, yy,
                              x_min, x_max)
