@@ -207,3 +207,32 @@ def test_multinomial_logistic_regression_matches_the_in_memory_fit(client, frame
         np.testing.assert_allclose(dist.predict_proba(X), mem.predict_proba(X), atol=1e-5)
         if l1_ratio == 0:
             np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7])
+def test_wide_sparse_lasso_by_working_sets(client, monkeypatch, l1_ratio):
+    # p beyond the Gram matrix's limit (lowered here): working sets, two
+    # passes per round, the in-memory objective to 1e-8
+    from fastreg.distributed import _wide
+    monkeypatch.setattr(_wide, "GRAM_MAX_FEATURES", 100)
+    rng = np.random.default_rng(5)
+    n, p = 400, 3000
+    X = sparse.random(n, p, density=0.01, format="csr", random_state=5)
+    y = X[:, :20] @ rng.standard_normal(20) + 0.1 * rng.standard_normal(n) + 3.0
+    sw = rng.uniform(0.5, 2.0, n)
+    alpha_max = np.max(np.abs(X.T @ (sw * (y - np.average(y, weights=sw))))) / sw.sum()
+    params = dict(alpha=alpha_max / 100 / l1_ratio, l1_ratio=l1_ratio, tol=1e-10)
+    dX = da.from_array(X, chunks=(100, p), asarray=False)
+    dy, dw = da.from_array(y, chunks=100), da.from_array(sw, chunks=100)
+    dist = fastreg.ElasticNet(**params).fit(dX, dy, sample_weight=dw)
+    mem = fastreg.ElasticNet(**params).fit(X, y, sample_weight=sw)
+
+    def objective(m):
+        r = y - X @ m.coef_ - m.intercept_
+        return (0.5 * np.sum(sw * r * r) / sw.sum() + params["alpha"] * (
+            l1_ratio * np.abs(m.coef_).sum() + 0.5 * (1 - l1_ratio) * m.coef_ @ m.coef_))
+
+    assert abs(objective(dist) / objective(mem) - 1) <= 1e-8
+    assert 3 <= dist.n_passes_ <= 30 and dist.n_passes_ == 2 * dist.n_iter_ + 1 + 1
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-6)

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 from scipy import sparse
 
+from . import _wide
 from ._dispatch import fit_from_stats, fold_plan
 from ._stats import check_chunk, chunk_fold_stats, chunk_stats, merge_any
 
@@ -110,9 +111,10 @@ def _blocks(a):
     return list(blocks.ravel()) if a.ndim == 1 else list(blocks[:, 0])
 
 
-def _tree(tasks):
+def _tree(tasks, merge=None):
+    """The delayed pairwise merge of ``tasks`` (by ``merge_any`` by default)."""
     from dask import delayed
-    merge = delayed(merge_any, pure=True)
+    merge = delayed(merge_any, pure=True) if merge is None else merge
     level = tasks
     while len(level) > 1:
         level = [merge(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
@@ -206,6 +208,9 @@ def fit(est, X, y, sample_weight):
             "enet", "enet_cv"):
         sample_weight = None  # a constant weight is rescaled away
         w_blocks = [None] * len(x_blocks)
+    if estimator_kind(est) == "enet" and y_ndim == 1 and \
+            n_features > _wide.GRAM_MAX_FEATURES:
+        return _fit_wide(est, c, w_blocks)
     plan = fold_plan(est, n_samples) if cv else None
     task = delayed(_chunk_task, pure=True)
     if plan is None:
@@ -225,6 +230,24 @@ def fit(est, X, y, sample_weight):
     fit_from_stats(est, stats, dtype=dtype, y_ndim=y_ndim, feature_names=feature_names,
                    y_is_float32=y_is_float32)
     est.n_passes_ = 1
+    return est
+
+
+def _fit_wide(est, c, w_blocks):
+    """Lasso / ElasticNet too wide for a Gram matrix: working sets, two
+    passes per round (:mod:`._wide`)."""
+    import dask
+    from dask import delayed
+
+    def run_pass(fn, merge, *args):
+        task, merge_two = delayed(fn, pure=True), delayed(merge, pure=True)
+        level = [task(xb, yb, wb, *args, chunk_id=cid)
+                 for xb, yb, wb, cid in zip(c["x"], c["y"], w_blocks, c["ids"])]
+        (out,) = dask.compute(_tree(level, merge_two))
+        return out
+
+    _wide.fit_wide(est, run_pass, c["n_features"], c["feature_names"])
+    est.coef_ = est.coef_.astype(c["dtype"])
     return est
 
 
@@ -301,10 +324,7 @@ def fit_logistic(est, X, y, sample_weight):
     def compute_pass(w, b):
         level = [task(xb, yb, wb, w, b, cid)
                  for xb, yb, wb, cid in zip(c["x"], c["y"], c["w"], c["ids"])]
-        while len(level) > 1:
-            level = [merge(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
-                     for i in range(0, len(level), 2)]
-        (out,) = dask.compute(level[0])
+        (out,) = dask.compute(_tree(level, merge))
         return out
 
     run = compute_pass

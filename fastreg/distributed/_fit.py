@@ -115,8 +115,8 @@ def _set_input_attributes(est, n_features, feature_names):
         del est.feature_names_in_
 
 
-def fit_enet(est, stats, *, dtype=np.float64, y_ndim=1, feature_names=None):
-    """ElasticNet / Lasso on statistics; sets the fitted attributes as ``fit``."""
+def check_enet_params(est):
+    """The in-memory fit's checks of ElasticNet / Lasso parameters."""
     check_real(est.alpha, "alpha", low=0)
     check_real(est.l1_ratio, "l1_ratio", low=0, high=1)
     check_cd_params(est)
@@ -124,7 +124,12 @@ def fit_enet(est, stats, *, dtype=np.float64, y_ndim=1, feature_names=None):
     if est.alpha == 0:
         warnings.warn(
             "With alpha=0, this algorithm does not converge well. You are advised"
-            " to use the LinearRegression estimator", stacklevel=3)
+            " to use the LinearRegression estimator", stacklevel=4)
+
+
+def fit_enet(est, stats, *, dtype=np.float64, y_ndim=1, feature_names=None):
+    """ElasticNet / Lasso on statistics; sets the fitted attributes as ``fit``."""
+    check_enet_params(est)
     design = StatsDesign(stats, est.fit_intercept)
     T = stats.n_targets
     coef = _initial_coef(est, (T, stats.n_features), np.float64)
