@@ -10,7 +10,7 @@ PEERS_INSTALLED := $(VENV)/.bench-peers-installed
 DOCS_INSTALLED := $(VENV)/.docs-installed
 SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd fastreg/distributed/*.py)
 
-.PHONY: install test test-asan test-floors fuzz bench bench-quick bench-memory wheel wheel-check docs docs-clean docs-screenshots clean
+.PHONY: install lint test test-asan test-floors fuzz bench bench-quick bench-memory wheel wheel-check docs docs-clean docs-screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ $(DOCS_INSTALLED): $(INSTALLED) pyproject.toml
 	touch $(DOCS_INSTALLED)
 
 install: $(INSTALLED)
+
+# The linter, from the lint extra, on everything the repository tracks
+# (configuration: [tool.ruff] in pyproject.toml).
+LINT_INSTALLED := $(VENV)/.lint-installed
+$(LINT_INSTALLED): $(PY) pyproject.toml
+	$(PY) -m pip install --quiet $$($(PY) docs/requirements.py lint)
+	touch $(LINT_INSTALLED)
+
+lint: $(LINT_INSTALLED)
+	$(PY) -m ruff check .
 
 test: $(INSTALLED)
 	$(PY) -m pytest tests -q

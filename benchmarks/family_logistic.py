@@ -207,7 +207,7 @@ def _bench_problem(label, dataset, factor, l1_ratio, solvers, budget, repeats, l
         log(f"  {label:30s} {name:12s} "
             + (f"{t:8.3f} s (tol {tol:g})" if t is not None else "not reached"))
     # re-check against the final best objective
-    for name, r in out["solvers"].items():
+    for _name, r in out["solvers"].items():
         ok = [g for g in r["rungs"] if (g["objective"] - p_best) / p_best <= TARGET]
         if not ok:
             r["time"] = None
@@ -267,7 +267,8 @@ def _markdown(l1, enet, cv, quick, l1_solvers, skipped):
              *skipped_note(skipped),
              "### L1",
              "",
-             "| problem | n x p | nnz % | " + " | ".join(l1_solvers) + " | fastest peer / fastreg |",
+             "| problem | n x p | nnz % | " + " | ".join(l1_solvers)
+             + " | fastest peer / fastreg |",
              "|---|---|---|" + "---|" * len(l1_solvers) + "---|"]
     ratios = []
     for r in l1:
@@ -291,8 +292,8 @@ def _markdown(l1, enet, cv, quick, l1_solvers, skipped):
         f, s = r["solvers"]["fastreg"]["time"], r["solvers"]["saga"]["time"]
         ratio = s / f if f and s else None
         r["ratio_saga"] = ratio
-        lines.append(f"| {r['problem']} | {_fmt(f)} | {_fmt(s)} |"
-                     f" {'— (saga did not reach the target)' if ratio is None else f'{ratio:.1f}x'} |")
+        shown = "— (saga did not reach the target)" if ratio is None else f"{ratio:.1f}x"
+        lines.append(f"| {r['problem']} | {_fmt(f)} | {_fmt(s)} | {shown} |")
     lines += ["", f"### LogisticRegressionCV, L1, {cv['dataset']}", "",
               f"Settings: {cv['settings']}.", "",
               "| fastreg (s) | scikit-learn (s) | speedup | best C (fastreg / sklearn) |",

@@ -198,7 +198,8 @@ def _markdown(results, quick):
              " ratio = scikit-learn time / fastreg time. Objective: sum of losses +"
              " ||W||^2 / (2C)." + (" **Quick mode**." if quick else ""), "",
              "| problem | LR fastreg (s) | LR sklearn (s) | LR ratio | objective fastreg |"
-             " objective sklearn | CV fastreg (s) | CV sklearn (s) | CV ratio | C_ fastreg / sklearn |",
+             " objective sklearn | CV fastreg (s) | CV sklearn (s) | CV ratio |"
+             " C_ fastreg / sklearn |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     ratios = []
     for r in results:

@@ -8,9 +8,10 @@ per target), ``MultiTaskLasso`` / ``MultiTaskElasticNet`` (L2,1 penalty) and
 same problem at the same ``tol`` (the default 1e-4, whose stopping rule is a
 duality gap in both); the table gives the best-of-N time of each, measured
 side by side in one process with interleaved repeats on one thread
-(threadpoolctl; where either fit takes over 3 s, both are run once), their ratio, and the relative difference of the primal
-objectives ``(P_fastreg - P_sklearn) / P_sklearn`` (negative: fastreg's
-objective is lower). Sparse designs are CSR as given to both libraries.
+(threadpoolctl; where either fit takes over 3 s, both are run once), their
+ratio, and the relative difference of the primal objectives
+``(P_fastreg - P_sklearn) / P_sklearn`` (negative: fastreg's objective is
+lower). Sparse designs are CSR as given to both libraries.
 """
 
 import argparse

@@ -83,7 +83,7 @@ def _epoch_times(libraries, X, y, penalty, k, rounds):
     last (1 + k)-epoch estimator})``."""
     best = {lib: [np.inf, np.inf] for lib in libraries}
     last = {}
-    for lib, cls in libraries.items():
+    for _lib, cls in libraries.items():
         _fit_time(cls, X, y, 1, penalty)                                   # warm-up
     for _ in range(rounds):
         for lib, cls in libraries.items():

@@ -10,7 +10,6 @@ import platform
 import subprocess
 from collections import OrderedDict
 
-import numpy as np
 
 from . import analysis as A
 from .measure import TARGETS
@@ -120,7 +119,7 @@ def write_outputs(results, out_dir, plots=True):
         figures = write_figures(results, out_dir)
     with open(paths["report"], "w") as f:
         f.write(render_markdown(results, figures))
-        for name, family in results.get("families", {}).items():
+        for _name, family in results.get("families", {}).items():
             f.write("\n\n" + family["markdown"].strip() + "\n")
     paths["figures"] = figures
     return paths
@@ -355,9 +354,9 @@ def render_markdown(results, figures=None):
       "stalls, when a fit exceeds %s s (stopped; `> t`: not reached within "
       "fits of t seconds), or after %s s on the pair. `not reached`: the "
       "ladder ended short of ε. Speedups are time ratios taken within this "
-      "one run; slower cases are shown, not hidden.\n" % (cfg.get("repeats"), cfg.get("repeat_time"),
-                     cfg.get("stop_at", 5e-9), cfg.get("run_budget"),
-                     cfg.get("pair_budget")))
+      "one run; slower cases are shown, not hidden.\n"
+      % (cfg.get("repeats"), cfg.get("repeat_time"), cfg.get("stop_at", 5e-9),
+         cfg.get("run_budget"), cfg.get("pair_budget")))
     w("## Summary: %s at relative suboptimality %.0e\n" % (
         _label(results, FOCUS), SUMMARY_EPS))
     focus_meta = solvers.get(FOCUS, {})
@@ -513,7 +512,7 @@ def plot_speedups(results, path, eps=SUMMARY_EPS):
              any(n == b[0] for _, bars in rows for b in bars)]
     height = 0.8 / max(1, len(names))
     fig, ax = plt.subplots(figsize=(9, 0.32 * len(rows) * max(1, len(names)) ** 0.5 + 1.8))
-    for i, (pid, bars) in enumerate(rows):
+    for i, (_pid, bars) in enumerate(rows):
         for name, value, kind in bars:
             j = names.index(name)
             y = i + (j - (len(names) - 1) / 2) * height

@@ -44,8 +44,8 @@ if os.environ.get("FASTREG_DOCS_INTERSPHINX") == "1":
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "screenshots", "requirements.py", "screenshots.py", "Thumbs.db", ".DS_Store",
-                    "auto_examples/*.ipynb", "auto_examples/*.py",
+exclude_patterns = ["_build", "screenshots", "requirements.py", "screenshots.py", "Thumbs.db",
+                    ".DS_Store", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.json"]
 
 # -- autodoc / autosummary / numpydoc ---------------------------------------

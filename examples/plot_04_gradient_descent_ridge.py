@@ -53,7 +53,7 @@ print(f"condition number of X^T X + alpha I: "
 w = np.zeros(n_features)
 gd_objective, gd_time = [], []
 elapsed = 0.0
-for it in range(300):
+for _ in range(300):
     start = time.perf_counter()
     w -= (2 * (Xc.T @ (Xc @ w - yc) + alpha * w)) / L
     elapsed += time.perf_counter() - start
@@ -86,7 +86,7 @@ sgd = SGDRegressor(alpha=alpha / n_samples, learning_rate="invscaling", eta0=0.0
                    power_t=0.5, random_state=0)
 sgd_objective, sgd_time = [], []
 elapsed = 0.0
-for epoch in range(100):
+for _epoch in range(100):
     start = time.perf_counter()
     sgd.partial_fit(X, y)
     elapsed += time.perf_counter() - start

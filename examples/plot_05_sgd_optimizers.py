@@ -68,7 +68,7 @@ optimizers = {
 curves = {}
 for name, model in optimizers.items():
     train_loss, test_accuracy = [], []
-    for epoch in range(n_epochs):
+    for _epoch in range(n_epochs):
         model.partial_fit(X_train, y_train, classes=classes)
         train_loss.append(training_log_loss(model))
         test_accuracy.append(model.score(X_test, y_test))

@@ -1,4 +1,5 @@
-"""The logistic benchmark runs in quick mode, every solver reaches the target, and the report renders."""
+"""The logistic benchmark runs in quick mode, every solver reaches the target,
+and the report renders."""
 
 import json
 

@@ -281,7 +281,9 @@ def test_epochs_of_a_run_that_ends_early_are_timed_over_the_epochs_it_ran():
     measure.measure_epochs(problem, [EndsEarly()], None, events.append)
     (epoch,) = [e for e in events if e["event"] == "epoch"]
     assert epoch["n_iter2"] == 40
-    assert 15e-6 < epoch["per_epoch"] < 90e-6
+    # (divided by the epochs asked for, it would be below 15 us; by one
+    # epoch, above 1 ms; a loaded machine stretches each sleep)
+    assert 15e-6 < epoch["per_epoch"] < 400e-6
     assert "ends after 40 epochs" in epoch["note"]
 
 

@@ -206,7 +206,7 @@ def _check_fold_stats(fold_stats):
 def fit_enet_cv(est, fold_stats, *, dtype=np.float64, y_is_float32=False,
                 feature_names=None):
     """LassoCV / ElasticNetCV from per-fold statistics (see module docstring)."""
-    from .._validation import check_alphas, check_cv_param, check_n_jobs, check_verbose
+    from .._validation import check_alphas, check_n_jobs, check_verbose
     check_real(est.eps, "eps", low=0, low_open=True)
     check_cd_params(est)
     check_alphas(est.alphas)

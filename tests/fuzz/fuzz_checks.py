@@ -707,8 +707,9 @@ def multitask_gap(X, Y, coef, intercept, alpha, l1_ratio, sw, fit_intercept):
         excess = 0.5 * np.sum((s @ R / S) ** 2)
         R = R - s @ R / S
         Yc = Y - s @ Y / S
-        Xc_T = lambda M: np.asarray(X.T @ M) - np.outer(np.asarray(X.T @ s).ravel() / S,
-                                                        M.sum(axis=0))  # noqa: E731
+        def Xc_T(M):
+            return np.asarray(X.T @ M) - np.outer(np.asarray(X.T @ s).ravel() / S,
+                                                  M.sum(axis=0))
     else:
         excess = 0.0
         Yc = Y

@@ -118,7 +118,8 @@ def test_coordinate_descent(name, data):
                        "%s objective %.9e exceeds scikit-learn's %.9e by %.3e > tol "
                        "threshold %.3e" % (name, P, P_sk, P - P_sk, threshold))
             ex.path += ", certified"
-        assert_refit_invariants(est, fit, X, checks["determinism"] or params["selection"] == "random",
+        assert_refit_invariants(est, fit, X,
+                                checks["determinism"] or params["selection"] == "random",
                                 checks["threads"])
         if dtype == np.float32 and converged:
             r64 = run(lambda: _estimator(fastreg, name, params, alpha).fit(

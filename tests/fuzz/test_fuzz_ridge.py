@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 import fastreg
 from fuzz_cases import cases, rare, sometimes
 from fuzz_checks import (ULPS, Example, RidgeProblem, assert_like_sklearn,
-                         assert_refit_invariants, eps, examples, excess_over, expect, fit_side_by_side,
-                         gram_scale, work_dtype)
+                         assert_refit_invariants, eps, examples, excess_over, expect,
+                         fit_side_by_side, gram_scale, work_dtype)
 
 SOLVERS = ["auto", "cholesky", "svd", "lsqr", "sparse_cg", "sag", "saga", "lbfgs"]
 
