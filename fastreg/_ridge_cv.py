@@ -90,8 +90,18 @@ class SpectralRidge:
         self.Q = None
         if n <= p:
             K = design.kernel()
+            self.intercept_scale = 1.0
             if design.fit_intercept:
-                K += np.outer(design.sqrt_sw, design.sqrt_sw)
+                # the intercept's direction s^1/2 (whose eigenvalue is set
+                # aside, see _kernel_inverse) at twice the kernel's trace: apart
+                # from the data's eigenvalues, and not so large that they are
+                # lost to its rounding (X ~ 1e-50 left them all at rounding
+                # level against 1, and RidgeCV returned zero coefficients)
+                trace = float(np.trace(K))
+                if trace > 0:
+                    self.intercept_scale = np.sqrt(2.0 * trace / design.sum_w)
+                root = self.intercept_scale * design.sqrt_sw
+                K += np.outer(root, root)
             eigvals, Q = linalg.eigh(K, driver="evd", overwrite_a=True, check_finite=False)
             if _needs_svd(eigvals, alpha_min, n, p):
                 eigvals, Q = self._kernel_from_svd()
@@ -120,7 +130,7 @@ class SpectralRidge:
         for cols, block in _column_blocks(d, max(1, (1 << 20) // n)):
             Xt[:, cols] = block
         if with_intercept:
-            Xt[:, p] = d.sqrt_sw
+            Xt[:, p] = self.intercept_scale * d.sqrt_sw
         order = np.argsort(-np.einsum("ij,ij->i", Xt, Xt), kind="stable")
         return Xt[order], order
 

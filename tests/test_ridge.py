@@ -539,3 +539,18 @@ def test_ridge_cv_warns_when_fold_scores_are_not_finite():
     with pytest.warns(UserWarning, match="test scores are non-finite"):
         est = fr.RidgeCV(cv=3).fit(X, y)
     assert np.isnan(est.best_score_)
+
+
+@pytest.mark.parametrize("scale", [1e-50, 1e-20, 1.0, 1e30])
+def test_ridge_cv_leave_one_out_on_a_tiny_wide_design(scale):
+    # n <= p: the kernel route. The intercept's direction was added to the
+    # kernel with weight 1, against which the eigenvalues of X ~ 1e-50 were
+    # rounding noise: every coefficient came back 0.
+    rng = np.random.RandomState(0)
+    X = rng.randn(3, 3) * scale
+    y = rng.randn(3)
+    alphas = np.array([0.1, 1.0, 10.0]) * scale ** 2
+    est = fr.RidgeCV(alphas=alphas).fit(X, y)
+    ref = fr.Ridge(alpha=est.alpha_).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-8)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-8, atol=1e-12)

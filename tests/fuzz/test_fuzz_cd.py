@@ -134,7 +134,9 @@ def test_coordinate_descent(name, data):
         if checks["tighter_tol"]:
             tight = dict(params, tol=params["tol"] * 1e-3)
             rt = run(lambda: fit(_estimator(fastreg, name, tight, alpha)))
-            if rt.ok:
+            # (a tighter fit stopped by max_iter, with its warning, may stop
+            # elsewhere: a working set is solved further before it grows)
+            if rt.ok and not rt.warned():
                 P_tight = problem.objective(rt.value.coef_, rt.value.intercept_)
                 allowed = problem.threshold(tight["tol"]) + problem.rounding(dtype, P, P_tight)
                 expect(P_tight <= P + allowed,
