@@ -244,3 +244,4 @@ def test_alpha_zero_gap_on_a_wide_design_with_empty_rows(seed):
         lasso = Lasso(alpha=0, fit_intercept=False, tol=1e-6, max_iter=10_000).fit(X, Y[:, 0])
     reached = 0.5 * np.sum((Y[:, 0] - X @ lasso.coef_) ** 2) / 99
     assert reached - 0.5 * np.sum(Y[[0, 28, 50], 0] ** 2) / 99 <= 1e-6 * np.mean(Y[:, 0] ** 2)
+

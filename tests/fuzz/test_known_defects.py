@@ -337,3 +337,26 @@ def test_multinomial_newton_polish_keeps_the_gradient_test(case):
     problem = LogisticProblem(X, y, est.classes_, sw, params)
     assert ConvergenceWarning in caught or \
         problem.kkt(est.coef_, est.intercept_) <= params["tol"] * problem.kkt_unit
+
+
+@pytest.mark.parametrize("positive", [False, True])
+def test_alpha_zero_on_a_tiny_design_with_a_duplicated_column(positive):
+    # fixed: SciPy's least-squares solve of P* is not scale-invariant; with
+    # X ~ 1e-50 and a duplicated column it stopped 10 % above the minimum, and
+    # the fit stopped at w = 0 reporting a gap of -2 (the NNLS optimum with
+    # positive=True is below that P* too)
+    from scipy.optimize import nnls
+    from fuzz_cases import Case
+    X, y, sw = Case(n=20, p=7, seed=865, layout="csr", density=0.6,
+                    columns=(("duplicate", 237, -3),), x_exp=-50, y_kind="constant",
+                    weights="uniform").build()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = fastreg.Lasso(alpha=0, fit_intercept=False, positive=positive,
+                              max_iter=20_000).fit(X, y, sample_weight=sw)
+    problem = LeastSquaresProblem(X, y, sw, 0.0, 1.0, False, positive)
+    A = X.toarray() * 1e50 * np.sqrt(sw)[:, None]
+    b = y * np.sqrt(sw)
+    w = nnls(A, b)[0] if positive else np.linalg.lstsq(A, b, rcond=None)[0]
+    best = problem.objective(w * 1e50, 0.0)
+    assert problem.objective(model.coef_, 0.0) - best <= problem.threshold(model.tol)
