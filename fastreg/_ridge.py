@@ -1345,9 +1345,15 @@ def set_coef(est, coef, intercept, dtype, y_ndim):
     column gives (n_features,) and (1,); more columns give (n_targets,
     n_features) and (n_targets,); all in X's dtype (float32 kept). Without an
     intercept, ``intercept_`` is the Python float 0.0."""
-    coef = coef.astype(dtype)
+    with np.errstate(over="ignore"):
+        narrowed = coef.astype(dtype), np.asarray(intercept).astype(dtype)
+    if any(np.isfinite(wide).all() and not np.isfinite(short).all()
+           for wide, short in zip((coef, np.asarray(intercept)), narrowed)):
+        # (a design of float32 subnormals can have a solution beyond 3e38)
+        raise ValueError(f"The solution's coefficients are beyond the range of X's dtype"
+                         f" {np.dtype(dtype).name}: fit float64 data.")
+    coef, intercept = narrowed
     est.coef_ = coef[0] if coef.shape[0] == 1 else coef
-    intercept = np.asarray(intercept).astype(dtype)
     if not est.fit_intercept:
         est.intercept_ = 0.0
     elif y_ndim == 1:

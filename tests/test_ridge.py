@@ -554,3 +554,14 @@ def test_ridge_cv_leave_one_out_on_a_tiny_wide_design(scale):
     ref = fr.Ridge(alpha=est.alpha_).fit(X, y)
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-8)
     np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-8, atol=1e-12)
+
+
+def test_ridge_refuses_a_solution_beyond_float32_by_name():
+    # a float32 design of subnormals (1e-45) whose solution is -6.5e43: the
+    # cast to float32 gave -inf (scikit-learn's sparse_cg returns 0)
+    X = np.array([[0.0], [1e-45]], dtype=np.float32)
+    y = np.array([0.033, -0.13])
+    with pytest.raises(ValueError, match="beyond the range of X's dtype float32"):
+        fr.Ridge(alpha=1e-90, fit_intercept=False).fit(X, y)
+    assert np.all(np.isfinite(fr.Ridge(alpha=1e-90, fit_intercept=False).fit(
+        X.astype(np.float64), y).coef_))

@@ -1029,10 +1029,13 @@ class LogisticProblem:
 # fastreg refusals that scikit-learn does not make, and that fastreg documents.
 # Refusals fastreg documents where scikit-learn fits: data beyond the
 # computation's range (a y beyond float32's for float32 X: scikit-learn's
-# RidgeCV returns infinite coefficients), and folds with no weight (scikit-learn divides by zero
-# in the test fold and fits a zero-weight training fold on NaN weights).
+# RidgeCV returns infinite coefficients; a solution beyond float32's range:
+# scikit-learn returns infinite or zero coefficients), and folds with no weight
+# (scikit-learn divides by zero in the test fold and fits a zero-weight
+# training fold on NaN weights).
 DOCUMENTED = (r"scale the data", r"fold \d+'s (training|test) rows sum to zero",
               r"too large for X's dtype\('float32'\)",
+              r"beyond the range of X's dtype float32",
               r"class_weight='balanced' needs every class")
 
 
