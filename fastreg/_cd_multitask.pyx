@@ -321,6 +321,46 @@ cdef bint _multitask_gram_extrapolate(
 
 
 
+cdef void _gram_times(const double[:, ::1] Q, const double[:, ::1] W,
+                      double[:, ::1] H) noexcept nogil:
+    """H += Q W, from the nonzero coefficients."""
+    cdef Py_ssize_t i, j, t
+    for j in range(W.shape[0]):
+        for t in range(W.shape[1]):
+            if W[j, t] != 0:
+                for i in range(W.shape[0]):
+                    H[i, t] += Q[j, i] * W[j, t]
+
+
+cdef double _multitask_gram_gap(const double[:, ::1] W, const double[:, ::1] H,
+                                const double[:, ::1] QY, double y_norm2, double l1_reg,
+                                double l2_reg, double* sums) noexcept nogil:
+    """Duality gap of the Gram form at W (H = Q W); sums = (||R||^2,
+    ||W||_2,1, ||W||^2)."""
+    cdef Py_ssize_t j, t
+    cdef double wq = 0.0, wh = 0.0, w_norm2 = 0.0, w_l21 = 0.0, dual_norm = 0.0
+    cdef double xtr_norm2 = 0.0, block, row_norm2, d, r_norm2, r_dot_y
+    for j in range(W.shape[0]):
+        block = 0.0
+        row_norm2 = 0.0
+        for t in range(W.shape[1]):
+            wq += W[j, t] * QY[j, t]
+            wh += W[j, t] * H[j, t]
+            row_norm2 += W[j, t] * W[j, t]
+            d = QY[j, t] - H[j, t]
+            xtr_norm2 += d * d
+            d -= l2_reg * W[j, t]
+            block += d * d
+        w_norm2 += row_norm2
+        w_l21 += sqrt(row_norm2)
+        dual_norm = max(dual_norm, sqrt(block))
+    # ||R||^2 = ||Y||^2 - 2 <W, QY> + <W, Q W> and <R, Y> = ||Y||^2 - <W, QY>
+    r_norm2 = max(y_norm2 - 2.0 * wq + wh, 0.0)
+    r_dot_y = y_norm2 - wq
+    sums[0], sums[1], sums[2] = r_norm2, w_l21, w_norm2
+    return _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_l21, w_norm2, l1_reg, l2_reg)
+
+
 def multitask_enet_coordinate_descent_gram(
     double[:, ::1] W,
     double l1_reg,
@@ -348,10 +388,10 @@ def multitask_enet_coordinate_descent_gram(
     :func:`enet_coordinate_descent`. Returns (gap, n_epochs).
     """
     cdef Py_ssize_t n_features = W.shape[0], n_tasks = W.shape[1]
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, j, jj, t
     cdef int epoch = 0, since_gap = 0
-    cdef double d_w_max, w_max, gap = 0.0, dual_norm, block, scale, d, q_jj, h
-    cdef double r_norm2, r_dot_y, w_norm2, w_l21, wq, wh, xtr_norm2, row_norm2
+    cdef double d_w_max, w_max, gap = 0.0, scale, q_jj, h
+    cdef double r_norm2, w_norm2, w_l21, sums[3]
     cdef uint32_t rng_state = seed if seed != 0 else 1
     cdef bint stationary = False, moved
     cdef Progress progress
@@ -372,37 +412,10 @@ def multitask_enet_coordinate_descent_gram(
 
     with nogil:
         _progress_init(&progress, stall_state)
-        for j in range(n_features):
-            for t in range(n_tasks):
-                if W[j, t] != 0:
-                    for i in range(n_features):
-                        H[i, t] += Q[j, i] * W[j, t]
+        _gram_times(Q, W, H)
         while True:
-            wq = 0.0
-            wh = 0.0
-            w_norm2 = 0.0
-            w_l21 = 0.0
-            dual_norm = 0.0
-            xtr_norm2 = 0.0
-            for j in range(n_features):
-                block = 0.0
-                row_norm2 = 0.0
-                for t in range(n_tasks):
-                    wq += W[j, t] * QY[j, t]
-                    wh += W[j, t] * H[j, t]
-                    row_norm2 += W[j, t] * W[j, t]
-                    d = QY[j, t] - H[j, t]
-                    xtr_norm2 += d * d
-                    d -= l2_reg * W[j, t]
-                    block += d * d
-                w_norm2 += row_norm2
-                w_l21 += sqrt(row_norm2)
-                dual_norm = max(dual_norm, sqrt(block))
-            # ||R||^2 = ||Y||^2 - 2 <W, QY> + <W, Q W> and <R, Y> = ||Y||^2 - <W, QY>
-            r_norm2 = max(y_norm2 - 2.0 * wq + wh, 0.0)
-            r_dot_y = y_norm2 - wq
-            gap = _enet_gap(r_norm2, r_dot_y, dual_norm, xtr_norm2, w_l21, w_norm2, l1_reg,
-                            l2_reg)
+            gap = _multitask_gram_gap(W, H, QY, y_norm2, l1_reg, l2_reg, sums)
+            r_norm2, w_l21, w_norm2 = sums[0], sums[1], sums[2]
             if l1_reg == 0 and l2_reg == 0 and least_squares_optimum >= 0:
                 gap = 0.5 * r_norm2 - least_squares_optimum
             since_gap = 0
