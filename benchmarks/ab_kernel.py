@@ -145,9 +145,9 @@ def main():
                 workers[k].stdin.flush()
                 elapsed, epochs[k] = json.loads(workers[k].stdout.readline())
                 best[k] = min(best[k], elapsed)
-        print("| %s | %.4f | %.4f | %.3f | %s / %s |" % (
-            _cases()[name][0], best["old"], best["new"], best["new"] / best["old"],
-            epochs["old"], epochs["new"]), flush=True)
+        print(f"| {_cases()[name][0]} | {best['old']:.4f} | {best['new']:.4f} | "
+              f"{best['new'] / best['old']:.3f} | {epochs['old']} / {epochs['new']} |",
+              flush=True)
     for w in workers.values():
         w.stdin.close()
         w.wait()

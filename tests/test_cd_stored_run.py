@@ -34,8 +34,7 @@ STORED = np.load(MAKER.STORE)
 @pytest.fixture(scope="module")
 def recomputed():
     if str(STORED["__platform__"]) != MAKER.platform_key():
-        pytest.skip("the stored run comes from another platform (%s)"
-                    % STORED["__platform__"])
+        pytest.skip(f"the stored run comes from another platform ({STORED['__platform__']})")
     return MAKER.compute()
 
 

@@ -30,11 +30,11 @@ def platform_key():
     """What the bits depend on besides the sources: the machine, NumPy and
     the BLAS kernels the extensions call."""
     import scipy
-    import scipy.linalg  # noqa: F401  (loads the BLAS the kernels call)
+    import scipy.linalg  # (loads the BLAS the kernels call)
     from threadpoolctl import threadpool_info
 
     import fastreg  # noqa: F401
-    blas = sorted("%s %s %s" % (i.get("internal_api"), i.get("version"), i.get("architecture"))
+    blas = sorted(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')}"
                   for i in threadpool_info() if i.get("user_api") == "blas")
     return "|".join([platform.machine(), sys.platform, np.__version__, scipy.__version__]
                     + blas)
@@ -214,7 +214,7 @@ def main():
     values = compute()
     values["__platform__"] = np.asarray(platform_key())
     np.savez_compressed(STORE, **values)
-    print("stored %d arrays in %s" % (len(values) - 1, STORE))
+    print(f"stored {len(values) - 1} arrays in {STORE}")
 
 
 if __name__ == "__main__":
