@@ -24,7 +24,7 @@ def _kernels_not_loaded(exc):
 
 
 try:
-    from . import _cd_fast, _logistic_fast, _sgd_fast, _support_moves  # noqa: F401
+    from . import _cd_fast, _cd_multitask, _logistic_fast, _sgd_fast, _support_moves  # noqa: F401
 except ImportError as exc:
     raise _kernels_not_loaded(exc) from None
 

@@ -17,19 +17,11 @@ The loops run without the GIL and never allocate.
 """
 
 from cython cimport floating
+from fastreg._penalty cimport _prox_enet
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 from libc.math cimport exp, fabs, log1p
 
 import numpy as np
-
-
-cdef inline double _prox_enet(double z, double l1_reg, double denom) noexcept nogil:
-    """Minimiser of denom/2 u^2 - z u + l1_reg |u|."""
-    if z > l1_reg:
-        return (z - l1_reg) / denom
-    if z < -l1_reg:
-        return (z + l1_reg) / denom
-    return 0.0
 
 
 def weighted_norms_dense(const floating[::1, :] X, const double[::1] h,
@@ -80,7 +72,8 @@ cdef inline double _coordinate_minimum(double gradient, double hnorm_k, double h
     if fit_intercept and H_bb > 0.0:
         db = -intercept_gradient / H_bb
         curv[0] = max(hnorm_k - hx_k * hx_k / H_bb, 1e-12 * hnorm_k)
-    return _prox_enet(curv[0] * old - (gradient + hx_k * db), l1_reg, curv[0] + l2_reg)
+    return _prox_enet(curv[0] * old - (gradient + hx_k * db), l1_reg, curv[0] + l2_reg,
+                      False)
 
 
 def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
@@ -294,7 +287,7 @@ def quadratic_cd_gram(const double[:, ::1] H, const double[::1] g,
                     step = fabs(new - old) * H[j, j]
                 else:
                     # model in u_j: gj (u - old) + H_jj/2 (u - old)^2 + penalty
-                    new = _prox_enet(H[j, j] * old - gj, l1_reg, H[j, j] + l2_reg)
+                    new = _prox_enet(H[j, j] * old - gj, l1_reg, H[j, j] + l2_reg, False)
                     step = fabs(new - old) * (H[j, j] + l2_reg)
                 if new != old:
                     delta = new - old

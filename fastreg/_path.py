@@ -13,7 +13,7 @@ from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_array, check_random_state
 
-from . import _cd_fast
+from . import _cd_fast, _cd_multitask
 from ._design import Design, use_gram
 from ._support_moves import dense_support_step, support_moves
 from ._support_step import SupportStepper, add_to_diagonal
@@ -320,7 +320,7 @@ class _MultiTaskGramRoute:
     def solve(self, l1_reg, l2_reg, max_iter, tol, gap_tol, rng, *, random, positive=False,
               optimum=-1.0):
         """Epochs from the current W; return (gap, epochs)."""
-        return _cd_fast.multitask_enet_coordinate_descent_gram(
+        return _cd_multitask.multitask_enet_coordinate_descent_gram(
             self.W, l1_reg, l2_reg, self.design.gram, self.QY, self.y_norm2, max_iter, tol,
             gap_tol, rng.randint(1, _SEED_MAX), random, optimum,
             _cd_fast.new_stall_state())
@@ -465,12 +465,17 @@ class _WorkingSetSolver:
             if stall is not None:  # the objective moves by R's drift
                 stall[-1] = 1.0
         dense, data, indices, indptr = self.X_parts
-        out = _cd_fast.enet_coordinate_descent(
-            self.W, l1_reg, l2_reg, dense, data, indices, indptr, self.design.is_sparse,
-            self.Y, self.R, self.design.X_mean, self.sample_weight,
-            self.design.norm2_cols, features, max_iter, tol, gap_tol,
-            rng.randint(1, _SEED_MAX), self.random, self.positive, self.xt_theta,
-            self.r_ring, self.ring_count, optimum, stall)
+        args = (self.W, l1_reg, l2_reg, dense, data, indices, indptr, self.design.is_sparse,
+                self.Y, self.R, self.design.X_mean, self.sample_weight,
+                self.design.norm2_cols, features, max_iter, tol, gap_tol,
+                rng.randint(1, _SEED_MAX), self.random)
+        if self.W.shape[0] > 1:
+            out = _cd_multitask.multitask_enet_coordinate_descent(
+                *args, self.xt_theta, optimum, stall)
+        else:
+            out = _cd_fast.enet_coordinate_descent(
+                *args, self.positive, self.xt_theta, self.r_ring, self.ring_count, optimum,
+                stall)
         self.unrefreshed_epochs += out[1]
         return out
 
@@ -522,7 +527,7 @@ class _WorkingSetSolver:
         y_norm2 = sum(self.design.y_norm2(Y[:, t]) for t in range(Y.shape[1]))
         W_set = np.ascontiguousarray(self.W[:, features].T, dtype=np.float64)
         start = W_set.copy()
-        gap, epochs = _cd_fast.multitask_enet_coordinate_descent_gram(
+        gap, epochs = _cd_multitask.multitask_enet_coordinate_descent_gram(
             W_set, l1_reg, l2_reg, gram, np.ascontiguousarray(QY), y_norm2, max_iter, tol,
             gap_tol, rng.randint(1, _SEED_MAX), self.random, optimum,
             _cd_fast.new_stall_state())

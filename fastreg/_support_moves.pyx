@@ -8,16 +8,13 @@ step on a dense design gathers the support's columns once.
 """
 
 from cython cimport floating
+from fastreg._penalty cimport _l1_sign
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 from libc.math cimport fabs, isfinite, sqrt
 from scipy.linalg.cython_blas cimport ddot, dgemv, dsymv, dsyrk
 from scipy.linalg.cython_lapack cimport dgesv, dpotrf, dpotrs
 
 import numpy as np
-
-
-cdef inline double _sign(double x) noexcept nogil:
-    return (x > 0) - (x < 0)
 
 
 cdef void _hessian_times(double[:, ::1] H, const double* x, double* out) noexcept nogil:
@@ -95,7 +92,7 @@ cdef bint _support_moves(double[:, ::1] hessian, const double[::1] gradient,
                 d[i] = w[i] - origin[i]
             _hessian_times(hessian, &d[0], &Hd[0])
             for i in range(k):
-                step[i] = gradient[i] - Hd[i] - l1_reg * _sign(w[i])
+                step[i] = gradient[i] - Hd[i] - l1_reg * _l1_sign(w[i])
             dpotrs(&upper, &k, &one, &factor[0, 0], &k, &step[0], &k, &info)
             if n_dropped:
                 # the same solve with the dropped coefficients held at zero
@@ -122,7 +119,7 @@ cdef bint _support_moves(double[:, ::1] hessian, const double[::1] gradient,
             t_first = 1.0
             for i in range(k):
                 new[i] = w[i] + step[i]
-                if w[i] != 0 and _sign(new[i]) != _sign(w[i]):
+                if w[i] != 0 and _l1_sign(new[i]) != _l1_sign(w[i]):
                     t = w[i] / (w[i] - new[i])
                     if first < 0 or t < t_first:
                         first, t_first = i, t

@@ -1,0 +1,160 @@
+"""A/B timing of two builds of fastreg's coordinate-descent kernels.
+
+    python benchmarks/ab_kernel.py OLD_ROOT [NEW_ROOT] [--repeat 5] [--cases a,b]
+
+OLD_ROOT and NEW_ROOT are directories holding a built ``fastreg`` package
+(NEW_ROOT defaults to this checkout): for example a copy of the package, .so
+files included, taken before a change (``cp -r fastreg /tmp/ab_old/``). Each
+build runs in a worker process of its own that loads the data once; the
+driver asks them in turn, old then new, for one fit of a case, ``repeat``
+times, so that both see the same moments of a noisy machine. Reported: the
+best time of each and the ratio new / old (below 1: the new build is faster).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def _cases():
+    """name -> (description, setup returning a fit function)."""
+    import numpy as np
+
+    def dense(n, p, seed):
+        rng = np.random.default_rng(seed)
+        X = np.asfortranarray(rng.standard_normal((n, p)) + 0.5 * rng.standard_normal((n, 1)))
+        w = np.zeros(p)
+        w[:20] = rng.standard_normal(20)
+        return X, X @ w + rng.standard_normal(n)
+
+    def alpha_max(X, y):
+        Xc = X - np.asarray(X.mean(axis=0)).ravel()
+        return np.abs(Xc.T @ (y - y.mean())).max() / X.shape[0]
+
+    def lasso(X, y, share, **params):
+        import fastreg
+        alpha = share * alpha_max(X, y)
+        return lambda: fastreg.Lasso(alpha=alpha, **params).fit(X, y)
+
+    def tall():
+        X, y = dense(20000, 200, 0)
+        return lasso(X, y, 0.01, tol=1e-6)
+
+    def tall_enet():
+        import fastreg
+        X, y = dense(20000, 200, 0)
+        alpha = 0.01 * alpha_max(X, y)
+        return lambda: fastreg.ElasticNet(alpha=alpha, l1_ratio=0.5, tol=1e-6).fit(X, y)
+
+    def wide():
+        X, y = dense(200, 5000, 1)
+        return lasso(X, y, 0.02, tol=1e-6)
+
+    def news20():
+        sys.path.insert(0, ROOT)
+        from benchmarks.datasets import load_dataset
+        X, y = load_dataset("news20")
+        Xd = X.tocsc()
+        alpha = np.abs(Xd.T @ (y - y.mean())).max() / X.shape[0] / 10
+        import fastreg
+        return lambda: fastreg.Lasso(alpha=alpha, tol=1e-4, fit_intercept=False).fit(Xd, y)
+
+    def path():
+        import fastreg
+        X, y = dense(1000, 500, 2)
+        return lambda: fastreg.lasso_path(X, y, alphas=30, eps=1e-3, tol=1e-6)
+
+    def multitask():
+        import fastreg
+        rng = np.random.default_rng(3)
+        X = np.asfortranarray(rng.standard_normal((2000, 300)))
+        W = np.zeros((300, 5))
+        W[:10] = rng.standard_normal((10, 5))
+        Y = X @ W + rng.standard_normal((2000, 5))
+        alpha = 0.02 * np.linalg.norm((X - X.mean(0)).T @ (Y - Y.mean(0)), axis=1).max() / 2000
+        return lambda: fastreg.MultiTaskLasso(alpha=alpha, tol=1e-10).fit(X, Y)
+
+    def multitask_wide():
+        import fastreg
+        rng = np.random.default_rng(4)
+        X = np.asfortranarray(rng.standard_normal((200, 2000)))
+        W = np.zeros((2000, 5))
+        W[:10] = rng.standard_normal((10, 5))
+        Y = X @ W + rng.standard_normal((200, 5))
+        alpha = 0.05 * np.linalg.norm((X - X.mean(0)).T @ (Y - Y.mean(0)), axis=1).max() / 200
+        return lambda: fastreg.MultiTaskLasso(alpha=alpha, tol=1e-10).fit(X, Y)
+
+    return {
+        "tall_dense_lasso": ("Lasso, dense 20000 x 200, alpha_max / 100", tall),
+        "tall_dense_enet": ("ElasticNet l1_ratio 0.5, dense 20000 x 200", tall_enet),
+        "wide_dense_lasso": ("Lasso, dense 200 x 5000, alpha_max / 50", wide),
+        "news20_lasso": ("Lasso, news20 sparse 15935 x 62061, alpha_max / 10", news20),
+        "lasso_path": ("lasso_path, dense 1000 x 500, 30 alphas to 1e-3", path),
+        "multitask_tall": ("MultiTaskLasso, 2000 x 300 x 5 (Gram route)", multitask),
+        "multitask_wide": ("MultiTaskLasso, 200 x 2000 x 5 (residual route)", multitask_wide),
+    }
+
+
+def worker(root):
+    """Serve fits of one build: read a case name per line, answer the time."""
+    sys.path.insert(0, root)
+    import warnings
+
+    import fastreg
+    warnings.simplefilter("ignore")
+    assert os.path.dirname(os.path.dirname(os.path.abspath(fastreg.__file__))) == root
+    fits = {}
+    for line in sys.stdin:
+        name = line.strip()
+        if name not in fits:
+            fits[name] = _cases()[name][1]()
+            fits[name]()  # warm up (caches, lazy imports)
+        start = time.perf_counter()
+        result = fits[name]()
+        elapsed = time.perf_counter() - start
+        epochs = getattr(result, "n_iter_", None)
+        print(json.dumps([elapsed, None if epochs is None else int(epochs)]), flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("old")
+    parser.add_argument("new", nargs="?", default=ROOT)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cases", default=",".join(_cases()))
+    args = parser.parse_args()
+    roots = {"old": os.path.abspath(args.old), "new": os.path.abspath(args.new)}
+    env = dict(os.environ, PYTHONPATH="", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    workers = {k: subprocess.Popen([sys.executable, __file__, "--worker", root], env=env,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+               for k, root in roots.items()}
+    print("| case | old best (s) | new best (s) | new / old | epochs old / new |")
+    print("|---|---|---|---|---|")
+    for name in args.cases.split(","):
+        best = {"old": float("inf"), "new": float("inf")}
+        epochs = {}
+        for _ in range(args.repeat):
+            for k in ("old", "new"):
+                workers[k].stdin.write(name + "\n")
+                workers[k].stdin.flush()
+                elapsed, epochs[k] = json.loads(workers[k].stdout.readline())
+                best[k] = min(best[k], elapsed)
+        print(f"| {_cases()[name][0]} | {best['old']:.4f} | {best['new']:.4f} | "
+              f"{best['new'] / best['old']:.3f} | {epochs['old']} / {epochs['new']} |",
+              flush=True)
+    for w in workers.values():
+        w.stdin.close()
+        w.wait()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        worker(sys.argv[2])
+    else:
+        main()
