@@ -52,10 +52,12 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _logistic_fast as _kern
 from ._base import FastregMixin, keeps_state_on_interrupt
+from ._design import DENSE_HESSIAN_MAX_ENTRIES, KernelDesign
 from ._interrupt import stop_on_interrupt
-from ._validation import (as_int32_sparse, check_bool, check_fold_weights, check_int,
+from ._prox_newton import (ROUNDING, STALL_OUTER, Settings, SmoothLossModel, Stall,
+                           armijo, fit_working_sets)
+from ._validation import (check_bool, check_fold_weights, check_int,
                           check_option, check_real, check_sample_weight, check_verbose,
                           param_error)
 
@@ -63,29 +65,15 @@ _X_DTYPES = [np.float64, np.float32]
 SOLVERS = ("lbfgs", "newton-cholesky")
 LINKS = ("auto", "identity", "log")
 
-# Inner CD: epochs per Newton step, stopping fraction of the KKT violation.
-MAX_EPOCHS = 100
-INNER_TOL = 0.3
-# A working set is left when its KKT violation is below WS_TOL times the full one.
-WS_TOL = 0.03
-WS_MIN = 10
-WS_FIRST_CAP = 1000
-# Gram route for the Newton model on a working set of m columns: n >= GRAM_RATIO
-# m, a dense copy of at most GRAM_MAX_ENTRIES, and its Gram matrix costing at
-# most GRAM_EPOCHS plain epochs.
-GRAM_RATIO = 10
-GRAM_MAX_ENTRIES = 8_000_000
-GRAM_EPOCHS = 64
-GRAM_INNER_TOL = 0.03
-MAX_EPOCHS_GRAM = 1000
+# The prox-Newton solver's settings for the GLM losses (see
+# fastreg._prox_newton.Settings): the Gram route for n >= 10 m, a dense
+# working set of at most 8e6 entries, a build worth at most 64 epochs.
+PROX_NEWTON = Settings(gram_ratio=10, gram_max_entries=8_000_000, gram_epochs=64,
+                       max_halvings=40, stall_rounding=ROUNDING)
 # Full Newton (Cholesky) for smooth problems up to this many features.
 CHOLESKY_MAX_FEATURES = 2000
 # ... and, on wide designs, in the space of the samples up to this many of them.
 ROWS_MAX_SAMPLES = 4000
-# Newton steps without halving the violation or lowering the objective beyond
-# rounding after which a working set is left (inner) or the fit ends (outer).
-STALL_INNER = 5
-STALL_OUTER = 10
 
 
 # ---------------------------------------------------------------------------
@@ -244,229 +232,26 @@ def _family_loss(power, link):
 # Solver
 # ---------------------------------------------------------------------------
 
-class _Data:
-    """X as the kernels read it: dense Fortran or CSC with int32 indices."""
-
-    def __init__(self, X):
-        self.sparse = sparse.issparse(X)
-        self.X = as_int32_sparse(X) if self.sparse else np.asfortranarray(X)
-        self.n_samples, self.n_features = X.shape
-
-    def matvec(self, w):
-        if not np.any(w):
-            return np.zeros(self.n_samples)
-        return np.asarray(self.X @ w.astype(self.X.dtype), dtype=np.float64).ravel()
-
-    def rmatvec(self, r):
-        if self.X.dtype == np.float32:
-            r = r.astype(np.float32)
-        return np.asarray(self.X.T @ r, dtype=np.float64).ravel()
-
-    def weighted_norms(self, h, ws):
-        out, hx = np.empty(len(ws)), np.empty(len(ws))
-        if self.sparse:
-            X = self.X
-            _kern.weighted_norms_sparse(X.data, X.indices, X.indptr, h, ws, out, hx)
-        else:
-            _kern.weighted_norms_dense(self.X, h, ws, out, hx)
-        return out, hx
-
-    def partial_grad(self, ws, r, out):
-        if self.sparse:
-            X = self.X
-            _kern.partial_grad_sparse(X.data, X.indices, X.indptr, ws, r, out)
-        else:
-            _kern.partial_grad_dense(self.X, ws, r, out)
-
-    def quadratic_cd(self, h, grad, ws, hnorm, hx, w, u, Xd, icpt, l1, l2, fit_intercept,
-                     max_epochs, tol):
-        if self.sparse:
-            X = self.X
-            return _kern.quadratic_cd_sparse(X.data, X.indices, X.indptr, h, grad, ws,
-                                             hnorm, hx, w, u, Xd, icpt, l1, l2,
-                                             fit_intercept, max_epochs, tol)
-        return _kern.quadratic_cd_dense(self.X, h, grad, ws, hnorm, hx, w, u, Xd, icpt,
-                                        l1, l2, fit_intercept, max_epochs, tol)
-
-    def dense_columns(self, ws, fit_intercept):
-        """Float64 Fortran copy of the columns ``ws``, a column of ones appended."""
-        n, m = self.n_samples, ws.size
-        out = np.zeros((n, m + 1) if fit_intercept else (n, m), order="F")
-        if self.sparse:
-            X = self.X
-            _kern.densify_columns(X.data, X.indices, X.indptr, ws, out)
-        else:
-            out[:, :m] = self.X[:, ws]
-        if fit_intercept:
-            out[:, m] = 1.0
-        return out
-
-
-def _penalty(w, l1, l2):
-    return l1 * np.abs(w).sum() + 0.5 * l2 * (w @ w)
-
-
-def _kkt_violation(g, w, l1):
-    """Distance of 0 to the subdifferential, per coordinate (g includes the L2 term)."""
-    viol = np.maximum(np.abs(g) - l1, 0.0)
-    nz = w != 0
-    viol[nz] = np.abs(g[nz] + l1 * np.sign(w[nz]))
-    return viol
-
-
-class _Stall:
-    """Counts the iterations since the violation last halved or the objective
-    last fell by more than rounding."""
-
-    def __init__(self, patience):
-        self.patience = patience
-        self.best_viol = np.inf
-        self.best_obj = np.inf
-        self.count = 0
-
-    def stalled(self, violation, objective):
-        progress = False
-        if violation <= 0.5 * self.best_viol:
-            self.best_viol = violation
-            progress = True
-        if objective < self.best_obj and (not np.isfinite(self.best_obj) or objective
-                                          < self.best_obj - 1e-13 * abs(self.best_obj)):
-            self.best_obj = objective
-            progress = True
-        self.count = 0 if progress else self.count + 1
-        return self.count >= self.patience
-
-
-def _armijo(loss, y, s, eta, Xd, f, delta, pen_of_t):
+def _line_search(loss, y, s, eta, Xd, f, delta, pen_of_t):
     """Backtracking on the penalised objective along eta + t Xd; returns
-    (t, loss at t, penalty at t) or None."""
-    t = 1.0
-    for _ in range(40):
+    (t, eta at t, loss at t, penalty at t) or None."""
+    def objective_at(t):
         eta_t = eta + t * Xd
         loss_t = loss.value(y, s, eta_t)
         pen_t = pen_of_t(t)
-        f_new = loss_t + pen_t
-        if (f_new <= f + 1e-4 * t * delta
-                or (t == 1.0 and f_new - f <= 1e-13 * abs(f))):
-            return t, eta_t, loss_t, pen_t
-        t *= 0.5
-    return None
+        return loss_t + pen_t, (eta_t, loss_t, pen_t)
 
-
-def _use_gram(data, ws):
-    n, m = data.n_samples, ws.size + 1
-    if n < GRAM_RATIO * m or n * m > GRAM_MAX_ENTRIES:
-        return False
-    nnz = np.diff(data.X.indptr)[ws].sum() if data.sparse else n * ws.size
-    return n * m * m <= GRAM_EPOCHS * max(nnz, 1)
-
-
-def _select_ws(viol, w, ws_size, p):
-    nnz = np.flatnonzero(w != 0)
-    ws_size = max(ws_size, 2 * nnz.size, WS_MIN)
-    if ws_size >= p:
-        return np.arange(p, dtype=np.int32), ws_size
-    score = viol.copy()
-    score[nnz] = np.inf
-    ws = np.argpartition(-score, ws_size - 1)[:ws_size]
-    return np.sort(ws).astype(np.int32), ws_size
+    found = armijo(objective_at, f, delta, PROX_NEWTON.max_halvings)
+    return None if found is None else (found[0],) + found[1]
 
 
 def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
     """Minimise sum s half-deviance + l1 |w|_1 + l2/2 |w|^2 by proximal Newton
     on working sets; returns (w, b, n_iter, converged)."""
-    n, p = data.n_samples, data.n_features
-    eta = data.matvec(w) + b
-    f_loss = loss.value(y, s, eta)
-    if not np.isfinite(f_loss):
-        return w, b, 0, False
-    r, h = loss.derivatives(y, s, eta)
-    pen = _penalty(w, l1, l2)
-    grad = np.empty(p)
-    ws_size = 0
-    first = True
-    it = 0
-    stall = _Stall(STALL_OUTER)
-    Xws = ws_dense = None  # dense copy of the working set's columns (Gram route)
-    scaled = None          # its rows scaled by sqrt(h), in a buffer kept between steps
-    while True:
-        grad[:] = data.rmatvec(r)
-        viol = _kkt_violation(grad + l2 * w, w, l1)
-        gb = r.sum() if fit_intercept else 0.0
-        max_viol = max(viol.max(initial=0.0), abs(gb))
-        if max_viol <= tol_abs:
-            return w, b, it, True
-        if it >= max_iter or stall.stalled(max_viol, f_loss + pen):
-            return w, b, it, False
-        if first:
-            ws_size = min(max(np.count_nonzero(viol), 1), WS_FIRST_CAP)
-            first = False
-        ws, ws_size = _select_ws(viol, w, ws_size, p)
-        gram = _use_gram(data, ws)
-        if not gram:
-            Xws = None
-        elif Xws is None or not np.array_equal(ws, ws_dense):
-            Xws, ws_dense = data.dense_columns(ws, fit_intercept), ws
-        target = max(WS_TOL * max_viol, tol_abs)
-        inner_viol = max_viol
-        inner_stall = _Stall(STALL_INNER)
-        while it < max_iter and not inner_stall.stalled(inner_viol, f_loss + pen):
-            it += 1
-            gb = r.sum() if fit_intercept else 0.0
-            w_ws = w[ws]
-            if gram:
-                if scaled is None or scaled.shape != Xws.shape:
-                    scaled = np.empty_like(Xws)
-                np.multiply(Xws, np.sqrt(h)[:, None], out=scaled)
-                H = scaled.T @ scaled
-                g = grad[ws]
-                u = w_ws.copy()
-                if fit_intercept:
-                    g = np.append(g, gb)
-                    u = np.append(u, b)
-                u0 = u.copy()
-                _kern.quadratic_cd_gram(H, np.ascontiguousarray(g), u, np.zeros(u.size),
-                                        fit_intercept, l1, l2, MAX_EPOCHS_GRAM,
-                                        max(GRAM_INNER_TOL * inner_viol, 0.1 * tol_abs))
-                Xd = Xws @ (u - u0)
-                if fit_intercept:
-                    d, db = u[:-1] - w_ws, u[-1] - b
-                else:
-                    d, db = u - w_ws, 0.0
-            else:
-                hnorm, hx = data.weighted_norms(h, ws)
-                u = w.copy()
-                Xd = np.zeros(n)
-                icpt = np.array([b, b, gb, h.sum() if fit_intercept else 0.0])
-                data.quadratic_cd(h, grad, ws, hnorm, hx, w, u, Xd, icpt, l1, l2,
-                                  fit_intercept, MAX_EPOCHS,
-                                  max(INNER_TOL * inner_viol, 0.1 * tol_abs))
-                db = icpt[1] - b
-                Xd += db
-                d = u[ws] - w_ws
-            pen_w = _penalty(w_ws, l1, l2)
-            delta = grad[ws] @ d + gb * db + _penalty(w_ws + d, l1, l2) - pen_w
-            found = _armijo(loss, y, s, eta, Xd, f_loss + pen, delta,
-                            lambda t: pen - pen_w + _penalty(w_ws + t * d, l1, l2))
-            if found is None:
-                ws_size = 2 * ws_size
-                break
-            t, eta, f_loss, pen = found
-            w[ws] = w_ws + t * d
-            b = b + t * db
-            r, h = loss.derivatives(y, s, eta)
-            if gram:
-                gws = Xws.T @ r
-                grad[ws] = gws[:-1] if fit_intercept else gws
-            else:
-                data.partial_grad(ws, r, grad)
-            gb = r.sum() if fit_intercept else 0.0
-            inner_viol = max(_kkt_violation(grad[ws] + l2 * w[ws], w[ws], l1)
-                             .max(initial=0.0), abs(gb))
-            if inner_viol <= target:
-                break
-        nnz = np.count_nonzero(w)
-        ws_size = 2 * ws_size if nnz >= ws_size // 2 else max(2 * nnz, WS_MIN)
+    model = SmoothLossModel(lambda eta: loss.value(y, s, eta),
+                            lambda eta: loss.derivatives(y, s, eta))
+    return fit_working_sets(data, model, w, b, l1, l2, fit_intercept, tol_abs, max_iter,
+                            PROX_NEWTON)
 
 
 HESSIAN_FLOAT32 = True
@@ -503,7 +288,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     of a Hessian); otherwise the Hessian is formed again.
     """
     X = data.X
-    if data.sparse and X.shape[0] * X.shape[1] <= 2 ** 25:
+    if data.sparse and X.shape[0] * X.shape[1] <= DENSE_HESSIAN_MAX_ENTRIES:
         X = np.asfortranarray(X.toarray())
     dense = not sparse.issparse(X)
     p = data.n_features
@@ -520,7 +305,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
         return w, b, 0, False
     pen = 0.5 * l2 * (w @ w)
     it = 0
-    stall = _Stall(STALL_OUTER)
+    stall = Stall(STALL_OUTER, PROX_NEWTON.stall_rounding)
     factor = None
     prev_viol = np.inf
     diag = np.arange(p)
@@ -574,7 +359,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
         db = d[p] if fit_intercept else 0.0
         dw = d[:p]
         Xd = data.matvec(dw) + db
-        found = _armijo(loss, y, s, eta, Xd, f_loss + pen, delta,
+        found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
                         lambda t: 0.5 * l2 * np.sum((w + t * dw) ** 2))
         if found is None:
             if factor is not None:
@@ -609,7 +394,7 @@ def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter
         return w, b, 0, False
     pen = 0.5 * l2 * (w @ w)
     it = 0
-    stall = _Stall(STALL_OUTER)
+    stall = Stall(STALL_OUTER, PROX_NEWTON.stall_rounding)
     n = data.n_samples
     while True:
         r, h = loss.derivatives(y, s, eta)
@@ -638,7 +423,7 @@ def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter
         delta = g @ d + gb * db
         if not delta < 0:
             return w, b, it, False
-        found = _armijo(loss, y, s, eta, Xd, f_loss + pen, delta,
+        found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
                         lambda t: 0.5 * l2 * np.sum((w + t * d) ** 2))
         if found is None:
             return w, b, it, False
@@ -653,7 +438,7 @@ def solve_glm(X, y, s, loss, *, alpha, l1_ratio, fit_intercept, tol, max_iter,
 
     ``s`` are the sample weights (None for ones); the objective is that of the
     module docstring, its KKT violation bounded by ``tol``."""
-    data = _Data(X) if data is None else data
+    data = KernelDesign(X, coef_in_x_dtype=True) if data is None else data
     p = data.n_features
     y = np.asarray(y, dtype=np.float64)
     sum_s = float(data.n_samples if s is None else s.sum())
@@ -978,7 +763,7 @@ def glm_alpha_max(X, y, s, loss, l1_ratio, fit_intercept):
 
 def _glm_path(X, y, s, loss, alphas, l1_ratio, fit_intercept, tol, max_iter):
     """Coefficients and intercepts along ``alphas`` (decreasing), warm-started."""
-    data = _Data(X)
+    data = KernelDesign(X, coef_in_x_dtype=True)
     coefs = np.empty((len(alphas), data.n_features))
     intercepts = np.empty(len(alphas))
     n_iters = []
