@@ -119,8 +119,8 @@ class Stall:
         return self.count >= self.patience
 
 
-def armijo(objective_at, f, delta, max_halvings, take_rounding=True):
-    """Backtracking line search: the first of t = 1, 1/2, 1/4, ... whose
+def armijo(objective_at, f, delta, max_halvings, take_rounding=True, t0=1.0):
+    """Backtracking line search: the first of t = t0, t0/2, t0/4, ... whose
     objective passes the Armijo test against ``f`` and the predicted decrease
     ``delta``. ``objective_at(t)`` returns ``(objective, payload)``; returns
     ``(t, payload)``, or None after ``max_halvings`` failures.
@@ -128,7 +128,7 @@ def armijo(objective_at, f, delta, max_halvings, take_rounding=True):
     With ``take_rounding``, a full step whose objective change is at
     rounding level is taken too (near the optimum the decrease drowns in
     rounding)."""
-    t = 1.0
+    t = t0
     for _ in range(max_halvings):
         f_new, payload = objective_at(t)
         if (f_new <= f + ARMIJO_SLOPE * t * delta
