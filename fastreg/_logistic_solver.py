@@ -30,7 +30,7 @@ from scipy.special import expit, log_expit, logsumexp
 from . import _logistic_fast as _kern
 from . import _multinomial
 from ._design import InterceptModel
-from ._prox_newton import (MAX_EPOCHS, STALL_OUTER, INNER_TOL, Settings, Stall, armijo,
+from ._prox_newton import (INNER_TOL, MAX_EPOCHS, STALL_OUTER, Settings, Stall, armijo,
                            fit_working_sets, kkt_violation, next_working_set_size,
                            penalty, select_working_set)
 
