@@ -434,6 +434,13 @@ class KernelDesign:
             out[:, m] = 1.0
         return out
 
+    def hessian_x(self):
+        """X for products forming a Hessian: a sparse X small enough made
+        dense (Fortran; a copy per call, freed with the solve that asked)."""
+        if self.sparse and self.n_samples * self.n_features <= DENSE_HESSIAN_MAX_ENTRIES:
+            return np.asfortranarray(self.X.toarray())
+        return self.X
+
     def hessian_design(self, fit_intercept):
         """X for a Newton route's Hessian, with a column of ones for the
         intercept; made once per data (a CV path reuses it at every C)."""

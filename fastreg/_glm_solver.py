@@ -37,7 +37,7 @@ keeps every step a descent step.
 import numpy as np
 from scipy import linalg, sparse
 
-from ._design import DENSE_HESSIAN_MAX_ENTRIES, KernelDesign
+from ._design import KernelDesign
 from ._prox_newton import (ROUNDING, STALL_OUTER, Settings, SmoothLossModel, Stall,
                            armijo, fit_working_sets)
 
@@ -263,9 +263,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     at least fourfold per step (a step then costs two passes over X instead
     of a Hessian); otherwise the Hessian is formed again.
     """
-    X = data.X
-    if data.sparse and X.shape[0] * X.shape[1] <= DENSE_HESSIAN_MAX_ENTRIES:
-        X = np.asfortranarray(X.toarray())
+    X = data.hessian_x()
     dense = not sparse.issparse(X)
     p = data.n_features
     m = p + 1 if fit_intercept else p
