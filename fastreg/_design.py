@@ -1,4 +1,14 @@
-"""The design matrix, prepared once for coordinate descent.
+"""The design matrix as the compiled kernels read it.
+
+Every conversion of X's layout happens here, once per fit (or per path or
+fold): dense X becomes Fortran-ordered, sparse X canonical CSC with 32-bit
+indices (:func:`as_int32_sparse`).
+
+:class:`KernelDesign` is X for the proximal-Newton solvers of the logistic
+and GLM estimators (:mod:`fastreg._prox_newton`): products with X and its
+transpose, curvature-weighted column norms, partial gradients, the weighted
+coordinate-descent kernels of the Newton model and dense copies of a working
+set's columns.
 
 A :class:`Design` holds X as the kernels read it, together with what every
 solve on it reuses: the (weighted) column means that centre it implicitly,
@@ -11,17 +21,45 @@ C-ordered dense X becomes Fortran-ordered (unless the Gram route is taken,
 which reads it as it is), CSR becomes CSC.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 from scipy import sparse
 
 from . import _cd_fast
-from ._validation import as_int32_sparse, check_squared_norms
+from . import _logistic_fast as _kern
+from ._validation import check_squared_norms
 
 _EMPTY = np.empty(0)
 
 # Centred squared norm, relative to the raw one, below which a dense column is
 # read again to see whether it is constant (as the kernels' moment pass does)
 _CONSTANT_CANDIDATE_RTOL = 1e-12
+
+def as_int32_sparse(X):
+    """Return X as canonical CSC with 32-bit indices, converting once if needed.
+
+    Canonical: sorted row indices, duplicate entries summed (scipy's meaning
+    of a repeated entry), so that column norms and Gram entries are those of
+    the matrix; the caller's object is copied, never sorted in place. The
+    kernels index with 32-bit integers; matrices whose nonzeros do not fit
+    are refused with a clear message rather than silently overflowed.
+    """
+    X = X.tocsc() if X.format != "csc" else X
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    if X.indices.dtype == np.int32 and X.indptr.dtype == np.int32:
+        return X
+    if X.nnz > np.iinfo(np.int32).max or max(X.shape) > np.iinfo(np.int32).max:
+        raise ValueError(
+            "Sparse matrices with more than 2**31 - 1 nonzeros or rows need 64-bit"
+            " indices, which fastreg's kernels do not support."
+        )
+    X = sparse.csc_matrix(
+        (X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)), shape=X.shape
+    )
+    return X
 
 # Size of the pieces in which products with the centred X are formed.
 _BLOCK_BYTES = 1 << 24
@@ -291,3 +329,160 @@ class Design:
         if self.sample_weight is None:
             return float(np.dot(y_c, y_c))
         return float(np.dot(y_c * self.sample_weight, y_c))
+
+
+def take_rows(X, rows):
+    """X[rows]; for int32 CSC X and increasing rows, taken without leaving CSC
+    (the folds of a cross-validation, from X converted once)."""
+    rows = np.asarray(rows)
+    if not (sparse.issparse(X) and X.format == "csc" and X.indices.dtype == np.int32
+            and X.indptr.dtype == np.int32 and rows.ndim == 1 and rows.size
+            and np.all(np.diff(rows) > 0)):
+        return X[rows]
+    row_map = np.full(X.shape[0], -1, dtype=np.int32)
+    row_map[rows] = np.arange(rows.size, dtype=np.int32)
+    nnz = np.count_nonzero(row_map[X.indices] >= 0)
+    data = np.empty(nnz, dtype=X.dtype)
+    indices = np.empty(nnz, dtype=np.int32)
+    indptr = np.empty(X.shape[1] + 1, dtype=np.int32)
+    _kern.csc_take_rows(X.data, X.indices, X.indptr, row_map, data, indices, indptr)
+    return sparse.csc_matrix((data, indices, indptr), shape=(rows.size, X.shape[1]))
+
+
+# ---------------------------------------------------------------------------
+# X for the proximal-Newton solvers (logistic regression, GLMs)
+# ---------------------------------------------------------------------------
+
+# A sparse X of at most this many entries (256 MB in float64) is made dense
+# for the Hessians of the Newton routes: dense products beat sparse ones there.
+DENSE_HESSIAN_MAX_ENTRIES = 2 ** 25
+
+
+class InterceptModel(NamedTuple):
+    """The intercept's part of a Newton model: the intercept ``value``, the
+    loss gradient ``grad`` and curvature ``curvature`` in it."""
+
+    value: float
+    grad: float
+    curvature: float
+
+
+class KernelDesign:
+    """X as the prox-Newton kernels read it: dense Fortran or int32 CSC.
+
+    ``coef_in_x_dtype``: products ``X @ w`` are formed in X's precision (w
+    cast to float32 for a float32 X), as the GLM solvers do; otherwise w
+    stays float64 and the product is promoted, as the logistic solvers do.
+    """
+
+    def __init__(self, X, coef_in_x_dtype=False):
+        self.sparse = sparse.issparse(X)
+        self.X = as_int32_sparse(X) if self.sparse else np.asfortranarray(X)
+        self.n_samples, self.n_features = X.shape
+        self.coef_in_x_dtype = coef_in_x_dtype
+        self._hessian_design = {}
+        self._multinomial = None
+
+    def matvec(self, w):
+        if not np.any(w):  # cold start: skip a pass over X
+            return np.zeros(self.n_samples)
+        if self.coef_in_x_dtype:
+            w = w.astype(self.X.dtype)
+        return np.asarray(self.X @ w, dtype=np.float64).ravel()
+
+    def rmatvec(self, r):
+        if self.X.dtype == np.float32:
+            r = r.astype(np.float32)
+        return np.asarray(self.X.T @ r, dtype=np.float64).ravel()
+
+    def column_nnz(self, ws):
+        """Entries stored in the columns ``ws`` (all of them when dense)."""
+        if self.sparse:
+            return np.diff(self.X.indptr)[ws].sum()
+        return self.n_samples * ws.size
+
+    def weighted_norms(self, h, ws):
+        """``(sum_i h_i X_ij^2, sum_i h_i X_ij)`` for the columns j in ``ws``."""
+        out, hx = np.empty(len(ws)), np.empty(len(ws))
+        if self.sparse:
+            X = self.X
+            _kern.weighted_norms_sparse(X.data, X.indices, X.indptr, h, ws, out, hx)
+        else:
+            _kern.weighted_norms_dense(self.X, h, ws, out, hx)
+        return out, hx
+
+    def partial_grad(self, ws, r, out):
+        """``out[ws] = X[:, ws]^T r``."""
+        if self.sparse:
+            X = self.X
+            _kern.partial_grad_sparse(X.data, X.indices, X.indptr, ws, r, out)
+        else:
+            _kern.partial_grad_dense(self.X, ws, r, out)
+
+    def quadratic_cd(self, h, grad, ws, w, u, Xd, intercept, l1, l2, fit_intercept,
+                     max_epochs, tol):
+        """Minimise the Newton model over the columns ``ws`` by weighted CD
+        from ``u`` (a copy of ``w``), accumulating ``X (u - w)`` in ``Xd``;
+        ``intercept`` is the :class:`InterceptModel`. Returns the new
+        intercept (Xd leaves out its change)."""
+        hnorm, hx = self.weighted_norms(h, ws)
+        # the kernel's layout: [start, current (written back), gradient, curvature]
+        packed = np.array([intercept.value, intercept.value, intercept.grad,
+                           intercept.curvature])
+        if self.sparse:
+            X = self.X
+            _kern.quadratic_cd_sparse(X.data, X.indices, X.indptr, h, grad, ws, hnorm,
+                                      hx, w, u, Xd, packed, l1, l2, fit_intercept,
+                                      max_epochs, tol)
+        else:
+            _kern.quadratic_cd_dense(self.X, h, grad, ws, hnorm, hx, w, u, Xd, packed,
+                                     l1, l2, fit_intercept, max_epochs, tol)
+        return packed[1]
+
+    def dense_columns(self, ws, fit_intercept):
+        """Float64 Fortran copy of the columns ``ws``, a column of ones appended
+        with an intercept (Fortran: columns contiguous for BLAS products)."""
+        n, m = self.n_samples, ws.size
+        out = np.zeros((n, m + 1) if fit_intercept else (n, m), order="F")
+        if self.sparse:
+            X = self.X
+            _kern.densify_columns(X.data, X.indices, X.indptr, ws, out)
+        else:
+            out[:, :m] = self.X[:, ws]
+        if fit_intercept:
+            out[:, m] = 1.0
+        return out
+
+    def hessian_x(self):
+        """X for products forming a Hessian: a sparse X small enough made
+        dense (Fortran; a copy per call, freed with the solve that asked)."""
+        if self.sparse and self.n_samples * self.n_features <= DENSE_HESSIAN_MAX_ENTRIES:
+            return np.asfortranarray(self.X.toarray())
+        return self.X
+
+    def hessian_design(self, fit_intercept):
+        """X for a Newton route's Hessian, with a column of ones for the
+        intercept; made once per data (a CV path reuses it at every C)."""
+        if fit_intercept not in self._hessian_design:
+            X = self.X
+            if self.sparse and X.shape[0] * X.shape[1] <= DENSE_HESSIAN_MAX_ENTRIES:
+                X = X.toarray()
+            if fit_intercept:
+                ones = np.ones((self.n_samples, 1), dtype=X.dtype)
+                X = (sparse.hstack([X, ones], format="csc") if sparse.issparse(X)
+                     else np.hstack([X, ones]))
+            self._hessian_design[fit_intercept] = X
+        return self._hessian_design[fit_intercept]
+
+    def multinomial_loss(self, y_enc, K, s, fit_intercept):
+        """The compiled multinomial loss on this X; its buffers are reused by
+        the next call with the same labels and weights (a path over C)."""
+        from . import _multinomial
+
+        key = (K, fit_intercept)
+        cached = self._multinomial
+        if (cached is None or cached[0] != key or not np.array_equal(cached[1], y_enc)
+                or not np.array_equal(cached[2], s)):
+            loss = _multinomial.MultinomialLoss(self.X, y_enc, K, s, fit_intercept)
+            self._multinomial = cached = (key, np.array(y_enc), np.array(s), loss)
+        return cached[3]

@@ -22,6 +22,7 @@ import numpy as np
 from scipy import linalg, sparse
 
 from . import _multinomial_fast as _kern
+from ._prox_newton import armijo
 
 # Converged also needs the (quasi-)Newton decrement, the model's estimate of
 # f - f*, at most this fraction of f. The gradient test alone bounds f - f*
@@ -280,6 +281,13 @@ def _two_loop(g, pairs, gamma):
     return -q
 
 
+def _evaluated(fun, u):
+    """``armijo``'s ``(objective, payload)`` for ``fun(u) -> (f, grad,
+    violation)``: the payload is ``(u, f, grad, violation)``."""
+    f, g, viol = fun(u)
+    return f, (u, f, g, viol)
+
+
 def _lbfgs(fun, u, tol_reached, max_iter, decrement_rtol=None, memory=10):
     """Minimise a smooth convex function by L-BFGS with Armijo backtracking.
 
@@ -316,15 +324,12 @@ def _lbfgs(fun, u, tol_reached, max_iter, decrement_rtol=None, memory=10):
         # units: a first trial step of length 1, as scipy's L-BFGS-B takes,
         # instead of halving down from |g| (tens of wasted evaluations on
         # large count data)
-        t = 1.0 if pairs else min(1.0, 1.0 / max(np.linalg.norm(d), 1e-300))
-        for _ in range(40):
-            u_new = u + t * d
-            f_new, g_new, viol_new = fun(u_new)
-            if f_new <= f + 1e-4 * t * slope:
-                break
-            t *= 0.5
-        else:
+        t0 = 1.0 if pairs else min(1.0, 1.0 / max(np.linalg.norm(d), 1e-300))
+        found = armijo(lambda t: _evaluated(fun, u + t * d), f, slope, 40,
+                       take_rounding=False, t0=t0)
+        if found is None:
             return u, it, tol_reached(viol)  # no decrease left: rounding floor
+        u_new, f_new, g_new, viol_new = found[1]
         s, y = u_new - u, g_new - g
         sy = s @ y
         # convexity makes s^T y >= 0; a vanishing one carries no curvature
@@ -447,16 +452,12 @@ def fit_newton_cg(loss, W, B, l2, tol_abs, max_iter):
         if viol <= tol_abs and decrement_ok:
             break
         n_iter += 1
-        t = 1.0
-        for _ in range(40):
-            f_new, g_new, viol_new = fun(u + t * d)
-            if f_new <= f + 1e-4 * t * slope:
-                break
-            t *= 0.5
-        else:
+        found = armijo(lambda t: _evaluated(fun, u + t * d), f, slope, 40,
+                       take_rounding=False)
+        if found is None:
             fun(u)  # restore the probabilities of the kept point
             break
-        u, f, g, viol = u + t * d, f_new, g_new, viol_new
+        u, f, g, viol = found[1]
     W_u, B_u = unpack(u)
     return W_u, B_u, n_iter, bool(viol <= tol_abs and decrement_ok)
 
@@ -498,15 +499,16 @@ def newton_polish(loss, W, B, l2, tol_abs):
     except linalg.LinAlgError:
         step = -np.linalg.lstsq(H, g, rcond=None)[0]
     slope = g @ step
-    t = 1.0
-    for _ in range(30):
-        if not slope < 0:
-            break
+    if not slope < 0:
+        return W, B
+
+    def objective_at(t):
+        # a point failing the gradient test counts as no decrease
         W_t = W + t * step[:p * K].reshape(p, K)
         B_t = B + t * step[p * K:] if fit_intercept else B
         f_t, G_t, gB_t = loss.loss_grad(W_t, B_t, l2)
-        if (f_t <= f + 1e-4 * t * slope
-                and max(np.abs(G_t).max(initial=0.0), np.abs(gB_t).max(initial=0.0)) <= tol_abs):
-            return W_t, B_t
-        t *= 0.5
-    return W, B
+        passed = max(np.abs(G_t).max(initial=0.0), np.abs(gB_t).max(initial=0.0)) <= tol_abs
+        return (f_t if passed else np.inf), (W_t, B_t)
+
+    found = armijo(objective_at, f, slope, 30, take_rounding=False)
+    return (W, B) if found is None else found[1]

@@ -31,8 +31,9 @@ from sklearn.utils.validation import validate_data
 from ._base import LinearModel, keeps_state_on_interrupt
 from ._distributed_hook import fit_distributed, is_distributed
 from ._interrupt import stop_on_interrupt
-from ._ridge import (_SVD_DENSE_MAX, Ridge, WeightedDesign, _column_blocks,
-                     check_ridge_sample_weight, set_coef)
+from ._design_weighted import WeightedDesign
+from ._ridge import Ridge, check_ridge_sample_weight, set_coef
+from ._ridge_solver import _SVD_DENSE_MAX, _column_blocks
 from ._validation import (ARRAY_LIKE, NONE, check_bool, check_cv_param, check_fold_weights,
                           check_option, check_scoring_param, check_target, interval,
                           is_array_like, param_error, shown, zero_weight_fold_error)

@@ -345,32 +345,6 @@ def check_target(y, X, dtype, *, multi_output):
     return y
 
 
-def as_int32_sparse(X):
-    """Return X as canonical CSC with 32-bit indices, converting once if needed.
-
-    Canonical: sorted row indices, duplicate entries summed (scipy's meaning
-    of a repeated entry), so that column norms and Gram entries are those of
-    the matrix; the caller's object is copied, never sorted in place. The
-    kernels index with 32-bit integers; matrices whose nonzeros do not fit
-    are refused with a clear message rather than silently overflowed.
-    """
-    X = X.tocsc() if X.format != "csc" else X
-    if not X.has_canonical_format:
-        X = X.copy()
-        X.sum_duplicates()
-    if X.indices.dtype == np.int32 and X.indptr.dtype == np.int32:
-        return X
-    if X.nnz > np.iinfo(np.int32).max or max(X.shape) > np.iinfo(np.int32).max:
-        raise ValueError(
-            "Sparse matrices with more than 2**31 - 1 nonzeros or rows need 64-bit"
-            " indices, which fastreg's kernels do not support."
-        )
-    X = sparse.csc_matrix(
-        (X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32)), shape=X.shape
-    )
-    return X
-
-
 def zero_weight_fold_error(k, part):
     """The error for fold ``k`` whose ``part`` ('training' or 'test') rows
     all weigh zero."""

@@ -414,17 +414,20 @@ def _tall(n=3000, p=12, seed=0):
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
 def test_gram_route_matches_cd_route(monkeypatch, fmt, fit_intercept, l1_ratio):
     """Tall designs take the Gram-matrix CD; forcing either route gives the optimum."""
-    from fastreg import _logistic as L
+    from fastreg import _logistic_solver as L
+    from fastreg._design import KernelDesign
+    from fastreg._prox_newton import use_gram
     X, y = _tall()
     Xf = sparse.csc_matrix(X) if fmt == "csc" else X
     ws = np.arange(X.shape[1], dtype=np.int32)
-    assert L._use_gram(L._Data(Xf), ws)  # the default picks it on this shape
-    assert not L._use_gram(L._Data(Xf[:100]), ws)  # and not when n ~ p
+    # the default picks it on this shape, and not when n ~ p
+    assert use_gram(KernelDesign(Xf), ws, L.PROX_NEWTON)
+    assert not use_gram(KernelDesign(Xf[:100]), ws, L.PROX_NEWTON)
     C = 0.05
     sk = _sk_best(X, y, C, l1_ratio, fit_intercept=fit_intercept)
     objs = {}
     for route, epochs in [("gram", 10**9), ("cd", 0)]:
-        monkeypatch.setattr(L, "GRAM_EPOCHS", epochs)
+        monkeypatch.setattr(L, "PROX_NEWTON", L.PROX_NEWTON._replace(gram_epochs=epochs))
         m = fr.LogisticRegression(C=C, l1_ratio=l1_ratio, tol=1e-10, max_iter=1000,
                                   fit_intercept=fit_intercept).fit(Xf, y)
         objs[route] = _binary_obj(X, y, m, C, l1_ratio)

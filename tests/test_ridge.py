@@ -285,9 +285,9 @@ def test_alpha_zero_full_rank_and_rank_deficient():
 @pytest.mark.parametrize("shape", [(120, 400), (400, 120)])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_cg_with_nystrom_preconditioner(monkeypatch, shape, weighted):
-    import fastreg._ridge as ridge_module
-    monkeypatch.setattr(ridge_module, "_PLAIN_CG_ITERATIONS", 2)
-    monkeypatch.setattr(ridge_module, "_NYSTROM_RANK", 16)
+    import fastreg._ridge_cg as ridge_cg
+    monkeypatch.setattr(ridge_cg, "_PLAIN_CG_ITERATIONS", 2)
+    monkeypatch.setattr(ridge_cg, "_NYSTROM_RANK", 16)
     rng = np.random.default_rng(12)
     # word-count-like: a few heavy rows/columns make the spectrum spread out
     X = sp.random(*shape, density=0.05, format="csr", random_state=13,

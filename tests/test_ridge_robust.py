@@ -17,7 +17,8 @@ from sklearn import linear_model as sk
 from sklearn.exceptions import ConvergenceWarning
 
 import fastreg as fr
-from fastreg import _ridge as ridge_module
+from fastreg import _ridge_cg as ridge_cg
+from fastreg import _ridge_solver as ridge_solver
 
 
 def _dense(X):
@@ -248,7 +249,7 @@ def test_alpha_zero_weighted_ill_conditioned_not_worse_than_zero(seed):
 
 def test_well_conditioned_cholesky_does_not_take_the_svd_route(monkeypatch):
     calls = []
-    monkeypatch.setattr(ridge_module, "_route_svd",
+    monkeypatch.setattr(ridge_solver, "_route_svd",
                         lambda *a: calls.append(1) or pytest.fail("svd route taken"))
     rng = np.random.default_rng(0)
     for shape in [(50, 10), (10, 50)]:
@@ -262,8 +263,8 @@ def test_well_conditioned_cholesky_does_not_take_the_svd_route(monkeypatch):
 def test_svd_route_matches_exact(shape, layout, monkeypatch):
     """Forced onto the SVD route (also its QR-by-blocks variant for n >= p),
     every target and alpha matches the exact solve."""
-    monkeypatch.setattr(ridge_module, "_RCOND_MIN", 2.0)   # every system 'singular'
-    monkeypatch.setattr(ridge_module, "_SVD_DENSE_MAX", 100)
+    monkeypatch.setattr(ridge_solver, "_RCOND_MIN", 2.0)   # every system 'singular'
+    monkeypatch.setattr(ridge_solver, "_SVD_DENSE_MAX", 100)
     rng = np.random.default_rng(4)
     X = rng.standard_normal(shape) + 2.0
     Y = rng.standard_normal((shape[0], 3))
@@ -340,8 +341,8 @@ def test_nystrom_preconditioner_of_rank_deficient_operator(rank):
     rng = np.random.default_rng(rank)
     A = rng.standard_normal((40, rank)) * 10.0 ** rng.uniform(-3, 3, rank)
     K = A @ A.T
-    nystrom = ridge_module._nystrom(lambda V: K @ V, 40, 64)
-    apply = ridge_module._nystrom_precond(nystrom, 0.0)
+    nystrom = ridge_cg._nystrom(lambda V: K @ V, 40, 64)
+    apply = ridge_cg._nystrom_precond(nystrom, 0.0)
     assert np.all(np.isfinite(apply(rng.standard_normal(40))))
     assert nystrom[0].shape[1] <= rank
 

@@ -25,7 +25,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._coordinate_descent import _check_finite_fit, _initial_coef
 from .._path import _resolve_alphas, alpha_grid, solve_path
-from .._ridge import _solve_spd, check_ridge_alpha, set_coef
+from .._ridge import check_ridge_alpha, set_coef
+from .._ridge_solver import _solve_spd
 from .._validation import (check_bool, check_cd_params, check_precompute, check_real,
                            check_squared_norms)
 

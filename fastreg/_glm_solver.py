@@ -1,0 +1,498 @@
+"""The Tweedie losses and the GLM solvers behind :mod:`fastreg._glm`.
+
+The solvers work on the objective of :mod:`fastreg._glm` multiplied by
+``sum(s)``. With an L1 part (or a smooth problem no full-Newton route takes),
+the shared proximal-Newton solver of :mod:`fastreg._prox_newton`: each outer
+iteration computes the full gradient, checks the KKT
+conditions and picks a working set (the support and the worst violators);
+inner iterations take proximal-Newton steps on it: the IRLS weights (the
+curvature of the half deviance in the linear predictor) and the gradient
+define a weighted elastic-net least-squares model, which the weighted
+coordinate-descent kernels of :mod:`fastreg._logistic_fast` minimise with the
+intercept eliminated exactly, warm-started at the current coefficients;
+on designs tall against the working set the model is minimised through its
+weighted Gram matrix instead. An Armijo backtracking line search on the
+penalised objective follows. Those kernels take the gradient and the
+curvature as they are, so that no working response is formed and nothing is
+recomputed per step but the curvature-weighted norms of the working set.
+Without an L1 part, full Newton steps: with few features (p <= 2000, n >= p)
+through a Cholesky factor of the (p + 1) x (p + 1) Hessian, formed as one
+symmetric product (in float32 on large designs: it only shapes the step, the
+gradient stays exact) and reused while the KKT violation falls fourfold a
+step; on wide designs (n <= 4000 < p) in the space of the samples, through
+the n x n matrix l2 I + D^1/2 X X^T D^1/2, X X^T formed once.
+
+Stopping mirrors scikit-learn's ``tol`` (lbfgs' ``gtol``, newton-cholesky's
+gradient check): the fit stops when the largest KKT violation (the
+minimum-norm subgradient, intercept included) of the objective above is at
+most ``tol``. ``max_iter`` bounds the number of Newton steps, as it bounds
+scikit-learn's iterations.
+
+Where the curvature of the half deviance is not positive (Tweedie powers
+above 2 with the log link, the identity link away from the mean), Fisher's
+expected curvature replaces it: the model stays convex and the line search
+keeps every step a descent step.
+"""
+
+import numpy as np
+from scipy import linalg, sparse
+
+from ._design import KernelDesign
+from ._prox_newton import (ROUNDING, STALL_OUTER, Settings, SmoothLossModel, Stall,
+                           armijo, fit_working_sets)
+
+# The prox-Newton solver's settings for the GLM losses (see
+# fastreg._prox_newton.Settings): the Gram route for n >= 10 m, a dense
+# working set of at most 8e6 entries, a build worth at most 64 epochs.
+PROX_NEWTON = Settings(gram_ratio=10, gram_max_entries=8_000_000, gram_epochs=64,
+                       max_halvings=40, stall_rounding=ROUNDING)
+# Full Newton (Cholesky) for smooth problems up to this many features.
+CHOLESKY_MAX_FEATURES = 2000
+# ... and, on wide designs, in the space of the samples up to this many of them.
+ROWS_MAX_SAMPLES = 4000
+
+
+# ---------------------------------------------------------------------------
+# The Tweedie family in the linear predictor
+# ---------------------------------------------------------------------------
+
+class TweedieLoss:
+    """Half the Tweedie unit deviance of power ``power`` as a function of the
+    linear predictor ``eta``, with the log or the identity link.
+
+    ``value`` is ``sum_i s_i d(y_i, mu_i) / 2``; ``derivatives`` returns its
+    gradient and (positive) curvature in ``eta``, per sample, weighted.
+    """
+
+    def __init__(self, power, link):
+        self.power = float(power)
+        self.log = link == "log"
+
+    def inverse_link(self, eta):
+        return np.exp(eta) if self.log else eta
+
+    def link(self, mu):
+        return np.log(mu) if self.log else mu
+
+    def y_in_range(self, y):
+        p = self.power
+        if p <= 0:
+            return True
+        if p < 2:
+            return bool(np.all(y >= 0))
+        return bool(np.all(y > 0))
+
+    def unit_half_deviance(self, y, eta):
+        """Per sample; inf where the mean leaves its domain."""
+        p = self.power
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.log:
+                if p == 0:
+                    mu = np.exp(eta)
+                    return 0.5 * (y - mu) ** 2
+                if p == 1:
+                    ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+                    return ylogy - y * eta - y + np.exp(eta)
+                if p == 2:
+                    return eta - np.log(y) + y * np.exp(-eta) - 1.0
+                yp = np.maximum(y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
+                return (yp - y * np.exp((1 - p) * eta) / (1 - p)
+                        + np.exp((2 - p) * eta) / (2 - p))
+            mu = eta
+            if p == 0:
+                return 0.5 * (y - mu) ** 2
+            if p < 0:
+                # as scikit-learn: the formula wherever it is defined (for
+                # integer powers, negative means too)
+                out = (np.maximum(y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
+                       - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
+                return np.where(np.isnan(out), np.inf, out)
+            bad = mu <= 0
+            mu = np.where(bad, 1.0, mu)
+            if p == 1:
+                ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
+                out = ylogy - y + mu
+            elif p == 2:
+                out = np.log(mu / y) + y / mu - 1.0
+            else:
+                out = (np.maximum(y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
+                       - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
+            return np.where(bad, np.inf, out)
+
+    def _y_constant(self, y):
+        """The part of the half deviance that depends on y only, per sample
+        (log link; None where there is none to split off)."""
+        p = self.power
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 1:
+                return np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0) - y
+            if p == 2:
+                return -np.log(y) - 1.0
+            return np.maximum(y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
+
+    def value(self, y, s, eta):
+        """sum_i s_i d(y_i, mu_i) / 2 (inf outside the domain of the mean)."""
+        p = self.power
+        if not self.log or p == 0:
+            dev = self.unit_half_deviance(y, eta)
+            with np.errstate(invalid="ignore", over="ignore"):
+                out = float(dev.sum() if s is None else s @ dev)
+            return out if np.isfinite(out) else np.inf
+        # log link: the y-only part is summed once per (y, s) and kept
+        key = (id(y), id(s))
+        if getattr(self, "_const_key", None) != key:
+            const = self._y_constant(y)
+            self._const = float(const.sum() if s is None else s @ const)
+            self._const_key, self._const_refs = key, (y, s)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if p == 1:
+                var = np.exp(eta) - y * eta
+            elif p == 2:
+                var = eta + y * np.exp(-eta)
+            else:
+                var = (np.exp((2 - p) * eta) / (2 - p)
+                       - y * np.exp((1 - p) * eta) / (1 - p))
+            out = float(var.sum() if s is None else s @ var) + self._const
+        return out if np.isfinite(out) else np.inf
+
+    def derivatives(self, y, s, eta):
+        """(r, h): weighted gradient and curvature of the half deviance in eta."""
+        p = self.power
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.log:
+                if p == 0:
+                    mu = np.exp(eta)
+                    g = mu * (mu - y)
+                    fisher = mu * mu
+                    h = 2 * fisher - y * mu
+                elif p == 1:
+                    mu = np.exp(eta)
+                    g = mu - y
+                    h = fisher = mu
+                elif p == 2:
+                    a = y * np.exp(-eta)
+                    g = 1.0 - a
+                    h = a
+                    fisher = np.ones_like(eta)
+                else:
+                    m1 = np.exp((1 - p) * eta)
+                    m2 = np.exp((2 - p) * eta)
+                    g = m2 - y * m1
+                    fisher = m2
+                    h = (2 - p) * m2 - (1 - p) * y * m1
+            else:
+                mu = eta
+                if p == 0:
+                    g = mu - y
+                    h = fisher = np.ones_like(eta)
+                else:
+                    mp = mu ** (-p)
+                    g = mp * (mu - y)
+                    fisher = np.abs(mp)
+                    h = mu ** (-p - 1) * ((1 - p) * mu + p * y)
+            h = np.where(h > 0, h, fisher)
+        if s is not None:
+            g = g * s
+            h = h * s
+        return np.ascontiguousarray(g, dtype=np.float64), np.ascontiguousarray(
+            h, dtype=np.float64)
+
+
+def _family_loss(power, link):
+    if link == "auto":
+        link = "identity" if power <= 0 else "log"
+    return TweedieLoss(power, link)
+
+
+# ---------------------------------------------------------------------------
+# Solver
+# ---------------------------------------------------------------------------
+
+def _line_search(loss, y, s, eta, Xd, f, delta, pen_of_t):
+    """Backtracking on the penalised objective along eta + t Xd; returns
+    (t, eta at t, loss at t, penalty at t) or None."""
+    def objective_at(t):
+        eta_t = eta + t * Xd
+        loss_t = loss.value(y, s, eta_t)
+        pen_t = pen_of_t(t)
+        return loss_t + pen_t, (eta_t, loss_t, pen_t)
+
+    found = armijo(objective_at, f, delta, PROX_NEWTON.max_halvings)
+    return None if found is None else (found[0],) + found[1]
+
+
+def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
+    """Minimise sum s half-deviance + l1 |w|_1 + l2/2 |w|^2 by proximal Newton
+    on working sets; returns (w, b, n_iter, converged)."""
+    model = SmoothLossModel(lambda eta: loss.value(y, s, eta),
+                            lambda eta: loss.derivatives(y, s, eta))
+    return fit_working_sets(data, model, w, b, l1, l2, fit_intercept, tol_abs, max_iter,
+                            PROX_NEWTON)
+
+
+HESSIAN_FLOAT32 = True
+# A Hessian factor is reused while the KKT violation falls by this factor a step.
+REUSE_GAIN = 0.25
+
+
+def n_big(X):
+    """Whether X is tall and large enough for a float32 Hessian to pay."""
+    return X.shape[0] * X.shape[1] >= 1 << 20
+
+
+def _cholesky(H):
+    """Cholesky factor of a positive semi-definite H, with a growing jitter on
+    its diagonal where rounding (or a rank-deficient design without an L2
+    part) leaves it singular."""
+    scale = max(float(np.abs(np.diag(H)).max(initial=0.0)), 1e-300)
+    jitter = 0.0
+    for _ in range(8):
+        try:
+            return linalg.cho_factor(H + jitter * np.eye(H.shape[0]), check_finite=False)
+        except linalg.LinAlgError:
+            jitter = scale * (1e-12 if jitter == 0.0 else 100 * jitter / scale)
+    return linalg.cho_factor(H + scale * np.eye(H.shape[0]), check_finite=False)
+
+
+def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter):
+    """Newton steps for the smooth (L2) problem, Cholesky-solved.
+
+    The Hessian [[X^T D X + l2 I, X^T h], [h^T X, sum h]] is formed as one
+    symmetric product of [X sqrt(h), sqrt(h)] (into a buffer made once). A
+    factor is reused for the next step while the KKT violation keeps falling
+    at least fourfold per step (a step then costs two passes over X instead
+    of a Hessian); otherwise the Hessian is formed again.
+    """
+    X = data.hessian_x()
+    dense = not sparse.issparse(X)
+    p = data.n_features
+    m = p + 1 if fit_intercept else p
+    # The Hessian only shapes the steps (the gradient is exact): it is formed
+    # in float32 on tall designs, at half the memory traffic and twice the
+    # BLAS speed; a step then misses the Newton step by about 1e-7 cond(H).
+    hdtype = np.float32 if HESSIAN_FLOAT32 and n_big(X) else X.dtype
+    buf = np.empty((X.shape[0], m), dtype=hdtype, order="F") if dense else None
+    w = np.array(w, dtype=np.float64)
+    eta = data.matvec(w) + b
+    f_loss = loss.value(y, s, eta)
+    if not np.isfinite(f_loss):
+        return w, b, 0, False
+    pen = 0.5 * l2 * (w @ w)
+    it = 0
+    stall = Stall(STALL_OUTER, PROX_NEWTON.stall_rounding)
+    factor = None
+    prev_viol = np.inf
+    diag = np.arange(p)
+    # (A Hessian of a subsample of the rows for the first step was tried: on
+    # heavy-tailed designs, polynomial features, its steps were poor enough
+    # for the line search to cut them a thousandfold.)
+    fresh = False
+    while True:
+        r, h = loss.derivatives(y, s, eta)
+        g = np.empty(m)
+        g[:p] = data.rmatvec(r) + l2 * w
+        if fit_intercept:
+            g[p] = r.sum()
+        viol = np.abs(g).max(initial=0.0)
+        if viol <= tol_abs:
+            return w, b, it, True
+        if it >= max_iter or stall.stalled(viol, f_loss + pen):
+            return w, b, it, False
+        it += 1
+        if factor is None or viol > REUSE_GAIN * prev_viol:
+            if factor is not None and fresh and hdtype != X.dtype:
+                # a new model no longer gains fourfold a step: form it in
+                # X's precision
+                hdtype = X.dtype
+                buf = np.empty((X.shape[0], m), dtype=hdtype, order="F")
+            fresh = True
+            if dense:
+                # [X sqrt(h), sqrt(h)]^T [X sqrt(h), sqrt(h)]: every block of
+                # the Hessian from one symmetric product
+                root = np.sqrt(h)
+                np.multiply(X, root[:, None], out=buf[:, :p], casting="same_kind")
+                if fit_intercept:
+                    buf[:, p] = root
+                H = np.asarray(buf.T @ buf, dtype=np.float64)
+            else:
+                H = np.empty((m, m))
+                H[:p, :p] = (X.T @ sparse.diags(h) @ X).toarray()
+                if fit_intercept:
+                    H[p, :p] = H[:p, p] = data.rmatvec(h)
+                    H[p, p] = h.sum()
+            H[diag, diag] += l2
+            factor = _cholesky(H)
+        else:
+            fresh = False
+        prev_viol = viol
+        d = -linalg.cho_solve(factor, g, check_finite=False)
+        delta = g @ d
+        if not delta < 0:
+            factor = None
+            continue
+        db = d[p] if fit_intercept else 0.0
+        dw = d[:p]
+        Xd = data.matvec(dw) + db
+        found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
+                        lambda t: 0.5 * l2 * np.sum((w + t * dw) ** 2))
+        if found is None:
+            if factor is not None:
+                factor = None
+                prev_viol = np.inf
+                continue
+            return w, b, it, False
+        t, eta, f_loss, pen = found
+        w = w + t * dw
+        b = b + t * db
+        if t < 1.0:
+            factor, prev_viol = None, np.inf   # far from the optimum: fresh Hessians
+
+
+def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter):
+    """Full Newton steps for the smooth problem on a wide design (l2 > 0),
+    solved in the space of the samples.
+
+    The Newton system (X^T D X + l2 I) d = -g (the intercept unpenalised)
+    is solved through the n x n matrix N = l2 I + D^1/2 X X^T D^1/2: with
+    q = D (X d + db), the coefficient step is d = -(g + X^T q) / l2 and q
+    solves D^-1/2 N D^-1/2 q = -X g + l2 db 1 with 1^T q = -g_b, which
+    fixes db. X X^T is formed once.
+    """
+    X = data.X
+    K = X @ X.T   # sparse X: a sparse product, never a dense copy of X
+    K = np.asarray(K.toarray() if sparse.issparse(K) else K, dtype=np.float64)
+    w = np.array(w, dtype=np.float64)
+    eta = data.matvec(w) + b
+    f_loss = loss.value(y, s, eta)
+    if not np.isfinite(f_loss):
+        return w, b, 0, False
+    pen = 0.5 * l2 * (w @ w)
+    it = 0
+    stall = Stall(STALL_OUTER, PROX_NEWTON.stall_rounding)
+    n = data.n_samples
+    while True:
+        r, h = loss.derivatives(y, s, eta)
+        g = data.rmatvec(r) + l2 * w
+        gb = r.sum() if fit_intercept else 0.0
+        viol = max(np.abs(g).max(initial=0.0), abs(gb))
+        if viol <= tol_abs:
+            return w, b, it, True
+        if it >= max_iter or stall.stalled(viol, f_loss + pen):
+            return w, b, it, False
+        it += 1
+        root = np.sqrt(h)
+        N = root[:, None] * K * root[None, :]
+        N[np.arange(n), np.arange(n)] += l2
+        factor = linalg.cho_factor(N, check_finite=False)
+        c = -data.matvec(g)
+        q_c = root * linalg.cho_solve(factor, root * c, check_finite=False)
+        if fit_intercept:
+            q_1 = root * linalg.cho_solve(factor, root, check_finite=False)
+            db = (-gb - q_c.sum()) / (l2 * q_1.sum())
+            q = q_c + l2 * db * q_1
+        else:
+            db, q = 0.0, q_c
+        d = -(g + data.rmatvec(q)) / l2
+        Xd = data.matvec(d) + db
+        delta = g @ d + gb * db
+        if not delta < 0:
+            return w, b, it, False
+        found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
+                        lambda t: 0.5 * l2 * np.sum((w + t * d) ** 2))
+        if found is None:
+            return w, b, it, False
+        t, eta, f_loss, pen = found
+        w = w + t * d
+        b = b + t * db
+
+
+def solve_glm(X, y, s, loss, *, alpha, l1_ratio, fit_intercept, tol, max_iter,
+              coef_init=None, intercept_init=None, data=None):
+    """Fit one GLM; returns (coef float64, intercept, n_iter, converged).
+
+    ``s`` are the sample weights (None for ones); the objective is that of the
+    module docstring, its KKT violation bounded by ``tol``."""
+    data = KernelDesign(X, coef_in_x_dtype=True) if data is None else data
+    p = data.n_features
+    y = np.asarray(y, dtype=np.float64)
+    sum_s = float(data.n_samples if s is None else s.sum())
+    if s is not None:
+        s = np.asarray(s, dtype=np.float64)
+    l1 = alpha * l1_ratio * sum_s
+    l2 = alpha * (1.0 - l1_ratio) * sum_s
+    w = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64)
+    if intercept_init is not None:
+        b = float(intercept_init) if fit_intercept else 0.0
+    elif fit_intercept:
+        mean = float(np.average(y, weights=s))
+        if loss.log or loss.power > 0:
+            mean = max(mean, np.finfo(np.float64).tiny ** 0.5)
+        with np.errstate(divide="ignore"):
+            b = float(loss.link(mean))
+    else:
+        b = 0.0
+    tol_abs = tol * sum_s
+    if l1 == 0 and p <= CHOLESKY_MAX_FEATURES and data.n_samples >= p:
+        return fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs,
+                                   max_iter)
+    if l1 == 0 and l2 > 0 and p > data.n_samples <= ROWS_MAX_SAMPLES:
+        return fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs,
+                               max_iter)
+    return fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs,
+                           max_iter)
+
+
+# ---------------------------------------------------------------------------
+# Paths over alpha (GeneralizedLinearRegressorCV)
+# ---------------------------------------------------------------------------
+
+def glm_alpha_max(X, y, s, loss, l1_ratio, fit_intercept):
+    """Smallest alpha whose solution has no nonzero coefficient: the largest
+    |gradient| at w = 0 (intercept at its optimum), over sum(s) l1_ratio."""
+    y = np.asarray(y, dtype=np.float64)
+    sum_s = float(y.shape[0] if s is None else s.sum())
+    if fit_intercept:
+        mean = float(np.average(y, weights=s))
+        if loss.log:
+            mean = max(mean, np.finfo(np.float64).tiny ** 0.5)
+        eta = np.full(y.shape[0], float(loss.link(mean)))
+    else:
+        eta = np.zeros(y.shape[0])
+    r, _ = loss.derivatives(y, s, eta)
+    if sparse.issparse(X):
+        grad = np.asarray(X.T @ r).ravel()
+    else:
+        grad = np.asarray(X.T @ r.astype(X.dtype), dtype=np.float64)
+    return float(np.max(np.abs(grad), initial=0.0)) / (sum_s * l1_ratio)
+
+
+def _glm_path(X, y, s, loss, alphas, l1_ratio, fit_intercept, tol, max_iter):
+    """Coefficients and intercepts along ``alphas`` (decreasing), warm-started."""
+    data = KernelDesign(X, coef_in_x_dtype=True)
+    coefs = np.empty((len(alphas), data.n_features))
+    intercepts = np.empty(len(alphas))
+    n_iters = []
+    w, b = None, None
+    for k, alpha in enumerate(alphas):
+        w, b, n_iter, _ = solve_glm(X, y, s, loss, alpha=alpha, l1_ratio=l1_ratio,
+                                    fit_intercept=fit_intercept, tol=tol,
+                                    max_iter=max_iter, coef_init=w, intercept_init=b,
+                                    data=data)
+        coefs[k], intercepts[k] = w, b
+        n_iters.append(n_iter)
+    return coefs, intercepts, n_iters
+
+
+def _fold_deviances(X, y, s, loss, train, test, alphas, l1_ratio, fit_intercept, tol,
+                    max_iter):
+    """Mean test deviance along the path fitted on the training rows."""
+    loss = TweedieLoss(loss.power, "log" if loss.log else "identity")  # one per thread
+    s_train = None if s is None else s[train]
+    s_test = None if s is None else s[test]
+    coefs, intercepts, _ = _glm_path(X[train], y[train], s_train, loss, alphas, l1_ratio,
+                                     fit_intercept, tol, max_iter)
+    X_test, y_test = X[test], np.asarray(y[test], dtype=np.float64)
+    etas = np.asarray(X_test @ coefs.T.astype(X.dtype), dtype=np.float64) + intercepts
+    sum_test = float(len(test) if s_test is None else s_test.sum())
+    return np.array([2.0 * loss.value(y_test, s_test, etas[:, k]) / sum_test
+                     for k in range(len(alphas))])
