@@ -21,6 +21,14 @@ ROUNDING = {
         "asserts a duality gap above its rounding floor in the release build",
     "tests/test_tol_monotone.py::test_a_fit_at_its_floor_stops_within_a_few_gap_cadences":
         "asserts a duality gap above its rounding floor in the release build",
+    # Two fits stopped by tol (1e-4) compared at rtol 1e-6: where each stops
+    # depends on the rounding (the sanitizer build's intercepts differ by 4e-6).
+    "tests/test_multitask_routes.py::test_multi_output_matches_per_target_fits":
+        "compares two tol-limited fits closer than tol, as the release build's rounding allows",
+    # The quick benchmark gives each solver a time budget; the checked build
+    # runs several times slower and scikit-learn's liblinear ran out of it.
+    "tests/test_benchmark_logistic.py::test_quick_run":
+        "time-budgeted: the checked build is several times slower",
 }
 
 

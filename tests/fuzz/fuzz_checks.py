@@ -16,6 +16,7 @@ import json
 import os
 import pickle
 import re
+import sys
 import threading
 import time
 import warnings
@@ -110,7 +111,9 @@ def call_with_timeout(fn, timeout=None):
     timer.daemon = True
     main = threading.current_thread() is threading.main_thread()
     if main:
-        faulthandler.dump_traceback_later(4 * timeout + 60, exit=True)
+        # (to the process's own stderr: pytest's --capture=sys replaces
+        # sys.stderr with an object without a file descriptor)
+        faulthandler.dump_traceback_later(4 * timeout + 60, exit=True, file=sys.__stderr__)
     timer.start()
     try:
         try:
