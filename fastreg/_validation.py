@@ -478,7 +478,8 @@ def check_sample_weight(sample_weight, n_samples, dtype=np.float64, *, scalar="u
     ``allow_all_zero``: one partial_fit batch may weigh nothing)."""
     if sample_weight is None:
         return np.ones(n_samples, dtype=dtype) if none_as_ones else None
-    if isinstance(sample_weight, numbers.Number) or np.ndim(sample_weight) == 0:
+    if isinstance(sample_weight, numbers.Number) or (
+            isinstance(sample_weight, np.ndarray) and sample_weight.ndim == 0):
         sample_weight = _scalar_weight(sample_weight, n_samples, dtype, scalar)
         if sample_weight is None:
             return np.ones(n_samples, dtype=dtype) if none_as_ones else None

@@ -98,6 +98,8 @@ def test_check_sample_weight_options():
     assert check_sample_weight(3.0, n) is None               # scalar = unit weights
     np.testing.assert_array_equal(check_sample_weight(None, n, none_as_ones=True), np.ones(n))
     np.testing.assert_array_equal(check_sample_weight(2, n, scalar="fill"), np.full(n, 2.0))
+    np.testing.assert_array_equal(check_sample_weight(np.array(2.0), n, scalar="fill"),
+                                  np.full(n, 2.0))
     assert check_sample_weight(1.0, n, scalar="scale") is None
     np.testing.assert_array_equal(check_sample_weight(2.0, n, scalar="scale"),
                                   np.full(n, 2.0))
