@@ -71,6 +71,27 @@ _SGD_CONSTRAINTS = {
 class _BaseSGD(FastregMixin, BaseEstimator):
     """Parameters, validation and the call into the epoch kernel."""
 
+    def _validate(self, *, for_partial_fit=False):
+        """The parameters, against the class's table and each other."""
+        validate_params(self)
+        self._check_combinations(for_partial_fit=for_partial_fit)
+
+    def _starting_point(self, coef_init, intercept_init):
+        """``fit``'s start: the given coefficients, else the previous ones
+        with ``warm_start``, else none (zeros); the sample counter and the
+        optimisers' state restart."""
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            if coef_init is None:
+                coef_init = self.coef_
+            if intercept_init is None:
+                intercept_init = self.intercept_
+        else:
+            self.coef_ = None
+            self.intercept_ = None
+        self.t_ = 1.0
+        self._optimizer_state = None
+        return coef_init, intercept_init
+
     def _check_combinations(self, *, for_partial_fit=False):
         """The rules between parameters that the constraint tables cannot say."""
         if self.power_t < 0:
@@ -189,22 +210,27 @@ class _BaseSGD(FastregMixin, BaseEstimator):
         if avg_coef is None:
             avg_coef = np.zeros(1, dtype=dtype)
         loss, loss_param = self._loss_code()
-        penalty = _sgd_fast.PENALTY_CODES[self.penalty]
-        l1_ratio = 0.0 if self.l1_ratio is None else float(self.l1_ratio)
-        tol = -np.inf if self.tol is None else float(self.tol)
         return _sgd_fast.plain_sgd(
             coef, float(intercept), avg_coef, float(avg_intercept),
             data, indices.astype(np.intc, copy=False), indptr, dense, X.shape[1],
-            y, sample_weight, validation_mask,
-            loss, loss_param, penalty, float(self.alpha), l1_ratio,
-            _sgd_fast.LEARNING_RATE_CODES[self.learning_rate], float(self.eta0),
-            float(self.power_t), float(self.t_), decay, int(self.average),
-            bool(self.fit_intercept), min(int(max_iter), MAX_INT), tol,
-            int(self.n_iter_no_change),
-            bool(self.early_stopping), score_cb, bool(self.shuffle), int(seed),
-            float(weight_pos), float(weight_neg), int(self.verbose),
-            float(self.momentum), bool(self.nesterov),
-            1 if self.adaptive_step == "adam" else 0, bool(self.decoupled_weight_decay),
+            y, sample_weight, validation_mask, float(self.t_),
+            dict(code=loss, param=loss_param, weight_pos=float(weight_pos),
+                 weight_neg=float(weight_neg)),
+            dict(kind=_sgd_fast.PENALTY_CODES[self.penalty], alpha=float(self.alpha),
+                 l1_ratio=0.0 if self.l1_ratio is None else float(self.l1_ratio)),
+            dict(learning_rate=_sgd_fast.LEARNING_RATE_CODES[self.learning_rate],
+                 eta0=float(self.eta0), power_t=float(self.power_t),
+                 intercept_decay=decay, fit_intercept=bool(self.fit_intercept)),
+            dict(average=int(self.average)),
+            dict(max_iter=min(int(max_iter), MAX_INT), shuffle=bool(self.shuffle),
+                 seed=int(seed), verbose=int(self.verbose)),
+            dict(tol=-np.inf if self.tol is None else float(self.tol),
+                 n_iter_no_change=int(self.n_iter_no_change),
+                 early_stopping=bool(self.early_stopping)),
+            score_cb,
+            dict(momentum=float(self.momentum), nesterov=bool(self.nesterov),
+                 adaptive=1 if self.adaptive_step == "adam" else 0,
+                 decoupled=bool(self.decoupled_weight_decay)),
             *(state if state is not None else (None, None)))
 
     def _allocate(self, n_rows, n_features, dtype, coef_init, intercept_init):
@@ -509,19 +535,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         self : SGDRegressor
             The fitted model.
         """
-        validate_params(self)
-        self._check_combinations()
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            if coef_init is None:
-                coef_init = self.coef_
-            if intercept_init is None:
-                intercept_init = self.intercept_
-        else:
-            self.coef_ = None
-            self.intercept_ = None
-        self.t_ = 1.0
+        self._validate()
+        coef_init, intercept_init = self._starting_point(coef_init, intercept_init)
         self._average_coef = None
-        self._optimizer_state = None
         self._partial_fit(X, y, self.max_iter, sample_weight, coef_init, intercept_init)
         self._warn_no_convergence()
         return self
@@ -545,8 +561,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             The updated model.
         """
         if getattr(self, "coef_", None) is None:
-            validate_params(self)
-            self._check_combinations(for_partial_fit=True)
+            self._validate(for_partial_fit=True)
         return self._partial_fit(X, y, 1, sample_weight, None, None)
 
     def _partial_fit(self, X, y, max_iter, sample_weight, coef_init, intercept_init):
@@ -714,8 +729,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         self : SGDClassifier
             The fitted model.
         """
-        validate_params(self)
-        self._check_combinations()
+        self._validate()
         if hasattr(self, "classes_"):
             del self.classes_
         if y is None:
@@ -729,21 +743,12 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             y_arr = check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
         check_classification_targets(y_arr)
         classes = unique_labels(y_arr)
-        if self.warm_start and hasattr(self, "coef_") and self.coef_ is not None:
-            if coef_init is None:
-                coef_init = self.coef_
-            if intercept_init is None:
-                intercept_init = self.intercept_
-        else:
-            self.coef_ = None
-            self.intercept_ = None
+        coef_init, intercept_init = self._starting_point(coef_init, intercept_init)
         if self.average > 0:
             self._standard_coef = self.coef_
             self._standard_intercept = self.intercept_
             self._average_coef = None
             self._average_intercept = None
-        self.t_ = 1.0
-        self._optimizer_state = None
         self._partial_fit(X, y, self.max_iter, classes, sample_weight, coef_init,
                           intercept_init)
         self._warn_no_convergence()
@@ -771,8 +776,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             The updated model.
         """
         if not hasattr(self, "classes_"):
-            validate_params(self)
-            self._check_combinations(for_partial_fit=True)
+            self._validate(for_partial_fit=True)
             if self.class_weight == "balanced":
                 raise ValueError(
                     "class_weight 'balanced' is not supported for partial_fit. Use "
