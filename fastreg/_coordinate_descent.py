@@ -10,8 +10,9 @@ from ._base import LinearModel, keeps_state_on_interrupt
 from ._design import Design, column_means, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
 from ._path import enet_path, solve_path
-from ._validation import (check_cd_params, check_gram, check_precompute, check_real,
-                          check_sample_weight, check_target)
+from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, Boolean, Interval, check_gram,
+                          check_precompute, check_sample_weight, check_target,
+                          rescaled_to_count, validate_params)
 
 _X_DTYPES = [np.float64, np.float32]
 
@@ -23,7 +24,7 @@ def _validate_fit_data(est, X, y, sample_weight, *, multi_output):
     y = check_target(y, X, X.dtype, multi_output=multi_output)
     sample_weight = check_sample_weight(sample_weight, X.shape[0], X.dtype)
     if sample_weight is not None:
-        sample_weight = sample_weight * (X.shape[0] / np.sum(sample_weight))
+        sample_weight = rescaled_to_count(sample_weight)
     return X, y, sample_weight
 
 
@@ -107,6 +108,15 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
 
     path = staticmethod(enet_path)
 
+    _parameter_constraints = {
+        "alpha": [Interval("float", 0)],
+        "l1_ratio": [Interval("float", 0, 1)],
+        "positive": [Boolean()],
+        **CD_CONSTRAINTS,
+        "warm_start": [Boolean()],
+        "precompute": PRECOMPUTE,
+    }
+
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, precompute=False,
                  max_iter=1000, copy_X=True, tol=1e-4, warm_start=False, positive=False,
                  random_state=None, selection="cyclic"):
@@ -145,9 +155,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         """
         if is_distributed(X):  # Dask or Spark data: one pass, see fastreg.distributed
             return fit_distributed(self, X, y, sample_weight)
-        check_real(self.alpha, "alpha", low=0)
-        check_real(self.l1_ratio, "l1_ratio", low=0, high=1)
-        check_cd_params(self)
+        validate_params(self)
         precompute = check_precompute(self.precompute)
         if self.alpha == 0:
             warnings.warn(
@@ -157,8 +165,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
             X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight,
                                                      multi_output=True)
         elif sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=X.dtype)
-            sample_weight = sample_weight * (X.shape[0] / np.sum(sample_weight))
+            sample_weight = rescaled_to_count(np.asarray(sample_weight, dtype=X.dtype))
         gram = use_gram(X, precompute)
         if hasattr(precompute, "__array__"):
             # As scikit-learn: the matrix is X^T S X of X as given, which is
@@ -269,6 +276,10 @@ class Lasso(ElasticNet):
     # scikit-learn's Lasso.path is enet_path too (l1_ratio=0.5 unless given)
     path = staticmethod(enet_path)
 
+    _parameter_constraints = {name: constraints for name, constraints
+                              in ElasticNet._parameter_constraints.items()
+                              if name != "l1_ratio"}
+
     def __init__(self, alpha=1.0, *, fit_intercept=True, precompute=False, copy_X=True,
                  max_iter=1000, tol=1e-4, warm_start=False, positive=False,
                  random_state=None, selection="cyclic"):
@@ -338,6 +349,13 @@ class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
 
     path = staticmethod(enet_path)
 
+    _parameter_constraints = {
+        "alpha": [Interval("float", 0)],
+        "l1_ratio": [Interval("float", 0, 1)],
+        **CD_CONSTRAINTS,
+        "warm_start": [Boolean()],
+    }
+
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, copy_X=True,
                  max_iter=1000, tol=1e-4, warm_start=False, random_state=None,
                  selection="cyclic"):
@@ -369,9 +387,7 @@ class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         self : object
             The fitted estimator.
         """
-        check_real(self.alpha, "alpha", low=0)
-        check_real(getattr(self, "l1_ratio", 1.0), "l1_ratio", low=0, high=1)
-        check_cd_params(self, multi_task=True)
+        validate_params(self)
         X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight,
                                                  multi_output=True)
         if y.ndim == 1:
@@ -449,6 +465,10 @@ class MultiTaskLasso(MultiTaskElasticNet):
         Names of the features seen in :meth:`fit`, when X has string column
         names.
     """
+
+    _parameter_constraints = {name: constraints for name, constraints
+                              in MultiTaskElasticNet._parameter_constraints.items()
+                              if name != "l1_ratio"}
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=1000,
                  tol=1e-4, warm_start=False, random_state=None, selection="cyclic"):

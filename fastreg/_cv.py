@@ -18,9 +18,10 @@ from ._design import Design, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
 from ._interrupt import stop_on_interrupt
 from ._path import _resolve_alphas, alpha_grid, enet_path, lasso_path, solve_path
-from ._validation import (InvalidParameterError, check_alphas, check_bool, check_cd_params,
-                          check_cv_param, check_fold_weights, check_n_jobs, check_precompute,
-                          check_real, check_verbose)
+from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, ArrayLike, Boolean, CrossValidation,
+                          FloatVector, InvalidParameterError, Interval, Unlisted, Verbose,
+                          check_fold_weights, check_precompute, check_real,
+                          rescaled_to_count, validate_params)
 
 
 def _take_rows(X, rows):
@@ -50,7 +51,7 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
     """
     sw_train = None
     if sample_weight is not None:
-        sw_train = sample_weight[train] * (len(train) / np.sum(sample_weight[train]))
+        sw_train = rescaled_to_count(sample_weight[train])
     X_train = _take_rows(X, train)
     gram = use_gram(X_train, precompute)
     design = Design(X_train, fit_intercept=fit_intercept, sample_weight=sw_train,
@@ -86,6 +87,17 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
     _multi_task = False
     _refit_model = None  # the estimator refitted with the chosen alpha
 
+    def _l1_ratio_grid(self):
+        """``l1_ratio`` as a 1-d float array, each in [0, 1] (a grid of
+        them is searched too)."""
+        l1_ratios = np.atleast_1d(getattr(self, "l1_ratio", 1.0))
+        if l1_ratios.ndim != 1:
+            raise InvalidParameterError(f"The 'l1_ratio' parameter must be a float or a"
+                                        f" 1-d array-like; got {self.l1_ratio!r}.")
+        for l1_ratio in l1_ratios:
+            check_real(l1_ratio, "l1_ratio", low=0, high=1)
+        return l1_ratios.astype(float)
+
     @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None, **params):
         """Fit the model along a path of alphas; pick alpha (and l1_ratio) by CV.
@@ -111,21 +123,10 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
         """
         if is_distributed(X) and not self._multi_task:
             return fit_distributed(self, X, y, sample_weight, **params)
-        check_real(self.eps, "eps", low=0, low_open=True)
-        check_cd_params(self, multi_task=self._multi_task)
-        check_alphas(self.alphas)
-        check_cv_param(self.cv)
-        check_verbose(self.verbose)
-        check_n_jobs(self.n_jobs)
+        validate_params(self)
         precompute = check_precompute(getattr(self, "precompute", False))
-        positive = check_bool(getattr(self, "positive", False), "positive")
-        l1_ratios = np.atleast_1d(getattr(self, "l1_ratio", 1.0))
-        if l1_ratios.ndim != 1:
-            raise InvalidParameterError(f"The 'l1_ratio' parameter must be a float or a"
-                                        f" 1-d array-like; got {self.l1_ratio!r}.")
-        for l1_ratio in l1_ratios:
-            check_real(l1_ratio, "l1_ratio", low=0, high=1)
-        l1_ratios = l1_ratios.astype(float)
+        positive = bool(getattr(self, "positive", False))
+        l1_ratios = self._l1_ratio_grid()
         n_or_alphas = _resolve_alphas(self.alphas, "deprecated")
 
         # mse_path_ has y's precision, as scikit-learn's: float32 only when
@@ -314,6 +315,17 @@ class LassoCV(_CoordinateDescentCV):
     path = staticmethod(lasso_path)
     _refit_model = Lasso
 
+    _parameter_constraints = {
+        "eps": [Interval("float", 0, low_open=True)],
+        "positive": [Boolean()],
+        **CD_CONSTRAINTS,
+        "alphas": [Interval("int", 1), FloatVector()],
+        "cv": [CrossValidation()],
+        "verbose": [Verbose()],
+        "n_jobs": [Interval("int"), None],
+        "precompute": PRECOMPUTE,
+    }
+
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, precompute="auto",
                  max_iter=1000, tol=1e-4, copy_X=True, cv=None, verbose=False,
                  n_jobs=None, positive=False, random_state=None, selection="cyclic"):
@@ -341,6 +353,12 @@ class ElasticNetCV(_CoordinateDescentCV):
     path = staticmethod(enet_path)
     _refit_model = ElasticNet
 
+    _parameter_constraints = {
+        **LassoCV._parameter_constraints,
+        # a grid of l1 ratios too, each checked by _l1_ratio_grid
+        "l1_ratio": [Interval("float", 0, 1), Unlisted(ArrayLike())],
+    }
+
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  precompute="auto", max_iter=1000, tol=1e-4, cv=None, copy_X=True,
                  verbose=0, n_jobs=None, positive=False, random_state=None,
@@ -367,6 +385,11 @@ class MultiTaskElasticNetCV(_CoordinateDescentCV):
     _multi_task = True
     _refit_model = MultiTaskElasticNet
 
+    _parameter_constraints = {
+        name: constraints for name, constraints
+        in ElasticNetCV._parameter_constraints.items()
+        if name not in ("positive", "precompute")}
+
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  max_iter=1000, tol=1e-4, cv=None, copy_X=True, verbose=0, n_jobs=None,
                  random_state=None, selection="cyclic"):
@@ -389,6 +412,11 @@ class MultiTaskLassoCV(_CoordinateDescentCV):
     path = staticmethod(lasso_path)
     _multi_task = True
     _refit_model = MultiTaskLasso
+
+    _parameter_constraints = {
+        name: constraints for name, constraints
+        in LassoCV._parameter_constraints.items()
+        if name not in ("positive", "precompute")}
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, max_iter=1000,
                  tol=1e-4, copy_X=True, cv=None, verbose=False, n_jobs=None,

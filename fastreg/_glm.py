@@ -29,9 +29,9 @@ from ._base import FastregMixin, keeps_state_on_interrupt
 from ._glm_solver import (TweedieLoss, _fold_deviances, _glm_path, glm_alpha_max,
                           solve_glm)
 from ._interrupt import stop_on_interrupt
-from ._validation import (check_bool, check_fold_weights, check_int,
-                          check_option, check_real, check_sample_weight, check_verbose,
-                          param_error)
+from ._validation import (ArrayLike, Boolean, CrossValidation, Interval, Options, Unlisted,
+                          Verbose, check_fold_weights, check_int, check_sample_weight, param_error,
+                          validate_params)
 
 _X_DTYPES = [np.float64, np.float32]
 SOLVERS = ("lbfgs", "newton-cholesky")
@@ -59,15 +59,16 @@ class _GeneralizedLinearRegressor(FastregMixin, RegressorMixin, BaseEstimator):
     def _get_loss(self):
         return TweedieLoss(self._power(), self._link())
 
-    def _check_params(self):
-        check_real(self.alpha, "alpha", low=0)
-        check_real(self.l1_ratio, "l1_ratio", low=0, high=1)
-        check_bool(self.fit_intercept, "fit_intercept")
-        check_option(self.solver, "solver", set(SOLVERS))
-        check_int(self.max_iter, "max_iter", low=1)
-        check_real(self.tol, "tol", low=0, low_open=True)
-        check_bool(self.warm_start, "warm_start")
-        check_verbose(self.verbose)
+    _parameter_constraints = {
+        "alpha": [Interval("float", 0)],
+        "l1_ratio": [Interval("float", 0, 1)],
+        "fit_intercept": [Boolean()],
+        "solver": [Options(set(SOLVERS))],
+        "max_iter": [Interval("int", 1)],
+        "tol": [Interval("float", 0, low_open=True)],
+        "warm_start": [Boolean()],
+        "verbose": [Verbose()],
+    }
 
     @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None):
@@ -84,7 +85,7 @@ class _GeneralizedLinearRegressor(FastregMixin, RegressorMixin, BaseEstimator):
         -------
         self : object
         """
-        self._check_params()
+        validate_params(self)
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"], dtype=_X_DTYPES,
                              y_numeric=True, multi_output=False)
         y = np.asarray(y, dtype=X.dtype)
@@ -288,10 +289,11 @@ class TweedieRegressor(_GeneralizedLinearRegressor):
         self.warm_start = warm_start
         self.verbose = verbose
 
-    def _check_params(self):
-        super()._check_params()
-        check_real(self.power, "power")
-        check_option(self.link, "link", set(LINKS))
+    _parameter_constraints = {
+        **_GeneralizedLinearRegressor._parameter_constraints,
+        "power": [Interval("float")],
+        "link": [Options(set(LINKS))],
+    }
 
     def _power(self):
         return float(self.power)
@@ -386,18 +388,30 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
             return "identity" if self._power() <= 0 else "log"
         return self.link
 
-    def _check_params(self):
-        check_option(self.family, "family", set(FAMILIES))
-        if self.power is not None:
-            check_real(self.power, "power")
-        elif self.family == "tweedie":
+    _parameter_constraints = {
+        "family": [Options(set(FAMILIES))],
+        # None: the family's own power; needed with family='tweedie'
+        "power": [Interval("float"), Unlisted(None)],
+        "link": [Options(set(LINKS))],
+        "eps": [Interval("float", 0, low_open=True)],
+        "fit_intercept": [Boolean()],
+        "max_iter": [Interval("int", 1)],
+        "tol": [Interval("float", 0, low_open=True)],
+        "verbose": [Verbose()],
+        # each ratio of an array is checked by _l1_ratios
+        "l1_ratio": [Interval("float", 0, 1), ArrayLike()],
+        # an int: that many alphas on a grid; else the alphas (a single
+        # number too), checked in fit
+        "alphas": [Interval("int", 1), Unlisted(ArrayLike()),
+                   Unlisted(Interval("float", allow_inf=True))],
+        "cv": [CrossValidation()],
+        "n_jobs": [Interval("int"), None],
+    }
+
+    def _check_power_given(self):
+        """The Tweedie family has no power of its own."""
+        if self.power is None and self.family == "tweedie":
             raise param_error("power", "a float (with family='tweedie')", None)
-        check_option(self.link, "link", set(LINKS))
-        check_real(self.eps, "eps", low=0, low_open=True)
-        check_bool(self.fit_intercept, "fit_intercept")
-        check_int(self.max_iter, "max_iter", low=1)
-        check_real(self.tol, "tol", low=0, low_open=True)
-        check_verbose(self.verbose)
 
     def _l1_ratios(self):
         ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64)).ravel()
@@ -423,7 +437,8 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
         from joblib import Parallel, delayed
         from sklearn.model_selection import check_cv
 
-        self._check_params()
+        validate_params(self)
+        self._check_power_given()
         ratios = self._l1_ratios()
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=_X_DTYPES,
                              y_numeric=True, multi_output=False)

@@ -29,9 +29,9 @@ from ._base import LinearModel, keeps_state_on_interrupt
 from ._design import Design, use_gram
 from ._path import alpha_grid, solve_path
 from ._ridge import WeightedDesign
-from ._validation import (InvalidParameterError, check_cd_params, check_int,
-                          check_option, check_precompute, check_real,
-                          check_sample_weight, check_target)
+from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, Boolean, InvalidParameterError,
+                          Interval, Options, Unlisted, check_precompute, check_sample_weight,
+                          check_target, validate_params)
 
 
 def _normal_factor(G, b):
@@ -226,6 +226,19 @@ class ElasticNetIC(RegressorMixin, LinearModel):
     ElasticNetCV : alpha and l1_ratio chosen by cross-validation.
     """
 
+    _parameter_constraints = {
+        "criterion": [Options({"aic", "bic"})],
+        "l1_ratio": [Interval("float", 0, 1, low_open=True)],
+        "eps": [Interval("float", 0, low_open=True)],
+        "n_alphas": [Interval("int", 1)],
+        "positive": [Boolean()],
+        **CD_CONSTRAINTS,
+        "noise_variance": [Interval("float", 0, low_open=True), Unlisted(None)],
+        "precompute": PRECOMPUTE,
+        # (alphas: None or a non-empty array of alphas >= 0, a single number
+        # too; checked with its values in fit, with its own message)
+    }
+
     def __init__(self, *, criterion="aic", l1_ratio=0.5, eps=1e-3, n_alphas=100,
                  alphas=None, fit_intercept=True, precompute="auto", max_iter=1000,
                  tol=1e-4, copy_X=True, positive=False, noise_variance=None,
@@ -245,16 +258,14 @@ class ElasticNetIC(RegressorMixin, LinearModel):
         self.random_state = random_state
         self.selection = selection
 
-    def _check_params(self):
-        check_option(self.criterion, "criterion", {"aic", "bic"})
-        l1_ratio = getattr(self, "l1_ratio", 1.0)
-        check_real(l1_ratio, "l1_ratio", low=0, high=1, low_open=True)
-        check_real(self.eps, "eps", low=0, low_open=True)
-        check_int(self.n_alphas, "n_alphas", low=1)
-        check_cd_params(self)
-        if self.noise_variance is not None:
-            check_real(self.noise_variance, "noise_variance", low=0, low_open=True)
-        return l1_ratio
+    def _check_precompute(self):
+        """``precompute`` as the path takes it: a Gram matrix is refused, the
+        criterion's degrees of freedom being computed from X itself."""
+        precompute = check_precompute(self.precompute)
+        if hasattr(precompute, "__array__"):
+            raise InvalidParameterError("The 'precompute' parameter must be True, False or"
+                                        " 'auto' for information-criterion selection.")
+        return precompute
 
     @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None):
@@ -275,11 +286,9 @@ class ElasticNetIC(RegressorMixin, LinearModel):
         self : object
             The fitted estimator.
         """
-        l1_ratio = self._check_params()
-        precompute = check_precompute(self.precompute)
-        if hasattr(precompute, "__array__"):
-            raise InvalidParameterError("The 'precompute' parameter must be True, False or"
-                                        " 'auto' for information-criterion selection.")
+        validate_params(self)
+        l1_ratio = getattr(self, "l1_ratio", 1.0)
+        precompute = self._check_precompute()
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"],
                              dtype=[np.float64, np.float32], y_numeric=True)
         y = check_target(y, X, X.dtype, multi_output=False)
@@ -447,6 +456,10 @@ class LassoIC(ElasticNetIC):
     --------
     LassoCV : alpha chosen by cross-validation.
     """
+
+    _parameter_constraints = {name: constraints for name, constraints
+                              in ElasticNetIC._parameter_constraints.items()
+                              if name != "l1_ratio"}
 
     def __init__(self, *, criterion="aic", eps=1e-3, n_alphas=100, alphas=None,
                  fit_intercept=True, precompute="auto", max_iter=1000, tol=1e-4,

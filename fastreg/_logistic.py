@@ -19,7 +19,6 @@ stops when the largest KKT violation (the minimum-norm subgradient) of the
 objective divided by ``C`` is at most ``tol * sum(s)``.
 """
 
-import numbers
 import warnings
 
 import numpy as np
@@ -40,12 +39,8 @@ from ._design import take_rows as _take_rows  # noqa: F401  (a name tests use)
 from ._distributed_hook import fit_distributed, is_distributed
 from ._logistic_path import _best_fit, _fold_paths
 from ._logistic_solver import NEWTON_SOLVERS, _newton, _solve  # noqa: F401
-from ._validation import (ARRAY_LIKE, DICT, INT, NONE, InvalidParameterError,
-                          check_bool, check_cv_param, check_fold_weights,
-                          check_int, check_option,
-                          check_random_state_param, check_real, check_scoring_param,
-                          check_verbose, is_array_like, options, param_error,
-                          shown)
+from ._validation import (ArrayLike, Boolean, Callable, CrossValidation, InstanceOf, Interval, InvalidParameterError, NONE, Options, RandomState,
+                          ScorerName, Unlisted, Verbose, check_fold_weights, check_sample_weight, is_array_like, options, param_error, shown, validate_params)
 
 _X_DTYPES = [np.float64, np.float32]
 
@@ -79,16 +74,6 @@ def _resolve_penalty(penalty, l1_ratio, C):
     raise param_error("penalty", [options(PENALTIES), NONE], penalty)
 
 
-def _check_penalty(penalty, *, none_ok):
-    """``penalty``: one of PENALTIES, its default 'deprecated', or None where
-    ``none_ok`` (LogisticRegression; LogisticRegressionCV has no None)."""
-    if penalty is None and none_ok:
-        return
-    if isinstance(penalty, str) and penalty == "deprecated":
-        return
-    check_option(penalty, "penalty", PENALTIES, alternatives=[NONE] if none_ok else [])
-
-
 def _warn_deprecated_usage(est):
     """The warnings scikit-learn 1.9's LogisticRegression gives for parameters
     that are deprecated or ignored in a combination."""
@@ -111,25 +96,22 @@ def _warn_deprecated_usage(est):
                       f"1.10; got n_jobs={shown(est.n_jobs)}, leave it unset.", FutureWarning)
 
 
-def _check_common(est):
-    """The parameters LogisticRegression and LogisticRegressionCV share, with
-    scikit-learn's descriptions of them in the errors."""
-    check_real(est.tol, "tol", low=0)
-    check_int(est.max_iter, "max_iter", low=0)
-    check_bool(est.fit_intercept, "fit_intercept")
-    check_bool(est.dual, "dual")
-    check_real(est.intercept_scaling, "intercept_scaling", low=0, low_open=True)
-    check_verbose(est.verbose)
-    n_jobs = est.n_jobs
-    if n_jobs is not None and (not isinstance(n_jobs, numbers.Integral)
-                               or isinstance(n_jobs, (bool, np.bool_))):
-        raise param_error("n_jobs", [NONE, INT], n_jobs)
-    check_random_state_param(est.random_state)
-    check_option(est.solver, "solver", SOLVERS)
-    cw = est.class_weight
-    if cw is not None and not isinstance(cw, dict) and not (
-            isinstance(cw, str) and cw == "balanced"):
-        raise param_error("class_weight", [DICT, options(["balanced"]), NONE], cw)
+# The parameters LogisticRegression and LogisticRegressionCV share, with
+# scikit-learn's descriptions of them in the errors.
+_COMMON_CONSTRAINTS = {
+    "tol": [Interval("float", 0)],
+    "max_iter": [Interval("int", 0)],
+    "fit_intercept": [Boolean()],
+    "dual": [Boolean()],
+    "intercept_scaling": [Interval("float", 0, low_open=True)],
+    "verbose": [Verbose()],
+    "n_jobs": [None, Interval("int")],
+    "random_state": [RandomState()],
+    "solver": [Options(SOLVERS)],
+    "class_weight": [InstanceOf(dict), Options(["balanced"]), None],
+}
+# 'deprecated': the default of the deprecated ``penalty``, not listed in errors
+_PENALTY = [Options(PENALTIES), Unlisted(Options(["deprecated"]))]
 
 
 def _encode_binary(y):
@@ -166,21 +148,9 @@ def _validate_fit(est, X, y, sample_weight):
         raise ValueError(
             "This solver needs samples of at least 2 classes in the data, but the data"
             f" contains only one class: {shown(classes[0])}")
-    n = X.shape[0]
-    if sample_weight is None:
-        s = np.ones(n)
-    else:
-        s = np.asarray(sample_weight, dtype=np.float64)
-        if s.ndim == 0:
-            s = np.full(n, float(s))
-        if s.ndim != 1 or s.shape[0] != n:
-            raise ValueError(
-                f"sample_weight.shape == {s.shape}, expected ({n},)!")
-        if not np.all(np.isfinite(s)):
-            raise ValueError("Input sample_weight contains NaN or infinity.")
-        if np.any(s < 0):
-            raise ValueError("Negative values in data passed to sample_weight")
-        s = s.copy()
+    # (all-zero weights are refused below, after the class weights)
+    s = check_sample_weight(sample_weight, X.shape[0], np.float64, scalar="fill",
+                            none_as_ones=True, allow_all_zero=True, copy=True)
     if est.class_weight is not None:
         # 'balanced' counts each sample by its weight, as scikit-learn
         with np.errstate(divide="ignore"):
@@ -379,6 +349,14 @@ class LogisticRegression(_LogisticBase):
     n_iter_ : ndarray of shape (1,)
     """
 
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "C": [Interval("float", 0, low_open=True, allow_inf=True)],
+        "l1_ratio": [Interval("float", 0, 1), None],
+        "warm_start": [Boolean()],
+        "penalty": [*_PENALTY, None],
+    }
+
     def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False,
                  tol=1e-4, fit_intercept=True, intercept_scaling=1, class_weight=None,
                  random_state=None, solver="lbfgs", max_iter=100, verbose=0,
@@ -418,12 +396,7 @@ class LogisticRegression(_LogisticBase):
         """
         if is_distributed(X):  # binary, on Dask: one pass per Newton step
             return fit_distributed(self, X, y, sample_weight)
-        _check_common(self)
-        check_real(self.C, "C", low=0, low_open=True, allow_inf=True)
-        if self.l1_ratio is not None:
-            check_real(self.l1_ratio, "l1_ratio", low=0, high=1, alternatives=[NONE])
-        check_bool(self.warm_start, "warm_start")
-        _check_penalty(self.penalty, none_ok=True)
+        validate_params(self)
         _warn_deprecated_usage(self)
         l1_ratio, C = _resolve_penalty(self.penalty, self.l1_ratio, self.C)
         l1_ratio = 0.0 if l1_ratio is None else l1_ratio
@@ -564,6 +537,18 @@ class LogisticRegressionCV(_LogisticBase):
         names.
     """
 
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "refit": [Boolean()],
+        "cv": [CrossValidation()],
+        # 'warn' (the defaults): not given, as scikit-learn 1.9's
+        "scoring": [ScorerName(), Callable(), None, Unlisted(Options(["warn"]))],
+        "use_legacy_attributes": [Boolean(), Unlisted(Options(["warn"]))],
+        "penalty": _PENALTY,
+        "Cs": [Interval("int", 1), ArrayLike()],
+        "l1_ratios": [ArrayLike(), None, Unlisted(Options(["warn"]))],
+    }
+
     def __init__(self, *, Cs=10, l1_ratios="warn", fit_intercept=True, cv=None,
                  dual=False, penalty="deprecated", scoring="warn", solver="lbfgs",
                  tol=1e-4, max_iter=100, class_weight=None, n_jobs=None, verbose=0,
@@ -607,33 +592,23 @@ class LogisticRegressionCV(_LogisticBase):
         self : LogisticRegressionCV
             The fitted model.
         """
-        _check_common(self)
-        check_bool(self.refit, "refit")
-        check_cv_param(self.cv)
+        validate_params(self)
         scoring = None if (isinstance(self.scoring, str) and self.scoring == "warn") \
             else self.scoring
-        check_scoring_param(scoring)
         legacy = self.use_legacy_attributes
-        if isinstance(legacy, str) and legacy == "warn":
-            legacy = None
-        else:
-            legacy = check_bool(legacy, "use_legacy_attributes")
-        _check_penalty(self.penalty, none_ok=False)
+        legacy = None if isinstance(legacy, str) else bool(legacy)  # 'warn': not given
         if is_array_like(self.Cs):
             Cs = np.asarray(self.Cs, dtype=np.float64).ravel()
             if Cs.size == 0 or np.any(~(Cs > 0)):
                 raise ValueError("The 'Cs' parameter must hold positive values.")
         else:
-            Cs = np.logspace(-4, 4, check_int(self.Cs, "Cs", low=1,
-                                              alternatives=[ARRAY_LIKE]))
+            Cs = np.logspace(-4, 4, int(self.Cs))
         # no grid of l1 ratios given: the attributes lose its axis (legacy
         # layout) and l1_ratios_ is [None], as in scikit-learn
         no_grid = self.l1_ratios is None or (
             isinstance(self.l1_ratios, str) and self.l1_ratios == "warn")
         if no_grid:
             l1_ratios = [0.0]
-        elif not is_array_like(self.l1_ratios):
-            raise param_error("l1_ratios", [ARRAY_LIKE, NONE], self.l1_ratios)
         else:
             try:
                 l1_ratios = list(np.asarray(self.l1_ratios, dtype=np.float64).ravel())

@@ -53,10 +53,9 @@ from ._distributed_hook import fit_distributed, is_distributed
 from ._design_weighted import WeightedDesign
 from ._ridge_cg import _AUTO_CG_MIN_BUDGET, _route_auto_cg, _route_sparse_cg, auto_cg_budget
 from ._ridge_solver import _route_cd, _route_cholesky, _route_lsqr
-from ._validation import (ARRAY_LIKE, NONE, check_bool, check_int, check_option,
-                          check_random_state_param, check_real, check_sample_weight,
-                          check_target, interval, is_array_like,
-                          param_error)
+from ._validation import (ARRAY_LIKE, ArrayLike, Boolean, Interval, Options, RandomState,
+                          check_real, check_sample_weight, check_target,
+                          interval, is_array_like, param_error, validate_params)
 
 _SOLVERS = {"auto", "svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga", "lbfgs"}
 
@@ -93,14 +92,7 @@ def check_ridge_alpha(alpha, n_targets, name="alpha"):
 def check_ridge_sample_weight(sample_weight, n_samples):
     """Validated float64 weights, or None. Ridge's loss is not normalized, so a
     scalar weight c is c on every sample (the same as dividing alpha by c)."""
-    if isinstance(sample_weight, numbers.Number) and not isinstance(sample_weight, bool):
-        if not np.isfinite(sample_weight) or sample_weight <= 0:
-            raise ValueError(f"A scalar sample_weight must be finite and positive;"
-                             f" got {sample_weight!r}.")
-        if sample_weight == 1:
-            return None
-        return np.full(n_samples, float(sample_weight))
-    return check_sample_weight(sample_weight, n_samples, np.float64)
+    return check_sample_weight(sample_weight, n_samples, np.float64, scalar="scale")
 
 
 def choose_route(X, solver, positive):
@@ -214,15 +206,20 @@ default='auto'
         self.positive = positive
         self.random_state = random_state
 
-    def _check_params(self):
-        check_bool(self.fit_intercept, "fit_intercept")
-        check_bool(self.copy_X, "copy_X")
-        check_bool(self.positive, "positive")
-        if self.max_iter is not None:
-            check_int(self.max_iter, "max_iter", low=1, alternatives=[NONE])
-        check_real(self.tol, "tol", low=0)
-        check_option(self.solver, "solver", _SOLVERS)
-        check_random_state_param(self.random_state)
+    _parameter_constraints = {
+        "fit_intercept": [Boolean()],
+        "copy_X": [Boolean()],
+        "positive": [Boolean()],
+        "max_iter": [Interval("int", 1), None],
+        "tol": [Interval("float", 0)],
+        "solver": [Options(_SOLVERS)],
+        "random_state": [RandomState()],
+        # the number of penalties is checked against y's by check_ridge_alpha
+        "alpha": [Interval("float", 0), ArrayLike()],
+    }
+
+    def _check_solver_combination(self):
+        """The solvers that take (or need) ``positive=True``."""
         if self.solver == "lbfgs" and not self.positive:
             raise ValueError("'lbfgs' solver can be used only when positive=True."
                              " Please use another solver.")
@@ -251,7 +248,8 @@ default='auto'
         """
         if is_distributed(X):  # Dask or Spark data: one pass, see fastreg.distributed
             return fit_distributed(self, X, y, sample_weight)
-        self._check_params()
+        validate_params(self)
+        self._check_solver_combination()
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc", "coo"],
                              dtype=[np.float64, np.float32], multi_output=True,
                              y_numeric=True)

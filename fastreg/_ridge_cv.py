@@ -34,9 +34,10 @@ from ._interrupt import stop_on_interrupt
 from ._design_weighted import WeightedDesign
 from ._ridge import Ridge, check_ridge_sample_weight, set_coef
 from ._ridge_solver import _SVD_DENSE_MAX, _column_blocks
-from ._validation import (ARRAY_LIKE, NONE, check_bool, check_cv_param, check_fold_weights,
-                          check_option, check_scoring_param, check_target, interval,
-                          is_array_like, param_error, shown, zero_weight_fold_error)
+from ._validation import (ARRAY_LIKE, ArrayLike, Boolean, Callable, CrossValidation,
+                          Interval, Options, ScorerName, check_fold_weights, check_target,
+                          interval, is_array_like, param_error, shown, validate_params,
+                          zero_weight_fold_error)
 
 
 class _Predictions(RegressorMixin, BaseEstimator):
@@ -297,6 +298,18 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
     feature_names_in_ : ndarray of shape (n_features_in_,)
     """
 
+    _parameter_constraints = {
+        "fit_intercept": [Boolean()],
+        "store_cv_results": [Boolean()],
+        "alpha_per_target": [Boolean()],
+        "gcv_mode": [Options(("auto", "svd", "eigen")), None],
+        "cv": [CrossValidation()],
+        "scoring": [ScorerName(), Callable(), None],
+        # each alpha of an array is checked by _check_alphas (zero is allowed
+        # with K folds)
+        "alphas": [ArrayLike(), Interval("float", 0, low_open=True)],
+    }
+
     def __init__(self, alphas=(0.1, 1.0, 10.0), *, fit_intercept=True, scoring=None,
                  cv=None, gcv_mode=None, store_cv_results=False, alpha_per_target=False):
         self.alphas = alphas
@@ -331,14 +344,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
         """
         if is_distributed(X):  # Dask or Spark data: one pass, see fastreg.distributed
             return fit_distributed(self, X, y, sample_weight, **params)
-        check_bool(self.fit_intercept, "fit_intercept")
-        check_bool(self.store_cv_results, "store_cv_results")
-        check_bool(self.alpha_per_target, "alpha_per_target")
-        if self.gcv_mode is not None:
-            check_option(self.gcv_mode, "gcv_mode", ("auto", "svd", "eigen"),
-                         alternatives=[NONE])
-        check_cv_param(self.cv)
-        check_scoring_param(self.scoring)
+        validate_params(self)
         if params and self.cv is None:
             raise TypeError(
                 f"{type(self).__name__}.fit got unexpected argument(s) {set(params)}:"

@@ -9,7 +9,6 @@ rounding. With ``shuffle=True`` fastreg draws its own permutations (a
 different random stream), so results agree in distribution, not bitwise.
 """
 
-import numbers
 import warnings
 
 import numpy as np
@@ -29,9 +28,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from . import _sgd_fast
 from ._base import FastregMixin, as_configured_sparse, keeps_state_on_interrupt
 from ._interrupt import stop_on_interrupt
-from ._validation import (BOOLEAN, DICT, NONE, check_bool, check_int, check_n_jobs,
-                          check_option, check_random_state_param, check_real, check_verbose,
-                          options, param_error)
+from ._validation import (Boolean, InstanceOf, Interval, Options, RandomState, Unlisted,
+                          Verbose, check_sample_weight, validate_params)
 
 MAX_INT = np.iinfo(np.int32).max
 DEFAULT_EPSILON = 0.1
@@ -42,70 +40,64 @@ _REGRESSION_LOSSES = ("squared_error", "huber", "epsilon_insensitive",
 _CLASSIFICATION_LOSSES = ("hinge", "log_loss", "modified_huber", "squared_hinge",
                           "perceptron") + _REGRESSION_LOSSES
 
-
-def _check_sgd_sample_weight(sample_weight, n_samples, dtype, allow_all_zero):
-    if sample_weight is None:
-        return np.ones(n_samples, dtype=dtype)
-    if isinstance(sample_weight, numbers.Number):
-        return np.full(n_samples, sample_weight, dtype=dtype)
-    sample_weight = check_array(sample_weight, ensure_2d=False, dtype=dtype,
-                                input_name="sample_weight", order="C")
-    if sample_weight.ndim != 1:
-        raise ValueError("Sample weights must be 1D array or scalar")
-    if sample_weight.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!")
-    if not allow_all_zero and not np.any(sample_weight != 0):
-        raise ValueError("Sample weights must contain at least one non-zero number.")
-    return np.ascontiguousarray(sample_weight)
+# The parameters of SGDRegressor and SGDClassifier, in scikit-learn's words;
+# each class adds its losses (and the classifier its class weights).
+_SGD_CONSTRAINTS = {
+    "penalty": [Options(("l2", "l1", "elasticnet")), None],
+    "alpha": [Interval("float", 0)],
+    "l1_ratio": [Interval("float", 0, 1), None],
+    "fit_intercept": [Boolean()],
+    "max_iter": [Interval("int", 1)],
+    "tol": [Interval("float", 0), None],
+    "shuffle": [Boolean()],
+    "epsilon": [Interval("float", 0)],
+    "learning_rate": [Options(set(_sgd_fast.LEARNING_RATE_CODES))],
+    "eta0": [Interval("float", 0, low_open=True)],
+    "power_t": [Interval("float")],
+    "early_stopping": [Boolean()],
+    "validation_fraction": [Interval("float", 0, 1, low_open=True, high_open=True)],
+    "n_iter_no_change": [Interval("int", 1)],
+    "warm_start": [Boolean()],
+    "verbose": [Verbose()],
+    "random_state": [RandomState()],
+    "average": [Interval("int", 0, low_open=True), Boolean()],
+    "momentum": [Interval("float", 0, 1, high_open=True)],
+    "nesterov": [Boolean()],
+    "adaptive_step": [Options({"adam"}), Unlisted(None)],
+    "decoupled_weight_decay": [Boolean()],
+}
 
 
 class _BaseSGD(FastregMixin, BaseEstimator):
     """Parameters, validation and the call into the epoch kernel."""
 
-    def _validate_params_sgd(self, *, for_partial_fit=False):
-        losses = _CLASSIFICATION_LOSSES if self._is_classifier else _REGRESSION_LOSSES
-        check_option(self.loss, "loss", set(losses))
-        if self.penalty is not None:
-            check_option(self.penalty, "penalty", ("l2", "l1", "elasticnet"),
-                         alternatives=[NONE])
-        check_real(self.alpha, "alpha", low=0)
-        if self.l1_ratio is not None:
-            check_real(self.l1_ratio, "l1_ratio", low=0, high=1, alternatives=[NONE])
-        check_bool(self.fit_intercept, "fit_intercept")
-        check_int(self.max_iter, "max_iter", low=1)
-        if self.tol is not None:
-            check_real(self.tol, "tol", low=0, alternatives=[NONE])
-        check_bool(self.shuffle, "shuffle")
-        check_real(self.epsilon, "epsilon", low=0)
-        check_option(self.learning_rate, "learning_rate",
-                     set(_sgd_fast.LEARNING_RATE_CODES))
-        check_real(self.eta0, "eta0", low=0, low_open=True)
-        check_real(self.power_t, "power_t")
+    def _validate(self, *, for_partial_fit=False):
+        """The parameters, against the class's table and each other."""
+        validate_params(self)
+        self._check_combinations(for_partial_fit=for_partial_fit)
+
+    def _starting_point(self, coef_init, intercept_init):
+        """``fit``'s start: the given coefficients, else the previous ones
+        with ``warm_start``, else none (zeros); the sample counter and the
+        optimisers' state restart."""
+        if self.warm_start and getattr(self, "coef_", None) is not None:
+            if coef_init is None:
+                coef_init = self.coef_
+            if intercept_init is None:
+                intercept_init = self.intercept_
+        else:
+            self.coef_ = None
+            self.intercept_ = None
+        self.t_ = 1.0
+        self._optimizer_state = None
+        return coef_init, intercept_init
+
+    def _check_combinations(self, *, for_partial_fit=False):
+        """The rules between parameters that the constraint tables cannot say."""
         if self.power_t < 0:
             warnings.warn("Negative values for `power_t` are deprecated in scikit-learn "
                           "1.8 and will raise an error in 1.10. Use values in the range "
                           "[0.0, inf) instead.", FutureWarning)
-        check_bool(self.early_stopping, "early_stopping")
-        check_real(self.validation_fraction, "validation_fraction", low=0, high=1,
-                   low_open=True, high_open=True)
-        check_int(self.n_iter_no_change, "n_iter_no_change", low=1)
-        check_bool(self.warm_start, "warm_start")
-        check_verbose(self.verbose)
-        check_random_state_param(self.random_state)
-        if self._is_classifier:
-            check_n_jobs(self.n_jobs)
-            cw = self.class_weight
-            if cw is not None and not isinstance(cw, dict) and not (
-                    isinstance(cw, str) and cw == "balanced"):
-                raise param_error("class_weight", [options(["balanced"]), DICT, NONE], cw)
-        if not isinstance(self.average, (bool, np.bool_)):
-            check_int(self.average, "average", low=0, low_open=True, alternatives=[BOOLEAN])
-        check_real(self.momentum, "momentum", low=0, high=1, high_open=True)
-        check_bool(self.nesterov, "nesterov")
-        if self.adaptive_step is not None:
-            check_option(self.adaptive_step, "adaptive_step", {"adam"})
-        check_bool(self.decoupled_weight_decay, "decoupled_weight_decay")
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0.")
         if self.adaptive_step is not None and self.momentum != 0:
@@ -131,6 +123,14 @@ class _BaseSGD(FastregMixin, BaseEstimator):
                                  f"with loss '{needed}'.")
         if self.penalty == "elasticnet" and self.l1_ratio is None:
             raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
+
+    def _check_sample_weight(self, sample_weight, n_samples, dtype):
+        """Weights as the kernel reads them: a C-contiguous array (ones for
+        None). SGD's loss takes negative weights; all-zero ones only with
+        early stopping (the validation split may hold every weighted row)."""
+        return np.ascontiguousarray(check_sample_weight(
+            sample_weight, n_samples, dtype, scalar="fill", none_as_ones=True,
+            allow_negative=True, allow_all_zero=self.early_stopping, order="C"))
 
     def _uses_extension(self):
         return (self.momentum > 0 or self.adaptive_step is not None
@@ -210,22 +210,27 @@ class _BaseSGD(FastregMixin, BaseEstimator):
         if avg_coef is None:
             avg_coef = np.zeros(1, dtype=dtype)
         loss, loss_param = self._loss_code()
-        penalty = _sgd_fast.PENALTY_CODES[self.penalty]
-        l1_ratio = 0.0 if self.l1_ratio is None else float(self.l1_ratio)
-        tol = -np.inf if self.tol is None else float(self.tol)
         return _sgd_fast.plain_sgd(
             coef, float(intercept), avg_coef, float(avg_intercept),
             data, indices.astype(np.intc, copy=False), indptr, dense, X.shape[1],
-            y, sample_weight, validation_mask,
-            loss, loss_param, penalty, float(self.alpha), l1_ratio,
-            _sgd_fast.LEARNING_RATE_CODES[self.learning_rate], float(self.eta0),
-            float(self.power_t), float(self.t_), decay, int(self.average),
-            bool(self.fit_intercept), min(int(max_iter), MAX_INT), tol,
-            int(self.n_iter_no_change),
-            bool(self.early_stopping), score_cb, bool(self.shuffle), int(seed),
-            float(weight_pos), float(weight_neg), int(self.verbose),
-            float(self.momentum), bool(self.nesterov),
-            1 if self.adaptive_step == "adam" else 0, bool(self.decoupled_weight_decay),
+            y, sample_weight, validation_mask, float(self.t_),
+            dict(code=loss, param=loss_param, weight_pos=float(weight_pos),
+                 weight_neg=float(weight_neg)),
+            dict(kind=_sgd_fast.PENALTY_CODES[self.penalty], alpha=float(self.alpha),
+                 l1_ratio=0.0 if self.l1_ratio is None else float(self.l1_ratio)),
+            dict(learning_rate=_sgd_fast.LEARNING_RATE_CODES[self.learning_rate],
+                 eta0=float(self.eta0), power_t=float(self.power_t),
+                 intercept_decay=decay, fit_intercept=bool(self.fit_intercept)),
+            dict(average=int(self.average)),
+            dict(max_iter=min(int(max_iter), MAX_INT), shuffle=bool(self.shuffle),
+                 seed=int(seed), verbose=int(self.verbose)),
+            dict(tol=-np.inf if self.tol is None else float(self.tol),
+                 n_iter_no_change=int(self.n_iter_no_change),
+                 early_stopping=bool(self.early_stopping)),
+            score_cb,
+            dict(momentum=float(self.momentum), nesterov=bool(self.nesterov),
+                 adaptive=1 if self.adaptive_step == "adam" else 0,
+                 decoupled=bool(self.decoupled_weight_decay)),
             *(state if state is not None else (None, None)))
 
     def _allocate(self, n_rows, n_features, dtype, coef_init, intercept_init):
@@ -474,6 +479,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     """
 
     _is_classifier = False
+    _parameter_constraints = {"loss": [Options(set(_REGRESSION_LOSSES))],
+                              **_SGD_CONSTRAINTS}
 
     def __init__(self, loss="squared_error", *, penalty="l2", alpha=0.0001,
                  l1_ratio=0.15, fit_intercept=True, max_iter=1000, tol=1e-3,
@@ -528,18 +535,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         self : SGDRegressor
             The fitted model.
         """
-        self._validate_params_sgd()
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            if coef_init is None:
-                coef_init = self.coef_
-            if intercept_init is None:
-                intercept_init = self.intercept_
-        else:
-            self.coef_ = None
-            self.intercept_ = None
-        self.t_ = 1.0
+        self._validate()
+        coef_init, intercept_init = self._starting_point(coef_init, intercept_init)
         self._average_coef = None
-        self._optimizer_state = None
         self._partial_fit(X, y, self.max_iter, sample_weight, coef_init, intercept_init)
         self._warn_no_convergence()
         return self
@@ -563,7 +561,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             The updated model.
         """
         if getattr(self, "coef_", None) is None:
-            self._validate_params_sgd(for_partial_fit=True)
+            self._validate(for_partial_fit=True)
         return self._partial_fit(X, y, 1, sample_weight, None, None)
 
     def _partial_fit(self, X, y, max_iter, sample_weight, coef_init, intercept_init):
@@ -574,8 +572,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
             y = y[:, 0]
         y = np.ascontiguousarray(y, dtype=X.dtype)
         n_samples, n_features = X.shape
-        sample_weight = _check_sgd_sample_weight(sample_weight, n_samples, X.dtype,
-                                                 allow_all_zero=self.early_stopping)
+        sample_weight = self._check_sample_weight(sample_weight, n_samples, X.dtype)
         if first_call or coef_init is not None:
             self._allocate(1, n_features, X.dtype, coef_init, intercept_init)
         elif n_features != self.coef_.shape[-1]:
@@ -668,6 +665,12 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
     """
 
     _is_classifier = True
+    _parameter_constraints = {
+        "loss": [Options(set(_CLASSIFICATION_LOSSES))],
+        **_SGD_CONSTRAINTS,
+        "n_jobs": [Interval("int"), None],
+        "class_weight": [Options(["balanced"]), InstanceOf(dict), None],
+    }
 
     def __init__(self, loss="hinge", *, penalty="l2", alpha=0.0001, l1_ratio=0.15,
                  fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, verbose=0,
@@ -726,7 +729,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         self : SGDClassifier
             The fitted model.
         """
-        self._validate_params_sgd()
+        self._validate()
         if hasattr(self, "classes_"):
             del self.classes_
         if y is None:
@@ -740,21 +743,12 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             y_arr = check_array(y_arr, ensure_2d=False, dtype=None, input_name="y")
         check_classification_targets(y_arr)
         classes = unique_labels(y_arr)
-        if self.warm_start and hasattr(self, "coef_") and self.coef_ is not None:
-            if coef_init is None:
-                coef_init = self.coef_
-            if intercept_init is None:
-                intercept_init = self.intercept_
-        else:
-            self.coef_ = None
-            self.intercept_ = None
+        coef_init, intercept_init = self._starting_point(coef_init, intercept_init)
         if self.average > 0:
             self._standard_coef = self.coef_
             self._standard_intercept = self.intercept_
             self._average_coef = None
             self._average_intercept = None
-        self.t_ = 1.0
-        self._optimizer_state = None
         self._partial_fit(X, y, self.max_iter, classes, sample_weight, coef_init,
                           intercept_init)
         self._warn_no_convergence()
@@ -782,7 +776,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             The updated model.
         """
         if not hasattr(self, "classes_"):
-            self._validate_params_sgd(for_partial_fit=True)
+            self._validate(for_partial_fit=True)
             if self.class_weight == "balanced":
                 raise ValueError(
                     "class_weight 'balanced' is not supported for partial_fit. Use "
@@ -816,8 +810,7 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
                              f"{self.classes_.tolist()}.")
         self._expanded_class_weight = compute_class_weight(
             self.class_weight, classes=self.classes_, y=y)
-        sample_weight = _check_sgd_sample_weight(sample_weight, n_samples, X.dtype,
-                                                 allow_all_zero=self.early_stopping)
+        sample_weight = self._check_sample_weight(sample_weight, n_samples, X.dtype)
         if getattr(self, "coef_", None) is None or coef_init is not None:
             self._allocate(n_classes if n_classes > 2 else 1, n_features, X.dtype,
                            coef_init, intercept_init)

@@ -45,59 +45,6 @@ from cython cimport floating
 from libc.math cimport exp, fabs, isfinite, log, log1p, pow, sqrt, INFINITY
 from libc.stdint cimport uint64_t
 
-cdef extern from "_sgd_kernel.h":
-    void fr_prefetch_line(const void *p) nogil
-    void fr_prefetch_row_head(const void *x, const int *ind) nogil
-    double fr_sgd_sparse_dot_d(const double *x, const int *ind, Py_ssize_t nnz,
-                               const double *w, Py_ssize_t stride) nogil
-    double fr_sgd_sparse_dot_s(const float *x, const int *ind, Py_ssize_t nnz,
-                               const float *w, Py_ssize_t stride) nogil
-    void fr_sgd_sparse_update_d(const double *x, const int *ind, Py_ssize_t nnz,
-                                double *w, double step, int add, int norms,
-                                double *sq, double *l1, double *aw, double avg_a,
-                                double avg_c, double *q, double u, double ws,
-                                double inv_ws, Py_ssize_t stride) nogil
-    void fr_sgd_sparse_update_s(const float *x, const int *ind, Py_ssize_t nnz,
-                                float *w, float step, int add, int norms,
-                                double *sq, double *l1, float *aw, double avg_a,
-                                double avg_c, float *q, double u, double ws,
-                                double inv_ws, Py_ssize_t stride) nogil
-    void fr_sgd_sparse_update_pairs_d(const double *x, const int *ind, Py_ssize_t nnz,
-                                      double *wq, double step, int add, int norms,
-                                      double *sq, double *l1, double *aw, double avg_a,
-                                      double avg_c, double u, double ws,
-                                      double inv_ws) nogil
-    void fr_sgd_sparse_update_pairs_s(const float *x, const int *ind, Py_ssize_t nnz,
-                                      float *wq, float step, int add, int norms,
-                                      double *sq, double *l1, float *aw, double avg_a,
-                                      double avg_c, double u, double ws,
-                                      double inv_ws) nogil
-    double fr_sgd_dot_truncate_pairs_d(const double *x, const int *ind,
-                                       Py_ssize_t nnz, double *wq, double *saved,
-                                       double u, double ws, double inv_ws) nogil
-    double fr_sgd_dot_truncate_pairs_s(const float *x, const int *ind,
-                                       Py_ssize_t nnz, float *wq, float *saved,
-                                       double u, double ws, double inv_ws) nogil
-    void fr_sgd_pairs_restore_d(const int *ind, Py_ssize_t nnz, double *wq,
-                                const double *saved) nogil
-    void fr_sgd_pairs_restore_s(const int *ind, Py_ssize_t nnz, float *wq,
-                                const float *saved) nogil
-    double fr_sgd_dot_d(const double *x, const double *w, Py_ssize_t n,
-                        const double *pf) nogil
-    float fr_sgd_dot_s(const float *x, const float *w, Py_ssize_t n,
-                       const float *pf) nogil
-    void fr_sgd_update_d(const double *x, double *w, Py_ssize_t n, double step,
-                         int norms, double *sq, double *l1, double *aw,
-                         double avg_a, double avg_c, double *q, double u,
-                         double ws, const double *xn, double *nd,
-                         const double *pf) nogil
-    void fr_sgd_update_s(const float *x, float *w, Py_ssize_t n, float step,
-                         int norms, double *sq, double *l1, float *aw,
-                         double avg_a, double avg_c, float *q, double u,
-                         double ws, const float *xn, float *nd,
-                         const float *pf) nogil
-
-
 # Loss codes (shared with _sgd.py).
 cdef enum:
     SQUARED_ERROR = 0
@@ -397,132 +344,519 @@ cdef void _extension_step(floating *w, Py_ssize_t n_features, const floating *x,
     l1[0] = acc1
 
 
+# ---------------------------------------------------------------------------
+# The run of epochs, in phases (the structs they share: _sgd_fast.pxd)
+# ---------------------------------------------------------------------------
+
+cdef inline void _shuffle(const Arrays *a, Run *r) noexcept nogil:
+    """Fisher-Yates with the kernel's own generator: the same permutations
+    for the same seed, independent of thread count."""
+    cdef Py_ssize_t k
+    cdef uint64_t rnd
+    cdef int tmp
+    cdef int *op = a.order
+    for k in range(a.n_samples - 1, 0, -1):
+        # multiply-shift maps 32 random bits onto [0, k]
+        rnd = ((_next_random(&r.random_state) >> 32) * <uint64_t>(k + 1)) >> 32
+        tmp = op[k]
+        op[k] = op[rnd]
+        op[rnd] = tmp
+
+
+cdef inline const floating *_prefetch(const floating *x, const Arrays *a,
+                                      Py_ssize_t k, bint shuffle) noexcept nogil:
+    """Request what later samples read; returns the next dense row (for the
+    dot product to request), else NULL. ``x``: the data (fixes the type)."""
+    cdef const int *op = a.order
+    cdef Py_ssize_t n = a.n_samples, j
+    if shuffle and k + ROWS_AHEAD < n:
+        # a shuffled sample's label and weight are random
+        # accesses too (arrays of n_samples, beyond L1)
+        fr_prefetch_line(&(<const floating *>a.y)[op[k + ROWS_AHEAD]])
+        fr_prefetch_line(&(<const floating *>a.sample_weight)[op[k + ROWS_AHEAD]])
+    if shuffle and a.dense and k + 1 < n:
+        return x + <Py_ssize_t>op[k + 1] * a.n_features  # requested inside the dot
+    if shuffle and k + ROWS_AHEAD < n:
+        # a sparse row's address is itself a load (indptr), so
+        # request that entry a few samples before the row's head
+        # (the hardware streams the rest of the row)
+        fr_prefetch_line(a.indptr + op[min(k + 2 * ROWS_AHEAD, n - 1)])
+        j = a.indptr[op[k + ROWS_AHEAD]]
+        fr_prefetch_row_head(x + j, a.indices + j)
+    return NULL
+
+
+cdef inline double _predict(const floating *x, const Arrays *a, const Options *o,
+                            Run *r, Sample *s, const floating *pf) noexcept nogil:
+    """The sample's prediction ``wscale <w, x> + b`` (and, for a fused sparse
+    L1 epoch, the truncation of its row as for a zero update)."""
+    cdef floating *wp = <floating *>a.w
+    cdef floating *savedp = <floating *>a.saved
+    cdef double p, l1_ratio = o.penalty.l1_ratio, alpha = o.penalty.alpha
+    s.truncated = (r.fuse and not o.extension and o.schedule.learning_rate < PA1
+                   and not 0 < o.averaging.average <= r.t)
+    if s.truncated:
+        # the sample's wscale and penalty, ahead of its dot product
+        r.eta = _step_size(o.schedule.learning_rate, r.eta, o.schedule.eta0, alpha,
+                           r.optimal_init, r.t, o.schedule.power_t)
+        s.ws_local = r.wscale * _shrink(o.penalty.kind, l1_ratio, r.eta, alpha)
+        s.truncated = s.ws_local >= r.reset_threshold
+    if a.dense and r.next_k == s.k:
+        # computed by the previous sample's update pass
+        p = r.next_dot
+    elif a.dense:
+        if floating is double:
+            p = fr_sgd_dot_d(x, wp, s.nnz, pf)
+        else:
+            p = fr_sgd_dot_s(x, wp, s.nnz, pf)
+    elif s.truncated:
+        # the truncation of a zero update, in the dot product's pass
+        # (undone by _sparse_step if the update is not zero)
+        if floating is double:
+            p = fr_sgd_dot_truncate_pairs_d(x, s.ind, s.nnz, wp, savedp,
+                                            r.u + l1_ratio * r.eta * alpha,
+                                            s.ws_local, 1.0 / s.ws_local)
+        else:
+            p = fr_sgd_dot_truncate_pairs_s(x, s.ind, s.nnz, wp, savedp,
+                                            r.u + l1_ratio * r.eta * alpha,
+                                            s.ws_local, 1.0 / s.ws_local)
+    else:
+        if floating is double:
+            p = fr_sgd_sparse_dot_d(x, s.ind, s.nnz, wp, a.stride)
+        else:
+            p = fr_sgd_sparse_dot_s(x, s.ind, s.nnz, wp, a.stride)
+    return p * r.wscale + r.intercept
+
+
+cdef inline bint _update_size(const floating *x, double y, double sw, const Options *o,
+                              Run *r, Sample *s) noexcept nogil:
+    """The sample's step ``s.update`` (the schedule's ``eta`` times the
+    clipped loss gradient, or the passive-aggressive step), its loss added
+    to the epoch's objective; False where PA-I skips a zero row."""
+    cdef double update, dloss, acc2, cur, p = s.p, l1_ratio = o.penalty.l1_ratio
+    cdef double cw = o.loss.weight_pos if y > 0.0 else o.loss.weight_neg
+    cdef int rate = o.schedule.learning_rate, loss = o.loss.code
+    cdef Py_ssize_t j
+    r.eta = _step_size(rate, r.eta, o.schedule.eta0, o.penalty.alpha, r.optimal_init,
+                       r.t, o.schedule.power_t)
+    if r.track:
+        cur = loss_value(loss, y, p, o.loss.param)
+        r.sumloss += cur
+        r.objective_sum += cur
+        if o.penalty.kind > 0 and rate < PA1:
+            r.objective_sum += o.penalty.alpha * ((1.0 - l1_ratio) * 0.5 * r.sq_norm
+                                                  + l1_ratio * r.l1_norm)
+    if rate == PA1 or rate == PA2:
+        acc2 = 0.0
+        for j in range(s.nnz):
+            acc2 += <double>x[j] * x[j]
+        if rate == PA1:
+            if acc2 == 0:
+                return False
+            update = min(o.schedule.eta0, loss_value(loss, y, p, o.loss.param) / acc2)
+        else:
+            update = loss_value(loss, y, p, o.loss.param) / (acc2 + 0.5 / o.schedule.eta0)
+        if loss == HINGE:
+            update *= y
+        elif y - p < 0:
+            update *= -1
+    else:
+        dloss = loss_gradient(loss, y, p, o.loss.param)
+        if dloss < -MAX_DLOSS:
+            dloss = -MAX_DLOSS
+        elif dloss > MAX_DLOSS:
+            dloss = MAX_DLOSS
+        update = -r.eta * dloss
+    update *= cw * sw
+    s.update = update
+    return True
+
+
+cdef inline void _penalize(floating *w, const Arrays *a, const Options *o,
+                           Run *r, Sample *s) noexcept nogil:
+    """The sample's L2 shrink of ``wscale``, the intercept's step, the L1
+    penalty's growth and the averaging schedule, before the row's pass."""
+    cdef double shrink
+    if o.penalty.kind >= L2:
+        shrink = _shrink(o.penalty.kind, o.penalty.l1_ratio, r.eta, o.penalty.alpha)
+        r.wscale *= shrink
+        r.sq_norm *= shrink * shrink
+        r.l1_norm *= shrink
+        if r.wscale < r.reset_threshold:
+            _reset_wscale(w, a.stride, <floating *>a.aw, a.n_features, &r.wscale,
+                          &r.avg_a, &r.avg_b)
+    if o.schedule.fit_intercept and s.update != 0.0:
+        r.intercept += s.update * o.schedule.intercept_decay
+    if o.penalty.kind == L1 or o.penalty.kind == ELASTICNET:
+        r.u += o.penalty.l1_ratio * r.eta * o.penalty.alpha
+    s.averaging = 0 < o.averaging.average <= r.t
+    if s.averaging:
+        r.num_iter = r.t - o.averaging.average + 1.0
+        r.avg_intercept += (r.intercept - r.avg_intercept) / r.num_iter
+
+
+cdef inline void _dense_step(const floating *x, const Arrays *a, const Options *o,
+                             Run *r, Sample *s, double step_c) noexcept nogil:
+    """The fused pass over a dense row: w += step x, the norms, averaging and
+    L1 truncation; it also takes the next training row's dot product with the
+    final w, so that its p is then ready (w and wscale do not change again
+    before that dot)."""
+    cdef floating *qp = <floating *>a.q
+    cdef floating *awp = <floating *>a.aw if s.averaging else NULL
+    cdef const floating *dp = <const floating *>a.data
+    cdef const floating *xn = NULL
+    cdef const floating *pf = NULL
+    cdef const int *op = a.order
+    cdef Py_ssize_t kk, n = a.n_samples
+    cdef floating nd_val = 0
+    cdef double acc2 = 0.0, acc1 = 0.0
+    cdef bint norms = r.track and s.update != 0.0
+    if not (s.update != 0.0 or qp != NULL or s.averaging):
+        return
+    kk = s.k + 1
+    while kk < n and a.mask[op[kk]]:
+        kk += 1
+    if kk < n:
+        xn = dp + <Py_ssize_t>op[kk] * a.n_features
+        if o.epochs.shuffle and kk + 1 < n:
+            pf = dp + <Py_ssize_t>op[kk + 1] * a.n_features
+    if floating is double:
+        fr_sgd_update_d(x, <double *>a.w, s.nnz, step_c, norms, &acc2, &acc1, awp,
+                        r.avg_a, -step_c, qp, r.u, r.wscale, xn, &nd_val, pf)
+    else:
+        fr_sgd_update_s(x, <float *>a.w, s.nnz, <float>step_c, norms, &acc2, &acc1, awp,
+                        r.avg_a, -step_c, qp, r.u, r.wscale, xn, &nd_val, pf)
+    if xn != NULL:
+        r.next_k = kk
+        r.next_dot = nd_val
+    if norms:
+        r.sq_norm = acc2 * r.wscale * r.wscale
+        r.l1_norm = acc1 * r.wscale
+
+
+cdef inline void _sparse_step(const floating *x, const Arrays *a, Run *r, Sample *s,
+                              double step_c, double inv_ws) noexcept nogil:
+    """The pass over a CSR row's features: w += step x, the norms, averaging
+    and L1 truncation (undoing the truncation of a fused dot product first)."""
+    cdef floating *wp = <floating *>a.w
+    cdef floating *qp = <floating *>a.q
+    cdef floating *savedp = <floating *>a.saved
+    cdef const int *ind = s.ind
+    cdef Py_ssize_t j, nnz = s.nnz
+    cdef double acc2 = 0.0, acc1 = 0.0, norm2, norm1
+    cdef floating step_t, w_j
+    # loop invariants as locals: the compiler would otherwise reload them
+    cdef bint add_row = s.update != 0.0, track = r.track
+    cdef double ws_local = r.wscale
+    cdef floating *aw_row = <floating *>a.aw if s.averaging else NULL
+    if add_row and aw_row == NULL and qp == NULL:
+        # the plain step w += step x (and the norms of the stopping rule): a
+        # few instructions per feature, cheaper here than a call
+        step_t = <floating>step_c
+        if track:
+            norm2 = 0.0
+            norm1 = 0.0
+            for j in range(nnz):
+                w_j = wp[ind[j]] + x[j] * step_t
+                wp[ind[j]] = w_j
+                norm2 += <double>w_j * w_j
+                norm1 += fabs(<double>w_j)
+            acc2 = norm2
+            acc1 = norm1
+        else:
+            for j in range(nnz):
+                wp[ind[j]] = wp[ind[j]] + x[j] * step_t
+    elif s.truncated and not add_row:
+        pass  # the row was truncated with its dot product
+    elif add_row or aw_row != NULL or qp != NULL:
+        if a.stride == 2:
+            r.n_updates += add_row
+            if floating is double:
+                if s.truncated:
+                    fr_sgd_pairs_restore_d(ind, nnz, wp, savedp)
+                fr_sgd_sparse_update_pairs_d(x, ind, nnz, wp, step_c, add_row, track,
+                                             &acc2, &acc1, aw_row, r.avg_a, -step_c,
+                                             r.u, ws_local, inv_ws)
+            else:
+                if s.truncated:
+                    fr_sgd_pairs_restore_s(ind, nnz, wp, savedp)
+                fr_sgd_sparse_update_pairs_s(x, ind, nnz, wp, <float>step_c, add_row,
+                                             track, &acc2, &acc1, aw_row, r.avg_a,
+                                             -step_c, r.u, ws_local, inv_ws)
+        elif floating is double:
+            fr_sgd_sparse_update_d(x, ind, nnz, wp, step_c, add_row, track, &acc2,
+                                   &acc1, aw_row, r.avg_a, -step_c, qp, r.u, ws_local,
+                                   inv_ws, a.stride)
+        else:
+            fr_sgd_sparse_update_s(x, ind, nnz, wp, <float>step_c, add_row, track,
+                                   &acc2, &acc1, aw_row, r.avg_a, -step_c, qp, r.u,
+                                   ws_local, inv_ws, a.stride)
+    if track and s.update != 0.0:
+        r.sq_norm = acc2 * r.wscale * r.wscale
+        r.l1_norm = acc1 * r.wscale
+
+
+cdef inline void _average(Run *r, const Sample *s) noexcept nogil:
+    """Advance the running average's scales (Bottou's sparse trick)."""
+    cdef double mu
+    if s.averaging:
+        mu = 1.0 / r.num_iter
+        if r.num_iter > 1:
+            r.avg_b /= (1.0 - mu)
+        r.avg_a += mu * r.avg_b * r.wscale
+
+
+cdef void _optimizer_step(const floating *x, const Arrays *a, const Options *o, Run *r,
+                          const Sample *s) noexcept nogil:
+    """The step of fastreg's opt-in optimisers, through locals (the Run's
+    address stays inside the epoch, where its fields live in registers)."""
+    cdef double eta = r.eta, sq_norm = r.sq_norm, l1_norm = r.l1_norm
+    cdef double intercept = r.intercept
+    _extension_step(<floating *>a.w, a.n_features, x, s.ind, s.nnz,
+                    -s.update / eta if eta != 0.0 else 0.0, eta,
+                    o.lam2, o.lam1, o.optimizer.momentum, o.optimizer.nesterov,
+                    o.optimizer.adaptive, o.optimizer.decoupled, r.t,
+                    <floating *>a.s1, <floating *>a.s2, a.gbuf, &sq_norm,
+                    &l1_norm, &intercept if o.schedule.fit_intercept else NULL,
+                    o.schedule.intercept_decay)
+    r.sq_norm, r.l1_norm, r.intercept = sq_norm, l1_norm, intercept
+    r.t += 1.0
+
+
+cdef inline void _sample_step(const floating *dp, const Arrays *a, const Options *o,
+                              Run *r, Py_ssize_t k) noexcept nogil:
+    """Everything sample number ``k`` of the epoch does to the model."""
+    cdef Sample s
+    cdef const floating *x
+    cdef const floating *pf
+    cdef Py_ssize_t i = a.order[k]
+    cdef double step_c, inv_ws, y, eta
+    s.k = k
+    pf = _prefetch(dp, a, k, o.epochs.shuffle)
+    if a.mask[i]:
+        return
+    _row(dp, a.indices, a.indptr, a.dense, a.n_features, i, &x, &s.ind, &s.nnz)
+    s.p = _predict(x, a, o, r, &s, pf)
+    y = (<const floating *>a.y)[i]
+    if not _update_size(x, y, (<const floating *>a.sample_weight)[i], o, r, &s):
+        return
+    if o.extension:
+        _optimizer_step(x, a, o, r, &s)
+        return
+    _penalize(<floating *>a.w, a, o, r, &s)
+    # one division per sample: the step and the sparse truncation both
+    # multiply by the reciprocal
+    inv_ws = 1.0 / r.wscale
+    step_c = s.update * inv_ws
+    if a.dense:
+        _dense_step(x, a, o, r, &s, step_c)
+    else:
+        _sparse_step(x, a, r, &s, step_c, inv_ws)
+    _average(r, &s)
+    r.t += 1.0
+
+
+cdef void _epoch(const floating *dp, const Arrays *arrays, const Options *options,
+                 Run *run) noexcept nogil:
+    """One pass over the samples (shuffled first when asked). The state, the
+    arrays' addresses and the options are copied into locals whose addresses
+    never leave this function once the phases are inlined: the compiler
+    keeps them in registers (through the callers' pointers, every store to
+    the weights could change them, and they would be reloaded after each)."""
+    cdef Run r = run[0]
+    cdef Arrays a = arrays[0]
+    cdef Options o = options[0]
+    cdef Py_ssize_t k
+    r.sumloss = 0.0
+    r.objective_sum = 0.0
+    if o.epochs.shuffle:
+        _shuffle(&a, &r)
+    r.next_k = -1
+    for k in range(a.n_samples):
+        _sample_step(dp, &a, &o, &r, k)
+    run[0] = r
+
+
+cdef bint _finite(const floating *w, const Arrays *a, const Run *r) noexcept nogil:
+    cdef Py_ssize_t j
+    if not isfinite(r.intercept):
+        return False
+    for j in range(a.n_features):
+        if not isfinite(w[j * a.stride]):
+            return False
+    return True
+
+
+cdef bint _epoch_end(floating[::1] w, const Arrays *a, const Options *o, Run *r,
+                     int epoch, score_cb) except -1:
+    """Print the epoch's progress, count the epochs without improvement of
+    the validation score (early stopping) or of the objective; True: stop."""
+    cdef Py_ssize_t j
+    cdef floating *wp = <floating *>a.w
+    cdef double score, cur, tol = o.stopping.tol
+    if o.epochs.verbose > 0:
+        print("-- Epoch %d" % (epoch + 1))
+        print("Norm: %.2f, Bias: %.6f, T: %d, Avg. loss: %f"
+              % (sqrt(r.sq_norm), r.intercept, int(r.t) - 1,
+                 r.sumloss / max(r.train_count, 1)))
+    if o.stopping.early_stopping:
+        if a.stride != 1:
+            # the callback scores w: copy the epoch's weights out of the pairs
+            for j in range(a.n_features):
+                w[j] = wp[j * a.stride]
+        score = score_cb(r.intercept)
+        if tol > -INFINITY and score < r.best_score + tol:
+            r.no_improvement += 1
+        else:
+            r.no_improvement = 0
+        if score > r.best_score:
+            r.best_score = score
+    else:
+        cur = r.objective_sum / r.train_count
+        if tol > -INFINITY and cur > r.best_objective - tol:
+            r.no_improvement += 1
+        else:
+            r.no_improvement = 0
+        if cur < r.best_objective:
+            r.best_objective = cur
+    if r.no_improvement >= o.stopping.n_iter_no_change:
+        if o.schedule.learning_rate == ADAPTIVE and r.eta > 1e-6:
+            r.eta = r.eta / 5.0
+            r.no_improvement = 0
+        else:
+            if o.epochs.verbose:
+                print("Convergence after %d epochs" % (epoch + 1))
+            return True
+    return False
+
+
+cdef Options _options(Loss loss, Penalty penalty, Schedule schedule, Averaging averaging,
+                      Epochs epochs, Stopping stopping, Optimizer optimizer):
+    """The groups in one struct, the penalty's mix fixed by its kind."""
+    cdef Options o
+    if penalty.kind == L2:
+        penalty.l1_ratio = 0.0
+    elif penalty.kind == L1:
+        penalty.l1_ratio = 1.0
+    o.loss, o.penalty, o.schedule = loss, penalty, schedule
+    o.averaging, o.epochs, o.stopping, o.optimizer = averaging, epochs, stopping, optimizer
+    o.extension = (optimizer.momentum > 0.0 or optimizer.adaptive != 0
+                   or optimizer.decoupled)
+    o.lam1 = o.lam2 = 0.0
+    if o.extension:
+        if penalty.kind >= L2:
+            o.lam2 = penalty.alpha * (1.0 - penalty.l1_ratio)
+        if penalty.kind == L1 or penalty.kind == ELASTICNET:
+            o.lam1 = penalty.alpha * penalty.l1_ratio
+    return o
+
+
+cdef void _start_run(Run *r, const floating *w, Py_ssize_t n_features, const Options *o,
+                     double intercept, double avg_intercept, double t) noexcept nogil:
+    """The run's state at its first epoch: norms of the starting w, the
+    'optimal' schedule's offset."""
+    cdef Py_ssize_t j
+    cdef double typw, alpha = o.penalty.alpha
+    r.intercept, r.avg_intercept, r.t = intercept, avg_intercept, t
+    r.eta = o.schedule.eta0
+    r.optimal_init = 0.0
+    r.wscale, r.avg_a, r.avg_b, r.num_iter, r.u = 1.0, 0.0, 1.0, 1.0, 0.0
+    r.reset_threshold = 1e-9 if floating is double else 1e-6
+    # the running objective feeds the tol rule and verbose output only
+    r.track = (o.epochs.verbose > 0) or (not o.stopping.early_stopping
+                                         and o.stopping.tol > -INFINITY)
+    r.best_objective, r.best_score, r.no_improvement = INFINITY, -INFINITY, 0
+    r.n_updates, r.next_k, r.next_dot, r.fuse = 0, -1, 0.0, False
+    r.random_state = (o.epochs.seed if o.epochs.seed != 0
+                      else <uint64_t>0x9E3779B97F4A7C15)
+    r.sq_norm = 0.0
+    r.l1_norm = 0.0
+    for j in range(n_features):
+        r.sq_norm += <double>w[j] * w[j]
+        r.l1_norm += fabs(<double>w[j])
+    if o.schedule.learning_rate == OPTIMAL:
+        typw = sqrt(1.0 / sqrt(alpha))
+        r.eta = typw / max(1.0, loss_gradient(o.loss.code, 1.0, -typw, o.loss.param))
+        r.optimal_init = 1.0 / (r.eta * alpha)
+
+
 def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_intercept,
               const floating[::1] data, const int[::1] indices, const long long[::1] indptr,
               bint dense, Py_ssize_t n_features,
               const floating[::1] y, const floating[::1] sample_weight,
-              const unsigned char[::1] validation_mask,
-              int loss, double loss_param, int penalty, double alpha, double l1_ratio,
-              int learning_rate, double eta0, double power_t,
-              double t, double intercept_decay, int average, bint fit_intercept,
-              int max_iter, double tol, int n_iter_no_change, bint early_stopping,
-              score_cb, bint shuffle, uint64_t seed,
-              double weight_pos, double weight_neg, int verbose=0,
-              double momentum=0.0, bint nesterov=False, int adaptive=0,
-              bint decoupled=False, floating[::1] state1=None,
-              floating[::1] state2=None):
-    """Run SGD epochs in place on ``w`` (and ``aw`` when ``average > 0``).
+              const unsigned char[::1] validation_mask, double t,
+              Loss loss, Penalty penalty, Schedule schedule, Averaging averaging,
+              Epochs epochs, Stopping stopping, score_cb, Optimizer optimizer,
+              floating[::1] state1=None, floating[::1] state2=None):
+    """Run SGD epochs in place on ``w`` (and ``aw`` when averaging), from
+    sample counter ``t``.
 
     Rows are ``data[i * n_features:(i + 1) * n_features]`` when ``dense``,
-    else CSR (``indices``, ``indptr``). ``score_cb(intercept)``, called with
-    the GIL after each epoch when ``early_stopping``, returns the validation
-    score of the current ``w`` (scikit-learn scores the unscaled array, and
-    so does this kernel, so that both stop at the same epoch).
+    else CSR (``indices``, ``indptr``). The options come in groups, as dicts
+    with the fields of the structs ``Loss``, ``Penalty``, ``Schedule``,
+    ``Averaging``, ``Epochs``, ``Stopping`` and ``Optimizer``.
+    ``score_cb(intercept)``, called with the GIL after each epoch with
+    ``early_stopping``, returns the validation score of the current ``w``
+    (scikit-learn scores the unscaled array, and so does this kernel, so
+    that both stop at the same epoch).
 
-    ``momentum``, ``nesterov``, ``adaptive`` (1: Adam) and ``decoupled``
-    select fastreg's opt-in optimisers (see :func:`_extension_step`); their
-    per-feature state lives in ``state1``/``state2`` (length n_features + 1, the last slot for
-    the intercept) so
-    that it carries over between calls. With the defaults the update is
-    scikit-learn's.
+    The optimisers of ``optimizer`` (see :func:`_extension_step`) keep their
+    per-feature state in ``state1``/``state2`` (length n_features + 1, the
+    last slot for the intercept), so that it carries over between calls.
+    With the defaults the update is scikit-learn's.
 
     Returns ``(intercept, average_intercept, n_epochs)``.
     """
-    cdef Py_ssize_t n_samples = y.shape[0]
-    cdef Py_ssize_t i, k, j, nnz
-    cdef const floating *x
-    cdef const int *ind
-    cdef floating *wp = &w[0]
-    cdef floating *awp = NULL
-    cdef floating *qp = NULL
-    cdef floating[::1] q, wq
-    cdef Py_ssize_t w_stride = 1
+    cdef Options o = _options(loss, penalty, schedule, averaging, epochs, stopping,
+                              optimizer)
+    cdef Arrays a
+    cdef Run r
+    cdef Py_ssize_t n_samples = y.shape[0], k
     cdef int[::1] order = np.arange(n_samples, dtype=np.intc)
-    cdef int *op = &order[0]
-    cdef double wscale = 1.0, avg_a = 0.0, avg_b = 1.0, mu
-    cdef double sq_norm = 0.0, l1_norm = 0.0, acc2, acc1, norm2, norm1
-    cdef double eta = eta0, p, dloss, update, cw, shrink, u = 0.0, optimal_init = 0.0
-    cdef double typw, num_iter = 1.0, step_c
-    cdef double sumloss, objective_sum, best_objective = INFINITY, best_score = -INFINITY
-    cdef double score, cur
-    cdef int epoch = 0, no_improvement = 0, n_done = 0
-    cdef bint infinity = False
-    # the running objective feeds the tol rule and verbose output only
-    cdef bint track = (verbose > 0) or (not early_stopping and tol > -INFINITY)
-    cdef Py_ssize_t train_count = n_samples - int(np.sum(validation_mask))
-    cdef uint64_t state = seed if seed != 0 else <uint64_t>0x9E3779B97F4A7C15
-    cdef uint64_t r
-    cdef int tmp
-    cdef bint add_row, averaging
-    cdef Py_ssize_t kk, next_k = -1
-    cdef const floating *xn
-    cdef floating nd_val = 0, step_t, w_j
-    cdef double next_dot = 0.0
-    cdef const floating *pf
-    cdef double ws_local, inv_ws
-    cdef floating *aw_row
-    cdef double reset_threshold = 1e-9 if floating is double else 1e-6
-    cdef bint extension = momentum > 0.0 or adaptive != 0 or decoupled
+    cdef floating[::1] q, wq, saved
     cdef double[::1] gbuf
-    cdef double *gp = NULL
-    cdef floating *s1p = NULL
-    cdef floating *s2p = NULL
-    cdef double lam1 = 0.0, lam2 = 0.0
     cdef const floating *dp = &data[0] if data.shape[0] > 0 else NULL
-    cdef const int *ip = &indices[0] if indices.shape[0] > 0 else NULL
-    cdef const long long *pp = &indptr[0] if indptr.shape[0] > 0 else NULL
-    # the pairs loaded by a fused dot product and truncation (NULL: not fused)
-    cdef floating[::1] saved
-    cdef floating *savedp = NULL
-    cdef bint truncated = False, fuse = False
-    cdef double fuse_below = FUSED_TRUNCATION_BELOW
-    # samples with a non-zero update in the epoch (pairs layout)
-    cdef Py_ssize_t n_updates = 0
+    cdef int epoch = 0, n_done = 0
+    cdef bint infinity = False
     cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
+    cdef bint l1 = penalty.kind == L1 or penalty.kind == ELASTICNET
+    cdef double fuse_below = FUSED_TRUNCATION_BELOW
 
     if n_features == 0 or n_samples == 0:
         return intercept, avg_intercept, 0
-    if penalty == L2:
-        l1_ratio = 0.0
-    elif penalty == L1:
-        l1_ratio = 1.0
-    if (penalty == L1 or penalty == ELASTICNET) and not dense and not extension:
+    a.data, a.y, a.sample_weight = dp, &y[0], &sample_weight[0]
+    a.indices = &indices[0] if indices.shape[0] > 0 else NULL
+    a.indptr = &indptr[0] if indptr.shape[0] > 0 else NULL
+    a.mask, a.order = &validation_mask[0], &order[0]
+    a.n_samples, a.n_features, a.dense = n_samples, n_features, dense
+    a.w, a.stride, a.aw, a.q, a.saved = &w[0], 1, NULL, NULL, NULL
+    a.gbuf, a.s1, a.s2 = NULL, NULL, NULL
+    if l1 and not dense and not o.extension:
         # sparse rows: each weight and its truncation state side by side, so
         # that the truncation finds q[j] in the cache line the dot product
         # just loaded for w[j] (separate arrays cost a second miss per feature)
         wq = np.zeros(2 * n_features, dtype=np.asarray(w).dtype)
         wq[::2] = w
-        wp = &wq[0]
-        qp = &wq[1]
-        w_stride = 2
+        a.w, a.q, a.stride = &wq[0], &wq[1], 2
         # the fused dot product and truncation (from a call's second epoch
         # on) needs rows that do not repeat an index
-        if max_iter > 1 and _strictly_increasing_rows(ip, pp, n_samples):
-            saved = np.empty(2 * max(1, np.max(np.diff(indptr))), dtype=np.asarray(w).dtype)
-            savedp = &saved[0]
-    elif penalty == L1 or penalty == ELASTICNET:
+        if epochs.max_iter > 1 and _strictly_increasing_rows(a.indices, a.indptr,
+                                                             n_samples):
+            saved = np.empty(2 * max(1, np.max(np.diff(indptr))),
+                             dtype=np.asarray(w).dtype)
+            a.saved = &saved[0]
+    elif l1:
         q = np.zeros(n_features, dtype=np.asarray(w).dtype)
-        qp = &q[0]
-    if average > 0:
-        awp = &aw[0]
-    if extension:
+        a.q = &q[0]
+    if averaging.average > 0:
+        a.aw = &aw[0]
+    if o.extension:
         gbuf = np.zeros(n_features, dtype=np.float64)
-        gp = &gbuf[0]
-        s1p = &state1[0]
-        s2p = &state2[0]
-        if penalty >= L2:
-            lam2 = alpha * (1.0 - l1_ratio)
-        if penalty == L1 or penalty == ELASTICNET:
-            lam1 = alpha * l1_ratio
-    for j in range(n_features):
-        sq_norm += <double>w[j] * w[j]
-        l1_norm += fabs(<double>w[j])
-    if learning_rate == OPTIMAL:
-        typw = sqrt(1.0 / sqrt(alpha))
-        eta = typw / max(1.0, loss_gradient(loss, 1.0, -typw, loss_param))
-        optimal_init = 1.0 / (eta * alpha)
+        a.gbuf, a.s1, a.s2 = &gbuf[0], &state1[0], &state2[0]
+    _start_run(&r, &w[0], n_features, &o, intercept, avg_intercept, t)
+    r.train_count = n_samples - int(np.sum(validation_mask))
 
-    for epoch in range(max_iter):
+    for epoch in range(epochs.max_iter):
         # Ctrl-C raises KeyboardInterrupt between epochs (a no-op outside the
         # main thread, and one flag test per epoch in it); on a worker thread,
         # once its parallel region was stopped (see _signals.pxd)
@@ -530,282 +864,21 @@ def plain_sgd(floating[::1] w, double intercept, floating[::1] aw, double avg_in
         check_interrupt(&interrupt_work, <double>data.shape[0])
         n_done = epoch + 1
         with nogil:
-            sumloss = 0.0
-            objective_sum = 0.0
-            if shuffle:
-                # Fisher-Yates with the kernel's own generator: the same
-                # permutations for the same seed, independent of thread count
-                for k in range(n_samples - 1, 0, -1):
-                    # multiply-shift maps 32 random bits onto [0, k]
-                    r = ((_next_random(&state) >> 32) * <uint64_t>(k + 1)) >> 32
-                    tmp = op[k]
-                    op[k] = op[r]
-                    op[r] = tmp
-            next_k = -1
-            fuse = savedp != NULL and epoch > 0 and n_updates < fuse_below * train_count
-            n_updates = 0
-            for k in range(n_samples):
-                i = op[k]
-                pf = NULL
-                if shuffle and k + ROWS_AHEAD < n_samples:
-                    # a shuffled sample's label and weight are random
-                    # accesses too (arrays of n_samples, beyond L1)
-                    fr_prefetch_line(&y[op[k + ROWS_AHEAD]])
-                    fr_prefetch_line(&sample_weight[op[k + ROWS_AHEAD]])
-                if shuffle and dense and k + 1 < n_samples:
-                    pf = dp + <Py_ssize_t>op[k + 1] * n_features  # requested inside the dot
-                elif shuffle and k + ROWS_AHEAD < n_samples:
-                    # a sparse row's address is itself a load (indptr), so
-                    # request that entry a few samples before the row's head
-                    # (the hardware streams the rest of the row)
-                    fr_prefetch_line(pp + op[min(k + 2 * ROWS_AHEAD, n_samples - 1)])
-                    j = pp[op[k + ROWS_AHEAD]]
-                    fr_prefetch_row_head(dp + j, ip + j)
-                if validation_mask[i]:
-                    continue
-                _row(dp, ip, pp, dense, n_features, i, &x, &ind, &nnz)
-                truncated = (fuse and not extension and learning_rate < PA1
-                             and not 0 < average <= t)
-                if truncated:
-                    # the sample's wscale and penalty, ahead of its dot product
-                    eta = _step_size(learning_rate, eta, eta0, alpha, optimal_init,
-                                     t, power_t)
-                    ws_local = wscale * _shrink(penalty, l1_ratio, eta, alpha)
-                    truncated = ws_local >= reset_threshold
-                if dense and next_k == k:
-                    # computed by the previous sample's update pass
-                    p = next_dot
-                elif dense:
-                    if floating is double:
-                        p = fr_sgd_dot_d(x, wp, nnz, pf)
-                    else:
-                        p = fr_sgd_dot_s(x, wp, nnz, pf)
-                elif truncated:
-                    # the truncation of a zero update, in the dot product's pass
-                    # (below: undone if the update is not zero)
-                    if floating is double:
-                        p = fr_sgd_dot_truncate_pairs_d(x, ind, nnz, wp, savedp,
-                                                        u + l1_ratio * eta * alpha,
-                                                        ws_local, 1.0 / ws_local)
-                    else:
-                        p = fr_sgd_dot_truncate_pairs_s(x, ind, nnz, wp, savedp,
-                                                        u + l1_ratio * eta * alpha,
-                                                        ws_local, 1.0 / ws_local)
-                else:
-                    if floating is double:
-                        p = fr_sgd_sparse_dot_d(x, ind, nnz, wp, w_stride)
-                    else:
-                        p = fr_sgd_sparse_dot_s(x, ind, nnz, wp, w_stride)
-                p = p * wscale + intercept
-                eta = _step_size(learning_rate, eta, eta0, alpha, optimal_init, t, power_t)
-                if track:
-                    cur = loss_value(loss, y[i], p, loss_param)
-                    sumloss += cur
-                    objective_sum += cur
-                    if penalty > 0 and learning_rate < PA1:
-                        objective_sum += alpha * ((1.0 - l1_ratio) * 0.5 * sq_norm
-                                                  + l1_ratio * l1_norm)
-                cw = weight_pos if y[i] > 0.0 else weight_neg
-                if learning_rate == PA1 or learning_rate == PA2:
-                    acc2 = 0.0
-                    for j in range(nnz):
-                        acc2 += <double>x[j] * x[j]
-                    if learning_rate == PA1:
-                        if acc2 == 0:
-                            continue
-                        update = min(eta0, loss_value(loss, y[i], p, loss_param) / acc2)
-                    else:
-                        update = loss_value(loss, y[i], p, loss_param) / (acc2 + 0.5 / eta0)
-                    if loss == HINGE:
-                        update *= y[i]
-                    elif y[i] - p < 0:
-                        update *= -1
-                else:
-                    dloss = loss_gradient(loss, y[i], p, loss_param)
-                    if dloss < -MAX_DLOSS:
-                        dloss = -MAX_DLOSS
-                    elif dloss > MAX_DLOSS:
-                        dloss = MAX_DLOSS
-                    update = -eta * dloss
-                update *= cw * sample_weight[i]
-
-                if extension:
-                    _extension_step(wp, n_features, x, ind, nnz,
-                                    -update / eta if eta != 0.0 else 0.0, eta,
-                                    lam2, lam1, momentum, nesterov, adaptive,
-                                    decoupled, t, s1p, s2p, gp, &sq_norm, &l1_norm,
-                                    &intercept if fit_intercept else NULL,
-                                    intercept_decay)
-                    t += 1.0
-                    continue
-
-                if penalty >= L2:
-                    shrink = _shrink(penalty, l1_ratio, eta, alpha)
-                    wscale *= shrink
-                    sq_norm *= shrink * shrink
-                    l1_norm *= shrink
-                    if wscale < reset_threshold:
-                        _reset_wscale(wp, w_stride, awp, n_features, &wscale, &avg_a, &avg_b)
-
-                if fit_intercept and update != 0.0:
-                    intercept += update * intercept_decay
-                # one division per sample: the step and the sparse
-                # truncation both multiply by the reciprocal
-                inv_ws = 1.0 / wscale
-                step_c = update * inv_ws
-                if penalty == L1 or penalty == ELASTICNET:
-                    u += l1_ratio * eta * alpha
-                averaging = 0 < average <= t
-                if averaging:
-                    num_iter = t - average + 1.0
-                    avg_intercept += (intercept - avg_intercept) / num_iter
-                # fused pass: w += step x, norms, averaging, L1 truncation
-                if dense:
-                    if update != 0.0 or qp != NULL or averaging:
-                        # the pass also takes the dot product of the next
-                        # training row with the final w: its p is then ready
-                        # (w and wscale do not change again before that dot)
-                        kk = k + 1
-                        while kk < n_samples and validation_mask[op[kk]]:
-                            kk += 1
-                        xn = NULL
-                        pf = NULL
-                        if kk < n_samples:
-                            xn = dp + <Py_ssize_t>op[kk] * n_features
-                            if shuffle and kk + 1 < n_samples:
-                                pf = dp + <Py_ssize_t>op[kk + 1] * n_features
-                        if floating is double:
-                            fr_sgd_update_d(x, wp, nnz, step_c, track and update != 0.0,
-                                            &acc2, &acc1,
-                                            awp if averaging else NULL,
-                                            avg_a, -step_c, qp, u, wscale, xn, &nd_val, pf)
-                        else:
-                            fr_sgd_update_s(x, wp, nnz, <float>step_c,
-                                            track and update != 0.0, &acc2, &acc1,
-                                            awp if averaging else NULL,
-                                            avg_a, -step_c, qp, u, wscale, xn, &nd_val, pf)
-                        if xn != NULL:
-                            next_k = kk
-                            next_dot = nd_val
-                        if track and update != 0.0:
-                            sq_norm = acc2 * wscale * wscale
-                            l1_norm = acc1 * wscale
-                else:
-                    acc2 = 0.0
-                    acc1 = 0.0
-                    # loop invariants as locals: wscale's address is taken, so
-                    # the compiler would otherwise reload and divide per element
-                    add_row = update != 0.0
-                    ws_local = wscale
-                    aw_row = awp if averaging else NULL
-                    if add_row and aw_row == NULL and qp == NULL:
-                        # the plain step w += step x (and the norms of the
-                        # stopping rule): a few instructions per feature,
-                        # cheaper here than a call
-                        step_t = <floating>step_c
-                        if track:
-                            # sums in locals: acc2 and acc1 have their
-                            # addresses taken, which keeps them in memory
-                            norm2 = 0.0
-                            norm1 = 0.0
-                            for j in range(nnz):
-                                w_j = wp[ind[j]] + x[j] * step_t
-                                wp[ind[j]] = w_j
-                                norm2 += <double>w_j * w_j
-                                norm1 += fabs(<double>w_j)
-                            acc2 = norm2
-                            acc1 = norm1
-                        else:
-                            for j in range(nnz):
-                                wp[ind[j]] = wp[ind[j]] + x[j] * step_t
-                    elif truncated and not add_row:
-                        pass  # the row was truncated with its dot product
-                    elif add_row or aw_row != NULL or qp != NULL:
-                        if w_stride == 2:
-                            n_updates += add_row
-                            if floating is double:
-                                if truncated:
-                                    fr_sgd_pairs_restore_d(ind, nnz, wp, savedp)
-                                fr_sgd_sparse_update_pairs_d(x, ind, nnz, wp, step_c,
-                                                             add_row, track, &acc2, &acc1,
-                                                             aw_row, avg_a, -step_c, u,
-                                                             ws_local, inv_ws)
-                            else:
-                                if truncated:
-                                    fr_sgd_pairs_restore_s(ind, nnz, wp, savedp)
-                                fr_sgd_sparse_update_pairs_s(x, ind, nnz, wp,
-                                                             <float>step_c, add_row, track,
-                                                             &acc2, &acc1, aw_row, avg_a,
-                                                             -step_c, u, ws_local, inv_ws)
-                        elif floating is double:
-                            fr_sgd_sparse_update_d(x, ind, nnz, wp, step_c, add_row,
-                                                   track, &acc2, &acc1, aw_row, avg_a,
-                                                   -step_c, qp, u, ws_local, inv_ws,
-                                                   w_stride)
-                        else:
-                            fr_sgd_sparse_update_s(x, ind, nnz, wp, <float>step_c,
-                                                   add_row, track, &acc2, &acc1, aw_row,
-                                                   avg_a, -step_c, qp, u, ws_local,
-                                                   inv_ws, w_stride)
-                    if track and update != 0.0:
-                        sq_norm = acc2 * wscale * wscale
-                        l1_norm = acc1 * wscale
-                if averaging:
-                    mu = 1.0 / num_iter
-                    if num_iter > 1:
-                        avg_b /= (1.0 - mu)
-                    avg_a += mu * avg_b * wscale
-                t += 1.0
-
-            if not isfinite(intercept):
-                infinity = True
-            else:
-                for j in range(n_features):
-                    if not isfinite(wp[j * w_stride]):
-                        infinity = True
-                        break
-        if infinity:
+            r.fuse = (a.saved != NULL and epoch > 0
+                      and r.n_updates < fuse_below * r.train_count)
+            r.n_updates = 0
+            _epoch(dp, &a, &o, &r)
+            infinity = not _finite(<floating *>a.w, &a, &r)
+        if infinity or _epoch_end(w, &a, &o, &r, epoch, score_cb):
             break
-        if verbose > 0:
-            print("-- Epoch %d" % (epoch + 1))
-            print("Norm: %.2f, Bias: %.6f, T: %d, Avg. loss: %f"
-                  % (sqrt(sq_norm), intercept, int(t) - 1,
-                     sumloss / max(train_count, 1)))
-        if early_stopping:
-            if w_stride != 1:
-                # the callback scores w: copy the epoch's weights out of the pairs
-                for j in range(n_features):
-                    w[j] = wp[j * w_stride]
-            score = score_cb(intercept)
-            if tol > -INFINITY and score < best_score + tol:
-                no_improvement += 1
-            else:
-                no_improvement = 0
-            if score > best_score:
-                best_score = score
-        else:
-            cur = objective_sum / train_count
-            if tol > -INFINITY and cur > best_objective - tol:
-                no_improvement += 1
-            else:
-                no_improvement = 0
-            if cur < best_objective:
-                best_objective = cur
-        if no_improvement >= n_iter_no_change:
-            if learning_rate == ADAPTIVE and eta > 1e-6:
-                eta = eta / 5.0
-                no_improvement = 0
-            else:
-                if verbose:
-                    print("Convergence after %d epochs" % (epoch + 1))
-                break
 
     if infinity:
         raise ValueError(
             "Floating-point under-/overflow occurred at epoch #%d. Scaling input "
             "data with StandardScaler or MinMaxScaler might help." % (epoch + 1))
-    _reset_wscale(wp, w_stride, awp, n_features, &wscale, &avg_a, &avg_b)
-    if w_stride != 1:
-        for j in range(n_features):
-            w[j] = wp[j * w_stride]
-    return intercept, avg_intercept, n_done
+    _reset_wscale(<floating *>a.w, a.stride, <floating *>a.aw, n_features, &r.wscale,
+                  &r.avg_a, &r.avg_b)
+    if a.stride != 1:
+        for k in range(n_features):
+            w[k] = (<floating *>a.w)[k * a.stride]
+    return r.intercept, r.avg_intercept, n_done

@@ -117,72 +117,8 @@ def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False,
-               allow_inf=False, alternatives=()):
-    """Check that ``value`` is a real number in the given interval; return it.
-
-    An unbounded side excludes infinity unless ``allow_inf``; NaN is refused.
-    ``alternatives``: descriptions of the other values the caller accepts
-    (``"None"``, an array-like), for the error message."""
-    accepted = [interval("float", low, high, low_open=low_open, high_open=high_open,
-                         allow_inf=allow_inf), *alternatives]
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
-            or np.isnan(value):
-        raise param_error(name, accepted, value)
-    too_low = (value <= low if low_open else value < low) if low is not None else (
-        value == -np.inf and not allow_inf)
-    too_high = (value >= high if high_open else value > high) if high is not None else (
-        value == np.inf and not allow_inf)
-    if too_low or too_high:
-        raise param_error(name, accepted, value)
-    return value
-
-
-def check_int(value, name, *, low=None, high=None, low_open=False, high_open=False,
-              alternatives=()):
-    """Check that ``value`` is an integer (not a bool) in the given interval;
-    return it as an int."""
-    if low is None and high is None:
-        accepted = [INT, *alternatives]
-    else:
-        accepted = [interval("int", low, high, low_open=low_open, high_open=high_open),
-                    *alternatives]
-    if not _is_int(value):
-        raise param_error(name, accepted, value)
-    too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and (value >= high if high_open else value > high)
-    if too_low or too_high:
-        raise param_error(name, accepted, value)
-    return int(value)
-
-
-def check_bool(value, name, *, alternatives=()):
-    if not isinstance(value, (bool, np.bool_)):
-        raise param_error(name, [BOOLEAN, *alternatives], value)
-    return bool(value)
-
-
-def check_verbose(value):
-    """``verbose``: a boolean or a non-negative integer."""
-    if isinstance(value, (bool, np.bool_)):
-        return
-    if not _is_int(value) or value < 0:
-        raise param_error("verbose", VERBOSE, value)
-
-
-def check_n_jobs(value):
-    """``n_jobs``: None or an integer (joblib's meaning)."""
-    if value is not None:
-        check_int(value, "n_jobs", alternatives=[NONE])
-
-
-def check_random_state_param(value):
-    """``random_state``: None, a seed in [0, 2**32 - 1] or a RandomState."""
-    if value is None or isinstance(value, np.random.RandomState):
-        return
-    if _is_int(value) and 0 <= value < 2 ** 32:
-        return
-    raise param_error("random_state", RANDOM_STATE, value)
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def is_array_like(value):
@@ -192,73 +128,277 @@ def is_array_like(value):
         and not isinstance(value, (str, bytes))
 
 
-def check_alphas(alphas):
-    """The CV estimators' ``alphas``: a number of alphas (int >= 1) or a 1-d
-    array-like of them."""
-    accepted = [interval("int", 1), ARRAY_LIKE]
-    if _is_int(alphas):
-        check_int(alphas, "alphas", low=1, alternatives=[ARRAY_LIKE])
-        return
-    if not is_array_like(alphas) or np.ndim(alphas) != 1:
-        raise param_error("alphas", accepted, alphas)
-    try:
-        np.asarray(alphas, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise param_error("alphas", accepted, alphas) from None
+# ---------------------------------------------------------------------------
+# Constraints: the values a parameter accepts
+# ---------------------------------------------------------------------------
+# Each estimator class declares ``_parameter_constraints``, a dict from
+# parameter name to a list of constraints; ``validate_params`` refuses a value
+# that no constraint of its list accepts, with an error listing the
+# descriptions of them all. A constraint is an object with ``accepts(value)``
+# and ``descriptions()`` (the words of the error message; empty for a value
+# accepted silently, such as a deprecated default).
 
 
-def check_cv_param(cv):
-    """``cv``: None, a number of folds (>= 2), a splitter or an iterable of
+class Constraint:
+    """One family of accepted values, described by ``description``."""
+
+    description = None
+
+    def accepts(self, value):
+        raise NotImplementedError
+
+    def descriptions(self):
+        return [self.description] if self.description else []
+
+
+class Interval(Constraint):
+    """A real ("float") or an integer ("int", never a bool) in a range.
+
+    An unbounded side excludes infinity unless ``allow_inf``; NaN is refused.
+    An "int" with neither bound is "an instance of 'int'"."""
+
+    def __init__(self, kind, low=None, high=None, *, low_open=False, high_open=False,
+                 allow_inf=False):
+        self.kind, self.low, self.high = kind, low, high
+        self.low_open, self.high_open, self.allow_inf = low_open, high_open, allow_inf
+        if kind == "int" and low is None and high is None:
+            self.description = INT
+        else:
+            self.description = interval(kind, low, high, low_open=low_open,
+                                        high_open=high_open, allow_inf=allow_inf)
+
+    def accepts(self, value):
+        if self.kind == "int":
+            if not _is_int(value):
+                return False
+        elif not _is_real(value) or value != value:  # (NaN; np.isnan fails on huge ints)
+            return False
+        low, high = self.low, self.high
+        if low is not None:
+            if value < low or (self.low_open and value == low):
+                return False
+        elif value == -np.inf and not self.allow_inf:
+            return False
+        if high is not None:
+            if value > high or (self.high_open and value == high):
+                return False
+        elif value == np.inf and not self.allow_inf:
+            return False
+        return True
+
+
+class Options(Constraint):
+    """One of the given strings."""
+
+    def __init__(self, values):
+        self.values = values
+        self.description = options(values)
+
+    def accepts(self, value):
+        return isinstance(value, str) and value in self.values
+
+
+class Boolean(Constraint):
+    description = BOOLEAN
+
+    def accepts(self, value):
+        return isinstance(value, (bool, np.bool_))
+
+
+class NoneValue(Constraint):
+    description = NONE
+
+    def accepts(self, value):
+        return value is None
+
+
+class ArrayLike(Constraint):
+    description = ARRAY_LIKE
+
+    def accepts(self, value):
+        return is_array_like(value)
+
+
+class FloatVector(Constraint):
+    """A 1-d array-like of numbers (a grid of alphas)."""
+
+    description = ARRAY_LIKE
+
+    def accepts(self, value):
+        if not is_array_like(value) or np.ndim(value) != 1:
+            return False
+        try:
+            np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            return False
+        return True
+
+
+class Callable(Constraint):
+    description = CALLABLE
+
+    def accepts(self, value):
+        return callable(value)
+
+
+class InstanceOf(Constraint):
+    def __init__(self, cls):
+        self.cls = cls
+        self.description = f"an instance of {cls.__name__!r}"
+
+    def accepts(self, value):
+        return isinstance(value, self.cls)
+
+
+class Verbose(Constraint):
+    """A boolean or a non-negative integer."""
+
+    description = VERBOSE
+
+    def accepts(self, value):
+        return isinstance(value, (bool, np.bool_)) or (_is_int(value) and value >= 0)
+
+
+class RandomState(Constraint):
+    """None, a seed in [0, 2**32 - 1] or a RandomState."""
+
+    description = RANDOM_STATE
+
+    def accepts(self, value):
+        return value is None or isinstance(value, np.random.RandomState) or (
+            _is_int(value) and 0 <= value < 2 ** 32)
+
+
+class CrossValidation(Constraint):
+    """None, a number of folds (>= 2), a splitter or an iterable of
     (train, test) splits."""
-    if cv is None or (hasattr(cv, "split") and hasattr(cv, "get_n_splits")):
-        return
-    if _is_int(cv):
-        if cv < 2:
-            raise param_error("cv", CV, cv)
-        return
-    if isinstance(cv, str) or not hasattr(cv, "__iter__"):
-        raise param_error("cv", CV, cv)
+
+    description = CV
+
+    def accepts(self, value):
+        if value is None or (hasattr(value, "split") and hasattr(value, "get_n_splits")):
+            return True
+        if _is_int(value):
+            return value >= 2
+        return not isinstance(value, str) and hasattr(value, "__iter__")
 
 
-def check_scoring_param(scoring):
-    """``scoring``: a scorer's name, a callable or None."""
-    from sklearn.metrics import get_scorer_names
+class ScorerName(Constraint):
+    """The name of one of scikit-learn's scorers (listed when refused)."""
 
-    if scoring is None or callable(scoring):
-        return
-    if not isinstance(scoring, str) or scoring not in get_scorer_names():
-        raise param_error("scoring", [options(get_scorer_names()), CALLABLE, NONE], scoring)
+    @staticmethod
+    def _names():
+        from sklearn.metrics import get_scorer_names
+
+        return get_scorer_names()
+
+    def accepts(self, value):
+        return isinstance(value, str) and value in self._names()
+
+    def descriptions(self):
+        return [options(self._names())]
+
+
+class Unlisted(Constraint):
+    """Accepted as ``constraint`` is, but left out of the error message: a
+    deprecated default ('deprecated', 'warn') or a value kept for
+    compatibility that the documentation does not advertise."""
+
+    def __init__(self, constraint):
+        self.constraint = as_constraint(constraint)
+
+    def accepts(self, value):
+        return self.constraint.accepts(value)
+
+    def descriptions(self):
+        return []
+
+
+def as_constraint(item):
+    """A table entry as a Constraint: None stands for NoneValue()."""
+    return NoneValue() if item is None else item
+
+
+def check_value(name, value, constraints, *, also=()):
+    """Refuse ``value`` of parameter ``name`` unless one of ``constraints``
+    accepts it; ``also``: descriptions of values the caller has already let
+    through (for the error message only)."""
+    constraints = [as_constraint(c) for c in constraints]
+    if any(c.accepts(value) for c in constraints):
+        return value
+    accepted = [text for c in constraints for text in c.descriptions()]
+    raise param_error(name, [*accepted, *also], value)
+
+
+def validate_params(estimator, *, skip=()):
+    """Check every parameter of ``estimator`` against its class's table
+    ``_parameter_constraints`` (parameter name -> list of constraints), in the
+    table's order; the first refused value raises InvalidParameterError.
+    ``skip``: parameters the caller stands in for (the distributed fits'
+    fold statistics for ``cv``).
+
+    Rules between parameters (a solver that does not take a penalty) are the
+    estimator's own, checked after this."""
+    for name, constraints in type(estimator)._parameter_constraints.items():
+        if name not in skip:
+            check_value(name, getattr(estimator, name), constraints)
+
+
+# ---------------------------------------------------------------------------
+# Single checks, for the path functions and data-dependent parameters
+# ---------------------------------------------------------------------------
+
+def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False,
+               allow_inf=False, alternatives=()):
+    """Check that ``value`` is a real number in the given interval; return it.
+
+    ``alternatives``: descriptions of the other values the caller accepts
+    (``"None"``, an array-like), for the error message."""
+    return check_value(name, value, [Interval("float", low, high, low_open=low_open,
+                                              high_open=high_open, allow_inf=allow_inf)],
+                       also=alternatives)
+
+
+def check_int(value, name, *, low=None, high=None, low_open=False, high_open=False,
+              alternatives=()):
+    """Check that ``value`` is an integer (not a bool) in the given interval;
+    return it as an int."""
+    return int(check_value(name, value, [Interval("int", low, high, low_open=low_open,
+                                                  high_open=high_open)],
+                           also=alternatives))
+
+
+def check_bool(value, name, *, alternatives=()):
+    return bool(check_value(name, value, [Boolean()], also=alternatives))
 
 
 def check_option(value, name, options_, *, alternatives=()):
-    if not isinstance(value, str) or value not in options_:
-        raise param_error(name, [options(options_), *alternatives], value)
-    return value
+    return check_value(name, value, [Options(options_)], also=alternatives)
 
 
-def check_cd_params(est, *, multi_task=False):
-    """Validate the parameters that the coordinate-descent estimators share."""
-    if not multi_task and hasattr(est, "positive"):
-        check_bool(est.positive, "positive")
-    check_bool(est.fit_intercept, "fit_intercept")
-    check_bool(est.copy_X, "copy_X")
-    check_int(est.max_iter, "max_iter", low=1)
-    check_real(est.tol, "tol", low=0)
-    check_option(est.selection, "selection", ("cyclic", "random"))
-    check_random_state_param(est.random_state)
-    if hasattr(est, "warm_start"):
-        check_bool(est.warm_start, "warm_start")
+PRECOMPUTE = [Options(["auto"]), ArrayLike(), Boolean()]
 
 
 def check_precompute(precompute):
-    """``precompute``: a boolean, 'auto' or a Gram matrix (array-like)."""
-    if isinstance(precompute, str) and precompute == "auto":
-        return precompute
+    """``precompute``: a boolean, 'auto' or a Gram matrix (array-like);
+    returned with a Gram matrix as an array."""
+    check_value("precompute", precompute, PRECOMPUTE)
     if isinstance(precompute, (bool, np.bool_)):
         return bool(precompute)
-    if is_array_like(precompute):
-        return precompute if hasattr(precompute, "__array__") else np.asarray(precompute)
-    raise param_error("precompute", [options(["auto"]), ARRAY_LIKE, BOOLEAN], precompute)
+    if is_array_like(precompute) and not hasattr(precompute, "__array__"):
+        return np.asarray(precompute)
+    return precompute
+
+
+# Tables of the parameters several estimators share.
+CD_CONSTRAINTS = {
+    "fit_intercept": [Boolean()],
+    "copy_X": [Boolean()],
+    "max_iter": [Interval("int", 1)],
+    "tol": [Interval("float", 0)],
+    "selection": [Options(("cyclic", "random"))],
+    "random_state": [RandomState()],
+}
 
 
 def check_gram(gram, X, sample_weight=None):
@@ -306,28 +446,65 @@ def check_squared_norms(norm2):
         raise ValueError(COLUMN_NORMS_OVERFLOW)
 
 
-def check_sample_weight(sample_weight, n_samples, dtype):
-    """Return ``sample_weight`` as a 1d float array, or None for unit weights.
+def _scalar_weight(sample_weight, n_samples, dtype, scalar):
+    """The weights a scalar stands for: None (unit weights) or a full array.
 
-    A scalar weight is the same as no weight (weights are rescaled to sum to
-    n_samples anyway). Negative, non-finite or all-zero weights are rejected.
-    """
-    if sample_weight is None or isinstance(sample_weight, numbers.Number):
+    ``scalar``: "unit" where the loss is normalized by the total weight (a
+    constant weight changes nothing), "fill" for that weight on every sample,
+    "scale" where it is not normalized (Ridge: a weight c divides alpha by c,
+    so it must be finite and positive)."""
+    if scalar == "unit":
         return None
-    sample_weight = check_array(
-        sample_weight, ensure_2d=False, dtype=dtype, input_name="sample_weight"
-    )
-    if sample_weight.ndim != 1:
-        raise ValueError("Sample weights must be 1D array or scalar")
-    if sample_weight.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!"
-        )
-    if np.any(sample_weight < 0):
+    if scalar == "scale":
+        if not np.isfinite(sample_weight) or sample_weight <= 0:
+            raise ValueError(f"A scalar sample_weight must be finite and positive;"
+                             f" got {shown(sample_weight)}.")
+        if sample_weight == 1:
+            return None
+    elif not np.isfinite(sample_weight):
+        raise ValueError("Input sample_weight contains NaN or infinity.")
+    return np.full(n_samples, sample_weight, dtype=dtype)
+
+
+def check_sample_weight(sample_weight, n_samples, dtype=np.float64, *, scalar="unit",
+                        none_as_ones=False, allow_negative=False, allow_all_zero=False,
+                        order=None, copy=False):
+    """Return ``sample_weight`` as a 1d array of ``dtype``, or None for unit weights.
+
+    None gives None (``np.ones`` with ``none_as_ones``); a scalar (or 0-d
+    array) reads as ``scalar`` says (see ``_scalar_weight``). Refused: a
+    wrong shape, non-finite values, negative values (unless
+    ``allow_negative``: SGD's loss takes them) and all-zero weights (unless
+    ``allow_all_zero``: one partial_fit batch may weigh nothing)."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype) if none_as_ones else None
+    if isinstance(sample_weight, numbers.Number) or (
+            isinstance(sample_weight, np.ndarray) and sample_weight.ndim == 0):
+        sample_weight = _scalar_weight(sample_weight, n_samples, dtype, scalar)
+        if sample_weight is None:
+            return np.ones(n_samples, dtype=dtype) if none_as_ones else None
+    else:
+        sample_weight = check_array(sample_weight, ensure_2d=False, dtype=dtype,
+                                    input_name="sample_weight", order=order, copy=copy)
+        if sample_weight.ndim != 1:
+            raise ValueError("Sample weights must be 1D array or scalar")
+        if sample_weight.shape[0] != n_samples:
+            raise ValueError(
+                f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!")
+    if not allow_negative and np.any(sample_weight < 0):
         raise ValueError("Negative values in data passed to sample_weight")
-    if not np.any(sample_weight > 0):
-        raise ValueError("Sample weights must not be all zero: at least one must be positive.")
+    if not allow_all_zero and not np.any(sample_weight != 0):
+        raise ValueError("Sample weights must not be all zero: at least one must be"
+                         f" {'non-zero' if allow_negative else 'positive'}.")
     return sample_weight
+
+
+def rescaled_to_count(sample_weight, count=None):
+    """Weights scaled to sum to ``count`` (by default their number), the
+    normalization under which the penalty means what it means unweighted."""
+    if count is None:
+        count = len(sample_weight)
+    return sample_weight * (count / np.sum(sample_weight))
 
 
 def check_target(y, X, dtype, *, multi_output):

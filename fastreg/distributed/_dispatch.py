@@ -64,7 +64,7 @@ def fold_plan(est, n_samples):
     splitter (or list of splits) is applied to row positions.
     """
     from sklearn.model_selection import KFold
-    from .._validation import check_cv_param
+    from .._validation import CrossValidation, check_value
     cv = est.cv
     if cv is None and estimator_kind(est) == "ridge_cv":
         raise ValueError(
@@ -74,7 +74,7 @@ def fold_plan(est, n_samples):
     if isinstance(cv, (HashFolds, ChunkFolds)):
         kind = "hash" if isinstance(cv, HashFolds) else "chunk"
         return FoldPlan(kind, cv.n_splits, folds=cv)
-    check_cv_param(cv)
+    check_value("cv", cv, [CrossValidation()])
     if cv is None or isinstance(cv, numbers.Integral):
         K = 5 if cv is None else int(cv)
         if n_samples is None:

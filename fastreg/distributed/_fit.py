@@ -27,8 +27,7 @@ from .._coordinate_descent import _check_finite_fit, _initial_coef
 from .._path import _resolve_alphas, alpha_grid, solve_path
 from .._ridge import check_ridge_alpha, set_coef
 from .._ridge_solver import _solve_spd
-from .._validation import (check_bool, check_cd_params, check_precompute, check_real,
-                           check_squared_norms)
+from .._validation import check_squared_norms, validate_params
 
 
 class StatsDesign:
@@ -118,10 +117,7 @@ def _set_input_attributes(est, n_features, feature_names):
 
 def check_enet_params(est):
     """The in-memory fit's checks of ElasticNet / Lasso parameters."""
-    check_real(est.alpha, "alpha", low=0)
-    check_real(est.l1_ratio, "l1_ratio", low=0, high=1)
-    check_cd_params(est)
-    check_precompute(est.precompute)
+    validate_params(est)
     if est.alpha == 0:
         warnings.warn(
             "With alpha=0, this algorithm does not converge well. You are advised"
@@ -178,7 +174,8 @@ def _ridge_solve(gram, rhs, alphas):
 
 def fit_ridge(est, stats, *, dtype=np.float64, y_ndim=1, feature_names=None):
     """Ridge on statistics (the 'cholesky' route)."""
-    est._check_params()
+    validate_params(est)
+    est._check_solver_combination()
     if est.positive:
         raise ValueError("Ridge(positive=True) is not supported on distributed data.")
     alphas = check_ridge_alpha(est.alpha, stats.n_targets)
@@ -207,17 +204,9 @@ def _check_fold_stats(fold_stats):
 def fit_enet_cv(est, fold_stats, *, dtype=np.float64, y_is_float32=False,
                 feature_names=None):
     """LassoCV / ElasticNetCV from per-fold statistics (see module docstring)."""
-    from .._validation import check_alphas, check_n_jobs, check_verbose
-    check_real(est.eps, "eps", low=0, low_open=True)
-    check_cd_params(est)
-    check_alphas(est.alphas)
-    check_verbose(est.verbose)
-    check_n_jobs(est.n_jobs)
-    check_precompute(getattr(est, "precompute", False))
-    positive = check_bool(getattr(est, "positive", False), "positive")
-    l1_ratios = np.atleast_1d(getattr(est, "l1_ratio", 1.0)).astype(float)
-    for l1_ratio in l1_ratios:
-        check_real(l1_ratio, "l1_ratio", low=0, high=1)
+    validate_params(est, skip=("cv",))  # the fold statistics stand for cv
+    positive = bool(getattr(est, "positive", False))
+    l1_ratios = est._l1_ratio_grid()
     n_or_alphas = _resolve_alphas(est.alphas, "deprecated")
     total = fold_stats.total()
     if total.n_targets > 1:
@@ -291,10 +280,8 @@ def fit_ridge_cv(est, fold_stats, *, dtype=np.float64, y_ndim=1, feature_names=N
     """RidgeCV with K folds from per-fold statistics; scoring None (R^2) or
     'neg_mean_squared_error'."""
     from .._ridge_cv import _check_alphas
-    from .._validation import check_scoring_param
     from .._ridge import Ridge
-    check_bool(est.fit_intercept, "fit_intercept")
-    check_scoring_param(est.scoring)
+    validate_params(est, skip=("cv",))  # the fold statistics stand for cv
     if est.store_cv_results:
         raise ValueError("cv!=None and store_cv_results=True are incompatible")
     if est.alpha_per_target:

@@ -335,13 +335,8 @@ def start_of(n_classes, l1_ratio, n_features):
 def prepare(est):
     """The in-memory fit's parameter checks; returns (l1_ratio, C)."""
     from .. import _logistic as lg
-    from .._validation import check_bool, check_real
-    lg._check_common(est)
-    check_real(est.C, "C", low=0, low_open=True, allow_inf=True)
-    if est.l1_ratio is not None:
-        check_real(est.l1_ratio, "l1_ratio", low=0, high=1)
-    check_bool(est.warm_start, "warm_start")
-    lg._check_penalty(est.penalty, none_ok=True)
+    from .._validation import validate_params
+    validate_params(est)
     lg._warn_deprecated_usage(est)
     l1_ratio, C = lg._resolve_penalty(est.penalty, est.l1_ratio, est.C)
     return (0.0 if l1_ratio is None else float(l1_ratio)), C
