@@ -67,7 +67,8 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         matrix ``X^T S X`` of X as given (S: the sample weights rescaled to sum
         to n_samples). With ``fit_intercept`` it is used only if X's
         (weighted) column means are already zero, as in scikit-learn;
-        otherwise it is recomputed, with a warning. With False or 'auto', fastreg picks the route by shape: Gram
+        otherwise it is recomputed, with a warning. With False or 'auto',
+        fastreg picks the route by shape: Gram
         when n_samples >= 2 * n_features (up to 4096 features), coordinate
         descent on the residual otherwise; the solution is the same. On the
         residual route a C-ordered dense X is converted once to Fortran order

@@ -39,8 +39,10 @@ from ._design import take_rows as _take_rows  # noqa: F401  (a name tests use)
 from ._distributed_hook import fit_distributed, is_distributed
 from ._logistic_path import _best_fit, _fold_paths
 from ._logistic_solver import NEWTON_SOLVERS, _newton, _solve  # noqa: F401
-from ._validation import (ArrayLike, Boolean, Callable, CrossValidation, InstanceOf, Interval, InvalidParameterError, NONE, Options, RandomState,
-                          ScorerName, Unlisted, Verbose, check_fold_weights, check_sample_weight, is_array_like, options, param_error, shown, validate_params)
+from ._validation import (NONE, ArrayLike, Boolean, Callable, CrossValidation, InstanceOf,
+                          Interval, InvalidParameterError, Options, RandomState, ScorerName,
+                          Unlisted, Verbose, check_fold_weights, check_sample_weight,
+                          is_array_like, options, param_error, shown, validate_params)
 
 _X_DTYPES = [np.float64, np.float32]
 
@@ -59,7 +61,7 @@ def _resolve_penalty(penalty, l1_ratio, C):
         return l1_ratio, C
     warnings.warn(
         "'penalty' was deprecated in scikit-learn 1.8; use 'l1_ratio' (0 for L2, 1 for"
-        " L1) and C=np.inf for no penalty.", FutureWarning)
+        " L1) and C=np.inf for no penalty.", FutureWarning, stacklevel=2)
     if penalty is None:
         return 0.0, np.inf
     if penalty == "l1":
@@ -81,19 +83,20 @@ def _warn_deprecated_usage(est):
     legacy = not (isinstance(penalty, str) and penalty == "deprecated")
     if not legacy and l1_ratio is None:
         warnings.warn("l1_ratio=None is deprecated since scikit-learn 1.8 and is an error "
-                      "from 1.10: pass a value between 0 and 1.", FutureWarning)
+                      "from 1.10: pass a value between 0 and 1.", FutureWarning, stacklevel=2)
     if legacy and penalty != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
         warnings.warn(f"l1_ratio is used only with penalty='elasticnet'; got "
-                      f"penalty={shown(penalty)}.", UserWarning)
+                      f"penalty={shown(penalty)}.", UserWarning, stacklevel=2)
     if (penalty == "l2" and l1_ratio != 0) or (penalty == "l1" and l1_ratio != 1):
         warnings.warn(f"Inconsistent values: penalty={shown(penalty)} with "
                       f"l1_ratio={shown(l1_ratio)}; "
-                      "penalty is deprecated, set l1_ratio alone.", UserWarning)
+                      "penalty is deprecated, set l1_ratio alone.", UserWarning, stacklevel=2)
     if legacy and penalty is None and est.C != 1.0:
-        warnings.warn("penalty=None ignores C and l1_ratio.", UserWarning)
+        warnings.warn("penalty=None ignores C and l1_ratio.", UserWarning, stacklevel=2)
     if est.n_jobs is not None:
         warnings.warn("'n_jobs' has no effect since scikit-learn 1.8 and is removed in "
-                      f"1.10; got n_jobs={shown(est.n_jobs)}, leave it unset.", FutureWarning)
+                      f"1.10; got n_jobs={shown(est.n_jobs)}, leave it unset.", FutureWarning,
+                      stacklevel=2)
 
 
 # The parameters LogisticRegression and LogisticRegressionCV share, with
@@ -421,7 +424,7 @@ class LogisticRegression(_LogisticBase):
         if not conv:
             warnings.warn(
                 "fastreg LogisticRegression did not converge: increase max_iter,"
-                " loosen tol or scale the data.", ConvergenceWarning)
+                " loosen tol or scale the data.", ConvergenceWarning, stacklevel=2)
         self.classes_ = classes
         # scikit-learn's liblinear route returns float64, and a float 0.0 as
         # the intercept of a model without one
@@ -626,7 +629,7 @@ class LogisticRegressionCV(_LogisticBase):
                 "deprecated behavior for the time being. The default value of "
                 "use_legacy_attributes will change from True to False in scikit-learn "
                 f"1.10. See the docstring of {type(self).__name__} for more details.",
-                FutureWarning)
+                FutureWarning, stacklevel=2)
             legacy = True
         pen = self.penalty
         if not (isinstance(pen, str) and pen == "deprecated"):

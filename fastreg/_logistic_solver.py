@@ -359,7 +359,8 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
     p = data.n_features
     if l1 == 0.0:
         rows = 1 if n_classes == 2 else n_classes
-        W = np.zeros((rows, p)) if coef0 is None else np.array(coef0, dtype=np.float64).reshape(rows, p)
+        W = (np.zeros((rows, p)) if coef0 is None
+             else np.array(coef0, dtype=np.float64).reshape(rows, p))
         B = (np.zeros(rows) if intercept0 is None or not fit_intercept
              else np.array(intercept0, dtype=np.float64).ravel())
         small = rows * (p + fit_intercept) <= NEWTON_MAX_UNKNOWNS

@@ -242,7 +242,7 @@ def _fold_scores(X, Y, sample_weight, train, test, alphas, fit_intercept, scorer
     W = SpectralRidge(design, alphas.min()).coef(Yt, alphas)                           # (T, p, A)
     Xte = X[test]
     scores = np.empty(len(alphas))
-    for k, alpha in enumerate(alphas):
+    for k in range(len(alphas)):
         coef = W[:, :, k]
         intercept = y_mean - coef @ design.X_mean if fit_intercept else np.zeros(len(coef))
         pred = np.asarray(Xte @ coef.T, dtype=np.float64) + intercept
@@ -438,7 +438,7 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, LinearModel):
             # (scikit-learn's search says the same; an undefined score, e.g.
             # R^2 on one test sample, is NaN)
             warnings.warn(f"One or more of the test scores are non-finite: {mean}",
-                          UserWarning)
+                          UserWarning, stacklevel=2)
         best = int(np.argmax(mean))
         self.alpha_ = float(alphas[best])
         self.best_score_ = float(mean[best])

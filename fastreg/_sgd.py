@@ -97,7 +97,7 @@ class _BaseSGD(FastregMixin, BaseEstimator):
         if self.power_t < 0:
             warnings.warn("Negative values for `power_t` are deprecated in scikit-learn "
                           "1.8 and will raise an error in 1.10. Use values in the range "
-                          "[0.0, inf) instead.", FutureWarning)
+                          "[0.0, inf) instead.", FutureWarning, stacklevel=2)
         if self.nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0.")
         if self.adaptive_step is not None and self.momentum != 0:
@@ -266,7 +266,7 @@ class _BaseSGD(FastregMixin, BaseEstimator):
         if self.tol is not None and self.tol > -np.inf and self.n_iter_ == self.max_iter:
             warnings.warn("Maximum number of iteration reached before convergence. "
                           "Consider increasing max_iter to improve the fit.",
-                          ConvergenceWarning)
+                          ConvergenceWarning, stacklevel=2)
 
     def densify(self):
         """Convert a sparse ``coef_`` to a dense array (the default format).

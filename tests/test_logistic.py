@@ -126,7 +126,8 @@ def test_sample_weight_and_class_weight():
     # integer weights equal repeated rows
     rep = np.array([2] * 10 + [1] * (len(y) - 10))
     m3 = fr.LogisticRegression(C=0.4, tol=1e-10, max_iter=1000).fit(X, y, sample_weight=rep)
-    m4 = fr.LogisticRegression(C=0.4, tol=1e-10, max_iter=1000).fit(np.repeat(X, rep, 0), np.repeat(y, rep))
+    m4 = fr.LogisticRegression(C=0.4, tol=1e-10, max_iter=1000).fit(np.repeat(X, rep, 0),
+                                                                   np.repeat(y, rep))
     np.testing.assert_allclose(m3.coef_, m4.coef_, rtol=1e-6, atol=1e-9)
     mb = fr.LogisticRegression(class_weight="balanced").fit(X, y)
     assert mb.coef_.shape == (1, X.shape[1])

@@ -120,7 +120,8 @@ def _fit_cases():
         estimator(f"wide_block_{tag}", "Lasso", _fmt(Xw, "C", dtype), yw.astype(dtype),
                   alpha=0.2 * amax_w, tol=1e-12)
     Xs = sp.random(300, 600, density=0.05, random_state=2, format="csc")
-    ys = Xs @ np.r_[np.ones(10), np.zeros(590)] + 0.1 * np.random.default_rng(2).standard_normal(300)
+    ys = Xs @ np.r_[np.ones(10), np.zeros(590)] \
+        + 0.1 * np.random.default_rng(2).standard_normal(300)
     amax_s = _alpha_max(Xs.toarray(), ys)
     for dtype in (np.float64, np.float32):
         tag = np.dtype(dtype).name
