@@ -76,8 +76,10 @@ def estimate_noise_variance(X, y, sample_weight, fit_intercept, positive, name):
             beta = linalg.cho_solve(linalg.cho_factor(G, lower=True, check_finite=False), b,
                                     check_finite=False)
         except linalg.LinAlgError:  # rank-deficient design: any solution has the RSS
-            # (gelss: SciPy's default gelsd can miss the minimum; see _path)
-            beta = linalg.lstsq(G, b, lapack_driver="gelss", check_finite=False)[0]
+            # (gelss, with rounding-level singular values cut: SciPy's default
+            # gelsd and cut-off can miss the minimum; see _path)
+            beta = linalg.lstsq(G, b, cond=len(G) * np.finfo(np.float64).eps,
+                                lapack_driver="gelss", check_finite=False)[0]
     r = yt - design.matvec(beta)
     return float(r @ r) / (n - p - fit_intercept)
 

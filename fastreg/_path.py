@@ -150,11 +150,15 @@ def _least_squares_optimum_dense(design, Y):
     # duplicated column they stopped 10 % above the minimum. gelss, the plain
     # SVD: the divide-and-conquer gelsd left residuals of 1e-2 on rows it fits
     # exactly for half of random 99 x 104 designs with three zero rows.
+    # Singular values below max(n, p) eps times the largest are rounding (the
+    # solver's default cut-off, eps, kept a 3e-16 one of a rank-deficient
+    # design, whose direction then took a huge coefficient: P* 0.7 % high).
     norms = np.sqrt(np.einsum("ij,ij->j", Xc, Xc))
     norms[norms == 0] = 1.0
     y_scale = float(np.max(np.abs(Yc), initial=0.0)) or 1.0
     Xc, Yc = Xc / norms, Yc / y_scale
-    coef = linalg.lstsq(Xc, Yc, lapack_driver="gelss", check_finite=False)[0]
+    cut = max(Xc.shape) * np.finfo(np.float64).eps
+    coef = linalg.lstsq(Xc, Yc, cond=cut, lapack_driver="gelss", check_finite=False)[0]
     return 0.5 * float(np.sum((Yc - Xc @ coef) ** 2)) * y_scale ** 2
 
 

@@ -360,3 +360,17 @@ def test_alpha_zero_on_a_tiny_design_with_a_duplicated_column(positive):
     w = nnls(A, b)[0] if positive else np.linalg.lstsq(A, b, rcond=None)[0]
     best = problem.objective(w * 1e50, 0.0)
     assert problem.objective(model.coef_, 0.0) - best <= problem.threshold(model.tol)
+
+
+def test_least_squares_optimum_of_a_rank_deficient_wide_design():
+    # fixed: the SVD solve's default cut-off (eps) kept a singular value of
+    # 3e-16 (relative) of a rank-deficient design: P* came out 0.7 % above the
+    # minimum and MultiTaskLasso(alpha=0) stopped claiming convergence with a
+    # gap of 3.0e-6 > 2.9e-6 (deep fuzz run)
+    from fuzz_cases import Case
+    X, Y, _ = Case(n=37, p=75, columns=(("constant", 0, 0.1),), empty_rows=3,
+                   target="multitask", n_targets=2).build()
+    est, caught = fit_recording(fastreg.MultiTaskLasso(alpha=0.0, tol=1e-6), X, Y)
+    problem = LeastSquaresProblem(X, Y, None, 0.0, 1.0, True, multitask=True)
+    assert ConvergenceWarning in caught or \
+        problem.gap(est.coef_, est.intercept_) <= problem.threshold(est.tol)
