@@ -20,7 +20,6 @@ L1 term, proximal Newton steps whose metric is the Hessian's diagonal blocks
 many more passes than the binary case.
 """
 
-import numbers
 import warnings
 
 import numpy as np
@@ -30,29 +29,15 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._path import solve_path
 from ._fit import StatsDesign
-from ._stats import check_chunk, chunk_stats, merge
+from ._stats import chunk_arrays, chunk_stats, merge
 
 _PLACEHOLDER_Y = np.zeros(1)
 _MIN_CURVATURE = 1e-12
 
 
-def _chunk_arrays(X, y, s, chunk_id):
-    """A chunk's X, 1d target and weights (ones for None) as NumPy, checked."""
-    if hasattr(X, "to_numpy") and not hasattr(X, "tocsr"):
-        X = X.to_numpy(dtype=np.float64)
-    if hasattr(y, "to_numpy"):
-        y = y.to_numpy(dtype=np.float64)
-    if hasattr(s, "to_numpy"):
-        s = s.to_numpy(dtype=np.float64)
-    if isinstance(s, numbers.Number):
-        s = np.full(X.shape[0], float(s))
-    X, y, s = check_chunk(X, y, s, chunk_id=chunk_id)
-    return X, y[:, 0], (np.ones(X.shape[0]) if s is None else s)
-
-
 def logistic_chunk(X, y01, s, w, b, chunk_id=None):
     """(loss sum, IRLS statistics) of one chunk at (w, b); y01 in {0, 1}."""
-    X, y01, s = _chunk_arrays(X, y01, s, chunk_id)
+    X, y01, s = chunk_arrays(X, y01, s, chunk_id)
     z = np.asarray(X @ w).ravel() + b
     # log(1 + exp(-t z)) with t = +-1: -log_expit(t z)
     margin = np.where(y01 > 0, z, -z)
@@ -73,7 +58,7 @@ def multinomial_chunk(X, y_index, s, W, b, chunk_id=None):
     (n_classes, n_features); y_index holds each row's class index. Class k's
     statistics are the binary ones of its softmax probability p_k: weights
     s p_k (1 - p_k), working response z_k + (y_k - p_k) / (p_k (1 - p_k))."""
-    X, y_index, s = _chunk_arrays(X, y_index, s, chunk_id)
+    X, y_index, s = chunk_arrays(X, y_index, s, chunk_id)
     y_index = y_index.astype(np.intp)
     Z = np.asarray(X @ W.T) + b                                     # (m, K)
     log_p = Z - logsumexp(Z, axis=1, keepdims=True)
@@ -95,7 +80,7 @@ def merge_multinomial(a, b):
 def multinomial_gradient_chunk(X, y_index, s, W, b, chunk_id=None):
     """(loss sum, gradient in W (n_classes, n_features), gradient in b, rows,
     weight sum) of sum s loss over one chunk at (W, b)."""
-    X, y_index, s = _chunk_arrays(X, y_index, s, chunk_id)
+    X, y_index, s = chunk_arrays(X, y_index, s, chunk_id)
     Z = np.asarray(X @ W.T) + b
     log_p = Z - logsumexp(Z, axis=1, keepdims=True)
     rows = np.arange(X.shape[0])

@@ -27,6 +27,8 @@ them in): their Gram is ``X^T S X - W m m^T`` per chunk, as fastreg's
 in-memory sparse Gram route forms it; chunks are then merged as above.
 """
 
+import numbers
+
 import numpy as np
 from scipy import linalg, sparse
 
@@ -189,6 +191,21 @@ def check_chunk(X, y, sample_weight, chunk_id=None, n_features=None):
         if np.any(sample_weight < 0):
             raise ValueError(f"sample_weight{where} has negative values.")
     return X, y, sample_weight
+
+
+def chunk_arrays(X, y, s, chunk_id=None):
+    """A chunk's X, 1d target and weights (ones for None, a scalar repeated)
+    as NumPy arrays (pandas chunks converted), checked by :func:`check_chunk`."""
+    if hasattr(X, "to_numpy") and not sparse.issparse(X):
+        X = X.to_numpy(dtype=np.float64)
+    if hasattr(y, "to_numpy"):
+        y = y.to_numpy(dtype=np.float64)
+    if hasattr(s, "to_numpy"):
+        s = s.to_numpy(dtype=np.float64)
+    if isinstance(s, numbers.Number):
+        s = np.full(X.shape[0], float(s))
+    X, y, s = check_chunk(X, y, s, chunk_id=chunk_id)
+    return X, y[:, 0], (np.ones(X.shape[0]) if s is None else s)
 
 
 def chunk_stats(X, y, sample_weight=None, *, chunk_id=None, check=True):

@@ -17,7 +17,6 @@ when the gap of the whole problem is below ``tol`` times the centred
 target's weighted sum of squares, as in memory.
 """
 
-import numbers
 import warnings
 
 import numpy as np
@@ -26,7 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._path import solve_path
 from ._fit import StatsDesign
-from ._stats import chunk_stats, check_chunk
+from ._stats import chunk_arrays, chunk_stats
 
 # Largest number of features whose p x p statistics the one-pass route forms
 # (8192: 512 MiB of float64); wider designs take the working-set route.
@@ -35,22 +34,9 @@ GRAM_MAX_FEATURES = 8192
 FIRST_WORKING_SET = 64
 
 
-def _arrays(X, y, s, chunk_id):
-    if hasattr(X, "to_numpy") and not sparse.issparse(X):
-        X = X.to_numpy(dtype=np.float64)
-    if hasattr(y, "to_numpy"):
-        y = y.to_numpy(dtype=np.float64)
-    if hasattr(s, "to_numpy"):
-        s = s.to_numpy(dtype=np.float64)
-    if isinstance(s, numbers.Number):
-        s = np.full(X.shape[0], float(s))
-    X, y, s = check_chunk(X, y, s, chunk_id=chunk_id)
-    return X, y[:, 0], (np.ones(X.shape[0]) if s is None else s)
-
-
 def moments_chunk(X, y, s, chunk_id=None):
     """(rows, sum s, X^T s, (X * X)^T s, s^T y, s^T y^2) of one chunk."""
-    X, y, s = _arrays(X, y, s, chunk_id)
+    X, y, s = chunk_arrays(X, y, s, chunk_id)
     X2 = X.multiply(X) if sparse.issparse(X) else X * X
     return (X.shape[0], float(s.sum()), np.asarray(X.T @ s).ravel(),
             np.asarray(X2.T @ s).ravel(), float(s @ y), float(s @ (y * y)))
@@ -58,7 +44,7 @@ def moments_chunk(X, y, s, chunk_id=None):
 
 def residual_chunk(X, y, s, w, b, chunk_id=None):
     """(X^T S r, s^T r, s^T r^2, s^T (r * y)) of one chunk, r = y - X w - b."""
-    X, y, s = _arrays(X, y, s, chunk_id)
+    X, y, s = chunk_arrays(X, y, s, chunk_id)
     r = y - np.asarray(X @ w).ravel() - b
     sr = s * r
     return np.asarray(X.T @ sr).ravel(), float(sr.sum()), float(sr @ r), float(sr @ y)
@@ -66,7 +52,7 @@ def residual_chunk(X, y, s, w, b, chunk_id=None):
 
 def subset_chunk(X, y, s, columns, chunk_id=None):
     """Least-squares statistics of one chunk's ``columns``."""
-    X, y, s = _arrays(X, y, s, chunk_id)
+    X, y, s = chunk_arrays(X, y, s, chunk_id)
     X = X.tocsc()[:, columns] if sparse.issparse(X) else X[:, columns]
     return chunk_stats(X, y, s, check=False)
 
