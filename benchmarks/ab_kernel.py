@@ -1,4 +1,5 @@
-"""A/B timing of two builds of fastreg's coordinate-descent kernels.
+"""A/B timing of two builds of fastreg: the coordinate-descent kernels, and a
+case of each other family (logistic, multinomial, SGD, GLM, Ridge).
 
     python benchmarks/ab_kernel.py OLD_ROOT [NEW_ROOT] [--repeat 5] [--cases a,b]
 
@@ -8,11 +9,13 @@ files included, taken before a change (``cp -r fastreg /tmp/ab_old/``). Each
 build runs in a worker process of its own that loads the data once; the
 driver asks them in turn, old then new, for one fit of a case, ``repeat``
 times, so that both see the same moments of a noisy machine. Reported: the
-best time of each and the ratio new / old (below 1: the new build is faster).
+best time of each and the ratio new / old (below 1: the new build is faster),
+and the geometric mean and the largest of the ratios.
 """
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -90,6 +93,48 @@ def _cases():
         alpha = 0.05 * np.linalg.norm((X - X.mean(0)).T @ (Y - Y.mean(0)), axis=1).max() / 200
         return lambda: fastreg.MultiTaskLasso(alpha=alpha, tol=1e-10).fit(X, Y)
 
+    def classes(n, p, k, seed):
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((n, p))
+        scores = X @ rng.standard_normal((p, k)) + rng.gumbel(size=(n, k))
+        return X, np.argmax(scores, axis=1)
+
+    def logistic_l1():
+        import fastreg
+        X, y = classes(5000, 200, 2, 5)
+        return lambda: fastreg.LogisticRegression(C=0.05, l1_ratio=1.0).fit(X, y)
+
+    def logistic_default():
+        import fastreg
+        X, y = classes(5000, 50, 5, 6)
+        return lambda: fastreg.LogisticRegression().fit(X, y)
+
+    def sgd_sparse():
+        import scipy.sparse as sp
+
+        import fastreg
+        rng = np.random.default_rng(7)
+        X = sp.random(20000, 1000, density=0.01, format="csr", random_state=7)
+        y = (X @ rng.standard_normal(1000) > 0).astype(int)
+        return lambda: fastreg.SGDClassifier(max_iter=20, tol=None, random_state=0).fit(X, y)
+
+    def sgd_dense():
+        import fastreg
+        X, y = dense(20000, 100, 8)
+        return lambda: fastreg.SGDRegressor(max_iter=20, tol=None, random_state=0).fit(X, y)
+
+    def poisson_l1():
+        import fastreg
+        rng = np.random.default_rng(9)
+        X = rng.standard_normal((5000, 100)) / 4
+        y = rng.poisson(np.exp(X[:, :10].sum(axis=1) / 3))
+        return lambda: fastreg.PoissonRegressor(alpha=1e-3, l1_ratio=1.0).fit(X, y)
+
+    def ridge():
+        import fastreg
+        X, y = dense(20000, 200, 10)
+        return lambda: fastreg.Ridge(alpha=1.0).fit(X, y)
+
     return {
         "tall_dense_lasso": ("Lasso, dense 20000 x 200, alpha_max / 100", tall),
         "tall_dense_enet": ("ElasticNet l1_ratio 0.5, dense 20000 x 200", tall_enet),
@@ -98,6 +143,12 @@ def _cases():
         "lasso_path": ("lasso_path, dense 1000 x 500, 30 alphas to 1e-3", path),
         "multitask_tall": ("MultiTaskLasso, 2000 x 300 x 5 (Gram route)", multitask),
         "multitask_wide": ("MultiTaskLasso, 200 x 2000 x 5 (residual route)", multitask_wide),
+        "logistic_l1": ("LogisticRegression L1, dense 5000 x 200, C=0.05", logistic_l1),
+        "logistic_default": ("LogisticRegression(), 5000 x 50, 5 classes", logistic_default),
+        "sgd_sparse": ("SGDClassifier, sparse 20000 x 1000 (1 %), 20 epochs", sgd_sparse),
+        "sgd_dense": ("SGDRegressor, dense 20000 x 100, 20 epochs", sgd_dense),
+        "poisson_l1": ("PoissonRegressor L1, 5000 x 100", poisson_l1),
+        "ridge": ("Ridge, dense 20000 x 200", ridge),
     }
 
 
@@ -105,6 +156,8 @@ def worker(root):
     """Serve fits of one build: read a case name per line, answer the time."""
     sys.path.insert(0, root)
     import warnings
+
+    import numpy as np
 
     import fastreg
     warnings.simplefilter("ignore")
@@ -119,7 +172,8 @@ def worker(root):
         result = fits[name]()
         elapsed = time.perf_counter() - start
         epochs = getattr(result, "n_iter_", None)
-        print(json.dumps([elapsed, None if epochs is None else int(epochs)]), flush=True)
+        epochs = None if epochs is None else int(np.ravel(epochs)[0])
+        print(json.dumps([elapsed, epochs]), flush=True)
 
 
 def main():
@@ -136,6 +190,7 @@ def main():
                for k, root in roots.items()}
     print("| case | old best (s) | new best (s) | new / old | epochs old / new |")
     print("|---|---|---|---|---|")
+    ratios = []
     for name in args.cases.split(","):
         best = {"old": float("inf"), "new": float("inf")}
         epochs = {}
@@ -145,9 +200,12 @@ def main():
                 workers[k].stdin.flush()
                 elapsed, epochs[k] = json.loads(workers[k].stdout.readline())
                 best[k] = min(best[k], elapsed)
+        ratios.append(best["new"] / best["old"])
         print(f"| {_cases()[name][0]} | {best['old']:.4f} | {best['new']:.4f} | "
-              f"{best['new'] / best['old']:.3f} | {epochs['old']} / {epochs['new']} |",
-              flush=True)
+              f"{ratios[-1]:.3f} | {epochs['old']} / {epochs['new']} |", flush=True)
+    geomean = 2.0 ** (sum(math.log2(r) for r in ratios) / len(ratios))
+    print(f"\nnew / old: geometric mean {geomean:.3f}, largest {max(ratios):.3f}, "
+          f"smallest {min(ratios):.3f} ({len(ratios)} cases, best of {args.repeat})")
     for w in workers.values():
         w.stdin.close()
         w.wait()
