@@ -374,3 +374,17 @@ def test_least_squares_optimum_of_a_rank_deficient_wide_design():
     problem = LeastSquaresProblem(X, Y, None, 0.0, 1.0, True, multitask=True)
     assert ConvergenceWarning in caught or \
         problem.gap(est.coef_, est.intercept_) <= problem.threshold(est.tol)
+
+
+def test_ridge_cv_k_fold_choice_is_the_exact_best_with_extreme_weights():
+    # a check of the suite's own (fixed): with weights over 13 orders of
+    # magnitude scikit-learn's fold fits are off and it picks alpha 7005;
+    # the folds' exact R^2 is best at 7.0, fastreg's choice
+    from fuzz_cases import Case
+    from fuzz_checks import gram_scale
+    from test_fuzz_cv import exact_kfold_r2
+    X, y, sw = Case(n=23, p=2, layout="csr", density=0.3, weights="extreme").build()
+    alphas = np.array([1e-8, 1e-3, 1.0, 1e3]) * gram_scale(X, sw)
+    est = fastreg.RidgeCV(alphas=alphas, cv=3, fit_intercept=False).fit(X, y, sample_weight=sw)
+    scores = exact_kfold_r2(X, y, sw, alphas, 3, False)
+    assert est.alpha_ == alphas[np.argmax(scores)]
