@@ -207,12 +207,13 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
     # coefficients are s W at l1_reg s: see _target_scale.
     y_scale = _target_scale(design, Y)
     if y_scale != 1.0:
-        Y = Y * dtype.type(y_scale)
+        # (in float64: the factor itself may be beyond float32's range)
+        Y = np.asfortranarray(Y.astype(np.float64) * y_scale, dtype=dtype)
         Xy = None if Xy is None else np.asarray(Xy) * y_scale
     W = np.zeros((n_tasks, design.n_features), dtype=dtype, order="F")
     if coef_init is not None:
         W[:] = np.asarray(coef_init, dtype=dtype).reshape(n_tasks, design.n_features)
-        W *= dtype.type(y_scale)
+        W[:] = W.astype(np.float64) * y_scale
     rng = check_random_state(random_state)
     random = selection == "random"
     # one contiguous row per alpha (columns of a (p, n_alphas) array would
@@ -269,7 +270,7 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
             _warn_not_converged(gap / y_scale / y_scale, gap_tol / y_scale / y_scale, design.sum_w,
                                 n_iter, max_iter, dtype, l1_reg / y_scale)
     if y_scale != 1.0:
-        by_alpha /= dtype.type(y_scale)
+        by_alpha[:] = by_alpha.astype(np.float64) / y_scale
     return by_alpha.transpose(1, 2, 0), gaps, n_iters
 
 

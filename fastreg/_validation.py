@@ -4,6 +4,7 @@ Errors name the offending parameter, as scikit-learn's do, so that a user
 switching from scikit-learn reads the message they expect.
 """
 
+import abc
 import inspect
 import numbers
 import sys
@@ -139,13 +140,14 @@ def is_array_like(value):
 # accepted silently, such as a deprecated default).
 
 
-class Constraint:
+class Constraint(abc.ABC):
     """One family of accepted values, described by ``description``."""
 
     description = None
 
+    @abc.abstractmethod
     def accepts(self, value):
-        raise NotImplementedError
+        """Whether ``value`` is one of the family."""
 
     def descriptions(self):
         return [self.description] if self.description else []

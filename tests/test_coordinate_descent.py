@@ -553,3 +553,18 @@ def test_constant_column_on_the_gram_route_with_weights_gets_no_coefficient(prec
     ref = sk.LinearRegression().fit(X[:, 1:], y, sample_weight=sw)
     np.testing.assert_allclose(model.coef_[1], ref.coef_[0], rtol=1e-6)
     np.testing.assert_allclose(model.intercept_, ref.intercept_, rtol=1e-6)
+
+
+def test_float32_target_of_subnormals_is_scaled_without_overflow():
+    # y ~ 1e-42 in float32: the power of two that brings it into range is
+    # 2^140, beyond float32; cast in float32 it was inf, and every coefficient
+    # came back 0 with overflow warnings
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 4)).astype(np.float32)
+    y = (X @ np.array([1, 0, 2, 0], np.float32) * np.float32(1e-42)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = fr.Lasso(alpha=1e-44).fit(X, y)
+    scaled = fr.Lasso(alpha=0.01).fit(X, (y.astype(np.float64) * 1e42).astype(np.float32))
+    np.testing.assert_allclose(model.coef_.astype(np.float64) * 1e42, scaled.coef_,
+                               rtol=1e-2, atol=1e-3)
