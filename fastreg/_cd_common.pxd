@@ -148,7 +148,10 @@ cdef inline Py_ssize_t _draw(Py_ssize_t n, uint32_t* state) noexcept nogil:
 # accurate while the column's mean is not too large against its spread (the
 # product with the uncentred column loses about log10(|mean| / std) digits).
 # Weighted dense columns, and columns with a dominant mean, are centred
-# element by element in one loop.
+# element by element in one loop. So are sparse columns with a dominant mean
+# that store every row (a mean can only dwarf the spread when next to no row
+# is an implicit zero): their implicit centring would move the residual by
+# |mean| per update, and the products with it would lose twice the digits.
 # --------------------------------------------------------------------------
 
 cdef extern from "_simd.h" nogil:
@@ -285,12 +288,51 @@ cdef inline void _sparse_axpy(floating delta, const floating* data,
         r[indices[k]] -= delta * data[k]
 
 
+cdef inline bint _dominant_mean(floating mu_j, floating norm2_j,
+                                Py_ssize_t n_samples) noexcept nogil:
+    """Whether column j's mean dwarfs its spread (see above): mean^2 / variance
+    above 1e8 in float64 (1e2 in float32)."""
+    cdef double bound = 1e8 if floating is double else 1e2
+    return <double>mu_j * mu_j * n_samples > bound * norm2_j
+
+
 cdef inline bint _blas_column(floating mu_j, floating norm2_j, Py_ssize_t n_samples,
                               bint weighted) noexcept nogil:
     """Whether dense column j goes through BLAS (see above): unweighted, and
-    mean^2 / variance at most 1e8 in float64 (1e2 in float32)."""
-    cdef double bound = 1e8 if floating is double else 1e2
-    return not weighted and <double>mu_j * mu_j * n_samples <= bound * norm2_j
+    its mean not dominant."""
+    return not weighted and not _dominant_mean(mu_j, norm2_j, n_samples)
+
+
+cdef inline bint _centred_sparse_column(Py_ssize_t j, const int[::1] X_indptr,
+                                        floating mu_j, floating norm2_j,
+                                        Py_ssize_t n_samples) noexcept nogil:
+    """Whether sparse column j is centred element by element (see above)."""
+    return (X_indptr[j + 1] - X_indptr[j] == n_samples
+            and _dominant_mean(mu_j, norm2_j, n_samples))
+
+
+cdef inline floating _sparse_centred_dot(const floating* data, const int* indices,
+                                         int start, int end, floating mu,
+                                         const floating* r, const floating* sw,
+                                         bint weighted) noexcept nogil:
+    """sum_k s_i (data_k - mu) r_i over the column's entries, i = indices_k."""
+    cdef int k
+    cdef floating acc = 0
+    if weighted:
+        for k in range(start, end):
+            acc += sw[indices[k]] * (data[k] - mu) * r[indices[k]]
+    else:
+        for k in range(start, end):
+            acc += (data[k] - mu) * r[indices[k]]
+    return acc
+
+
+cdef inline void _sparse_centred_axpy(floating delta, const floating* data,
+                                      const int* indices, int start, int end,
+                                      floating mu, floating* r) noexcept nogil:
+    cdef int k
+    for k in range(start, end):
+        r[indices[k]] -= delta * (data[k] - mu)
 
 
 cdef inline floating _column_dot(
@@ -300,7 +342,12 @@ cdef inline floating _column_dot(
     floating mu_j, floating norm2_j, Py_ssize_t n_samples, bint weighted) noexcept nogil:
     """sum_i s_i (x_ij - mu_j) (r_i + offset)."""
     cdef floating acc
-    if is_sparse:
+    if is_sparse and _centred_sparse_column(j, X_indptr, mu_j, norm2_j, n_samples):
+        # every row is stored and centring keeps sum_i s_i (x_ij - mu_j) = 0:
+        # the offset adds nothing
+        return _sparse_centred_dot(&X_data[0], &X_indices[0], X_indptr[j], X_indptr[j + 1],
+                                   mu_j, r, sw, weighted)
+    elif is_sparse:
         acc = _sparse_dot(&X_data[0], &X_indices[0], X_indptr[j], X_indptr[j + 1],
                           r, sw, weighted)
     elif _blas_column(mu_j, norm2_j, n_samples, weighted):
@@ -320,7 +367,10 @@ cdef inline void _column_update(
     floating* r, double* offset, floating mu_j, floating norm2_j, Py_ssize_t n_samples,
     bint weighted) noexcept nogil:
     """r + offset -= delta * (x_j - mu_j)."""
-    if is_sparse:
+    if is_sparse and _centred_sparse_column(j, X_indptr, mu_j, norm2_j, n_samples):
+        _sparse_centred_axpy(delta, &X_data[0], &X_indices[0], X_indptr[j], X_indptr[j + 1],
+                             mu_j, r)
+    elif is_sparse:
         _sparse_axpy(delta, &X_data[0], &X_indices[0], X_indptr[j], X_indptr[j + 1], r)
         offset[0] += delta * mu_j
     elif _blas_column(mu_j, norm2_j, n_samples, weighted):

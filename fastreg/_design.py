@@ -73,6 +73,12 @@ _AUTO_GRAM_MAX_FEATURES = 4096
 # through a sparse product, whose result may itself be sparse.
 _ROWWISE_GRAM_MAX_FEATURES = 2048
 
+# A sparse column whose mean^2 / variance exceeds this (the kernels' bound for
+# float64, _cd_common.pxd; the Gram matrix is float64 whatever X's dtype) and
+# that stores every row has its Gram entries formed from its centred values:
+# X^T X - sum_w mu mu^T would lose twice the digits the mean dwarfs.
+_DOMINANT_MEAN_RATIO = 1e8
+
 
 def use_gram(X, precompute):
     """Choose the Gram route: True, ``"auto"`` or False.
@@ -96,6 +102,12 @@ def use_gram(X, precompute):
 
 
 def _weighted_mean(X, sample_weight, sum_w):
+    """Column means; a float32 sparse X's accumulated in float64."""
+    if sparse.issparse(X) and X.dtype != np.float64:
+        # (scipy sums a float32 sparse X in float32, even when asked for float64)
+        s = np.ones(X.shape[0]) if sample_weight is None else \
+            sample_weight.astype(np.float64)
+        return np.asarray(X.T @ s).ravel() / sum_w
     if sample_weight is None:
         # (a sparse X.mean divides a copy of X by n first)
         return np.asarray(X.sum(axis=0)).ravel() / X.shape[0]
@@ -149,26 +161,33 @@ class Design:
             sw = _EMPTY if sample_weight is None else sample_weight
             mean, norm2 = _cd_fast.dense_column_moments(X, sw.astype(X.dtype, copy=False),
                                                         fit_intercept)
-            self.X_mean = mean.astype(self.dtype)
         elif fit_intercept:
-            self.X_mean = _weighted_mean(X, sample_weight, self.sum_w).astype(self.dtype)
+            mean = _weighted_mean(X, sample_weight, self.sum_w)
         else:
-            self.X_mean = np.zeros(self.n_features, dtype=self.dtype)
+            mean = np.zeros(self.n_features)
+        self.X_mean = mean.astype(self.dtype)
+        # The means that the float64 reductions (Gram matrix, products of
+        # columns) centre with. A sparse X is centred after the product,
+        # X^T S X - sum_w mu mu^T, which is the centred Gram matrix only for
+        # the exact mean: rounded to float32, it would leave an error of
+        # sum_w |mu| |rounding| in every entry. A dense X is centred before
+        # the product, with the means the kernels use.
+        self.centre64 = np.asarray(mean if self.is_sparse else self.X_mean, dtype=np.float64)
+        if self.is_sparse:
+            # not the Gram matrix's diagonal: there a constant column's norm
+            # is rounding noise instead of the 0 that makes the solvers skip it
+            norm2 = self._centered_norms(X)
         # The Gram matrix is small (p x p) and squares the conditioning of X:
         # it is always formed and used in float64, whatever X's dtype.
         self.gram_allowed = gram is not False
         if hasattr(gram, "__array__"):
             self.gram = np.ascontiguousarray(gram, dtype=np.float64)
         elif gram is True:
-            self.gram = self._centered_gram(X)
+            self.gram = self._centered_gram(X, norm2=norm2)
         else:
             self.gram = None
         if norm2 is not None:
             self.norm2_cols = norm2.astype(self.dtype)
-        elif self.is_sparse:
-            # not the Gram matrix's diagonal: there a constant column's norm
-            # is rounding noise instead of the 0 that makes the solvers skip it
-            self.norm2_cols = self._centered_norms(X)
         else:
             self.norm2_cols = np.diag(self.gram).astype(self.dtype)
             self._find_constant_columns()
@@ -231,25 +250,20 @@ class Design:
             self.X_mean.astype(np.float64), sw.astype(X.dtype, copy=False), self.sum_w)
         return norms.astype(self.dtype)
 
-    def _centered_gram(self, X, mu=None):
+    def _centered_gram(self, X, mu=None, norm2=None):
         """(X - 1 mu^T)^T S (X - 1 mu^T), formed block by block without a copy of X.
 
-        ``X`` is the design or some of its columns, ``mu`` their means.
+        ``X`` is the design or some of its columns, ``mu`` their means and
+        ``norm2`` their centred squared norms (needed for a sparse X only).
         """
-        mu = self.X_mean if mu is None else mu
         sw = self.sample_weight
         if self.is_sparse:
-            if X.shape[1] <= _ROWWISE_GRAM_MAX_FEATURES:
-                rows = X.tocsr()   # from int32 CSC: int32 CSR
-                gram = _cd_fast.sparse_gram(
-                    np.ascontiguousarray(rows.data), rows.indices.astype(np.int32),
-                    rows.indptr.astype(np.int32), X.shape[1],
-                    _EMPTY.astype(X.dtype) if sw is None else sw.astype(X.dtype))
-            else:
-                Xw = X if sw is None else sparse.diags(sw) @ X
-                gram = np.asarray((X.T @ Xw).toarray(), dtype=np.float64)
-            gram -= self.sum_w * np.outer(mu, mu)
+            if mu is None:
+                mu, norm2 = self.centre64, self.norm2_cols if norm2 is None else norm2
+            gram = self._sparse_gram(X, mu)
+            self._centre_dominant_gram(gram, X, mu, norm2)
             return gram
+        mu = self.X_mean if mu is None else mu
         gram = np.zeros((X.shape[1], X.shape[1]))
         for rows in _blocks(self.n_samples, X.shape[1], 8):
             block = X[rows] - mu.astype(np.float64)
@@ -258,6 +272,40 @@ class Design:
             gram += block.T @ block
             del block  # (before the next block is made: one at a time)
         return gram
+
+    def _sparse_gram(self, X, mu):
+        """X^T S X - sum_w mu mu^T for a sparse X (implicit centring)."""
+        sw = self.sample_weight
+        if X.shape[1] <= _ROWWISE_GRAM_MAX_FEATURES:
+            rows = X.tocsr()   # from int32 CSC: int32 CSR
+            gram = _cd_fast.sparse_gram(
+                np.ascontiguousarray(rows.data), rows.indices.astype(np.int32),
+                rows.indptr.astype(np.int32), X.shape[1],
+                _EMPTY.astype(X.dtype) if sw is None else sw.astype(X.dtype))
+        else:
+            Xw = X if sw is None else sparse.diags(sw) @ X
+            gram = np.asarray((X.T @ Xw).toarray(), dtype=np.float64)
+        gram -= self.sum_w * np.outer(mu, mu)
+        return gram
+
+    def _centre_dominant_gram(self, gram, X, mu, norm2):
+        """Form again, from centred values, the rows and columns of ``gram``
+        that belong to sparse columns storing every row whose mean dwarfs
+        their spread (see _DOMINANT_MEAN_RATIO)."""
+        mu = np.asarray(mu, dtype=np.float64)
+        full = np.diff(X.indptr) == self.n_samples
+        dominant = np.flatnonzero(full & (mu ** 2 * self.sum_w > _DOMINANT_MEAN_RATIO
+                                          * np.asarray(norm2, dtype=np.float64)))
+        if dominant.size == 0:
+            return
+        centred = X[:, dominant].toarray().astype(np.float64) - mu[dominant]
+        weighted = centred if self.sample_weight is None else \
+            centred * self.sample_weight.astype(np.float64)[:, None]
+        # (x_k - mu_k)^T S (x_j - mu_j) = X^T S d - mu (1^T S d) for d centred
+        cross = np.asarray(X.T @ weighted, dtype=np.float64) - np.outer(mu, weighted.sum(axis=0))
+        cross[dominant] = centred.T @ weighted
+        gram[:, dominant] = cross
+        gram[dominant, :] = cross.T
 
     def row_gram(self):
         """S^1/2 X_c X_c^T S^1/2 (n x n, float64), formed by blocks of columns
@@ -282,7 +330,7 @@ class Design:
         weighted products X_c^T S r and x(d) the product X_c d."""
         X = self.X[:, features]
         X = X.astype(np.float64) if self.is_sparse else np.asarray(X, dtype=np.float64)
-        mu = self.X_mean[features].astype(np.float64)
+        mu = self.centre64[features]
         sw = self.sample_weight
 
         def xt(r):
@@ -292,7 +340,7 @@ class Design:
         def x(d):
             return X @ d - mu @ d
 
-        return self._centered_gram(X, mu), xt, x
+        return self._centered_gram(X, mu, self.norm2_cols[features]), xt, x
 
     def xty(self, y_c):
         """X_c^T S y_c, in float64, for a centred target (n,) or (n, T)."""

@@ -831,11 +831,6 @@ def logistic_kkt(X, y, classes, coef, intercept, C, l1_ratio, s, fit_intercept):
 # reproduction in test_known_defects.py, marked xfail there. Remove an entry,
 # and the known= arguments naming it, when its fix lands.
 KNOWN_DEFECTS = {
-    "sparse-dominant-mean": "Lasso on a sparse X whose columns have a mean of 1e6 and a "
-                            "spread of 1 (stored densely): the implicitly centred column "
-                            "products lose 12 digits; at tol=1e-10 the coefficients are "
-                            "4e-3 off, without a ConvergenceWarning (scikit-learn, "
-                            "centring the same way, 2e-4 off)",
     "nonfinite-fit-like-sklearn": "a fit returns non-finite scores without an error where "
                                   "scikit-learn does the same (RidgeCV leave-one-out with "
                                   "|y| ~ 1e150 and large weights: errors overflow, "

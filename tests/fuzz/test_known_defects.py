@@ -273,14 +273,31 @@ def test_alpha0_on_an_ill_conditioned_design_claims_convergence_only_when_conver
     assert ConvergenceWarning in caught or excess <= problem.threshold(est.tol)
 
 
-@known("sparse-dominant-mean")
 def test_sparse_columns_whose_mean_dwarfs_their_spread():
+    # fixed: the implicit centring moved the residual by the mean (1e6) at
+    # each update, and the products with it lost 12 digits
     rng = np.random.default_rng(0)
     Z = rng.standard_normal((500, 6))
     y = Z @ rng.standard_normal(6) + 0.1 * rng.standard_normal(500)
     est, caught = fit_recording(fastreg.Lasso(alpha=0.01, tol=1e-10), sp.csc_matrix(Z + 1e6), y)
     centred = fastreg.Lasso(alpha=0.01, tol=1e-10).fit(Z, y)
     assert ConvergenceWarning in caught or np.allclose(est.coef_, centred.coef_, atol=1e-6)
+
+
+def test_lasso_cv_on_a_float32_sparse_design_with_extreme_weights():
+    # fixed: a column whose weighted mean is 1e4 times its spread kept no digit
+    # in float32 through the implicit centring: "non-finite parameter values"
+    from fuzz_cases import Case
+    from sklearn.linear_model import LassoCV
+    X, y, sw = Case(n=3, p=3, layout="csr", dtype="float32", density=0.6,
+                    weights="extreme").build()
+    params = dict(alphas=5, cv=3, tol=1e-4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = fastreg.LassoCV(**params).fit(X, y, sample_weight=sw)
+        ref = LassoCV(**params).fit(X, y, sample_weight=sw)
+    assert np.allclose(est.coef_, ref.coef_, atol=1e-6)
+    assert np.isclose(est.intercept_, ref.intercept_, rtol=1e-5)
 
 
 def test_logistic_regression_cv_with_a_zero_weight_test_fold_refuses_it_by_name():
