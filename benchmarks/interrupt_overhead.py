@@ -6,6 +6,10 @@ budget of epochs (tolerance 0, or as good as) and reports seconds per epoch
 (the fit's time over its ``n_iter_``: both builds run the same epochs). The
 two builds, each loaded in its own subprocess, take turns run by run, and the
 best time of each is kept: on a shared machine the minimum is the least noisy.
+A third process loads the baseline build again: its ratio to the baseline
+(an A/A comparison of two identical builds) is the noise the current build's
+ratio is read against. Besides the ratio of the best times, the table gives
+the median of the per-round ratios (each round runs the three back to back).
 
     # the baseline: this commit built without the checks, in its own folder
     mkdir /tmp/base && git archive HEAD | tar -x -C /tmp/base
@@ -151,6 +155,43 @@ def _ask(worker, case):
     return json.loads(worker.stdout.readline())
 
 
+def _rounds(workers, cases, rounds):
+    """Seconds per epoch, per (case, label) the list over the rounds; the
+    order of the builds rotates from round to round."""
+    labels = list(workers)
+    times = {}
+    for r in range(rounds):
+        order = labels[r % len(labels):] + labels[:r % len(labels)]
+        for case in cases:
+            for label in order:
+                seconds, epochs = _ask(workers[label], case)
+                times.setdefault((case, label), []).append(seconds)
+                times.setdefault((case, "epochs"), [epochs])
+        print(f"round {r + 1}/{rounds} done", file=sys.stderr, flush=True)
+    return times
+
+
+def _table(times, cases, rounds):
+    lines = [f"Per-epoch cost, best of {rounds} runs per build; the builds loaded in "
+             "three processes (baseline, the baseline again as an A/A control, current) "
+             "and taking turns run by run, 1 BLAS thread.", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor()}"
+             f" ({platform.platform()}), Python {platform.python_version()}.", "",
+             "| case | epochs | baseline (us/epoch) | current (us/epoch) "
+             "| current / baseline: best, median of rounds "
+             "| A/A control / baseline: best, median of rounds |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for case in cases:
+        base, cur, ctl = (np.array(times[(case, label)])
+                          for label in ("baseline", "current", "control"))
+        lines.append(
+            f"| {case} | {times[(case, 'epochs')][0]} | {base.min() * 1e6:.2f} "
+            f"| {cur.min() * 1e6:.2f} | {cur.min() / base.min():.3f}, "
+            f"{np.median(cur / base):.3f} | {ctl.min() / base.min():.3f}, "
+            f"{np.median(ctl / base):.3f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--baseline", required=True,
@@ -158,38 +199,18 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=15, help="runs per case and build")
     parser.add_argument("--out", help="write the markdown table here")
     args = parser.parse_args(argv)
-    builds = {"baseline": os.path.abspath(args.baseline), "current": HERE}
+    baseline = os.path.abspath(args.baseline)
+    builds = {"baseline": baseline, "control": baseline, "current": HERE}
     workers = {}
-    for label, path in builds.items():
-        workers[label], cases = _start(path)
-    # Both builds stay loaded, each in its own process, and take turns run by
-    # run (order swapped every round): on a shared machine both see the same
-    # load, and the minimum over the rounds is the least noisy figure.
-    best = {}
     try:
-        for r in range(args.rounds):
-            for case in cases:
-                for label in (("baseline", "current") if r % 2 == 0
-                              else ("current", "baseline")):
-                    seconds, epochs = _ask(workers[label], case)
-                    key = (case, label)
-                    best[key] = (min(best.get(key, (np.inf,))[0], seconds), epochs)
-            print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+        for label, path in builds.items():
+            workers[label], cases = _start(path)
+        times = _rounds(workers, cases, args.rounds)
     finally:
         for worker in workers.values():
             worker.stdin.close()
             worker.wait()
-    cases = list(dict.fromkeys(case for case, _ in best))
-    lines = [f"Per-epoch cost, best of {args.rounds} runs per build, the two builds loaded "
-             "in two processes and taking turns run by run, 1 BLAS thread.", "",
-             f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor()}"
-             f" ({platform.platform()}), Python {platform.python_version()}.", "",
-             "| case | epochs | baseline (us/epoch) | current (us/epoch) | current / baseline |",
-             "|---|---:|---:|---:|---:|"]
-    for case in cases:
-        (b, epochs), (c, _) = best[(case, "baseline")], best[(case, "current")]
-        lines.append(f"| {case} | {epochs} | {b * 1e6:.2f} | {c * 1e6:.2f} | {c / b:.3f} |")
-    text = "\n".join(lines) + "\n"
+    text = _table(times, cases, args.rounds)
     print(text)
     if args.out:
         with open(args.out, "w") as f:
