@@ -124,3 +124,31 @@ def test_multinomial_logistic_regression(spark):
     assert list(dist.classes_) == ["high", "low", "mid"] and dist.n_passes_ <= 40
     np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-5, atol=1e-6)
+
+
+def test_wide_elastic_net_by_working_sets(spark, monkeypatch):
+    # p beyond the Gram matrix's limit (lowered here): working sets, two
+    # passes per round over the DataFrame, the in-memory objective to 1e-8
+    from fastreg.distributed import _wide
+    monkeypatch.setattr(_wide, "GRAM_MAX_FEATURES", 20)
+    rng = np.random.default_rng(4)
+    n, p = 600, 60
+    X = rng.standard_normal((n, p)) + rng.uniform(-2, 2, p)
+    y = X[:, :5] @ rng.standard_normal(5) + 0.3 * rng.standard_normal(n) + 1.0
+    sw = rng.uniform(0.5, 2.0, n)
+    frame = pd.DataFrame({"features": list(X), "label": y, "weight": sw})
+    df = spark.createDataFrame(frame)
+    alpha_max = np.max(np.abs(X.T @ (sw * (y - np.average(y, weights=sw))))) / sw.sum()
+    params = dict(alpha=alpha_max / 50, l1_ratio=0.7, tol=1e-10)
+    dist = fastreg.ElasticNet(**params).fit(df, "label", sample_weight="weight")
+    mem = fastreg.ElasticNet(**params).fit(X, y, sample_weight=sw)
+
+    def objective(m):
+        r = y - X @ m.coef_ - m.intercept_
+        return (0.5 * np.sum(sw * r * r) / sw.sum() + params["alpha"] * (
+            0.7 * np.abs(m.coef_).sum() + 0.15 * m.coef_ @ m.coef_))
+
+    assert abs(objective(dist) / objective(mem) - 1) <= 1e-8
+    assert dist.n_iter_ >= 1 and dist.n_passes_ == 2 * dist.n_iter_ + 2
+    np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-6)

@@ -18,6 +18,7 @@ import pickle
 import numpy as np
 
 from ._dispatch import estimator_kind, fit_from_stats, fold_plan
+from . import _wide
 from ._stats import check_chunk, chunk_fold_stats, chunk_stats, merge_all_any, merge_any
 
 _STATS_SCHEMA = "stats binary"
@@ -82,8 +83,10 @@ def _batch_arrays(batch, kind, n_extra, where):
     return X, extras
 
 
-def _partition_stats(kind, has_weight, folds, n_folds):
-    """The function mapInArrow runs on each partition."""
+def _partition_pass(kind, has_weight, chunk_fn, merge):
+    """The function mapInArrow runs on each partition for one pass:
+    ``chunk_fn(X, y, s, chunk_id)`` on each Arrow batch, the results merged
+    with ``merge`` and sent to the driver as one row of pickled bytes."""
 
     def run(batches):
         import pyarrow as pa
@@ -96,22 +99,47 @@ def _partition_stats(kind, has_weight, folds, n_folds):
                 continue
             where = f" (chunk: partition {partition}, batch {b})"
             X, extras = _batch_arrays(batch, kind, 1 + has_weight, where)
-            y = extras[0]
-            w = extras[1] if has_weight else None
-            X, y, w = check_chunk(X, y, w, chunk_id=f"partition {partition}, batch {b}")
-            if n_folds is None:
-                stats = chunk_stats(X, y, w, check=False)
-            else:
-                ids = (folds.assign(X, y) if folds is not None
-                       else partition % n_folds)
-                stats = chunk_fold_stats(X, y, w, ids, n_folds, check=False)
-            merged = stats if merged is None else merge_any(merged, stats)
+            out = chunk_fn(X, extras[0], extras[1] if has_weight else None,
+                           chunk_id=f"partition {partition}, batch {b}", partition=partition)
+            merged = out if merged is None else merge(merged, out)
         if merged is not None:
             yield pa.RecordBatch.from_arrays(
                 [pa.array([pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL)],
                           type=pa.binary())], names=["stats"])
 
     return run
+
+
+def _collect_pass(frame, kind, has_weight, chunk_fn, merge):
+    """Run one pass over ``frame`` and merge the partitions' results on the driver."""
+    out = frame.mapInArrow(_partition_pass(kind, has_weight, chunk_fn, merge), _STATS_SCHEMA)
+    parts = [pickle.loads(row["stats"]) for row in out.collect()]
+    if not parts:
+        raise ValueError("The DataFrame has no rows.")
+    return merge_all_any(parts, merge)
+
+
+def _stats_chunk(folds, n_folds):
+    """Least-squares statistics of one batch (per fold for the CV classes:
+    hash folds, or the partition's index modulo the number of folds)."""
+
+    def chunk_fn(X, y, w, chunk_id, partition):
+        X, y, w = check_chunk(X, y, w, chunk_id=chunk_id)
+        if n_folds is None:
+            return chunk_stats(X, y, w, check=False)
+        ids = folds.assign(X, y) if folds is not None else partition % n_folds
+        return chunk_fold_stats(X, y, w, ids, n_folds, check=False)
+
+    return chunk_fn
+
+
+def _bound(fn, *args):
+    """``fn(X, y, s, *args, chunk_id=...)`` as a per-batch function of the passes."""
+
+    def chunk_fn(X, y, w, chunk_id, partition):
+        return fn(X, y, w, *args, chunk_id=chunk_id)
+
+    return chunk_fn
 
 
 def _is_column_name(value):
@@ -144,17 +172,29 @@ def fit(est, df, y, sample_weight):
         plan = fold_plan(est, None)
         n_folds = plan.n_splits
         folds = plan.folds if plan.kind == "hash" else None
-    out = frame.mapInArrow(_partition_stats(spec[0], sample_weight is not None, folds,
-                                            n_folds), _STATS_SCHEMA)
-    parts = [pickle.loads(row["stats"]) for row in out.collect()]
-    if not parts:
-        raise ValueError("The DataFrame has no rows.")
-    stats = merge_all_any(parts)
     names = spec[1] if spec[0] == "columns" else None
-    fit_from_stats(est, stats, y_ndim=1, feature_names=names)
+    has_weight = sample_weight is not None
+    n_features = _n_features(frame, spec)
+    if kind_est == "enet" and n_features > _wide.GRAM_MAX_FEATURES:
+        def run_pass(fn, merge, *args):
+            return _collect_pass(frame, spec[0], has_weight, _bound(fn, *args), merge)
+        _wide.fit_wide(est, run_pass, n_features, names)
+    else:
+        stats = _collect_pass(frame, spec[0], has_weight, _stats_chunk(folds, n_folds),
+                              merge_any)
+        fit_from_stats(est, stats, y_ndim=1, feature_names=names)
+        est.n_passes_ = 1
     est._spark_features = spec
-    est.n_passes_ = 1
     return est
+
+
+def _n_features(frame, spec):
+    """The number of features: the columns', or the first vector's length (one
+    row read)."""
+    if spec[0] == "columns":
+        return len(spec[1])
+    first = frame.select("__features").first()
+    return 0 if first is None else len(first[0])
 
 
 def _predict_partition(kind, coef, intercept):
@@ -207,34 +247,6 @@ def _feature_cols(df, spec):
     return [F.col(n).cast("double").alias(f"__f{i}") for i, n in enumerate(names)]
 
 
-def _partition_logistic(kind, has_weight, w, b, n_classes, l1_ratio):
-    """mapInArrow's function for one pass of the solver at (w, b)."""
-
-    def run(batches):
-        import pyarrow as pa
-        from pyspark import TaskContext
-
-        from ._logistic import route
-        logistic_chunk, merge_logistic, _ = route(n_classes, l1_ratio)
-        context = TaskContext.get()
-        partition = context.partitionId() if context is not None else 0
-        merged = None
-        for i, batch in enumerate(batches):
-            if batch.num_rows == 0:
-                continue
-            where = f" (chunk: partition {partition}, batch {i})"
-            X, extras = _batch_arrays(batch, kind, 1 + has_weight, where)
-            out = logistic_chunk(X, extras[0], extras[1] if has_weight else None, w, b,
-                                 chunk_id=f"partition {partition}, batch {i}")
-            merged = out if merged is None else merge_logistic(merged, out)
-        if merged is not None:
-            yield pa.RecordBatch.from_arrays(
-                [pa.array([pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL)],
-                          type=pa.binary())], names=["stats"])
-
-    return run
-
-
 def fit_logistic(est, df, y, sample_weight):
     """LogisticRegression (binary, or multinomial for more classes): a job for
     the classes, then one job (one pass) per step of the solver."""
@@ -265,23 +277,13 @@ def fit_logistic(est, df, y, sample_weight):
             label = F.when(F.col(y) == F.lit(value.item()), float(k)).otherwise(label)
     frame = df.select(*_feature_cols(df, spec), label.alias("__label"),
                       *([F.col(sample_weight).cast("double")] if sample_weight else []))
-    _, merge_logistic, solve = lg.route(K, l1_ratio)
+    logistic_chunk, merge_logistic, solve = lg.route(K, l1_ratio)
 
     def compute_pass(w, b):
-        out = frame.mapInArrow(_partition_logistic(spec[0], sample_weight is not None,
-                                                   w, b, K, l1_ratio), _STATS_SCHEMA)
-        parts = [pickle.loads(row["stats"]) for row in out.collect()]
-        if not parts:
-            raise ValueError("The DataFrame has no rows.")
-        merged = parts[0]
-        for part in parts[1:]:
-            merged = merge_logistic(merged, part)
-        return merged
+        return _collect_pass(frame, spec[0], sample_weight is not None,
+                             _bound(logistic_chunk, w, b), merge_logistic)
 
-    if spec[0] == "columns":
-        n_features = len(spec[1])
-    else:  # the length of the first vector (one row read)
-        n_features = len(frame.select("__features").first()[0])
+    n_features = _n_features(frame, spec)
     # the first pass, at zero, also gives the weight sum
     first = [compute_pass(*lg.start_of(K, l1_ratio, n_features))]
     sum_s = lg.weight_sum_at_zero(first[0], K)

@@ -307,12 +307,14 @@ def merge_any(a, b):
     return merge_folds(a, b) if isinstance(a, FoldStats) else merge(a, b)
 
 
-def merge_all_any(stats):
+def merge_all_any(stats, merge_two=merge_any):
+    """The merge of a sequence of chunk results, pairwise as a balanced tree
+    (``merge_two`` merges two of them)."""
     level = list(stats)
     if not level:
         raise ValueError("No chunks: the data are empty.")
     while len(level) > 1:
-        level = [merge_any(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
+        level = [merge_two(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
                  for i in range(0, len(level), 2)]
     return level[0]
 
