@@ -126,8 +126,37 @@ def test_bad_input_gets_clear_errors(client, data):
     frame = dd.from_pandas(pd.DataFrame({"a": X[:, 0], "b": ["x"] * len(y)}), npartitions=2)
     with pytest.raises(ValueError, match=r"non-numeric columns \['b'\]"):
         fastreg.Lasso().fit(frame, dd.from_pandas(pd.Series(y), npartitions=2))
-    with pytest.raises(ValueError, match="RidgeCV\\(cv=None\\) is leave-one-out"):
-        fastreg.RidgeCV().fit(da.from_array(X, chunks=(500, 10)), y)
+    with pytest.raises(ValueError, match="store_cv_results=True\\) keeps a value per row"):
+        fastreg.RidgeCV(store_cv_results=True).fit(da.from_array(X, chunks=(500, 10)), y)
+    with pytest.raises(ValueError, match="scores with scoring=None"):
+        fastreg.RidgeCV(scoring="explained_variance").fit(da.from_array(X, chunks=(500, 10)),
+                                                          y)
+
+
+@pytest.mark.parametrize("scoring", [None, "r2", "neg_mean_squared_error"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_ridge_cv_leave_one_out_in_two_passes(client, data, scoring, fit_intercept):
+    # RidgeCV's default (cv=None): every row's leave-one-out residual from a
+    # second pass; the scores, alpha_ and coefficients as in memory
+    X, y, sw = data
+    Y = np.column_stack([y, 0.5 * y + X[:, 1]])
+    alphas = np.logspace(-3, 3, 13)
+    for target, weights in ((y, None), (y, sw), (Y, sw)):
+        params = dict(alphas=alphas, scoring=scoring, fit_intercept=fit_intercept)
+        mem = fastreg.RidgeCV(**params).fit(X, target, sample_weight=weights)
+        dist = fastreg.RidgeCV(**params).fit(
+            da.from_array(X, chunks=(400, 10)), da.from_array(target, chunks=400),
+            sample_weight=None if weights is None else da.from_array(weights, chunks=400))
+        assert dist.n_passes_ == 2
+        assert dist.alpha_ == mem.alpha_
+        np.testing.assert_allclose(dist.best_score_, mem.best_score_, rtol=1e-9)
+        np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-9, atol=1e-12)
+    per_target = fastreg.RidgeCV(alphas=alphas, alpha_per_target=True)
+    dist = per_target.fit(da.from_array(X, chunks=(400, 10)), da.from_array(Y, chunks=400))
+    mem = fastreg.RidgeCV(alphas=alphas, alpha_per_target=True).fit(X, Y)
+    np.testing.assert_array_equal(dist.alpha_, mem.alpha_)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-9, atol=1e-12)
 
 
 def test_binary_logistic_regression_one_pass_per_newton_step(client):

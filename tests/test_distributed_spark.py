@@ -152,3 +152,15 @@ def test_wide_elastic_net_by_working_sets(spark, monkeypatch):
     assert dist.n_iter_ >= 1 and dist.n_passes_ == 2 * dist.n_iter_ + 2
     np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
     np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-6)
+
+
+def test_ridge_cv_leave_one_out(data):
+    # RidgeCV's default (cv=None) in two passes over the DataFrame
+    X, y, sw, df = data
+    alphas = np.logspace(-3, 3, 13)
+    dist = fastreg.RidgeCV(alphas=alphas).fit(df, "label", sample_weight="weight")
+    mem = fastreg.RidgeCV(alphas=alphas).fit(X, y, sample_weight=sw)
+    assert dist.n_passes_ == 2 and dist.alpha_ == mem.alpha_
+    np.testing.assert_allclose(dist.best_score_, mem.best_score_, rtol=1e-9)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-9)

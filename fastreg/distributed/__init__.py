@@ -15,7 +15,8 @@ attributes (plus ``n_passes_``), so a pipeline moves to a cluster without a
 change of import, and ``clone`` / ``get_params`` / pickling are unchanged.
 Neither engine is imported unless such data are passed (the type is
 recognised by its module name). Supported: Lasso, ElasticNet, Ridge,
-LassoCV, ElasticNetCV, RidgeCV (K folds) in one pass; LogisticRegression
+LassoCV, ElasticNetCV, RidgeCV (K folds) in one pass, RidgeCV's default
+leave-one-out in two (:mod:`._ridge_loo`); LogisticRegression
 (:mod:`._logistic`): binary in one pass per proximal-Newton step,
 multinomial with an L2 penalty in one pass per L-BFGS evaluation, and
 multinomial with an L1 term by proximal Newton steps on the Hessian's

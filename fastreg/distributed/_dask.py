@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 from scipy import sparse
 
-from . import _wide
+from . import _ridge_loo, _wide
 from ._dispatch import fit_from_stats, fold_plan
 from ._stats import check_chunk, chunk_fold_stats, chunk_stats, merge_any
 
@@ -211,6 +211,9 @@ def fit(est, X, y, sample_weight):
     if estimator_kind(est) == "enet" and y_ndim == 1 and \
             n_features > _wide.GRAM_MAX_FEATURES:
         return _fit_wide(est, c, w_blocks)
+    if estimator_kind(est) == "ridge_cv" and est.cv is None:
+        return _ridge_loo.fit_ridge_loo(est, _pass_runner(c, w_blocks), dtype=dtype,
+                                        y_ndim=y_ndim, feature_names=feature_names)
     plan = fold_plan(est, n_samples) if cv else None
     task = delayed(_chunk_task, pure=True)
     if plan is None:
@@ -233,9 +236,10 @@ def fit(est, X, y, sample_weight):
     return est
 
 
-def _fit_wide(est, c, w_blocks):
-    """Lasso / ElasticNet too wide for a Gram matrix: working sets, two
-    passes per round (:mod:`._wide`)."""
+def _pass_runner(c, w_blocks):
+    """``run_pass(fn, merge, *args)``: one pass over the chunks, ``fn(X, y, s,
+    *args, chunk_id=...)`` on each, the results merged with ``merge`` as a tree
+    on the cluster; the merged result comes back."""
     import dask
     from dask import delayed
 
@@ -246,7 +250,13 @@ def _fit_wide(est, c, w_blocks):
         (out,) = dask.compute(_tree(level, merge_two))
         return out
 
-    _wide.fit_wide(est, run_pass, c["n_features"], c["feature_names"])
+    return run_pass
+
+
+def _fit_wide(est, c, w_blocks):
+    """Lasso / ElasticNet too wide for a Gram matrix: working sets, two
+    passes per round (:mod:`._wide`)."""
+    _wide.fit_wide(est, _pass_runner(c, w_blocks), c["n_features"], c["feature_names"])
     est.coef_ = est.coef_.astype(c["dtype"])
     return est
 

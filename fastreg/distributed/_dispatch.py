@@ -8,7 +8,7 @@ from . import _fit
 from ._folds import ChunkFolds, HashFolds, positional_fold_ids
 from ._stats import FoldStats, stats_from_chunks
 
-_SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, RidgeCV (K folds) and"
+_SUPPORTED = ("Lasso, ElasticNet, Ridge, LassoCV, ElasticNetCV, RidgeCV and"
               " LogisticRegression")
 
 
@@ -65,12 +65,7 @@ def fold_plan(est, n_samples):
     """
     from sklearn.model_selection import KFold
     from .._validation import CrossValidation, check_value
-    cv = est.cv
-    if cv is None and estimator_kind(est) == "ridge_cv":
-        raise ValueError(
-            "RidgeCV(cv=None) is leave-one-out, which needs every row's leverage, not"
-            " just the sufficient statistics: on distributed data pass cv=K (K folds),"
-            " or fastreg.distributed.HashFolds(K).")
+    cv = est.cv  # (RidgeCV's cv=None, leave-one-out, is fitted by _ridge_loo)
     if isinstance(cv, (HashFolds, ChunkFolds)):
         kind = "hash" if isinstance(cv, HashFolds) else "chunk"
         return FoldPlan(kind, cv.n_splits, folds=cv)

@@ -18,7 +18,7 @@ import pickle
 import numpy as np
 
 from ._dispatch import estimator_kind, fit_from_stats, fold_plan
-from . import _wide
+from . import _ridge_loo, _wide
 from ._stats import check_chunk, chunk_fold_stats, chunk_stats, merge_all_any, merge_any
 
 _STATS_SCHEMA = "stats binary"
@@ -167,17 +167,23 @@ def fit(est, df, y, sample_weight):
     spec = _feature_spec(df, exclude)
     extra = [y] + ([sample_weight] if sample_weight else [])
     frame = _feature_frame(df, spec, extra)
+    names = spec[1] if spec[0] == "columns" else None
+    has_weight = sample_weight is not None
+
+    def run_pass(fn, merge, *args):
+        return _collect_pass(frame, spec[0], has_weight, _bound(fn, *args), merge)
+
+    if kind_est == "ridge_cv" and est.cv is None:
+        _ridge_loo.fit_ridge_loo(est, run_pass, feature_names=names)
+        est._spark_features = spec
+        return est
     n_folds = folds = None
     if kind_est in ("enet_cv", "ridge_cv"):
         plan = fold_plan(est, None)
         n_folds = plan.n_splits
         folds = plan.folds if plan.kind == "hash" else None
-    names = spec[1] if spec[0] == "columns" else None
-    has_weight = sample_weight is not None
     n_features = _n_features(frame, spec)
     if kind_est == "enet" and n_features > _wide.GRAM_MAX_FEATURES:
-        def run_pass(fn, merge, *args):
-            return _collect_pass(frame, spec[0], has_weight, _bound(fn, *args), merge)
         _wide.fit_wide(est, run_pass, n_features, names)
     else:
         stats = _collect_pass(frame, spec[0], has_weight, _stats_chunk(folds, n_folds),

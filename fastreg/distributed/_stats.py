@@ -193,9 +193,10 @@ def check_chunk(X, y, sample_weight, chunk_id=None, n_features=None):
     return X, y, sample_weight
 
 
-def chunk_arrays(X, y, s, chunk_id=None):
-    """A chunk's X, 1d target and weights (ones for None, a scalar repeated)
-    as NumPy arrays (pandas chunks converted), checked by :func:`check_chunk`."""
+def chunk_arrays(X, y, s, chunk_id=None, ravel_y=True):
+    """A chunk's X, target (1d, or (m, T) without ``ravel_y``) and weights
+    (ones for None, a scalar repeated) as NumPy arrays (pandas chunks
+    converted), checked by :func:`check_chunk`."""
     if hasattr(X, "to_numpy") and not sparse.issparse(X):
         X = X.to_numpy(dtype=np.float64)
     if hasattr(y, "to_numpy"):
@@ -205,7 +206,7 @@ def chunk_arrays(X, y, s, chunk_id=None):
     if isinstance(s, numbers.Number):
         s = np.full(X.shape[0], float(s))
     X, y, s = check_chunk(X, y, s, chunk_id=chunk_id)
-    return X, y[:, 0], (np.ones(X.shape[0]) if s is None else s)
+    return X, (y[:, 0] if ravel_y else y), (np.ones(X.shape[0]) if s is None else s)
 
 
 def chunk_stats(X, y, sample_weight=None, *, chunk_id=None, check=True):
