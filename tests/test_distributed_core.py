@@ -202,3 +202,44 @@ def test_chunk_folds_put_whole_chunks_in_folds():
     mem = fastreg.RidgeCV(alphas=[0.1, 100.0], cv=splits).fit(X, y)
     assert dist.alpha_ == mem.alpha_
     np.testing.assert_allclose(dist.best_score_, mem.best_score_, rtol=1e-10)
+
+
+def test_wide_working_sets_stay_twice_the_support_on_word_counts(monkeypatch):
+    # Word-count-like columns: a few informative common words and many rare
+    # ones (one occurrence each, small norms). The working set holds the
+    # support and as many features again, ranked by correlation with the
+    # residual: the rare words must not crowd the violators out (ranked by
+    # correlation over norm, they did, and the working set doubled round
+    # after round towards all the features).
+    from fastreg.distributed import _wide
+    from fastreg.distributed._stats import merge_all_any
+    rng = np.random.default_rng(0)
+    n, common, rare = 600, 200, 4000
+    Xc = sparse.random(n, common, density=0.2, random_state=1, format="csr")
+    rows = rng.integers(0, n, rare)
+    Xr = sparse.csr_matrix((rng.uniform(0.01, 0.05, rare), (rows, np.arange(rare))),
+                           shape=(n, rare))
+    X = sparse.hstack([Xc, Xr], format="csr")
+    y = Xc[:, :40] @ rng.standard_normal(40) + 0.05 * rng.standard_normal(n)
+    alpha = np.max(np.abs(X.T @ (y - y.mean()))) / n / 100
+    sizes = []
+    subset = _wide.subset_chunk
+
+    def spy(X, y, s, columns, chunk_id=None):
+        sizes.append(len(columns))
+        return subset(X, y, s, columns, chunk_id=chunk_id)
+
+    monkeypatch.setattr(_wide, "subset_chunk", spy)
+    blocks = [slice(i, i + 150) for i in range(0, n, 150)]
+
+    def run_pass(fn, merge_two, *args):
+        return merge_all_any([fn(X[b], y[b], None, *args, chunk_id=str(k))
+                              for k, b in enumerate(blocks)], merge_two)
+
+    est = fastreg.Lasso(alpha=alpha, tol=1e-10)
+    _wide.fit_wide(est, run_pass, X.shape[1])
+    mem = fastreg.Lasso(alpha=alpha, tol=1e-10).fit(X, y)
+    support = np.count_nonzero(mem.coef_)
+    assert max(sizes) <= 2 * (support + _wide.FIRST_WORKING_SET)
+    assert est.n_iter_ <= 10
+    np.testing.assert_allclose(est.coef_, mem.coef_, atol=1e-8)

@@ -6,13 +6,14 @@ features, two passes over the data per round:
 
 1. at the current (w, b), a pass computes X_c^T S r and the residual's sums:
    the duality gap (the stopping test, in the in-memory fit's units) and
-   each feature's score, |x_j^T S r - l2 w_j| over its norm;
-2. the working set (the support and the best scored features, doubled each
-   round) gets its least-squares statistics in a second pass, and the
-   Gram-route coordinate descent solves the problem restricted to it on the
-   driver (features outside it stay at zero).
+   each feature's correlation with the residual, |x_j^T S r - l2 w_j|;
+2. the working set (the support and as many features again, those of
+   largest correlation: the violators of the optimality conditions first)
+   gets its least-squares statistics in a second pass, and the Gram-route
+   coordinate descent solves the problem restricted to it on the driver
+   (features outside it stay at zero).
 
-One more pass at the start computes the column means and norms. Rounds end
+One more pass at the start computes the column means. Rounds end
 when the gap of the whole problem is below ``tol`` times the centred
 target's weighted sum of squares, as in memory.
 """
@@ -35,11 +36,10 @@ FIRST_WORKING_SET = 64
 
 
 def moments_chunk(X, y, s, chunk_id=None):
-    """(rows, sum s, X^T s, (X * X)^T s, s^T y, s^T y^2) of one chunk."""
+    """(rows, sum s, X^T s, s^T y, s^T y^2) of one chunk."""
     X, y, s = chunk_arrays(X, y, s, chunk_id)
-    X2 = X.multiply(X) if sparse.issparse(X) else X * X
-    return (X.shape[0], float(s.sum()), np.asarray(X.T @ s).ravel(),
-            np.asarray(X2.T @ s).ravel(), float(s @ y), float(s @ (y * y)))
+    return (X.shape[0], float(s.sum()), np.asarray(X.T @ s).ravel(), float(s @ y),
+            float(s @ (y * y)))
 
 
 def residual_chunk(X, y, s, w, b, chunk_id=None):
@@ -70,21 +70,20 @@ def fit_wide(est, run_pass, n_features, feature_names=None):
     from ._stats import merge as merge_stats
     check_enet_params(est)
     l1_ratio = float(est.l1_ratio)
-    n, sum_s, xs, x2s, ys, y2s = run_pass(moments_chunk, add)
+    n, sum_s, xs, ys, y2s = run_pass(moments_chunk, add)
     passes = 1
     if sum_s <= 0:
         raise ValueError("The sample weights sum to zero: there is nothing to fit.")
     fit_intercept = est.fit_intercept
     mean = xs / sum_s if fit_intercept else np.zeros(n_features)
     y_mean = ys / sum_s if fit_intercept else 0.0
-    norms = np.maximum(x2s - sum_s * mean * mean, 0.0)
     y_norm2 = y2s - sum_s * y_mean ** 2
     # the estimators' units: weights rescaled to sum to the row count
     scale = n / sum_s
     l1 = est.alpha * l1_ratio * n
     l2 = est.alpha * (1 - l1_ratio) * n
     w = np.zeros(n_features)
-    ws_size, rounds, gap = FIRST_WORKING_SET, 0, np.inf
+    rounds, gap = 0, np.inf
     tol = est.tol * y_norm2 * scale
     while True:
         b = y_mean - mean @ w
@@ -95,8 +94,9 @@ def fit_wide(est, run_pass, n_features, feature_names=None):
         if gap <= tol or rounds >= est.max_iter:
             break
         rounds += 1
-        working = _working_set(xtr, w, l2, norms, ws_size, est.positive)
-        ws_size = min(2 * ws_size, n_features)
+        # as many features again as the support holds (celer's rule)
+        working = _working_set(xtr, w, l2, max(FIRST_WORKING_SET, np.count_nonzero(w)),
+                               est.positive)
         stats = run_pass(subset_chunk, merge_stats, working)
         passes += 1
         design = StatsDesign(stats, fit_intercept)
@@ -132,13 +132,16 @@ def _gap(xtr, r_norm2, r_dot_y, w, l1, l2, positive):
             + 0.5 * l2 * (1 + factor ** 2) * (w @ w))
 
 
-def _working_set(xtr, w, l2, norms, size, positive):
-    """The support, and the ``size`` features outside it whose gradient is
-    largest against their norm, sorted."""
+def _working_set(xtr, w, l2, size, positive):
+    """The support, and the ``size`` features outside it with the largest
+    correlation |x_j^T r - l2 w_j| with the residual: the optimality
+    conditions' violators first (correlation above l1), then those nearest to
+    violating them. (Scores divided by the column norms, as some solvers rank,
+    let columns of very small or very large norm crowd the violators out on
+    word-count data: rarely used words, or common ones that matter little.)"""
     support = np.flatnonzero(w)
     correlation = xtr - l2 * w
-    score = (correlation if positive else np.abs(correlation)) / np.sqrt(
-        np.where(norms > 0, norms, np.inf))
+    score = correlation if positive else np.abs(correlation)
     score[support] = -np.inf
     extra = np.argsort(-score, kind="stable")[:size]
     extra = extra[np.isfinite(score[extra]) & (score[extra] > 0)]
