@@ -7,7 +7,10 @@ untouched inputs, float32, sparse) as fastreg's estimators must.
 """
 
 import importlib.util
+import inspect
 import pathlib
+import re
+import sys
 import warnings
 
 import numpy as np
@@ -22,15 +25,30 @@ from sklearn.linear_model import (
     Ridge,
 )
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def load_reference_by_path(name):
+    """Import the package fastreg/reference/ under ``name``, without fastreg.
+
+    fastreg/__init__.py imports compiled extensions that may not be built; the
+    reference package itself depends on NumPy and SciPy only.
+    """
+    package = ROOT / "fastreg" / "reference"
+    spec = importlib.util.spec_from_file_location(
+        name, package / "__init__.py", submodule_search_locations=[str(package)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    # the package's relative imports look their parent up in sys.modules
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 try:
     from fastreg import reference as ref
 except ImportError:
-    # fastreg/__init__.py may import compiled extensions that are not built;
-    # the reference module itself depends on NumPy and SciPy only.
-    _path = pathlib.Path(__file__).resolve().parents[1] / "fastreg" / "reference.py"
-    _spec = importlib.util.spec_from_file_location("fastreg_reference", _path)
-    ref = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(ref)
+    ref = load_reference_by_path("fastreg_reference")
 
 
 RTOL_OPTIMUM = 1e-8
@@ -926,3 +944,45 @@ def test_largest_gram_eigenvalue(shape):
     exact = np.linalg.norm(A, 2) ** 2
     # Never below the exact value (1 / value must be a safe step), barely above it.
     assert exact * (1 - 1e-13) <= value <= exact * (1 + 1e-9)
+
+
+# ---------------------------------------------------------------------------
+# The package
+# ---------------------------------------------------------------------------
+
+
+def test_reference_loads_without_fastreg():
+    # Loaded by its path under another name, the package resolves every import
+    # within itself: nothing of fastreg (or its kernels) is needed.
+    name = "fastreg_reference_by_path"
+    try:
+        alone = load_reference_by_path(name)
+        assert alone.__all__ == ref.__all__
+        assert alone.enet_duality_gap.__module__ == name + "._enet"
+        rng = np.random.default_rng(0)
+        X, y, w = rng.standard_normal((20, 5)), rng.standard_normal(20), rng.standard_normal(5)
+        kwargs = dict(alpha=0.2, l1_ratio=0.7)
+        assert alone.enet_objective(X, y, w, 0.3, **kwargs) == ref.enet_objective(
+            X, y, w, 0.3, **kwargs)
+    finally:
+        for module in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+            del sys.modules[module]
+
+
+@pytest.mark.parametrize("name", ref.__all__)
+def test_docstrings_document_every_parameter(name):
+    # Shared parameter entries are filled into the docstrings at import time.
+    function = getattr(ref, name)
+    doc = function.__doc__
+    assert not re.search(r"^ *\{[\w, ]+\}$", doc, flags=re.M), doc
+    if "\n    Parameters\n" not in doc:
+        return  # the docstring refers to another function's parameters
+    for parameter in inspect.signature(function).parameters:
+        assert re.search(rf"^    {parameter} : ", doc, flags=re.M), (name, parameter)
+
+
+@pytest.mark.skipif(not (ROOT / "pyproject.toml").is_file(), reason="not a source checkout")
+def test_reference_package_is_in_the_distribution():
+    text = (ROOT / "pyproject.toml").read_text()
+    packages = re.search(r"^packages = \[(.*)\]$", text, flags=re.M).group(1)
+    assert '"fastreg.reference"' in packages.split(", ")
