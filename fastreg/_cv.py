@@ -17,7 +17,8 @@ from ._coordinate_descent import (ElasticNet, Lasso, MultiTaskElasticNet, MultiT
 from ._design import Design, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
 from ._interrupt import stop_on_interrupt
-from ._path import _resolve_alphas, alpha_grid, enet_path, lasso_path, solve_path
+from ._alpha_grid import _resolve_alphas, alpha_grid
+from ._path import enet_path, lasso_path, solve_path
 from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, ArrayLike, Boolean, CrossValidation,
                           FloatVector, InvalidParameterError, Interval, Unlisted, Verbose,
                           check_fold_weights, check_precompute, check_real,

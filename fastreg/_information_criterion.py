@@ -27,7 +27,8 @@ from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel, keeps_state_on_interrupt
 from ._design import Design, use_gram
-from ._path import alpha_grid, solve_path
+from ._alpha_grid import alpha_grid
+from ._path import solve_path
 from ._ridge import WeightedDesign
 from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, Boolean, InvalidParameterError,
                           Interval, Options, Unlisted, check_precompute, check_sample_weight,
@@ -77,7 +78,7 @@ def estimate_noise_variance(X, y, sample_weight, fit_intercept, positive, name):
                                     check_finite=False)
         except linalg.LinAlgError:  # rank-deficient design: any solution has the RSS
             # (gelss, with rounding-level singular values cut: SciPy's default
-            # gelsd and cut-off can miss the minimum; see _path)
+            # gelsd and cut-off can miss the minimum; see _least_squares)
             beta = linalg.lstsq(G, b, cond=len(G) * np.finfo(np.float64).eps,
                                 lapack_driver="gelss", check_finite=False)[0]
     r = yt - design.matvec(beta)

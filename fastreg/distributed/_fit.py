@@ -24,7 +24,8 @@ from scipy import linalg
 from sklearn.exceptions import ConvergenceWarning
 
 from .._coordinate_descent import _check_finite_fit, _initial_coef
-from .._path import _resolve_alphas, alpha_grid, solve_path
+from .._alpha_grid import _resolve_alphas, alpha_grid
+from .._path import solve_path
 from .._ridge import check_ridge_alpha, set_coef
 from .._ridge_solver import _solve_spd
 from .._validation import check_squared_norms, validate_params
