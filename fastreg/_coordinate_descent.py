@@ -9,12 +9,16 @@ from sklearn.utils.validation import validate_data
 from ._base import LinearModel, keeps_state_on_interrupt
 from ._design import Design, column_means, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
+from ._docstring import FIT_X, add_sections, fit_docstring
 from ._path import enet_path, solve_path
 from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, Boolean, Interval, check_gram,
                           check_precompute, check_sample_weight, check_target,
                           rescaled_to_count, validate_params)
 
 _X_DTYPES = [np.float64, np.float32]
+
+# (The Parameters and Attributes sections of the estimators' docstrings are
+# added at the end of the module, from descriptions written once.)
 
 
 def _validate_fit_data(est, X, y, sample_weight, *, multi_output):
@@ -52,59 +56,6 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         1 / (2 * n_samples) * ||y - Xw - b||^2_2
         + alpha * l1_ratio * ||w||_1
         + 0.5 * alpha * (1 - l1_ratio) * ||w||^2_2
-
-    Parameters
-    ----------
-    alpha : float, default=1.0
-        Constant that multiplies the penalty terms.
-    l1_ratio : float, default=0.5
-        Elastic-net mixing parameter, ``0 <= l1_ratio <= 1``.
-    fit_intercept : bool, default=True
-        Whether to fit an (unpenalized) intercept. X is centred implicitly:
-        it is never copied, dense or sparse.
-    precompute : bool, 'auto' or array-like of shape (n_features, n_features), default=False
-        True forces the Gram (covariance) route, an array is used as the Gram
-        matrix ``X^T S X`` of X as given (S: the sample weights rescaled to sum
-        to n_samples). With ``fit_intercept`` it is used only if X's
-        (weighted) column means are already zero, as in scikit-learn;
-        otherwise it is recomputed, with a warning. With False or 'auto',
-        fastreg picks the route by shape: Gram
-        when n_samples >= 2 * n_features (up to 4096 features), coordinate
-        descent on the residual otherwise; the solution is the same. On the
-        residual route a C-ordered dense X is converted once to Fortran order
-        and CSR to CSC.
-    max_iter : int, default=1000
-        Maximum number of epochs.
-    copy_X : bool, default=True
-        Accepted for compatibility; X is never modified.
-    tol : float, default=1e-4
-        The fit stops when the duality gap is below ``tol * ||y - mean(y)||^2 / n``.
-    warm_start : bool, default=False
-        Start from the previous ``coef_``.
-    positive : bool, default=False
-        Force the coefficients to be positive.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the coordinate order when ``selection='random'``.
-    selection : {'cyclic', 'random'}, default='cyclic'
-        Update the coordinates in turn, or in a random order each epoch.
-
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        The coefficients.
-    sparse_coef_ : sparse matrix of shape (1, n_features) or (n_targets, n_features)
-        ``coef_`` as a sparse matrix.
-    intercept_ : float or ndarray of shape (n_targets,)
-        The intercept (0.0 without ``fit_intercept``).
-    n_iter_ : int or list of int
-        Epochs run (per target).
-    dual_gap_ : float or ndarray of shape (n_targets,)
-        Duality gaps at the end of the optimization, in the objective's units.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in :meth:`fit`, when X has string column
-        names.
     """
 
     path = staticmethod(enet_path)
@@ -134,26 +85,18 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         self.selection = selection
 
     @keeps_state_on_interrupt
-    def fit(self, X, y, sample_weight=None, check_input=True):
-        """Fit the model with coordinate descent.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-            Dense C or Fortran order, CSR or CSC; float32 stays float32.
-        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Target values.
-        sample_weight : float or array-like of shape (n_samples,), default=None
-            Rescaled internally to sum to n_samples.
-        check_input : bool, default=True
+    @fit_docstring(
+        "Fit the model with coordinate descent.",
+        """X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            Dense C or Fortran order, CSR or CSC; float32 stays float32.""",
+        """y : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Target values.""",
+        """sample_weight : float or array-like of shape (n_samples,), default=None
+            Rescaled internally to sum to n_samples.""",
+        """check_input : bool, default=True
             Skip input validation when False (X and y must then be float
-            arrays of the same dtype).
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
+            arrays of the same dtype).""")
+    def fit(self, X, y, sample_weight=None, check_input=True):
         if is_distributed(X):  # Dask or Spark data: one pass, see fastreg.distributed
             return fit_distributed(self, X, y, sample_weight)
         validate_params(self)
@@ -224,54 +167,6 @@ class Lasso(ElasticNet):
         (1 / (2 * n_samples)) * ||y - Xw - b||^2_2 + alpha * ||w||_1
 
     It is :class:`ElasticNet` with ``l1_ratio=1``, on the same solver.
-
-    Parameters
-    ----------
-    alpha : float, default=1.0
-        Constant that multiplies the L1 term, ``alpha >= 0``. ``alpha=0`` is
-        least squares (better solved by
-        :class:`~sklearn.linear_model.LinearRegression`).
-    fit_intercept : bool, default=True
-        Whether to fit an (unpenalized) intercept. X is centred implicitly:
-        it is never copied, dense or sparse.
-    precompute : bool, 'auto' or array-like of shape (n_features, n_features), default=False
-        True forces the Gram (covariance) route, an array is used as the
-        Gram matrix ``X^T S X``. With False or 'auto' the route is chosen by
-        shape (see :class:`ElasticNet`); the solution is the same.
-    copy_X : bool, default=True
-        Accepted for compatibility; X is never modified.
-    max_iter : int, default=1000
-        Maximum number of epochs.
-    tol : float, default=1e-4
-        The fit stops when the duality gap is below
-        ``tol * ||y - mean(y)||^2 / n``.
-    warm_start : bool, default=False
-        Start from the previous ``coef_``.
-    positive : bool, default=False
-        Force the coefficients to be positive.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the coordinate order when ``selection='random'``.
-    selection : {'cyclic', 'random'}, default='cyclic'
-        Update the coordinates in turn, or in a random order each epoch.
-
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        The coefficients; exactly zero for the features the L1 penalty
-        discards.
-    sparse_coef_ : sparse matrix of shape (1, n_features) or (n_targets, n_features)
-        ``coef_`` as a sparse matrix.
-    intercept_ : float or ndarray of shape (n_targets,)
-        The intercept (0.0 without ``fit_intercept``).
-    n_iter_ : int or list of int
-        Epochs run (per target).
-    dual_gap_ : float or ndarray of shape (n_targets,)
-        Duality gaps at the end of the optimization, in the objective's units.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in :meth:`fit`, when X has string column
-        names.
     """
 
     # scikit-learn's Lasso.path is enet_path too (l1_ratio=0.5 unless given)
@@ -308,44 +203,6 @@ class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
     * n_tasks)) once the residual epochs would have paid for it; otherwise it
     runs on the residual with working sets, each small set solved on its own
     Gram matrix. The solution is the same either way.
-
-    Parameters
-    ----------
-    alpha : float, default=1.0
-        Constant that multiplies the penalty terms.
-    l1_ratio : float, default=0.5
-        Mix of the ``||W||_21`` and ``||W||_Fro^2`` terms, ``0 <= l1_ratio <= 1``.
-    fit_intercept : bool, default=True
-        Whether to fit an (unpenalized) intercept per task.
-    copy_X : bool, default=True
-        Accepted for compatibility; X is never modified.
-    max_iter : int, default=1000
-        Maximum number of epochs over the working sets.
-    tol : float, default=1e-4
-        The fit stops when the duality gap is below
-        ``tol * ||Y - mean(Y)||^2_Fro / n``.
-    warm_start : bool, default=False
-        Start from the previous ``coef_``.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the feature order when ``selection='random'``.
-    selection : {'cyclic', 'random'}, default='cyclic'
-        Update the features in turn, or in a random order each epoch.
-
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_targets, n_features)
-        The coefficients; a column is zero for a discarded feature.
-    intercept_ : ndarray of shape (n_targets,)
-        The intercepts (zeros without ``fit_intercept``).
-    n_iter_ : int
-        Epochs run.
-    dual_gap_ : float
-        Duality gap at the end of the optimization.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in :meth:`fit`, when X has string column
-        names.
     """
 
     path = staticmethod(enet_path)
@@ -371,23 +228,13 @@ class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         self.selection = selection
 
     @keeps_state_on_interrupt
+    @fit_docstring(
+        "Fit the multi-task model.", FIT_X,
+        """y : ndarray of shape (n_samples, n_targets)
+            Target values.""",
+        """sample_weight : float or array-like of shape (n_samples,), default=None
+            Weights of the samples; None gives every sample weight 1.""")
     def fit(self, X, y, sample_weight=None):
-        """Fit the multi-task model.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-            Training data: dense or CSR/CSC, float64 or float32.
-        y : ndarray of shape (n_samples, n_targets)
-            Target values.
-        sample_weight : float or array-like of shape (n_samples,), default=None
-            Weights of the samples; None gives every sample weight 1.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
         validate_params(self)
         X, y, sample_weight = _validate_fit_data(self, X, y, sample_weight,
                                                  multi_output=True)
@@ -429,42 +276,6 @@ class MultiTaskLasso(MultiTaskElasticNet):
 
     It is :class:`MultiTaskElasticNet` with ``l1_ratio=1``: a feature is
     selected for all tasks or for none.
-
-    Parameters
-    ----------
-    alpha : float, default=1.0
-        Constant that multiplies the ``||W||_21`` term.
-    fit_intercept : bool, default=True
-        Whether to fit an (unpenalized) intercept per task.
-    copy_X : bool, default=True
-        Accepted for compatibility; X is never modified.
-    max_iter : int, default=1000
-        Maximum number of epochs over the working sets.
-    tol : float, default=1e-4
-        The fit stops when the duality gap is below
-        ``tol * ||Y - mean(Y)||^2_Fro / n``.
-    warm_start : bool, default=False
-        Start from the previous ``coef_``.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the feature order when ``selection='random'``.
-    selection : {'cyclic', 'random'}, default='cyclic'
-        Update the features in turn, or in a random order each epoch.
-
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_targets, n_features)
-        The coefficients; a column is zero for a discarded feature.
-    intercept_ : ndarray of shape (n_targets,)
-        The intercepts (zeros without ``fit_intercept``).
-    n_iter_ : int
-        Epochs run.
-    dual_gap_ : float
-        Duality gap at the end of the optimization.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in :meth:`fit`, when X has string column
-        names.
     """
 
     _parameter_constraints = {name: constraints for name, constraints
@@ -473,11 +284,101 @@ class MultiTaskLasso(MultiTaskElasticNet):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, copy_X=True, max_iter=1000,
                  tol=1e-4, warm_start=False, random_state=None, selection="cyclic"):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.max_iter = max_iter
-        self.copy_X = copy_X
-        self.tol = tol
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.selection = selection
+        super().__init__(alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
+                         copy_X=copy_X, max_iter=max_iter, tol=tol, warm_start=warm_start,
+                         random_state=random_state, selection=selection)
+
+
+# The parameters of the four estimators, described once; the multi-task
+# ones and Lasso replace a few.
+_PARAMS = {
+    "alpha": """alpha : float, default=1.0
+        Constant that multiplies the {penalty}.""",
+    "l1_ratio": """l1_ratio : float, default=0.5
+        Elastic-net mixing parameter, ``0 <= l1_ratio <= 1``.""",
+    "fit_intercept": """fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept. X is centred implicitly:
+        it is never copied, dense or sparse.""",
+    "precompute": """precompute : bool, 'auto' or array-like of shape (n_features, n_features), \
+default=False
+        True forces the Gram (covariance) route, an array is used as the Gram
+        matrix ``X^T S X`` of X as given (S: the sample weights rescaled to sum
+        to n_samples). With ``fit_intercept`` it is used only if X's
+        (weighted) column means are already zero, as in scikit-learn;
+        otherwise it is recomputed, with a warning. With False or 'auto',
+        fastreg picks the route by shape: Gram
+        when n_samples >= 2 * n_features (up to 4096 features), coordinate
+        descent on the residual otherwise; the solution is the same. On the
+        residual route a C-ordered dense X is converted once to Fortran order
+        and CSR to CSC.""",
+    "max_iter": """max_iter : int, default=1000
+        Maximum number of epochs{over_sets}.""",
+    "copy_X": """copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.""",
+    "tol": """tol : float, default=1e-4
+        The fit stops when the duality gap is below
+        ``tol * {target_norm2} / n``.""",
+    "warm_start": """warm_start : bool, default=False
+        Start from the previous ``coef_``.""",
+    "positive": """positive : bool, default=False
+        Force the coefficients to be positive.""",
+    "random_state": """random_state : int, RandomState instance or None, default=None
+        Seed of the {unit} order when ``selection='random'``.""",
+    "selection": """selection : {{'cyclic', 'random'}}, default='cyclic'
+        Update the {unit}s in turn, or in a random order each epoch.""",
+}
+
+_LASSO_PARAMS = {
+    **_PARAMS,
+    "alpha": """alpha : float, default=1.0
+        Constant that multiplies the L1 term, ``alpha >= 0``. ``alpha=0`` is
+        least squares (better solved by
+        :class:`~sklearn.linear_model.LinearRegression`).""",
+    "precompute": """precompute : bool, 'auto' or array-like of shape (n_features, n_features), \
+default=False
+        True forces the Gram (covariance) route, an array is used as the
+        Gram matrix ``X^T S X``. With False or 'auto' the route is chosen by
+        shape (see :class:`ElasticNet`); the solution is the same.""",
+}
+
+_MULTI_TASK_PARAMS = {
+    **_PARAMS,
+    "l1_ratio": """l1_ratio : float, default=0.5
+        Mix of the ``||W||_21`` and ``||W||_Fro^2`` terms, ``0 <= l1_ratio <= 1``.""",
+    "fit_intercept": """fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept per task.""",
+}
+
+_SINGLE_TASK_FIELDS = dict(over_sets="", target_norm2="||y - mean(y)||^2", unit="coordinate")
+_MULTI_TASK_FIELDS = dict(over_sets=" over the working sets",
+                          target_norm2="||Y - mean(Y)||^2_Fro", unit="feature")
+
+_SINGLE_TASK_ATTRIBUTES = """coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        The coefficients{zeros}.
+    sparse_coef_ : sparse matrix of shape (1, n_features) or (n_targets, n_features)
+        ``coef_`` as a sparse matrix.
+    intercept_ : float or ndarray of shape (n_targets,)
+        The intercept (0.0 without ``fit_intercept``).
+    n_iter_ : int or list of int
+        Epochs run (per target).
+    dual_gap_ : float or ndarray of shape (n_targets,)
+        Duality gaps at the end of the optimization, in the objective's units."""
+
+_MULTI_TASK_ATTRIBUTES = """coef_ : ndarray of shape (n_targets, n_features)
+        The coefficients; a column is zero for a discarded feature.
+    intercept_ : ndarray of shape (n_targets,)
+        The intercepts (zeros without ``fit_intercept``).
+    n_iter_ : int
+        Epochs run.
+    dual_gap_ : float
+        Duality gap at the end of the optimization."""
+
+add_sections(ElasticNet, _PARAMS, _SINGLE_TASK_ATTRIBUTES.format(zeros=""),
+             penalty="penalty terms", **_SINGLE_TASK_FIELDS)
+add_sections(Lasso, _LASSO_PARAMS, _SINGLE_TASK_ATTRIBUTES.format(
+    zeros="; exactly zero for the features the L1 penalty\n        discards"),
+    **_SINGLE_TASK_FIELDS)
+add_sections(MultiTaskElasticNet, _MULTI_TASK_PARAMS, _MULTI_TASK_ATTRIBUTES,
+             penalty="penalty terms", **_MULTI_TASK_FIELDS)
+add_sections(MultiTaskLasso, _MULTI_TASK_PARAMS, _MULTI_TASK_ATTRIBUTES,
+             penalty="``||W||_21`` term", **_MULTI_TASK_FIELDS)

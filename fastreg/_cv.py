@@ -1,5 +1,6 @@
 """Cross-validated coordinate-descent models: LassoCV, ElasticNetCV and multi-task."""
 
+import inspect
 import numbers
 import warnings
 
@@ -16,8 +17,10 @@ from ._coordinate_descent import (ElasticNet, Lasso, MultiTaskElasticNet, MultiT
                                   _validate_fit_data)
 from ._design import Design, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
+from ._docstring import add_sections
 from ._interrupt import stop_on_interrupt
-from ._path import _resolve_alphas, alpha_grid, enet_path, lasso_path, solve_path
+from ._alpha_grid import _resolve_alphas, alpha_grid
+from ._path import enet_path, lasso_path, solve_path
 from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, ArrayLike, Boolean, CrossValidation,
                           FloatVector, InvalidParameterError, Interval, Unlisted, Verbose,
                           check_fold_weights, check_precompute, check_real,
@@ -79,6 +82,59 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
         weights = None if sample_weight is None else sample_weight[test]
         mse.append(np.average(sq, axis=0, weights=weights).mean(axis=0))
     return np.asarray(mse), paths, unconverged
+
+
+def warn_unconverged_folds(unconverged, n_fits, n_l1_ratios, stacklevel):
+    """One ConvergenceWarning for the ``unconverged`` of the ``n_fits`` fold
+    fits (none where all converged); ``stacklevel`` as the caller's."""
+    if unconverged:
+        warnings.warn(
+            f"{unconverged} of the {n_fits} fold fits (folds x alphas"
+            f"{' x l1_ratios' if n_l1_ratios > 1 else ''}) did not converge: their"
+            " duality gap is above tol, so mse_path_ and the choice of alpha may"
+            " rest on unconverged fits. Increase max_iter, loosen tol, or"
+            " standardize the features.", ConvergenceWarning, stacklevel=stacklevel + 1)
+
+
+def select_alpha(est, mse_paths, mse_dtype, alphas, l1_ratios, n_or_alphas):
+    """Set ``mse_path_``, ``alpha_``, ``l1_ratio_`` and ``alphas_`` of a CV
+    estimator from its folds' errors, ``mse_paths`` (n_l1_ratio, n_alphas,
+    n_folds); return the indices (l1_ratio, alpha) of the least mean error."""
+    est.mse_path_ = np.squeeze(mse_paths).astype(mse_dtype, copy=False)
+    mean_mse = mse_paths.mean(axis=2)
+    best_l1, best_alpha = np.unravel_index(np.argmin(mean_mse), mean_mse.shape)
+    est.alpha_ = alphas[best_l1][best_alpha]
+    est.l1_ratio_ = l1_ratios[best_l1]
+    if isinstance(n_or_alphas, numbers.Integral):
+        est.alphas_ = np.asarray(alphas)
+        if len(l1_ratios) == 1:
+            est.alphas_ = est.alphas_[0]
+    else:
+        est.alphas_ = np.asarray(alphas[0])
+    return best_l1, best_alpha
+
+
+def refit_model(est):
+    """The estimator that a CV estimator refits on all the data: its
+    parameters, at the chosen alpha and l1_ratio, warm-started."""
+    model = est._refit_model()
+    model.set_params(**{name: value for name, value in est.get_params().items()
+                        if name in model.get_params()})
+    model.set_params(alpha=est.alpha_, warm_start=True)
+    if "l1_ratio" in model.get_params():
+        model.set_params(l1_ratio=est.l1_ratio_)
+    return model
+
+
+def take_refit(est, model):
+    """Copy the refitted ``model``'s solution to the CV estimator ``est``
+    (which keeps ``l1_ratio_`` only if it has an ``l1_ratio``)."""
+    if not hasattr(est, "l1_ratio"):
+        del est.l1_ratio_
+    est.coef_ = model.coef_
+    est.intercept_ = model.intercept_
+    est.dual_gap_ = model.dual_gap_
+    est.n_iter_ = model.n_iter_
 
 
 class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
@@ -169,46 +225,20 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
                     solver_params=solver_params, multi_task=self._multi_task)
                 for train, test in folds)
         unconverged = sum(count for _, _, count in per_fold)
-        if unconverged:
-            n_fits = len(folds) * sum(len(path_alphas) for path_alphas in alphas)
-            warnings.warn(
-                f"{unconverged} of the {n_fits} fold fits (folds x alphas"
-                f"{' x l1_ratios' if len(l1_ratios) > 1 else ''}) did not converge: their"
-                " duality gap is above tol, so mse_path_ and the choice of alpha may"
-                " rest on unconverged fits. Increase max_iter, loosen tol, or"
-                " standardize the features.", ConvergenceWarning, stacklevel=2)
+        n_fits = len(folds) * sum(len(path_alphas) for path_alphas in alphas)
+        warn_unconverged_folds(unconverged, n_fits, len(l1_ratios), stacklevel=2)
         # (n_folds, n_l1_ratio, n_alphas) -> (n_l1_ratio, n_alphas, n_folds)
         mse_paths = np.moveaxis(np.asarray([mse for mse, _, _ in per_fold]), 0, 2)
-        self.mse_path_ = np.squeeze(mse_paths).astype(mse_dtype, copy=False)
-        mean_mse = mse_paths.mean(axis=2)
-        best_l1, best_alpha = np.unravel_index(np.argmin(mean_mse), mean_mse.shape)
-        self.alpha_ = alphas[best_l1][best_alpha]
-        self.l1_ratio_ = l1_ratios[best_l1]
-        if isinstance(n_or_alphas, numbers.Integral):
-            self.alphas_ = np.asarray(alphas)
-            if len(l1_ratios) == 1:
-                self.alphas_ = self.alphas_[0]
-        else:
-            self.alphas_ = np.asarray(alphas[0])
-
-        model = self._refit_model()
-        model.set_params(**{name: value for name, value in self.get_params().items()
-                            if name in model.get_params()})
-        model.set_params(alpha=self.alpha_, warm_start=True)
-        if "l1_ratio" in model.get_params():
-            model.set_params(l1_ratio=self.l1_ratio_)
+        best_l1, best_alpha = select_alpha(self, mse_paths, mse_dtype, alphas, l1_ratios,
+                                           n_or_alphas)
+        model = refit_model(self)
         # The refit starts from the folds' mean solution at the chosen point,
         # close to the full-data one: the same optimum, in fewer epochs.
         model.coef_ = np.mean([paths[best_l1][:, [best_alpha]].toarray()
                                for _, paths, _ in per_fold], axis=0).reshape(
                                    (-1, X.shape[1]) if self._multi_task else X.shape[1])
         model.fit(X, y, sample_weight=sample_weight)
-        if not hasattr(self, "l1_ratio"):
-            del self.l1_ratio_
-        self.coef_ = model.coef_
-        self.intercept_ = model.intercept_
-        self.dual_gap_ = model.dual_gap_
-        self.n_iter_ = model.n_iter_
+        take_refit(self, model)
         return self
 
     def __sklearn_tags__(self):
@@ -267,7 +297,7 @@ default='auto'
         epoch (sometimes faster on correlated designs).""",
 }
 
-_CV_DOC = """
+_CV_DESCRIPTION = """
 
     Drop-in for :class:`sklearn.linear_model.{name}`: same parameters,
     defaults, attributes and selection. Folds (and ``l1_ratio`` values) run on
@@ -275,14 +305,9 @@ _CV_DOC = """
     once (its rows of X, means, norms and, in Gram mode, its Gram matrix) and
     reuses it along the whole path of every ``l1_ratio``, with warm starts.
     The model is then refitted on all the data with the chosen parameters.
+    """
 
-    Parameters
-    ----------
-    {params}
-
-    Attributes
-    ----------
-    alpha_ : float
+_CV_ATTRIBUTES = """alpha_ : float
         The alpha chosen by cross-validation.
     {l1_attr}alphas_ : ndarray of shape {alphas_shape}
         The grid of alphas used{per_ratio}.
@@ -296,17 +321,7 @@ _CV_DOC = """
     dual_gap_ : float
         Duality gap of the refitted model at the end of its optimization.
     n_iter_ : int
-        Epochs run by the refitted model.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in :meth:`fit`, when X has string column
-        names.
-
-    See Also
-    --------
-    {see_also}
-    """
+        Epochs run by the refitted model."""
 
 
 class LassoCV(_CoordinateDescentCV):
@@ -433,20 +448,12 @@ class MultiTaskLassoCV(_CoordinateDescentCV):
         self.random_state = random_state
         self.selection = selection
 
-def _cv_docstring(cls, l1, multi_task, see_also):
-    import inspect
-
-    single = cls._refit_model.__name__
-    params = [_CV_PARAMS[name].format(
-        lasso="multi-task Lasso" if multi_task else "Lasso", single="fastreg." + single,
-        verbose=repr(param.default))
-        for name, param in inspect.signature(cls.__init__).parameters.items()
-        if name in _CV_PARAMS]
+def _document_cv(cls, l1, multi_task, see_also):
+    """Complete the docstring of a CV estimator: with several ``l1`` ratios
+    or not, ``multi_task`` or not."""
     per_ratio = (" (with several ``l1_ratio`` values, one row for each)"
                  if l1 else "")
-    return _CV_DOC.format(
-        name=cls.__name__,
-        params="\n    ".join(params).rstrip(),
+    attributes = _CV_ATTRIBUTES.format(
         l1_attr="l1_ratio_ : float\n        The l1_ratio chosen by cross-validation.\n    "
         if l1 else "",
         alphas_shape="(n_alphas,) or (n_l1_ratio, n_alphas)" if l1 else "(n_alphas,)",
@@ -456,8 +463,12 @@ def _cv_docstring(cls, l1, multi_task, see_also):
         coef_shape="(n_targets, n_features)" if multi_task
         else "(n_features,) or (n_targets, n_features)",
         intercept_type="ndarray of shape (n_targets,)" if multi_task
-        else "float or ndarray of shape (n_targets,)",
-        see_also=see_also)
+        else "float or ndarray of shape (n_targets,)")
+    verbose = inspect.signature(cls.__init__).parameters["verbose"].default
+    cls.__doc__ = cls.__doc__.rstrip() + _CV_DESCRIPTION.format(name=cls.__name__)
+    add_sections(cls, _CV_PARAMS, attributes, see_also,
+                 lasso="multi-task Lasso" if multi_task else "Lasso",
+                 single="fastreg." + cls._refit_model.__name__, verbose=repr(verbose))
 
 
 for _cls, _l1, _mt, _see in (
@@ -469,4 +480,4 @@ for _cls, _l1, _mt, _see in (
         (MultiTaskElasticNetCV, True, True,
          "fastreg.MultiTaskElasticNet : the estimator at one alpha."),
         (MultiTaskLassoCV, False, True, "fastreg.MultiTaskLasso : the estimator at one alpha.")):
-    _cls.__doc__ += _cv_docstring(_cls, _l1, _mt, _see)
+    _document_cv(_cls, _l1, _mt, _see)

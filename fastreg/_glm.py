@@ -26,6 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import FastregMixin, keeps_state_on_interrupt
+from ._docstring import fit_docstring, method_docstring
 from ._glm_solver import (TweedieLoss, _fold_deviances, _glm_path, glm_alpha_max,
                           solve_glm)
 from ._interrupt import stop_on_interrupt
@@ -41,6 +42,12 @@ LINKS = ("auto", "identity", "log")
 # Estimators
 # ---------------------------------------------------------------------------
 
+# The entries of the data that the estimators' methods take.
+_X = "X : {array-like, sparse matrix} of shape (n_samples, n_features)"
+_Y_AND_WEIGHTS = ("y : array-like of shape (n_samples,)",
+                  "sample_weight : array-like of shape (n_samples,), default=None")
+
+
 def _loss_name(est):
     return {"PoissonRegressor": "HalfPoissonLoss", "GammaRegressor": "HalfGammaLoss"}.get(
         type(est).__name__, "HalfTweedieLoss" if est._link() == "log"
@@ -48,7 +55,19 @@ def _loss_name(est):
 
 
 class _GeneralizedLinearRegressor(FastregMixin, RegressorMixin, BaseEstimator):
-    """Shared fit, predict and score of the GLM regressors."""
+    """Shared fit, predict and score of the GLM regressors, and the
+    parameters of those with a fixed family (Poisson, Gamma)."""
+
+    def __init__(self, *, alpha=1.0, l1_ratio=0.0, fit_intercept=True, solver="lbfgs",
+                 max_iter=100, tol=1e-4, warm_start=False, verbose=0):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.verbose = verbose
 
     def _power(self):
         raise NotImplementedError
@@ -58,6 +77,16 @@ class _GeneralizedLinearRegressor(FastregMixin, RegressorMixin, BaseEstimator):
 
     def _get_loss(self):
         return TweedieLoss(self._power(), self._link())
+
+    def _checked_loss(self, y, quoted=True):
+        """The loss, once y is checked to lie in its range (the message as
+        scikit-learn's: fit quotes the loss's name, score does not)."""
+        loss = self._get_loss()
+        if not loss.y_in_range(y):
+            name = _loss_name(self)
+            raise ValueError("Some value(s) of y are out of the valid range of the loss"
+                             f" {repr(name) if quoted else name}.")
+        return loss
 
     _parameter_constraints = {
         "alpha": [Interval("float", 0)],
@@ -71,29 +100,16 @@ class _GeneralizedLinearRegressor(FastregMixin, RegressorMixin, BaseEstimator):
     }
 
     @keeps_state_on_interrupt
+    @fit_docstring("Fit the generalized linear model.", """X : {array-like, sparse matrix} \
+of shape (n_samples, n_features)
+            Dense C or Fortran order, CSR or CSC; float32 stays float32.""", *_Y_AND_WEIGHTS)
     def fit(self, X, y, sample_weight=None):
-        """Fit the generalized linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Dense C or Fortran order, CSR or CSC; float32 stays float32.
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : object
-        """
         validate_params(self)
         X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"], dtype=_X_DTYPES,
                              y_numeric=True, multi_output=False)
         y = np.asarray(y, dtype=X.dtype)
         s = check_sample_weight(sample_weight, X.shape[0], X.dtype)
-        loss = self._get_loss()
-        if not loss.y_in_range(y):
-            raise ValueError("Some value(s) of y are out of the valid range of the loss"
-                             f" {_loss_name(self)!r}.")
+        loss = self._checked_loss(y)
         coef_init = intercept_init = None
         if self.warm_start and getattr(self, "coef_", None) is not None \
                 and np.shape(self.coef_) == (X.shape[1],):
@@ -119,39 +135,18 @@ class _GeneralizedLinearRegressor(FastregMixin, RegressorMixin, BaseEstimator):
                           dtype=_X_DTYPES, reset=False)
         return np.asarray(X @ self.coef_).ravel() + self.intercept_
 
+    @method_docstring("Predicted means (the response scale).", (_X,),
+                      "ndarray of shape (n_samples,)")
     def predict(self, X):
-        """Predicted means (the response scale).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-        """
         return self._get_loss().inverse_link(self._linear_predictor(X))
 
+    @method_docstring("D^2, the fraction of deviance explained (scikit-learn's definition).",
+                      (_X, *_Y_AND_WEIGHTS), "score : float")
     def score(self, X, y, sample_weight=None):
-        """D^2, the fraction of deviance explained (scikit-learn's definition).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        score : float
-        """
         eta = self._linear_predictor(X)
         y = np.asarray(y, dtype=np.float64).ravel()
         s = check_sample_weight(sample_weight, eta.shape[0], np.float64)
-        loss = self._get_loss()
-        if not loss.y_in_range(y):
-            raise ValueError("Some value(s) of y are out of the valid range of the loss"
-                             f" {_loss_name(self)}.")
+        loss = self._checked_loss(y, quoted=False)
         return d2_score(loss, y, eta.astype(np.float64), s)
 
     def __sklearn_tags__(self):
@@ -219,17 +214,6 @@ class PoissonRegressor(_GeneralizedLinearRegressor):
     Parameters
     ----------""" + _COMMON_DOC
 
-    def __init__(self, *, alpha=1.0, l1_ratio=0.0, fit_intercept=True, solver="lbfgs",
-                 max_iter=100, tol=1e-4, warm_start=False, verbose=0):
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.max_iter = max_iter
-        self.tol = tol
-        self.warm_start = warm_start
-        self.verbose = verbose
-
     def _power(self):
         return 1.0
 
@@ -243,17 +227,6 @@ class GammaRegressor(_GeneralizedLinearRegressor):
 
     Parameters
     ----------""" + _COMMON_DOC
-
-    def __init__(self, *, alpha=1.0, l1_ratio=0.0, fit_intercept=True, solver="lbfgs",
-                 max_iter=100, tol=1e-4, warm_start=False, verbose=0):
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.max_iter = max_iter
-        self.tol = tol
-        self.warm_start = warm_start
-        self.verbose = verbose
 
     def _power(self):
         return 2.0
@@ -421,19 +394,9 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
         return ratios
 
     @keeps_state_on_interrupt
+    @fit_docstring("Fit the paths on the folds, choose alpha and l1_ratio, refit.",
+                   _X, *_Y_AND_WEIGHTS)
     def fit(self, X, y, sample_weight=None):
-        """Fit the paths on the folds, choose alpha and l1_ratio, refit.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : object
-        """
         from joblib import Parallel, delayed
         from sklearn.model_selection import check_cv
 
@@ -446,10 +409,7 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
             X = X.tocsr()  # rows are taken per fold
         y = np.asarray(y, dtype=np.float64)
         s = check_sample_weight(sample_weight, X.shape[0], np.float64)
-        loss = self._get_loss()
-        if not loss.y_in_range(y):
-            raise ValueError("Some value(s) of y are out of the valid range of the loss"
-                             f" {_loss_name(self)!r}.")
+        loss = self._checked_loss(y)
         if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
             n_alphas = check_int(self.alphas, "alphas", low=1)
             grids = []

@@ -254,6 +254,17 @@ def _cholesky(H):
     return linalg.cho_factor(H + scale * np.eye(H.shape[0]), check_finite=False)
 
 
+def _smooth_start(data, loss, y, s, w, b, l2):
+    """The smooth (L2) problem's starting point: w in float64, the linear
+    predictor, the loss there and the penalty (not formed where the loss
+    is not finite, where the solvers stop at once)."""
+    w = np.array(w, dtype=np.float64)
+    eta = data.matvec(w) + b
+    f_loss = loss.value(y, s, eta)
+    pen = 0.5 * l2 * (w @ w) if np.isfinite(f_loss) else None
+    return w, eta, f_loss, pen
+
+
 def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter):
     """Newton steps for the smooth (L2) problem, Cholesky-solved.
 
@@ -272,12 +283,9 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     # BLAS speed; a step then misses the Newton step by about 1e-7 cond(H).
     hdtype = np.float32 if HESSIAN_FLOAT32 and n_big(X) else X.dtype
     buf = np.empty((X.shape[0], m), dtype=hdtype, order="F") if dense else None
-    w = np.array(w, dtype=np.float64)
-    eta = data.matvec(w) + b
-    f_loss = loss.value(y, s, eta)
+    w, eta, f_loss, pen = _smooth_start(data, loss, y, s, w, b, l2)
     if not np.isfinite(f_loss):
         return w, b, 0, False
-    pen = 0.5 * l2 * (w @ w)
     it = 0
     stall = Stall(STALL_OUTER, PROX_NEWTON.stall_rounding)
     factor = None
@@ -361,12 +369,9 @@ def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter
     X = data.X
     K = X @ X.T   # sparse X: a sparse product, never a dense copy of X
     K = np.asarray(K.toarray() if sparse.issparse(K) else K, dtype=np.float64)
-    w = np.array(w, dtype=np.float64)
-    eta = data.matvec(w) + b
-    f_loss = loss.value(y, s, eta)
+    w, eta, f_loss, pen = _smooth_start(data, loss, y, s, w, b, l2)
     if not np.isfinite(f_loss):
         return w, b, 0, False
-    pen = 0.5 * l2 * (w @ w)
     it = 0
     stall = Stall(STALL_OUTER, PROX_NEWTON.stall_rounding)
     n = data.n_samples

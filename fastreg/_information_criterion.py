@@ -27,7 +27,9 @@ from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel, keeps_state_on_interrupt
 from ._design import Design, use_gram
-from ._path import alpha_grid, solve_path
+from ._docstring import FIT_X, add_sections, fit_docstring
+from ._alpha_grid import alpha_grid
+from ._path import solve_path
 from ._ridge import WeightedDesign
 from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, Boolean, InvalidParameterError,
                           Interval, Options, Unlisted, check_precompute, check_sample_weight,
@@ -77,12 +79,15 @@ def estimate_noise_variance(X, y, sample_weight, fit_intercept, positive, name):
                                     check_finite=False)
         except linalg.LinAlgError:  # rank-deficient design: any solution has the RSS
             # (gelss, with rounding-level singular values cut: SciPy's default
-            # gelsd and cut-off can miss the minimum; see _path)
+            # gelsd and cut-off can miss the minimum; see _least_squares)
             beta = linalg.lstsq(G, b, cond=len(G) * np.finfo(np.float64).eps,
                                 lapack_driver="gelss", check_finite=False)[0]
     r = yt - design.matvec(beta)
     return float(r @ r) / (n - p - fit_intercept)
 
+
+# (The description of the criterion and the Parameters and Attributes
+# sections of the estimators' docstrings are added at the end of the module.)
 
 # The path is solved until its duality gap, in units of the criterion's
 # residual term (RSS / sigma^2), is below this; see _path_tolerance.
@@ -146,86 +151,6 @@ class ElasticNetIC(RegressorMixin, LinearModel):
     the alpha whose AIC or BIC is smallest. Not in scikit-learn, whose
     ``LassoLarsIC`` does the same on the LARS path for the Lasso only; this
     one also accepts sparse X and ``sample_weight``.
-
-    For every alpha of the path the criterion is::
-
-        n * log(2 * pi * sigma^2) + RSS(alpha) / sigma^2 + k * df(alpha)
-
-    with ``k = 2`` (AIC) or ``log(n)`` (BIC), ``RSS`` the residual sum of
-    squares, ``sigma^2`` the noise variance (given, or estimated from an
-    ordinary least-squares fit on the same data) and
-    ``df`` the degrees of freedom of the fit on its active set ``A``,
-    ``sum_k lambda_k / (lambda_k + n alpha (1 - l1_ratio))`` over the
-    eigenvalues ``lambda_k`` of the centred, weighted ``X_A^T S X_A`` (the
-    number of non-zero coefficients when ``l1_ratio=1``). Sample weights act
-    as repetitions: ``n`` is their sum and ``RSS`` is weighted.
-
-    Parameters
-    ----------
-    criterion : {'aic', 'bic'}, default='aic'
-        The criterion minimized: AIC (``k = 2``) or BIC (``k = log(n)``,
-        which prefers smaller models).
-    l1_ratio : float, default=0.5
-        Mix of the L1 and L2 penalties, ``0 < l1_ratio <= 1``.
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the automatic grid.
-    n_alphas : int, default=100
-        Number of alphas of the automatic grid.
-    alphas : array-like or None, default=None
-        The path's alphas (sorted in decreasing order); automatic if None.
-    fit_intercept : bool, default=True
-        Whether to fit an (unpenalized) intercept.
-    precompute : bool or 'auto', default='auto'
-        Use the Gram matrix ``X^T X`` instead of residual updates; 'auto'
-        decides by shape. The solution is the same.
-    max_iter : int, default=1000
-        Maximum number of epochs for each alpha.
-    tol : float, default=1e-4
-        The duality gap of every alpha of the path is at most
-        ``tol * ||y - mean(y)||^2`` (as in :class:`Lasso`) and, so that the
-        criterion compares converged fits, at most 1% of the noise variance
-        (in the units of the residual sum of squares), down to the rounding
-        of the objective. Only the former is reported by a
-        ``ConvergenceWarning``.
-    copy_X : bool, default=True
-        Accepted for compatibility; X is never modified.
-    positive : bool, default=False
-        Force the coefficients to be positive.
-    noise_variance : float or None, default=None
-        The noise variance; estimated by least squares if None (which needs
-        ``n_samples > n_features + fit_intercept``).
-    random_state : int, RandomState instance or None, default=None
-        Seed of the coordinate order when ``selection='random'``.
-    selection : {'cyclic', 'random'}, default='cyclic'
-        Update the coordinates in turn, or in a random order each epoch.
-
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_features,)
-        Coefficients at the chosen alpha.
-    intercept_ : float
-        Of X's dtype (0.0 without an intercept).
-    alpha_ : float
-        The alpha of smallest criterion.
-    alphas_ : ndarray of shape (n_alphas,)
-        The alphas of the path.
-    criterion_ : ndarray of shape (n_alphas,)
-        The criterion at each alpha of the path.
-    noise_variance_ : float
-        The noise variance used (given or estimated).
-    n_iter_ : int
-        Epochs at ``alpha_``.
-    dual_gap_ : float
-        Duality gap at ``alpha_``.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in :meth:`fit`, when X has string column
-        names.
-
-    See Also
-    --------
-    ElasticNetCV : alpha and l1_ratio chosen by cross-validation.
     """
 
     _parameter_constraints = {
@@ -270,24 +195,14 @@ class ElasticNetIC(RegressorMixin, LinearModel):
         return precompute
 
     @keeps_state_on_interrupt
-    def fit(self, X, y, sample_weight=None):
-        """Fit the path and select alpha by the information criterion.
-
-        Parameters
-        ----------
-        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-            Training data: dense or CSR/CSC, float64 or float32.
-        y : ndarray of shape (n_samples,)
-            Target values.
-        sample_weight : float or array-like of shape (n_samples,), default=None
+    @fit_docstring(
+        "Fit the path and select alpha by the information criterion.", FIT_X,
+        """y : ndarray of shape (n_samples,)
+            Target values.""",
+        """sample_weight : float or array-like of shape (n_samples,), default=None
             Weights act as repetitions of the samples: n in the criterion is
-            their sum, and the residual sum of squares is weighted.
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
+            their sum, and the residual sum of squares is weighted.""")
+    def fit(self, X, y, sample_weight=None):
         validate_params(self)
         l1_ratio = getattr(self, "l1_ratio", 1.0)
         precompute = self._check_precompute()
@@ -382,6 +297,25 @@ class LassoIC(ElasticNetIC):
     whose ``criterion``, ``noise_variance`` and attributes it shares; the path
     is fastreg's coordinate-descent path (dense or sparse X, ``sample_weight``)
     instead of LARS.
+    """
+
+    _parameter_constraints = {name: constraints for name, constraints
+                              in ElasticNetIC._parameter_constraints.items()
+                              if name != "l1_ratio"}
+
+    def __init__(self, *, criterion="aic", eps=1e-3, n_alphas=100, alphas=None,
+                 fit_intercept=True, precompute="auto", max_iter=1000, tol=1e-4,
+                 copy_X=True, positive=False, noise_variance=None, random_state=None,
+                 selection="cyclic"):
+        super().__init__(criterion=criterion, l1_ratio=1.0, eps=eps, n_alphas=n_alphas,
+                         alphas=alphas, fit_intercept=fit_intercept, precompute=precompute,
+                         max_iter=max_iter, tol=tol, copy_X=copy_X, positive=positive,
+                         noise_variance=noise_variance, random_state=random_state,
+                         selection=selection)
+
+
+# The description and parameters of the two estimators, written once.
+_CRITERION_DOC = """
 
     For every alpha of the path the criterion is::
 
@@ -390,49 +324,50 @@ class LassoIC(ElasticNetIC):
     with ``k = 2`` (AIC) or ``log(n)`` (BIC), ``RSS`` the residual sum of
     squares, ``sigma^2`` the noise variance (given, or estimated from an
     ordinary least-squares fit on the same data) and
-    ``df`` the number of non-zero coefficients. Sample weights act as
-    repetitions: ``n`` is their sum and ``RSS`` is weighted.
+    ``df`` {df}. Sample weights act
+    as repetitions: ``n`` is their sum and ``RSS`` is weighted.
+    """
 
-    Parameters
-    ----------
-    criterion : {'aic', 'bic'}, default='aic'
+_IC_PARAMS = {
+    "criterion": """criterion : {{'aic', 'bic'}}, default='aic'
         The criterion minimized: AIC (``k = 2``) or BIC (``k = log(n)``,
-        which prefers smaller models).
-    eps : float, default=1e-3
-        ``alpha_min / alpha_max`` of the automatic grid.
-    n_alphas : int, default=100
-        Number of alphas of the automatic grid.
-    alphas : array-like or None, default=None
-        The path's alphas (sorted in decreasing order); automatic if None.
-    fit_intercept : bool, default=True
-        Whether to fit an (unpenalized) intercept.
-    precompute : bool or 'auto', default='auto'
+        which prefers smaller models).""",
+    "l1_ratio": """l1_ratio : float, default=0.5
+        Mix of the L1 and L2 penalties, ``0 < l1_ratio <= 1``.""",
+    "eps": """eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the automatic grid.""",
+    "n_alphas": """n_alphas : int, default=100
+        Number of alphas of the automatic grid.""",
+    "alphas": """alphas : array-like or None, default=None
+        The path's alphas (sorted in decreasing order); automatic if None.""",
+    "fit_intercept": """fit_intercept : bool, default=True
+        Whether to fit an (unpenalized) intercept.""",
+    "precompute": """precompute : bool or 'auto', default='auto'
         Use the Gram matrix ``X^T X`` instead of residual updates; 'auto'
-        decides by shape. The solution is the same.
-    max_iter : int, default=1000
-        Maximum number of epochs for each alpha.
-    tol : float, default=1e-4
+        decides by shape. The solution is the same.""",
+    "max_iter": """max_iter : int, default=1000
+        Maximum number of epochs for each alpha.""",
+    "tol": """tol : float, default=1e-4
         The duality gap of every alpha of the path is at most
         ``tol * ||y - mean(y)||^2`` (as in :class:`Lasso`) and, so that the
         criterion compares converged fits, at most 1% of the noise variance
         (in the units of the residual sum of squares), down to the rounding
         of the objective. Only the former is reported by a
-        ``ConvergenceWarning``.
-    copy_X : bool, default=True
-        Accepted for compatibility; X is never modified.
-    positive : bool, default=False
-        Force the coefficients to be positive.
-    noise_variance : float or None, default=None
+        ``ConvergenceWarning``.""",
+    "copy_X": """copy_X : bool, default=True
+        Accepted for compatibility; X is never modified.""",
+    "positive": """positive : bool, default=False
+        Force the coefficients to be positive.""",
+    "noise_variance": """noise_variance : float or None, default=None
         The noise variance; estimated by least squares if None (which needs
-        ``n_samples > n_features + fit_intercept``).
-    random_state : int, RandomState instance or None, default=None
-        Seed of the coordinate order when ``selection='random'``.
-    selection : {'cyclic', 'random'}, default='cyclic'
-        Update the coordinates in turn, or in a random order each epoch.
+        ``n_samples > n_features + fit_intercept``).""",
+    "random_state": """random_state : int, RandomState instance or None, default=None
+        Seed of the coordinate order when ``selection='random'``.""",
+    "selection": """selection : {{'cyclic', 'random'}}, default='cyclic'
+        Update the coordinates in turn, or in a random order each epoch.""",
+}
 
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_features,)
+_IC_ATTRIBUTES = """coef_ : ndarray of shape (n_features,)
         Coefficients at the chosen alpha.
     intercept_ : float
         Of X's dtype (0.0 without an intercept).
@@ -447,36 +382,16 @@ class LassoIC(ElasticNetIC):
     n_iter_ : int
         Epochs at ``alpha_``.
     dual_gap_ : float
-        Duality gap at ``alpha_``.
-    n_features_in_ : int
-        Number of features seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in :meth:`fit`, when X has string column
-        names.
+        Duality gap at ``alpha_``."""
 
-    See Also
-    --------
-    LassoCV : alpha chosen by cross-validation.
-    """
-
-    _parameter_constraints = {name: constraints for name, constraints
-                              in ElasticNetIC._parameter_constraints.items()
-                              if name != "l1_ratio"}
-
-    def __init__(self, *, criterion="aic", eps=1e-3, n_alphas=100, alphas=None,
-                 fit_intercept=True, precompute="auto", max_iter=1000, tol=1e-4,
-                 copy_X=True, positive=False, noise_variance=None, random_state=None,
-                 selection="cyclic"):
-        self.criterion = criterion
-        self.eps = eps
-        self.n_alphas = n_alphas
-        self.alphas = alphas
-        self.fit_intercept = fit_intercept
-        self.precompute = precompute
-        self.max_iter = max_iter
-        self.tol = tol
-        self.copy_X = copy_X
-        self.positive = positive
-        self.noise_variance = noise_variance
-        self.random_state = random_state
-        self.selection = selection
+ElasticNetIC.__doc__ = ElasticNetIC.__doc__.rstrip() + _CRITERION_DOC.format(
+    df="the degrees of freedom of the fit on its active set ``A``,\n"
+       "    ``sum_k lambda_k / (lambda_k + n alpha (1 - l1_ratio))`` over the\n"
+       "    eigenvalues ``lambda_k`` of the centred, weighted ``X_A^T S X_A`` (the\n"
+       "    number of non-zero coefficients when ``l1_ratio=1``)")
+LassoIC.__doc__ = LassoIC.__doc__.rstrip() + _CRITERION_DOC.format(
+    df="the number of non-zero coefficients")
+add_sections(ElasticNetIC, _IC_PARAMS, _IC_ATTRIBUTES,
+             see_also="ElasticNetCV : alpha and l1_ratio chosen by cross-validation.")
+add_sections(LassoIC, _IC_PARAMS, _IC_ATTRIBUTES,
+             see_also="LassoCV : alpha chosen by cross-validation.")

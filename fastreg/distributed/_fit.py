@@ -21,10 +21,11 @@ import warnings
 
 import numpy as np
 from scipy import linalg
-from sklearn.exceptions import ConvergenceWarning
 
 from .._coordinate_descent import _check_finite_fit, _initial_coef
-from .._path import _resolve_alphas, alpha_grid, solve_path
+from .._cv import refit_model, select_alpha, take_refit, warn_unconverged_folds
+from .._alpha_grid import _resolve_alphas, alpha_grid
+from .._path import solve_path
 from .._ridge import check_ridge_alpha, set_coef
 from .._ridge_solver import _solve_spd
 from .._validation import check_squared_norms, validate_params
@@ -239,39 +240,15 @@ def fit_enet_cv(est, fold_stats, *, dtype=np.float64, y_is_float32=False,
             mse[k, i] = test_sse(test, coefs, intercepts)[0] / test.sum_w
             per_l1.append(coefs[0])
         fold_coefs.append(per_l1)
-    if unconverged:
-        n_fits = K * sum(len(a) for a in alphas)
-        warnings.warn(
-            f"{unconverged} of the {n_fits} fold fits (folds x alphas"
-            f"{' x l1_ratios' if len(l1_ratios) > 1 else ''}) did not converge: their"
-            " duality gap is above tol, so mse_path_ and the choice of alpha may"
-            " rest on unconverged fits. Increase max_iter, loosen tol, or"
-            " standardize the features.", ConvergenceWarning, stacklevel=3)
+    warn_unconverged_folds(unconverged, K * sum(len(a) for a in alphas), len(l1_ratios),
+                           stacklevel=3)
     mse_dtype = np.float32 if dtype == np.float32 and y_is_float32 else np.float64
-    mse_paths = np.moveaxis(mse, 0, 2)
-    est.mse_path_ = np.squeeze(mse_paths).astype(mse_dtype, copy=False)
-    mean_mse = mse_paths.mean(axis=2)
-    best_l1, best_alpha = np.unravel_index(np.argmin(mean_mse), mean_mse.shape)
-    est.alpha_ = alphas[best_l1][best_alpha]
-    est.l1_ratio_ = l1_ratios[best_l1]
-    if isinstance(n_or_alphas, numbers.Integral):
-        est.alphas_ = np.asarray(alphas)
-        if len(l1_ratios) == 1:
-            est.alphas_ = est.alphas_[0]
-    else:
-        est.alphas_ = np.asarray(alphas[0])
-    model = est._refit_model()
-    model.set_params(**{name: value for name, value in est.get_params().items()
-                        if name in model.get_params()})
-    model.set_params(alpha=est.alpha_, warm_start=True)
-    if "l1_ratio" in model.get_params():
-        model.set_params(l1_ratio=est.l1_ratio_)
+    best_l1, best_alpha = select_alpha(est, np.moveaxis(mse, 0, 2), mse_dtype, alphas,
+                                       l1_ratios, n_or_alphas)
+    model = refit_model(est)
     model.coef_ = np.mean([c[best_l1][:, best_alpha] for c in fold_coefs], axis=0)
     fit_enet(model, total, dtype=dtype, y_ndim=1)
-    if not hasattr(est, "l1_ratio"):
-        del est.l1_ratio_
-    est.coef_, est.intercept_ = model.coef_, model.intercept_
-    est.dual_gap_, est.n_iter_ = model.dual_gap_, model.n_iter_
+    take_refit(est, model)
     _set_input_attributes(est, total.n_features, feature_names)
     return est
 
