@@ -3,6 +3,7 @@ kept on Ctrl-C; for the linear models, prediction and fitted-attribute
 plumbing."""
 
 import functools
+import textwrap
 
 import numpy as np
 import sklearn
@@ -50,6 +51,33 @@ def keeps_state_on_interrupt(method):
     return guarded
 
 
+def samples_method_doc(summary, returns, description):
+    """Decorator giving a method whose one argument is the samples ``X`` (a
+    prediction) its numpy-style docstring: ``summary``, the parameter X, which
+    all such methods document alike, and the Returns entry ``returns`` (name
+    and type) with its ``description``."""
+    description = textwrap.fill(description, 76, initial_indent="    ",
+                                subsequent_indent="    ")
+
+    def document(method):
+        method.__doc__ = (f"{summary}\n\nParameters\n----------\n"
+                          "X : {array-like, sparse matrix} of shape (n_samples, n_features)\n"
+                          "    Samples: dense or CSR/CSC, float64 or float32.\n\n"
+                          f"Returns\n-------\n{returns}\n{description}\n")
+        return method
+
+    return document
+
+
+def linear_scores(model, X):
+    """``X @ coef_.T + intercept_`` of a fitted linear model, X checked
+    against what fit saw."""
+    check_is_fitted(model)
+    X = validate_data(model, X, accept_sparse=["csr", "csc", "coo"], reset=False,
+                      dtype=[np.float64, np.float32])
+    return np.asarray(X @ model.coef_.T) + model.intercept_
+
+
 def as_configured_sparse(matrix):
     """Return a CSR sparse matrix or array, as scikit-learn's config asks.
 
@@ -66,25 +94,12 @@ class LinearModel(FastregMixin, BaseEstimator):
     def _decision_function(self, X):
         if is_distributed(X) and is_regressor(self):  # lazy on Dask, a column on Spark
             return predict_distributed(self, X)
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
-                          dtype=[np.float64, np.float32])
-        out = X @ self.coef_.T
-        return np.asarray(out) + self.intercept_
+        return linear_scores(self, X)
 
+    @samples_method_doc("Predict using the linear model.",
+                        "y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)",
+                        "``X @ coef_.T + intercept_``, in X's dtype.")
     def predict(self, X):
-        """Predict using the linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples: dense or CSR/CSC, float64 or float32.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            ``X @ coef_.T + intercept_``, in X's dtype.
-        """
         return self._decision_function(X)
 
     def _set_intercept(self, X_mean, y_mean, fit_intercept):

@@ -7,11 +7,12 @@ Objective (scikit-learn's, with ``rho = l1_ratio`` and sample weights ``s``)::
 with the binomial loss for two classes and the multinomial loss (one
 coefficient row per class) otherwise. The intercept is never penalised.
 
-This module holds the estimators: parameter checks, input validation, class
-encoding, the cross-validated path over C and the fitted attributes. The
-solvers (proximal Newton on working sets, L-BFGS, Newton) are in
-:mod:`fastreg._logistic_solver`, X as they read it in
-:class:`fastreg._design.KernelDesign`.
+This module holds the estimators' fits and fitted attributes. What both
+share (parameter checks, class encoding and weights, predictions) is in
+:mod:`fastreg._logistic_base`; the folds' paths over C in
+:mod:`fastreg._logistic_path`; the solvers (proximal Newton on working
+sets, L-BFGS, Newton) in :mod:`fastreg._logistic_solver`, X as they read it
+in :class:`fastreg._design.KernelDesign`.
 
 Stopping mirrors scikit-learn's ``tol`` for lbfgs, which bounds the
 max-norm of the gradient of the objective divided by ``C * sum(s)``: fastreg
@@ -23,268 +24,26 @@ import warnings
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit, log_expit, logsumexp, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import FastregMixin, as_configured_sparse, keeps_state_on_interrupt
+from ._base import keeps_state_on_interrupt
 from ._design import KernelDesign, as_int32_sparse
 from ._design import take_rows as _take_rows  # noqa: F401  (a name tests use)
 from ._distributed_hook import fit_distributed, is_distributed
+from ._logistic_base import _encode_binary  # noqa: F401  (a name tests use)
+from ._logistic_base import (_COMMON_CONSTRAINTS, _PENALTY, _LogisticBase, _resolve_penalty,
+                             _validate_fit, _warn_deprecated_usage)
 from ._logistic_path import _best_fit, _fold_paths
-from ._logistic_solver import NEWTON_SOLVERS, _newton, _solve  # noqa: F401
-from ._validation import (NONE, ArrayLike, Boolean, Callable, CrossValidation, InstanceOf,
-                          Interval, InvalidParameterError, Options, RandomState, ScorerName,
-                          Unlisted, Verbose, check_fold_weights, check_sample_weight,
-                          is_array_like, options, param_error, shown, validate_params)
-
-_X_DTYPES = [np.float64, np.float32]
-
-# scikit-learn's solver names; every one runs fastreg's solvers, which handle
-# the L1, L2 and elastic-net penalties alike.
-SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
-PENALTIES = ("l1", "l2", "elasticnet")
-
-
-# Estimators
-# ---------------------------------------------------------------------------
-
-def _resolve_penalty(penalty, l1_ratio, C):
-    """Map the deprecated ``penalty`` onto ``(l1_ratio, C)`` as scikit-learn 1.8+ does."""
-    if isinstance(penalty, str) and penalty == "deprecated":
-        return l1_ratio, C
-    warnings.warn(
-        "'penalty' was deprecated in scikit-learn 1.8; use 'l1_ratio' (0 for L2, 1 for"
-        " L1) and C=np.inf for no penalty.", FutureWarning, stacklevel=2)
-    if penalty is None:
-        return 0.0, np.inf
-    if penalty == "l1":
-        return 1.0, C
-    if penalty == "l2":
-        return 0.0, C
-    if penalty == "elasticnet":
-        if l1_ratio is None:
-            raise InvalidParameterError(
-                "l1_ratio must be specified when penalty is elasticnet.")
-        return l1_ratio, C
-    raise param_error("penalty", [options(PENALTIES), NONE], penalty)
-
-
-def _warn_deprecated_usage(est):
-    """The warnings scikit-learn 1.9's LogisticRegression gives for parameters
-    that are deprecated or ignored in a combination."""
-    penalty, l1_ratio = est.penalty, est.l1_ratio
-    legacy = not (isinstance(penalty, str) and penalty == "deprecated")
-    if not legacy and l1_ratio is None:
-        warnings.warn("l1_ratio=None is deprecated since scikit-learn 1.8 and is an error "
-                      "from 1.10: pass a value between 0 and 1.", FutureWarning, stacklevel=2)
-    if legacy and penalty != "elasticnet" and l1_ratio is not None and 0 < l1_ratio < 1:
-        warnings.warn(f"l1_ratio is used only with penalty='elasticnet'; got "
-                      f"penalty={shown(penalty)}.", UserWarning, stacklevel=2)
-    if (penalty == "l2" and l1_ratio != 0) or (penalty == "l1" and l1_ratio != 1):
-        warnings.warn(f"Inconsistent values: penalty={shown(penalty)} with "
-                      f"l1_ratio={shown(l1_ratio)}; "
-                      "penalty is deprecated, set l1_ratio alone.", UserWarning, stacklevel=2)
-    if legacy and penalty is None and est.C != 1.0:
-        warnings.warn("penalty=None ignores C and l1_ratio.", UserWarning, stacklevel=2)
-    if est.n_jobs is not None:
-        warnings.warn("'n_jobs' has no effect since scikit-learn 1.8 and is removed in "
-                      f"1.10; got n_jobs={shown(est.n_jobs)}, leave it unset.", FutureWarning,
-                      stacklevel=2)
-
-
-# The parameters LogisticRegression and LogisticRegressionCV share, with
-# scikit-learn's descriptions of them in the errors.
-_COMMON_CONSTRAINTS = {
-    "tol": [Interval("float", 0)],
-    "max_iter": [Interval("int", 0)],
-    "fit_intercept": [Boolean()],
-    "dual": [Boolean()],
-    "intercept_scaling": [Interval("float", 0, low_open=True)],
-    "verbose": [Verbose()],
-    "n_jobs": [None, Interval("int")],
-    "random_state": [RandomState()],
-    "solver": [Options(SOLVERS)],
-    "class_weight": [InstanceOf(dict), Options(["balanced"]), None],
-}
-# 'deprecated': the default of the deprecated ``penalty``, not listed in errors
-_PENALTY = [Options(PENALTIES), Unlisted(Options(["deprecated"]))]
-
-
-def _encode_binary(y):
-    """(y_enc, classes) for numeric y with exactly two integer values, else None.
-
-    Two O(n) passes instead of the sorts of ``type_of_target`` and
-    ``LabelEncoder``, which cost as much as a whole fit on tall binary problems.
-    Any other y (strings, one or several classes, non-integer floats, which
-    scikit-learn calls continuous) goes the general way and its checks.
-    """
-    if y.ndim != 1 or y.size == 0 or y.dtype.kind not in "iuf":
-        return None
-    lo, hi = y.min(), y.max()
-    if not (lo < hi) or (y.dtype.kind == "f" and (lo != np.floor(lo) or hi != np.floor(hi))):
-        return None  # also rejects NaN (comparisons are False)
-    is_hi = y == hi
-    if np.count_nonzero(is_hi) + np.count_nonzero(y == lo) != y.size:
-        return None
-    return is_hi.astype(np.intp), np.array([lo, hi], dtype=y.dtype)
-
-
-def _validate_fit(est, X, y, sample_weight):
-    X, y = validate_data(est, X, y, accept_sparse=["csr", "csc"], dtype=_X_DTYPES,
-                         order="F", accept_large_sparse=True)
-    enc = _encode_binary(y)
-    if enc is None:
-        check_classification_targets(y)
-        le = LabelEncoder()
-        y_enc = le.fit_transform(y)
-        classes = le.classes_
-    else:
-        y_enc, classes = enc
-    if len(classes) < 2:
-        raise ValueError(
-            "This solver needs samples of at least 2 classes in the data, but the data"
-            f" contains only one class: {shown(classes[0])}")
-    # (all-zero weights are refused below, after the class weights)
-    s = check_sample_weight(sample_weight, X.shape[0], np.float64, scalar="fill",
-                            none_as_ones=True, allow_all_zero=True, copy=True)
-    if est.class_weight is not None:
-        # 'balanced' counts each sample by its weight, as scikit-learn
-        with np.errstate(divide="ignore"):
-            cw = compute_class_weight(est.class_weight, classes=classes, y=y,
-                                      sample_weight=None if sample_weight is None else s)
-        if not np.all(np.isfinite(cw)):
-            # 'balanced' divides by each class's total weight
-            empty = classes[~np.isfinite(cw)].tolist()
-            raise ValueError(f"class_weight='balanced' needs every class to have a positive"
-                             f" total sample weight; classes {empty} have none.")
-        s = s * cw[y_enc]
-    if not np.any(s > 0):
-        raise ValueError("Sample weights must not be all zero.")
-    return X, y_enc, classes, s
+from ._logistic_solver import _newton, _solve
+from ._validation import (ArrayLike, Boolean, Callable, CrossValidation, Interval, Options,
+                          ScorerName, Unlisted, check_fold_weights, is_array_like, shown,
+                          validate_params)
 
 
 def _as_dtype_out(arr, dtype):
     return np.asarray(arr, dtype=dtype)
-
-
-class _LogisticBase(FastregMixin, ClassifierMixin, BaseEstimator):
-    """Prediction, probabilities and coefficient-format helpers."""
-
-    def decision_function(self, X):
-        """Confidence scores: ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples: dense or CSR/CSC, float64 or float32.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            One column for two classes (positive for the second class of
-            ``classes_``), one per class otherwise.
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc", "coo"], reset=False,
-                          dtype=_X_DTYPES)
-        scores = np.asarray(X @ self.coef_.T) + self.intercept_
-        if sparse.issparse(scores):
-            scores = scores.toarray()
-        return scores.ravel() if scores.shape[1] == 1 else scores
-
-    def predict(self, X):
-        """Predict class labels for samples in X.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples: dense or CSR/CSC, float64 or float32.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            The class of largest score, for each sample.
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            idx = (scores > 0).astype(int)
-        else:
-            idx = scores.argmax(axis=1)
-        return self.classes_[idx]
-
-    def predict_proba(self, X):
-        """Class probabilities (binomial for two classes, softmax otherwise).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples: dense or CSR/CSC, float64 or float32.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probability of each class of ``classes_``, for each sample.
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p1 = expit(scores)
-            return np.column_stack([1.0 - p1, p1])
-        return softmax(scores, axis=1)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, computed stably.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples: dense or CSR/CSC, float64 or float32.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probability of each class of ``classes_``, for each sample.
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return np.column_stack([log_expit(-scores), log_expit(scores)])
-        return scores - logsumexp(scores, axis=1, keepdims=True)
-
-    def sparsify(self):
-        """Store ``coef_`` as a scipy.sparse matrix (CSR).
-
-        Returns
-        -------
-        self : object
-            The model, with a sparse ``coef_``.
-        """
-        check_is_fitted(self, "coef_")
-        self.coef_ = as_configured_sparse(self.coef_)
-        return self
-
-    def densify(self):
-        """Store ``coef_`` as a dense array again (undoes :meth:`sparsify`).
-
-        Returns
-        -------
-        self : object
-            The model, with a dense ``coef_``.
-        """
-        check_is_fitted(self, "coef_")
-        if sparse.issparse(self.coef_):
-            self.coef_ = self.coef_.toarray()
-        return self
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
 
 
 class LogisticRegression(_LogisticBase):
@@ -442,6 +201,34 @@ class LogisticRegression(_LogisticBase):
 # Cross-validation
 # ---------------------------------------------------------------------------
 
+def _grid_of_Cs(Cs):
+    """The grid of C: the values given (all positive), or for an integer that
+    many log-spaced from 1e-4 to 1e4."""
+    if not is_array_like(Cs):
+        return np.logspace(-4, 4, int(Cs))
+    grid = np.asarray(Cs, dtype=np.float64).ravel()
+    if grid.size == 0 or np.any(~(grid > 0)):
+        raise ValueError("The 'Cs' parameter must hold positive values.")
+    return grid
+
+
+def _grid_of_l1_ratios(l1_ratios):
+    """``(grid, no_grid)``: the l1 ratios given (each in [0, 1]), or L2 alone
+    with ``no_grid`` when none are given (None, or left unset: 'warn'); then
+    the fitted attributes lose the grid's axis (legacy layout) and
+    ``l1_ratios_`` is [None], as in scikit-learn."""
+    if l1_ratios is None or (isinstance(l1_ratios, str) and l1_ratios == "warn"):
+        return [0.0], True
+    try:
+        grid = list(np.asarray(l1_ratios, dtype=np.float64).ravel())
+    except (TypeError, ValueError):
+        grid = [np.nan]
+    if not grid or not all(0 <= r <= 1 for r in grid):
+        raise ValueError("l1_ratios must be an array-like of numbers between 0 "
+                         f"and 1; got (l1_ratios={shown(l1_ratios)})")
+    return grid, False
+
+
 class LogisticRegressionCV(_LogisticBase):
     """Logistic regression with built-in cross-validation of C (and l1_ratio).
 
@@ -596,30 +383,11 @@ class LogisticRegressionCV(_LogisticBase):
             The fitted model.
         """
         validate_params(self)
-        scoring = None if (isinstance(self.scoring, str) and self.scoring == "warn") \
-            else self.scoring
+        scoring = self._scoring()
         legacy = self.use_legacy_attributes
         legacy = None if isinstance(legacy, str) else bool(legacy)  # 'warn': not given
-        if is_array_like(self.Cs):
-            Cs = np.asarray(self.Cs, dtype=np.float64).ravel()
-            if Cs.size == 0 or np.any(~(Cs > 0)):
-                raise ValueError("The 'Cs' parameter must hold positive values.")
-        else:
-            Cs = np.logspace(-4, 4, int(self.Cs))
-        # no grid of l1 ratios given: the attributes lose its axis (legacy
-        # layout) and l1_ratios_ is [None], as in scikit-learn
-        no_grid = self.l1_ratios is None or (
-            isinstance(self.l1_ratios, str) and self.l1_ratios == "warn")
-        if no_grid:
-            l1_ratios = [0.0]
-        else:
-            try:
-                l1_ratios = list(np.asarray(self.l1_ratios, dtype=np.float64).ravel())
-            except (TypeError, ValueError):
-                l1_ratios = [np.nan]
-            if not l1_ratios or not all(0 <= r <= 1 for r in l1_ratios):
-                raise ValueError("l1_ratios must be an array-like of numbers between 0 "
-                                 f"and 1; got (l1_ratios={shown(self.l1_ratios)})")
+        Cs = _grid_of_Cs(self.Cs)
+        l1_ratios, no_grid = _grid_of_l1_ratios(self.l1_ratios)
         if legacy is None:
             warnings.warn(
                 f"The fitted attributes of {type(self).__name__} will be simplified in "
@@ -672,6 +440,12 @@ class LogisticRegressionCV(_LogisticBase):
                                      dtype=np.float64)
         return self
 
+    def _scoring(self):
+        """``scoring``, None when left unset ('warn')."""
+        if isinstance(self.scoring, str) and self.scoring == "warn":
+            return None
+        return self.scoring
+
     def _set_legacy_attributes(self, coefs, scores, n_iter, C_best, l1_ratio_best,
                                no_grid):
         """scikit-learn's legacy layout (``use_legacy_attributes=True``) from the
@@ -711,8 +485,7 @@ class LogisticRegressionCV(_LogisticBase):
         score : float
             The score of the predictions for X against y.
         """
-        scoring = None if (isinstance(self.scoring, str) and self.scoring == "warn") \
-            else self.scoring
+        scoring = self._scoring()
         if scoring is None:
             return super().score(X, y, sample_weight=sample_weight)
         scorer = check_scoring(self, scoring=scoring)

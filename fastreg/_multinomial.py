@@ -68,13 +68,12 @@ class MultinomialLoss:
         self._product_setup()
 
     def _product_setup(self):
-        """Pick the kernels for X's layout, viewing X as compressed rows of
-        X (CSR) or of X^T (CSC)."""
+        """Prepare X for the kernels: a sparse X as CSR with int32 indices, a
+        dense one in either order, with the rows of its fused blocks."""
         X = self.X
         if sparse.issparse(X):
             # CSR: a row's scores, softmax and gradient terms then come from
             # one visit of its entries (one copy of a CSC X, once per fit)
-            self.csr = True
             if X.format != "csr":
                 X = self.X = X.tocsr()
             self.arrays = (X.data, X.indices.astype(np.int32, copy=False),
@@ -92,10 +91,7 @@ class MultinomialLoss:
     def scores(self, W, out):
         """out = X W, W (p, K) in X's dtype, C order."""
         if sparse.issparse(self.X):
-            if self.csr:
-                _kern.sparse_rows_times(*self.arrays, W, out)
-            else:
-                _kern.sparse_rows_transpose_times(*self.arrays, W, out)
+            _kern.sparse_rows_times(*self.arrays, W, out)
         else:
             _kern.dense_scores(self.X, self.fortran, W, out)
         return out
@@ -103,10 +99,7 @@ class MultinomialLoss:
     def transpose_times(self, R, out):
         """out = X^T R, R (n, K)."""
         if sparse.issparse(self.X):
-            if self.csr:
-                _kern.sparse_rows_transpose_times(*self.arrays, R, out)
-            else:
-                _kern.sparse_rows_times(*self.arrays, R, out)
+            _kern.sparse_rows_transpose_times(*self.arrays, R, out)
         else:
             _kern.dense_gradient(self.X, self.fortran, R, out)
         return out
@@ -342,37 +335,57 @@ def _lbfgs(fun, u, tol_reached, max_iter, decrement_rtol=None, memory=10):
     return u, max_iter, tol_reached(viol)
 
 
+class _FlatProblem:
+    """The objective of ``loss`` as a function of one flat vector ``u``, the
+    coordinates of :func:`_coordinates` (U raveled, then C with an
+    intercept), on which L-BFGS and truncated Newton iterate. ``start`` is
+    (W, B) in them, with the intercepts of the class frequencies
+    (:func:`_log_prior_intercepts`) in place of an all-zero start."""
+
+    def __init__(self, loss, W, B, l2):
+        self.loss, self.l2, self.shape = loss, l2, W.shape
+        if loss.fit_intercept and not np.any(W) and not np.any(B):
+            B = _log_prior_intercepts(loss.y, W.shape[1], loss.s)
+        self.coords = _coordinates(loss, l2)
+        self.start = self._flat(*self.coords.from_theta(W, B))
+
+    def _flat(self, U, C):
+        return np.concatenate([U.ravel(), C]) if self.loss.fit_intercept else U.ravel()
+
+    def unpack(self, u):
+        """(W, B) at u (B zero without an intercept)."""
+        p, K = self.shape
+        fit_intercept = self.loss.fit_intercept
+        W, B = self.coords.to_theta(u[:p * K].reshape(p, K),
+                                    u[p * K:] if fit_intercept else 0.0)
+        return W, (B if fit_intercept else np.zeros(K))
+
+    def gradient(self, G_W, G_B):
+        """A gradient (or Hessian product) in (W, B) as one in u."""
+        return self._flat(*self.coords.gradient_to_u(G_W, G_B))
+
+    def evaluate(self, u, store_p=False):
+        """(f, gradient in u, largest gradient entry in (W, B)) at u; with
+        ``store_p`` the loss keeps the probabilities for its Hessian."""
+        f, G_W, G_B = self.loss.loss_grad(*self.unpack(u), self.l2, store_p=store_p)
+        viol = max(np.abs(G_W).max(initial=0.0), np.abs(G_B).max(initial=0.0))
+        return f, self.gradient(G_W, G_B), viol
+
+
 def fit_lbfgs(loss, W, B, l2, tol_abs, max_iter):
     """L-BFGS on the multinomial objective; W (p, K), B (K,) the start.
 
-    Works in the centred coordinates of :class:`_Centred`, and
-    stops when the largest gradient entry in the original coordinates is at
-    most ``tol_abs`` (scikit-learn's criterion for lbfgs). Returns
+    Works in the coordinates of :func:`_coordinates` (centred or whitened),
+    and stops when the largest gradient entry in the original coordinates is
+    at most ``tol_abs`` (scikit-learn's criterion for lbfgs). Returns
     (W, B, n_iter, converged).
     """
-    p, K = W.shape
-    fit_intercept = loss.fit_intercept
-    if fit_intercept and not np.any(W) and not np.any(B):
-        B = _log_prior_intercepts(loss.y, K, loss.s)
-    T = _coordinates(loss, l2)
-    n_w = p * K
-
-    def unpack(u):
-        W_u, B_u = T.to_theta(u[:n_w].reshape(p, K), u[n_w:] if fit_intercept else 0.0)
-        return W_u, (B_u if fit_intercept else np.zeros(K))
-
-    def fun(u):
-        f, G_W, G_B = loss.loss_grad(*unpack(u), l2)
-        viol = max(np.abs(G_W).max(initial=0.0), np.abs(G_B).max(initial=0.0))
-        g_U, g_C = T.gradient_to_u(G_W, G_B)
-        return f, (np.concatenate([g_U.ravel(), g_C]) if fit_intercept else g_U.ravel()), viol
-
-    U0, C0 = T.from_theta(W, B)
-    u0 = np.concatenate([U0.ravel(), C0]) if fit_intercept else U0.ravel()
+    problem = _FlatProblem(loss, W, B, l2)
     # the decrement test where the coordinates make L-BFGS converge fast
-    rtol = DECREMENT_RTOL if isinstance(T, _Whitened) else None
-    u, n_iter, conv = _lbfgs(fun, u0, lambda viol: viol <= tol_abs, max_iter, rtol)
-    W_u, B_u = unpack(u)
+    rtol = DECREMENT_RTOL if isinstance(problem.coords, _Whitened) else None
+    u, n_iter, conv = _lbfgs(problem.evaluate, problem.start, lambda viol: viol <= tol_abs,
+                             max_iter, rtol)
+    W_u, B_u = problem.unpack(u)
     return W_u, B_u, n_iter, conv
 
 
@@ -412,32 +425,17 @@ def fit_newton_cg(loss, W, B, l2, tol_abs, max_iter):
     loose solves far from the optimum and accurate ones near it. Same
     stopping test as :func:`fit_lbfgs`. Returns (W, B, n_iter, converged).
     """
-    p, K = W.shape
-    fit_intercept = loss.fit_intercept
-    if fit_intercept and not np.any(W) and not np.any(B):
-        B = _log_prior_intercepts(loss.y, K, loss.s)
-    T = _coordinates(loss, l2)
-    n_w = p * K
-
-    def unpack(u):
-        W_u, B_u = T.to_theta(u[:n_w].reshape(p, K), u[n_w:] if fit_intercept else 0.0)
-        return W_u, (B_u if fit_intercept else np.zeros(K))
-
-    def pack(G_W, G_B):
-        g_U, g_C = T.gradient_to_u(G_W, G_B)
-        return np.concatenate([g_U.ravel(), g_C]) if fit_intercept else g_U.ravel()
+    K = W.shape[1]
+    problem = _FlatProblem(loss, W, B, l2)
 
     def fun(u):
         # probabilities kept: the accepted point is the last one evaluated
-        f, G_W, G_B = loss.loss_grad(*unpack(u), l2, store_p=True)
-        viol = max(np.abs(G_W).max(initial=0.0), np.abs(G_B).max(initial=0.0))
-        return f, pack(G_W, G_B), viol
+        return problem.evaluate(u, store_p=True)
 
     def hessp(v):
-        return pack(*loss.hessp(*unpack(v), l2))
+        return problem.gradient(*loss.hessp(*problem.unpack(v), l2))
 
-    U0, C0 = T.from_theta(W, B)
-    u = np.concatenate([U0.ravel(), C0]) if fit_intercept else U0.ravel()
+    u = problem.start
     f, g, viol = fun(u)
     g0_norm = np.linalg.norm(g)
     n_iter = 0
@@ -458,7 +456,7 @@ def fit_newton_cg(loss, W, B, l2, tol_abs, max_iter):
             fun(u)  # restore the probabilities of the kept point
             break
         u, f, g, viol = found[1]
-    W_u, B_u = unpack(u)
+    W_u, B_u = problem.unpack(u)
     return W_u, B_u, n_iter, bool(viol <= tol_abs and decrement_ok)
 
 

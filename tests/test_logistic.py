@@ -659,3 +659,17 @@ def test_cv_passes_groups_to_the_splitter():
     splits = list(GroupKFold(3).split(X, y, groups))
     same = fr.LogisticRegressionCV(cv=splits, **kw).fit(X, y)
     np.testing.assert_array_equal(m.scores_, same.scores_)
+
+
+@pytest.mark.parametrize("method", [
+    *(getattr(est, name) for est in (fr.LogisticRegression, fr.LogisticRegressionCV)
+      for name in ("decision_function", "predict", "predict_proba", "predict_log_proba")),
+    fr.Lasso.predict])
+def test_prediction_methods_document_X_and_what_they_return(method):
+    """The docstrings written from one description of X: numpydoc sections
+    with the parameter X and one return value."""
+    sections = method.__doc__.split("\n\n")
+    assert sections[1].startswith("Parameters\n----------\nX : {array-like, sparse matrix}")
+    assert sections[2].startswith("Returns\n-------\n")
+    name, description = sections[2].splitlines()[2:4]
+    assert " : ndarray of shape (n_samples" in name and description.startswith("    ")
