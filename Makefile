@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.fastreg-installed
 PEERS_INSTALLED := $(VENV)/.bench-peers-installed
 DOCS_INSTALLED := $(VENV)/.docs-installed
-SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd fastreg/distributed/*.py)
+SOURCES := setup.py pyproject.toml $(wildcard fastreg/*.py fastreg/*.pyx fastreg/*.pxd fastreg/distributed/*.py fastreg/reference/*.py)
 
 .PHONY: install lint test test-asan test-floors fuzz bench bench-quick bench-memory wheel wheel-check docs docs-clean docs-screenshots clean
 
