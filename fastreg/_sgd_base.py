@@ -2,6 +2,7 @@
 rules, input and starting-point checks, the coefficient arrays (plain and
 averaged) and the call into the epoch kernel, :func:`fastreg._sgd_fast.plain_sgd`."""
 
+import functools
 import inspect
 import warnings
 
@@ -62,9 +63,8 @@ class _BaseSGD(FastregMixin, BaseEstimator):
     def _set_init_params(self, values):
         """Store ``__init__``'s arguments (its ``locals()``) unchanged, as
         scikit-learn's estimators do: no checks before ``fit``."""
-        for name in inspect.signature(type(self).__init__).parameters:
-            if name != "self":
-                setattr(self, name, values[name])
+        for name in _init_param_names(type(self)):
+            setattr(self, name, values[name])
 
     def _validate(self, *, for_partial_fit=False):
         """The parameters, against the class's table and each other."""
@@ -319,6 +319,14 @@ class _BaseSGD(FastregMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+@functools.cache
+def _init_param_names(cls):
+    """The parameters of ``cls.__init__`` (once a class: the signature takes
+    far longer to read than the assignments do)."""
+    return tuple(name for name in inspect.signature(cls.__init__).parameters
+                 if name != "self")
 
 
 def _shuffle_seed(random_state):
