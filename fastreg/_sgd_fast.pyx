@@ -35,42 +35,27 @@ partial sums, sparse ones 4, and the step and the truncation multiply by
 the module is compiled without reassociation or FMA contraction so that the
 scalar per-sample arithmetic is otherwise the same. float32 data is computed
 in float32 (scikit-learn accumulates some of it in float64).
+
+The losses are in _sgd_loss.pxd, the schedules' step size and the lazy L2
+scaling in _sgd_schedule.pxd, the opt-in optimisers' step in
+_sgd_optimizers.pxd, the row kernels in _sgd_kernel.h: all inline, compiled
+into this module.
 """
 
 import numpy as np
 
 from cpython.exc cimport PyErr_CheckSignals
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
+from fastreg._sgd_loss cimport (EPSILON_INSENSITIVE, HINGE, HUBER, LOG_LOSS, MODIFIED_HUBER,
+                                SQUARED_EPSILON_INSENSITIVE, SQUARED_ERROR, SQUARED_HINGE,
+                                loss_gradient, loss_value)
+from fastreg._sgd_optimizers cimport _extension_step
+from fastreg._sgd_schedule cimport (ADAPTIVE, CONSTANT, ELASTICNET, INVSCALING, L1, L2,
+                                    NO_PENALTY, OPTIMAL, PA1, PA2, _reset_wscale, _shrink,
+                                    _step_size)
 from cython cimport floating
-from libc.math cimport exp, fabs, isfinite, log, log1p, pow, sqrt, INFINITY
+from libc.math cimport fabs, isfinite, sqrt, INFINITY
 from libc.stdint cimport uint64_t
-
-# Loss codes (shared with _sgd.py).
-cdef enum:
-    SQUARED_ERROR = 0
-    HUBER = 1
-    EPSILON_INSENSITIVE = 2
-    SQUARED_EPSILON_INSENSITIVE = 3
-    HINGE = 4            # loss_param = threshold (1 for hinge, 0 for perceptron)
-    LOG_LOSS = 5         # labels in {0, 1}
-    MODIFIED_HUBER = 6
-    SQUARED_HINGE = 7
-
-# Penalty codes (scikit-learn's numbering).
-cdef enum:
-    NO_PENALTY = 0
-    L1 = 1
-    L2 = 2
-    ELASTICNET = 3
-
-# Learning-rate codes (scikit-learn's numbering).
-cdef enum:
-    CONSTANT = 1
-    OPTIMAL = 2
-    INVSCALING = 3
-    ADAPTIVE = 4
-    PA1 = 5
-    PA2 = 6
 
 LOSS_CODES = {
     "squared_error": (SQUARED_ERROR, None),
@@ -103,91 +88,6 @@ cdef enum:
     ROWS_AHEAD = 2
 
 
-cdef inline double _log1pexp(double x) noexcept nogil:
-    if x <= -37.0:
-        return exp(x)
-    if x <= -2.0:
-        return log1p(exp(x))
-    if x <= 18.0:
-        return log(1.0 + exp(x))
-    if x <= 33.3:
-        return x + exp(-x)
-    return x
-
-
-cdef inline double loss_value(int loss, double y, double p, double c) noexcept nogil:
-    cdef double r, z
-    if loss == SQUARED_ERROR:
-        return 0.5 * (p - y) * (p - y)
-    if loss == HUBER:
-        r = fabs(y - p)
-        return 0.5 * r * r if r <= c else c * (r - 0.5 * c)
-    if loss == EPSILON_INSENSITIVE:
-        r = fabs(y - p) - c
-        return r if r > 0 else 0.0
-    if loss == SQUARED_EPSILON_INSENSITIVE:
-        r = fabs(y - p) - c
-        return r * r if r > 0 else 0.0
-    if loss == HINGE:
-        z = p * y
-        return c - z if z <= c else 0.0
-    if loss == LOG_LOSS:
-        return _log1pexp(p) - y * p
-    if loss == MODIFIED_HUBER:
-        z = p * y
-        if z >= 1.0:
-            return 0.0
-        if z >= -1.0:
-            return (1.0 - z) * (1.0 - z)
-        return -4.0 * z
-    # SQUARED_HINGE
-    z = c - p * y
-    return z * z if z > 0 else 0.0
-
-
-cdef inline double loss_gradient(int loss, double y, double p, double c) noexcept nogil:
-    """dL/dp; at kinks the one-sided value scikit-learn uses."""
-    cdef double r, z, e
-    if loss == SQUARED_ERROR:
-        return p - y
-    if loss == HUBER:
-        r = p - y
-        if fabs(r) <= c:
-            return r
-        return c if r >= 0 else -c
-    if loss == EPSILON_INSENSITIVE:
-        if y - p > c:
-            return -1.0
-        if p - y > c:
-            return 1.0
-        return 0.0
-    if loss == SQUARED_EPSILON_INSENSITIVE:
-        z = y - p
-        if z > c:
-            return -2.0 * (z - c)
-        if z < -c:
-            return 2.0 * (-z - c)
-        return 0.0
-    if loss == HINGE:
-        return -y if p * y <= c else 0.0
-    if loss == LOG_LOSS:
-        # sigmoid(p) - y without overflow
-        if p > -37.0:
-            e = exp(-p)
-            return ((1.0 - y) - y * e) / (1.0 + e)
-        return exp(p) - y
-    if loss == MODIFIED_HUBER:
-        z = p * y
-        if z >= 1.0:
-            return 0.0
-        if z >= -1.0:
-            return 2.0 * (1.0 - z) * -y
-        return -4.0 * y
-    # SQUARED_HINGE
-    z = c - p * y
-    return -2.0 * y * z if z > 0 else 0.0
-
-
 def loss_gradient_py(int loss, double y, double p, double c):
     """Python access to the kernel's loss derivative (tests, eta0 heuristic)."""
     return loss_gradient(loss, y, p, c)
@@ -206,27 +106,6 @@ cdef inline uint64_t _next_random(uint64_t *state) noexcept nogil:
     x ^= x >> 27
     state[0] = x
     return x * <uint64_t>2685821657736338717
-
-
-cdef inline double _step_size(int learning_rate, double eta, double eta0,
-                              double alpha, double optimal_init, double t,
-                              double power_t) noexcept nogil:
-    """The step size of sample number t (eta itself for constant schedules)."""
-    if learning_rate == OPTIMAL:
-        return 1.0 / (alpha * (optimal_init + t - 1.0))
-    if learning_rate == INVSCALING:
-        return eta0 / pow(t, power_t)
-    return eta
-
-
-cdef inline double _shrink(int penalty, double l1_ratio, double eta,
-                           double alpha) noexcept nogil:
-    """The factor by which a sample's L2 penalty scales the weights."""
-    cdef double shrink
-    if penalty < L2:
-        return 1.0
-    shrink = 1.0 - (1.0 - l1_ratio) * eta * alpha
-    return 0.0 if shrink < 0.0 else shrink
 
 
 cdef bint _strictly_increasing_rows(const int *indices, const long long *indptr,
@@ -252,96 +131,6 @@ cdef inline void _row(const floating *data, const int *indices,
         x[0] = data + indptr[i]
         ind[0] = indices + indptr[i]
         nnz[0] = indptr[i + 1] - indptr[i]
-
-
-cdef inline void _reset_wscale(floating *w, Py_ssize_t stride, floating *aw, Py_ssize_t n,
-                               double *wscale, double *avg_a, double *avg_b) noexcept nogil:
-    """Fold wscale into w (and the pending average into aw); w[j] is at j * stride."""
-    cdef Py_ssize_t j
-    cdef double a = avg_a[0], inv_b, ws = wscale[0]
-    if aw != NULL:
-        inv_b = 1.0 / avg_b[0]
-        for j in range(n):
-            aw[j] = (aw[j] + a * w[j * stride]) * inv_b
-        avg_a[0] = 0.0
-        avg_b[0] = 1.0
-    for j in range(n):
-        w[j * stride] = w[j * stride] * ws
-    wscale[0] = 1.0
-
-
-cdef void _extension_step(floating *w, Py_ssize_t n_features, const floating *x,
-                          const int *ind, Py_ssize_t nnz, double g0, double eta,
-                          double lam2, double lam1, double momentum, bint nesterov,
-                          int adaptive, bint decoupled, double t, floating *s1,
-                          floating *s2, double *gbuf, double *sq,
-                          double *l1, double *intercept,
-                          double intercept_decay) noexcept nogil:
-    """One step of the opt-in optimisers (momentum, Nesterov, Adam).
-
-    The intercept (when ``intercept`` is not NULL) is one more coordinate,
-    with gradient ``g0 * intercept_decay``, no penalty, and its state in
-    slot ``n_features`` of ``s1``/``s2``.
-
-    The loss gradient is ``g0 * x``; the L2 part of the penalty enters the
-    gradient (``lam2 * w``) or, when ``decoupled``, shrinks ``w`` by
-    ``1 - eta * lam2`` after the step (decoupled weight decay); the L1 part
-    is a soft-threshold by ``eta * lam1`` after the step. Every feature is
-    touched: O(n_features) per sample, dense or sparse rows.
-    """
-    cdef Py_ssize_t j
-    cdef double g, v, m_hat, v_hat, bc1, bc2, thr = eta * lam1, wj
-    cdef double acc2 = 0.0, acc1 = 0.0
-    if ind == NULL:
-        for j in range(nnz):
-            gbuf[j] = g0 * x[j]
-    else:
-        for j in range(nnz):
-            gbuf[ind[j]] += g0 * x[j]
-    if adaptive:
-        bc1 = 1.0 - pow(0.9, t)
-        bc2 = 1.0 - pow(0.999, t)
-    for j in range(n_features + 1):
-        if j == n_features:
-            if intercept == NULL:
-                break
-            wj = intercept[0]
-            g = g0 * intercept_decay
-        else:
-            wj = w[j]
-            g = gbuf[j]
-            gbuf[j] = 0.0
-            if not decoupled:
-                g += lam2 * wj
-        if adaptive:
-            s1[j] = <floating>(0.9 * s1[j] + 0.1 * g)
-            s2[j] = <floating>(0.999 * s2[j] + 0.001 * g * g)
-            m_hat = s1[j] / bc1
-            v_hat = s2[j] / bc2
-            wj -= eta * m_hat / (sqrt(v_hat) + 1e-8)
-        elif momentum > 0.0:
-            v = momentum * s1[j] + g
-            s1[j] = <floating>v
-            wj -= eta * (g + momentum * v if nesterov else v)
-        else:
-            wj -= eta * g
-        if j == n_features:
-            intercept[0] = wj
-            break
-        if decoupled:
-            wj -= eta * lam2 * wj
-        if thr > 0.0:
-            if wj > thr:
-                wj -= thr
-            elif wj < -thr:
-                wj += thr
-            else:
-                wj = 0.0
-        w[j] = <floating>wj
-        acc2 += wj * wj
-        acc1 += fabs(wj)
-    sq[0] = acc2
-    l1[0] = acc1
 
 
 # ---------------------------------------------------------------------------

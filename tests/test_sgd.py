@@ -180,6 +180,30 @@ def test_sparse_truncation_fused_with_the_dot_product(penalty, loss, dtype,
             _same(sk.SGDClassifier(**kw).fit(X, yc, **fw), fits[0.1], 1e-12)
 
 
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "epsilon_insensitive",
+                                  "squared_epsilon_insensitive", "hinge", "perceptron",
+                                  "log_loss", "modified_huber", "squared_hinge"])
+def test_kernel_losses_match_the_reference(loss):
+    """The kernel's loss and its derivative (reached through the module's
+    Python hooks) are the reference's, kinks and far tails included; the
+    kernel's log loss takes labels in {0, 1}, and evaluates as scikit-learn
+    does, ``log(1 + exp(p)) - y p``: a loss below 1e-15 is lost to rounding."""
+    from fastreg import _sgd_fast
+    from fastreg.reference import sgd_loss, sgd_loss_derivative
+    code, param = _sgd_fast.LOSS_CODES[loss]
+    param = 0.1 if param == "epsilon" else (param or 0.0)
+    for y in (-1.0, 1.0):
+        y_kernel = (y + 1.0) / 2.0 if loss == "log_loss" else y
+        for p in (-50.0, -3.0, -1.1, -1.0, -0.5, 0.0, 0.25, 0.9, 1.0, 1.1, 2.0, 40.0):
+            value = _sgd_fast.loss_value_py(code, y_kernel, p, param)
+            gradient = _sgd_fast.loss_gradient_py(code, y_kernel, p, param)
+            np.testing.assert_allclose(value, sgd_loss(loss, y, p, 0.1), rtol=1e-12,
+                                       atol=1e-15, err_msg=f"{loss} y={y} p={p}")
+            np.testing.assert_allclose(gradient, sgd_loss_derivative(loss, y, p, 0.1),
+                                       rtol=1e-12, atol=1e-300,
+                                       err_msg=f"{loss} y={y} p={p}")
+
+
 @pytest.mark.parametrize("rate", ["pa1", "pa2"])
 def test_passive_aggressive_rates_match_sklearn(rate):
     X, y = _data()
