@@ -110,10 +110,27 @@ def _encode_binary(y):
     return is_hi.astype(np.intp), np.array([lo, hi], dtype=y.dtype)
 
 
+def _encode_integers(y):
+    """(y_enc, classes) for a numeric y of at least two integer values, else None.
+
+    Such a y is a valid multiclass target, which ``type_of_target`` and
+    ``LabelEncoder`` take a third of a small fit to establish; ``np.unique``
+    encodes it. (y is finite here: ``validate_data`` checked it.)
+    """
+    if y.ndim != 1 or y.size == 0 or y.dtype.kind not in "iuf":
+        return None
+    if y.dtype.kind == "f" and not np.all(y == np.floor(y)):
+        return None  # continuous: refused by the general way's checks
+    classes, y_enc = np.unique(y, return_inverse=True)
+    return (y_enc.astype(np.intp), classes) if len(classes) >= 2 else None
+
+
 def _validate_fit(est, X, y, sample_weight):
     X, y = validate_data(est, X, y, accept_sparse=["csr", "csc"], dtype=_X_DTYPES,
                          order="F", accept_large_sparse=True)
     enc = _encode_binary(y)
+    if enc is None:
+        enc = _encode_integers(y)
     if enc is None:
         check_classification_targets(y)
         le = LabelEncoder()
