@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 import fastreg
 from fastreg.distributed import HashFolds
@@ -164,3 +165,62 @@ def test_ridge_cv_leave_one_out(data):
     np.testing.assert_allclose(dist.best_score_, mem.best_score_, rtol=1e-9)
     np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(dist.intercept_, mem.intercept_, rtol=1e-9)
+
+
+def test_sparse_ml_vectors_stay_sparse(spark, monkeypatch):
+    # text-like data as pyspark.ml SparseVectors (and a few DenseVectors):
+    # narrow, wide (working sets) and logistic fits as in memory
+    from pyspark.ml.linalg import Vectors
+    rng = np.random.default_rng(6)
+    n, p = 300, 80
+    X = sparse.random(n, p, density=0.05, format="lil", random_state=6)
+    X[:3] = rng.standard_normal((3, p))  # rows stored as DenseVectors
+    X = X.tocsr()
+    y = X[:, :6] @ rng.standard_normal(6) + 0.1 * rng.standard_normal(n)
+    rows = [(Vectors.dense(X[i].toarray().ravel()) if i < 3 else
+             Vectors.sparse(p, X[i].indices.tolist(), X[i].data.tolist()), float(y[i]),
+             float(y[i] > np.median(y))) for i in range(n)]
+    df = spark.createDataFrame(rows, ["features", "label", "positive"])
+    params = dict(alpha=0.005, tol=1e-10)
+    mem = fastreg.Lasso(**params).fit(X, y)
+    narrow = fastreg.Lasso(**params).fit(df.drop("positive"), "label")
+    np.testing.assert_allclose(narrow.coef_, mem.coef_, atol=1e-8)
+    from fastreg.distributed import _wide
+    monkeypatch.setattr(_wide, "GRAM_MAX_FEATURES", 20)
+    wide = fastreg.Lasso(**params).fit(df.drop("positive"), "label")
+    assert wide.n_passes_ > 1
+    np.testing.assert_allclose(wide.coef_, mem.coef_, atol=1e-7)
+    labels = (y > np.median(y)).astype(float)
+    clf = fastreg.LogisticRegression(C=10.0, tol=1e-8).fit(df.drop("label"), "positive")
+    ref = fastreg.LogisticRegression(C=10.0, tol=1e-8).fit(X, labels)
+
+    def objective(m):  # both stop at tol=1e-8 by other routes: compare optima
+        z = (2 * labels - 1) * (X @ m.coef_.ravel() + m.intercept_[0])
+        return np.logaddexp(0, -z).sum() + m.coef_.ravel() @ m.coef_.ravel() / 20
+
+    assert abs(objective(clf) / objective(ref) - 1) <= 1e-9
+
+
+def test_ml_vector_structs_read_as_csr():
+    # the Arrow layout of a pyspark.ml vector column: sparse rows keep their
+    # indices, dense rows all their entries; a slice of the batch reads alike
+    import pyarrow as pa
+
+    from fastreg.distributed._spark import _ml_vectors
+    col = pa.StructArray.from_arrays(
+        [pa.array([0, 1, 0], pa.int8()), pa.array([4, None, 4], pa.int32()),
+         pa.array([[1, 3], None, []], pa.list_(pa.int32())),
+         pa.array([[2.0, 5.0], [1.0, 0.0, 0.0, 7.0], []], pa.list_(pa.float64()))],
+        names=["type", "size", "indices", "values"])
+    expected = np.array([[0, 2, 0, 5], [1, 0, 0, 7], [0, 0, 0, 0.0]])
+    X = _ml_vectors(col, "")
+    assert sparse.issparse(X) and X.shape == (3, 4)
+    np.testing.assert_array_equal(X.toarray(), expected)
+    np.testing.assert_array_equal(_ml_vectors(col.slice(1), "").toarray(), expected[1:])
+    bad = pa.StructArray.from_arrays(
+        [pa.array([0, 0], pa.int8()), pa.array([4, 5], pa.int32()),
+         pa.array([[0], [1]], pa.list_(pa.int32())), pa.array([[1.0], [1.0]],
+                                                              pa.list_(pa.float64()))],
+        names=["type", "size", "indices", "values"])
+    with pytest.raises(ValueError, match="different lengths"):
+        _ml_vectors(bad, "")

@@ -57,9 +57,13 @@ def _feature_frame(df, spec, extra=()):
 
 
 def _batch_arrays(batch, kind, n_extra, where):
-    """(X, [extra columns]) as float64 ndarrays from an Arrow batch."""
+    """(X, [extra columns]) from an Arrow batch: float64 ndarrays, X a CSR
+    matrix for a column of ML vectors."""
     n_cols = batch.num_columns
-    if kind == "vector":
+    if kind == "vector" and _is_struct(batch.column(0)):
+        X = _ml_vectors(batch.column(0), where)
+        first = 1
+    elif kind == "vector":
         col = batch.column(0)
         if col.null_count:
             raise ValueError(f"The feature vectors{where} contain nulls.")
@@ -81,6 +85,39 @@ def _batch_arrays(batch, kind, n_extra, where):
     extras = [np.asarray(batch.column(j).to_numpy(zero_copy_only=False), dtype=np.float64)
               for j in range(first, first + n_extra)]
     return X, extras
+
+
+def _is_struct(column):
+    import pyarrow as pa
+    return pa.types.is_struct(column.type)
+
+
+def _ml_vectors(col, where):
+    """A CSR matrix from a column of ``pyspark.ml.linalg`` vectors, which reach
+    Arrow as structs (type: 0 sparse / 1 dense, size, indices, values): sparse
+    vectors stay sparse (text data with many features stays small)."""
+    from scipy import sparse
+    if col.null_count:
+        raise ValueError(f"The feature vectors{where} contain nulls.")
+    dense = np.asarray(col.field("type").to_numpy(zero_copy_only=False)) == 1
+    values = col.field("values")
+    lengths = np.asarray(values.value_lengths().to_numpy(zero_copy_only=False),
+                         dtype=np.int64)
+    sizes = np.where(dense, lengths, np.asarray(
+        col.field("size").fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64))
+    p = int(sizes[0]) if len(sizes) else 0
+    if np.any(sizes != p):
+        raise ValueError(f"The feature vectors{where} have different lengths"
+                         f" ({int(sizes.min())} to {int(sizes.max())}).")
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    data = np.asarray(values.flatten().to_numpy(zero_copy_only=False), dtype=np.float64)
+    # a dense row's entries are at 0..p-1; a sparse row's at its indices
+    row = np.repeat(np.arange(len(lengths)), lengths)
+    indices = np.arange(indptr[-1]) - indptr[row]
+    from_sparse = ~dense[row]
+    indices[from_sparse] = np.asarray(col.field("indices").flatten().to_numpy(
+        zero_copy_only=False), dtype=np.int64)
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(lengths), p))
 
 
 def _partition_pass(kind, has_weight, chunk_fn, merge):
@@ -245,11 +282,9 @@ def _feature_cols(df, spec):
     kind, names = spec
     if kind == "vector":
         from pyspark.ml.linalg import VectorUDT
-        col = F.col(names)
         if isinstance(df.schema[names].dataType, VectorUDT):
-            from pyspark.ml.functions import vector_to_array
-            col = vector_to_array(col)
-        return [col.cast("array<double>").alias("__features")]
+            return [F.col(names).alias("__features")]  # a struct per row (_ml_vectors)
+        return [F.col(names).cast("array<double>").alias("__features")]
     return [F.col(n).cast("double").alias(f"__f{i}") for i, n in enumerate(names)]
 
 
