@@ -77,13 +77,13 @@ cdef double _single_task_dual(const Py_ssize_t* features, Py_ssize_t n_listed,
 
 
 # --------------------------------------------------------------------------
-# Phases of the residual kernel that hold no reduction of their own: Gap Safe
-# screening, a column epoch, the residual ring's store (and the block epoch,
-# in fastreg/_cd_block.pxd). The loop of enet_coordinate_descent keeps the
-# duality gap, the gap of the extrapolated dual point and the Anderson trial:
-# compiled in a function of their own, their sums and products come out in
-# another order (the extensions are built with -fassociative-math: the
-# Anderson trial's sums moved at the rounding level on sparse float64
+# Phases of the residual kernel: Gap Safe screening, a column epoch, the
+# residual ring's store, the extrapolated dual point's products (and the
+# block epoch, in fastreg/_cd_block.pxd). The loop of enet_coordinate_descent
+# keeps the duality gap's sums and products and the Anderson trial: compiled
+# in a function of their own, they come out in another order (the extensions
+# are built with -fassociative-math; the gap's products moved at the
+# rounding level with l2_reg > 0, the Anderson trial's sums on sparse float64
 # designs), and the stored runs are bitwise.
 # --------------------------------------------------------------------------
 
@@ -174,6 +174,53 @@ cdef void _store_residual(double[:, ::1] r_ring, Py_ssize_t slot, const floating
     if l2_reg > 0:
         for j in range(W.shape[1]):
             r_ring[slot, n_samples + j] = -sqrt_l2 * W[0, j]
+
+
+cdef double _extrapolated_dual(const double[:, ::1] r_ring, Py_ssize_t n_ring_filled,
+                               const double* c, const floating[::1, :] Y, const floating* sw,
+                               bint weighted, bint blocked_pass,
+                               const floating[::1, :] X_dense, const floating[::1] X_data,
+                               const int[::1] X_indices, const int[::1] X_indptr,
+                               bint is_sparse, const floating[::1] X_mean,
+                               const floating[::1] norm2_cols, double sum_w,
+                               const Py_ssize_t[::1] features, double l2_reg, double sqrt_l2,
+                               bint positive, floating[::1] rho, double[::1] xt_rho,
+                               floating[::1] xt_block, double* sums) noexcept nogil:
+    """The residuals' extrapolation rho = sum_k c_k r_{k+1} and xt_rho[j] =
+    |x_j^T rho| (signed with ``positive``) for the listed features; returns
+    the largest, with sums = (rho^T S y, ||rho||^2_S)."""
+    cdef Py_ssize_t i, j, jj, n_samples = rho.shape[0]
+    cdef double rho_y = 0.0, rho_norm2 = 0.0, rho_dual_norm = 0.0, v, si, xta
+    cdef int k
+    for i in range(n_samples):
+        v = 0.0
+        for k in range(ANDERSON_DEPTH):
+            v += c[k] * r_ring[(n_ring_filled + k + 1) % (ANDERSON_DEPTH + 1), i]
+        rho[i] = <floating>v
+        si = sw[i] if weighted else 1.0
+        rho_y += si * v * Y[i, 0]
+        rho_norm2 += si * v * v
+    if blocked_pass:
+        _dense_xt_r(X_dense, &rho[0], &xt_block[0])
+    for jj in range(features.shape[0]):
+        j = features[jj]
+        if blocked_pass and _blas_column(X_mean[j], norm2_cols[j], n_samples, False):
+            xta = xt_block[j]
+        else:
+            xta = _column_dot(j, is_sparse, X_dense, X_data, X_indices, X_indptr, &rho[0],
+                              0.0, sum_w, sw, X_mean[j], norm2_cols[j], n_samples, weighted)
+        if l2_reg > 0:  # the sqrt(l2_reg) e_j row of the column
+            v = 0.0
+            for k in range(ANDERSON_DEPTH):
+                v += c[k] * r_ring[(n_ring_filled + k + 1) % (ANDERSON_DEPTH + 1),
+                                   n_samples + j]
+            rho_norm2 += v * v
+            xta += sqrt_l2 * v
+        xt_rho[j] = xta if positive else fabs(xta)
+        rho_dual_norm = max(rho_dual_norm, xt_rho[j])
+    sums[0] = rho_y
+    sums[1] = rho_norm2
+    return rho_dual_norm
 
 
 def enet_coordinate_descent(
@@ -425,37 +472,11 @@ def enet_coordinate_descent(
                 # theta = s rho, with s maximising the dual along rho within
                 # the feasible set: D(s rho) = s rho^T S y - s^2/2 ||rho||^2_S
                 # (rho and y extended as for the equivalent Lasso)
-                rho_y = 0.0
-                rho_norm2 = 0.0
-                for i in range(n_samples):
-                    v = 0.0
-                    for k in range(ANDERSON_DEPTH):
-                        v += c[k] * r_ring[(n_ring_filled + k + 1) % (ANDERSON_DEPTH + 1), i]
-                    rho[i] = <floating>v
-                    si = sw[i] if weighted else 1.0
-                    rho_y += si * v * Y[i, 0]
-                    rho_norm2 += si * v * v
-                rho_dual_norm = 0.0
-                if blocked_pass:
-                    _dense_xt_r(X_dense, &rho[0], &xt_block[0])
-                for jj in range(n_listed):
-                    j = features[jj]
-                    if blocked_pass and _blas_column(X_mean[j], norm2_cols[j], n_samples,
-                                                     False):
-                        xta = xt_block[j]
-                    else:
-                        xta = _column_dot(j, is_sparse, X_dense, X_data, X_indices,
-                                          X_indptr, &rho[0], 0.0, sum_w, sw, X_mean[j],
-                                          norm2_cols[j], n_samples, weighted)
-                    if l2_reg > 0:  # the sqrt(l2_reg) e_j row of the column
-                        v = 0.0
-                        for k in range(ANDERSON_DEPTH):
-                            v += c[k] * r_ring[(n_ring_filled + k + 1) % (ANDERSON_DEPTH + 1),
-                                               n_samples + j]
-                        rho_norm2 += v * v
-                        xta += sqrt_l2 * v
-                    xt_rho[j] = xta if positive else fabs(xta)
-                    rho_dual_norm = max(rho_dual_norm, xt_rho[j])
+                rho_dual_norm = _extrapolated_dual(
+                    r_ring, n_ring_filled, c, Y, sw, weighted, blocked_pass, X_dense, X_data,
+                    X_indices, X_indptr, is_sparse, X_mean, norm2_cols, sum_w, features,
+                    l2_reg, sqrt_l2, positive, rho, xt_rho, xt_block, sums)
+                rho_y, rho_norm2 = sums[0], sums[1]
                 if rho_y > 0 and rho_norm2 > 0:
                     s_rho = rho_y / rho_norm2
                     if rho_dual_norm > 0:
