@@ -77,14 +77,15 @@ cdef double _single_task_dual(const Py_ssize_t* features, Py_ssize_t n_listed,
 
 
 # --------------------------------------------------------------------------
-# Phases of the residual kernel: Gap Safe screening, a column epoch, the
-# residual ring's store, the extrapolated dual point's products (and the
-# block epoch, in fastreg/_cd_block.pxd). The loop of enet_coordinate_descent
-# keeps the duality gap's sums and products and the Anderson trial: compiled
-# in a function of their own, they come out in another order (the extensions
-# are built with -fassociative-math; the gap's products moved at the
-# rounding level with l2_reg > 0, the Anderson trial's sums on sparse float64
-# designs), and the stored runs are bitwise.
+# Phases of the residual kernel: Gap Safe screening, a column epoch (the
+# block epoch is in fastreg/_cd_block.pxd), the residual ring's store, the
+# extrapolated dual point's products, and the pieces of the Anderson trial.
+# The loop of enet_coordinate_descent keeps the duality gap's sums and
+# products and the trial's weighted norms: compiled in a function of their
+# own, they come out in another order (the extensions are built with
+# -fassociative-math; the gap's products moved at the rounding level with
+# l2_reg > 0, the whole trial on sparse float64 designs, the multi-task
+# products too), and the stored runs are bitwise.
 # --------------------------------------------------------------------------
 
 cdef void _screen(Epochs* e, double gap, double theta_scale, bint use_rho, double l1_reg,
@@ -221,6 +222,104 @@ cdef double _extrapolated_dual(const double[:, ::1] r_ring, Py_ssize_t n_ring_fi
     sums[0] = rho_y
     sums[1] = rho_norm2
     return rho_dual_norm
+
+
+cdef bint _ring_trial_pays(Py_ssize_t n_active, Py_ssize_t n_samples, bint is_sparse,
+                           const int[::1] X_indptr,
+                           const Py_ssize_t[::1] active) noexcept nogil:
+    """Whether the Anderson trial builds its residual from the ring: when
+    moving R column by column would cost more."""
+    cdef Py_ssize_t jj, moves = n_active * n_samples
+    if is_sparse:
+        moves = 0
+        for jj in range(n_active):
+            moves += X_indptr[active[jj] + 1] - X_indptr[active[jj]]
+    return moves > ANDERSON_DEPTH * n_samples
+
+
+cdef double _anderson_move(Epochs* e, double dP, double[:, ::1] hist, const double* c,
+                           bint ring_trial, double l1_reg, double l2_reg, bint positive,
+                           floating[::1, :] W, floating[::1, :] R, double[::1] offset,
+                           floating[::1] rho, double* trial_offset,
+                           const floating[::1, :] X_dense, const floating[::1] X_data,
+                           const int[::1] X_indices, const int[::1] X_indptr,
+                           bint is_sparse, const floating[::1] X_mean, bint weighted,
+                           const floating[::1] norm2_cols, const Py_ssize_t[::1] active,
+                           floating* block_move) noexcept nogil:
+    """W to the extrapolated point sum_k c_k w_{k+1} (hist[0] keeps the point
+    before, to revert); R moves with it column by column, unless the trial's
+    residual is rho (``ring_trial``) or the block's (the move in
+    ``block_move``). Returns dP plus the change of 2 g(w), g the penalty."""
+    cdef Py_ssize_t j, jj, n_samples = R.shape[0]
+    cdef double w_acc
+    cdef floating delta
+    cdef int k
+    for jj in range(e.n_active):
+        j = active[jj]
+        w_acc = 0.0
+        for k in range(ANDERSON_DEPTH):
+            w_acc += c[k] * hist[k + 1, jj]
+        if positive and w_acc < 0:
+            if ring_trial:  # rho is that of the unclipped point
+                _column_update(j, <floating>-w_acc, is_sparse, X_dense, X_data, X_indices,
+                               X_indptr, &rho[0], trial_offset, X_mean[j], norm2_cols[j],
+                               n_samples, weighted)
+            w_acc = 0.0
+        hist[0, jj] = W[0, j]  # current point, to revert
+        delta = <floating>w_acc - W[0, j]
+        if e.in_block:
+            block_move[jj] = delta
+        elif delta != 0 and not ring_trial:
+            _column_update(j, delta, is_sparse, X_dense, X_data, X_indices, X_indptr,
+                           &R[0, 0], &offset[0], X_mean[j], norm2_cols[j], n_samples,
+                           weighted)
+        dP += (2.0 * l1_reg * (fabs(W[0, j] + delta) - fabs(W[0, j]))
+               + l2_reg * ((W[0, j] + delta) ** 2 - W[0, j] ** 2))
+        W[0, j] += delta
+    return dP
+
+
+cdef void _anderson_revert(Epochs* e, const double[:, ::1] hist, bint ring_trial,
+                           floating[::1, :] W, floating[::1, :] R, double[::1] offset,
+                           const floating[::1, :] X_dense, const floating[::1] X_data,
+                           const int[::1] X_indices, const int[::1] X_indptr,
+                           bint is_sparse, const floating[::1] X_mean, bint weighted,
+                           const floating[::1] norm2_cols,
+                           const Py_ssize_t[::1] active) noexcept nogil:
+    """Back to the point before an Anderson trial (hist[0]); R moves back
+    too when the trial moved it column by column."""
+    cdef Py_ssize_t j, jj, n_samples = R.shape[0]
+    cdef floating delta
+    for jj in range(e.n_active):
+        j = active[jj]
+        delta = <floating>hist[0, jj] - W[0, j]
+        if delta != 0 and not e.in_block and not ring_trial:
+            _column_update(j, delta, is_sparse, X_dense, X_data, X_indices, X_indptr,
+                           &R[0, 0], &offset[0], X_mean[j], norm2_cols[j], n_samples,
+                           weighted)
+        W[0, j] = <floating>hist[0, jj]
+
+
+cdef void _ring_combination(const double[:, ::1] r_ring, Py_ssize_t n_ring_filled,
+                            const double* c, floating[::1] rho) noexcept nogil:
+    """rho = sum_k c_k r_{k+1} over the samples: the residual at the
+    extrapolated point (R is affine in w and sum c = 1)."""
+    cdef Py_ssize_t i
+    cdef double v
+    cdef int k
+    for i in range(rho.shape[0]):
+        v = 0.0
+        for k in range(ANDERSON_DEPTH):
+            v += c[k] * r_ring[(n_ring_filled + k + 1) % (ANDERSON_DEPTH + 1), i]
+        rho[i] = <floating>v
+
+
+cdef void _record_iterate(double[:, ::1] hist, int row, const floating[::1, :] W,
+                          const Py_ssize_t[::1] active, Py_ssize_t n_active) noexcept nogil:
+    """The active coefficients into the Anderson history's row ``row``."""
+    cdef Py_ssize_t jj
+    for jj in range(n_active):
+        hist[row, jj] = W[0, active[jj]]
 
 
 def enet_coordinate_descent(
@@ -525,8 +624,7 @@ def enet_coordinate_descent(
                                     W, l2_reg, sqrt_l2)
                     n_ring_filled += 1
                 if accelerate:
-                    for jj in range(e.n_active):
-                        hist[n_hist, jj] = W[0, active[jj]]
+                    _record_iterate(hist, n_hist, W, active, e.n_active)
                     n_hist += 1
                     if n_hist == ANDERSON_DEPTH + 1:
                         n_hist = 0
@@ -538,49 +636,19 @@ def enet_coordinate_descent(
                             # built in rho when that beats moving R column by
                             # column (in float64 only: the combination scales
                             # the rounding of the residuals by |c|).
-                            ring_trial = False
-                            if extrapolate and floating is double and not e.in_block:
-                                moves = e.n_active * n_samples
-                                if is_sparse:
-                                    moves = 0
-                                    for jj in range(e.n_active):
-                                        moves += (X_indptr[active[jj] + 1]
-                                                  - X_indptr[active[jj]])
-                                ring_trial = moves > ANDERSON_DEPTH * n_samples
+                            ring_trial = (extrapolate and floating is double and not e.in_block
+                                          and _ring_trial_pays(e.n_active, n_samples,
+                                                               is_sparse, X_indptr, active))
                             if ring_trial:
                                 trial_offset = 0.0
-                                for i in range(n_samples):
-                                    v = 0.0
-                                    for k in range(ANDERSON_DEPTH):
-                                        v += c[k] * r_ring[(n_ring_filled + k + 1)
-                                                           % (ANDERSON_DEPTH + 1), i]
-                                    rho[i] = <floating>v
+                                _ring_combination(r_ring, n_ring_filled, c, rho)
                             dP = 0.0 if e.in_block else -_weighted_norm2(&R[0, 0], n_samples,
                                                                        offset[0], sw, weighted)
-                            for jj in range(e.n_active):
-                                j = active[jj]
-                                w_acc = 0.0
-                                for k in range(ANDERSON_DEPTH):
-                                    w_acc += c[k] * hist[k + 1, jj]
-                                if positive and w_acc < 0:
-                                    if ring_trial:  # rho is that of the unclipped point
-                                        _column_update(j, <floating>-w_acc, is_sparse, X_dense,
-                                                       X_data, X_indices, X_indptr, &rho[0],
-                                                       &trial_offset, X_mean[j],
-                                                       norm2_cols[j], n_samples, weighted)
-                                    w_acc = 0.0
-                                hist[0, jj] = W[0, j]  # current point, to revert
-                                delta = <floating>w_acc - W[0, j]
-                                if e.in_block:
-                                    block_move[jj] = delta
-                                elif delta != 0 and not ring_trial:
-                                    _column_update(j, delta, is_sparse, X_dense, X_data,
-                                                   X_indices, X_indptr, &R[0, 0],
-                                                   &offset[0], X_mean[j], norm2_cols[j],
-                                                   n_samples, weighted)
-                                dP += (2.0 * l1_reg * (fabs(W[0, j] + delta) - fabs(W[0, j]))
-                                       + l2_reg * ((W[0, j] + delta) ** 2 - W[0, j] ** 2))
-                                W[0, j] += delta
+                            dP = _anderson_move(&e, dP, hist, c, ring_trial, l1_reg, l2_reg,
+                                                positive, W, R, offset, rho, &trial_offset,
+                                                X_dense, X_data, X_indices, X_indptr,
+                                                is_sparse, X_mean, weighted, norm2_cols,
+                                                active, block_move)
                             if e.in_block:
                                 dP += _block_move_cost(&gram[0], block_dots, block_move,
                                                        e.n_block)
@@ -591,15 +659,9 @@ def enet_coordinate_descent(
                                 dP += _weighted_norm2(&R[0, 0], n_samples, offset[0], sw,
                                                       weighted)
                             if dP > 0:  # worse: back to the current point
-                                for jj in range(e.n_active):
-                                    j = active[jj]
-                                    delta = <floating>hist[0, jj] - W[0, j]
-                                    if delta != 0 and not e.in_block and not ring_trial:
-                                        _column_update(j, delta, is_sparse, X_dense,
-                                                       X_data, X_indices, X_indptr,
-                                                       &R[0, 0], &offset[0], X_mean[j],
-                                                       norm2_cols[j], n_samples, weighted)
-                                    W[0, j] = <floating>hist[0, jj]
+                                _anderson_revert(&e, hist, ring_trial, W, R, offset, X_dense,
+                                                 X_data, X_indices, X_indptr, is_sparse,
+                                                 X_mean, weighted, norm2_cols, active)
                             else:
                                 anderson_moved = True
                                 if e.in_block:
