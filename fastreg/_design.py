@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import sparse
 
-from . import _cd_fast
+from . import _design_fast
 from . import _logistic_fast as _kern
 from ._validation import check_squared_norms
 
@@ -159,8 +159,8 @@ class Design:
         if not self.is_sparse and not given:
             # one streaming pass gives both the means and the centred norms
             sw = _EMPTY if sample_weight is None else sample_weight
-            mean, norm2 = _cd_fast.dense_column_moments(X, sw.astype(X.dtype, copy=False),
-                                                        fit_intercept)
+            mean, norm2 = _design_fast.dense_column_moments(
+                X, sw.astype(X.dtype, copy=False), fit_intercept)
         elif fit_intercept:
             mean = _weighted_mean(X, sample_weight, self.sum_w)
         else:
@@ -245,7 +245,7 @@ class Design:
         """Weighted squared norms of the centred columns of a sparse X,
         without cancellation."""
         sw = _EMPTY if self.sample_weight is None else self.sample_weight
-        norms = _cd_fast.sparse_column_norms(
+        norms = _design_fast.sparse_column_norms(
             np.ascontiguousarray(X.data), X.indices, X.indptr,
             self.X_mean.astype(np.float64), sw.astype(X.dtype, copy=False), self.sum_w)
         return norms.astype(self.dtype)
@@ -278,7 +278,7 @@ class Design:
         sw = self.sample_weight
         if X.shape[1] <= _ROWWISE_GRAM_MAX_FEATURES:
             rows = X.tocsr()   # from int32 CSC: int32 CSR
-            gram = _cd_fast.sparse_gram(
+            gram = _design_fast.sparse_gram(
                 np.ascontiguousarray(rows.data), rows.indices.astype(np.int32),
                 rows.indptr.astype(np.int32), X.shape[1],
                 _EMPTY.astype(X.dtype) if sw is None else sw.astype(X.dtype))

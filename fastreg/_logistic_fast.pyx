@@ -76,6 +76,86 @@ cdef inline double _coordinate_minimum(double gradient, double hnorm_k, double h
                       False)
 
 
+cdef inline double _column_model_dot(const floating[::1, :] X, const floating[::1] data,
+                                     const int[::1] indices, const int[::1] indptr,
+                                     bint is_sparse, Py_ssize_t j, const double[::1] h,
+                                     const double[::1] Xd) noexcept nogil:
+    """sum_i x_ij h_i Xd_i."""
+    cdef Py_ssize_t i, p
+    cdef double dot = 0.0
+    if is_sparse:
+        for p in range(indptr[j], indptr[j + 1]):
+            i = indices[p]
+            dot += data[p] * h[i] * Xd[i]
+    else:
+        for i in range(X.shape[0]):
+            dot += X[i, j] * h[i] * Xd[i]
+    return dot
+
+
+cdef inline void _column_model_move(const floating[::1, :] X, const floating[::1] data,
+                                    const int[::1] indices, const int[::1] indptr,
+                                    bint is_sparse, Py_ssize_t j, double delta,
+                                    double[::1] Xd) noexcept nogil:
+    """Xd += delta x_j."""
+    cdef Py_ssize_t i, p
+    if is_sparse:
+        for p in range(indptr[j], indptr[j + 1]):
+            Xd[indices[p]] += delta * data[p]
+    else:
+        for i in range(X.shape[0]):
+            Xd[i] += delta * X[i, j]
+
+
+cdef Py_ssize_t _quadratic_cd(const floating[::1, :] X, const floating[::1] data,
+                              const int[::1] indices, const int[::1] indptr, bint is_sparse,
+                              const double[::1] h, const double[::1] grad, const int[::1] ws,
+                              const double[::1] hnorm, const double[::1] hx,
+                              double[::1] u, double[::1] Xd, double[::1] intercept,
+                              double l1_reg, double l2_reg, bint fit_intercept,
+                              int max_epochs, double tol, double column_work) except -1 nogil:
+    """The epochs of quadratic_cd_dense (``is_sparse`` false: X) and
+    quadratic_cd_sparse (true: data, indices, indptr). ``column_work`` is the
+    multiply-adds of a column's product, for the interrupt checks."""
+    cdef Py_ssize_t n = Xd.shape[0], n_ws = ws.shape[0]
+    cdef Py_ssize_t epoch, k, i, j
+    cdef double dot, old, new, delta, max_step, step, curv
+    cdef double H_bb = intercept[3]
+    # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
+    # Xd excludes the intercept change db, which enters every column as hx * db.
+    cdef double hXd = 0.0
+    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
+    for i in range(n):
+        hXd += h[i] * Xd[i]
+    # defined even when max_epochs is 0 and the loop never runs
+    epoch = 0
+    for epoch in range(max_epochs):
+        max_step = 0.0
+        for k in range(n_ws):
+            j = ws[k]
+            if hnorm[k] + l2_reg <= 0.0:
+                continue
+            dot = _column_model_dot(X, data, indices, indptr, is_sparse, j, h, Xd)
+            old = u[j]
+            new = _coordinate_minimum(grad[j] + dot, hnorm[k], hx[k], H_bb,
+                                      intercept[2] + hXd, fit_intercept, old,
+                                      l1_reg, l2_reg, &curv)
+            if new != old:
+                delta = new - old
+                u[j] = new
+                _column_model_move(X, data, indices, indptr, is_sparse, j, delta, Xd)
+                hXd += delta * hx[k]
+                step = fabs(delta) * (curv + l2_reg)
+                if step > max_step:
+                    max_step = step
+        check_interrupt(&interrupt_work, n_ws * column_work)  # Ctrl-C
+        if max_step <= tol:
+            break
+    if fit_intercept and H_bb > 0.0:
+        intercept[1] = intercept[0] - (intercept[2] + hXd) / H_bb
+    return min(epoch + 1, max_epochs)
+
+
 def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
                        const double[::1] grad, const int[::1] ws,
                        const double[::1] hnorm, const double[::1] hx,
@@ -93,101 +173,33 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
     Returns the number of epochs run; stops when no coordinate moved more than
     ``tol`` (measured as sqrt(curvature) * step, a change in the model's units).
     """
-    cdef Py_ssize_t n = X.shape[0], n_ws = ws.shape[0]
-    cdef Py_ssize_t epoch, k, i, j
-    cdef double dot, old, new, delta, max_step, step, curv
-    cdef double H_bb = intercept[3]
-    # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
-    # Xd excludes the intercept change db, which enters every column as hx * db.
-    cdef double hXd = 0.0
-    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
+    cdef const floating[::1] no_data = np.empty(0, dtype=np.asarray(X).dtype)
+    cdef const int[::1] no_index = np.empty(0, dtype=np.intc)
+    cdef Py_ssize_t epochs
     with nogil:
-        for i in range(n):
-            hXd += h[i] * Xd[i]
-        # defined even when max_epochs is 0 and the loop never runs
-        epoch = 0
-        for epoch in range(max_epochs):
-            max_step = 0.0
-            for k in range(n_ws):
-                j = ws[k]
-                if hnorm[k] + l2_reg <= 0.0:
-                    continue
-                dot = 0.0
-                for i in range(n):
-                    dot += X[i, j] * h[i] * Xd[i]
-                old = u[j]
-                new = _coordinate_minimum(grad[j] + dot, hnorm[k], hx[k], H_bb,
-                                          intercept[2] + hXd, fit_intercept, old,
-                                          l1_reg, l2_reg, &curv)
-                if new != old:
-                    delta = new - old
-                    u[j] = new
-                    for i in range(n):
-                        Xd[i] += delta * X[i, j]
-                    hXd += delta * hx[k]
-                    step = fabs(delta) * (curv + l2_reg)
-                    if step > max_step:
-                        max_step = step
-            check_interrupt(&interrupt_work, n_ws * <double>n)  # Ctrl-C
-            if max_step <= tol:
-                break
-    if fit_intercept and H_bb > 0.0:
-        intercept[1] = intercept[0] - (intercept[2] + hXd) / H_bb
-    return min(epoch + 1, max_epochs)
+        epochs = _quadratic_cd(X, no_data, no_index, no_index, False, h, grad, ws, hnorm, hx,
+                               u, Xd, intercept, l1_reg, l2_reg, fit_intercept, max_epochs,
+                               tol, <double>X.shape[0])
+    return epochs
 
 
 def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
                         const int[::1] indptr, const double[::1] h,
                         const double[::1] grad, const int[::1] ws,
                         const double[::1] hnorm, const double[::1] hx,
-                       const double[::1] w,
+                        const double[::1] w,
                         double[::1] u, double[::1] Xd, double[::1] intercept,
                         double l1_reg, double l2_reg, bint fit_intercept,
                         int max_epochs, double tol):
     """CSC version of :func:`quadratic_cd_dense`."""
-    cdef Py_ssize_t n = Xd.shape[0], n_ws = ws.shape[0]
-    cdef Py_ssize_t epoch, k, i, j, p
-    cdef double dot, old, new, delta, max_step, step, curv
-    cdef double H_bb = intercept[3]
-    # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
-    # Xd excludes the intercept change db, which enters every column as hx * db.
-    cdef double hXd = 0.0
-    cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
+    cdef const floating[::1, :] no_dense = np.empty((0, 0), dtype=np.asarray(data).dtype,
+                                                    order="F")
+    cdef Py_ssize_t epochs
     with nogil:
-        for i in range(n):
-            hXd += h[i] * Xd[i]
-        # defined even when max_epochs is 0 and the loop never runs
-        epoch = 0
-        for epoch in range(max_epochs):
-            max_step = 0.0
-            for k in range(n_ws):
-                j = ws[k]
-                if hnorm[k] + l2_reg <= 0.0:
-                    continue
-                dot = 0.0
-                for p in range(indptr[j], indptr[j + 1]):
-                    i = indices[p]
-                    dot += data[p] * h[i] * Xd[i]
-                old = u[j]
-                new = _coordinate_minimum(grad[j] + dot, hnorm[k], hx[k], H_bb,
-                                          intercept[2] + hXd, fit_intercept, old,
-                                          l1_reg, l2_reg, &curv)
-                if new != old:
-                    delta = new - old
-                    u[j] = new
-                    for p in range(indptr[j], indptr[j + 1]):
-                        Xd[indices[p]] += delta * data[p]
-                    hXd += delta * hx[k]
-                    step = fabs(delta) * (curv + l2_reg)
-                    if step > max_step:
-                        max_step = step
-            check_interrupt(&interrupt_work,  # Ctrl-C
-                            n_ws * (data.shape[0] / <double>max(indptr.shape[0] - 1, 1) + 1.0))
-            if max_step <= tol:
-                break
-    if fit_intercept and H_bb > 0.0:
-        intercept[1] = intercept[0] - (intercept[2] + hXd) / H_bb
-    return min(epoch + 1, max_epochs)
+        epochs = _quadratic_cd(no_dense, data, indices, indptr, True, h, grad, ws, hnorm, hx,
+                               u, Xd, intercept, l1_reg, l2_reg, fit_intercept, max_epochs,
+                               tol, data.shape[0] / <double>max(indptr.shape[0] - 1, 1) + 1.0)
+    return epochs
 
 
 def binary_loss(const double[::1] y, const double[::1] s, const double[::1] z,

@@ -45,38 +45,35 @@ cdef int _leading_dimension(const floating[:, :] X, bint fortran):
     return <int> max(X.strides[0] // <Py_ssize_t> sizeof(floating) if n > 1 else p, 1)
 
 
-def dense_scores(const floating[:, :] X, bint fortran, const floating[:, ::1] W,
-                 floating[:, ::1] Z):
-    """Z = X W for dense X (n, p) in Fortran or C order and W (p, K).
-
-    Z (n, K) in C order is, to column-major BLAS, the K x n matrix W^T X^T.
-    """
-    cdef int n = X.shape[0], p = X.shape[1], K = W.shape[1]
+cdef _dense_product(const floating[:, :] X, bint fortran, bint transpose,
+                    const floating[:, ::1] M, floating[:, ::1] out):
+    """out = X M, or X^T M with ``transpose``, for dense X (n, p) in Fortran
+    or C order; out (C order, K columns) is, to column-major BLAS, the
+    K-row matrix M^T X^T (M^T X)."""
+    cdef int rows = X.shape[1] if transpose else X.shape[0]
+    cdef int inner = X.shape[0] if transpose else X.shape[1]
+    cdef int K = M.shape[1]
     cdef int ldx = _leading_dimension(X, fortran)
-    if n == 0 or K == 0:
+    if rows == 0 or K == 0:
         return
-    if p == 0:
-        Z[:, :] = 0
+    if inner == 0:
+        out[:, :] = 0
         return
     with nogil:
-        _gemm(b"N", b"T" if fortran else b"N", K, n, p, &W[0, 0], K, &X[0, 0],
-              ldx, 0.0, &Z[0, 0], K)
+        _gemm(b"N", b"T" if fortran != transpose else b"N", K, rows, inner, &M[0, 0], K,
+              &X[0, 0], ldx, 0.0, &out[0, 0], K)
+
+
+def dense_scores(const floating[:, :] X, bint fortran, const floating[:, ::1] W,
+                 floating[:, ::1] Z):
+    """Z = X W for dense X (n, p) in Fortran or C order and W (p, K)."""
+    _dense_product(X, fortran, False, W, Z)
 
 
 def dense_gradient(const floating[:, :] X, bint fortran, const floating[:, ::1] R,
                    floating[:, ::1] G):
-    """G = X^T R for dense X (n, p) and R (n, K): the p x K result is, to BLAS,
-    the K x p matrix R^T X."""
-    cdef int n = X.shape[0], p = X.shape[1], K = R.shape[1]
-    cdef int ldx = _leading_dimension(X, fortran)
-    if p == 0 or K == 0:
-        return
-    if n == 0:
-        G[:, :] = 0
-        return
-    with nogil:
-        _gemm(b"N", b"N" if fortran else b"T", K, p, n, &R[0, 0], K, &X[0, 0],
-              ldx, 0.0, &G[0, 0], K)
+    """G = X^T R for dense X (n, p) and R (n, K)."""
+    _dense_product(X, fortran, True, R, G)
 
 
 def sparse_rows_times(const floating[::1] data, const int[::1] indices,

@@ -43,6 +43,22 @@ def support_moves(double[:, ::1] hessian, const double[::1] gradient,
     return _support_moves(hessian, gradient, w_start, l1_reg, max_moves, single)
 
 
+cdef int _first_sign_change(const double* w, const double* step, double* new, int k,
+                            double* t_first) noexcept nogil:
+    """new = w + step; the coefficient whose sign changes first along the
+    step (-1: none), with that fraction of the step in ``t_first``."""
+    cdef int i, first = -1
+    cdef double t
+    t_first[0] = 1.0
+    for i in range(k):
+        new[i] = w[i] + step[i]
+        if w[i] != 0 and _l1_sign(new[i]) != _l1_sign(w[i]):
+            t = w[i] / (w[i] - new[i])
+            if first < 0 or t < t_first[0]:
+                first, t_first[0] = i, t
+    return first
+
+
 cdef bint _support_moves(double[:, ::1] hessian, const double[::1] gradient,
                          double[::1] w_start, double l1_reg, int max_moves,
                          bint single) except -1:
@@ -50,7 +66,7 @@ cdef bint _support_moves(double[:, ::1] hessian, const double[::1] gradient,
     cdef int most = max(max_moves, 1)
     cdef int i, a, b, first, moves
     cdef char upper = b'U'
-    cdef double trace = 0.0, origin_l1 = 0.0, current = 0.0, t, t_first
+    cdef double trace = 0.0, origin_l1 = 0.0, current = 0.0, t_first
     cdef double linear, quadratic, l1, value, scale
     cdef bint flipped, finite
     if k == 0:
@@ -115,14 +131,7 @@ cdef bint _support_moves(double[:, ::1] hessian, const double[::1] gradient,
             if not finite:
                 break
             # stop at the first sign change
-            first = -1
-            t_first = 1.0
-            for i in range(k):
-                new[i] = w[i] + step[i]
-                if w[i] != 0 and _l1_sign(new[i]) != _l1_sign(w[i]):
-                    t = w[i] / (w[i] - new[i])
-                    if first < 0 or t < t_first:
-                        first, t_first = i, t
+            first = _first_sign_change(&w[0], &step[0], &new[0], k, &t_first)
             flipped = first >= 0
             if flipped:
                 for i in range(k):

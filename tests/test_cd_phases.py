@@ -166,3 +166,41 @@ def test_anderson_coefficients_extrapolate_a_linear_iteration_to_its_fixed_point
     extrapolated = c @ hist[1:]
     assert np.linalg.norm(extrapolated - fixed) < 1e-3 * np.linalg.norm(hist[-1] - fixed)
     assert hooks._test_anderson_coefficients(np.zeros((6, 3))) is None
+
+
+def test_kernels_moved_out_of_cd_fast_are_still_found_there():
+    from fastreg import _cd_fast, _cd_gram, _design_fast
+    assert _cd_fast.enet_coordinate_descent_gram is _cd_gram.enet_coordinate_descent_gram
+    assert _cd_fast.sparse_gram is _design_fast.sparse_gram
+    assert _cd_fast.sparse_column_norms is _design_fast.sparse_column_norms
+
+
+def test_gram_kernel_answers_ctrl_c_at_a_gap_evaluation():
+    # a run that would take minutes (tol 0, a huge max_iter on a crawling,
+    # correlated Gram matrix), SIGINT after 0.2 s: KeyboardInterrupt soon after
+    import os
+    import signal
+    import threading
+    import time
+
+    from fastreg import _cd_gram
+    rng = np.random.default_rng(0)
+    n, p = 2000, 1500
+    X = np.sqrt(0.9) * rng.standard_normal((n, 1)) + np.sqrt(0.1) * rng.standard_normal((n, p))
+    y = X[:, :10] @ rng.standard_normal(10) + rng.standard_normal(n)
+    Q, q = X.T @ X, X.T @ y
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    try:
+        started = time.perf_counter()
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            _cd_gram.enet_coordinate_descent_gram(
+                np.zeros(p), 1e-3 * np.abs(q).max(), 0.0, Q, q, float(y @ y), 10**9, 0.0,
+                0.0, 1, False, False)
+        elapsed = time.perf_counter() - started
+        timer.join()
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert elapsed < 0.2 + 2.0
