@@ -22,6 +22,15 @@ import numpy as np
 import fastreg
 
 
+def publish(lines, out):
+    """Print the report's lines, and write them to ``out`` if given."""
+    report = "\n".join(lines)
+    print(report)
+    if out:
+        with open(out, "w") as f:
+            f.write(report)
+
+
 def timed(fn, repeat):
     times, out = [], None
     for _ in range(repeat):
@@ -134,11 +143,7 @@ def main():
     lines += ["", "Command: `python -m benchmarks.distributed " +
               f"--n {n} --p {p} --chunk {args.chunk} --workers {args.workers}"
               f" --repeat {args.repeat} --dask-ml-iter {args.dask_ml_iter}`", ""]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from scipy import sparse
 import fastreg
 
 from .datasets import load_dataset
+from .distributed import publish
 
 
 def objective(X, y, alpha, est):
@@ -91,11 +92,7 @@ def main():
         f"--workers {args.workers} --ratio {args.ratio:g} --tol {args.tol:g}`",
         "",
     ]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report)
+    publish(lines, args.out)
 
 
 if __name__ == "__main__":
