@@ -60,6 +60,8 @@ test: $(INSTALLED)
 # and fails on any sanitizer report, IndexError or ignored exception (see
 # docs/internals.md, "Sanitizer builds"). PYTEST_ARGS selects tests.
 ASAN_DIR := build/asan
+# the package's pure-Python subpackages, copied next to the sanitizer build
+PY_SUBPACKAGES := distributed reference
 ASAN_TOOLS := $(ASAN_DIR)/tools/.installed
 ASAN_BUILT := $(ASAN_DIR)/lib/.built
 
@@ -70,12 +72,13 @@ $(ASAN_TOOLS): $(PY)
 
 $(ASAN_BUILT): $(INSTALLED) $(ASAN_TOOLS) $(SOURCES) $(wildcard fastreg/*.h)
 	case " $? " in *" setup.py "*|*" $(ASAN_TOOLS) "*) rm -rf $(ASAN_DIR)/cython $(ASAN_DIR)/temp $(ASAN_DIR)/lib;; esac
-	rm -f $(ASAN_DIR)/lib/fastreg/*.py $(ASAN_DIR)/lib/fastreg/distributed/*.py
+	rm -rf $(ASAN_DIR)/lib/fastreg/*.py $(addprefix $(ASAN_DIR)/lib/fastreg/,$(PY_SUBPACKAGES))
 	FASTREG_SANITIZE=1 PYTHONPATH=$(ASAN_DIR)/tools $(PY) setup.py --quiet build_ext \
 		--build-lib $(ASAN_DIR)/lib --build-temp $(ASAN_DIR)/temp
 	cp fastreg/*.py $(ASAN_DIR)/lib/fastreg/
-	mkdir -p $(ASAN_DIR)/lib/fastreg/distributed
-	cp fastreg/distributed/*.py $(ASAN_DIR)/lib/fastreg/distributed/
+	for pkg in $(PY_SUBPACKAGES); do \
+		mkdir -p $(ASAN_DIR)/lib/fastreg/$$pkg && cp fastreg/$$pkg/*.py $(ASAN_DIR)/lib/fastreg/$$pkg/; \
+	done
 	touch $@
 
 test-asan: $(ASAN_BUILT)
