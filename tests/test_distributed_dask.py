@@ -265,3 +265,28 @@ def test_wide_sparse_lasso_by_working_sets(client, monkeypatch, l1_ratio):
     assert 3 <= dist.n_passes_ <= 30 and dist.n_passes_ == 2 * dist.n_iter_ + 1 + 1
     np.testing.assert_allclose(dist.coef_, mem.coef_, atol=1e-6)
     np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-6)
+
+
+def test_every_pass_is_reported(client, caplog):
+    # progress of a long fit: one INFO record per pass, as many as n_passes_
+    from fastreg.distributed import _wide
+    rng = np.random.default_rng(8)
+    X = sparse.random(300, 400, density=0.05, format="csr", random_state=8)
+    y = X[:, :10] @ rng.standard_normal(10) + 0.1 * rng.standard_normal(300)
+    dX, dy = da.from_array(X, chunks=(100, 400), asarray=False), da.from_array(y, chunks=100)
+    for gram_max in (_wide.GRAM_MAX_FEATURES, 100):  # one pass, then working sets
+        _wide_limit = _wide.GRAM_MAX_FEATURES
+        _wide.GRAM_MAX_FEATURES = gram_max
+        try:
+            caplog.clear()
+            with caplog.at_level("INFO", logger="fastreg.distributed"):
+                est = fastreg.Lasso(alpha=0.001, tol=1e-8).fit(dX, dy)
+        finally:
+            _wide.GRAM_MAX_FEATURES = _wide_limit
+        records = [r.getMessage() for r in caplog.records if r.name == "fastreg.distributed"]
+        assert len(records) == est.n_passes_
+        assert records[-1].startswith(f"Lasso: pass {est.n_passes_} over the data done in")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="fastreg.distributed"):
+        ridge = fastreg.RidgeCV().fit(dX, dy)
+    assert len(caplog.records) == ridge.n_passes_ == 2

@@ -155,11 +155,14 @@ def test_wide_elastic_net_by_working_sets(spark, monkeypatch):
     np.testing.assert_allclose(dist.intercept_, mem.intercept_, atol=1e-6)
 
 
-def test_ridge_cv_leave_one_out(data):
-    # RidgeCV's default (cv=None) in two passes over the DataFrame
+def test_ridge_cv_leave_one_out(data, caplog):
+    # RidgeCV's default (cv=None) in two passes over the DataFrame, each reported
     X, y, sw, df = data
     alphas = np.logspace(-3, 3, 13)
-    dist = fastreg.RidgeCV(alphas=alphas).fit(df, "label", sample_weight="weight")
+    with caplog.at_level("INFO", logger="fastreg.distributed"):
+        dist = fastreg.RidgeCV(alphas=alphas).fit(df, "label", sample_weight="weight")
+    assert [r.getMessage()[:29] for r in caplog.records] == [
+        "RidgeCV: pass 1 over the data", "RidgeCV: pass 2 over the data"]
     mem = fastreg.RidgeCV(alphas=alphas).fit(X, y, sample_weight=sw)
     assert dist.n_passes_ == 2 and dist.alpha_ == mem.alpha_
     np.testing.assert_allclose(dist.best_score_, mem.best_score_, rtol=1e-9)

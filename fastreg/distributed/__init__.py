@@ -21,8 +21,9 @@ leave-one-out in two (:mod:`._ridge_loo`); LogisticRegression
 multinomial with an L2 penalty in one pass per L-BFGS evaluation, and
 multinomial with an L1 term by proximal Newton steps on the Hessian's
 diagonal blocks (correct, but with many more passes). Lasso and ElasticNet
-on Dask data too wide for p x p statistics fit by working sets, two passes
-per round (:mod:`._wide`). The other estimators convert engine data to NumPy, as
+on Dask or Spark data too wide for p x p statistics fit by working sets, two
+passes per round (:mod:`._wide`). Every pass is reported on the logger
+``fastreg.distributed`` (:mod:`._progress`). The other estimators convert engine data to NumPy, as
 scikit-learn's do.
 
 Out of core without an engine (files, ``np.memmap`` chunks)::

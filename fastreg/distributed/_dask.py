@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _ridge_loo, _wide
+from ._progress import logged
 from ._dispatch import fit_from_stats, fold_plan
 from ._stats import check_chunk, chunk_fold_stats, chunk_stats, merge_any
 
@@ -212,7 +213,7 @@ def fit(est, X, y, sample_weight):
             n_features > _wide.GRAM_MAX_FEATURES:
         return _fit_wide(est, c, w_blocks)
     if estimator_kind(est) == "ridge_cv" and est.cv is None:
-        return _ridge_loo.fit_ridge_loo(est, _pass_runner(c, w_blocks), dtype=dtype,
+        return _ridge_loo.fit_ridge_loo(est, _pass_runner(c, w_blocks, est), dtype=dtype,
                                         y_ndim=y_ndim, feature_names=feature_names)
     plan = fold_plan(est, n_samples) if cv else None
     task = delayed(_chunk_task, pure=True)
@@ -227,7 +228,7 @@ def fit(est, X, y, sample_weight):
     n_folds = None if plan is None else plan.n_splits
     tasks = [task(xb, yb, wb, cid, r, f, n_folds)
              for xb, yb, wb, cid, r, f in zip(x_blocks, y_blocks, w_blocks, ids, rows, folds)]
-    (stats,) = dask.compute(_tree(tasks))
+    (stats,) = logged(dask.compute, est)(_tree(tasks))
     if (stats.folds[0] if hasattr(stats, "folds") else stats).n_features != n_features:
         raise ValueError("The chunks of X disagree with its declared number of columns.")
     fit_from_stats(est, stats, dtype=dtype, y_ndim=y_ndim, feature_names=feature_names,
@@ -236,10 +237,11 @@ def fit(est, X, y, sample_weight):
     return est
 
 
-def _pass_runner(c, w_blocks):
+def _pass_runner(c, w_blocks, est):
     """``run_pass(fn, merge, *args)``: one pass over the chunks, ``fn(X, y, s,
     *args, chunk_id=...)`` on each, the results merged with ``merge`` as a tree
-    on the cluster; the merged result comes back."""
+    on the cluster; the merged result comes back (and the pass is reported,
+    :mod:`._progress`)."""
     import dask
     from dask import delayed
 
@@ -250,13 +252,14 @@ def _pass_runner(c, w_blocks):
         (out,) = dask.compute(_tree(level, merge_two))
         return out
 
-    return run_pass
+    return logged(run_pass, est)
 
 
 def _fit_wide(est, c, w_blocks):
     """Lasso / ElasticNet too wide for a Gram matrix: working sets, two
     passes per round (:mod:`._wide`)."""
-    _wide.fit_wide(est, _pass_runner(c, w_blocks), c["n_features"], c["feature_names"])
+    _wide.fit_wide(est, _pass_runner(c, w_blocks, est), c["n_features"],
+                   c["feature_names"])
     est.coef_ = est.coef_.astype(c["dtype"])
     return est
 
@@ -337,6 +340,7 @@ def fit_logistic(est, X, y, sample_weight):
         (out,) = dask.compute(_tree(level, merge))
         return out
 
+    compute_pass = logged(compute_pass, est)
     run = compute_pass
     if sum_s is None:
         # unit (or constant) weights of unknown count: the solver's first pass,

@@ -14,9 +14,11 @@ or :class:`~fastreg.distributed.ChunkFolds` (by partition).
 
 import numbers
 import pickle
+from functools import partial
 
 import numpy as np
 
+from ._progress import logged
 from ._dispatch import estimator_kind, fit_from_stats, fold_plan
 from . import _ridge_loo, _wide
 from ._stats import check_chunk, chunk_fold_stats, chunk_stats, merge_all_any, merge_any
@@ -207,6 +209,7 @@ def fit(est, df, y, sample_weight):
     names = spec[1] if spec[0] == "columns" else None
     has_weight = sample_weight is not None
 
+    @partial(logged, est=est)
     def run_pass(fn, merge, *args):
         return _collect_pass(frame, spec[0], has_weight, _bound(fn, *args), merge)
 
@@ -223,8 +226,8 @@ def fit(est, df, y, sample_weight):
     if kind_est == "enet" and n_features > _wide.GRAM_MAX_FEATURES:
         _wide.fit_wide(est, run_pass, n_features, names)
     else:
-        stats = _collect_pass(frame, spec[0], has_weight, _stats_chunk(folds, n_folds),
-                              merge_any)
+        stats = logged(_collect_pass, est)(frame, spec[0], has_weight,
+                                           _stats_chunk(folds, n_folds), merge_any)
         fit_from_stats(est, stats, y_ndim=1, feature_names=names)
         est.n_passes_ = 1
     est._spark_features = spec
@@ -320,6 +323,7 @@ def fit_logistic(est, df, y, sample_weight):
                       *([F.col(sample_weight).cast("double")] if sample_weight else []))
     logistic_chunk, merge_logistic, solve = lg.route(K, l1_ratio)
 
+    @partial(logged, est=est)
     def compute_pass(w, b):
         return _collect_pass(frame, spec[0], sample_weight is not None,
                              _bound(logistic_chunk, w, b), merge_logistic)
