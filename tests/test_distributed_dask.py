@@ -290,3 +290,46 @@ def test_every_pass_is_reported(client, caplog):
     with caplog.at_level("INFO", logger="fastreg.distributed"):
         ridge = fastreg.RidgeCV().fit(dX, dy)
     assert len(caplog.records) == ridge.n_passes_ == 2
+
+
+def _slow_identity(block):
+    import time
+    time.sleep(0.3)
+    return block
+
+
+def test_a_worker_lost_during_a_pass_is_recomputed_not_skipped(data):
+    # A worker process killed while the pass runs: the scheduler computes its
+    # chunks again on the other worker, and the fit equals the in-memory one
+    # (never statistics of the chunks that survived).
+    import threading
+    import time
+    X, y, sw = data
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address="127.0.0.1:0")
+    try:
+        with distributed.Client(cluster) as c:
+            dX = da.from_array(X, chunks=(100, 10)).map_blocks(_slow_identity)
+            dy = da.from_array(y, chunks=100)
+            victim = next(iter(c.run(os.getpid).values()))
+            killed = []
+
+            def kill():
+                import signal
+                import time
+                time.sleep(1.0)  # the pass takes 15 chunks x 0.3 s on 2 workers
+                os.kill(victim, signal.SIGKILL)
+                killed.append(time.perf_counter())
+
+            killer = threading.Thread(target=kill)
+            start = time.perf_counter()
+            killer.start()
+            dist = fastreg.Lasso(alpha=0.02, **TIGHT).fit(dX, dy)
+            end = time.perf_counter()
+            killer.join()
+            assert killed and start < killed[0] < end  # killed during the fit
+            assert victim not in c.run(os.getpid).values()
+    finally:
+        cluster.close()
+    mem = fastreg.Lasso(alpha=0.02, **TIGHT).fit(X, y)
+    np.testing.assert_allclose(dist.coef_, mem.coef_, rtol=1e-9, atol=1e-12)
