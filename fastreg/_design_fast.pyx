@@ -178,9 +178,11 @@ def sparse_column_norms(const floating[::1] data, const int[::1] indices,
                 raw += s * data[k] * data[k]
                 weight_nz += s
             norms[j] = acc + mu * mu * (sum_w - weight_nz)
-            # (rows of positive weight not stored hold zeros: weight left over)
-            if _constant_candidate(norms[j], raw) and _sparse_column_is_constant(
-                    &data[indptr[j]], &indices[indptr[j]], indptr[j + 1] - indptr[j],
-                    sample_weight, weight_nz < sum_w, norms[j], raw):
+            # (rows of positive weight not stored hold zeros: weight left over;
+            # an empty column is constant, and has no stored entry to point at)
+            if _constant_candidate(norms[j], raw) and (
+                    indptr[j + 1] == indptr[j] or _sparse_column_is_constant(
+                        &data[indptr[j]], &indices[indptr[j]], indptr[j + 1] - indptr[j],
+                        sample_weight, weight_nz < sum_w, norms[j], raw)):
                 norms[j] = 0.0
     return np.asarray(norms)
