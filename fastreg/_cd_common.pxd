@@ -342,7 +342,10 @@ cdef inline floating _column_dot(
     floating mu_j, floating norm2_j, Py_ssize_t n_samples, bint weighted) noexcept nogil:
     """sum_i s_i (x_ij - mu_j) (r_i + offset)."""
     cdef floating acc
-    if is_sparse and _centred_sparse_column(j, X_indptr, mu_j, norm2_j, n_samples):
+    if is_sparse and X_indptr[j + 1] == X_indptr[j]:
+        # nothing stored (X_data may hold no entry at all to point at)
+        acc = 0
+    elif is_sparse and _centred_sparse_column(j, X_indptr, mu_j, norm2_j, n_samples):
         # every row is stored and centring keeps sum_i s_i (x_ij - mu_j) = 0:
         # the offset adds nothing
         return _sparse_centred_dot(&X_data[0], &X_indices[0], X_indptr[j], X_indptr[j + 1],
@@ -367,7 +370,9 @@ cdef inline void _column_update(
     floating* r, double* offset, floating mu_j, floating norm2_j, Py_ssize_t n_samples,
     bint weighted) noexcept nogil:
     """r + offset -= delta * (x_j - mu_j)."""
-    if is_sparse and _centred_sparse_column(j, X_indptr, mu_j, norm2_j, n_samples):
+    if is_sparse and X_indptr[j + 1] == X_indptr[j]:
+        offset[0] += delta * mu_j  # nothing stored, as for _column_dot
+    elif is_sparse and _centred_sparse_column(j, X_indptr, mu_j, norm2_j, n_samples):
         _sparse_centred_axpy(delta, &X_data[0], &X_indices[0], X_indptr[j], X_indptr[j + 1],
                              mu_j, r)
     elif is_sparse:
