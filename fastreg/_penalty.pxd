@@ -136,3 +136,54 @@ cdef inline double _safe_radius(double gap, double l1_reg) noexcept nogil:
     if gap <= 0:
         return 0.0
     return sqrt(2.0 * gap) / l1_reg
+
+
+# Per-feature factors and bounds (fastreg/_feature_penalty.py): feature j's
+# penalty is h_j(w) = l1_j |w| + l2_j / 2 w^2 on lower_j <= w <= upper_j, where
+# l1_j and l2_j are the strengths times the feature's factor, and the bounds
+# contain 0. The kernels pass l1_j, l2_j and the bounds of the coordinate.
+
+cdef inline double _clip(double w, double lower, double upper) noexcept nogil:
+    if w < lower:
+        return lower
+    if w > upper:
+        return upper
+    return w
+
+
+cdef inline double _prox_enet_box(double z, double l1_reg, double denom, double lower,
+                                  double upper) noexcept nogil:
+    """Minimiser of denom/2 w^2 - z w + l1_reg |w| on [lower, upper]: the
+    unconstrained minimiser clipped (exact in one variable)."""
+    return _clip(_prox_enet(z, l1_reg, denom, False), lower, upper)
+
+
+cdef inline double _box_subdifferential_distance(double grad, double w, double l1_reg,
+                                                 double l2_reg, double lower,
+                                                 double upper) noexcept nogil:
+    """Distance of -``grad`` (the smooth part's gradient at w_j) to the
+    subdifferential of h_j at w_j, the bounds' normal cone included: 0 at an
+    optimum (KKT)."""
+    cdef double q = -grad - l2_reg * w
+    cdef double low = l1_reg if w > 0 else -l1_reg
+    cdef double high = -l1_reg if w < 0 else l1_reg
+    cdef double distance = 0.0
+    if w < upper:
+        distance = max(distance, q - high)
+    if w > lower:
+        distance = max(distance, low - q)
+    return distance
+
+
+cdef inline double _box_conjugate(double c, double l1_reg, double lower,
+                                  double upper) noexcept nogil:
+    """sup over lower <= w <= upper of c w - l1_reg |w|: the conjugate of the
+    L1 term with its bounds at x_j^T theta, the dual's price of a point that
+    the unbounded dual would reject (+inf where an infinite bound makes it so;
+    0 inside [-l1_reg, l1_reg])."""
+    cdef double value = 0.0
+    if c > l1_reg and upper > 0:
+        value = upper * (c - l1_reg)
+    elif c < -l1_reg and lower < 0:
+        value = lower * (c + l1_reg)
+    return value
