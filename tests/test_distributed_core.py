@@ -46,6 +46,41 @@ def test_statistics_keep_digits_with_large_means():
     assert np.max(np.abs(naive - gram)) > 1e-6 * np.max(np.abs(gram))
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_dense_chunk_blocks_match_one_product(monkeypatch, weighted, order):
+    """A dense chunk's products run over row blocks; blocks of 64 rows (and a
+    last one of 40) give the statistics of one product over the chunk, with
+    large means, zero weights and both memory layouts."""
+    from fastreg.distributed import _stats
+    X, y, _ = regression(n=1000, p=7, shift=1e6)
+    X = np.asarray(X, order=order)
+    rng = np.random.default_rng(3)
+    sw = rng.uniform(0, 2, 1000) * (rng.uniform(size=1000) > 0.2) if weighted else None
+    whole = chunk_stats(X, y, sw)
+    monkeypatch.setattr(_stats, "_BLOCK_VALUES", 64 * 7)
+    blocks = chunk_stats(X, y, sw)
+    for name in ("x_mean", "y_mean", "gram", "xy", "yy", "x_min", "x_max"):
+        a, b = getattr(blocks, name), getattr(whole, name)
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12 * np.max(np.abs(b)),
+                                   err_msg=name)
+    exact = X.astype(np.longdouble)
+    s = np.ones(1000) if sw is None else sw
+    mean = (s @ exact) / s.sum()
+    gram = ((exact - mean).T * s) @ (exact - mean)
+    assert np.max(np.abs(blocks.gram - gram.astype(np.float64))) <= \
+        1e-13 * np.max(np.abs(gram.astype(np.float64)))
+
+
+def test_chunks_with_nan_or_inf_in_any_block_are_refused():
+    X, y, _ = regression(n=500, p=3)
+    for bad in (np.nan, np.inf, -np.inf):
+        Xb = X.copy()
+        Xb[417, 2] = bad
+        with pytest.raises(ValueError, match="chunk 4.*NaN or infinity"):
+            chunk_stats(Xb, y, chunk_id=4)
+
+
 def test_merge_is_order_free_and_matches_one_chunk():
     X, y, sw = regression(n=500, p=4)
     whole = chunk_stats(X, y, sw)
