@@ -63,36 +63,29 @@ def _solve_spd_once(A, B, alpha, last_use):
 def _row_blocks(design, rows_per_block):
     """Xt (and its rows' indices) by blocks of rows, dense float64, centred
     explicitly (with the refined means of offset_columns)."""
-    X, n = design.X, design.n_samples
-    design.offset_columns()
-    if design.is_sparse:
-        X = X.tocsr()
-    for start in range(0, n, rows_per_block):
-        rows = slice(start, min(start + rows_per_block, n))
-        block = X[rows]
-        block = block.toarray() if design.is_sparse else np.array(block, dtype=np.float64)
-        block = block.astype(np.float64, copy=False)
-        if design.fit_intercept:
-            block -= design.X_mean
-        block *= design.sqrt_sw[rows, None]
-        yield rows, block
+    return _blocks(design, rows_per_block, by_rows=True)
 
 
 def _column_blocks(design, cols_per_block):
     """Xt's columns by blocks, as ``row_blocks`` does rows."""
-    X, p = design.X, design.n_features
+    return _blocks(design, cols_per_block, by_rows=False)
+
+
+def _blocks(design, size, by_rows):
+    X = design.X
     design.offset_columns()
     if design.is_sparse:
-        X = X.tocsc()
-    for start in range(0, p, cols_per_block):
-        cols = slice(start, min(start + cols_per_block, p))
-        block = X[:, cols]
+        X = X.tocsr() if by_rows else X.tocsc()
+    total = design.n_samples if by_rows else design.n_features
+    for start in range(0, total, size):
+        part = slice(start, min(start + size, total))
+        block = X[part] if by_rows else X[:, part]
         block = block.toarray() if design.is_sparse else np.array(block, dtype=np.float64)
         block = block.astype(np.float64, copy=False)
         if design.fit_intercept:
-            block -= design.X_mean[cols]
-        block *= design.sqrt_sw[:, None]
-        yield cols, block
+            block -= design.X_mean if by_rows else design.X_mean[part]
+        block *= design.sqrt_sw[part, None] if by_rows else design.sqrt_sw[:, None]
+        yield part, block
 
 
 # Largest Xt (elements) that _route_svd copies densely; beyond, a QR by blocks

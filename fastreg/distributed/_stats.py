@@ -125,13 +125,7 @@ def merge(a, b):
 def merge_all(stats):
     """Merge a sequence of statistics pairwise, as a balanced tree (the rounding
     of a long left-to-right sum grows with its length, a tree's with its depth)."""
-    level = list(stats)
-    if not level:
-        raise ValueError("No chunks: the data are empty.")
-    while len(level) > 1:
-        level = [merge(level[i], level[i + 1]) if i + 1 < len(level) else level[i]
-                 for i in range(0, len(level), 2)]
-    return level[0]
+    return merge_all_any(stats, merge)
 
 
 def _as_2d_target(y, name="y"):
