@@ -20,16 +20,15 @@ when they are the defaults, so that the plain (scalar) routes run unchanged.
 """
 
 from dataclasses import dataclass
-from numbers import Real
-
 import numpy as np
 
-from fastreg._validation import ArrayLike, NoneValue
+from fastreg._validation import ArrayLike, Interval, NoneValue
 
 PARAMETER_CONSTRAINTS = {
     "penalty_factor": [NoneValue(), ArrayLike()],
-    "lower_bounds": [NoneValue(), Real, ArrayLike()],
-    "upper_bounds": [NoneValue(), Real, ArrayLike()],
+    # a scalar bound for every feature, checked against 0 by check_bounds
+    "lower_bounds": [NoneValue(), Interval("real", allow_inf=True), ArrayLike()],
+    "upper_bounds": [NoneValue(), Interval("real", allow_inf=True), ArrayLike()],
 }
 
 PARAMETER_DOCS = {

@@ -110,3 +110,15 @@ def test_value_and_clip():
     assert penalty.value(w, 2.0, 1.0) == pytest.approx(1 * (1.0 + 0.125) + 2 * (0.5 + 0.03125))
     np.testing.assert_array_equal(penalty.clip([-2.0, 5.0, 1.0]), [-1.0, 5.0, 0.5])
     np.testing.assert_array_equal(penalty.restricted([2]).upper, [0.5])
+
+
+def test_parameter_constraints_are_constraint_objects():
+    from fastreg._feature_penalty import PARAMETER_CONSTRAINTS
+    from fastreg._validation import check_value
+    for name in ("lower_bounds", "upper_bounds"):
+        for value in (None, -np.inf, 0.0, 2, [0.0, 1.0]):
+            check_value(name, value, PARAMETER_CONSTRAINTS[name])
+        with pytest.raises(ValueError, match=name):
+            check_value(name, "low", PARAMETER_CONSTRAINTS[name])
+        with pytest.raises(ValueError, match=name):
+            check_value(name, np.nan, PARAMETER_CONSTRAINTS[name])
