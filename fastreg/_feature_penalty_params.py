@@ -4,6 +4,8 @@ documentation of the three parameters in a class docstring, and their
 validation against the solver named (see :mod:`fastreg._feature_penalty`
 for their meaning)."""
 
+import numpy as np
+
 from ._feature_penalty import PARAMETER_CONSTRAINTS, PARAMETER_DOCS, feature_penalty
 from ._validation import InstanceOf
 
@@ -38,3 +40,18 @@ def estimator_feature_penalty(est, n_features, solver=None, bounded_solvers=()):
         raise ValueError(f"solver={solver!r} cannot take lower_bounds or upper_bounds;"
                          f" use solver={names}.")
     return feature
+
+
+def cast_inside(coef, dtype, feature):
+    """``coef`` (float64, inside the bounds) in ``dtype``: a bound that the
+    cast rounds outside (-0.3 in float32 is below -0.3) is moved to the next
+    value of ``dtype`` toward 0, so that the fitted coefficients keep their
+    bounds in their own precision."""
+    out = np.array(coef, dtype=dtype)
+    if feature is None or not feature.bounded or out.dtype == np.float64:
+        return out
+    outside = (out < feature.lower) | (out > feature.upper)
+    if outside.any():
+        out = out.copy()
+        out[outside] = np.nextafter(out[outside], out.dtype.type(0))
+    return out

@@ -28,7 +28,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import FastregMixin, keeps_state_on_interrupt
 from ._docstring import fit_docstring, method_docstring
 from ._feature_penalty_params import CONSTRAINTS as _FEATURE_PENALTY_CONSTRAINTS
-from ._feature_penalty_params import estimator_feature_penalty, with_feature_penalty_docs
+from ._feature_penalty_params import (cast_inside, estimator_feature_penalty,
+                                      with_feature_penalty_docs)
 from ._glm_solver import (TweedieLoss, _fold_deviances, _glm_path, glm_alpha_max,
                           solve_glm)
 from ._interrupt import stop_on_interrupt
@@ -136,7 +137,7 @@ of shape (n_samples, n_features)
                 f"The prox-Newton solver did not converge in {n_iter} iterations to"
                 f" tol={self.tol}: increase max_iter, loosen tol or scale the data.",
                 ConvergenceWarning, stacklevel=2)
-        self.coef_ = coef.astype(X.dtype)
+        self.coef_ = cast_inside(coef, X.dtype, feature)
         self.intercept_ = float(intercept) if self.fit_intercept else 0.0
         self.n_iter_ = int(n_iter)
         return self
@@ -481,7 +482,7 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
         coefs, intercepts, n_iters = _glm_path(
             X, y, s, loss, grids[i, :j + 1], self.l1_ratio_, self.fit_intercept,
             self.tol, self.max_iter, feature)
-        self.coef_ = coefs[-1].astype(X.dtype)
+        self.coef_ = cast_inside(coefs[-1], X.dtype, feature)
         self.intercept_ = float(intercepts[-1]) if self.fit_intercept else 0.0
         self.n_iter_ = int(n_iters[-1])
         return self

@@ -33,7 +33,7 @@ from ._design import KernelDesign, as_int32_sparse
 from ._design import take_rows as _take_rows  # noqa: F401  (a name tests use)
 from ._distributed_hook import fit_distributed, is_distributed
 from ._logistic_base import _encode_binary  # noqa: F401  (a name tests use)
-from ._feature_penalty_params import with_feature_penalty_docs
+from ._feature_penalty_params import cast_inside, with_feature_penalty_docs
 from ._logistic_base import (_COMMON_CONSTRAINTS, _PENALTY, _feature_penalty, _LogisticBase,
                              _refuse_distributed_feature_penalty, _resolve_penalty,
                              _validate_fit, _warn_deprecated_usage)
@@ -206,7 +206,7 @@ class LogisticRegression(_LogisticBase):
         # scikit-learn's liblinear route returns float64, and a float 0.0 as
         # the intercept of a model without one
         out_dtype = np.float64 if self.solver == "liblinear" else X.dtype
-        self.coef_ = _as_dtype_out(coef, out_dtype)
+        self.coef_ = cast_inside(coef, out_dtype, feature)
         self.intercept_ = _as_dtype_out(intercept, out_dtype)
         if self.solver == "liblinear" and not self.fit_intercept:
             self.intercept_ = 0.0
