@@ -501,3 +501,11 @@ def test_docstrings_list_the_parameters_last(cls):
     tail = doc[positions[-1] + 1:doc.index("\nAttributes\n")]
     assert not re.search(r"\n\S+ : ", tail)
     assert "penalty.factor" in doc
+
+
+def test_distributed_fit_refuses_factors_and_bounds():
+    da = pytest.importorskip("dask.array")
+    X, y = _binary_data(100, 5)
+    with pytest.raises(ValueError, match="not supported on distributed data"):
+        fr.LogisticRegression(upper_bounds=1.0).fit(da.from_array(X, chunks=50),
+                                                     da.from_array(y, chunks=50))
