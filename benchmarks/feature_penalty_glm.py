@@ -20,14 +20,12 @@ solvers interleaved, best of 5. One thread (threadpoolctl).
 
 import platform
 import sys
-import time
-import warnings
 
 import numpy as np
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
-from benchmarks.family_glm import _a9a_poisson, _abalone_poly, _dense
+from benchmarks.family_glm import _a9a_poisson, _abalone_poly, _dense, _timed_fit
 from fastreg._feature_penalty import FeaturePenalty
 from fastreg._glm import TweedieLoss, glm_alpha_max
 
@@ -89,20 +87,12 @@ def fit_glum(X, y, alpha, feature, tol):
 SOLVERS = {"fastreg": fit_fastreg, "glum": fit_glum}
 
 
-def _timed(fit, *args):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        out = fit(*args)
-        return time.perf_counter() - t0, out
-
-
 def _ladder(fit, X, y, alpha, feature):
     """[(tol, time, objective)] for the tolerances from loosest to tightest,
     until they are all fitted or LADDER_BUDGET is spent."""
     rungs, spent = [], 0.0
     for tol in TOLS:
-        dt, (coef, b) = _timed(fit, X, y, alpha, feature, tol)
+        dt, (coef, b) = _timed_fit(fit, X, y, alpha, feature, tol)
         rungs.append((tol, dt, objective(X, y, coef, b, alpha, feature)))
         spent += dt
         if spent > LADDER_BUDGET:
@@ -124,7 +114,7 @@ def bench(label, X, y, frac, log):
     best = {name: np.inf for name in reached}
     for _ in range(ROUNDS):   # interleaved: the load drifts on shared machines
         for name, tol in reached.items():
-            dt, _ = _timed(SOLVERS[name], X, y, alpha, feature, tol)
+            dt, _ = _timed_fit(SOLVERS[name], X, y, alpha, feature, tol)
             best[name] = min(best[name], dt)
     coef, _ = fit_fastreg(X, y, alpha, feature, 1e-10)
     row = {"problem": label, "shape": X.shape, "sparse": sparse.issparse(X),
