@@ -468,11 +468,12 @@ class KernelDesign:
             _kern.partial_grad_dense(self.X, ws, r, out)
 
     def quadratic_cd(self, h, grad, ws, w, u, Xd, intercept, l1, l2, fit_intercept,
-                     max_epochs, tol):
+                     max_epochs, tol, box=None):
         """Minimise the Newton model over the columns ``ws`` by weighted CD
         from ``u`` (a copy of ``w``), accumulating ``X (u - w)`` in ``Xd``;
-        ``intercept`` is the :class:`InterceptModel`. Returns the new
-        intercept (Xd leaves out its change)."""
+        ``intercept`` is the :class:`InterceptModel`; ``box`` the per-feature
+        strengths and bounds (see :mod:`fastreg._logistic_fast`), or None.
+        Returns the new intercept (Xd leaves out its change)."""
         hnorm, hx = self.weighted_norms(h, ws)
         # the kernel's layout: [start, current (written back), gradient, curvature]
         packed = np.array([intercept.value, intercept.value, intercept.grad,
@@ -481,10 +482,10 @@ class KernelDesign:
             X = self.X
             _kern.quadratic_cd_sparse(X.data, X.indices, X.indptr, h, grad, ws, hnorm,
                                       hx, w, u, Xd, packed, l1, l2, fit_intercept,
-                                      max_epochs, tol)
+                                      max_epochs, tol, box)
         else:
             _kern.quadratic_cd_dense(self.X, h, grad, ws, hnorm, hx, w, u, Xd, packed,
-                                     l1, l2, fit_intercept, max_epochs, tol)
+                                     l1, l2, fit_intercept, max_epochs, tol, box)
         return packed[1]
 
     def dense_columns(self, ws, fit_intercept):

@@ -27,6 +27,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import FastregMixin, keeps_state_on_interrupt
 from ._docstring import fit_docstring, method_docstring
+from ._feature_penalty_params import CONSTRAINTS as _FEATURE_PENALTY_CONSTRAINTS
+from ._feature_penalty_params import (cast_inside, estimator_feature_penalty,
+                                      with_feature_penalty_docs)
 from ._glm_solver import (TweedieLoss, _fold_deviances, _glm_path, glm_alpha_max,
                           solve_glm)
 from ._interrupt import stop_on_interrupt
@@ -36,6 +39,9 @@ from ._validation import (ArrayLike, Boolean, CrossValidation, Interval, Options
 
 _X_DTYPES = [np.float64, np.float32]
 SOLVERS = ("lbfgs", "newton-cholesky")
+# The solver names that accept bounds (L-BFGS-B takes them; bounded fits run
+# the proximal-Newton solver), not Newton-Cholesky.
+BOUNDED_SOLVERS = ("lbfgs",)
 LINKS = ("auto", "identity", "log")
 
 # ---------------------------------------------------------------------------
@@ -59,7 +65,8 @@ class _GeneralizedLinearRegressor(FastregMixin, RegressorMixin, BaseEstimator):
     parameters of those with a fixed family (Poisson, Gamma)."""
 
     def __init__(self, *, alpha=1.0, l1_ratio=0.0, fit_intercept=True, solver="lbfgs",
-                 max_iter=100, tol=1e-4, warm_start=False, verbose=0):
+                 max_iter=100, tol=1e-4, warm_start=False, verbose=0, penalty_factor=None,
+                 lower_bounds=None, upper_bounds=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -68,6 +75,9 @@ class _GeneralizedLinearRegressor(FastregMixin, RegressorMixin, BaseEstimator):
         self.tol = tol
         self.warm_start = warm_start
         self.verbose = verbose
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     def _power(self):
         raise NotImplementedError
@@ -97,6 +107,7 @@ class _GeneralizedLinearRegressor(FastregMixin, RegressorMixin, BaseEstimator):
         "tol": [Interval("float", 0, low_open=True)],
         "warm_start": [Boolean()],
         "verbose": [Verbose()],
+        **_FEATURE_PENALTY_CONSTRAINTS,
     }
 
     @keeps_state_on_interrupt
@@ -110,6 +121,7 @@ of shape (n_samples, n_features)
         y = np.asarray(y, dtype=X.dtype)
         s = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         loss = self._checked_loss(y)
+        feature = estimator_feature_penalty(self, X.shape[1], self.solver, BOUNDED_SOLVERS)
         coef_init = intercept_init = None
         if self.warm_start and getattr(self, "coef_", None) is not None \
                 and np.shape(self.coef_) == (X.shape[1],):
@@ -118,13 +130,14 @@ of shape (n_samples, n_features)
         coef, intercept, n_iter, converged = solve_glm(
             X, y, s, loss, alpha=float(self.alpha), l1_ratio=float(self.l1_ratio),
             fit_intercept=self.fit_intercept, tol=float(self.tol),
-            max_iter=self.max_iter, coef_init=coef_init, intercept_init=intercept_init)
+            max_iter=self.max_iter, coef_init=coef_init, intercept_init=intercept_init,
+            feature=feature)
         if not converged:
             warnings.warn(
                 f"The prox-Newton solver did not converge in {n_iter} iterations to"
                 f" tol={self.tol}: increase max_iter, loosen tol or scale the data.",
                 ConvergenceWarning, stacklevel=2)
-        self.coef_ = coef.astype(X.dtype)
+        self.coef_ = cast_inside(coef, X.dtype, feature)
         self.intercept_ = float(intercept) if self.fit_intercept else 0.0
         self.n_iter_ = int(n_iter)
         return self
@@ -180,7 +193,8 @@ _COMMON_DOC = """
     solver : {'lbfgs', 'newton-cholesky'}, default='lbfgs'
         Accepted as scikit-learn's names; fastreg's proximal-Newton solver
         runs either way (full Newton steps for smooth problems with few
-        features).
+        features). Bounds are taken with 'lbfgs' (the fit then runs the
+        proximal-Newton solver), not 'newton-cholesky'.
     max_iter : int, default=100
         Maximum number of Newton steps.
     tol : float, default=1e-4
@@ -198,6 +212,7 @@ _COMMON_DOC = """
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
 """
+_COMMON_DOC_WITH_FEATURES = with_feature_penalty_docs(_COMMON_DOC)
 
 
 class PoissonRegressor(_GeneralizedLinearRegressor):
@@ -212,7 +227,7 @@ class PoissonRegressor(_GeneralizedLinearRegressor):
     with the Poisson deviance ``d``. y must be non-negative.
 
     Parameters
-    ----------""" + _COMMON_DOC
+    ----------""" + _COMMON_DOC_WITH_FEATURES
 
     def _power(self):
         return 1.0
@@ -226,7 +241,7 @@ class GammaRegressor(_GeneralizedLinearRegressor):
     :class:`PoissonRegressor` with the Gamma deviance. y must be positive.
 
     Parameters
-    ----------""" + _COMMON_DOC
+    ----------""" + _COMMON_DOC_WITH_FEATURES
 
     def _power(self):
         return 2.0
@@ -246,11 +261,11 @@ class TweedieRegressor(_GeneralizedLinearRegressor):
         3: inverse Gaussian. y must be non-negative for powers in (0, 2),
         positive from 2 on.
     link : {'auto', 'identity', 'log'}, default='auto'
-        'auto': identity for ``power <= 0``, log otherwise.""" + _COMMON_DOC
+        'auto': identity for ``power <= 0``, log otherwise.""" + _COMMON_DOC_WITH_FEATURES
 
     def __init__(self, *, power=0.0, alpha=1.0, l1_ratio=0.0, fit_intercept=True,
                  link="auto", solver="lbfgs", max_iter=100, tol=1e-4, warm_start=False,
-                 verbose=0):
+                 verbose=0, penalty_factor=None, lower_bounds=None, upper_bounds=None):
         self.power = power
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -261,6 +276,9 @@ class TweedieRegressor(_GeneralizedLinearRegressor):
         self.tol = tol
         self.warm_start = warm_start
         self.verbose = verbose
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     _parameter_constraints = {
         **_GeneralizedLinearRegressor._parameter_constraints,
@@ -286,7 +304,8 @@ FAMILIES = {"normal": 0.0, "poisson": 1.0, "gamma": 2.0, "inverse.gaussian": 3.0
 
 
 class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
-    """Poisson, Gamma or Tweedie regression with the penalty chosen by
+    __doc__ = with_feature_penalty_docs(
+        """Poisson, Gamma or Tweedie regression with the penalty chosen by
     cross-validation.
 
     One class for every family, as the model classes differ only in the
@@ -295,7 +314,11 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
     alphas are fitted from the largest down, each warm-started at the
     previous solution; folds run on threads (joblib, ``prefer="threads"``);
     the alpha and l1_ratio of the least mean test deviance are refitted on
-    all the data.
+    all the data. Per-feature factors and bounds apply at every alpha; the
+    automatic grid then starts where the gradient at the fit of the
+    intercept and the unpenalized features alone stops every other feature
+    from entering (the largest score of
+    :meth:`fastreg._feature_penalty.FeaturePenalty.zero_scores`).
 
     Parameters
     ----------
@@ -333,11 +356,12 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
         Newton steps of the refit.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
-    """
+    """)
 
     def __init__(self, *, family="poisson", power=None, link="auto", l1_ratio=1.0,
                  eps=1e-3, alphas=100, fit_intercept=True, max_iter=100, tol=1e-4, cv=None,
-                 n_jobs=None, verbose=0):
+                 n_jobs=None, verbose=0, penalty_factor=None, lower_bounds=None,
+                 upper_bounds=None):
         self.family = family
         self.power = power
         self.link = link
@@ -350,6 +374,9 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
         self.cv = cv
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     def _power(self):
         if self.family == "tweedie" or self.power is not None:
@@ -379,6 +406,7 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
                    Unlisted(Interval("float", allow_inf=True))],
         "cv": [CrossValidation()],
         "n_jobs": [Interval("int"), None],
+        **_FEATURE_PENALTY_CONSTRAINTS,
     }
 
     def _check_power_given(self):
@@ -410,6 +438,7 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
         y = np.asarray(y, dtype=np.float64)
         s = check_sample_weight(sample_weight, X.shape[0], np.float64)
         loss = self._checked_loss(y)
+        feature = estimator_feature_penalty(self, X.shape[1])
         if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
             n_alphas = check_int(self.alphas, "alphas", low=1)
             grids = []
@@ -419,7 +448,8 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
                         "Automatic alpha grid generation is not supported for"
                         " l1_ratio=0. Please supply a grid by providing your estimator"
                         " with the appropriate `alphas=` argument.")
-                top = glm_alpha_max(X, y, s, loss, ratio, self.fit_intercept)
+                top = glm_alpha_max(X, y, s, loss, ratio, self.fit_intercept, feature,
+                                    self.tol, self.max_iter)
                 top = max(top, np.finfo(np.float64).resolution)
                 grids.append(np.geomspace(top, top * self.eps, num=n_alphas))
             grids = np.array(grids)
@@ -435,7 +465,7 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
             results = Parallel(n_jobs=self.n_jobs, prefer="threads", verbose=self.verbose)(
                 delayed(stop.bind(_fold_deviances))(
                     X, y, s, loss, folds[k][0], folds[k][1], grids[i], ratios[i],
-                    self.fit_intercept, self.tol, self.max_iter)
+                    self.fit_intercept, self.tol, self.max_iter, feature)
                 for i, k in jobs)
         path = np.empty((len(ratios), grids.shape[1], len(folds)))
         for (i, k), dev in zip(jobs, results):
@@ -451,8 +481,8 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
         # refit along the chosen path up to alpha_ (warm starts make it cheap)
         coefs, intercepts, n_iters = _glm_path(
             X, y, s, loss, grids[i, :j + 1], self.l1_ratio_, self.fit_intercept,
-            self.tol, self.max_iter)
-        self.coef_ = coefs[-1].astype(X.dtype)
+            self.tol, self.max_iter, feature)
+        self.coef_ = cast_inside(coefs[-1], X.dtype, feature)
         self.intercept_ = float(intercepts[-1]) if self.fit_intercept else 0.0
         self.n_iter_ = int(n_iters[-1])
         return self

@@ -28,6 +28,13 @@ minimum-norm subgradient, intercept included) of the objective above is at
 most ``tol``. ``max_iter`` bounds the number of Newton steps, as it bounds
 scikit-learn's iterations.
 
+Per-feature penalty factors and bounds (``feature``, a
+:class:`fastreg._feature_penalty.FeaturePenalty`): bounded fits, and fits
+with an L1 part, run the proximal-Newton solver with each feature's
+strengths and bounds; L2 fits without bounds keep the Cholesky route, the
+factors scaling the L2 term's diagonal (the samples' space route needs the
+same L2 strength for every feature, so they skip it).
+
 Where the curvature of the half deviance is not positive (Tweedie powers
 above 2 with the log link, the identity link away from the mean), Fisher's
 expected curvature replaces it: the model stays convex and the line search
@@ -221,13 +228,15 @@ def _line_search(loss, y, s, eta, Xd, f, delta, pen_of_t):
     return None if found is None else (found[0],) + found[1]
 
 
-def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
-    """Minimise sum s half-deviance + l1 |w|_1 + l2/2 |w|^2 by proximal Newton
-    on working sets; returns (w, b, n_iter, converged)."""
+def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter,
+                    feature=None):
+    """Minimise sum s half-deviance + l1 |w|_1 + l2/2 |w|^2 (per-feature factors
+    and bounds from ``feature``) by proximal Newton on working sets; returns
+    (w, b, n_iter, converged)."""
     model = SmoothLossModel(lambda eta: loss.value(y, s, eta),
                             lambda eta: loss.derivatives(y, s, eta))
     return fit_working_sets(data, model, w, b, l1, l2, fit_intercept, tol_abs, max_iter,
-                            PROX_NEWTON)
+                            PROX_NEWTON, feature)
 
 
 HESSIAN_FLOAT32 = True
@@ -254,6 +263,20 @@ def _cholesky(H):
     return linalg.cho_factor(H + scale * np.eye(H.shape[0]), check_finite=False)
 
 
+def _ridge_value(l2, w):
+    """l2/2 ||w||^2, or 1/2 sum_j l2_j w_j^2 for one L2 strength per feature."""
+    if np.ndim(l2) == 0:
+        return 0.5 * l2 * (w @ w)
+    return 0.5 * float(l2 @ (w * w))
+
+
+def _ridge_along(l2, w, d):
+    """The L2 term at w + t d, as a function of t (``l2`` as in _ridge_value)."""
+    if np.ndim(l2) == 0:
+        return lambda t: 0.5 * l2 * np.sum((w + t * d) ** 2)
+    return lambda t: 0.5 * float(l2 @ (w + t * d) ** 2)
+
+
 def _smooth_start(data, loss, y, s, w, b, l2):
     """The smooth (L2) problem's starting point: w in float64, the linear
     predictor, the loss there and the penalty (not formed where the loss
@@ -261,7 +284,7 @@ def _smooth_start(data, loss, y, s, w, b, l2):
     w = np.array(w, dtype=np.float64)
     eta = data.matvec(w) + b
     f_loss = loss.value(y, s, eta)
-    pen = 0.5 * l2 * (w @ w) if np.isfinite(f_loss) else None
+    pen = _ridge_value(l2, w) if np.isfinite(f_loss) else None
     return w, eta, f_loss, pen
 
 
@@ -272,7 +295,8 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     symmetric product of [X sqrt(h), sqrt(h)] (into a buffer made once). A
     factor is reused for the next step while the KKT violation keeps falling
     at least fourfold per step (a step then costs two passes over X instead
-    of a Hessian); otherwise the Hessian is formed again.
+    of a Hessian); otherwise the Hessian is formed again. ``l2`` may hold
+    one strength per feature.
     """
     X = data.hessian_x()
     dense = not sparse.issparse(X)
@@ -342,7 +366,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
         dw = d[:p]
         Xd = data.matvec(dw) + db
         found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
-                        lambda t: 0.5 * l2 * np.sum((w + t * dw) ** 2))
+                             _ridge_along(l2, w, dw))
         if found is None:
             if factor is not None:
                 factor = None
@@ -403,7 +427,7 @@ def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter
         if not delta < 0:
             return w, b, it, False
         found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
-                        lambda t: 0.5 * l2 * np.sum((w + t * d) ** 2))
+                             _ridge_along(l2, w, d))
         if found is None:
             return w, b, it, False
         t, eta, f_loss, pen = found
@@ -411,12 +435,24 @@ def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter
         b = b + t * db
 
 
+def _start_intercept(loss, y, s, fit_intercept):
+    """The intercept of a cold start: the link of y's weighted mean."""
+    if not fit_intercept:
+        return 0.0
+    mean = float(np.average(y, weights=s))
+    if loss.log or loss.power > 0:
+        mean = max(mean, np.finfo(np.float64).tiny ** 0.5)
+    with np.errstate(divide="ignore"):
+        return float(loss.link(mean))
+
+
 def solve_glm(X, y, s, loss, *, alpha, l1_ratio, fit_intercept, tol, max_iter,
-              coef_init=None, intercept_init=None, data=None):
+              coef_init=None, intercept_init=None, data=None, feature=None):
     """Fit one GLM; returns (coef float64, intercept, n_iter, converged).
 
     ``s`` are the sample weights (None for ones); the objective is that of the
-    module docstring, its KKT violation bounded by ``tol``."""
+    module docstring, its KKT violation bounded by ``tol``; ``feature``: the
+    per-feature factors and bounds, or None."""
     data = KernelDesign(X, coef_in_x_dtype=True) if data is None else data
     p = data.n_features
     y = np.asarray(y, dtype=np.float64)
@@ -428,35 +464,53 @@ def solve_glm(X, y, s, loss, *, alpha, l1_ratio, fit_intercept, tol, max_iter,
     w = np.zeros(p) if coef_init is None else np.array(coef_init, dtype=np.float64)
     if intercept_init is not None:
         b = float(intercept_init) if fit_intercept else 0.0
-    elif fit_intercept:
-        mean = float(np.average(y, weights=s))
-        if loss.log or loss.power > 0:
-            mean = max(mean, np.finfo(np.float64).tiny ** 0.5)
-        with np.errstate(divide="ignore"):
-            b = float(loss.link(mean))
     else:
-        b = 0.0
+        b = _start_intercept(loss, y, s, fit_intercept)
     tol_abs = tol * sum_s
-    if l1 == 0 and p <= CHOLESKY_MAX_FEATURES and data.n_samples >= p:
-        return fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs,
+    smooth = l1 == 0 and (feature is None or not feature.bounded)
+    if smooth and p <= CHOLESKY_MAX_FEATURES and data.n_samples >= p:
+        ridge = l2 if feature is None else l2 * feature.factor
+        return fit_newton_cholesky(data, loss, y, s, w, b, ridge, fit_intercept, tol_abs,
                                    max_iter)
-    if l1 == 0 and l2 > 0 and p > data.n_samples <= ROWS_MAX_SAMPLES:
+    if smooth and feature is None and l2 > 0 and p > data.n_samples <= ROWS_MAX_SAMPLES:
         return fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs,
                                max_iter)
     return fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs,
-                           max_iter)
+                           max_iter, feature)
 
 
 # ---------------------------------------------------------------------------
 # Paths over alpha (GeneralizedLinearRegressorCV)
 # ---------------------------------------------------------------------------
 
-def glm_alpha_max(X, y, s, loss, l1_ratio, fit_intercept):
+def _fit_unpenalized(X, y, s, loss, fit_intercept, feature, tol, max_iter):
+    """The linear predictor at the fit of the intercept and the unpenalized
+    features alone (the solution at every alpha from alpha_max up): the
+    intercept's closed form without such features, else solve_glm on their
+    columns with their bounds."""
+    kept = np.flatnonzero(feature.unpenalized) if feature is not None else np.empty(0, int)
+    if kept.size == 0:
+        return np.full(y.shape[0], _start_intercept(loss, y, s, fit_intercept))
+    X_kept = X[:, kept]
+    w, b, _, _ = solve_glm(X_kept, y, s, loss, alpha=0.0, l1_ratio=0.0,
+                           fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
+                           feature=feature.restricted(kept))
+    return np.asarray(X_kept @ w.astype(X.dtype), dtype=np.float64).ravel() + b
+
+
+def glm_alpha_max(X, y, s, loss, l1_ratio, fit_intercept, feature=None, tol=1e-4,
+                  max_iter=100):
     """Smallest alpha whose solution has no nonzero coefficient: the largest
-    |gradient| at w = 0 (intercept at its optimum), over sum(s) l1_ratio."""
+    |gradient| at w = 0 (intercept at its optimum), over sum(s) l1_ratio.
+    With per-feature factors and bounds (``feature``), the gradient at the
+    fit of the intercept and the unpenalized features alone, each feature's
+    part that its bounds let act divided by its factor
+    (:meth:`fastreg._feature_penalty.FeaturePenalty.zero_scores`)."""
     y = np.asarray(y, dtype=np.float64)
     sum_s = float(y.shape[0] if s is None else s.sum())
-    if fit_intercept:
+    if feature is not None:
+        eta = _fit_unpenalized(X, y, s, loss, fit_intercept, feature, tol, max_iter)
+    elif fit_intercept:
         mean = float(np.average(y, weights=s))
         if loss.log:
             mean = max(mean, np.finfo(np.float64).tiny ** 0.5)
@@ -468,10 +522,12 @@ def glm_alpha_max(X, y, s, loss, l1_ratio, fit_intercept):
         grad = np.asarray(X.T @ r).ravel()
     else:
         grad = np.asarray(X.T @ r.astype(X.dtype), dtype=np.float64)
+    if feature is not None:
+        return float(feature.zero_scores(-grad).max(initial=0.0)) / (sum_s * l1_ratio)
     return float(np.max(np.abs(grad), initial=0.0)) / (sum_s * l1_ratio)
 
 
-def _glm_path(X, y, s, loss, alphas, l1_ratio, fit_intercept, tol, max_iter):
+def _glm_path(X, y, s, loss, alphas, l1_ratio, fit_intercept, tol, max_iter, feature=None):
     """Coefficients and intercepts along ``alphas`` (decreasing), warm-started."""
     data = KernelDesign(X, coef_in_x_dtype=True)
     coefs = np.empty((len(alphas), data.n_features))
@@ -482,20 +538,20 @@ def _glm_path(X, y, s, loss, alphas, l1_ratio, fit_intercept, tol, max_iter):
         w, b, n_iter, _ = solve_glm(X, y, s, loss, alpha=alpha, l1_ratio=l1_ratio,
                                     fit_intercept=fit_intercept, tol=tol,
                                     max_iter=max_iter, coef_init=w, intercept_init=b,
-                                    data=data)
+                                    data=data, feature=feature)
         coefs[k], intercepts[k] = w, b
         n_iters.append(n_iter)
     return coefs, intercepts, n_iters
 
 
 def _fold_deviances(X, y, s, loss, train, test, alphas, l1_ratio, fit_intercept, tol,
-                    max_iter):
+                    max_iter, feature=None):
     """Mean test deviance along the path fitted on the training rows."""
     loss = TweedieLoss(loss.power, "log" if loss.log else "identity")  # one per thread
     s_train = None if s is None else s[train]
     s_test = None if s is None else s[test]
     coefs, intercepts, _ = _glm_path(X[train], y[train], s_train, loss, alphas, l1_ratio,
-                                     fit_intercept, tol, max_iter)
+                                     fit_intercept, tol, max_iter, feature)
     X_test, y_test = X[test], np.asarray(y[test], dtype=np.float64)
     etas = np.asarray(X_test @ coefs.T.astype(X.dtype), dtype=np.float64) + intercepts
     sum_test = float(len(test) if s_test is None else s_test.sum())

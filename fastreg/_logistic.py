@@ -33,7 +33,9 @@ from ._design import KernelDesign, as_int32_sparse
 from ._design import take_rows as _take_rows  # noqa: F401  (a name tests use)
 from ._distributed_hook import fit_distributed, is_distributed
 from ._logistic_base import _encode_binary  # noqa: F401  (a name tests use)
-from ._logistic_base import (_COMMON_CONSTRAINTS, _PENALTY, _LogisticBase, _resolve_penalty,
+from ._feature_penalty_params import cast_inside, with_feature_penalty_docs
+from ._logistic_base import (_COMMON_CONSTRAINTS, _PENALTY, _feature_penalty, _LogisticBase,
+                             _refuse_distributed_feature_penalty, _resolve_penalty,
                              _validate_fit, _warn_deprecated_usage)
 from ._logistic_path import _best_fit, _fold_paths
 from ._logistic_solver import _newton, _solve
@@ -47,7 +49,8 @@ def _as_dtype_out(arr, dtype):
 
 
 class LogisticRegression(_LogisticBase):
-    """Logistic regression (binomial or multinomial) with L1, L2 or elastic-net penalty.
+    __doc__ = with_feature_penalty_docs(
+        """Logistic regression (binomial or multinomial) with L1, L2 or elastic-net penalty.
 
     Drop-in for :class:`sklearn.linear_model.LogisticRegression` (scikit-learn
     1.9): same parameters, defaults and fitted attributes. Minimizes::
@@ -62,6 +65,15 @@ class LogisticRegression(_LogisticBase):
     elastic net to saga). As in scikit-learn, ``solver='liblinear'`` refuses
     more than two classes; unlike liblinear, the intercept is never penalized
     (``intercept_scaling`` is accepted and ignored).
+
+    Per-feature penalty factors and bounds (``penalty_factor``,
+    ``lower_bounds``, ``upper_bounds``) multiply each coefficient's penalty
+    and confine it; they are supported for two classes, and so for
+    one-vs-rest fits through :class:`sklearn.multiclass.OneVsRestClassifier`.
+    With bounds, every fit runs the proximal-Newton solver; the solvers that
+    accept them are 'lbfgs' (L-BFGS-B takes bounds) and 'saga' (a proximal
+    method), not the Newton ones. L2 fits with factors alone keep their
+    smooth routes, the factors scaling the L2 term.
 
     Parameters
     ----------
@@ -109,7 +121,7 @@ class LogisticRegression(_LogisticBase):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
     n_iter_ : ndarray of shape (1,)
-    """
+    """)
 
     _parameter_constraints = {
         **_COMMON_CONSTRAINTS,
@@ -122,7 +134,8 @@ class LogisticRegression(_LogisticBase):
     def __init__(self, penalty="deprecated", *, C=1.0, l1_ratio=0.0, dual=False,
                  tol=1e-4, fit_intercept=True, intercept_scaling=1, class_weight=None,
                  random_state=None, solver="lbfgs", max_iter=100, verbose=0,
-                 warm_start=False, n_jobs=None):
+                 warm_start=False, n_jobs=None, penalty_factor=None, lower_bounds=None,
+                 upper_bounds=None):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
@@ -137,6 +150,9 @@ class LogisticRegression(_LogisticBase):
         self.verbose = verbose
         self.warm_start = warm_start
         self.n_jobs = n_jobs
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None):
@@ -157,6 +173,7 @@ class LogisticRegression(_LogisticBase):
             The fitted estimator.
         """
         if is_distributed(X):  # binary, on Dask: one pass per Newton step
+            _refuse_distributed_feature_penalty(self)
             return fit_distributed(self, X, y, sample_weight)
         validate_params(self)
         _warn_deprecated_usage(self)
@@ -169,6 +186,7 @@ class LogisticRegression(_LogisticBase):
                 "The 'liblinear' solver does not support multiclass classification"
                 " (n_classes >= 3). Either use another solver or wrap the estimator"
                 " in a OneVsRestClassifier to keep applying a one-versus-rest scheme.")
+        feature = _feature_penalty(self, K, X.shape[1])
         data = KernelDesign(X)
         coef0 = intercept0 = None
         rows = 1 if K == 2 else K
@@ -179,7 +197,7 @@ class LogisticRegression(_LogisticBase):
                 intercept0 = self.intercept_
         coef, intercept, n_iter, conv = _solve(
             data, y_enc, K, s, C, l1_ratio, self.fit_intercept, self.tol,
-            self.max_iter, coef0, intercept0, newton=_newton(self.solver))
+            self.max_iter, coef0, intercept0, newton=_newton(self.solver), feature=feature)
         if not conv:
             warnings.warn(
                 "fastreg LogisticRegression did not converge: increase max_iter,"
@@ -188,7 +206,7 @@ class LogisticRegression(_LogisticBase):
         # scikit-learn's liblinear route returns float64, and a float 0.0 as
         # the intercept of a model without one
         out_dtype = np.float64 if self.solver == "liblinear" else X.dtype
-        self.coef_ = _as_dtype_out(coef, out_dtype)
+        self.coef_ = cast_inside(coef, out_dtype, feature)
         self.intercept_ = _as_dtype_out(intercept, out_dtype)
         if self.solver == "liblinear" and not self.fit_intercept:
             self.intercept_ = 0.0
@@ -230,12 +248,15 @@ def _grid_of_l1_ratios(l1_ratios):
 
 
 class LogisticRegressionCV(_LogisticBase):
-    """Logistic regression with built-in cross-validation of C (and l1_ratio).
+    __doc__ = with_feature_penalty_docs(
+        """Logistic regression with built-in cross-validation of C (and l1_ratio).
 
     Drop-in for :class:`sklearn.linear_model.LogisticRegressionCV`
     (scikit-learn 1.9). Each fold runs a warm-started path over ``Cs`` (from
     strongest to weakest penalty); folds and ``l1_ratios`` run on joblib
-    threads (``n_jobs``). ``solver`` names map as in :class:`LogisticRegression`.
+    threads (``n_jobs``). ``solver`` names map as in :class:`LogisticRegression`,
+    and so do ``penalty_factor``, ``lower_bounds`` and ``upper_bounds`` (two
+    classes only), the same at every point of the grid.
 
     Parameters
     ----------
@@ -325,7 +346,7 @@ class LogisticRegressionCV(_LogisticBase):
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen in :meth:`fit`, when X has string column
         names.
-    """
+    """)
 
     _parameter_constraints = {
         **_COMMON_CONSTRAINTS,
@@ -343,7 +364,8 @@ class LogisticRegressionCV(_LogisticBase):
                  dual=False, penalty="deprecated", scoring="warn", solver="lbfgs",
                  tol=1e-4, max_iter=100, class_weight=None, n_jobs=None, verbose=0,
                  refit=True, intercept_scaling=1.0, random_state=None,
-                 use_legacy_attributes="warn"):
+                 use_legacy_attributes="warn", penalty_factor=None, lower_bounds=None,
+                 upper_bounds=None):
         self.Cs = Cs
         self.l1_ratios = l1_ratios
         self.fit_intercept = fit_intercept
@@ -361,6 +383,9 @@ class LogisticRegressionCV(_LogisticBase):
         self.intercept_scaling = intercept_scaling
         self.random_state = random_state
         self.use_legacy_attributes = use_legacy_attributes
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     @keeps_state_on_interrupt
     def fit(self, X, y, sample_weight=None, **params):
@@ -412,6 +437,7 @@ class LogisticRegressionCV(_LogisticBase):
             raise ValueError(
                 "The 'liblinear' solver does not support multiclass classification"
                 " (n_classes >= 3).")
+        feature = _feature_penalty(self, K, X.shape[1])
         cv = check_cv(self.cv, y_enc, classifier=True)
         folds = list(cv.split(X, y_enc, **params))
         check_fold_weights(score_weight, folds)
@@ -421,9 +447,9 @@ class LogisticRegressionCV(_LogisticBase):
             # round trips (_design.take_rows), and the refit reads it as is
             X = as_int32_sparse(X)
         coefs, scores, n_iter = _fold_paths(self, X, y_enc, K, s, score_weight, folds, Cs,
-                                            l1_ratios, scorer, classes)
+                                            l1_ratios, scorer, classes, feature)
         W, B, C_best, l1_ratio_best = _best_fit(self, X, y_enc, K, s, Cs, l1_ratios,
-                                                coefs, scores)
+                                                coefs, scores, feature)
         self.classes_ = classes
         self.Cs_ = Cs
         self.l1_ratios_ = (np.asarray([None]) if no_grid

@@ -15,6 +15,9 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._feature_penalty_params import CONSTRAINTS as _FEATURE_PENALTY_CONSTRAINTS
+from ._feature_penalty_params import NAMES as _FEATURE_PENALTY_NAMES
+from ._feature_penalty_params import estimator_feature_penalty
 from ._base import (FastregMixin, as_configured_sparse, linear_scores,
                     samples_method_doc)
 from ._validation import (NONE, Boolean, InstanceOf, Interval, InvalidParameterError,
@@ -86,7 +89,30 @@ _COMMON_CONSTRAINTS = {
     "random_state": [RandomState()],
     "solver": [Options(SOLVERS)],
     "class_weight": [InstanceOf(dict), Options(["balanced"]), None],
+    **_FEATURE_PENALTY_CONSTRAINTS,
 }
+# Solver names that accept bounds: L-BFGS-B takes them, saga is a proximal
+# method (the fits run the proximal-Newton solver); the Newton methods cannot.
+BOUNDED_SOLVERS = ("lbfgs", "saga")
+
+
+def _feature_penalty(est, n_classes, n_features):
+    """The estimator's per-feature factors and bounds, validated (None when
+    not given): two classes only, the multinomial loss does not take them."""
+    feature = estimator_feature_penalty(est, n_features, est.solver, BOUNDED_SOLVERS)
+    if feature is not None and n_classes > 2:
+        raise ValueError(
+            "penalty_factor, lower_bounds and upper_bounds are supported for binary"
+            f" fits and one-vs-rest ones (sklearn.multiclass.OneVsRestClassifier); y has"
+            f" {n_classes} classes, whose multinomial fit does not take them.")
+    return feature
+
+
+def _refuse_distributed_feature_penalty(est):
+    """Distributed fits take no per-feature factors or bounds."""
+    if any(getattr(est, name) is not None for name in _FEATURE_PENALTY_NAMES):
+        raise ValueError("penalty_factor, lower_bounds and upper_bounds are not supported"
+                         " on distributed data; fit in memory.")
 # 'deprecated': the default of the deprecated ``penalty``, not listed in errors
 _PENALTY = [Options(PENALTIES), Unlisted(Options(["deprecated"]))]
 

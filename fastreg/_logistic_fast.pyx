@@ -13,15 +13,29 @@ coordinate), keeping ``Xd = X d + db`` up to date so that each coordinate
 update reads its column once. The coefficients are held as ``u = w + d`` in
 float64 whatever the dtype of X.
 
+With per-feature penalty factors and bounds (:mod:`fastreg._feature_penalty`)
+the kernels take a ``box`` of shape (4, n_features): rows ``l1_j``, ``l2_j``
+(the strengths times each feature's factor), ``lower_j`` and ``upper_j``; each
+coordinate update is then the bounded prox (the 1-D constrained minimiser is
+the clipped unconstrained one). Without it (None) the scalar strengths apply,
+through the same arithmetic as before the box existed.
+
 The loops run without the GIL and never allocate.
 """
 
 from cython cimport floating
-from fastreg._penalty cimport _prox_enet
+from fastreg._penalty cimport _prox_enet, _prox_enet_box
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 from libc.math cimport exp, fabs, log1p
 
 import numpy as np
+
+# (4, 0): no per-feature penalty, the scalar strengths apply
+_NO_BOX = np.empty((4, 0))
+
+
+def _as_box(box):
+    return _NO_BOX if box is None else np.ascontiguousarray(box, dtype=np.float64)
 
 
 def weighted_norms_dense(const floating[::1, :] X, const double[::1] h,
@@ -62,16 +76,22 @@ def weighted_norms_sparse(const floating[::1] data, const int[::1] indices,
 cdef inline double _coordinate_minimum(double gradient, double hnorm_k, double hx_k,
                                       double H_bb, double intercept_gradient,
                                       bint fit_intercept, double old, double l1_reg,
-                                      double l2_reg, double* curv) noexcept nogil:
+                                      double l2_reg, bint boxed, double lower, double upper,
+                                      double* curv) noexcept nogil:
     """Minimiser in u_j of the quadratic model
     g (u - old) + curv/2 (u - old)^2 + l1 |u| + l2/2 u^2, where g and curv
     account for the intercept sitting at its optimum for the current step
-    (CD on columns centred with the weights h); ``curv`` is set."""
+    (CD on columns centred with the weights h); ``curv`` is set. With
+    ``boxed``, on [lower, upper] (the intercept's elimination leaves a
+    quadratic in u_j alone, so the clipped minimiser is exact)."""
     cdef double db = 0.0
     curv[0] = hnorm_k
     if fit_intercept and H_bb > 0.0:
         db = -intercept_gradient / H_bb
         curv[0] = max(hnorm_k - hx_k * hx_k / H_bb, 1e-12 * hnorm_k)
+    if boxed:
+        return _prox_enet_box(curv[0] * old - (gradient + hx_k * db), l1_reg, curv[0] + l2_reg,
+                              lower, upper)
     return _prox_enet(curv[0] * old - (gradient + hx_k * db), l1_reg, curv[0] + l2_reg,
                       False)
 
@@ -113,13 +133,17 @@ cdef Py_ssize_t _quadratic_cd(const floating[::1, :] X, const floating[::1] data
                               const double[::1] hnorm, const double[::1] hx,
                               double[::1] u, double[::1] Xd, double[::1] intercept,
                               double l1_reg, double l2_reg, bint fit_intercept,
-                              int max_epochs, double tol, double column_work) except -1 nogil:
+                              int max_epochs, double tol, double column_work,
+                              const double[:, ::1] box) except -1 nogil:
     """The epochs of quadratic_cd_dense (``is_sparse`` false: X) and
     quadratic_cd_sparse (true: data, indices, indptr). ``column_work`` is the
-    multiply-adds of a column's product, for the interrupt checks."""
+    multiply-adds of a column's product, for the interrupt checks; ``box``
+    the per-feature penalty (module docstring; no columns: none)."""
     cdef Py_ssize_t n = Xd.shape[0], n_ws = ws.shape[0]
     cdef Py_ssize_t epoch, k, i, j
     cdef double dot, old, new, delta, max_step, step, curv
+    cdef double l1_j = l1_reg, l2_j = l2_reg, lower = 0.0, upper = 0.0
+    cdef bint boxed = box.shape[1] > 0
     cdef double H_bb = intercept[3]
     # sum_i h_i Xd_i, kept up to date so that the intercept update is O(1);
     # Xd excludes the intercept change db, which enters every column as hx * db.
@@ -133,19 +157,21 @@ cdef Py_ssize_t _quadratic_cd(const floating[::1, :] X, const floating[::1] data
         max_step = 0.0
         for k in range(n_ws):
             j = ws[k]
-            if hnorm[k] + l2_reg <= 0.0:
+            if boxed:
+                l1_j, l2_j, lower, upper = box[0, j], box[1, j], box[2, j], box[3, j]
+            if hnorm[k] + l2_j <= 0.0:
                 continue
             dot = _column_model_dot(X, data, indices, indptr, is_sparse, j, h, Xd)
             old = u[j]
             new = _coordinate_minimum(grad[j] + dot, hnorm[k], hx[k], H_bb,
                                       intercept[2] + hXd, fit_intercept, old,
-                                      l1_reg, l2_reg, &curv)
+                                      l1_j, l2_j, boxed, lower, upper, &curv)
             if new != old:
                 delta = new - old
                 u[j] = new
                 _column_model_move(X, data, indices, indptr, is_sparse, j, delta, Xd)
                 hXd += delta * hx[k]
-                step = fabs(delta) * (curv + l2_reg)
+                step = fabs(delta) * (curv + l2_j)
                 if step > max_step:
                     max_step = step
         check_interrupt(&interrupt_work, n_ws * column_work)  # Ctrl-C
@@ -162,7 +188,7 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
                        const double[::1] w,
                        double[::1] u, double[::1] Xd, double[::1] intercept,
                        double l1_reg, double l2_reg, bint fit_intercept,
-                       int max_epochs, double tol):
+                       int max_epochs, double tol, box=None):
     """Minimise the quadratic model over the columns ``ws`` (dense Fortran X).
 
     ``grad`` holds the loss gradient of every column, ``hnorm[k]`` the
@@ -172,14 +198,17 @@ def quadratic_cd_dense(const floating[::1, :] X, const double[::1] h,
     and ``b + db`` is written back at the end. ``Xd`` excludes ``db``.
     Returns the number of epochs run; stops when no coordinate moved more than
     ``tol`` (measured as sqrt(curvature) * step, a change in the model's units).
+    ``box``: per-feature strengths and bounds, indexed by feature (module
+    docstring).
     """
+    cdef const double[:, ::1] feature_box = _as_box(box)
     cdef const floating[::1] no_data = np.empty(0, dtype=np.asarray(X).dtype)
     cdef const int[::1] no_index = np.empty(0, dtype=np.intc)
     cdef Py_ssize_t epochs
     with nogil:
         epochs = _quadratic_cd(X, no_data, no_index, no_index, False, h, grad, ws, hnorm, hx,
                                u, Xd, intercept, l1_reg, l2_reg, fit_intercept, max_epochs,
-                               tol, <double>X.shape[0])
+                               tol, <double>X.shape[0], feature_box)
     return epochs
 
 
@@ -190,15 +219,17 @@ def quadratic_cd_sparse(const floating[::1] data, const int[::1] indices,
                         const double[::1] w,
                         double[::1] u, double[::1] Xd, double[::1] intercept,
                         double l1_reg, double l2_reg, bint fit_intercept,
-                        int max_epochs, double tol):
+                        int max_epochs, double tol, box=None):
     """CSC version of :func:`quadratic_cd_dense`."""
+    cdef const double[:, ::1] feature_box = _as_box(box)
     cdef const floating[::1, :] no_dense = np.empty((0, 0), dtype=np.asarray(data).dtype,
                                                     order="F")
     cdef Py_ssize_t epochs
     with nogil:
         epochs = _quadratic_cd(no_dense, data, indices, indptr, True, h, grad, ws, hnorm, hx,
                                u, Xd, intercept, l1_reg, l2_reg, fit_intercept, max_epochs,
-                               tol, data.shape[0] / <double>max(indptr.shape[0] - 1, 1) + 1.0)
+                               tol, data.shape[0] / <double>max(indptr.shape[0] - 1, 1) + 1.0,
+                               feature_box)
     return epochs
 
 
@@ -264,7 +295,7 @@ def partial_grad_sparse(const floating[::1] data, const int[::1] indices,
 def quadratic_cd_gram(const double[:, ::1] H, const double[::1] g,
                       double[::1] u, double[::1] Hd,
                       bint intercept, double l1_reg, double l2_reg,
-                      int max_epochs, double tol):
+                      int max_epochs, double tol, box=None):
     """Minimise the quadratic model through its Gram matrix.
 
     ``H`` is the (m, m) curvature ``X_ws^T diag(h) X_ws`` of the working set,
@@ -275,11 +306,15 @@ def quadratic_cd_gram(const double[:, ::1] H, const double[::1] g,
     an epoch costs m^2 instead of n * m: on tall designs the model can then be
     solved far more accurately for the price of one pass building ``H``, and
     the outer Newton iterations converge in fewer steps.
+    ``box`` (module docstring) is indexed by the working set's position here.
     Returns the number of epochs run (stopping rule as the other kernels).
     """
     cdef Py_ssize_t m = H.shape[0], m_pen = m - (1 if intercept else 0)
     cdef Py_ssize_t epoch, j, l
     cdef double gj, old, new, delta, max_step, step
+    cdef const double[:, ::1] feature_box = _as_box(box)
+    cdef bint boxed = feature_box.shape[1] > 0
+    cdef double l1_j = l1_reg, l2_j = l2_reg
     cdef double interrupt_work = FR_INTERRUPT_WORK  # (see _signals.pxd)
     with nogil:
         # defined even when max_epochs is 0 and the loop never runs
@@ -287,7 +322,9 @@ def quadratic_cd_gram(const double[:, ::1] H, const double[::1] g,
         for epoch in range(max_epochs):
             max_step = 0.0
             for j in range(m):
-                if H[j, j] + l2_reg <= 0.0:
+                if boxed and j < m_pen:
+                    l1_j, l2_j = feature_box[0, j], feature_box[1, j]
+                if H[j, j] + l2_j <= 0.0:
                     continue
                 gj = g[j] + Hd[j]
                 old = u[j]
@@ -299,8 +336,12 @@ def quadratic_cd_gram(const double[:, ::1] H, const double[::1] g,
                     step = fabs(new - old) * H[j, j]
                 else:
                     # model in u_j: gj (u - old) + H_jj/2 (u - old)^2 + penalty
-                    new = _prox_enet(H[j, j] * old - gj, l1_reg, H[j, j] + l2_reg, False)
-                    step = fabs(new - old) * (H[j, j] + l2_reg)
+                    if boxed:
+                        new = _prox_enet_box(H[j, j] * old - gj, l1_j, H[j, j] + l2_j,
+                                             feature_box[2, j], feature_box[3, j])
+                    else:
+                        new = _prox_enet(H[j, j] * old - gj, l1_j, H[j, j] + l2_j, False)
+                    step = fabs(new - old) * (H[j, j] + l2_j)
                 if new != old:
                     delta = new - old
                     u[j] = new

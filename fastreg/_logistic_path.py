@@ -23,11 +23,11 @@ def _accuracy(X, y_enc, coef, intercept, sample_weight):
 
 
 def _path_one_fold(X, y_enc, K, s, score_weight, train, test, Cs, l1_ratio,
-                   fit_intercept, tol, max_iter, scorer, classes, template):
+                   fit_intercept, tol, max_iter, scorer, classes, template, feature=None):
     """Warm-started path over Cs on one fold; returns coefs, scores, n_iters.
 
     The test fold is scored with the caller's sample weights (not the class
-    weights), as scikit-learn."""
+    weights), as scikit-learn. ``feature``: the per-feature factors and bounds."""
     data = KernelDesign(take_rows(X, train))
     X_test = take_rows(X, test)
     coefs, scores, n_iters = [], [], []
@@ -39,7 +39,7 @@ def _path_one_fold(X, y_enc, K, s, score_weight, train, test, Cs, l1_ratio,
     for C in Cs:
         W, B, n_iter, _ = _solve(data, y_enc[train], K, s[train], C, l1_ratio,
                                  fit_intercept, tol, max_iter, coef0, intercept0,
-                                 newton=_newton(template.solver))
+                                 newton=_newton(template.solver), feature=feature)
         coef0, intercept0 = W.copy(), B.copy()
         est.coef_ = W.astype(X.dtype)
         est.intercept_ = B.astype(X.dtype)
@@ -58,7 +58,7 @@ def _path_one_fold(X, y_enc, K, s, score_weight, train, test, Cs, l1_ratio,
 
 
 def _fold_paths(est, X, y_enc, K, s, score_weight, folds, Cs, l1_ratios, scorer,
-                classes):
+                classes, feature=None):
     """Every fold's warm-started path over Cs at every l1 ratio, on threads:
     ``(coefs, scores, n_iter)`` of shapes (n_folds, n_l1, n_Cs, ...), in the
     caller's order of Cs (each path runs from the smallest C up)."""
@@ -70,7 +70,7 @@ def _fold_paths(est, X, y_enc, K, s, score_weight, folds, Cs, l1_ratios, scorer,
             delayed(stop.bind(_path_one_fold))(
                 X, y_enc, K, s, score_weight, folds[f][0], folds[f][1], Cs[order],
                 l1_ratios[li], est.fit_intercept, est.tol, est.max_iter, scorer,
-                classes, est)
+                classes, est, feature)
             for f, li in jobs)
     n_f, n_l = len(folds), len(l1_ratios)
     coefs = np.empty((n_f, n_l) + out[0][0].shape)
@@ -81,7 +81,7 @@ def _fold_paths(est, X, y_enc, K, s, score_weight, folds, Cs, l1_ratios, scorer,
     return coefs, scores, n_iter
 
 
-def _best_fit(est, X, y_enc, K, s, Cs, l1_ratios, coefs, scores):
+def _best_fit(est, X, y_enc, K, s, Cs, l1_ratios, coefs, scores, feature=None):
     """The model at the best (C, l1 ratio): refitted on all the data from the
     folds' mean (``refit``), else the folds' coefficients at their own best
     points averaged. Returns ``(W, B, C_best, l1_ratio_best)``."""
@@ -99,7 +99,7 @@ def _best_fit(est, X, y_enc, K, s, Cs, l1_ratios, coefs, scores):
         icpt0 = W0[:, -1] if est.fit_intercept else None
         W, B, _, converged = _solve(data, y_enc, K, s, C_best, l1_ratio_best,
                                     est.fit_intercept, est.tol, est.max_iter, coef0, icpt0,
-                                    newton=_newton(est.solver))
+                                    newton=_newton(est.solver), feature=feature)
         if not converged:
             warnings.warn(
                 "fastreg LogisticRegressionCV's refit did not converge: increase"

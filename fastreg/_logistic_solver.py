@@ -19,6 +19,12 @@ coefficient row per class) otherwise. :func:`_solve` picks the route:
   :mod:`fastreg._multinomial`; full Newton steps (:func:`_fit_l2_newton`) for
   the Newton solver names on small problems.
 
+Per-feature penalty factors and bounds (``feature``, a
+:class:`fastreg._feature_penalty.FeaturePenalty`; two classes only): the L1
+and bounded fits on the proximal-Newton solver, which takes each feature's
+strengths and bounds; L2 fits without bounds on the smooth routes, the
+factors scaling the L2 term's diagonal.
+
 Stopping: the largest KKT violation (the minimum-norm subgradient) of the
 objective above is at most ``tol * sum(s)``.
 """
@@ -68,10 +74,11 @@ class _BinaryLogLoss:
         return self.r, self.h
 
 
-def _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter):
-    """Minimise sum s loss + penalty for y in {-1, +1}; returns (w, b, n_iter, conv)."""
+def _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter, feature=None):
+    """Minimise sum s loss + penalty for y in {-1, +1} (``feature``: the
+    per-feature factors and bounds); returns (w, b, n_iter, conv)."""
     return fit_working_sets(data, _BinaryLogLoss(y, s), w, b, l1, l2, fit_intercept,
-                            tol_abs, max_iter, PROX_NEWTON)
+                            tol_abs, max_iter, PROX_NEWTON, feature)
 
 
 def _prox_newton_step(data, loss, w, b, z, l1, l2, fit_intercept, ws_size, tol_abs,
@@ -186,7 +193,7 @@ def _smooth_problem(data, y_enc, K, s, rows, l2, fit_intercept):
         f = -(s @ log_expit(ypm * z))
         r = -s * ypm * expit(-ypm * z)
         G = data.rmatvec(r)[None, :] + l2 * Wt
-        f += 0.5 * l2 * np.sum(Wt * Wt)
+        f += _ridge_value(l2, Wt)
         grad = G.ravel()
         if fit_intercept:
             grad = np.append(grad, r.sum())
@@ -196,6 +203,14 @@ def _smooth_problem(data, y_enc, K, s, rows, l2, fit_intercept):
         return expit(scores(*unpack(theta)))
 
     return fun, unpack, probabilities
+
+
+def _ridge_value(l2, W):
+    """1/2 sum_j l2_j ||W[:, j]||^2, for an L2 strength ``l2`` that is a scalar
+    or one per feature (the penalty factors times the strength)."""
+    if np.ndim(l2) == 0:
+        return 0.5 * l2 * np.sum(W * W)
+    return 0.5 * np.sum(l2 * W * W)
 
 
 def _smooth_multinomial(data, y_enc, K, s, l2, fit_intercept, unpack):
@@ -252,6 +267,7 @@ NEWTON_POLISH_FLOPS = 5e7
 def _fit_l2_newton(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter):
     """Smooth problems by Newton's method: the Hessian formed and factored
     (Cholesky), Armijo backtracking; same gradient criterion as L-BFGS.
+    ``l2`` may hold one strength per feature (two classes).
 
     A few iterations where L-BFGS needs hundreds on badly scaled features,
     which is what a caller asking for a Newton solver expects."""
@@ -346,7 +362,7 @@ def _multinomial_objective(data, Y, s, W, B, l1, l2):
 
 
 def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
-           coef0=None, intercept0=None, newton=False):
+           coef0=None, intercept0=None, newton=False, feature=None):
     """Fit at one (C, l1_ratio). y_enc holds class indices 0..K-1.
 
     Returns coef (K', p) float64, intercept (K',), n_iter, converged, with
@@ -357,11 +373,17 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
     The multinomial intercepts are returned centred (summing to 0), as
     scikit-learn's: the softmax is the same for any common shift of them and
     they are not penalised, so the solvers may leave them anywhere on that line.
+
+    ``feature``: per-feature factors and bounds (two classes only; see the
+    module docstring).
     """
     inv_c = 0.0 if np.isinf(C) else 1.0 / C
     l1, l2 = l1_ratio * inv_c, (1.0 - l1_ratio) * inv_c
     tol_abs = tol * s.sum()
     p = data.n_features
+    if feature is not None:
+        return _solve_feature_penalty(data, y_enc, s, l1, l2, fit_intercept, tol_abs,
+                                      max_iter, coef0, intercept0, newton, feature)
     if l1 == 0.0:
         rows = 1 if n_classes == 2 else n_classes
         W = (np.zeros((rows, p)) if coef0 is None
@@ -398,6 +420,31 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
     W, B, n_iter, conv = _fit_multinomial(data, Y, s, W, B, l1, l2, fit_intercept,
                                           tol_abs, max_iter)
     return W, _centred_intercepts(B, fit_intercept), n_iter, conv
+
+
+def _binary_start(p, coef0, intercept0, fit_intercept):
+    """(w, b) of a binary fit: zeros, or the warm start given."""
+    w = np.zeros(p) if coef0 is None else np.array(coef0, dtype=np.float64).ravel()
+    b = 0.0 if intercept0 is None or not fit_intercept else float(np.ravel(intercept0)[0])
+    return w, b
+
+
+def _solve_feature_penalty(data, y_enc, s, l1, l2, fit_intercept, tol_abs, max_iter,
+                           coef0, intercept0, newton, feature):
+    """``_solve`` for two classes with per-feature factors and bounds: an L2
+    fit without bounds on the smooth routes (the factors scale the L2 term's
+    diagonal), any other on the proximal-Newton solver."""
+    w, b = _binary_start(data.n_features, coef0, intercept0, fit_intercept)
+    if l1 == 0.0 and not feature.bounded:
+        use_newton = newton and data.n_features + fit_intercept <= NEWTON_MAX_UNKNOWNS
+        fit = _fit_l2_newton if use_newton else _fit_l2_lbfgs
+        W, B, n_iter, conv = fit(data, y_enc, 2, s, w[None, :], np.array([b]),
+                                 l2 * feature.factor, fit_intercept, tol_abs, max_iter)
+        return W, _centred_intercepts(B, fit_intercept), n_iter, conv
+    y = np.where(y_enc == 1, 1.0, -1.0)
+    w, b, n_iter, conv = _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs,
+                                     max_iter, feature)
+    return w[None, :], np.array([b if fit_intercept else 0.0]), n_iter, conv
 
 
 def _newton(solver):

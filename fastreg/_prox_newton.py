@@ -21,6 +21,14 @@ weighted coordinate descent (:meth:`KernelDesign.quadratic_cd`), or through
 the model's weighted Gram matrix on designs tall against the working set
 (:func:`use_gram`), then backtracks along the step (:func:`armijo`).
 
+Per-feature penalty factors and coefficient bounds
+(:mod:`fastreg._feature_penalty`) enter through :class:`PenaltyTerms`: the
+kernels take each coordinate's strengths and bounds (their update is the
+bounded prox), the KKT check is the distance to the bounded subdifferential,
+unpenalized features are always in the working set, and the line search
+needs nothing more (the model's minimiser lies inside the bounds, and so
+does every point between it and the current, feasible, iterate).
+
 To add a loss: write its model object (``start``, ``trial``, ``accept``)
 and call :func:`fit_working_sets` with a :class:`Settings`; the loss's
 smooth-only routes (L-BFGS, full Newton) stay with its estimator and may use
@@ -94,6 +102,50 @@ def kkt_violation(g, w, l1):
     return viol
 
 
+class PenaltyTerms:
+    """The penalty of :func:`fit_working_sets`: strengths ``l1`` and ``l2``,
+    times each feature's factor and with its bounds when ``feature`` (a
+    :class:`fastreg._feature_penalty.FeaturePenalty`) is given; without it
+    the scalar formulas apply, as they did before factors existed."""
+
+    def __init__(self, l1, l2, feature=None):
+        self.l1, self.l2, self.feature = l1, l2, feature
+        self.box = None
+        self.forced = None
+        if feature is not None:
+            # the kernels' rows: l1_j, l2_j, lower_j, upper_j
+            self.box = np.ascontiguousarray(np.vstack([l1 * feature.factor,
+                                                       l2 * feature.factor,
+                                                       feature.lower, feature.upper]))
+            self.forced = np.flatnonzero(feature.unpenalized)
+
+    def value(self, w, ws=None):
+        """The penalty of w, or of w = w_full[ws] on the features ``ws``."""
+        if self.feature is None:
+            return penalty(w, self.l1, self.l2)
+        factor = self.feature.factor if ws is None else self.feature.factor[ws]
+        return float(factor @ (self.l1 * np.abs(w) + 0.5 * self.l2 * w * w))
+
+    def violation(self, grad, w, ws=None):
+        """Per feature, the KKT violation given the loss gradient ``grad``
+        (of every feature, or of those in ``ws``)."""
+        if self.feature is None:
+            return kkt_violation(grad + self.l2 * w, w, self.l1)
+        feature = self.feature if ws is None else self.feature.restricted(ws)
+        return feature.subdifferential_distance(grad, w, self.l1, self.l2)
+
+    def kernel_box(self, ws=None):
+        """The kernels' ``box``: indexed by feature, or by position in ``ws``."""
+        if self.box is None or ws is None:
+            return self.box
+        return np.ascontiguousarray(self.box[:, ws])
+
+    def feasible(self, w):
+        """w projected onto the bounds, in place (a warm start may lie outside)."""
+        if self.feature is not None and self.feature.bounded:
+            np.clip(w, self.feature.lower, self.feature.upper, out=w)
+
+
 class Stall:
     """Counts the iterations since the last progress: the KKT violation halved,
     or the objective lowered by more than ``rounding`` of its best value."""
@@ -138,15 +190,20 @@ def armijo(objective_at, f, delta, max_halvings, take_rounding=True, t0=1.0):
     return None
 
 
-def select_working_set(viol, w, ws_size, p):
-    """The nonzero coefficients and the worst KKT violators, sorted, int32;
+def select_working_set(viol, w, ws_size, p, forced=None):
+    """The nonzero coefficients, the features ``forced`` in (the unpenalized
+    ones: never screened) and the worst KKT violators, sorted, int32;
     returns ``(ws, ws_size)`` (the size grown to twice the support)."""
     nnz = np.flatnonzero(w != 0)
     ws_size = max(ws_size, 2 * nnz.size, WS_MIN)
+    if forced is not None and forced.size:
+        ws_size = max(ws_size, np.union1d(nnz, forced).size + WS_MIN)
     if ws_size >= p:
         return np.arange(p, dtype=np.int32), ws_size
     score = viol.copy()
     score[nnz] = np.inf
+    if forced is not None:
+        score[forced] = np.inf
     ws = np.argpartition(-score, ws_size - 1)[:ws_size]
     return np.sort(ws).astype(np.int32), ws_size
 
@@ -228,8 +285,10 @@ class NewtonStep(NamedTuple):
 
 
 def newton_step(W, grad, r, h, w, b, l1, l2, fit_intercept, cd_tol,
-                max_epochs=MAX_EPOCHS):
-    """Minimise the Newton model over the working set ``W``."""
+                max_epochs=MAX_EPOCHS, terms=None):
+    """Minimise the Newton model over the working set ``W``; ``terms``: the
+    :class:`PenaltyTerms` when they hold per-feature factors and bounds."""
+    box = None if terms is None else terms.box
     ws = W.ws
     w_ws = w[ws]
     gb = r.sum() if fit_intercept else 0.0
@@ -242,7 +301,8 @@ def newton_step(W, grad, r, h, w, b, l1, l2, fit_intercept, cd_tol,
         u0 = u.copy()
         _kern.quadratic_cd_gram(W.scaled_gram(h), np.ascontiguousarray(g), u,
                                 np.zeros(u.size), fit_intercept, l1, l2,
-                                MAX_EPOCHS_GRAM, cd_tol)
+                                MAX_EPOCHS_GRAM, cd_tol,
+                                None if box is None else terms.kernel_box(ws))
         Xd = W.Xws @ (u - u0)
         if fit_intercept:
             return NewtonStep(u[:-1] - w_ws, u[-1] - b, Xd, gb)
@@ -251,23 +311,26 @@ def newton_step(W, grad, r, h, w, b, l1, l2, fit_intercept, cd_tol,
     Xd = np.zeros(W.data.n_samples)
     model = InterceptModel(b, gb, h.sum() if fit_intercept else 0.0)
     b_new = W.data.quadratic_cd(h, grad, ws, w, u, Xd, model, l1, l2, fit_intercept,
-                                max_epochs, cd_tol)
+                                max_epochs, cd_tol, box)
     db = b_new - b
     Xd += db
     return NewtonStep(u[ws] - w_ws, db, Xd, gb)
 
 
 def fit_working_sets(data, model, w, b, l1, l2, fit_intercept, tol_abs, max_iter,
-                     settings):
+                     settings, feature=None):
     """Minimise ``L(X w + b) + l1 |w|_1 + l2/2 |w|^2`` by proximal Newton on
-    working sets (module docstring); w is updated in place. Returns
-    ``(w, b, n_iter, converged)``."""
+    working sets (module docstring); w is updated in place. ``feature``: the
+    :class:`fastreg._feature_penalty.FeaturePenalty` of per-feature factors
+    and bounds, or None. Returns ``(w, b, n_iter, converged)``."""
     p = data.n_features
+    terms = PenaltyTerms(l1, l2, feature)
+    terms.feasible(w)
     z = data.matvec(w) + b
     f_loss, r, h = model.start(z)
     if not np.isfinite(f_loss):
         return w, b, 0, False
-    pen = penalty(w, l1, l2)
+    pen = terms.value(w)
     grad = np.empty(p)
     ws_size = None
     it = 0
@@ -275,7 +338,7 @@ def fit_working_sets(data, model, w, b, l1, l2, fit_intercept, tol_abs, max_iter
     W = WorkingSet(data, settings)
     while True:
         grad[:] = data.rmatvec(r)
-        viol = kkt_violation(grad + l2 * w, w, l1)
+        viol = terms.violation(grad, w)
         gb = r.sum() if fit_intercept else 0.0
         max_viol = max(viol.max(initial=0.0), abs(gb))
         if max_viol <= tol_abs:
@@ -284,7 +347,7 @@ def fit_working_sets(data, model, w, b, l1, l2, fit_intercept, tol_abs, max_iter
             return w, b, it, False
         if ws_size is None:
             ws_size = first_working_set_size(viol)
-        ws, ws_size = select_working_set(viol, w, ws_size, p)
+        ws, ws_size = select_working_set(viol, w, ws_size, p, terms.forced)
         W.update(ws, fit_intercept)
         target = max(WS_TOL * max_viol, tol_abs)
         inner_viol = max_viol
@@ -293,19 +356,19 @@ def fit_working_sets(data, model, w, b, l1, l2, fit_intercept, tol_abs, max_iter
             it += 1
             frac = GRAM_INNER_TOL if W.gram else INNER_TOL
             step = newton_step(W, grad, r, h, w, b, l1, l2, fit_intercept,
-                               max(frac * inner_viol, 0.1 * tol_abs))
+                               max(frac * inner_viol, 0.1 * tol_abs), terms=terms)
             # d vanishes outside the working set: the penalty changes are
             # computed there only (p may dwarf the working set)
             w_ws = w[ws]
-            pen_w = penalty(w_ws, l1, l2)
+            pen_w = terms.value(w_ws, ws)
             delta = (grad[ws] @ step.d + step.gb * step.db
-                     + penalty(w_ws + step.d, l1, l2) - pen_w)
+                     + terms.value(w_ws + step.d, ws) - pen_w)
 
             def objective_at(t):
                 z_t = z + t * step.Xd
                 w_t = w_ws + t * step.d
                 loss_t = model.trial(z_t)
-                pen_t = pen - pen_w + penalty(w_t, l1, l2)
+                pen_t = pen - pen_w + terms.value(w_t, ws)
                 return loss_t + pen_t, (z_t, w_t, loss_t, pen_t)
 
             found = armijo(objective_at, f_loss + pen, delta, settings.max_halvings)
@@ -317,8 +380,7 @@ def fit_working_sets(data, model, w, b, l1, l2, fit_intercept, tol_abs, max_iter
             r, h = model.accept()
             W.gradient(r, grad, fit_intercept)
             gb = r.sum() if fit_intercept else 0.0
-            inner_viol = max(kkt_violation(grad[ws] + l2 * w[ws], w[ws], l1)
-                             .max(initial=0.0), abs(gb))
+            inner_viol = max(terms.violation(grad[ws], w[ws], ws).max(initial=0.0), abs(gb))
             if inner_viol <= target:
                 break
         ws_size = next_working_set_size(w, ws_size)
