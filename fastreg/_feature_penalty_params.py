@@ -6,15 +6,9 @@ for their meaning)."""
 
 import numpy as np
 
-from ._feature_penalty import PARAMETER_CONSTRAINTS, PARAMETER_DOCS, feature_penalty
-from ._validation import InstanceOf
+from ._feature_penalty import PARAMETER_DOCS, feature_penalty
 
 NAMES = ("penalty_factor", "lower_bounds", "upper_bounds")
-
-# The shared table for validate_params, whose entries are Constraint objects:
-# a type there (numbers.Real) stands for its instances.
-CONSTRAINTS = {name: [InstanceOf(c) if isinstance(c, type) else c for c in constraints]
-               for name, constraints in PARAMETER_CONSTRAINTS.items()}
 
 
 def with_feature_penalty_docs(doc):

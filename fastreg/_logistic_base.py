@@ -15,7 +15,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._feature_penalty_params import CONSTRAINTS as _FEATURE_PENALTY_CONSTRAINTS
+from ._feature_penalty import PARAMETER_CONSTRAINTS as _FEATURE_PENALTY_CONSTRAINTS
 from ._feature_penalty_params import NAMES as _FEATURE_PENALTY_NAMES
 from ._feature_penalty_params import estimator_feature_penalty
 from ._base import (FastregMixin, as_configured_sparse, linear_scores,
