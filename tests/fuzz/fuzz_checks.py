@@ -925,8 +925,13 @@ class RidgeProblem:
         return self.y[:, None] if self.y.ndim == 1 else self.y
 
     def objective(self, coef, intercept):
+        """The objective at (coef, intercept); NaN where they are not finite
+        (scikit-learn's RidgeCV returns NaN coefficients on some float32 sparse
+        fits with extreme weights: no slack, see excess_over)."""
         W = np.asarray(coef, float).reshape(self._targets().shape[1], -1) / self.unit
         b = np.broadcast_to(np.asarray(intercept, float) / self.unit, (W.shape[0],))
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            return float("nan")
         Y = self._targets()
         return float(sum(ref.ridge_objective(self.X, Y[:, t], W[t], b[t], alpha=self.alpha[t],
                                              sample_weight=self.s)

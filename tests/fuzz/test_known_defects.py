@@ -405,3 +405,18 @@ def test_ridge_cv_k_fold_choice_is_the_exact_best_with_extreme_weights():
     est = fastreg.RidgeCV(alphas=alphas, cv=3, fit_intercept=False).fit(X, y, sample_weight=sw)
     scores = exact_kfold_r2(X, y, sw, alphas, 3, False)
     assert est.alpha_ == alphas[np.argmax(scores)]
+
+
+def test_non_finite_peer_coefficients_grant_no_slack():
+    """Deep fuzz find (RidgeCV, 29 x 27 float32 CSR, extreme weights):
+    scikit-learn's refit returned NaN coefficients and the harness crashed
+    computing their objective; a non-finite fit has no objective and grants
+    fastreg no slack."""
+    from fuzz_checks import RidgeProblem, excess_over
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((6, 3)), rng.standard_normal(6)
+    problem = RidgeProblem(X, y, None, 1.0, True, False)
+    assert np.isnan(problem.objective(np.full(3, np.nan), 0.0))
+    assert np.isnan(problem.objective(np.zeros(3), np.inf))
+    assert excess_over(problem.objective(np.full(3, np.nan), 0.0), 1.0) == 0.0
+    assert np.isfinite(problem.objective(np.zeros(3), 0.0))
