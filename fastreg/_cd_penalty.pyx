@@ -59,6 +59,17 @@ cdef inline bint _conjugate_finite(double c, double lower, double upper) noexcep
             or (c < 0.0 and lower != -INFINITY))
 
 
+cdef inline double _within_scaling(double c, double l1, double lower,
+                                   double upper) noexcept nogil:
+    """s c_j back within [-l1, l1] on a side an infinite bound leaves open,
+    where the scaling put it up to a rounding error (whose conjugate is +inf)."""
+    if upper == INFINITY:
+        c = min(c, l1)
+    if lower == -INFINITY:
+        c = max(c, -l1)
+    return c
+
+
 cdef double _penalty_gap(Py_ssize_t n_features, const double* xtr, const floating* w,
                          const double* norm2, const double* factor, const double* lower,
                          const double* upper, double l1_reg, double l2_reg, double r_norm2,
@@ -93,7 +104,10 @@ cdef double _penalty_gap(Py_ssize_t n_features, const double* xtr, const floatin
         l1 = l1_reg * factor[j]
         l2 = l2_reg * factor[j]
         c = xtr[j] - l2 * w[j]
-        if l1 > 0.0 or _conjugate_finite(c, lower[j], upper[j]):
+        if l1 > 0.0:
+            priced += _box_conjugate(_within_scaling(scale * c, l1, lower[j], upper[j]), l1,
+                                     lower[j], upper[j])
+        elif _conjugate_finite(c, lower[j], upper[j]):
             priced += _box_conjugate(scale * c, l1, lower[j], upper[j])
         else:
             priced += (_coordinate_gain(c, w[j], norm2[j], l1, l2, lower[j], upper[j])

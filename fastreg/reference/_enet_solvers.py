@@ -196,8 +196,10 @@ def enet_coordinate_descent(X, y, *, alpha, l1_ratio=1.0, fit_intercept=True, sa
     penalty_factor : array-like of shape (n_features,), default=None
         Weight v_j of feature j's penalty (L1 and L2 terms); 0 leaves it
         unpenalized.
-    lower_bounds, upper_bounds : float or array-like of shape (n_features,), default=None
-        Bounds on the coefficients (``positive`` is a lower bound of 0).
+    lower_bounds : float or array-like of shape (n_features,), default=None
+        Lower bounds on the coefficients, <= 0 (``positive`` is a lower bound of 0).
+    upper_bounds : float or array-like of shape (n_features,), default=None
+        Upper bounds on the coefficients, >= 0.
 
     With factors or bounds, the update of feature j is the one above with
     the L1 and L2 strengths times v_j, clipped to the bounds; the run stops
