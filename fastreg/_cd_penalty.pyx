@@ -13,8 +13,13 @@ elastic-net prox of the coordinate clipped to its bounds, exact in one
 variable. The plain penalty keeps its own kernels (fastreg/_cd_fast.pyx,
 fastreg/_cd_gram.pyx), whose iterates these do not touch.
 
-Stopping: every feature in every epoch (no screening, working sets or
-Anderson trials), the duality gap below ``gap_tol`` as in the plain kernels.
+Stopping: the duality gap below ``gap_tol`` as in the plain kernels (no
+screening or working sets). The residual kernel follows each epoch over
+every feature with up to SUPPORT_EPOCHS epochs over the nonzero
+coefficients, until they settle; in cyclic order it tries the Anderson
+extrapolation of the last epochs' iterates every ANDERSON_DEPTH + 1 epochs,
+clipped to the bounds, and keeps it where it lowers P (penalty factors
+included).
 The gap (:func:`_penalty_gap`) takes the dual point theta = s r of the
 equivalent Lasso whose L2 part sits in the smooth term, c_j = x_j^T r -
 l2_j w_j; s = min(1, l1_j / |c_j|) over the penalized features and the sides
@@ -31,9 +36,11 @@ from cython cimport floating
 from libc.math cimport INFINITY, fabs
 from libc.stdint cimport uint32_t
 
-from fastreg._cd_common cimport (GAP_CADENCE, RESIDUAL_REFRESH, Progress, _column_dot,
-                                 _column_update, _draw, _recompute_residual, _stalled)
-from fastreg._penalty cimport _box_conjugate, _prox_enet_box
+from fastreg._cd_common cimport (ANDERSON_DEPTH, GAP_CADENCE, RESIDUAL_REFRESH, SUPPORT_EPOCHS,
+                                 Progress,
+                                 _anderson_coefficients, _column_dot, _column_update, _draw,
+                                 _recompute_residual, _stalled, _weighted_norm2)
+from fastreg._penalty cimport _box_conjugate, _clip, _prox_enet_box
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 
 import numpy as np
@@ -126,6 +133,62 @@ cdef inline double _update(double z, double w, double norm2, double factor, doub
     return _prox_enet_box(z, l1_reg * factor, denom, lower, upper)
 
 
+cdef double _penalty_value(Py_ssize_t n_features, const floating* w, const double* factor,
+                           double l1_reg, double l2_reg) noexcept nogil:
+    """sum_j h_j(w_j) for w within the bounds."""
+    cdef double value = 0.0, wj
+    cdef Py_ssize_t j
+    for j in range(n_features):
+        wj = w[j]
+        value += factor[j] * (l1_reg * fabs(wj) + 0.5 * l2_reg * wj * wj)
+    return value
+
+
+cdef bint _anderson_trial(const double[:, ::1] hist, floating[::1, :] W, floating[::1, :] R,
+                          double* offset, floating[::1, :] W_trial, floating[::1, :] R_trial,
+                          const floating[::1, :] Y, const double[::1] factor,
+                          const double[::1] lower, const double[::1] upper, double l1_reg,
+                          double l2_reg, const floating[::1, :] X_dense,
+                          const floating[::1] X_data, const int[::1] X_indices,
+                          const int[::1] X_indptr, bint is_sparse, const floating[::1] X_mean,
+                          const floating[::1] norm2_cols, const floating* sw,
+                          bint weighted) noexcept nogil:
+    """W and R to the extrapolated point sum_k c_k w_{k+1} of the iterates in
+    ``hist``, clipped to the bounds, if it lowers P (R_trial: R moved by the
+    columns that change); whether it moved."""
+    cdef double c[5]
+    cdef double acc, trial_offset = offset[0], current, trial
+    cdef Py_ssize_t i, j, n_features = W.shape[1], n_samples = R.shape[0]
+    cdef floating delta
+    cdef int k
+    if not _anderson_coefficients(hist, n_features, 0, c, NULL, 0):
+        return False
+    for i in range(n_samples):
+        R_trial[i, 0] = R[i, 0]
+    for j in range(n_features):
+        acc = 0.0
+        for k in range(ANDERSON_DEPTH):
+            acc += c[k] * hist[k + 1, j]
+        W_trial[0, j] = <floating>_clip(acc, lower[j], upper[j])
+        delta = W_trial[0, j] - W[0, j]
+        if delta != 0 and norm2_cols[j] != 0:
+            _column_update(j, delta, is_sparse, X_dense, X_data, X_indices, X_indptr,
+                           &R_trial[0, 0], &trial_offset, X_mean[j], norm2_cols[j], n_samples,
+                           weighted)
+    current = (0.5 * _weighted_norm2(&R[0, 0], n_samples, offset[0], sw, weighted)
+               + _penalty_value(n_features, &W[0, 0], &factor[0], l1_reg, l2_reg))
+    trial = (0.5 * _weighted_norm2(&R_trial[0, 0], n_samples, trial_offset, sw, weighted)
+             + _penalty_value(n_features, &W_trial[0, 0], &factor[0], l1_reg, l2_reg))
+    if not trial < current:
+        return False
+    for j in range(n_features):
+        W[0, j] = W_trial[0, j]
+    for i in range(n_samples):
+        R[i, 0] = R_trial[i, 0]
+    offset[0] = trial_offset
+    return True
+
+
 def enet_coordinate_descent_penalty(
     floating[::1, :] W,
     double l1_reg,
@@ -168,9 +231,21 @@ def enet_coordinate_descent_penalty(
     cdef int epoch = 0, since_gap = 0, refreshed = 0
     cdef uint32_t rng_state = seed if seed != 0 else 1
     cdef floating delta
-    cdef bint stationary = False
+    cdef bint stationary = False, moved_by_trial, settled
+    # epochs over the nonzero coefficients since the last over every feature
+    cdef int support_run = 0
     cdef Progress progress
     cdef double interrupt_work = FR_INTERRUPT_WORK
+    # the Anderson trial (cyclic order): the last epochs' iterates, the trial
+    # point and its residual
+    cdef bint accelerate = not random and max_iter > 0
+    cdef double[:, ::1] hist = np.empty((ANDERSON_DEPTH + 1, n_features if accelerate else 0))
+    cdef int n_hist = 0
+    dtype = np.asarray(Y).dtype
+    cdef floating[::1, :] W_trial = np.empty((1, n_features if accelerate else 0), dtype=dtype,
+                                             order="F")
+    cdef floating[::1, :] R_trial = np.empty((n_samples if accelerate else 0, 1), dtype=dtype,
+                                             order="F")
     cdef double column_work = ((X_indptr[n_features] / <double>max(n_features, 1) + 1.0)
                                if is_sparse else n_samples)
     with nogil:
@@ -211,6 +286,8 @@ def enet_coordinate_descent_penalty(
                 d_w_max = w_max = 0.0
                 for jj in range(n_features):
                     j = _draw(n_features, &rng_state) if random else jj
+                    if support_run > 0 and W[0, j] == 0:
+                        continue
                     if norm2[j] == 0.0:  # constant column: r does not depend on w_j
                         W[0, j] = <floating>_update(0.0, 0.0, 0.0, factor[j], l1_reg,
                                                     l2_reg, lower[j], upper[j])
@@ -230,10 +307,27 @@ def enet_coordinate_descent_penalty(
                     w_max = max(w_max, fabs(W[0, j]))
                 epoch += 1
                 since_gap += 1
-                stationary = d_w_max == 0.0 and not random
-                if (stationary or w_max == 0.0 or d_w_max <= tol * w_max
-                        or since_gap >= GAP_CADENCE or epoch >= max_iter):
+                moved_by_trial = False
+                if accelerate:
+                    for j in range(n_features):
+                        hist[n_hist, j] = W[0, j]
+                    n_hist += 1
+                    if n_hist == ANDERSON_DEPTH + 1:
+                        n_hist = 0
+                        moved_by_trial = _anderson_trial(
+                            hist, W, R, &offset, W_trial, R_trial, Y, factor, lower, upper,
+                            l1_reg, l2_reg, X_dense, X_data, X_indices, X_indptr, is_sparse,
+                            X_mean, norm2_cols, sw, weighted)
+                settled = w_max == 0.0 or d_w_max <= tol * w_max
+                if support_run > 0:  # every feature again once the support settles
+                    support_run = 0 if settled or support_run == SUPPORT_EPOCHS else support_run + 1
+                    if epoch >= max_iter:
+                        break
+                    continue
+                stationary = d_w_max == 0.0 and not random and not moved_by_trial
+                if stationary or settled or since_gap >= GAP_CADENCE or epoch >= max_iter:
                     break
+                support_run = 1
         if offset != 0.0:
             for i in range(n_samples):
                 R[i, 0] += <floating>offset

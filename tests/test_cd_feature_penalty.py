@@ -284,3 +284,25 @@ def test_glum_on_cadata():
     lower = np.array([-np.inf, -np.inf, 0.0, -0.1, -np.inf, -np.inf, -np.inf, -np.inf])
     upper = np.array([0.5, np.inf, np.inf, 0.1, np.inf, np.inf, 1.0, np.inf])
     _glum_objective_matches(X, y, 0.01, 0.7, factor, lower, upper)
+
+
+@pytest.mark.parametrize("precompute", [False, True])
+def test_random_selection_reaches_the_same_solution(precompute):
+    X, y, factor, lower, upper = _problem(seed=12)
+    params = dict(alpha=0.05, l1_ratio=0.9, penalty_factor=factor, lower_bounds=lower,
+                  upper_bounds=upper, tol=1e-13, max_iter=100_000, precompute=precompute)
+    cyclic = fr.ElasticNet(**params).fit(X, y)
+    drawn = fr.ElasticNet(**params, selection="random", random_state=0).fit(X, y)
+    np.testing.assert_allclose(drawn.coef_, cyclic.coef_, atol=1e-7)
+
+
+def test_extreme_target_scale_keeps_the_bounds():
+    """The path solves for a power-of-two multiple of y: the bounds scale with it."""
+    X, y, factor, lower, upper = _problem(seed=13)
+    scale = 1e-160
+    small = fr.Lasso(alpha=0.05 * scale, penalty_factor=factor, lower_bounds=lower * scale,
+                     upper_bounds=upper * scale, tol=1e-12).fit(X, y * scale)
+    unit = fr.Lasso(alpha=0.05, penalty_factor=factor, lower_bounds=lower,
+                    upper_bounds=upper, tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(small.coef_ / scale, unit.coef_, rtol=1e-6, atol=1e-8)
+    assert np.all(small.coef_ <= upper * scale)
