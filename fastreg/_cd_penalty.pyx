@@ -26,8 +26,9 @@ l2_j w_j; s = min(1, l1_j / |c_j|) over the penalized features and the sides
 of them that an infinite bound leaves open. A finite bound makes any s
 feasible: the conjugate of the bounded L1 term prices it. Unpenalized
 features (factor 0) would force s = 0 whenever x_j^T r != 0; they are left
-out of the scaling, and the gap adds, for each of them, what minimising P
-over that coordinate alone would still gain (c_j^2 / (2 ||x_j||^2) without a
+out of the scaling. Where c_j points to a finite bound, the bound's
+conjugate prices them exactly; otherwise the gap adds what minimising P over
+that coordinate alone would still gain (c_j^2 / (2 ||x_j||^2) without a
 bound): the gap is then a stopping criterion, no longer a certified bound.
 Without an L1 term (l1_reg == 0) every feature counts as unpenalized there.
 """
@@ -123,7 +124,7 @@ cdef double _penalty_gap(Py_ssize_t n_features, const double* xtr, const floatin
             + 0.5 * ridge * (1.0 + scale * scale) + priced)
 
 
-cdef inline double _update(double z, double w, double norm2, double factor, double l1_reg,
+cdef inline double _update(double z, double norm2, double factor, double l1_reg,
                            double l2_reg, double lower, double upper) noexcept nogil:
     """Coordinate j's new value from z = x_j^T r + ||x_j||^2 w: the clip of 0
     (that is, 0) for a constant column without an L2 term."""
@@ -189,6 +190,72 @@ cdef bint _anderson_trial(const double[:, ::1] hist, floating[::1, :] W, floatin
     return True
 
 
+cdef double _residual_gap(floating[::1, :] W, const floating[::1, :] Y, floating[::1, :] R,
+                          double* offset, const double[::1] factor, const double[::1] lower,
+                          const double[::1] upper, double l1_reg, double l2_reg,
+                          const floating[::1, :] X_dense, const floating[::1] X_data,
+                          const int[::1] X_indices, const int[::1] X_indptr, bint is_sparse,
+                          const floating[::1] X_mean, const floating[::1] norm2_cols,
+                          const double[::1] norm2, const floating* sw, bint weighted,
+                          double sum_w, double[::1] xtr, double* objective) noexcept nogil:
+    """The gap at W, with R's offset folded in (and the products corrected for
+    the drift of sum_i s_i r_i from 0, as fastreg/_cd_fast.pyx's gap does)."""
+    cdef double r_sum = 0.0, r_norm2 = 0.0, r_dot_y = 0.0, si, centring
+    cdef Py_ssize_t i, j, n_samples = R.shape[0], n_features = W.shape[1]
+    for i in range(n_samples):
+        if offset[0] != 0.0:
+            R[i, 0] += <floating>offset[0]
+        si = sw[i] if weighted else 1.0
+        r_sum += si * R[i, 0]
+        r_norm2 += si * R[i, 0] * R[i, 0]
+        r_dot_y += si * R[i, 0] * Y[i, 0]
+    offset[0] = 0.0
+    centring = -r_sum / sum_w
+    for j in range(n_features):
+        xtr[j] = _column_dot(j, is_sparse, X_dense, X_data, X_indices, X_indptr, &R[0, 0],
+                             centring, sum_w, sw, X_mean[j], norm2_cols[j], n_samples,
+                             weighted)
+    return _penalty_gap(n_features, &xtr[0], &W[0, 0], &norm2[0], &factor[0], &lower[0],
+                        &upper[0], l1_reg, l2_reg, r_norm2, r_dot_y, objective)
+
+
+cdef void _residual_epoch(floating[::1, :] W, floating[::1, :] R, double* offset,
+                          const double[::1] factor, const double[::1] lower,
+                          const double[::1] upper, double l1_reg, double l2_reg,
+                          const floating[::1, :] X_dense, const floating[::1] X_data,
+                          const int[::1] X_indices, const int[::1] X_indptr, bint is_sparse,
+                          const floating[::1] X_mean, const floating[::1] norm2_cols,
+                          const double[::1] norm2, const floating* sw, bint weighted,
+                          double sum_w, bint random, uint32_t* rng_state, bint support_only,
+                          double* moves) noexcept nogil:
+    """One epoch of coordinate updates (the nonzero coefficients only with
+    ``support_only``); moves = (largest move, largest coefficient)."""
+    cdef Py_ssize_t j, jj, n_samples = R.shape[0], n_features = W.shape[1]
+    cdef double moved
+    cdef floating delta
+    moves[0] = moves[1] = 0.0
+    for jj in range(n_features):
+        j = _draw(n_features, rng_state) if random else jj
+        if support_only and W[0, j] == 0:
+            continue
+        if norm2[j] == 0.0:
+            # constant column: r does not depend on w_j, and 0 (within the
+            # bounds) minimises its penalty
+            W[0, j] = 0
+            continue
+        moved = _update(
+            _column_dot(j, is_sparse, X_dense, X_data, X_indices, X_indptr, &R[0, 0],
+                        offset[0], sum_w, sw, X_mean[j], norm2_cols[j], n_samples, weighted)
+            + W[0, j] * norm2[j], norm2[j], factor[j], l1_reg, l2_reg, lower[j], upper[j])
+        delta = <floating>moved - W[0, j]
+        if delta != 0:
+            _column_update(j, delta, is_sparse, X_dense, X_data, X_indices, X_indptr,
+                           &R[0, 0], offset, X_mean[j], norm2_cols[j], n_samples, weighted)
+            W[0, j] += delta
+            moves[0] = max(moves[0], fabs(delta))
+        moves[1] = max(moves[1], fabs(W[0, j]))
+
+
 def enet_coordinate_descent_penalty(
     floating[::1, :] W,
     double l1_reg,
@@ -225,12 +292,12 @@ def enet_coordinate_descent_penalty(
     cdef const floating* sw = &sample_weight[0] if weighted else NULL
     cdef double[::1] norm2 = np.asarray(norm2_cols, dtype=np.float64)
     cdef double[::1] xtr = np.zeros(n_features)
-    cdef double sum_w = n_samples, offset = 0.0, centring, r_sum, r_norm2, r_dot_y, si
-    cdef double gap = 0.0, objective, d_w_max, w_max, moved
-    cdef Py_ssize_t i, j, jj
+    cdef double sum_w = n_samples, offset = 0.0
+    cdef double gap = 0.0, objective, d_w_max, w_max
+    cdef double moves[2]
+    cdef Py_ssize_t i, j
     cdef int epoch = 0, since_gap = 0, refreshed = 0
     cdef uint32_t rng_state = seed if seed != 0 else 1
-    cdef floating delta
     cdef bint stationary = False, moved_by_trial, settled
     # epochs over the nonzero coefficients since the last over every feature
     cdef int support_run = 0
@@ -261,50 +328,19 @@ def enet_coordinate_descent_penalty(
                 refreshed = epoch
                 _recompute_residual(W, Y, R, &offset, is_sparse, X_dense, X_data,
                                     X_indices, X_indptr, X_mean, norm2_cols, weighted)
-            r_sum = r_norm2 = r_dot_y = 0.0
-            for i in range(n_samples):
-                if offset != 0.0:
-                    R[i, 0] += <floating>offset
-                si = sw[i] if weighted else 1.0
-                r_sum += si * R[i, 0]
-                r_norm2 += si * R[i, 0] * R[i, 0]
-                r_dot_y += si * R[i, 0] * Y[i, 0]
-            offset = 0.0
-            centring = -r_sum / sum_w
-            for j in range(n_features):
-                xtr[j] = _column_dot(j, is_sparse, X_dense, X_data, X_indices, X_indptr,
-                                     &R[0, 0], centring, sum_w, sw, X_mean[j],
-                                     norm2_cols[j], n_samples, weighted)
-            gap = _penalty_gap(n_features, &xtr[0], &W[0, 0], &norm2[0], &factor[0],
-                               &lower[0], &upper[0], l1_reg, l2_reg, r_norm2, r_dot_y,
-                               &objective)
+            gap = _residual_gap(W, Y, R, &offset, factor, lower, upper, l1_reg, l2_reg,
+                                X_dense, X_data, X_indices, X_indptr, is_sparse, X_mean,
+                                norm2_cols, norm2, sw, weighted, sum_w, xtr, &objective)
             since_gap = 0
             if (gap <= gap_tol or epoch >= max_iter or stationary
                     or _stalled(&progress, gap, objective, epoch)):
                 break
             while True:
-                d_w_max = w_max = 0.0
-                for jj in range(n_features):
-                    j = _draw(n_features, &rng_state) if random else jj
-                    if support_run > 0 and W[0, j] == 0:
-                        continue
-                    if norm2[j] == 0.0:  # constant column: r does not depend on w_j
-                        W[0, j] = <floating>_update(0.0, 0.0, 0.0, factor[j], l1_reg,
-                                                    l2_reg, lower[j], upper[j])
-                        continue
-                    moved = _update(
-                        _column_dot(j, is_sparse, X_dense, X_data, X_indices, X_indptr,
-                                    &R[0, 0], offset, sum_w, sw, X_mean[j], norm2_cols[j],
-                                    n_samples, weighted) + W[0, j] * norm2[j],
-                        W[0, j], norm2[j], factor[j], l1_reg, l2_reg, lower[j], upper[j])
-                    delta = <floating>moved - W[0, j]
-                    if delta != 0:
-                        _column_update(j, delta, is_sparse, X_dense, X_data, X_indices,
-                                       X_indptr, &R[0, 0], &offset, X_mean[j], norm2_cols[j],
-                                       n_samples, weighted)
-                        W[0, j] += delta
-                        d_w_max = max(d_w_max, fabs(delta))
-                    w_max = max(w_max, fabs(W[0, j]))
+                _residual_epoch(W, R, &offset, factor, lower, upper, l1_reg, l2_reg, X_dense,
+                                X_data, X_indices, X_indptr, is_sparse, X_mean, norm2_cols,
+                                norm2, sw, weighted, sum_w, random, &rng_state,
+                                support_run > 0, moves)
+                d_w_max, w_max = moves[0], moves[1]
                 epoch += 1
                 since_gap += 1
                 moved_by_trial = False
@@ -385,8 +421,8 @@ def enet_coordinate_descent_gram_penalty(
                 d_w_max = w_max = 0.0
                 for jj in range(n_features):
                     j = _draw(n_features, &rng_state) if random else jj
-                    moved = _update(q[j] - H[j] + w[j] * norm2[j], w[j], norm2[j], factor[j],
-                                    l1_reg, l2_reg, lower[j], upper[j])
+                    moved = _update(q[j] - H[j] + w[j] * norm2[j], norm2[j], factor[j], l1_reg,
+                                    l2_reg, lower[j], upper[j])
                     delta = moved - w[j]
                     if delta != 0:
                         for i in range(n_features):

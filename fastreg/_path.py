@@ -333,8 +333,8 @@ def _path_penalty(penalty_factor, lower_bounds, upper_bounds, n_features, positi
     if penalty is None:
         return None
     if multi_output:
-        raise ValueError("penalty_factor, lower_bounds and upper_bounds are not allowed"
-                         " for multi-output (y.ndim != 1)")
+        raise ValueError("penalty_factor, lower_bounds and upper_bounds need a single"
+                         " target: they are not allowed for multi-output y.")
     return with_positive(penalty, n_features, positive)
 
 
