@@ -14,7 +14,8 @@ variable. The plain penalty keeps its own kernels (fastreg/_cd_fast.pyx,
 fastreg/_cd_gram.pyx), whose iterates these do not touch.
 
 Stopping: the duality gap below ``gap_tol`` as in the plain kernels (no
-screening or working sets). The residual kernel follows each epoch over
+working sets). The residual kernel screens features out by the Gap Safe rule
+when every factor is positive (see :func:`_screen`), follows each epoch over
 every feature with up to SUPPORT_EPOCHS epochs over the nonzero
 coefficients, until they settle; in cyclic order it tries the Anderson
 extrapolation of the last epochs' iterates every ANDERSON_DEPTH + 1 epochs,
@@ -34,7 +35,7 @@ Without an L1 term (l1_reg == 0) every feature counts as unpenalized there.
 """
 
 from cython cimport floating
-from libc.math cimport INFINITY, fabs
+from libc.math cimport INFINITY, fabs, sqrt
 from libc.stdint cimport uint32_t
 
 from fastreg._cd_common cimport (ANDERSON_DEPTH, GAP_CADENCE, RESIDUAL_REFRESH, SUPPORT_EPOCHS,
@@ -81,9 +82,9 @@ cdef inline double _within_scaling(double c, double l1, double lower,
 cdef double _penalty_gap(Py_ssize_t n_features, const double* xtr, const floating* w,
                          const double* norm2, const double* factor, const double* lower,
                          const double* upper, double l1_reg, double l2_reg, double r_norm2,
-                         double r_dot_y, double* objective) noexcept nogil:
+                         double r_dot_y, double* objective, double* scale_out) noexcept nogil:
     """The gap of the module docstring from ``xtr[j] = x_j^T r``, ||r||^2_S and
-    r^T S y; ``objective`` receives P(w).
+    r^T S y; ``objective`` receives P(w), ``scale_out`` the dual point's s.
 
     With r~ the residual of the equivalent Lasso (the L2 part in the smooth
     term), P - D(s r~) = (1 - s)^2 / 2 ||r~||^2 + sum_j F_j, where F_j =
@@ -108,6 +109,7 @@ cdef double _penalty_gap(Py_ssize_t n_features, const double* xtr, const floatin
         elif c < -l1 and lower[j] == -INFINITY:
             scale = min(scale, -l1 / c)
     objective[0] = 0.5 * r_norm2 + penalty + 0.5 * ridge
+    scale_out[0] = scale
     for j in range(n_features):
         l1 = l1_reg * factor[j]
         l2 = l2_reg * factor[j]
@@ -197,7 +199,8 @@ cdef double _residual_gap(floating[::1, :] W, const floating[::1, :] Y, floating
                           const int[::1] X_indices, const int[::1] X_indptr, bint is_sparse,
                           const floating[::1] X_mean, const floating[::1] norm2_cols,
                           const double[::1] norm2, const floating* sw, bint weighted,
-                          double sum_w, double[::1] xtr, double* objective) noexcept nogil:
+                          double sum_w, double[::1] xtr, double* objective,
+                          double* scale) noexcept nogil:
     """The gap at W, with R's offset folded in (and the products corrected for
     the drift of sum_i s_i r_i from 0, as fastreg/_cd_fast.pyx's gap does)."""
     cdef double r_sum = 0.0, r_norm2 = 0.0, r_dot_y = 0.0, si, centring
@@ -216,7 +219,42 @@ cdef double _residual_gap(floating[::1, :] W, const floating[::1, :] Y, floating
                              centring, sum_w, sw, X_mean[j], norm2_cols[j], n_samples,
                              weighted)
     return _penalty_gap(n_features, &xtr[0], &W[0, 0], &norm2[0], &factor[0], &lower[0],
-                        &upper[0], l1_reg, l2_reg, r_norm2, r_dot_y, objective)
+                        &upper[0], l1_reg, l2_reg, r_norm2, r_dot_y, objective, scale)
+
+
+cdef bint _screen(double gap, double scale, const double[::1] xtr, floating[::1, :] W,
+                  floating[::1, :] R, double* offset, const double[::1] factor,
+                  const double[::1] lower, const double[::1] upper, double l1_reg,
+                  double l2_reg, const floating[::1, :] X_dense, const floating[::1] X_data,
+                  const int[::1] X_indices, const int[::1] X_indptr, bint is_sparse,
+                  const floating[::1] X_mean, const floating[::1] norm2_cols,
+                  const double[::1] norm2, bint weighted,
+                  unsigned char[::1] screened) noexcept nogil:
+    """Gap Safe rule with factors and bounds (every factor positive, so that the
+    gap is certified): D is 1-strongly concave, so the dual optimum lies within
+    sqrt(2 gap) of theta = s r~, and w_j* = 0 wherever every side that the
+    bounds leave open has |c_j| + sqrt(2 gap) ||x~_j|| < l1_j (c_j = s (x_j^T r
+    - l2_j w_j), x~_j the column of the equivalent Lasso). Such a feature goes to
+    0 and out of the epochs; whether one did."""
+    cdef double radius = sqrt(2.0 * gap) if gap > 0 else 0.0, l1, l2, c, reach
+    cdef Py_ssize_t j, n_samples = R.shape[0]
+    cdef bint any_screened = False
+    for j in range(W.shape[1]):
+        if screened[j] or norm2[j] == 0.0:
+            continue
+        l1 = l1_reg * factor[j]
+        l2 = l2_reg * factor[j]
+        c = scale * (xtr[j] - l2 * W[0, j])
+        reach = radius * sqrt(norm2[j] + l2)
+        if (upper[j] > 0 and c + reach >= l1) or (lower[j] < 0 and reach - c >= l1):
+            continue
+        if W[0, j] != 0:
+            _column_update(j, -W[0, j], is_sparse, X_dense, X_data, X_indices, X_indptr,
+                           &R[0, 0], offset, X_mean[j], norm2_cols[j], n_samples, weighted)
+            W[0, j] = 0
+        screened[j] = 1
+        any_screened = True
+    return any_screened
 
 
 cdef void _residual_epoch(floating[::1, :] W, floating[::1, :] R, double* offset,
@@ -227,16 +265,17 @@ cdef void _residual_epoch(floating[::1, :] W, floating[::1, :] R, double* offset
                           const floating[::1] X_mean, const floating[::1] norm2_cols,
                           const double[::1] norm2, const floating* sw, bint weighted,
                           double sum_w, bint random, uint32_t* rng_state, bint support_only,
-                          double* moves) noexcept nogil:
-    """One epoch of coordinate updates (the nonzero coefficients only with
-    ``support_only``); moves = (largest move, largest coefficient)."""
+                          const unsigned char[::1] screened, double* moves) noexcept nogil:
+    """One epoch of coordinate updates over the features not ``screened`` (the
+    nonzero coefficients only with ``support_only``); moves = (largest move,
+    largest coefficient)."""
     cdef Py_ssize_t j, jj, n_samples = R.shape[0], n_features = W.shape[1]
     cdef double moved
     cdef floating delta
     moves[0] = moves[1] = 0.0
     for jj in range(n_features):
         j = _draw(n_features, rng_state) if random else jj
-        if support_only and W[0, j] == 0:
+        if screened[j] or (support_only and W[0, j] == 0):
             continue
         if norm2[j] == 0.0:
             # constant column: r does not depend on w_j, and 0 (within the
@@ -293,7 +332,7 @@ def enet_coordinate_descent_penalty(
     cdef double[::1] norm2 = np.asarray(norm2_cols, dtype=np.float64)
     cdef double[::1] xtr = np.zeros(n_features)
     cdef double sum_w = n_samples, offset = 0.0
-    cdef double gap = 0.0, objective, d_w_max, w_max
+    cdef double gap = 0.0, objective, theta_scale, d_w_max, w_max
     cdef double moves[2]
     cdef Py_ssize_t i, j
     cdef int epoch = 0, since_gap = 0, refreshed = 0
@@ -301,13 +340,16 @@ def enet_coordinate_descent_penalty(
     cdef bint stationary = False, moved_by_trial, settled
     # epochs over the nonzero coefficients since the last over every feature
     cdef int support_run = 0
+    # Gap Safe screening, where the gap is certified: an L1 term on every feature
+    cdef bint screening = l1_reg > 0 and n_features > 0 and np.min(factor) > 0
+    cdef unsigned char[::1] screened = np.zeros(n_features, dtype=np.uint8)
     cdef Progress progress
     cdef double interrupt_work = FR_INTERRUPT_WORK
     # the Anderson trial (cyclic order): the last epochs' iterates, the trial
     # point and its residual
     cdef bint accelerate = not random and max_iter > 0
     cdef double[:, ::1] hist = np.empty((ANDERSON_DEPTH + 1, n_features if accelerate else 0))
-    cdef int n_hist = 0
+    cdef int n_hist = 0, k
     dtype = np.asarray(Y).dtype
     cdef floating[::1, :] W_trial = np.empty((1, n_features if accelerate else 0), dtype=dtype,
                                              order="F")
@@ -330,16 +372,26 @@ def enet_coordinate_descent_penalty(
                                     X_indices, X_indptr, X_mean, norm2_cols, weighted)
             gap = _residual_gap(W, Y, R, &offset, factor, lower, upper, l1_reg, l2_reg,
                                 X_dense, X_data, X_indices, X_indptr, is_sparse, X_mean,
-                                norm2_cols, norm2, sw, weighted, sum_w, xtr, &objective)
+                                norm2_cols, norm2, sw, weighted, sum_w, xtr, &objective,
+                                &theta_scale)
             since_gap = 0
             if (gap <= gap_tol or epoch >= max_iter or stationary
                     or _stalled(&progress, gap, objective, epoch)):
                 break
+            if screening and _screen(gap, theta_scale, xtr, W, R, &offset, factor, lower,
+                                     upper, l1_reg, l2_reg, X_dense, X_data, X_indices,
+                                     X_indptr, is_sparse, X_mean, norm2_cols, norm2, weighted,
+                                     screened) and accelerate:
+                # the trial extrapolates the screened coefficients to their 0
+                for j in range(n_features):
+                    if screened[j]:
+                        for k in range(ANDERSON_DEPTH + 1):
+                            hist[k, j] = 0.0
             while True:
                 _residual_epoch(W, R, &offset, factor, lower, upper, l1_reg, l2_reg, X_dense,
                                 X_data, X_indices, X_indptr, is_sparse, X_mean, norm2_cols,
                                 norm2, sw, weighted, sum_w, random, &rng_state,
-                                support_run > 0, moves)
+                                support_run > 0, screened, moves)
                 d_w_max, w_max = moves[0], moves[1]
                 epoch += 1
                 since_gap += 1
@@ -393,7 +445,7 @@ def enet_coordinate_descent_gram_penalty(
     cdef double[::1] H = np.asarray(Q) @ np.asarray(w)  # Q w, kept up to date
     cdef double[::1] xtr = np.zeros(n_features)
     cdef double[::1] norm2 = np.ascontiguousarray(np.diag(Q))
-    cdef double gap = 0.0, objective, d_w_max, w_max, wq, wh, moved, delta
+    cdef double gap = 0.0, objective, theta_scale, d_w_max, w_max, wq, wh, moved, delta
     cdef int epoch = 0, since_gap = 0
     cdef uint32_t rng_state = seed if seed != 0 else 1
     cdef bint stationary = False
@@ -412,7 +464,7 @@ def enet_coordinate_descent_gram_penalty(
             # ||r||^2 = y^T y - 2 w^T q + w^T Q w and r^T y = y^T y - w^T q
             gap = _penalty_gap(n_features, &xtr[0], &w[0], &norm2[0], &factor[0], &lower[0],
                                &upper[0], l1_reg, l2_reg, max(y_norm2 - 2.0 * wq + wh, 0.0),
-                               y_norm2 - wq, &objective)
+                               y_norm2 - wq, &objective, &theta_scale)
             since_gap = 0
             if (gap <= gap_tol or epoch >= max_iter or stationary
                     or _stalled(&progress, gap, objective, epoch)):

@@ -310,3 +310,19 @@ def test_extreme_target_scale_keeps_the_bounds():
                     upper_bounds=upper, tol=1e-12).fit(X, y)
     np.testing.assert_allclose(small.coef_ / scale, unit.coef_, rtol=1e-6, atol=1e-8)
     assert np.all(small.coef_ <= upper * scale)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_positive_factors_with_bounds_screened_fit_meets_kkt(weighted):
+    """Every factor positive: the kernel screens with the Gap Safe rule (one-sided
+    where a bound is 0); the solution still meets the KKT conditions."""
+    X, y, factor, lower, upper = _problem(seed=14)
+    factor[factor == 0] = 0.7
+    sw = np.random.RandomState(1).uniform(0.2, 3.0, len(y)) if weighted else None
+    penalty = FeaturePenalty(factor, lower, upper)
+    for name, Xv in _variants(X):
+        m = fr.Lasso(alpha=0.3, penalty_factor=factor, lower_bounds=lower,
+                     upper_bounds=upper, tol=1e-13, max_iter=100_000)
+        m.fit(Xv, y, sample_weight=sw)
+        assert _kkt(X, y, m.coef_, m.intercept_, 0.3, 1.0, penalty, sw) < 1e-7, name
+        assert np.count_nonzero(m.coef_) < X.shape[1] // 2, name
