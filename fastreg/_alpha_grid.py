@@ -6,6 +6,7 @@ import numbers
 import warnings
 
 import numpy as np
+from scipy.optimize import lsq_linear
 
 from ._validation import check_int
 
@@ -25,19 +26,70 @@ def alpha_max(design, Xy, l1_ratio, positive=False):
     return top / (design.sum_w * l1_ratio)
 
 
-def alpha_grid(design, Xy, *, l1_ratio, eps, n_alphas, positive=False):
-    """Geometric grid from alpha_max down to eps * alpha_max, as scikit-learn."""
+def _check_grid_ratio(l1_ratio):
     if l1_ratio == 0:
         raise ValueError(
             "Automatic alpha grid generation is not supported for l1_ratio=0."
             " Please supply a grid by providing your estimator with the"
             " appropriate `alphas=` argument."
         )
-    top = alpha_max(design, Xy, l1_ratio, positive)
+
+
+def _grid_below(top, eps, n_alphas):
+    """Geometric grid from ``top`` down to eps * top."""
     tiny = np.finfo(np.float64).resolution
     if top <= tiny:
         return np.full(n_alphas, tiny)
     return np.geomspace(top, top * eps, num=n_alphas)
+
+
+def alpha_grid(design, Xy, *, l1_ratio, eps, n_alphas, positive=False):
+    """Geometric grid from alpha_max down to eps * alpha_max, as scikit-learn."""
+    _check_grid_ratio(l1_ratio)
+    return _grid_below(alpha_max(design, Xy, l1_ratio, positive), eps, n_alphas)
+
+
+def penalty_alpha_max(design, y_c, penalty, l1_ratio):
+    """Smallest alpha whose solution has every penalized coefficient at 0,
+    with the penalty factors and bounds of ``penalty`` (a FeaturePenalty).
+
+    At that alpha the unpenalized features hold the least-squares fit of y
+    on them (within their bounds); each penalized feature scores the part of
+    its correlation with that fit's residual that its bounds let act,
+    divided by its factor (FeaturePenalty.zero_scores)."""
+    if not penalty.factor.any():
+        raise ValueError(
+            "Every penalty_factor is 0: no alpha zeroes the coefficients, so there is"
+            " no automatic alpha grid; pass the alphas themselves.")
+    residual = np.asarray(y_c, dtype=np.float64)
+    free = np.flatnonzero(penalty.unpenalized & (penalty.lower < penalty.upper))
+    if free.size:
+        gram, xt, x = design.columns(free)
+        residual = residual - x(_bounded_least_squares(gram, xt(residual),
+                                                       penalty.restricted(free)))
+    scores = penalty.zero_scores(design.xty(residual) / design.sum_w)
+    return float(scores.max()) / l1_ratio
+
+
+def _bounded_least_squares(gram, xty, penalty):
+    """argmin 1/2 w^T G w - w^T X^T y within the bounds, from the Gram matrix:
+    as ||A w - b||^2 with G = A^T A (its eigenvectors, the directions it
+    leaves undetermined dropped) and A^T b = X^T y."""
+    eigenvalues, vectors = np.linalg.eigh(gram)
+    keep = eigenvalues > eigenvalues[-1] * len(eigenvalues) * np.finfo(np.float64).eps
+    roots = np.sqrt(eigenvalues[keep])
+    A = roots[:, None] * vectors[:, keep].T
+    b = (vectors[:, keep].T @ xty) / roots
+    if not penalty.bounded:
+        return np.linalg.lstsq(A, b, rcond=None)[0]
+    return lsq_linear(A, b, bounds=(penalty.lower, penalty.upper), method="bvls").x
+
+
+def penalty_alpha_grid(design, y_c, penalty, *, l1_ratio, eps, n_alphas):
+    """:func:`alpha_grid` with penalty factors and bounds (see
+    :func:`penalty_alpha_max`)."""
+    _check_grid_ratio(l1_ratio)
+    return _grid_below(penalty_alpha_max(design, y_c, penalty, l1_ratio), eps, n_alphas)
 
 
 def _resolve_alphas(alphas, n_alphas):

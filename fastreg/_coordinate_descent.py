@@ -1,6 +1,7 @@
 """Drop-in Lasso, ElasticNet, MultiTaskLasso and MultiTaskElasticNet."""
 
 import warnings
+from numbers import Real
 
 import numpy as np
 from sklearn.base import MultiOutputMixin, RegressorMixin
@@ -10,7 +11,8 @@ from ._base import LinearModel, keeps_state_on_interrupt
 from ._design import Design, column_means, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
 from ._docstring import FIT_X, add_sections, fit_docstring
-from ._path import enet_path, solve_path
+from ._feature_penalty import PARAMETER_CONSTRAINTS, PARAMETER_DOCS
+from ._path import _path_penalty, enet_path, solve_path
 from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, Boolean, Interval, check_gram,
                           check_precompute, check_sample_weight, check_target,
                           rescaled_to_count, validate_params)
@@ -40,6 +42,20 @@ def _initial_coef(est, shape, dtype):
     return np.zeros(shape, dtype=dtype)
 
 
+# The factors' and bounds' table, with the scalar bound (numbers.Real in
+# fastreg._feature_penalty) as the constraint that validate_params reads.
+FEATURE_PENALTY_CONSTRAINTS = {
+    name: [Interval("float", allow_inf=True) if c is Real else c for c in constraints]
+    for name, constraints in PARAMETER_CONSTRAINTS.items()}
+
+
+def _refuse_feature_penalty(est, where):
+    """A ValueError where penalty factors or bounds are given but not supported."""
+    if any(getattr(est, name, None) is not None for name in PARAMETER_CONSTRAINTS):
+        raise ValueError("penalty_factor, lower_bounds and upper_bounds are not supported"
+                         f" for {where}.")
+
+
 def _check_finite_fit(est):
     if not (np.all(np.isfinite(est.coef_)) and np.all(np.isfinite(est.intercept_))):
         raise ValueError(
@@ -56,6 +72,10 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         1 / (2 * n_samples) * ||y - Xw - b||^2_2
         + alpha * l1_ratio * ||w||_1
         + 0.5 * alpha * (1 - l1_ratio) * ||w||^2_2
+
+    With ``penalty_factor`` v, feature j's penalty terms are weighted by v_j
+    (0: unpenalized), and ``lower_bounds`` / ``upper_bounds`` bound its
+    coefficient (one target only).
     """
 
     path = staticmethod(enet_path)
@@ -67,11 +87,13 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         **CD_CONSTRAINTS,
         "warm_start": [Boolean()],
         "precompute": PRECOMPUTE,
+        **FEATURE_PENALTY_CONSTRAINTS,
     }
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, precompute=False,
                  max_iter=1000, copy_X=True, tol=1e-4, warm_start=False, positive=False,
-                 random_state=None, selection="cyclic"):
+                 random_state=None, selection="cyclic", penalty_factor=None,
+                 lower_bounds=None, upper_bounds=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -83,6 +105,9 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         self.positive = positive
         self.random_state = random_state
         self.selection = selection
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
     @keeps_state_on_interrupt
     @fit_docstring(
@@ -98,6 +123,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
             arrays of the same dtype).""")
     def fit(self, X, y, sample_weight=None, check_input=True):
         if is_distributed(X):  # Dask or Spark data: one pass, see fastreg.distributed
+            _refuse_feature_penalty(self, "distributed data")
             return fit_distributed(self, X, y, sample_weight)
         validate_params(self)
         precompute = check_precompute(self.precompute)
@@ -127,6 +153,8 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         Y = y.reshape(y.shape[0], -1)
         Y_c, y_mean = design.center(Y, self.fit_intercept)
         n_targets = Y.shape[1]
+        penalty = _path_penalty(self.penalty_factor, self.lower_bounds, self.upper_bounds,
+                                design.n_features, self.positive, n_targets > 1)
         coef = _initial_coef(self, (n_targets, design.n_features), X.dtype)
         gaps = np.empty(n_targets, dtype=X.dtype)
         n_iters = []
@@ -143,7 +171,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
                 coef_init=coef[k], tol=self.tol, max_iter=self.max_iter,
                 positive=self.positive, random_state=self.random_state,
                 selection=self.selection, Xy=None if xy is None else xy[:, k],
-                gram_budget=gram_budget)
+                gram_budget=gram_budget, penalty=penalty)
             coef[k] = coefs[0, :, 0]
             gaps[k] = gap[0]
             n_iters.append(n_iter[0])
@@ -178,11 +206,14 @@ class Lasso(ElasticNet):
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, precompute=False, copy_X=True,
                  max_iter=1000, tol=1e-4, warm_start=False, positive=False,
-                 random_state=None, selection="cyclic"):
+                 random_state=None, selection="cyclic", penalty_factor=None,
+                 lower_bounds=None, upper_bounds=None):
         super().__init__(alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
                          precompute=precompute, copy_X=copy_X, max_iter=max_iter,
                          tol=tol, warm_start=warm_start, positive=positive,
-                         random_state=random_state, selection=selection)
+                         random_state=random_state, selection=selection,
+                         penalty_factor=penalty_factor, lower_bounds=lower_bounds,
+                         upper_bounds=upper_bounds)
 
 
 class MultiTaskElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
@@ -321,11 +352,12 @@ default=False
     "warm_start": """warm_start : bool, default=False
         Start from the previous ``coef_``.""",
     "positive": """positive : bool, default=False
-        Force the coefficients to be positive.""",
+        Force the coefficients to be positive (``lower_bounds=0``).""",
     "random_state": """random_state : int, RandomState instance or None, default=None
         Seed of the {unit} order when ``selection='random'``.""",
     "selection": """selection : {{'cyclic', 'random'}}, default='cyclic'
         Update the {unit}s in turn, or in a random order each epoch.""",
+    **{name: doc.replace("{", "{{").replace("}", "}}") for name, doc in PARAMETER_DOCS.items()},
 }
 
 _LASSO_PARAMS = {
@@ -362,7 +394,11 @@ _SINGLE_TASK_ATTRIBUTES = """coef_ : ndarray of shape (n_features,) or (n_target
     n_iter_ : int or list of int
         Epochs run (per target).
     dual_gap_ : float or ndarray of shape (n_targets,)
-        Duality gaps at the end of the optimization, in the objective's units."""
+        Duality gaps at the end of the optimization, in the objective's units.
+        With unpenalized features (a ``penalty_factor`` of 0), or an L1 term of
+        0 with factors or bounds, it adds for each such feature what
+        minimising over it alone would still gain: a stopping criterion, no
+        longer a certified bound on the distance to the optimum."""
 
 _MULTI_TASK_ATTRIBUTES = """coef_ : ndarray of shape (n_targets, n_features)
         The coefficients; a column is zero for a discarded feature.

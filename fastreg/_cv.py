@@ -13,14 +13,16 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import column_or_1d
 
 from ._base import LinearModel, keeps_state_on_interrupt
-from ._coordinate_descent import (ElasticNet, Lasso, MultiTaskElasticNet, MultiTaskLasso,
+from ._coordinate_descent import (FEATURE_PENALTY_CONSTRAINTS, ElasticNet, Lasso,
+                                  MultiTaskElasticNet, MultiTaskLasso, _refuse_feature_penalty,
                                   _validate_fit_data)
 from ._design import Design, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
 from ._docstring import add_sections
 from ._interrupt import stop_on_interrupt
-from ._alpha_grid import _resolve_alphas, alpha_grid
-from ._path import enet_path, lasso_path, solve_path
+from ._alpha_grid import _resolve_alphas, alpha_grid, penalty_alpha_grid
+from ._feature_penalty import PARAMETER_DOCS
+from ._path import _path_penalty, enet_path, lasso_path, solve_path
 from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, ArrayLike, Boolean, CrossValidation,
                           FloatVector, InvalidParameterError, Interval, Unlisted, Verbose,
                           check_fold_weights, check_precompute, check_real,
@@ -178,6 +180,7 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
             The fitted estimator.
         """
         if is_distributed(X) and not self._multi_task:
+            _refuse_feature_penalty(self, "distributed data")
             return fit_distributed(self, X, y, sample_weight, **params)
         validate_params(self)
         precompute = check_precompute(getattr(self, "precompute", False))
@@ -200,14 +203,14 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
                 raise ValueError(
                     f"For multi-task outputs, use MultiTask{type(self).__name__}")
             y = column_or_1d(y, warn=True)
+        # (the multi-task estimators have no factors or bounds)
+        penalty = None if self._multi_task else _path_penalty(
+            self.penalty_factor, self.lower_bounds, self.upper_bounds, X.shape[1], positive,
+            False)
 
         if isinstance(n_or_alphas, numbers.Integral):
-            full = Design(X, fit_intercept=self.fit_intercept,
-                          sample_weight=sample_weight)
-            Xy = full.xty(full.center(y, self.fit_intercept)[0])
-            alphas = [alpha_grid(full, Xy, l1_ratio=l1_ratio, eps=self.eps,
-                                 n_alphas=n_or_alphas, positive=positive)
-                      for l1_ratio in l1_ratios]
+            alphas = self._alpha_grids(X, y, sample_weight, l1_ratios, n_or_alphas, positive,
+                                       penalty)
         else:
             alphas = [np.sort(n_or_alphas)[::-1] for _ in l1_ratios]
 
@@ -217,6 +220,7 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
                              random_state=self.random_state, selection=self.selection)
         if not self._multi_task:
             solver_params["positive"] = positive
+            solver_params["penalty"] = penalty
         with stop_on_interrupt() as stop:
             per_fold = Parallel(n_jobs=self.n_jobs, verbose=self.verbose, prefer="threads")(
                 delayed(stop.bind(_fold_mse))(
@@ -240,6 +244,17 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
         model.fit(X, y, sample_weight=sample_weight)
         take_refit(self, model)
         return self
+
+    def _alpha_grids(self, X, y, sample_weight, l1_ratios, n_alphas, positive, penalty):
+        """The automatic grid of each l1_ratio, from the full data."""
+        full = Design(X, fit_intercept=self.fit_intercept, sample_weight=sample_weight)
+        y_c = full.center(y, self.fit_intercept)[0]
+        if penalty is not None:
+            return [penalty_alpha_grid(full, y_c, penalty, l1_ratio=l1_ratio, eps=self.eps,
+                                       n_alphas=n_alphas) for l1_ratio in l1_ratios]
+        Xy = full.xty(y_c)
+        return [alpha_grid(full, Xy, l1_ratio=l1_ratio, eps=self.eps, n_alphas=n_alphas,
+                           positive=positive) for l1_ratio in l1_ratios]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -295,6 +310,7 @@ default='auto'
     "selection": """selection : {{'cyclic', 'random'}}, default='cyclic'
         Order of the coordinate updates: in turn, or drawn at random each
         epoch (sometimes faster on correlated designs).""",
+    **{name: doc.replace("{", "{{").replace("}", "}}") for name, doc in PARAMETER_DOCS.items()},
 }
 
 _CV_DESCRIPTION = """
@@ -339,11 +355,13 @@ class LassoCV(_CoordinateDescentCV):
         "verbose": [Verbose()],
         "n_jobs": [Interval("int"), None],
         "precompute": PRECOMPUTE,
+        **FEATURE_PENALTY_CONSTRAINTS,
     }
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, precompute="auto",
                  max_iter=1000, tol=1e-4, copy_X=True, cv=None, verbose=False,
-                 n_jobs=None, positive=False, random_state=None, selection="cyclic"):
+                 n_jobs=None, positive=False, random_state=None, selection="cyclic",
+                 penalty_factor=None, lower_bounds=None, upper_bounds=None):
         self.eps = eps
         self.alphas = alphas
         self.fit_intercept = fit_intercept
@@ -357,6 +375,9 @@ class LassoCV(_CoordinateDescentCV):
         self.positive = positive
         self.random_state = random_state
         self.selection = selection
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
 class ElasticNetCV(_CoordinateDescentCV):
     """Elastic net with alpha and l1_ratio chosen by cross-validation.
@@ -377,7 +398,8 @@ class ElasticNetCV(_CoordinateDescentCV):
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  precompute="auto", max_iter=1000, tol=1e-4, cv=None, copy_X=True,
                  verbose=0, n_jobs=None, positive=False, random_state=None,
-                 selection="cyclic"):
+                 selection="cyclic", penalty_factor=None, lower_bounds=None,
+                 upper_bounds=None):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -392,6 +414,9 @@ class ElasticNetCV(_CoordinateDescentCV):
         self.positive = positive
         self.random_state = random_state
         self.selection = selection
+        self.penalty_factor = penalty_factor
+        self.lower_bounds = lower_bounds
+        self.upper_bounds = upper_bounds
 
 class MultiTaskElasticNetCV(_CoordinateDescentCV):
     """Multi-task elastic net with alpha and l1_ratio chosen by cross-validation."""
@@ -403,7 +428,7 @@ class MultiTaskElasticNetCV(_CoordinateDescentCV):
     _parameter_constraints = {
         name: constraints for name, constraints
         in ElasticNetCV._parameter_constraints.items()
-        if name not in ("positive", "precompute")}
+        if name not in ("positive", "precompute", *FEATURE_PENALTY_CONSTRAINTS)}
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  max_iter=1000, tol=1e-4, cv=None, copy_X=True, verbose=0, n_jobs=None,
@@ -431,7 +456,7 @@ class MultiTaskLassoCV(_CoordinateDescentCV):
     _parameter_constraints = {
         name: constraints for name, constraints
         in LassoCV._parameter_constraints.items()
-        if name not in ("positive", "precompute")}
+        if name not in ("positive", "precompute", *FEATURE_PENALTY_CONSTRAINTS)}
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, max_iter=1000,
                  tol=1e-4, copy_X=True, cv=None, verbose=False, n_jobs=None,

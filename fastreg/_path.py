@@ -14,11 +14,13 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_array, check_random_state
 
-from ._alpha_grid import _resolve_alphas, alpha_grid
+from ._alpha_grid import _resolve_alphas, alpha_grid, penalty_alpha_grid
 from ._design import Design, use_gram
 from ._docstring import parameters_section
+from ._feature_penalty import PARAMETER_DOCS, feature_penalty, with_positive
 from ._gram_route import _GramRoute, _MultiTaskGramRoute, gram_route  # noqa: F401
 from ._least_squares import least_squares_optimum
+from ._penalty_route import PenaltyRoute, clipped_start
 from ._validation import (check_gram, check_int, check_option, check_precompute,
                           check_real, check_sample_weight)
 from ._working_set import _WorkingSetSolver
@@ -53,7 +55,7 @@ def _warn_not_converged(gap, gap_tol, sum_w, n_iter, max_iter, dtype, l1_reg):
 def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
                max_iter=1000, positive=False, random_state=None,
                selection="cyclic", Xy=None, multi_task=False, warn=True,
-               gram_budget=None):
+               gram_budget=None, penalty=None):
     """Coordinate descent along ``alphas`` (in the given order), warm-started.
 
     Parameters
@@ -70,6 +72,11 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
         matrix (default: :meth:`Design.gram_worth_after`, divided between
         the tasks); a caller that fits several targets on one design, which
         share the Gram matrix, divides it between them.
+    penalty : FeaturePenalty, optional
+        Per-feature penalty factors and bounds (``positive`` folded in, see
+        :func:`fastreg._feature_penalty.with_positive`), one task only: the
+        path then takes :class:`fastreg._penalty_route.PenaltyRoute`, and
+        a warm start outside the bounds is clipped to them.
 
     Returns
     -------
@@ -93,6 +100,11 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
     if coef_init is not None:
         W[:] = np.asarray(coef_init, dtype=dtype).reshape(n_tasks, design.n_features)
         W[:] = W.astype(np.float64) * y_scale
+    if penalty is not None:
+        if n_tasks > 1:
+            raise ValueError("penalty_factor, lower_bounds and upper_bounds need a single"
+                             " target (y.ndim == 1).")
+        clipped_start(penalty, W, y_scale)
     rng = check_random_state(random_state)
     # one contiguous row per alpha (columns of a (p, n_alphas) array would
     # scatter each alpha's writes over p cache lines)
@@ -100,18 +112,25 @@ def solve_path(design, Y_c, alphas, *, l1_ratio, coef_init=None, tol=1e-4,
     gaps = np.empty(len(alphas))
     n_iters = []
     gap_tol = tol * sum(design.y_norm2(Y[:, t]) for t in range(n_tasks))
-    routes = _Routes(design, W, Y, Xy, gram_budget=gram_budget,
-                     random=selection == "random", positive=positive)
+    if penalty is None:
+        routes = _Routes(design, W, Y, Xy, gram_budget=gram_budget,
+                         random=selection == "random", positive=positive)
+    else:
+        routes = PenaltyRoute(design, W, Y, Xy, penalty, y_scale=y_scale,
+                              random=selection == "random")
     ls_optimum = None  # min of P without a penalty, once an alpha is 0
     for k, alpha in enumerate(alphas):
         l1_reg = alpha * l1_ratio * design.sum_w * y_scale
         l2_reg = alpha * (1 - l1_ratio) * design.sum_w
-        optimum = -1.0
-        if l1_reg == 0 and l2_reg == 0:
-            if ls_optimum is None:
-                ls_optimum = least_squares_optimum(design, Y)
-            optimum = ls_optimum
-        gap, n_iter = routes.solve(l1_reg, l2_reg, max_iter, tol, gap_tol, rng, optimum)
+        if penalty is not None:
+            gap, n_iter = routes.solve(l1_reg, l2_reg, max_iter, tol, gap_tol, rng)
+        else:
+            optimum = -1.0
+            if l1_reg == 0 and l2_reg == 0:
+                if ls_optimum is None:
+                    ls_optimum = least_squares_optimum(design, Y)
+                optimum = ls_optimum
+            gap, n_iter = routes.solve(l1_reg, l2_reg, max_iter, tol, gap_tol, rng, optimum)
         by_alpha[k] = W
         gaps[k] = gap / y_scale / y_scale / design.sum_w
         n_iters.append(n_iter)
@@ -247,11 +266,14 @@ def _path_design(X, precompute, sample_weight):
     return Design(X, fit_intercept=False, sample_weight=sample_weight, gram=gram)
 
 
-def _path_alphas(design, y, Xy, n_or_alphas, *, l1_ratio, eps, positive):
+def _path_alphas(design, y, Xy, n_or_alphas, *, l1_ratio, eps, positive, penalty):
     """The path's alphas, in decreasing order: the automatic grid of
     ``n_or_alphas`` values (an int), or the alphas given."""
     if not isinstance(n_or_alphas, numbers.Integral):
         return np.sort(n_or_alphas)[::-1]
+    if penalty is not None:
+        return penalty_alpha_grid(design, y, penalty, l1_ratio=l1_ratio, eps=eps,
+                                  n_alphas=n_or_alphas)
     xy_top = design.xty(y) if Xy is None else Xy
     return alpha_grid(design, xy_top, l1_ratio=l1_ratio, eps=eps, n_alphas=n_or_alphas,
                       positive=positive)
@@ -259,7 +281,8 @@ def _path_alphas(design, y, Xy, n_or_alphas, *, l1_ratio, eps, positive):
 
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="warn",
               precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False,
-              return_n_iter=False, positive=False, check_input=True, **params):
+              return_n_iter=False, positive=False, check_input=True, penalty_factor=None,
+              lower_bounds=None, upper_bounds=None, **params):
     """Compute the elastic-net path with coordinate descent.
 
     Same signature, defaults and return values as
@@ -271,6 +294,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
 
     and for several outputs the L2,1 (multi-task) penalty on the rows of W.
     As in scikit-learn, X and y are used as given (no intercept is fitted).
+    ``penalty_factor`` weighs each feature's penalty and ``lower_bounds`` /
+    ``upper_bounds`` bound its coefficient (one output only).
     """
     sample_weight, tol, max_iter, random_state, selection = _pop_solver_params(params)
     check_real(l1_ratio, "l1_ratio", low=0, high=1)
@@ -282,15 +307,17 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
     multi_output = y.ndim > 1
     if multi_output and positive:
         raise ValueError("positive=True is not allowed for multi-output (y.ndim != 1)")
+    penalty = _path_penalty(penalty_factor, lower_bounds, upper_bounds, X.shape[1],
+                            positive, multi_output)
     design = _path_design(X, precompute, sample_weight)
     if Xy is not None:
         Xy = check_array(Xy, ensure_2d=False, dtype=X.dtype, input_name="Xy")
     alphas = _path_alphas(design, y, Xy, n_or_alphas, l1_ratio=l1_ratio, eps=eps,
-                          positive=positive)
+                          positive=positive, penalty=penalty)
     coefs, gaps, n_iters = solve_path(
         design, y, alphas, l1_ratio=l1_ratio, coef_init=coef_init, tol=tol,
         max_iter=max_iter, positive=positive, random_state=random_state,
-        selection=selection, Xy=Xy, multi_task=multi_output)
+        selection=selection, Xy=Xy, multi_task=multi_output, penalty=penalty)
     if not multi_output:
         coefs = coefs[0]
     if return_n_iter:
@@ -298,9 +325,23 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas="deprecated", alphas="wa
     return alphas, coefs, gaps
 
 
+def _path_penalty(penalty_factor, lower_bounds, upper_bounds, n_features, positive,
+                  multi_output):
+    """The path's FeaturePenalty (``positive`` folded in), or None for the
+    plain penalty."""
+    penalty = feature_penalty(penalty_factor, lower_bounds, upper_bounds, n_features)
+    if penalty is None:
+        return None
+    if multi_output:
+        raise ValueError("penalty_factor, lower_bounds and upper_bounds need a single"
+                         " target: they are not allowed for multi-output y.")
+    return with_positive(penalty, n_features, positive)
+
+
 def lasso_path(X, y, *, eps=1e-3, n_alphas="deprecated", alphas="warn",
                precompute="auto", Xy=None, copy_X=True, coef_init=None, verbose=False,
-               return_n_iter=False, positive=False, **params):
+               return_n_iter=False, positive=False, penalty_factor=None, lower_bounds=None,
+               upper_bounds=None, **params):
     """Compute the Lasso path with coordinate descent.
 
     Same signature and return values as :func:`sklearn.linear_model.lasso_path`;
@@ -311,7 +352,8 @@ def lasso_path(X, y, *, eps=1e-3, n_alphas="deprecated", alphas="warn",
     return enet_path(X, y, l1_ratio=1.0, eps=eps, n_alphas=n_alphas, alphas=alphas,
                      precompute=precompute, Xy=Xy, copy_X=copy_X, coef_init=coef_init,
                      verbose=verbose, return_n_iter=return_n_iter, positive=positive,
-                     **params)
+                     penalty_factor=penalty_factor, lower_bounds=lower_bounds,
+                     upper_bounds=upper_bounds, **params)
 
 
 # The parameters of the two paths, described once.
@@ -353,6 +395,7 @@ default='auto'
     "check_input": """check_input : bool, default=True
         Validate X and y; False skips the checks, for callers that already
         made them.""",
+    **{name: doc.replace("{", "{{").replace("}", "}}") for name, doc in PARAMETER_DOCS.items()},
     "params": """**params : dict
         Solver settings: ``tol`` (default 1e-4; each alpha stops when its
         duality gap is below ``tol * ||y||^2 / n_samples``), ``max_iter``
