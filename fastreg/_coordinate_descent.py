@@ -1,7 +1,6 @@
 """Drop-in Lasso, ElasticNet, MultiTaskLasso and MultiTaskElasticNet."""
 
 import warnings
-from numbers import Real
 
 import numpy as np
 from sklearn.base import MultiOutputMixin, RegressorMixin
@@ -42,13 +41,6 @@ def _initial_coef(est, shape, dtype):
     return np.zeros(shape, dtype=dtype)
 
 
-# The factors' and bounds' table, with the scalar bound (numbers.Real in
-# fastreg._feature_penalty) as the constraint that validate_params reads.
-FEATURE_PENALTY_CONSTRAINTS = {
-    name: [Interval("float", allow_inf=True) if c is Real else c for c in constraints]
-    for name, constraints in PARAMETER_CONSTRAINTS.items()}
-
-
 def _refuse_feature_penalty(est, where):
     """A ValueError where penalty factors or bounds are given but not supported."""
     if any(getattr(est, name, None) is not None for name in PARAMETER_CONSTRAINTS):
@@ -87,7 +79,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
         **CD_CONSTRAINTS,
         "warm_start": [Boolean()],
         "precompute": PRECOMPUTE,
-        **FEATURE_PENALTY_CONSTRAINTS,
+        **PARAMETER_CONSTRAINTS,
     }
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, precompute=False,

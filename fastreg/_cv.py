@@ -13,7 +13,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.validation import column_or_1d
 
 from ._base import LinearModel, keeps_state_on_interrupt
-from ._coordinate_descent import (FEATURE_PENALTY_CONSTRAINTS, ElasticNet, Lasso,
+from ._coordinate_descent import (ElasticNet, Lasso,
                                   MultiTaskElasticNet, MultiTaskLasso, _refuse_feature_penalty,
                                   _validate_fit_data)
 from ._design import Design, use_gram
@@ -21,7 +21,7 @@ from ._distributed_hook import fit_distributed, is_distributed
 from ._docstring import add_sections
 from ._interrupt import stop_on_interrupt
 from ._alpha_grid import _resolve_alphas, alpha_grid, penalty_alpha_grid
-from ._feature_penalty import PARAMETER_DOCS
+from ._feature_penalty import PARAMETER_CONSTRAINTS, PARAMETER_DOCS
 from ._path import _path_penalty, enet_path, lasso_path, solve_path
 from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, ArrayLike, Boolean, CrossValidation,
                           FloatVector, InvalidParameterError, Interval, Unlisted, Verbose,
@@ -355,7 +355,7 @@ class LassoCV(_CoordinateDescentCV):
         "verbose": [Verbose()],
         "n_jobs": [Interval("int"), None],
         "precompute": PRECOMPUTE,
-        **FEATURE_PENALTY_CONSTRAINTS,
+        **PARAMETER_CONSTRAINTS,
     }
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, precompute="auto",
@@ -428,7 +428,7 @@ class MultiTaskElasticNetCV(_CoordinateDescentCV):
     _parameter_constraints = {
         name: constraints for name, constraints
         in ElasticNetCV._parameter_constraints.items()
-        if name not in ("positive", "precompute", *FEATURE_PENALTY_CONSTRAINTS)}
+        if name not in ("positive", "precompute", *PARAMETER_CONSTRAINTS)}
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  max_iter=1000, tol=1e-4, cv=None, copy_X=True, verbose=0, n_jobs=None,
@@ -456,7 +456,7 @@ class MultiTaskLassoCV(_CoordinateDescentCV):
     _parameter_constraints = {
         name: constraints for name, constraints
         in LassoCV._parameter_constraints.items()
-        if name not in ("positive", "precompute", *FEATURE_PENALTY_CONSTRAINTS)}
+        if name not in ("positive", "precompute", *PARAMETER_CONSTRAINTS)}
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, max_iter=1000,
                  tol=1e-4, copy_X=True, cv=None, verbose=False, n_jobs=None,
