@@ -26,7 +26,8 @@ def test_compact_memory_gives_the_two_loop_direction(memory):
     compact.set_gradient(g)
     for _ in range(15):
         d_pairs, d_compact = pairs.direction(g), compact.direction(g)
-        np.testing.assert_allclose(d_compact, d_pairs, rtol=1e-9, atol=1e-12 * np.abs(d_pairs).max())
+        np.testing.assert_allclose(d_compact, d_pairs, rtol=1e-9,
+                                   atol=1e-12 * np.abs(d_pairs).max())
         s = 0.5 * d_pairs
         g_new = H @ (x + s) - b
         y = g_new - g
