@@ -20,7 +20,7 @@ scipy's (More-Thuente) search.
 """
 
 import numpy as np
-from scipy.linalg import solve_triangular
+from scipy.linalg import blas, solve_triangular
 
 from ._prox_newton import ARMIJO_SLOPE, armijo
 
@@ -29,8 +29,8 @@ from ._prox_newton import ARMIJO_SLOPE, armijo
 COMPACT_MIN_UNKNOWNS = 100_000
 # ... and more of them than the usual 10: each pair costs about 3 % more time
 # per iteration there, and the iterations gain more than that (news20, 1.24
-# million unknowns, objective after 100 iterations: 2733.0 with 10 pairs,
-# 2726.0 with 15, 2720.2 with 20; scikit-learn's: 2731.3)
+# million unknowns, objective after 100 iterations: about 2733 with 10 pairs,
+# 2726-2727 with 15, 2720 with 20; scikit-learn's: 2731.3)
 COMPACT_MEMORY = 15
 # the Wolfe curvature condition: the slope along the step must have shrunk
 # to this fraction (the usual value for quasi-Newton methods)
@@ -74,12 +74,18 @@ class PairMemory:
     def set_gradient(self, g):
         """Nothing to precompute for the two-loop recursion."""
 
-    def add(self, s, y, sy, yy, g_new):
-        """Store the pair (s, y) with s^T y = sy > 0 and y^T y = yy."""
-        self.pairs.append((s, y, 1.0 / sy))
-        if len(self.pairs) > self.memory:
-            self.pairs.pop(0)
-        self.gamma = sy / yy
+    def store(self, u_new, u, g_new, g):
+        """Keep the pair of the step u -> u_new (gradients g -> g_new)
+        if it carries curvature."""
+        s, y = u_new - u, g_new - g
+        sy = s @ y
+        yy = y @ y
+        # convexity makes s^T y >= 0; a vanishing one carries no curvature
+        if sy > 1e-12 * yy:
+            self.pairs.append((s, y, 1.0 / sy))
+            if len(self.pairs) > self.memory:
+                self.pairs.pop(0)
+            self.gamma = sy / yy
 
 
 class CompactMemory:
@@ -90,42 +96,62 @@ class CompactMemory:
         H g = gamma g + S p - gamma Y r,  r = R^-1 S^T g,
         p = R^-T ((D + gamma Y^T Y) r - gamma Y^T g).
 
-    The pairs sit in rows of two preallocated arrays, overwritten in turn
-    (``order`` lists their rows oldest first). S^T g and Y^T g are computed
-    once per gradient (:meth:`set_gradient`); the new column of S^T Y and
-    Y^T Y follows from their change between two gradients (y = g_new - g),
-    so a stored pair costs no product of its own.
+    The pairs sit in rows of two preallocated arrays (``order`` lists the
+    rows in use, oldest first; ``free`` the others). S^T g and Y^T g are
+    computed once per gradient (:meth:`set_gradient`); the new column of
+    S^T Y and Y^T Y follows from their change between two gradients
+    (y = g_new - g), so a stored pair costs no product of its own, and s
+    and y are written in place (on a million unknowns every pass over a
+    vector counts).
     """
 
     def __init__(self, size, memory):
         self.memory = memory
-        self.S = np.empty((memory, size))
-        self.Y = np.empty((memory, size))
+        self.S = np.zeros((memory, size))
+        self.Y = np.zeros((memory, size))
         self.SY = np.zeros((memory, memory))  # s_i^T y_j, rows i and j
         self.YY = np.zeros((memory, memory))
         self.clear()
 
     def clear(self):
-        self.order, self.gamma = [], 1.0
+        self.order, self.free, self.gamma = [], list(range(self.memory)), 1.0
         self.Sg = self.Yg = np.zeros(0)
 
     def __len__(self):
         return len(self.order)
 
-    def set_gradient(self, g):
-        """S^T g and Y^T g for the next direction and pair."""
-        used = len(self.order)
-        self.Sg = self.S[:used] @ g
-        self.Yg = self.Y[:used] @ g
+    def _span(self):
+        """Rows 0..span-1 hold every pair in use (a free row among them,
+        left by a pair without curvature, is ignored)."""
+        return 1 + max(self.order) if self.order else 0
 
-    def add(self, s, y, sy, yy, g_new):
-        """Store (s, y) (y = g_new - g for the last gradient given to
-        :meth:`set_gradient`), then take g_new as the gradient."""
-        row = len(self.order) if len(self.order) < self.memory else self.order.pop(0)
+    def set_gradient(self, g):
+        """S^T g and Y^T g (over the rows of :meth:`_span`) for the next
+        direction and pair."""
+        span = self._span()
+        self.Sg = self.S[:span] @ g
+        self.Yg = self.Y[:span] @ g
+
+    def store(self, u_new, u, g_new, g):
+        """Keep the pair of the step u -> u_new (g the gradient last given
+        to :meth:`set_gradient`) if it carries curvature; g_new becomes the
+        gradient. The pair takes a free row, or the oldest pair's: s and y
+        are written there before their curvature is known, so a pair
+        without curvature (rare: rounding near the optimum) costs a full
+        memory its oldest pair."""
+        row = self.free.pop(0) if self.free else self.order.pop(0)
+        s, y = self.S[row], self.Y[row]
+        np.subtract(u_new, u, out=s)
+        np.subtract(g_new, g, out=y)
+        sy = s @ y
+        yy = y @ y
+        if not sy > 1e-12 * yy:  # no curvature: the row stays free
+            self.free.append(row)
+            self.free.sort()
+            self.set_gradient(g_new)
+            return
         kept = np.array(self.order, dtype=np.intp)
         Sg_old, Yg_old = self.Sg, self.Yg
-        self.S[row] = s
-        self.Y[row] = y
         self.order.append(row)
         self.set_gradient(g_new)
         self.SY[kept, row] = self.Sg[kept] - Sg_old[kept]
@@ -136,7 +162,8 @@ class CompactMemory:
         self.gamma = sy / yy
 
     def direction(self, g):
-        """-H g at the gradient last given to :meth:`set_gradient`."""
+        """-H g at the gradient last given to :meth:`set_gradient`: one
+        product with each of S and Y, accumulated in place."""
         if not self.order:
             return -g
         rows = np.array(self.order, dtype=np.intp)
@@ -146,13 +173,12 @@ class CompactMemory:
         r = solve_triangular(R, self.Sg[rows])
         w = np.diag(SY) * r + gamma * (self.YY[np.ix_(rows, rows)] @ r) - gamma * self.Yg[rows]
         p = solve_triangular(R, w, trans="T")
-        used = len(rows)
-        coef_S, coef_Y = np.empty(used), np.empty(used)
-        coef_S[rows], coef_Y[rows] = p, -gamma * r
-        Hg = coef_S @ self.S[:used]
-        Hg += coef_Y @ self.Y[:used]
-        Hg += gamma * g
-        return -Hg
+        span = self._span()
+        coef_S, coef_Y = np.zeros(span), np.zeros(span)
+        coef_S[rows], coef_Y[rows] = -p, gamma * r
+        d = coef_S @ self.S[:span]
+        d = blas.dgemv(1.0, self.Y[:span].T, coef_Y, beta=1.0, y=d, overwrite_y=1)
+        return blas.daxpy(g, d, a=-gamma)
 
 
 def lbfgs_memory(size):
@@ -262,13 +288,6 @@ def lbfgs(fun, u, tol_reached, max_iter, decrement_rtol=None, memory=None,
         if found is None:
             return u, it, tol_reached(viol)  # no decrease left: rounding floor
         u_new, f_new, g_new, viol_new = found[1]
-        s, y = u_new - u, g_new - g
-        sy = s @ y
-        yy = y @ y
-        # convexity makes s^T y >= 0; a vanishing one carries no curvature
-        if sy > 1e-12 * yy:
-            memory.add(s, y, sy, yy, g_new)
-        else:
-            memory.set_gradient(g_new)
+        memory.store(u_new, u, g_new, g)
         u, f, g, viol = u_new, f_new, g_new, viol_new
     return u, max_iter, tol_reached(viol)

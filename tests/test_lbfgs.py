@@ -28,12 +28,33 @@ def test_compact_memory_gives_the_two_loop_direction(memory):
         d_pairs, d_compact = pairs.direction(g), compact.direction(g)
         np.testing.assert_allclose(d_compact, d_pairs, rtol=1e-9,
                                    atol=1e-12 * np.abs(d_pairs).max())
-        s = 0.5 * d_pairs
-        g_new = H @ (x + s) - b
-        y = g_new - g
+        x_new = x + 0.5 * d_pairs
+        g_new = H @ x_new - b
         for mem in (pairs, compact):
-            mem.add(s, y, s @ y, y @ y, g_new)
-        x, g = x + s, g_new
+            mem.store(x_new, x, g_new, g)
+        x, g = x_new, g_new
+
+
+def test_compact_memory_skips_a_pair_without_curvature():
+    H, b = _quadratic(size=10)
+    rng = np.random.default_rng(1)
+    pairs, compact = _lbfgs.PairMemory(3), _lbfgs.CompactMemory(10, 3)
+    x, g = np.zeros(10), -b
+    compact.set_gradient(g)
+    # the third step is empty; the memory is not full yet, so both keep the
+    # same pairs (a full compact memory gives the oldest pair's row up)
+    steps = [rng.standard_normal(10), rng.standard_normal(10), np.zeros(10),
+             rng.standard_normal(10)]
+    for step in steps:
+        x_new = x + 0.1 * step
+        g_new = H @ x_new - b
+        for mem in (pairs, compact):
+            mem.store(x_new, x, g_new, g)
+        assert len(compact) == len(pairs)
+        np.testing.assert_allclose(compact.direction(g_new), pairs.direction(g_new),
+                                   rtol=1e-9)
+        x, g = x_new, g_new
+    assert len(compact) == 3
 
 
 def test_compact_memory_restarts_empty():
@@ -43,7 +64,8 @@ def test_compact_memory_restarts_empty():
     compact.set_gradient(g)
     s = 0.1 * b
     g_new = H @ s - b
-    compact.add(s, g_new - g, s @ (g_new - g), (g_new - g) @ (g_new - g), g_new)
+    compact.store(s, np.zeros(10), g_new, g)
+    assert len(compact) == 1
     compact.clear()
     compact.set_gradient(g_new)
     assert len(compact) == 0
