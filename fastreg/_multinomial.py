@@ -19,6 +19,8 @@ sparse designs keep their own coordinates.
 :func:`newton_polish` finishes small problems with one exact Newton step.
 """
 
+from functools import partial
+
 import numpy as np
 from scipy import linalg, sparse
 
@@ -75,15 +77,25 @@ class MultinomialLoss:
         self._product_setup()
 
     def _product_setup(self):
-        """Prepare X for the kernels: a sparse X as CSR with int32 indices, a
-        dense one in either order, with the rows of its fused blocks."""
+        """Choose the kernels for X: ``_times`` (X M), ``_transpose_times``
+        (X^T R) and ``_fused`` (loss, gradient and residuals in one call).
+        A sparse X is kept as CSR with int32 indices (and CSC where W is
+        large), a dense one in either order, with the rows of its fused
+        blocks."""
         X = self.X
-        if sparse.issparse(X):
-            # CSR: a row's scores, softmax and gradient terms then come from
-            # one visit of its entries (one copy of a CSC X, once per fit)
-            if X.format != "csr":
-                X = self.X = X.tocsr()
-            self.arrays = _int32_arrays(X)
+        self.columns = None
+        if not sparse.issparse(X):
+            self._dense_setup()
+            return
+        # CSR: a row's scores, softmax and gradient terms then come from one
+        # visit of its entries (one copy of a CSC X, once per fit)
+        if X.format != "csr":
+            X = self.X = X.tocsr()
+        rows = _int32_arrays(X)
+        self._times = partial(_kern.sparse_rows_times, *rows)
+        self._transpose_times = partial(_kern.sparse_rows_transpose_times, *rows)
+        self._fused = partial(_kern.csr_loss_grad, *rows)
+        if self.n_features * self.K >= COLUMN_PRODUCTS_MIN_COEFS:
             # Row by row, every stored entry reads a row of W and updates a
             # row of the gradient at random: once W is larger than the
             # caches, that traffic costs more than the arithmetic. Column by
@@ -91,37 +103,33 @@ class MultinomialLoss:
             # on the scores (n x K), which stay in cache (news20, W of
             # 62061 x 20: 2x faster). Both take each sum in ascending index
             # order, so on CSR with sorted indices the bits are the same.
-            self.columns = None
-            if self.n_features * self.K >= COLUMN_PRODUCTS_MIN_COEFS:
-                self.columns = _int32_arrays(X.tocsc())
-        else:
-            self.fortran = X.flags.f_contiguous
-            if not (self.fortran or X.flags.c_contiguous):
-                self.X = np.asfortranarray(X)
-                self.fortran = True
-            # rows per block of the fused pass: the block of X (about
-            # 256 KiB) stays in cache between its two products
-            self._block = int(min(max(2 ** 18 // (X.shape[1] * X.itemsize + 1), 32),
-                                  max(X.shape[0], 1)))
+            self.columns = _int32_arrays(X.tocsc())
+            self._times = partial(_kern.sparse_rows_transpose_times, *self.columns)
+            self._transpose_times = partial(_kern.sparse_rows_times, *self.columns)
+            self._fused = self._column_loss_grad
+
+    def _dense_setup(self):
+        X = self.X
+        fortran = X.flags.f_contiguous
+        if not (fortran or X.flags.c_contiguous):
+            X = self.X = np.asfortranarray(X)
+            fortran = True
+        # rows per block of the fused pass: the block of X (about 256 KiB)
+        # stays in cache between its two products
+        block = int(min(max(2 ** 18 // (X.shape[1] * X.itemsize + 1), 32),
+                        max(X.shape[0], 1)))
+        self._times = partial(_kern.dense_scores, X, fortran)
+        self._transpose_times = partial(_kern.dense_gradient, X, fortran)
+        self._fused = partial(_kern.dense_loss_grad, X, fortran, block=block)
 
     def scores(self, W, out):
         """out = X W, W (p, K) in X's dtype, C order."""
-        if sparse.issparse(self.X) and self.columns is not None:
-            _kern.sparse_rows_transpose_times(*self.columns, W, out)
-        elif sparse.issparse(self.X):
-            _kern.sparse_rows_times(*self.arrays, W, out)
-        else:
-            _kern.dense_scores(self.X, self.fortran, W, out)
+        self._times(W, out)
         return out
 
     def transpose_times(self, R, out):
         """out = X^T R, R (n, K)."""
-        if sparse.issparse(self.X) and self.columns is not None:
-            _kern.sparse_rows_times(*self.columns, R, out)
-        elif sparse.issparse(self.X):
-            _kern.sparse_rows_transpose_times(*self.arrays, R, out)
-        else:
-            _kern.dense_gradient(self.X, self.fortran, R, out)
+        self._transpose_times(R, out)
         return out
 
     def _cast(self, W):
@@ -134,12 +142,7 @@ class MultinomialLoss:
                                  dtype=np.float64)
         args = (self._cast(W), B, self.y, self.s, self.Z, self.G, self.grad_B, self.P,
                 store_p)
-        if sparse.issparse(self.X) and self.columns is not None:
-            f = self._column_loss_grad(*args)
-        elif sparse.issparse(self.X):
-            f = _kern.csr_loss_grad(*self.arrays, *args)
-        else:
-            f = _kern.dense_loss_grad(self.X, self.fortran, *args, self._block)
+        f = self._fused(*args)
         G = self.G
         # a new float64 array either way: the buffer is reused by the next call
         G = G + l2 * W if l2 else G.astype(np.float64)
