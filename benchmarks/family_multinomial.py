@@ -102,6 +102,15 @@ def _news20_multiclass():
     return X, y
 
 
+def _news20_rows(n_rows=3000, seed=0):
+    """Seeded random rows of news20, restricted to the words they use (the
+    CV of scikit-learn on all of news20 runs for well over 10 minutes)."""
+    X, y = _news20_multiclass()
+    rows = np.sort(np.random.RandomState(seed).choice(X.shape[0], n_rows, replace=False))
+    X = X[rows]
+    return X[:, np.flatnonzero(X.getnnz(axis=0))], y[rows]
+
+
 # (label, loader, repeats for LogisticRegression, repeats for the CV)
 FULL_PROBLEMS = [
     ("iris 150x4, 3 classes", _iris, 15, 5),
@@ -110,6 +119,7 @@ FULL_PROBLEMS = [
     ("synthetic 20000x100, 5 classes", _synthetic_5_classes, 3, 1),
     ("image-like 10000x529 dense, 10 classes", _image_like, 3, 1),
     ("news20 15935x62061 sparse, 20 classes", _news20_multiclass, 2, 1),
+    ("news20 subsample 3000 rows, its words, 20 classes", _news20_rows, 2, 1),
 ]
 QUICK_PROBLEMS = [p[:2] + (3, 1) for p in FULL_PROBLEMS[:3]]
 
@@ -239,10 +249,200 @@ def run(quick=False, log=print, names=None, no_cv=()):
                                         "geomean": geo, "machine": platform.platform()}}
 
 
+# ---------------------------------------------------------------------------
+# Time to accuracy (--accuracy)
+# ---------------------------------------------------------------------------
+
+ACCURACY_TARGETS = (1e-4, 1e-6, 1e-8)
+ACCURACY_TOLS = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10, 1e-12]
+ACCURACY_MAX_ITER = 100_000
+SKLEARN_SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky", "sag", "saga")
+# newton-cholesky forms the Hessian of K (p + 1) unknowns: beyond this many
+# it is not run (news20: 1.24 million unknowns, terabytes)
+NEWTON_CHOLESKY_MAX_UNKNOWNS = 20_000
+# (seconds one fit may take before it is stopped, seconds of fits after which
+# a ladder ends): news20's fits take tens of seconds each
+ACCURACY_BUDGETS = {"default": (20.0, 40.0), "news20": (120.0, 150.0)}
+ACCURACY_ROUNDS = 5   # interleaved re-timings of the rungs reaching a target
+
+
+def _accuracy_fit(library, solver):
+    """fit(X, y, tol) -> (coef_, intercept_) of LogisticRegression (L2, C = 1)."""
+    def fit(X, y, tol):
+        if library == "fastreg":
+            import fastreg
+            cls, kwargs = fastreg.LogisticRegression, {}
+        else:
+            import sklearn.linear_model as sk
+            cls, kwargs = sk.LogisticRegression, {"solver": solver}
+        model = cls(tol=tol, max_iter=ACCURACY_MAX_ITER, **kwargs).fit(X, y)
+        return model.coef_, model.intercept_
+    return fit
+
+
+def _accuracy_solvers(X, y):
+    """{name: fit}, and {name: why not run}."""
+    solvers = {"fastreg": _accuracy_fit("fastreg", None)}
+    skipped = {}
+    unknowns = len(np.unique(y)) * (X.shape[1] + 1)
+    for solver in SKLEARN_SOLVERS:
+        if solver == "newton-cholesky" and unknowns > NEWTON_CHOLESKY_MAX_UNKNOWNS:
+            skipped[solver] = f"Hessian of {unknowns} unknowns not formed"
+            continue
+        solvers[f"sklearn {solver}"] = _accuracy_fit("sklearn", solver)
+    return solvers, skipped
+
+
+def _rel(obj, p_best):
+    return (obj - p_best) / abs(p_best)
+
+
+def _accuracy_ladder_worker(fit, X, y, p_best, budget, emit):
+    """Tolerances from loose to tight until the tightest target is reached
+    or ``budget`` seconds of fits are spent (run by ``run_task``)."""
+    spent = 0.0
+    for tol in ACCURACY_TOLS:
+        emit({"event": "start", "tol": tol})
+        dt, (coef, intercept) = _timed(fit, X, y, tol)
+        obj = objective(X, y, coef, intercept, 1.0)
+        emit({"event": "rung", "tol": tol, "time": dt, "objective": obj})
+        spent += dt
+        if _rel(obj, p_best) <= min(ACCURACY_TARGETS) or spent > budget:
+            break
+    emit({"event": "stop"})
+
+
+def _timed(fit, X, y, tol):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        out = fit(X, y, tol)
+        return time.perf_counter() - t0, out
+
+
+def _accuracy_ladder(fit, X, y, p_best, budgets):
+    """The rungs [{tol, time, objective}] of one solver; a fit stopped over
+    budget ends the list with time None."""
+    from benchmarks.measure import run_task
+
+    fit_budget, ladder_budget = budgets
+    events = []
+    run_task(_accuracy_ladder_worker, (fit, X, y, p_best, ladder_budget), fit_budget,
+             events.append)
+    rungs = [{k: e[k] for k in ("tol", "time", "objective")}
+             for e in events if e["event"] == "rung"]
+    if any(e["event"] in ("timeout", "error") for e in events):
+        rungs.append({"tol": None, "time": None, "objective": float("inf")})
+    return rungs
+
+
+def _first_reaching(rungs, p_best, target):
+    """The first rung whose objective is within ``target`` of p_best."""
+    return next((r for r in rungs if r["time"] is not None
+                 and _rel(r["objective"], p_best) <= target), None)
+
+
+def _retime(solvers, X, y, reaching):
+    """Best of ACCURACY_ROUNDS interleaved fits at each (solver, tolerance)
+    of ``reaching`` {(name, tol): ladder time}; fits over 2 s keep their
+    ladder time (the ladders ran one after the other, under drifting load)."""
+    best = dict(reaching)
+    for _ in range(ACCURACY_ROUNDS):
+        for (name, tol), ladder_time in reaching.items():
+            if ladder_time <= 2.0:
+                best[name, tol] = min(best[name, tol], _timed(solvers[name], X, y, tol)[0])
+    return best
+
+
+def _optimum_worker(fit, X, y, emit):
+    emit({"event": "start"})
+    coef, intercept = _timed(fit, X, y, 1e-12)[1]
+    emit({"event": "optimum", "objective": objective(X, y, coef, intercept, 1.0)})
+    emit({"event": "stop"})
+
+
+def _provisional_optimum(fit, X, y, budget):
+    """fastreg's objective at the tightest tolerance, or inf if that fit
+    takes more than ``budget`` seconds (the ladders' best then stands)."""
+    from benchmarks.measure import run_task
+
+    events = []
+    run_task(_optimum_worker, (fit, X, y), budget, events.append)
+    return min([e["objective"] for e in events if e["event"] == "optimum"],
+               default=float("inf"))
+
+
+def _bench_accuracy(label, loader, log):
+    X, y = loader()
+    solvers, skipped = _accuracy_solvers(X, y)
+    budgets = ACCURACY_BUDGETS["news20" if "news20" in label else "default"]
+    p_best = _provisional_optimum(solvers["fastreg"], X, y, budgets[1])
+    ladders = {}
+    for name, fit in solvers.items():
+        ladders[name] = _accuracy_ladder(fit, X, y, p_best, budgets)
+        p_best = min([p_best] + [r["objective"] for r in ladders[name]])
+        log(f"  {label}: {name} " + ", ".join(
+            f"tol {r['tol']:g} {r['time']:.3f} s" if r["time"] is not None else "stopped"
+            for r in ladders[name]))
+    # each target's first reaching rung per solver, against the final P*
+    reaching = {t: {name: _first_reaching(rungs, p_best, t) for name, rungs in ladders.items()}
+                for t in ACCURACY_TARGETS}
+    best = _retime(solvers, X, y, {(name, r["tol"]): r["time"] for by_name in reaching.values()
+                                   for name, r in by_name.items() if r})
+    times = {f"{t:g}": {name: (best[name, r["tol"]] if r else None)
+                        for name, r in by_name.items()} for t, by_name in reaching.items()}
+    return {"problem": label, "p_best": p_best, "ladders": ladders, "skipped": skipped,
+            "times": times}
+
+
+def _accuracy_ratio(times):
+    """Fastest scikit-learn time over fastreg's (None if either missed)."""
+    sk_times = [t for name, t in times.items() if name != "fastreg" and t is not None]
+    if times.get("fastreg") is None or not sk_times:
+        return None
+    return min(sk_times) / times["fastreg"]
+
+
+def _accuracy_markdown(results):
+    names = ["fastreg"] + [f"sklearn {s}" for s in SKLEARN_SOLVERS]
+    lines = ["## Time to relative suboptimality, multinomial L2 (C = 1)", "",
+             "Seconds to (P - P*) / P* <= target (P* the best objective any solver"
+             " reached), '—' = not reached within the budget, n/a = not run.", ""]
+    for target in ACCURACY_TARGETS:
+        key = f"{target:g}"
+        lines += [f"### target {key}", "",
+                  "| problem | " + " | ".join(names) + " | fastest sklearn / fastreg |",
+                  "|---" * (len(names) + 2) + "|"]
+        ratios = []
+        for r in results:
+            times = r["times"][key]
+            ratio = _accuracy_ratio(times)
+            ratios.append(ratio)
+            cells = ["n/a" if n in {f"sklearn {s}" for s in r["skipped"]}
+                     else ("—" if times.get(n) is None else f"{times[n]:.4g}") for n in names]
+            lines.append(f"| {r['problem']} | " + " | ".join(cells) + " | "
+                         + ("—" if ratio is None else f"{ratio:.2f}x") + " |")
+        geo = _geomean(ratios)
+        lines += ["", "Geometric mean: " + ("—" if geo is None else f"**{geo:.2f}x**")
+                  + f" over {sum(1 for x in ratios if x)} problems", ""]
+    return "\n".join(lines)
+
+
+def run_accuracy(log=print, names=None):
+    problems = [p[:2] for p in FULL_PROBLEMS
+                if not names or any(n in p[0] for n in names)]
+    with threadpool_limits(1):
+        results = [_bench_accuracy(label, loader, log) for label, loader in problems]
+    return {"markdown": _accuracy_markdown(results), "results": results}
+
+
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     no_cv = [a[len("--no-cv="):] for a in sys.argv if a.startswith("--no-cv=")]
-    out = run(quick="--quick" in sys.argv, names=args, no_cv=no_cv)
+    if "--accuracy" in sys.argv:
+        out = run_accuracy(names=args)
+    else:
+        out = run(quick="--quick" in sys.argv, names=args, no_cv=no_cv)
     print(out["markdown"])
     if "--json" in sys.argv:
         print(json.dumps(out["results"], indent=1))

@@ -1,0 +1,158 @@
+"""The L-BFGS pieces of ``fastreg._lbfgs`` (compact memory, Wolfe line
+search) and the large sparse multinomial route that uses them."""
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from fastreg import _lbfgs, _multinomial
+from fastreg.reference import multinomial_objective
+
+
+def _quadratic(size=40, seed=0):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((size, size))
+    H = A @ A.T + 0.1 * np.eye(size)
+    b = rng.standard_normal(size)
+    return H, b
+
+
+@pytest.mark.parametrize("memory", [1, 3, 7])
+def test_compact_memory_gives_the_two_loop_direction(memory):
+    H, b = _quadratic()
+    pairs, compact = _lbfgs.PairMemory(memory), _lbfgs.CompactMemory(len(b), memory)
+    x = np.zeros(len(b))
+    g = H @ x - b
+    compact.set_gradient(g)
+    for _ in range(15):
+        d_pairs, d_compact = pairs.direction(g), compact.direction(g)
+        np.testing.assert_allclose(d_compact, d_pairs, rtol=1e-9,
+                                   atol=1e-12 * np.abs(d_pairs).max())
+        x_new = x + 0.5 * d_pairs
+        g_new = H @ x_new - b
+        for mem in (pairs, compact):
+            mem.store(x_new, x, g_new, g)
+        x, g = x_new, g_new
+
+
+def test_compact_memory_skips_a_pair_without_curvature():
+    H, b = _quadratic(size=10)
+    rng = np.random.default_rng(1)
+    pairs, compact = _lbfgs.PairMemory(3), _lbfgs.CompactMemory(10, 3)
+    x, g = np.zeros(10), -b
+    compact.set_gradient(g)
+    # the third step is empty; the memory is not full yet, so both keep the
+    # same pairs (a full compact memory gives the oldest pair's row up)
+    steps = [rng.standard_normal(10), rng.standard_normal(10), np.zeros(10),
+             rng.standard_normal(10)]
+    for step in steps:
+        x_new = x + 0.1 * step
+        g_new = H @ x_new - b
+        for mem in (pairs, compact):
+            mem.store(x_new, x, g_new, g)
+        assert len(compact) == len(pairs)
+        np.testing.assert_allclose(compact.direction(g_new), pairs.direction(g_new),
+                                   rtol=1e-9)
+        x, g = x_new, g_new
+    assert len(compact) == 3
+
+
+def test_compact_memory_restarts_empty():
+    H, b = _quadratic(size=10)
+    compact = _lbfgs.CompactMemory(10, 4)
+    g = -b
+    compact.set_gradient(g)
+    s = 0.1 * b
+    g_new = H @ s - b
+    compact.store(s, np.zeros(10), g_new, g)
+    assert len(compact) == 1
+    compact.clear()
+    compact.set_gradient(g_new)
+    assert len(compact) == 0
+    np.testing.assert_array_equal(compact.direction(g_new), -g_new)
+
+
+@pytest.mark.parametrize("t0", [1e-6, 1.0, 1e4])
+def test_wolfe_search_meets_both_conditions(t0):
+    # f(u) = sum(exp(u) - 2 u) along d = 1 from u = 0: minimum at log 2
+    def fun(u):
+        with np.errstate(over="ignore"):  # the longest trial steps overflow
+            e = np.exp(u)
+        return float(np.sum(e - 2.0 * u)), e - 2.0, 0.0
+
+    u, d = np.zeros(3), np.ones(3)
+    f, g, _ = fun(u)
+    slope = g @ d
+    t, (u_t, f_t, g_t, _) = _lbfgs.wolfe_search(fun, u, d, f, slope, t0)
+    np.testing.assert_allclose(u_t, t * d)
+    assert f_t <= f + _lbfgs.ARMIJO_SLOPE * t * slope
+    assert g_t @ d >= _lbfgs.WOLFE_CURVATURE * slope
+
+
+def test_lbfgs_with_compact_memory_and_wolfe_minimises_a_quadratic():
+    H, b = _quadratic(size=30, seed=2)
+
+    def fun(u):
+        g = H @ u - b
+        return 0.5 * u @ H @ u - b @ u, g, np.abs(g).max()
+
+    u, n_iter, converged = _lbfgs.lbfgs(fun, np.zeros(30), lambda viol: viol <= 1e-6, 500,
+                                        memory=_lbfgs.CompactMemory(30, 5), wolfe=True)
+    assert converged and n_iter < 500
+    np.testing.assert_allclose(H @ u, b, atol=1e-6)
+
+
+def _wide_sparse_problem(n=200, p=2600, K=40, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sparse.random(n, p, density=0.02, format="csr", random_state=seed,
+                      data_rvs=lambda k: rng.integers(1, 4, k).astype(float))
+    y = rng.integers(K, size=n)
+    y[:K] = np.arange(K)
+    return X, y
+
+
+def test_large_sparse_route_reaches_the_centred_routes_optimum(monkeypatch):
+    X, y = _wide_sparse_problem()
+    n, p = X.shape
+    K = 40
+    assert K * (p + 1) >= _lbfgs.COMPACT_MIN_UNKNOWNS
+    s = np.ones(n)
+    loss = _multinomial.MultinomialLoss(X, y, K, s, True)
+    assert isinstance(_multinomial._coordinates(loss, 1.0), _multinomial._Uncentred)
+    W, B, _, converged = _multinomial.fit_lbfgs(loss, np.zeros((p, K)), np.zeros(K), 1.0,
+                                                1e-8, 2000)
+    assert converged
+    # the same problem on the route for small problems: centred coordinates,
+    # two-loop recursion, Armijo backtracking
+    monkeypatch.setattr(_multinomial, "COMPACT_MIN_UNKNOWNS", 10 ** 9)
+    monkeypatch.setattr(_lbfgs, "COMPACT_MIN_UNKNOWNS", 10 ** 9)
+    assert isinstance(_multinomial._coordinates(loss, 1.0), _multinomial._Centred)
+    W_c, B_c, _, converged_c = _multinomial.fit_lbfgs(loss, np.zeros((p, K)), np.zeros(K),
+                                                      1.0, 1e-8, 2000)
+    assert converged_c
+
+    def objective(W, B):
+        return multinomial_objective(X.toarray(), y, W.T, B, C=1.0)
+
+    np.testing.assert_allclose(objective(W, B), objective(W_c, B_c), rtol=1e-10)
+    np.testing.assert_allclose(W, W_c, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_column_products_give_the_row_products_bits(monkeypatch, dtype):
+    X, y = _wide_sparse_problem(n=80, p=300, K=5, seed=3)
+    X = X.astype(dtype)
+    rng = np.random.default_rng(4)
+    s = rng.uniform(0.5, 2.0, X.shape[0])
+    W = rng.standard_normal((300, 5)).astype(dtype)
+    B, V, V_B = rng.standard_normal(5), rng.standard_normal((300, 5)), rng.standard_normal(5)
+    results = []
+    for threshold in (10 ** 9, 0):
+        monkeypatch.setattr(_multinomial, "COLUMN_PRODUCTS_MIN_COEFS", threshold)
+        loss = _multinomial.MultinomialLoss(X, y, 5, s, True)
+        assert (loss.columns is not None) == (threshold == 0)
+        f, G, G_B = loss.loss_grad(W, B, 0.5, store_p=True)
+        H, H_B = loss.hessp(V, V_B, 0.5)
+        results.append((f, G, G_B, H, H_B))
+    for row, column in zip(*results):
+        assert np.asarray(row).tobytes() == np.asarray(column).tobytes()
