@@ -61,12 +61,18 @@ def run_dask_ml(X, y, n, args, solver, l1_ratio, record, rows):
         return
     penalty = "l1" if l1_ratio == 1.0 else "elastic_net"
     kwargs = {} if l1_ratio == 1.0 else {"regularizer": DGElasticNet(weight=l1_ratio)}
+    tol = 1e-10
+    if args.dask_ml_tol is not None:
+        tol = args.dask_ml_tol
+        if solver == "admm":
+            kwargs.update(abstol=tol, reltol=tol)
     name = (f"dask-ml LinearRegression(penalty={penalty!r}, solver={solver!r},"
-            f" max_iter={args.dask_ml_iter})")
+            f" max_iter={args.dask_ml_iter}"
+            + ("" if args.dask_ml_tol is None else f", tol={tol:g}") + ")")
     try:
         t, m = timed(lambda: DMLRegression(
             penalty=penalty, C=1.0 / (2 * n * args.alpha), solver=solver,
-            fit_intercept=True, max_iter=args.dask_ml_iter, tol=1e-10,
+            fit_intercept=True, max_iter=args.dask_ml_iter, tol=tol,
             solver_kwargs=kwargs).fit(X, y), 1)
         record(name, t, "?", np.asarray(m.coef_), float(m.intercept_), l1_ratio)
     except Exception as exc:  # noqa: BLE001 - report, do not fail the benchmark
@@ -86,6 +92,10 @@ def main():
     parser.add_argument("--dask-ml-iter", type=int, default=50,
                         help="iterations of each dask-ml solver (0: leave dask-ml out)")
     parser.add_argument("--dask-ml-solvers", nargs="*", default=["proximal_grad", "admm"])
+    parser.add_argument("--dask-ml-tol", type=float, default=None,
+                        help="stopping tolerance of dask-ml's solvers (proximal_grad's tol,"
+                             " admm's abstol and reltol); default: theirs")
+    parser.add_argument("--dask-ml-l1-ratios", type=float, nargs="*", default=[1.0, 0.5])
     args = parser.parse_args()
 
     import dask
@@ -135,7 +145,7 @@ def main():
         record(f"scikit-learn ElasticNet(l1_ratio={l1_ratio}, tol=1e-12) in memory", t, "-",
                m.coef_, m.intercept_, l1_ratio)
     for solver in args.dask_ml_solvers:
-        for l1_ratio in (1.0, 0.5):
+        for l1_ratio in args.dask_ml_l1_ratios:
             run_dask_ml(X, y, n, args, solver, l1_ratio, record, rows)
 
     # objectives from the (exact, one-pass) statistics of the data
@@ -168,8 +178,8 @@ def main():
         f"Data: X {n} x {p} standard normal (float64, {n * p * 8 / 2**20:.0f} MiB), half the"
         f" true coefficients zero, unit noise; Dask chunks of {args.chunk} rows, persisted"
         f" on a LocalCluster of {args.workers} single-threaded worker processes.",
-        f"Lasso and ElasticNet(l1_ratio=0.5), alpha={args.alpha}, tol=1e-8. Wall time: median of {args.repeat} runs"
-        " (one for the CV and dask-ml rows).",
+        f"Lasso and ElasticNet(l1_ratio=0.5), alpha={args.alpha}, tol=1e-8. Wall time:"
+        f" median of {args.repeat} runs (one for the CV and dask-ml rows).",
         "",
         "Errors against scikit-learn's ElasticNet (same alpha and l1_ratio, tol=1e-12, in"
         " memory); speed-up: that model's dask-ml time over fastreg's time on Dask.",
@@ -192,7 +202,10 @@ def main():
     lines += ["", "Command: `python -m benchmarks.distributed " +
               f"--n {n} --p {p} --chunk {args.chunk} --workers {args.workers}"
               f" --repeat {args.repeat} --dask-ml-iter {args.dask_ml_iter}"
-              f" --dask-ml-solvers {' '.join(args.dask_ml_solvers)}`", ""]
+              f" --dask-ml-solvers {' '.join(args.dask_ml_solvers)}"
+              f" --dask-ml-l1-ratios {' '.join(map(str, args.dask_ml_l1_ratios))}"
+              + ("" if args.dask_ml_tol is None else f" --dask-ml-tol {args.dask_ml_tol:g}")
+              + "`", ""]
     publish(lines, args.out)
 
 
