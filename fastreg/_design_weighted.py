@@ -189,6 +189,12 @@ class WeightedDesign:
             squares = self._centred_squares()
         check_squared_norms(squares)
 
+    def column_squares(self):
+        """``sum_i s_i x_ij^2`` per column (uncentred, float64), computed once."""
+        if self._squares is None:
+            self._squares = _weighted_squares(self.X, self.sample_weight)
+        return self._squares
+
     def _centred_squares(self):
         """``sum_i s_i (x_ij - mu_j)^2`` per column, by blocks (dense) or over
         the nonzeros with the zeros' share added in closed form (sparse)."""

@@ -420,3 +420,22 @@ def test_non_finite_peer_coefficients_grant_no_slack():
     assert np.isnan(problem.objective(np.zeros(3), np.inf))
     assert excess_over(problem.objective(np.full(3, np.nan), 0.0), 1.0) == 0.0
     assert np.isfinite(problem.objective(np.zeros(3), 0.0))
+
+
+@pytest.mark.parametrize("solver", ["sparse_cg", "lsqr"])
+def test_lsqr_routes_on_a_tiny_wide_design_reach_the_optimum(solver):
+    """Deep fuzz find (run9): Ridge(alpha=0, solver='sparse_cg') on a 3 x 4
+    design of scale 1e-50 with a zero row stopped 1500 times above the
+    optimum: its fallback, LSQR, stopped after one iteration (its stopping
+    tests are not scale-free; solver='lsqr' did the same). LSQR now runs on
+    the design scaled by a power of two."""
+    X = 1e-50 * np.array([[1.2573, -1.3210, 6.4042, 1.0490],
+                          [-5.3567, 3.6160, 13.0400, 9.4708],
+                          [0.0, 0.0, 0.0, 0.0]])
+    y = np.array([-0.11829024, -0.83118581, 0.00284222])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = fastreg.Ridge(alpha=0.0, solver=solver, fit_intercept=False).fit(X, y)
+    residual = y - X @ model.coef_
+    # the zero row's target is the whole optimal residual
+    assert residual @ residual == pytest.approx(y[2] ** 2, rel=1e-8)
