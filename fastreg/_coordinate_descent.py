@@ -8,6 +8,7 @@ from sklearn.utils.validation import validate_data
 
 from ._base import LinearModel, keeps_state_on_interrupt
 from ._design import Design, column_means, use_gram
+from ._design_weighted import _weighted_squares
 from ._distributed_hook import fit_distributed, is_distributed
 from ._docstring import FIT_X, add_sections, fit_docstring
 from ._feature_penalty import PARAMETER_CONSTRAINTS, PARAMETER_DOCS
@@ -39,6 +40,18 @@ def _initial_coef(est, shape, dtype):
         if coef.size == np.prod(shape):
             return coef.reshape(shape)
     return np.zeros(shape, dtype=dtype)
+
+
+def _centred_already(X, sample_weight):
+    """Whether X's (weighted) column means are 0 relative to its columns'
+    root mean squares (to 1e-8: scikit-learn's absolute test at unit scale),
+    so that a Gram matrix of X as given is that of the centred X. An absolute
+    test took the uncentred Gram of a design of scale 1e-50 for the centred
+    one: a fit that claimed convergence 1e3 times above its tolerance."""
+    means = column_means(X, sample_weight)
+    n = X.shape[0]
+    rms = np.sqrt(_weighted_squares(X, sample_weight) / n) if n else np.zeros_like(means)
+    return bool(np.all(np.abs(means) <= 1e-8 * rms))
 
 
 def _refuse_feature_penalty(est, where):
@@ -133,8 +146,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
             # As scikit-learn: the matrix is X^T S X of X as given, which is
             # the Gram matrix of the centred X only if X's (weighted) column
             # means are already zero.
-            if self.fit_intercept and not np.allclose(
-                    column_means(X, sample_weight), 0.0):
+            if self.fit_intercept and not _centred_already(X, sample_weight):
                 warnings.warn(
                     "Gram matrix was provided but X was centered to fit intercept:"
                     " recomputing Gram matrix.", UserWarning, stacklevel=2)

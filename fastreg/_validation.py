@@ -427,7 +427,7 @@ def check_gram(gram, X, sample_weight=None):
     norm_j, norm_k = np.sqrt(xj @ xj), np.sqrt(xk @ xk)
     for (a, b), expected, scale in (((j, j), xj @ xj, norm_j ** 2),
                                     ((j, k), xj @ xk, norm_j * norm_k)):
-        if not abs(gram[a, b] - expected) <= rtol * scale + 1e-12:
+        if not abs(gram[a, b] - expected) <= rtol * scale:
             raise ValueError(
                 "The Gram matrix passed in via 'precompute' is not X^T X"
                 f"{' (weighted)' if sample_weight is not None else ''}: entry "

@@ -439,3 +439,28 @@ def test_lsqr_routes_on_a_tiny_wide_design_reach_the_optimum(solver):
     residual = y - X @ model.coef_
     # the zero row's target is the whole optimal residual
     assert residual @ residual == pytest.approx(y[2] ** 2, rel=1e-8)
+
+
+def test_uncentred_gram_of_a_tiny_design_is_recomputed():
+    """Deep fuzz find (run9): ElasticNet(precompute=X^T X) with an intercept on
+    a 2 x 2 design of scale 1e-50 took the uncentred Gram matrix for the
+    centred one (its column means, 1e-51, passed an absolute test for zero)
+    and claimed convergence with a true gap of 1.2e-3 against a tolerance of
+    1.3e-6. The means are now judged against the columns' scale."""
+    from fastreg import reference as ref
+    X = 1e-51 * np.array([[1.2573, -1.3210], [6.4042, 1.0490]])
+    y = np.array([0.158382, 0.39022165])
+    alpha = 0.1 * ref.enet_alpha_max(X, y, l1_ratio=1.0)
+    model = fastreg.ElasticNet(alpha=alpha, l1_ratio=1.0, precompute=X.T @ X, tol=1e-4)
+    with pytest.warns(UserWarning, match="recomputing Gram"):
+        model.fit(X, y)
+    gap = ref.enet_duality_gap(X, y, model.coef_, model.intercept_, alpha=alpha, l1_ratio=1.0)
+    assert gap <= 1e-4 * np.var(y)
+
+
+def test_a_wrong_gram_of_a_tiny_design_is_refused():
+    """check_gram compared entries with an absolute slack of 1e-12, which any
+    Gram matrix of a design of scale 1e-50 passes."""
+    X = 1e-50 * np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]])
+    with pytest.raises(ValueError, match="not X\\^T X"):
+        fastreg.Lasso(fit_intercept=False, precompute=2 * X.T @ X).fit(X, [1.0, 2.0, 0.0])
