@@ -11,7 +11,7 @@ from ._design import Design, column_means, use_gram
 from ._design_weighted import _weighted_squares
 from ._distributed_hook import fit_distributed, is_distributed
 from ._docstring import FIT_X, add_sections, fit_docstring
-from ._feature_penalty import PARAMETER_CONSTRAINTS, PARAMETER_DOCS
+from ._feature_penalty import PARAMETER_CONSTRAINTS, PARAMETER_DOCS, refuse_feature_penalty
 from ._path import _path_penalty, enet_path, solve_path
 from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, Boolean, Interval, check_gram,
                           check_precompute, check_sample_weight, check_target,
@@ -52,13 +52,6 @@ def _centred_already(X, sample_weight):
     n = X.shape[0]
     rms = np.sqrt(_weighted_squares(X, sample_weight) / n) if n else np.zeros_like(means)
     return bool(np.all(np.abs(means) <= 1e-8 * rms))
-
-
-def _refuse_feature_penalty(est, where):
-    """A ValueError where penalty factors or bounds are given but not supported."""
-    if any(getattr(est, name, None) is not None for name in PARAMETER_CONSTRAINTS):
-        raise ValueError("penalty_factor, lower_bounds and upper_bounds are not supported"
-                         f" for {where}.")
 
 
 def _check_finite_fit(est):
@@ -128,7 +121,7 @@ class ElasticNet(MultiOutputMixin, RegressorMixin, LinearModel):
             arrays of the same dtype).""")
     def fit(self, X, y, sample_weight=None, check_input=True):
         if is_distributed(X):  # Dask or Spark data: one pass, see fastreg.distributed
-            _refuse_feature_penalty(self, "distributed data")
+            refuse_feature_penalty(self, "distributed data")
             return fit_distributed(self, X, y, sample_weight)
         validate_params(self)
         precompute = check_precompute(self.precompute)

@@ -14,14 +14,14 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import LinearModel, keeps_state_on_interrupt
 from ._coordinate_descent import (ElasticNet, Lasso,
-                                  MultiTaskElasticNet, MultiTaskLasso, _refuse_feature_penalty,
+                                  MultiTaskElasticNet, MultiTaskLasso,
                                   _validate_fit_data)
 from ._design import Design, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
 from ._docstring import add_sections
 from ._interrupt import stop_on_interrupt
 from ._alpha_grid import _resolve_alphas, alpha_grid, penalty_alpha_grid
-from ._feature_penalty import PARAMETER_CONSTRAINTS, PARAMETER_DOCS
+from ._feature_penalty import PARAMETER_CONSTRAINTS, PARAMETER_DOCS, refuse_feature_penalty
 from ._path import _path_penalty, enet_path, lasso_path, solve_path
 from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, ArrayLike, Boolean, CrossValidation,
                           FloatVector, InvalidParameterError, Interval, Unlisted, Verbose,
@@ -180,7 +180,7 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
             The fitted estimator.
         """
         if is_distributed(X) and not self._multi_task:
-            _refuse_feature_penalty(self, "distributed data")
+            refuse_feature_penalty(self, "distributed data")
             return fit_distributed(self, X, y, sample_weight, **params)
         validate_params(self)
         precompute = check_precompute(getattr(self, "precompute", False))

@@ -119,6 +119,14 @@ class FeaturePenalty:
                             0.0)
 
 
+def refuse_feature_penalty(est, where):
+    """A ValueError where an estimator's penalty factors or bounds are given
+    but ``where`` (e.g. "distributed data") cannot take them."""
+    if any(getattr(est, name, None) is not None for name in PARAMETER_CONSTRAINTS):
+        raise ValueError("penalty_factor, lower_bounds and upper_bounds are not supported"
+                         f" on {where}; fit in memory.")
+
+
 def _per_feature(value, name, n_features, default):
     if value is None:
         return np.full(n_features, default, dtype=np.float64)

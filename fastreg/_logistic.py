@@ -33,9 +33,10 @@ from ._design import KernelDesign, as_int32_sparse
 from ._design import take_rows as _take_rows  # noqa: F401  (a name tests use)
 from ._distributed_hook import fit_distributed, is_distributed
 from ._logistic_base import _encode_binary  # noqa: F401  (a name tests use)
+from ._feature_penalty import refuse_feature_penalty
 from ._feature_penalty_params import cast_inside, with_feature_penalty_docs
 from ._logistic_base import (_COMMON_CONSTRAINTS, _PENALTY, _feature_penalty, _LogisticBase,
-                             _refuse_distributed_feature_penalty, _resolve_penalty,
+                             _resolve_penalty,
                              _validate_fit, _warn_deprecated_usage)
 from ._logistic_path import _best_fit, _fold_paths
 from ._logistic_solver import _newton, _solve
@@ -173,7 +174,7 @@ class LogisticRegression(_LogisticBase):
             The fitted estimator.
         """
         if is_distributed(X):  # binary, on Dask: one pass per Newton step
-            _refuse_distributed_feature_penalty(self)
+            refuse_feature_penalty(self, "distributed data")
             return fit_distributed(self, X, y, sample_weight)
         validate_params(self)
         _warn_deprecated_usage(self)

@@ -16,7 +16,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._feature_penalty import PARAMETER_CONSTRAINTS as _FEATURE_PENALTY_CONSTRAINTS
-from ._feature_penalty_params import NAMES as _FEATURE_PENALTY_NAMES
 from ._feature_penalty_params import estimator_feature_penalty
 from ._base import (FastregMixin, as_configured_sparse, linear_scores,
                     samples_method_doc)
@@ -108,11 +107,6 @@ def _feature_penalty(est, n_classes, n_features):
     return feature
 
 
-def _refuse_distributed_feature_penalty(est):
-    """Distributed fits take no per-feature factors or bounds."""
-    if any(getattr(est, name) is not None for name in _FEATURE_PENALTY_NAMES):
-        raise ValueError("penalty_factor, lower_bounds and upper_bounds are not supported"
-                         " on distributed data; fit in memory.")
 # 'deprecated': the default of the deprecated ``penalty``, not listed in errors
 _PENALTY = [Options(PENALTIES), Unlisted(Options(["deprecated"]))]
 
