@@ -270,8 +270,8 @@ default='auto'
         Yt, y_mean = design.center_target(Y)
         if route == "cd":
             W, n_iter = _route_cd(X, Y, sample_weight, alphas, self.fit_intercept,
-                                  self.positive, min(self.tol * 1e-8, 1e-12),
-                                  self.max_iter or 1000, self.random_state, design, Yt)
+                                  self.positive, self.tol, self.max_iter or 1000,
+                                  self.random_state, design, Yt)
         else:
             out = None
             if try_cg:

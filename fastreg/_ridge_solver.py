@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 from scipy import linalg
+from scipy.optimize import nnls
 from scipy.sparse.linalg import LinearOperator, lsqr
 from sklearn.exceptions import ConvergenceWarning
 
@@ -29,6 +30,12 @@ from ._path import solve_path
 # and beyond 1e10 too few are left (alpha = 0 or tiny on a rank-deficient or
 # ill-conditioned design, where the solution could be worse than w = 0).
 _RCOND_MIN = 1e-10
+
+# Largest positive ridge problem (features, entries of Xt) that coordinate
+# descent hands to an exact active-set solve when it stalls above its target
+# (see _finish_positive_ridge).
+_NNLS_MAX_FEATURES = 1000
+_NNLS_MAX_ENTRIES = 10_000_000
 
 
 def _solve_spd(A, B, alpha, overwrite=False):
@@ -317,13 +324,38 @@ def _positive_ridge_gap(wdesign, Yt_col, w, alpha):
     return float(primal - dual), primal
 
 
+def _finish_positive_ridge(wdesign, Yt_col, w, alpha):
+    """The better of ``w`` and the exact solution of the positive ridge problem
+    as non-negative least squares on ``[Xt; sqrt(alpha) I]`` (SciPy's
+    active-set NNLS), where the problem is small enough to form that matrix.
+
+    Coordinate descent crawls along directions of curvature alpha: on a
+    design with two proportional columns and alpha 1e-10 of the Gram scale it
+    stalls at the rounding floor of the residual, 10 times above the optimum
+    for tol=1e-12, where the active-set method is exact.
+    """
+    p = wdesign.n_features
+    if p > _NNLS_MAX_FEATURES or (wdesign.n_samples + p) * p > _NNLS_MAX_ENTRIES:
+        return w
+    A = np.vstack([wdesign.matvec(np.eye(p)), np.sqrt(alpha) * np.eye(p)])
+    b = np.concatenate([Yt_col, np.zeros(p)])
+    try:
+        exact, _ = nnls(A, b, maxiter=10 * p + 100)
+    except RuntimeError:  # (its iteration limit)
+        return w
+    primal = _positive_ridge_gap(wdesign, Yt_col, w, alpha)[1]
+    return exact if _positive_ridge_gap(wdesign, Yt_col, exact, alpha)[1] < primal else w
+
+
 def _route_cd(X, Y, sample_weight, alphas, fit_intercept, positive, tol, max_iter,
               random_state, wdesign, Yt):
     """Coordinate descent with no L1 term: Ridge's objective divided by 2 sum(s).
 
     The kernel runs in chunks of epochs, warm-started; between chunks the
     duality gap of the (possibly positive-constrained) ridge problem is
-    checked in float64 against ``tol * ||yt||^2``.
+    checked in float64 against ``min(1e-8 tol, 1e-12) ||yt||^2``. Where the
+    kernel stalls above ``tol ||yt||^2`` (the user's tolerance), a small
+    problem is finished exactly (:func:`_finish_positive_ridge`).
     """
     n = X.shape[0]
     sw = None
@@ -337,7 +369,8 @@ def _route_cd(X, Y, sample_weight, alphas, fit_intercept, positive, tol, max_ite
     n_iter = np.zeros(Y.shape[1], dtype=np.int32)
     for t in range(Y.shape[1]):
         alpha = float(alphas[t])
-        target = tol * float(Yt[:, t] @ Yt[:, t])
+        yt_norm2 = float(Yt[:, t] @ Yt[:, t])
+        target = min(tol * 1e-8, 1e-12) * yt_norm2
         if not np.any(Yt[:, t]):
             # constant target (weighted mean subtracted exactly): w = 0 is the
             # solution, and the gap target 0 is out of reach of any iterate
@@ -358,7 +391,18 @@ def _route_cd(X, Y, sample_weight, alphas, fit_intercept, positive, tol, max_ite
                 # The kernel stopped on its own although asked for gap 0: an
                 # epoch moved nothing, or its gap (in X's precision, float32
                 # say) is <= 0. Another chunk would return at once with the
-                # same iterate: it is the minimum up to that precision.
+                # same iterate: it is the minimum up to that precision, or
+                # coordinate descent's crawl on a tiny curvature has stalled.
+                if gap > tol * yt_norm2:
+                    W[t] = _finish_positive_ridge(wdesign, Yt[:, t], W[t], alpha)
+                    gap, _ = _positive_ridge_gap(wdesign, Yt[:, t], W[t], alpha)
+                if gap > tol * yt_norm2:
+                    warnings.warn(
+                        f"Ridge (positive=True) stalled at duality gap {gap:.3e} >"
+                        f" {tol * yt_norm2:.3e} (tol times the target's squared norm):"
+                        " the design's precision or conditioning allows no better."
+                        " Scale the features or fit in float64.", ConvergenceWarning,
+                        stacklevel=3)
                 break
             if n_iter[t] >= max_iter:
                 warnings.warn(

@@ -27,8 +27,9 @@ AGREEMENT = 1e-7
 
 def perturbation_response(name, params, case, reference, seeds=3):
     """Twice the largest |change| of scikit-learn's coefficients when every
-    entry of X is multiplied by 1 + 1e-12 u, u uniform in [-1, 1], over a few
-    draws of u (inf if such a fit fails): about the rounding that thousands
+    entry of X (and every sample weight) is multiplied by 1 + 1e-12 u, u
+    uniform in [-1, 1], over a few draws of u (inf if such a fit fails): about
+    the rounding that thousands
     of updates accumulate, which an unstable step amplifies. Where the step
     makes the iteration chaotic, every run ends somewhere on its attractor;
     two runs (fastreg's and scikit-learn's) are then within twice the
@@ -43,7 +44,12 @@ def perturbation_response(name, params, case, reference, seeds=3):
             X.data = X.data * (1 + 1e-12 * rng.uniform(-1, 1, X.data.shape))
         else:
             X = X0 * (1 + 1e-12 * rng.uniform(-1, 1, np.shape(X0)))
-        r = run(lambda: getattr(sk_lm, name)(**params).fit(X, y, sample_weight=sw))
+        # (weights of 1e7 make steps of 1e8 whose cancellations leave
+        # coefficients of a few of their ulps: X's rounding alone may not move
+        # them, the weights' does)
+        sw_moved = None if sw is None else \
+            np.asarray(sw) * (1 + 1e-12 * rng.uniform(-1, 1, np.shape(sw)))
+        r = run(lambda: getattr(sk_lm, name)(**params).fit(X, y, sample_weight=sw_moved))
         if not r.ok:
             return np.inf
         moved = np.r_[np.ravel(r.value.coef_), np.ravel(r.value.intercept_)]
@@ -120,6 +126,23 @@ def test_agreement_allows_a_chaotic_iteration():
     sk_est = sk_lm.SGDClassifier(**params).fit(X, y)
     assert np.abs(est.coef_ - sk_est.coef_).max() > 1.0
     assert assert_agrees_without_shuffling("SGDClassifier", params, case, est, sk_est)
+
+
+def test_agreement_allows_cancellations_of_steps_scaled_by_extreme_weights():
+    # epsilon-insensitive loss, weights up to 4e7: the coefficient passes
+    # through 4e8 and ends as a few ulps of it (scikit-learn's run: exactly 0
+    # after 2 epochs, fastreg's 6e-8; 1.3e-7 apart after 1000), and X's
+    # perturbation moves scikit-learn's run by nothing (deep fuzz run9)
+    case = Case(n=5, p=7, seed=2, layout="C", dtype="int64", density=0.1,
+                weights="extreme")
+    params = dict(loss="epsilon_insensitive", penalty="l2", alpha=1e-4, fit_intercept=False,
+                  max_iter=1000, tol=1e-3, shuffle=False, learning_rate="optimal",
+                  random_state=0)
+    X, y, sw = case.build()
+    est = fastreg.SGDRegressor(**params).fit(X, y, sample_weight=sw)
+    sk_est = sk_lm.SGDRegressor(**params).fit(X, y, sample_weight=sw)
+    assert np.abs(est.coef_ - sk_est.coef_).max() > 1e-7
+    assert assert_agrees_without_shuffling("SGDRegressor", params, case, est, sk_est)
 
 
 @pytest.mark.parametrize("name", ["SGDRegressor", "SGDClassifier"])

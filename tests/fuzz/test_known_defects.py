@@ -464,3 +464,38 @@ def test_a_wrong_gram_of_a_tiny_design_is_refused():
     X = 1e-50 * np.array([[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]])
     with pytest.raises(ValueError, match="not X\\^T X"):
         fastreg.Lasso(fit_intercept=False, precompute=2 * X.T @ X).fit(X, [1.0, 2.0, 0.0])
+
+
+def test_positive_ridge_with_a_tiny_alpha_reaches_the_optimum():
+    """Deep fuzz find (run9): Ridge(positive=True, tol=1e-12) with alpha 1e-10
+    of the Gram scale, on a 2 x 15 design whose two non-zero columns of the
+    first row are proportional: coordinate descent crawls along their
+    difference (curvature alpha), stalled at the residual's rounding floor
+    and returned, without a warning, 10 times tol above the optimum. The
+    stalled fit is now finished by an exact active-set solve."""
+    from fuzz_checks import RidgeProblem
+    X = np.zeros((2, 15))
+    X[0, 5], X[0, 8], X[1, 9] = 0.44637457, 0.3645724, -2.71116248
+    y = np.array([0.27252506, 0.5666944])
+    alpha = 2.560855092755636e-11
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = fastreg.Ridge(alpha=alpha, positive=True, tol=1e-12,
+                              fit_intercept=False).fit(X, y)
+    problem = RidgeProblem(X, y, None, alpha, False, True)
+    excess = problem.objective(model.coef_, 0.0) - problem.optimum()
+    assert excess <= 1e-12 * problem.null_objective()
+    # the optimum splits the first row's fit between the proportional columns
+    assert model.coef_[8] / model.coef_[5] == pytest.approx(0.3645724 / 0.44637457, rel=1e-6)
+
+
+def test_positive_ridge_stalled_above_tol_warns(monkeypatch):
+    # where the exact solve is out of reach (here: forbidden), the stalled
+    # fit says that it has not reached tol
+    import fastreg._ridge_solver as ridge_solver
+    monkeypatch.setattr(ridge_solver, "_NNLS_MAX_FEATURES", 0)
+    X = np.zeros((2, 15))
+    X[0, 5], X[0, 8], X[1, 9] = 0.44637457, 0.3645724, -2.71116248
+    with pytest.warns(ConvergenceWarning, match="stalled at duality gap"):
+        fastreg.Ridge(alpha=2.56e-11, positive=True, tol=1e-12,
+                      fit_intercept=False).fit(X, [0.27252506, 0.5666944])
