@@ -138,18 +138,30 @@ class MultinomialLoss:
     def loss_grad(self, W, B, l2, store_p=False):
         """(f, grad_W, grad_B) at (W, B), float64; with store_p the
         probabilities are kept for :meth:`hessp` at this point."""
+        f, grad, _ = self.flat_loss_grad(W, B, l2, store_p)
+        size = W.size
+        grad_B = grad[size:] if self.fit_intercept else np.zeros(self.K)
+        return f, grad[:size].reshape(W.shape), grad_B
+
+    def flat_loss_grad(self, W, B, l2, store_p=False):
+        """(f, gradient, largest gradient entry) at (W, B): the gradient as
+        one new float64 vector, grad_W raveled then (with an intercept)
+        grad_B, the layout of the original coordinates' flat vector."""
         B = np.ascontiguousarray(B if self.fit_intercept else np.zeros(self.K),
                                  dtype=np.float64)
+        W = np.ascontiguousarray(W, dtype=np.float64)
         args = (self._cast(W), B, self.y, self.s, self.Z, self.G, self.grad_B, self.P,
                 store_p)
         f = self._fused(*args)
-        G = self.G
-        # a new float64 array either way: the buffer is reused by the next call
-        G = G + l2 * W if l2 else G.astype(np.float64)
+        # a new array: self.G is reused by the next call
+        grad = np.empty(W.size + (self.K if self.fit_intercept else 0))
+        largest = _kern.penalised_gradient(self.G, W, l2, grad)
         if l2:
             f += 0.5 * l2 * float(np.vdot(W, W))
-        grad_B = self.grad_B.copy() if self.fit_intercept else np.zeros(self.K)
-        return float(f), G, grad_B
+        if self.fit_intercept:
+            grad[W.size:] = self.grad_B
+            largest = max(largest, np.abs(self.grad_B).max(initial=0.0))
+        return float(f), grad, largest
 
     def _column_loss_grad(self, W, B, y, s, Z, G, grad_B, P, store_p):
         """``csr_loss_grad`` from the column-wise products: scores, softmax
@@ -358,9 +370,13 @@ class _FlatProblem:
     def evaluate(self, u, store_p=False):
         """(f, gradient in u, largest gradient entry in (W, B)) at u; with
         ``store_p`` the loss keeps the probabilities for its Hessian."""
-        f, G_W, G_B = self.loss.loss_grad(*self.unpack(u), self.l2, store_p=store_p)
-        viol = max(np.abs(G_W).max(initial=0.0), np.abs(G_B).max(initial=0.0))
-        return f, self.gradient(G_W, G_B), viol
+        W, B = self.unpack(u)
+        f, grad, viol = self.loss.flat_loss_grad(W, B, self.l2, store_p)
+        if isinstance(self.coords, _Uncentred):  # (u's own layout)
+            return f, grad, viol
+        p, K = self.shape
+        G_B = grad[p * K:] if self.loss.fit_intercept else np.zeros(K)
+        return f, self.gradient(grad[:p * K].reshape(p, K), G_B), viol
 
 
 def fit_lbfgs(loss, W, B, l2, tol_abs, max_iter):

@@ -18,7 +18,7 @@ that cross-validation folds fitted on threads run in parallel.
 """
 
 from cython cimport floating
-from libc.math cimport exp, log, INFINITY
+from libc.math cimport exp, fabs, log, INFINITY
 from libc.stdlib cimport free, malloc
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
@@ -279,3 +279,23 @@ def csr_loss_grad(const floating[::1] data, const int[::1] indices, const int[::
                     G[j, k] += x * Z[i, k]
     free(e)
     return loss
+
+
+def penalised_gradient(const floating[:, ::1] G, const double[:, ::1] W, double l2,
+                       double[::1] out):
+    """out[:G.size] = ravel(G + l2 W) in float64 (G as it is when l2 == 0),
+    rounded as NumPy's ``G + l2 * W``; returns max |out[:G.size]|. One pass
+    where NumPy makes four over a million coefficients."""
+    cdef Py_ssize_t p = G.shape[0], K = G.shape[1], j, k
+    cdef double v, largest = 0.0
+    if W.shape[0] != p or W.shape[1] != K or out.shape[0] < p * K:
+        raise ValueError("gradient, coefficients and output do not match")
+    with nogil:
+        for j in range(p):
+            for k in range(K):
+                v = G[j, k]
+                if l2 != 0.0:
+                    v = v + l2 * W[j, k]
+                out[j * K + k] = v
+                largest = max(largest, fabs(v))
+    return largest

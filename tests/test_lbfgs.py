@@ -72,6 +72,91 @@ def test_compact_memory_restarts_empty():
     np.testing.assert_array_equal(compact.direction(g_new), -g_new)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("span", [0, 1, 4, 5])
+@pytest.mark.parametrize("size", [1, 37, 5000])
+def test_pair_kernels_match_numpy(dtype, span, size):
+    from fastreg import _lbfgs_fast
+    rng = np.random.default_rng(size + span)
+    S = rng.standard_normal((6, size)).astype(dtype)
+    Y = rng.standard_normal((6, size)).astype(dtype)
+    g, u = rng.standard_normal(size), rng.standard_normal(size)
+    S64, Y64 = S[:span].astype(np.float64), Y[:span].astype(np.float64)
+    Sg, Yg = np.full(6, np.nan), np.full(6, np.nan)
+    _lbfgs_fast.pair_products(S, Y, span, g, Sg, Yg)
+    np.testing.assert_allclose(Sg[:span], S64 @ g, rtol=1e-12, atol=1e-12 * size)
+    np.testing.assert_allclose(Yg[:span], Y64 @ g, rtol=1e-12, atol=1e-12 * size)
+    assert np.all(np.isnan(Sg[span:]))  # rows past span are not read nor written
+    coef_S, coef_Y = rng.standard_normal(6), rng.standard_normal(6)
+    d = np.empty(size)
+    _lbfgs_fast.combine_pairs(S, Y, span, coef_S, coef_Y, g, 0.7, d)
+    np.testing.assert_allclose(d, coef_S[:span] @ S64 + coef_Y[:span] @ Y64 - 0.7 * g,
+                               rtol=1e-12, atol=1e-12)
+    s, y = np.empty(size, dtype), np.empty(size, dtype)
+    sy, yy = _lbfgs_fast.store_pair(u, g, 2 * g, u, s, y)
+    np.testing.assert_array_equal(s, (u - g).astype(dtype))
+    np.testing.assert_array_equal(y, (2 * g - u).astype(dtype))
+    np.testing.assert_allclose([sy, yy], [s.astype(float) @ y, y.astype(float) @ y],
+                               rtol=1e-12)
+
+
+def test_pair_kernels_refuse_mismatched_shapes():
+    from fastreg import _lbfgs_fast
+    S, g = np.zeros((3, 10)), np.zeros(10)
+    with pytest.raises(ValueError, match="span"):
+        _lbfgs_fast.pair_products(S, S, 4, g, np.zeros(4), np.zeros(4))
+    with pytest.raises(ValueError, match="span"):
+        _lbfgs_fast.combine_pairs(S, np.zeros((3, 9)), 2, np.zeros(3), np.zeros(3), g,
+                                  1.0, np.zeros(10))
+    with pytest.raises(ValueError, match="lengths"):
+        _lbfgs_fast.store_pair(g, g, g, np.zeros(9), g.copy(), g.copy())
+
+
+def test_float32_compact_memory_stays_near_the_two_loop_direction():
+    # the pairs rounded to float32 shape the direction to about their rounding
+    H, b = _quadratic()
+    pairs, compact = _lbfgs.PairMemory(5), _lbfgs.CompactMemory(len(b), 5, np.float32)
+    x = np.zeros(len(b))
+    g = H @ x - b
+    compact.set_gradient(g)
+    for _ in range(12):
+        d_pairs, d_compact = pairs.direction(g), compact.direction(g)
+        np.testing.assert_allclose(d_compact, d_pairs, rtol=1e-3,
+                                   atol=1e-4 * np.abs(d_pairs).max())
+        assert g @ d_compact < 0
+        x_new = x + 0.5 * d_pairs
+        g_new = H @ x_new - b
+        for mem in (pairs, compact):
+            mem.store(x_new, x, g_new, g)
+        x, g = x_new, g_new
+
+
+def test_large_problems_keep_float32_pairs():
+    memory = _lbfgs.lbfgs_memory(_lbfgs.COMPACT_MIN_UNKNOWNS)
+    assert isinstance(memory, _lbfgs.CompactMemory) and memory.S.dtype == np.float32
+    assert isinstance(_lbfgs.lbfgs_memory(_lbfgs.COMPACT_MIN_UNKNOWNS - 1), _lbfgs.PairMemory)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_penalised_gradient_rounds_as_numpy(dtype):
+    from fastreg import _multinomial_fast
+    rng = np.random.default_rng(0)
+    G = rng.standard_normal((7, 3)).astype(dtype)
+    W = rng.standard_normal((7, 3))
+    out = np.empty(21 + 3)
+    largest = _multinomial_fast.penalised_gradient(G, W, 0.3, out)
+    expected = G + 0.3 * W
+    assert out[:21].tobytes() == expected.ravel().tobytes()
+    assert largest == np.abs(expected).max()
+    # without a penalty G as it is, whatever W holds
+    W[0, 0] = np.inf
+    largest = _multinomial_fast.penalised_gradient(G, W, 0.0, out)
+    assert out[:21].tobytes() == G.astype(np.float64).ravel().tobytes()
+    assert largest == np.abs(G).max()
+    with pytest.raises(ValueError, match="do not match"):
+        _multinomial_fast.penalised_gradient(G, W[:6], 0.3, out)
+
+
 @pytest.mark.parametrize("t0", [1e-6, 1.0, 1e4])
 def test_wolfe_search_meets_both_conditions(t0):
     # f(u) = sum(exp(u) - 2 u) along d = 1 from u = 0: minimum at log 2
