@@ -76,41 +76,58 @@ def dense_gradient(const floating[:, :] X, bint fortran, const floating[:, ::1] 
     _dense_product(X, fortran, True, R, G)
 
 
+cdef inline void _row_times(const floating[::1] data, const int[::1] indices,
+                            const int[::1] indptr, Py_ssize_t r, const floating[:, ::1] M,
+                            floating[:, ::1] out) noexcept nogil:
+    """out[r] = row r of A times M: each stored entry scales a contiguous row
+    of M."""
+    cdef Py_ssize_t q, j, k, K = M.shape[1]
+    cdef floating x
+    for k in range(K):
+        out[r, k] = 0
+    for q in range(indptr[r], indptr[r + 1]):
+        j = indices[q]
+        x = data[q]
+        for k in range(K):
+            out[r, k] += x * M[j, k]
+
+
+cdef inline void _row_transpose_add(const floating[::1] data, const int[::1] indices,
+                                    const int[::1] indptr, Py_ssize_t r,
+                                    const floating[:, ::1] M,
+                                    floating[:, ::1] out) noexcept nogil:
+    """out += (row r of A)^T M[r]: each stored entry adds a scaled row M[r]
+    to a contiguous row of out."""
+    cdef Py_ssize_t q, j, k, K = M.shape[1]
+    cdef floating x
+    for q in range(indptr[r], indptr[r + 1]):
+        j = indices[q]
+        x = data[q]
+        for k in range(K):
+            out[j, k] += x * M[r, k]
+
+
 def sparse_rows_times(const floating[::1] data, const int[::1] indices,
                       const int[::1] indptr, const floating[:, ::1] M,
                       floating[:, ::1] out):
-    """out = A M for A in compressed-row form (CSR of X, or CSC of X^T):
-    each stored entry scales a contiguous row of M."""
-    cdef Py_ssize_t n_rows = indptr.shape[0] - 1, K = M.shape[1], r, q, j, k
-    cdef floating x
+    """out = A M for A in compressed-row form (CSR of X, or CSC of X^T)."""
+    cdef Py_ssize_t r
     with nogil:
-        for r in range(n_rows):
-            for k in range(K):
-                out[r, k] = 0
-            for q in range(indptr[r], indptr[r + 1]):
-                j = indices[q]
-                x = data[q]
-                for k in range(K):
-                    out[r, k] += x * M[j, k]
+        for r in range(indptr.shape[0] - 1):
+            _row_times(data, indices, indptr, r, M, out)
 
 
 def sparse_rows_transpose_times(const floating[::1] data, const int[::1] indices,
                                 const int[::1] indptr, const floating[:, ::1] M,
                                 floating[:, ::1] out):
-    """out = A^T M for A in compressed-row form: each stored entry adds a
-    scaled contiguous row of M to a contiguous row of out."""
-    cdef Py_ssize_t n_rows = indptr.shape[0] - 1, K = M.shape[1], r, q, j, k
-    cdef floating x
+    """out = A^T M for A in compressed-row form."""
+    cdef Py_ssize_t r, k
     with nogil:
         for r in range(out.shape[0]):
-            for k in range(K):
+            for k in range(M.shape[1]):
                 out[r, k] = 0
-        for r in range(n_rows):
-            for q in range(indptr[r], indptr[r + 1]):
-                j = indices[q]
-                x = data[q]
-                for k in range(K):
-                    out[j, k] += x * M[r, k]
+        for r in range(indptr.shape[0] - 1):
+            _row_transpose_add(data, indices, indptr, r, M, out)
 
 
 def softmax_residual(floating[:, ::1] Z, const double[::1] B, const int[::1] y,
@@ -248,10 +265,9 @@ def csr_loss_grad(const floating[::1] data, const int[::1] indices, const int[::
                   double[::1] grad_B, floating[:, ::1] P, bint store_p):
     """As :func:`dense_loss_grad` for CSR X: each row's scores, softmax and
     gradient contribution are computed from its entries in one visit."""
-    cdef Py_ssize_t n = indptr.shape[0] - 1, K = W.shape[1], i, q, j, k
+    cdef Py_ssize_t n = indptr.shape[0] - 1, K = W.shape[1], i, j, k
     cdef double loss = 0.0
     cdef double *e
-    cdef floating x
     if K == 0:
         return 0.0
     e = <double *> malloc(K * sizeof(double))
@@ -264,19 +280,9 @@ def csr_loss_grad(const floating[::1] data, const int[::1] indices, const int[::
         for k in range(K):
             grad_B[k] = 0.0
         for i in range(n):
-            for k in range(K):
-                Z[i, k] = 0
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                x = data[q]
-                for k in range(K):
-                    Z[i, k] += x * W[j, k]
+            _row_times(data, indices, indptr, i, W, Z)
             loss += _softmax_rows(Z, i, i + 1, B, y, s, grad_B, P, store_p, e)
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                x = data[q]
-                for k in range(K):
-                    G[j, k] += x * Z[i, k]
+            _row_transpose_add(data, indices, indptr, i, Z, G)
     free(e)
     return loss
 
