@@ -10,7 +10,8 @@ entry of the gradient (intercept included) is at most ``tol_abs``.
   since it was formed (the L-BFGS two-loop recursion with the factor's solve
   as its initial inverse). A Hessian costs n p^2, a step two passes over X:
   one is formed when the corrections stop gaining fast enough, not at every
-  step.
+  step. With a log link and a positive y, a cold fit starts at the
+  Fisher-scoring step from mu = y where that beats the intercept-only start.
 - :func:`fit_newton_rows` (wide designs, n <= 4000 < p, one L2 strength):
   full Newton steps solved in the space of the samples.
 """
@@ -243,11 +244,13 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     Hessian with BFGS corrections on top (see the module docstring).
 
     The model is kept while the KKT violation falls at least fourfold a step
-    (a step then costs two passes over X); otherwise a Hessian is formed at
-    the current point, and after a line search that cut the step (far from
-    the optimum). A float32 Hessian that alone does not gain fourfold is
-    formed in X's precision from then on. ``l2`` may hold one strength per
-    feature. Returns (w, b, n_iter, converged).
+    (a step then costs two passes over X), or, until its steps have cost as
+    much as a Hessian, while it falls at all; otherwise a Hessian is formed
+    at the current point, and after a line search that cut the step (far
+    from the optimum). A float32 Hessian that alone does not gain enough is
+    formed in X's precision from then on. ``cold``: no start was given (see
+    :func:`_better_start`). ``l2`` may hold one strength per feature.
+    Returns (w, b, n_iter, converged).
     """
     p = data.n_features
     w, eta, f_loss, pen = _smooth_start(data, loss, y, s, w, b, l2)
