@@ -61,6 +61,17 @@ def _formats(X, dtype, layout):
     return sparse.csr_matrix(X) if layout == "csr" else X
 
 
+def _assert_tight_fit_matches_sklearn(Xf, X, y, s, fit_intercept, dtype):
+    """A Poisson fit of ``Xf`` (X in a format and precision) at tol 1e-12 has
+    scikit-learn's objective on X: within 1e-8 (1e-6 from float32)."""
+    tight = fr.PoissonRegressor(alpha=1e-3, tol=1e-12, max_iter=200,
+                                fit_intercept=fit_intercept).fit(Xf, y, sample_weight=s)
+    ref = _sklearn_objective(tight, sk.PoissonRegressor, X, y, 1e-3, s, fit_intercept, {})
+    f_tight = _objective(tight, X, y, 1e-3, s)
+    rel = 1e-8 if dtype == np.float64 else 1e-6
+    assert abs(f_tight - ref) <= rel * abs(ref), (f_tight, ref)
+
+
 def _tall_counts(seed=0):
     # well-conditioned tall design, counts with zeros (no response start)
     rng = np.random.default_rng(seed)
@@ -77,8 +88,8 @@ def _tall_counts(seed=0):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_one_hessian_with_corrections(monkeypatch, dtype, layout, weighted, fit_intercept):
     # a Hessian costs (p + 1) / 32 steps here: the corrections carry the
-    # fit to tol 1e-6 on the first one (Newton re-formed it at every step
-    # that gained less than fourfold: three here)
+    # fit to tol 1e-6 on the first one (Newton re-formed it at a step that
+    # gained less than fourfold: twice with an intercept)
     X, y = _tall_counts()
     s = np.random.default_rng(1).uniform(0.5, 2.0, len(y)) if weighted else None
     Xf = _formats(X, dtype, layout)
@@ -87,12 +98,7 @@ def test_one_hessian_with_corrections(monkeypatch, dtype, layout, weighted, fit_
         Xf, y, sample_weight=s)
     assert count.count == 1
     assert est.n_iter_ <= 8
-    tight = fr.PoissonRegressor(alpha=1e-3, tol=1e-12, max_iter=200,
-                                fit_intercept=fit_intercept).fit(Xf, y, sample_weight=s)
-    ref = _sklearn_objective(tight, sk.PoissonRegressor, X, y, 1e-3, s, fit_intercept, {})
-    f_tight = _objective(tight, X, y, 1e-3, s)
-    rel = 1e-8 if dtype == np.float64 else 1e-6
-    assert abs(f_tight - ref) <= rel * abs(ref), (f_tight, ref)
+    _assert_tight_fit_matches_sklearn(Xf, X, y, s, fit_intercept, dtype)
 
 
 def _abalone_poly():
@@ -120,12 +126,7 @@ def test_response_start_on_positive_counts(dtype, layout, weighted, fit_intercep
     est = fr.PoissonRegressor(alpha=1e-3, tol=1e-4, fit_intercept=fit_intercept).fit(
         Xf, y, sample_weight=s)
     assert est.n_iter_ <= (3 if fit_intercept else 8)
-    tight = fr.PoissonRegressor(alpha=1e-3, tol=1e-12, max_iter=200,
-                                fit_intercept=fit_intercept).fit(Xf, y, sample_weight=s)
-    ref = _sklearn_objective(tight, sk.PoissonRegressor, X, y, 1e-3, s, fit_intercept, {})
-    f_tight = _objective(tight, X, y, 1e-3, s)
-    rel = 1e-8 if dtype == np.float64 else 1e-6
-    assert abs(f_tight - ref) <= rel * abs(ref), (f_tight, ref)
+    _assert_tight_fit_matches_sklearn(Xf, X, y, s, fit_intercept, dtype)
 
 
 @pytest.mark.parametrize("power", [2.0, 3.0])
