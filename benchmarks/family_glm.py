@@ -285,6 +285,12 @@ def _geo(ratios):
     return float(np.exp(np.mean(np.log(ratios)))) if ratios else None
 
 
+def _summary(what, geo, ratios):
+    """The geometric mean and the smallest of the ratios (None: not reached)."""
+    return (f"Geometric mean {what}: **{'—' if geo is None else f'{geo:.2f}x'}**, smallest:"
+            f" {min([x for x in ratios if x], default=float('nan')):.2f}x")
+
+
 def _markdown(sparse_rows, l2_rows, quick):
     clock = "CPU time" if CLOCK is time.process_time else "wall clock"
     lines = ["## GLM regressors (Poisson, Gamma, Tweedie)", "",
@@ -311,9 +317,7 @@ def _markdown(sparse_rows, l2_rows, quick):
                         f" {100 * r['nnz_frac']:.1f} | {_fmt(f)} | {_fmt(g)} |"
                         f" {'—' if ratio is None else f'{ratio:.2f}x'} |")
     geo = _geo(ratios)
-    l1_lines += ["", "Geometric mean glum / fastreg:"
-                 f" **{'—' if geo is None else f'{geo:.2f}x'}**, smallest:"
-                 f" {min([x for x in ratios if x], default=float('nan')):.2f}x", ""]
+    l1_lines += ["", _summary("glum / fastreg", geo, ratios), ""]
     if sparse_rows:   # none with --l2
         lines += l1_lines
     lines += [f"### L2 (rho = 0, alpha = {L2_ALPHA:g}) vs scikit-learn", "",
@@ -331,9 +335,7 @@ def _markdown(sparse_rows, l2_rows, quick):
                      f" {_fmt(s['lbfgs']['time'])} | {_fmt(s['newton-cholesky']['time'])} |"
                      f" {'—' if ratio is None else f'{ratio:.2f}x'} |")
     geo2 = _geo(l2_ratios)
-    lines += ["", "Geometric mean fastest scikit-learn / fastreg: "
-              f"**{'—' if geo2 is None else f'{geo2:.2f}x'}**, smallest:"
-              f" {min([x for x in l2_ratios if x], default=float('nan')):.2f}x", ""]
+    lines += ["", _summary("fastest scikit-learn / fastreg", geo2, l2_ratios), ""]
     return "\n".join(lines), geo, geo2
 
 
