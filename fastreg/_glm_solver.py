@@ -15,12 +15,12 @@ weighted Gram matrix instead. An Armijo backtracking line search on the
 penalised objective follows. Those kernels take the gradient and the
 curvature as they are, so that no working response is formed and nothing is
 recomputed per step but the curvature-weighted norms of the working set.
-Without an L1 part, full Newton steps: with few features (p <= 2000, n >= p)
-through a Cholesky factor of the (p + 1) x (p + 1) Hessian, formed as one
-symmetric product (in float32 on large designs: it only shapes the step, the
-gradient stays exact) and reused while the KKT violation falls fourfold a
-step; on wide designs (n <= 4000 < p) in the space of the samples, through
-the n x n matrix l2 I + D^1/2 X X^T D^1/2, X X^T formed once.
+Without an L1 part, the smooth routes of :mod:`fastreg._glm_newton`: with
+few features (p <= 2000, n >= p), quasi-Newton steps on a Cholesky-factored
+(p + 1) x (p + 1) Hessian with BFGS corrections on top, a Hessian formed
+again only when the corrections stop gaining, and for a log link and a
+positive y a cold start at the Fisher-scoring step from mu = y; on wide
+designs (n <= 4000 < p) full Newton steps in the space of the samples.
 
 Stopping mirrors scikit-learn's ``tol`` (lbfgs' ``gtol``, newton-cholesky's
 gradient check): the fit stops when the largest KKT violation (the
@@ -42,11 +42,11 @@ keeps every step a descent step.
 """
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import sparse
 
 from ._design import KernelDesign
-from ._prox_newton import (ROUNDING, STALL_OUTER, Settings, SmoothLossModel, Stall,
-                           armijo, fit_working_sets)
+from ._glm_newton import fit_newton_cholesky, fit_newton_rows
+from ._prox_newton import ROUNDING, Settings, SmoothLossModel, fit_working_sets
 
 # The prox-Newton solver's settings for the GLM losses (see
 # fastreg._prox_newton.Settings): the Gram route for n >= 10 m, a dense
@@ -215,19 +215,6 @@ def _family_loss(power, link):
 # Solver
 # ---------------------------------------------------------------------------
 
-def _line_search(loss, y, s, eta, Xd, f, delta, pen_of_t):
-    """Backtracking on the penalised objective along eta + t Xd; returns
-    (t, eta at t, loss at t, penalty at t) or None."""
-    def objective_at(t):
-        eta_t = eta + t * Xd
-        loss_t = loss.value(y, s, eta_t)
-        pen_t = pen_of_t(t)
-        return loss_t + pen_t, (eta_t, loss_t, pen_t)
-
-    found = armijo(objective_at, f, delta, PROX_NEWTON.max_halvings)
-    return None if found is None else (found[0],) + found[1]
-
-
 def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_iter,
                     feature=None):
     """Minimise sum s half-deviance + l1 |w|_1 + l2/2 |w|^2 (per-feature factors
@@ -237,202 +224,6 @@ def fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs, max_
                             lambda eta: loss.derivatives(y, s, eta))
     return fit_working_sets(data, model, w, b, l1, l2, fit_intercept, tol_abs, max_iter,
                             PROX_NEWTON, feature)
-
-
-HESSIAN_FLOAT32 = True
-# A Hessian factor is reused while the KKT violation falls by this factor a step.
-REUSE_GAIN = 0.25
-
-
-def n_big(X):
-    """Whether X is tall and large enough for a float32 Hessian to pay."""
-    return X.shape[0] * X.shape[1] >= 1 << 20
-
-
-def _cholesky(H):
-    """Cholesky factor of a positive semi-definite H, with a growing jitter on
-    its diagonal where rounding (or a rank-deficient design without an L2
-    part) leaves it singular."""
-    scale = max(float(np.abs(np.diag(H)).max(initial=0.0)), 1e-300)
-    jitter = 0.0
-    for _ in range(8):
-        try:
-            return linalg.cho_factor(H + jitter * np.eye(H.shape[0]), check_finite=False)
-        except linalg.LinAlgError:
-            jitter = scale * (1e-12 if jitter == 0.0 else 100 * jitter / scale)
-    return linalg.cho_factor(H + scale * np.eye(H.shape[0]), check_finite=False)
-
-
-def _ridge_value(l2, w):
-    """l2/2 ||w||^2, or 1/2 sum_j l2_j w_j^2 for one L2 strength per feature."""
-    if np.ndim(l2) == 0:
-        return 0.5 * l2 * (w @ w)
-    return 0.5 * float(l2 @ (w * w))
-
-
-def _ridge_along(l2, w, d):
-    """The L2 term at w + t d, as a function of t (``l2`` as in _ridge_value)."""
-    if np.ndim(l2) == 0:
-        return lambda t: 0.5 * l2 * np.sum((w + t * d) ** 2)
-    return lambda t: 0.5 * float(l2 @ (w + t * d) ** 2)
-
-
-def _smooth_start(data, loss, y, s, w, b, l2):
-    """The smooth (L2) problem's starting point: w in float64, the linear
-    predictor, the loss there and the penalty (not formed where the loss
-    is not finite, where the solvers stop at once)."""
-    w = np.array(w, dtype=np.float64)
-    eta = data.matvec(w) + b
-    f_loss = loss.value(y, s, eta)
-    pen = _ridge_value(l2, w) if np.isfinite(f_loss) else None
-    return w, eta, f_loss, pen
-
-
-def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter):
-    """Newton steps for the smooth (L2) problem, Cholesky-solved.
-
-    The Hessian [[X^T D X + l2 I, X^T h], [h^T X, sum h]] is formed as one
-    symmetric product of [X sqrt(h), sqrt(h)] (into a buffer made once). A
-    factor is reused for the next step while the KKT violation keeps falling
-    at least fourfold per step (a step then costs two passes over X instead
-    of a Hessian); otherwise the Hessian is formed again. ``l2`` may hold
-    one strength per feature.
-    """
-    X = data.hessian_x()
-    dense = not sparse.issparse(X)
-    p = data.n_features
-    m = p + 1 if fit_intercept else p
-    # The Hessian only shapes the steps (the gradient is exact): it is formed
-    # in float32 on tall designs, at half the memory traffic and twice the
-    # BLAS speed; a step then misses the Newton step by about 1e-7 cond(H).
-    hdtype = np.float32 if HESSIAN_FLOAT32 and n_big(X) else X.dtype
-    buf = np.empty((X.shape[0], m), dtype=hdtype, order="F") if dense else None
-    w, eta, f_loss, pen = _smooth_start(data, loss, y, s, w, b, l2)
-    if not np.isfinite(f_loss):
-        return w, b, 0, False
-    it = 0
-    stall = Stall(STALL_OUTER, PROX_NEWTON.stall_rounding)
-    factor = None
-    prev_viol = np.inf
-    diag = np.arange(p)
-    # (A Hessian of a subsample of the rows for the first step was tried: on
-    # heavy-tailed designs, polynomial features, its steps were poor enough
-    # for the line search to cut them a thousandfold.)
-    fresh = False
-    while True:
-        r, h = loss.derivatives(y, s, eta)
-        g = np.empty(m)
-        g[:p] = data.rmatvec(r) + l2 * w
-        if fit_intercept:
-            g[p] = r.sum()
-        viol = np.abs(g).max(initial=0.0)
-        if viol <= tol_abs:
-            return w, b, it, True
-        if it >= max_iter or stall.stalled(viol, f_loss + pen):
-            return w, b, it, False
-        it += 1
-        if factor is None or viol > REUSE_GAIN * prev_viol:
-            if factor is not None and fresh and hdtype != X.dtype:
-                # a new model no longer gains fourfold a step: form it in
-                # X's precision
-                hdtype = X.dtype
-                buf = np.empty((X.shape[0], m), dtype=hdtype, order="F")
-            fresh = True
-            if dense:
-                # [X sqrt(h), sqrt(h)]^T [X sqrt(h), sqrt(h)]: every block of
-                # the Hessian from one symmetric product
-                root = np.sqrt(h)
-                np.multiply(X, root[:, None], out=buf[:, :p], casting="same_kind")
-                if fit_intercept:
-                    buf[:, p] = root
-                H = np.asarray(buf.T @ buf, dtype=np.float64)
-            else:
-                H = np.empty((m, m))
-                H[:p, :p] = (X.T @ sparse.diags(h) @ X).toarray()
-                if fit_intercept:
-                    H[p, :p] = H[:p, p] = data.rmatvec(h)
-                    H[p, p] = h.sum()
-            H[diag, diag] += l2
-            factor = _cholesky(H)
-        else:
-            fresh = False
-        prev_viol = viol
-        d = -linalg.cho_solve(factor, g, check_finite=False)
-        delta = g @ d
-        if not delta < 0:
-            factor = None
-            continue
-        db = d[p] if fit_intercept else 0.0
-        dw = d[:p]
-        Xd = data.matvec(dw) + db
-        found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
-                             _ridge_along(l2, w, dw))
-        if found is None:
-            if factor is not None:
-                factor = None
-                prev_viol = np.inf
-                continue
-            return w, b, it, False
-        t, eta, f_loss, pen = found
-        w = w + t * dw
-        b = b + t * db
-        if t < 1.0:
-            factor, prev_viol = None, np.inf   # far from the optimum: fresh Hessians
-
-
-def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter):
-    """Full Newton steps for the smooth problem on a wide design (l2 > 0),
-    solved in the space of the samples.
-
-    The Newton system (X^T D X + l2 I) d = -g (the intercept unpenalised)
-    is solved through the n x n matrix N = l2 I + D^1/2 X X^T D^1/2: with
-    q = D (X d + db), the coefficient step is d = -(g + X^T q) / l2 and q
-    solves D^-1/2 N D^-1/2 q = -X g + l2 db 1 with 1^T q = -g_b, which
-    fixes db. X X^T is formed once.
-    """
-    X = data.X
-    K = X @ X.T   # sparse X: a sparse product, never a dense copy of X
-    K = np.asarray(K.toarray() if sparse.issparse(K) else K, dtype=np.float64)
-    w, eta, f_loss, pen = _smooth_start(data, loss, y, s, w, b, l2)
-    if not np.isfinite(f_loss):
-        return w, b, 0, False
-    it = 0
-    stall = Stall(STALL_OUTER, PROX_NEWTON.stall_rounding)
-    n = data.n_samples
-    while True:
-        r, h = loss.derivatives(y, s, eta)
-        g = data.rmatvec(r) + l2 * w
-        gb = r.sum() if fit_intercept else 0.0
-        viol = max(np.abs(g).max(initial=0.0), abs(gb))
-        if viol <= tol_abs:
-            return w, b, it, True
-        if it >= max_iter or stall.stalled(viol, f_loss + pen):
-            return w, b, it, False
-        it += 1
-        root = np.sqrt(h)
-        N = root[:, None] * K * root[None, :]
-        N[np.arange(n), np.arange(n)] += l2
-        factor = linalg.cho_factor(N, check_finite=False)
-        c = -data.matvec(g)
-        q_c = root * linalg.cho_solve(factor, root * c, check_finite=False)
-        if fit_intercept:
-            q_1 = root * linalg.cho_solve(factor, root, check_finite=False)
-            db = (-gb - q_c.sum()) / (l2 * q_1.sum())
-            q = q_c + l2 * db * q_1
-        else:
-            db, q = 0.0, q_c
-        d = -(g + data.rmatvec(q)) / l2
-        Xd = data.matvec(d) + db
-        delta = g @ d + gb * db
-        if not delta < 0:
-            return w, b, it, False
-        found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
-                             _ridge_along(l2, w, d))
-        if found is None:
-            return w, b, it, False
-        t, eta, f_loss, pen = found
-        w = w + t * d
-        b = b + t * db
 
 
 def _start_intercept(loss, y, s, fit_intercept):
@@ -471,7 +262,7 @@ def solve_glm(X, y, s, loss, *, alpha, l1_ratio, fit_intercept, tol, max_iter,
     if smooth and p <= CHOLESKY_MAX_FEATURES and data.n_samples >= p:
         ridge = l2 if feature is None else l2 * feature.factor
         return fit_newton_cholesky(data, loss, y, s, w, b, ridge, fit_intercept, tol_abs,
-                                   max_iter)
+                                   max_iter, cold=coef_init is None and intercept_init is None)
     if smooth and feature is None and l2 > 0 and p > data.n_samples <= ROWS_MAX_SAMPLES:
         return fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs,
                                max_iter)

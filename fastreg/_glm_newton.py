@@ -1,0 +1,372 @@
+"""The smooth (L2) GLM routes of :func:`fastreg._glm_solver.solve_glm`.
+
+Both minimise ``sum s half-deviance(X w + b) + l2/2 |w|^2`` (``l2`` may hold
+one strength per feature on the Cholesky route) with an Armijo line search
+on that objective, and stop as scikit-learn's solvers do: when the largest
+entry of the gradient (intercept included) is at most ``tol_abs``.
+
+- :func:`fit_newton_cholesky` (n >= p, p <= 2000): quasi-Newton steps whose
+  model is a Cholesky-factored Hessian plus the BFGS corrections gathered
+  since it was formed (the L-BFGS two-loop recursion with the factor's solve
+  as its initial inverse). A Hessian costs n p^2, a step two passes over X:
+  one is formed when the corrections stop gaining fast enough, not at every
+  step. With a log link and a positive y, a cold fit starts at the
+  Fisher-scoring step from mu = y where that beats the intercept-only start.
+- :func:`fit_newton_rows` (wide designs, n <= 4000 < p, one L2 strength):
+  full Newton steps solved in the space of the samples.
+"""
+
+from collections import deque
+
+import numpy as np
+from scipy import linalg, sparse
+
+from ._prox_newton import ROUNDING, STALL_OUTER, Stall, armijo
+
+# Halvings of the line search before a step is given up.
+MAX_HALVINGS = 40
+# The Hessian is formed in float32 on designs of at least this many entries:
+# it only shapes the steps (the gradient stays exact), at half the memory
+# traffic and twice the BLAS speed of float64.
+FLOAT32_HESSIAN_ENTRIES = 1 << 19
+# A model (factor and corrections) is kept while the KKT violation falls by
+# this factor a step; once its steps have cost as much as a Hessian, a step
+# that gains less forms a new one (earlier, only a step that gains nothing).
+REUSE_GAIN = 0.25
+# A Hessian costs about (p + 1) / HESSIAN_STEP_RATIO steps (a step: two
+# passes over X and the loss's elementwise work; a Hessian: one symmetric
+# product, at several times a pass's speed per entry).
+HESSIAN_STEP_RATIO = 32
+# BFGS correction pairs kept on top of the factor.
+CORRECTION_PAIRS = 10
+
+
+def _line_search(loss, y, s, eta, Xd, f, delta, pen_of_t):
+    """Backtracking on the penalised objective along eta + t Xd; returns
+    (t, eta at t, loss at t, penalty at t) or None."""
+    def objective_at(t):
+        eta_t = eta + t * Xd
+        loss_t = loss.value(y, s, eta_t)
+        pen_t = pen_of_t(t)
+        return loss_t + pen_t, (eta_t, loss_t, pen_t)
+
+    found = armijo(objective_at, f, delta, MAX_HALVINGS)
+    return None if found is None else (found[0],) + found[1]
+
+
+def _cholesky(H):
+    """Cholesky factor of a positive semi-definite H, with a growing jitter on
+    its diagonal where rounding (or a rank-deficient design without an L2
+    part) leaves it singular."""
+    scale = max(float(np.abs(np.diag(H)).max(initial=0.0)), 1e-300)
+    jitter = 0.0
+    for _ in range(8):
+        try:
+            return linalg.cho_factor(H + jitter * np.eye(H.shape[0]), check_finite=False)
+        except linalg.LinAlgError:
+            jitter = scale * (1e-12 if jitter == 0.0 else 100 * jitter / scale)
+    return linalg.cho_factor(H + scale * np.eye(H.shape[0]), check_finite=False)
+
+
+def _ridge_value(l2, w):
+    """l2/2 ||w||^2, or 1/2 sum_j l2_j w_j^2 for one L2 strength per feature."""
+    if np.ndim(l2) == 0:
+        return 0.5 * l2 * (w @ w)
+    return 0.5 * float(l2 @ (w * w))
+
+
+def _ridge_along(l2, w, d):
+    """The L2 term at w + t d, as a function of t (``l2`` as in _ridge_value)."""
+    if np.ndim(l2) == 0:
+        return lambda t: 0.5 * l2 * np.sum((w + t * d) ** 2)
+    return lambda t: 0.5 * float(l2 @ (w + t * d) ** 2)
+
+
+def _smooth_start(data, loss, y, s, w, b, l2):
+    """The smooth (L2) problem's starting point: w in float64, the linear
+    predictor, the loss there and the penalty (not formed where the loss
+    is not finite, where the solvers stop at once)."""
+    w = np.array(w, dtype=np.float64)
+    eta = data.matvec(w) + b
+    f_loss = loss.value(y, s, eta)
+    pen = _ridge_value(l2, w) if np.isfinite(f_loss) else None
+    return w, eta, f_loss, pen
+
+
+class _Hessian:
+    """Cholesky factors of the Hessian [[X^T D X + l2 I, X^T h], [h^T X, sum h]]
+    of the smooth problem, ``D = diag(h)``.
+
+    On a dense (or densified) X the Hessian is one symmetric product of
+    [X sqrt(h), sqrt(h)], formed into a buffer made once; in float32 on
+    large designs, until :meth:`to_x_precision`."""
+
+    def __init__(self, data, l2, fit_intercept):
+        self.data = data
+        self.p = data.n_features
+        self.fit_intercept = fit_intercept
+        self.l2 = l2
+        self._X = None
+        big = data.n_samples * self.p >= FLOAT32_HESSIAN_ENTRIES
+        self.dtype = np.float32 if big else data.X.dtype
+        self.x_dtype = data.X.dtype
+        self.buf = None
+        self.cost_in_steps = (self.p + 1) / HESSIAN_STEP_RATIO
+
+    @property
+    def X(self):
+        if self._X is None:   # a sparse X is made dense only when a Hessian is formed
+            self._X = self.data.hessian_x()
+        return self._X
+
+    @property
+    def reduced_precision(self):
+        return self.dtype != self.x_dtype
+
+    def to_x_precision(self):
+        """Form the next Hessians in X's precision (float32 ones no longer
+        shape the steps well enough)."""
+        self.dtype = self.x_dtype
+        self.buf = None
+
+    def _dense_matrix(self, h):
+        """[X sqrt(h), sqrt(h)]^T [X sqrt(h), sqrt(h)]: every block of the
+        Hessian from one symmetric product."""
+        p = self.p
+        m = p + 1 if self.fit_intercept else p
+        if self.buf is None:
+            self.buf = np.empty((self.X.shape[0], m), dtype=self.dtype, order="F")
+        root = np.sqrt(h)
+        scaled = self.buf[:, :p]
+        if self.X.dtype == self.dtype:
+            np.multiply(self.X, root[:, None], out=scaled)
+        else:
+            # a cast copy, then a product in the buffer's precision: twice as
+            # fast as numpy's casting product
+            np.copyto(scaled, self.X, casting="same_kind")
+            np.multiply(scaled, root.astype(self.dtype)[:, None], out=scaled)
+        if self.fit_intercept:
+            self.buf[:, p] = root
+        return np.asarray(self.buf.T @ self.buf, dtype=np.float64)
+
+    def _sparse_matrix(self, h):
+        p = self.p
+        m = p + 1 if self.fit_intercept else p
+        H = np.empty((m, m))
+        H[:p, :p] = (self.X.T @ sparse.diags(h) @ self.X).toarray()
+        if self.fit_intercept:
+            H[p, :p] = H[:p, p] = self.data.rmatvec(h)
+            H[p, p] = h.sum()
+        return H
+
+    def factor(self, h):
+        """Cholesky factor of the Hessian at the weights h."""
+        H = self._sparse_matrix(h) if sparse.issparse(self.X) else self._dense_matrix(h)
+        diag = np.arange(self.p)
+        H[diag, diag] += self.l2
+        return _cholesky(H)
+
+
+class _Corrections:
+    """The BFGS corrections gathered since the factor was formed: the
+    L-BFGS two-loop recursion, its initial inverse the factor's solve."""
+
+    def __init__(self):
+        self.pairs = deque(maxlen=CORRECTION_PAIRS)
+
+    def clear(self):
+        self.pairs.clear()
+
+    def add(self, step, change):
+        """The pair (step, gradient change), skipped where its curvature is
+        not positive (rounding on a flat direction)."""
+        curvature = float(step @ change)
+        if curvature > 1e-12 * np.linalg.norm(step) * np.linalg.norm(change):
+            self.pairs.append((step, change, 1.0 / curvature))
+
+    def direction(self, g, factor):
+        """-(model's inverse) g."""
+        q = g.copy()
+        coefs = []
+        for step, change, rho in reversed(self.pairs):
+            a = rho * (step @ q)
+            q -= a * change
+            coefs.append(a)
+        out = linalg.cho_solve(factor, q, check_finite=False)
+        for (step, change, rho), a in zip(self.pairs, reversed(coefs)):
+            out += (a - rho * (change @ out)) * step
+        return -out
+
+
+def _gradient(data, r, w, l2, fit_intercept):
+    """The gradient in (w, b) of the smooth objective, r the loss's per-sample
+    gradient."""
+    p = data.n_features
+    g = np.empty(p + 1 if fit_intercept else p)
+    g[:p] = data.rmatvec(r) + l2 * w
+    if fit_intercept:
+        g[p] = r.sum()
+    return g
+
+
+def _response_start(data, loss, y, s, fit_intercept, hessian):
+    """A cold start for a log link and a positive y: one Fisher-scoring step
+    from the saturated model (mu = y, eta = log y), R's glm start, which a
+    linear predictor cannot take but its weighted least-squares fit can:
+    the Fisher weights there are s y^(2 - power), the working response
+    log y. Returns (w, b)."""
+    weight = y ** (2.0 - loss.power)
+    if s is not None:
+        weight = weight * s
+    target = weight * np.log(y)
+    p = data.n_features
+    rhs = np.empty(p + 1 if fit_intercept else p)
+    rhs[:p] = data.rmatvec(target)
+    if fit_intercept:
+        rhs[p] = target.sum()
+    sol = linalg.cho_solve(hessian.factor(weight), rhs, check_finite=False)
+    return sol[:p], (sol[p] if fit_intercept else 0.0)
+
+
+def _better_start(data, loss, y, s, l2, fit_intercept, hessian, start):
+    """The cold start ``start`` ((w, b), eta, loss, penalty), or that of
+    :func:`_response_start` where it has a lower objective."""
+    w, b = _response_start(data, loss, y, s, fit_intercept, hessian)
+    eta = data.matvec(w) + b
+    f_loss = loss.value(y, s, eta)
+    pen = _ridge_value(l2, w)
+    return ((w, b), eta, f_loss, pen) if f_loss + pen < start[2] + start[3] else start
+
+
+def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter,
+                        cold=False):
+    """Quasi-Newton steps for the smooth (L2) problem: a Cholesky-factored
+    Hessian with BFGS corrections on top (see the module docstring).
+
+    The model is kept while the KKT violation falls at least fourfold a step
+    (a step then costs two passes over X), or, until its steps have cost as
+    much as a Hessian, while it falls at all; otherwise a Hessian is formed
+    at the current point, and after a line search that cut the step (far
+    from the optimum). A float32 Hessian that alone does not gain enough is
+    formed in X's precision from then on. ``cold``: no start was given (see
+    :func:`_better_start`). ``l2`` may hold one strength per feature.
+    Returns (w, b, n_iter, converged).
+    """
+    p = data.n_features
+    w, eta, f_loss, pen = _smooth_start(data, loss, y, s, w, b, l2)
+    if not np.isfinite(f_loss):
+        return w, b, 0, False
+    hessian = _Hessian(data, l2, fit_intercept)
+    if cold and loss.log and y.min(initial=np.inf) > 0:
+        (w, b), eta, f_loss, pen = _better_start(data, loss, y, s, l2, fit_intercept,
+                                                 hessian, ((w, b), eta, f_loss, pen))
+    factor = None
+    corrections = _Corrections()
+    stall = Stall(STALL_OUTER, ROUNDING)
+    it = 0
+    fresh = False   # the model is a Hessian without corrections
+    steps = 0       # steps taken on the model
+    prev_viol = np.inf
+    prev = None     # (step, gradient) of the last step
+    while True:
+        r, h = loss.derivatives(y, s, eta)
+        g = _gradient(data, r, w, l2, fit_intercept)
+        viol = np.abs(g).max(initial=0.0)
+        if viol <= tol_abs:
+            return w, b, it, True
+        if it >= max_iter or stall.stalled(viol, f_loss + pen):
+            return w, b, it, False
+        it += 1
+        if factor is not None and viol <= (REUSE_GAIN if steps >= hessian.cost_in_steps
+                                           else 1.0) * prev_viol:
+            corrections.add(prev[0], g - prev[1])
+            fresh = False
+            steps += 1
+        else:
+            if factor is not None and fresh and hessian.reduced_precision:
+                hessian.to_x_precision()
+            factor = hessian.factor(h)
+            corrections.clear()
+            fresh = True
+            steps = 1
+        prev_viol = viol
+        d = corrections.direction(g, factor)
+        delta = g @ d
+        if not delta < 0:
+            factor = None
+            continue
+        db = d[p] if fit_intercept else 0.0
+        dw = d[:p]
+        Xd = data.matvec(dw) + db
+        found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
+                             _ridge_along(l2, w, dw))
+        if found is None:
+            # a model with corrections, or a float32 Hessian, may be what
+            # failed: retry with a Hessian in X's precision
+            if fresh and not hessian.reduced_precision:
+                return w, b, it, False
+            if fresh:
+                hessian.to_x_precision()
+            factor, prev_viol = None, np.inf
+            continue
+        t, eta, f_loss, pen = found
+        w = w + t * dw
+        b = b + t * db
+        prev = (t * d, g)
+        if t < 1.0:
+            factor, prev_viol = None, np.inf   # far from the optimum: fresh Hessians
+
+
+def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter):
+    """Full Newton steps for the smooth problem on a wide design (l2 > 0),
+    solved in the space of the samples.
+
+    The Newton system (X^T D X + l2 I) d = -g (the intercept unpenalised)
+    is solved through the n x n matrix N = l2 I + D^1/2 X X^T D^1/2: with
+    q = D (X d + db), the coefficient step is d = -(g + X^T q) / l2 and q
+    solves D^-1/2 N D^-1/2 q = -X g + l2 db 1 with 1^T q = -g_b, which
+    fixes db. X X^T is formed once.
+    """
+    X = data.X
+    K = X @ X.T   # sparse X: a sparse product, never a dense copy of X
+    K = np.asarray(K.toarray() if sparse.issparse(K) else K, dtype=np.float64)
+    w, eta, f_loss, pen = _smooth_start(data, loss, y, s, w, b, l2)
+    if not np.isfinite(f_loss):
+        return w, b, 0, False
+    it = 0
+    stall = Stall(STALL_OUTER, ROUNDING)
+    n = data.n_samples
+    while True:
+        r, h = loss.derivatives(y, s, eta)
+        g = data.rmatvec(r) + l2 * w
+        gb = r.sum() if fit_intercept else 0.0
+        viol = max(np.abs(g).max(initial=0.0), abs(gb))
+        if viol <= tol_abs:
+            return w, b, it, True
+        if it >= max_iter or stall.stalled(viol, f_loss + pen):
+            return w, b, it, False
+        it += 1
+        root = np.sqrt(h)
+        N = root[:, None] * K * root[None, :]
+        N[np.arange(n), np.arange(n)] += l2
+        factor = linalg.cho_factor(N, check_finite=False)
+        c = -data.matvec(g)
+        q_c = root * linalg.cho_solve(factor, root * c, check_finite=False)
+        if fit_intercept:
+            q_1 = root * linalg.cho_solve(factor, root, check_finite=False)
+            db = (-gb - q_c.sum()) / (l2 * q_1.sum())
+            q = q_c + l2 * db * q_1
+        else:
+            db, q = 0.0, q_c
+        d = -(g + data.rmatvec(q)) / l2
+        Xd = data.matvec(d) + db
+        delta = g @ d + gb * db
+        if not delta < 0:
+            return w, b, it, False
+        found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
+                             _ridge_along(l2, w, d))
+        if found is None:
+            return w, b, it, False
+        t, eta, f_loss, pen = found
+        w = w + t * d
+        b = b + t * db
