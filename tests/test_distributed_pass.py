@@ -158,3 +158,23 @@ def test_line_search_takes_a_step_the_objective_cannot_judge():
     *_, more = _armijo(compute_pass, lambda w, loss: loss, np.zeros(3), 0.0, step, 0.0, f,
                        -1e-6)
     assert more > 1
+
+
+def test_a_fold_of_consecutive_rows_is_read_as_a_view(monkeypatch):
+    """Per-fold statistics take a fold whose rows are consecutive in the chunk
+    as a slice of it (no copy), others by index, and agree with each fold's
+    own statistics."""
+    from fastreg.distributed._stats import chunk_fold_stats
+    X, y, sw = regression(n=600, p=4)
+    fold_ids = np.repeat([2, 0, 1], 200)
+    fold_ids[[5, 7]] = 1  # fold 1: scattered rows
+    seen = []
+    stats = _stats.chunk_stats
+    monkeypatch.setattr(_stats, "chunk_stats",
+                        lambda X, *a, **k: seen.append(X.base is not None) or stats(X, *a, **k))
+    folds = chunk_fold_stats(X, y, sw, fold_ids, 3)
+    assert seen == [True, False, False]  # fold 0 a view; 1 and 2 (not consecutive) copies
+    for k in range(3):
+        rows = fold_ids == k
+        own = stats(X[rows], y[rows], sw[rows])
+        np.testing.assert_allclose(folds.folds[k].gram, own.gram, rtol=1e-12, atol=1e-12)

@@ -429,6 +429,15 @@ def merge_all_any(stats, merge_two=merge_any):
     return level[0]
 
 
+def _as_slice_if_consecutive(rows):
+    """Sorted row indices as a slice where they are consecutive (a view of
+    the chunk, not a copy: a fold of consecutive rows, KFold's, often holds a
+    chunk's rows in one run)."""
+    if rows.size and rows[-1] - rows[0] + 1 == rows.size:
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
+
+
 def chunk_fold_stats(X, y, sample_weight, fold_ids, n_folds, *, chunk_id=None,
                      check=True):
     """Per-fold statistics of one chunk whose rows belong to folds ``fold_ids``
@@ -446,8 +455,8 @@ def chunk_fold_stats(X, y, sample_weight, fold_ids, n_folds, *, chunk_id=None,
         return FoldStats(folds)
     folds = []
     for k in range(n_folds):
-        rows = np.flatnonzero(fold_ids == k)
-        if rows.size == 0:
+        rows = _as_slice_if_consecutive(np.flatnonzero(fold_ids == k))
+        if not isinstance(rows, slice) and rows.size == 0:
             folds.append(LeastSquaresStats.empty(p, t))
             continue
         folds.append(chunk_stats(X[rows], y[rows],
