@@ -54,15 +54,15 @@ def _chunk_task(X, y, w, chunk_id, rows, folds, n_folds):
         w = _frame_values(w, "sample_weight", chunk_id)
     if isinstance(w, numbers.Number):
         w = np.full(X.shape[0], float(w))
-    X, y, w = check_chunk(X, y, w, chunk_id=chunk_id)
+    X, y, w = check_chunk(X, y, w, chunk_id=chunk_id, scan_dense_x=False)
     if rows is not None and rows.stop - rows.start != X.shape[0]:
         raise ValueError(f"Chunk {chunk_id} holds {X.shape[0]} rows; its declared chunk"
                          f" size is {rows.stop - rows.start}.")
     if n_folds is None:
-        return chunk_stats(X, y, w, check=False)
+        return chunk_stats(X, y, w, chunk_id=chunk_id, check=False)
     if hasattr(folds, "assign"):  # HashFolds
         folds = folds.assign(X, y)
-    return chunk_fold_stats(X, y, w, folds, n_folds, check=False)
+    return chunk_fold_stats(X, y, w, folds, n_folds, chunk_id=chunk_id, check=False)
 
 
 def _columns_one_chunk(a, name):

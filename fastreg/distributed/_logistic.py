@@ -34,6 +34,12 @@ from ._stats import chunk_arrays, chunk_stats, merge
 _PLACEHOLDER_Y = np.zeros(1)
 _MIN_CURVATURE = 1e-12
 
+# Relative rounding of the objective (a sum over every row, by chunk, then
+# merged): a change below it is noise, so a step whose predicted decrease is
+# that small cannot be judged by the objective, and one that leaves it within
+# the noise is no ascent.
+_OBJECTIVE_ROUNDING = 64 * np.finfo(np.float64).eps
+
 
 def logistic_chunk(X, y01, s, w, b, chunk_id=None):
     """(loss sum, IRLS statistics) of one chunk at (w, b); y01 in {0, 1}."""
@@ -160,14 +166,20 @@ def _armijo(compute_pass, objective, W, b, dW, db, f, delta):
     Armijo fraction of ``delta``: (W, b, f, pass output) at the accepted
     point, and the passes made."""
     t, passes = 1.0, 0
+    noise = _rounding(f)
     while True:
         W_t, b_t = W + t * dW, b + t * db
         out = compute_pass(W_t, b_t)
         passes += 1
         f_t = objective(W_t, out[0])
-        if f_t <= f + 1e-4 * t * delta or t < 1e-10:
+        if f_t <= f + 1e-4 * t * delta or t < 1e-10 or (-delta <= noise and
+                                                         f_t <= f + noise):
             return W_t, b_t, f_t, out, passes
         t *= 0.5
+
+
+def _rounding(f):
+    return _OBJECTIVE_ROUNDING * abs(f)
 
 
 def _finish(est, W, b, n_iter, passes, converged, classes, n_features, dtype):
@@ -210,7 +222,7 @@ def fit_logistic(est, compute_pass, n_features, classes, sum_s, *, l1_ratio, C,
             compute_pass, lambda w_, loss_: loss_ + _penalty(w_, l1, l2), w, b,
             w_new - w, b_new - b, f, delta)
         passes += more
-        if not f_t <= f:
+        if not f_t <= f + _rounding(f):
             break
         w, b, f, stats = w_t, b_t, f_t, stats_t
     return _finish(est, w, b, n_iter, passes, converged, classes, n_features, dtype)
@@ -290,7 +302,7 @@ def fit_multinomial(est, compute_pass, n_features, classes, sum_s, *, l1_ratio, 
         W_t, b_t, f_t, (_, stats_t), more = _armijo(compute_pass, objective, W, b, dW, db,
                                                     f, delta)
         passes += more
-        if not f_t <= f:
+        if not f_t <= f + _rounding(f):
             break
         W, b, f, stats = W_t, b_t, f_t, stats_t
     if est.fit_intercept:

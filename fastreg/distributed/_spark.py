@@ -163,11 +163,11 @@ def _stats_chunk(folds, n_folds):
     hash folds, or the partition's index modulo the number of folds)."""
 
     def chunk_fn(X, y, w, chunk_id, partition):
-        X, y, w = check_chunk(X, y, w, chunk_id=chunk_id)
+        X, y, w = check_chunk(X, y, w, chunk_id=chunk_id, scan_dense_x=False)
         if n_folds is None:
-            return chunk_stats(X, y, w, check=False)
+            return chunk_stats(X, y, w, chunk_id=chunk_id, check=False)
         ids = folds.assign(X, y) if folds is not None else partition % n_folds
-        return chunk_fold_stats(X, y, w, ids, n_folds, check=False)
+        return chunk_fold_stats(X, y, w, ids, n_folds, chunk_id=chunk_id, check=False)
 
     return chunk_fn
 

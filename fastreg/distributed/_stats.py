@@ -20,7 +20,9 @@ so a column whose mean dwarfs its spread (1e6 against 1) keeps its digits:
 
 Per-column minima and maxima over the rows of positive weight tell constant
 columns exactly (their centred norm is zero, not rounding noise), as the
-in-memory solvers treat them.
+in-memory solvers treat them. They are read only for the columns whose
+centred sum of squares nearly cancels (a constant column's does); a column
+seen to vary gets the bounds -inf and +inf.
 
 Sparse chunks (CSR/CSC) are not centred before the product (that would fill
 them in): their Gram is ``X^T S X - W m m^T`` per chunk, as fastreg's
@@ -44,6 +46,10 @@ class LeastSquaresStats:
     representable to 1e-10, and differences of rounded means would carry that
     error into the merged Gram matrix; differences of anchors (nearby floats)
     are exact, and the offsets are accurate to their own, small, size.
+
+    ``x_min`` and ``x_max`` are the bounds of the columns that may be
+    constant (over the rows of positive weight); -inf and +inf for the
+    columns known to vary.
     """
 
     __slots__ = ("n", "sum_w", "x_anchor", "x_offset", "y_anchor", "y_offset", "gram",
@@ -147,9 +153,18 @@ def _all_finite(values):
     return values.size == 0 or bool(np.isfinite(values.min()) and np.isfinite(values.max()))
 
 
-def check_chunk(X, y, sample_weight, chunk_id=None, n_features=None):
+def _refuse_non_finite(X, chunk_id):
+    if not _all_finite(X):
+        raise ValueError(f"X{_describe(chunk_id)} contains NaN or infinity.")
+
+
+def check_chunk(X, y, sample_weight, chunk_id=None, n_features=None, scan_dense_x=True):
     """Validate one chunk: numeric, finite, consistent lengths. Returns
-    (X as float64 ndarray or CSR, y as (m, T) float64, weights or None)."""
+    (X as float64 ndarray or CSR, y as (m, T) float64, weights or None).
+
+    ``scan_dense_x=False`` leaves a dense X's finiteness to
+    :func:`chunk_stats`, which sees it in its products without reading X
+    once more."""
     where = _describe(chunk_id)
     if sparse.issparse(X):
         X = sparse.csr_matrix(X)
@@ -166,9 +181,9 @@ def check_chunk(X, y, sample_weight, chunk_id=None, n_features=None):
         if X.ndim != 2:
             raise ValueError(f"X{where} must be 2d; got shape {X.shape}.")
         X = np.asarray(X, dtype=np.float64)
-        values = X
-    if not _all_finite(values):
-        raise ValueError(f"X{where} contains NaN or infinity.")
+        values = X if scan_dense_x else None
+    if values is not None:
+        _refuse_non_finite(values, chunk_id)
     if n_features is not None and X.shape[1] != n_features:
         raise ValueError(f"X{where} has {X.shape[1]} columns; the other chunks have"
                          f" {n_features}.")
@@ -211,9 +226,11 @@ def chunk_arrays(X, y, s, chunk_id=None, ravel_y=True):
 
 def chunk_stats(X, y, sample_weight=None, *, chunk_id=None, check=True):
     """Statistics of one chunk: X (m, p) dense or sparse, y (m,) or (m, T),
-    sample_weight (m,) or None."""
+    sample_weight (m,) or None. ``check=False``: the chunk passed
+    :func:`check_chunk` (a dense X's finiteness is checked here in any case)."""
     if check:
-        X, y, sample_weight = check_chunk(X, y, sample_weight, chunk_id)
+        X, y, sample_weight = check_chunk(X, y, sample_weight, chunk_id,
+                                          scan_dense_x=False)
     else:
         y = _as_2d_target(y)
     m, p = X.shape
@@ -222,10 +239,12 @@ def chunk_stats(X, y, sample_weight=None, *, chunk_id=None, check=True):
     positive = None if w is None else w > 0
     W = float(m) if w is None else float(np.sum(w))
     if m == 0 or W == 0.0:
+        if not sparse.issparse(X):
+            _refuse_non_finite(X, chunk_id)
         return LeastSquaresStats.empty(p, t, n=m)
     if sparse.issparse(X):
         return _sparse_chunk_stats(X, y, w, W, positive)
-    return _dense_chunk_stats(X, y, w, W, positive)
+    return _dense_chunk_stats(X, y, w, W, positive, chunk_id)
 
 
 # Rows per block of a dense chunk's product loop: about 2 MiB of float64, so
@@ -233,46 +252,113 @@ def chunk_stats(X, y, sample_weight=None, *, chunk_id=None, check=True):
 # memory once (a centred copy of the whole chunk doubled the pass's time).
 _BLOCK_VALUES = 1 << 18
 
+# A column whose mean on a chunk's first block is within this many of its
+# standard deviations of 0 is not centred: its offset then cancels at most
+# 0.5**2 / (1 + 0.5**2) = 20% of its sum of squares, and a chunk none of
+# whose columns need centring is multiplied without a centred copy.
+_UNCENTRED_MEAN_SPREADS = 0.5
 
-def _dense_chunk_stats(X, y, w, W, positive):
+# Share of a column's sum of squares about its anchor that the offset may
+# cancel (losing at most log10(1 / (1 - 0.75)) = 0.6 digits). A column past it
+# is either constant (its bounds are then read) or anchored far from its
+# mean: the chunk is then multiplied again about its exact means.
+_MAX_CANCELLED = 0.75
+
+
+def _block_rows(p):
+    return max(64, _BLOCK_VALUES // max(p, 1))
+
+
+def _first_block_anchor(Xb):
+    """Per-column anchors from a chunk's first block of rows: 0 where the
+    block's mean is small against its spread (no centring needed), the value
+    itself for a column constant on the block (a constant column then centres
+    to exact zeros), the block's mean otherwise."""
+    mean = Xb.mean(axis=0)
+    anchor = np.where(np.abs(mean) <= _UNCENTRED_MEAN_SPREADS * Xb.std(axis=0), 0.0, mean)
+    return np.where(Xb.min(axis=0) == Xb.max(axis=0), Xb[0], anchor)
+
+
+def _anchored_products(X, yc, w, anchor):
+    """Over row blocks: the upper triangle of sum s (x - a)(x - a)^T (by
+    syrk, rows scaled by sqrt(s)) and sum s (x - a) [1, yc]^T in one product
+    (the column sums beside X^T y). Without an anchor the blocks of X are
+    multiplied as they are, without a centred copy."""
     m, p = X.shape
-    # Centre on the chunk's (rounded) mean, the anchor: x - anchor is exact
-    # for x near it; the offset o is the mean of what is left. The Gram
-    # matrix of Xc - o is Xc^T S Xc - W o o^T (no second pass over Xc), and
-    # X^T S y takes the exactly centred y, whose weighted sum is 0.
-    x_anchor = X.mean(axis=0) if w is None else (w @ X) / W
+    centre = bool(np.any(anchor))
+    root = None if w is None else np.sqrt(w)
+    rhs = np.column_stack([np.ones(m), yc])
+    if root is not None:
+        rhs *= root[:, None]
+    gram = np.zeros((p, p), order="F")
+    sums = np.zeros((p, rhs.shape[1]))
+    step = _block_rows(p)
+    for start in range(0, m, step):
+        rows = slice(start, start + step)
+        block = np.subtract(X[rows], anchor, order="C") if centre else X[rows]
+        if root is not None:
+            block = np.multiply(block, root[rows, None], out=block if centre else None)
+        gram = linalg.blas.dsyrk(1.0, block.T, beta=1.0, c=gram, trans=0, overwrite_c=True)
+        sums += block.T @ rhs[rows]
+    return gram, sums
+
+
+def _centred_target(y, w, W):
+    """y's anchor and offset (its weighted mean, as for X) and y centred on it."""
     y_anchor = y.mean(axis=0) if w is None else (w @ y) / W
     yc = y - y_anchor
     y_offset = yc.mean(axis=0) if w is None else (w @ yc) / W
     yc -= y_offset
-    gram = np.zeros((p, p), order="F")
-    xy = np.zeros((p, y.shape[1]))
-    x_sum = np.zeros(p)
-    x_min, x_max = np.full(p, np.inf), np.full(p, -np.inf)
-    step = max(64, _BLOCK_VALUES // max(p, 1))
-    for start in range(0, m, step):
-        rows = slice(start, start + step)
-        Xb = X[rows]
-        Xp = Xb if positive is None else Xb[positive[rows]]
-        if Xp.shape[0]:
-            np.minimum(x_min, Xp.min(axis=0), out=x_min)
-            np.maximum(x_max, Xp.max(axis=0), out=x_max)
-        Xc = np.subtract(Xb, x_anchor, order="C")
-        if w is None:
-            # X^T X by syrk on the transpose's (Fortran) layout: half the work
-            gram = linalg.blas.dsyrk(1.0, Xc.T, beta=1.0, c=gram, trans=0, overwrite_c=True)
-            x_sum += Xc.sum(axis=0)
-            xy += Xc.T @ yc[rows]
-        else:
-            Xw = Xc * w[rows, None]
-            gram += Xw.T @ Xc
-            x_sum += w[rows] @ Xc
-            xy += Xw.T @ yc[rows]
-    if w is None:
-        gram = np.triu(gram) + np.triu(gram, 1).T
-    x_offset = x_sum / W
-    gram = gram - W * np.outer(x_offset, x_offset)
+    return y_anchor, y_offset, yc
+
+
+def _stats_about(X, yc, w, W, anchor):
+    """(Gram, x_offset, Xy, unsettled) about ``anchor``: the Gram matrix of
+    Xc - o is Xc^T S Xc - W o o^T (no second pass over Xc), X^T S y takes the
+    exactly centred y, whose weighted sum is 0. ``unsettled``: the columns
+    whose offset cancels more than _MAX_CANCELLED of their sum of squares
+    (constant, or anchored far from their mean). NaN or infinity in X show
+    in the diagonal and the sums."""
+    gram, sums = _anchored_products(X, yc, w, anchor)
+    gram = np.triu(gram) + np.triu(gram, 1).T
+    raw = np.diag(gram).copy()
+    x_offset = sums[:, 0] / W
+    gram -= W * np.outer(x_offset, x_offset)
     gram = 0.5 * (gram + gram.T)
+    unsettled = np.diag(gram) <= (1.0 - _MAX_CANCELLED) * raw
+    finite = _all_finite(raw) and _all_finite(sums)
+    return gram, x_offset, sums[:, 1:], unsettled, finite
+
+
+def _bounds(X, positive, columns):
+    """Minima and maxima over the rows of positive weight of the given
+    columns; -inf and +inf (a column that varies) for the others."""
+    x_min, x_max = np.full(X.shape[1], -np.inf), np.full(X.shape[1], np.inf)
+    for j in np.flatnonzero(columns):
+        values = X[:, j] if positive is None else X[positive, j]
+        x_min[j], x_max[j] = values.min(), values.max()
+    return x_min, x_max
+
+
+def _dense_chunk_stats(X, y, w, W, positive, chunk_id=None):
+    """A dense chunk's statistics in one read of X where its first block
+    anchors every column well (the chunk is read again about its exact
+    means where it does not); X's finiteness is checked on the products, and
+    only where they are not finite on X itself."""
+    m, p = X.shape
+    y_anchor, y_offset, yc = _centred_target(y, w, W)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN or inf: refused below
+        x_anchor = _first_block_anchor(X[:_block_rows(p)])
+        gram, x_offset, xy, unsettled, finite = _stats_about(X, yc, w, W, x_anchor)
+    if not finite:
+        _refuse_non_finite(X, chunk_id)
+    x_min, x_max = _bounds(X, positive, unsettled)
+    if not finite or np.any(x_min[unsettled] < x_max[unsettled]):
+        # a varying column anchored far from its mean (the first block is not
+        # like the rest), or an overflow: about the exact means
+        x_anchor = X.mean(axis=0) if w is None else (w @ X) / W
+        gram, x_offset, xy, unsettled, _ = _stats_about(X, yc, w, W, x_anchor)
+        x_min, x_max = _bounds(X, positive, unsettled)
     yy = np.einsum("ij,ij->j", yc, yc) if w is None else w @ (yc * yc)
     return LeastSquaresStats(m, W, x_anchor, x_offset, y_anchor, y_offset, gram, xy, yy,
                              x_min, x_max)
@@ -343,28 +429,39 @@ def merge_all_any(stats, merge_two=merge_any):
     return level[0]
 
 
+def _as_slice_if_consecutive(rows):
+    """Sorted row indices as a slice where they are consecutive (a view of
+    the chunk, not a copy: a fold of consecutive rows, KFold's, often holds a
+    chunk's rows in one run)."""
+    if rows.size and rows[-1] - rows[0] + 1 == rows.size:
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
+
+
 def chunk_fold_stats(X, y, sample_weight, fold_ids, n_folds, *, chunk_id=None,
                      check=True):
     """Per-fold statistics of one chunk whose rows belong to folds ``fold_ids``
     (an int array of length m, or a single int for the whole chunk)."""
     if check:
-        X, y, sample_weight = check_chunk(X, y, sample_weight, chunk_id)
+        X, y, sample_weight = check_chunk(X, y, sample_weight, chunk_id,
+                                          scan_dense_x=False)
     else:
         y = _as_2d_target(y)
     p, t = X.shape[1], y.shape[1]
     if np.ndim(fold_ids) == 0:
         folds = [LeastSquaresStats.empty(p, t) for _ in range(n_folds)]
-        folds[int(fold_ids)] = chunk_stats(X, y, sample_weight, check=False)
+        folds[int(fold_ids)] = chunk_stats(X, y, sample_weight, chunk_id=chunk_id,
+                                           check=False)
         return FoldStats(folds)
     folds = []
     for k in range(n_folds):
-        rows = np.flatnonzero(fold_ids == k)
-        if rows.size == 0:
+        rows = _as_slice_if_consecutive(np.flatnonzero(fold_ids == k))
+        if not isinstance(rows, slice) and rows.size == 0:
             folds.append(LeastSquaresStats.empty(p, t))
             continue
         folds.append(chunk_stats(X[rows], y[rows],
                                  None if sample_weight is None else sample_weight[rows],
-                                 check=False))
+                                 chunk_id=chunk_id, check=False))
     return FoldStats(folds)
 
 
@@ -381,13 +478,14 @@ def stats_from_chunks(chunks, *, folds=None):
     n_features = None
     for i, chunk in enumerate(chunks):
         X, y, w = chunk if len(chunk) == 3 else (*chunk, None)
-        X, y, w = check_chunk(X, y, w, chunk_id=i, n_features=n_features)
+        X, y, w = check_chunk(X, y, w, chunk_id=i, n_features=n_features,
+                              scan_dense_x=False)
         n_features = X.shape[1]
         if folds is None:
-            stats = chunk_stats(X, y, w, check=False)
+            stats = chunk_stats(X, y, w, chunk_id=i, check=False)
         else:
             ids = folds.assign(X, y) if hasattr(folds, "assign") else i % folds.n_splits
-            stats = chunk_fold_stats(X, y, w, ids, folds.n_splits, check=False)
+            stats = chunk_fold_stats(X, y, w, ids, folds.n_splits, chunk_id=i, check=False)
         level = 0
         # merge as a balanced tree while reading: at most log2(chunks) kept
         while stack and stack[-1][0] == level:
