@@ -385,12 +385,17 @@ def fit_lbfgs(loss, W, B, l2, tol_abs, max_iter):
     Works in the coordinates of :func:`_coordinates` (centred, whitened or,
     on large sparse designs, the original ones with the Wolfe line search),
     and stops when the largest gradient entry in the original coordinates is
-    at most ``tol_abs`` (scikit-learn's criterion for lbfgs). Returns
+    at most ``tol_abs`` (scikit-learn's criterion for lbfgs), in whitened and
+    original coordinates once the decrement test of :func:`lbfgs` passes too.
+    Returns
     (W, B, n_iter, converged).
     """
     problem = _FlatProblem(loss, W, B, l2)
-    # the decrement test where the coordinates make L-BFGS converge fast
-    rtol = DECREMENT_RTOL if isinstance(problem.coords, _Whitened) else None
+    # the decrement test where the coordinates make L-BFGS converge fast,
+    # and on large sparse designs, where the gradient test alone stops early
+    # (3000 rows of news20 at tol 1e-4: after 48 iterations, 0.014 % above
+    # scikit-learn's objective; 24 more end 0.020 % below it)
+    rtol = DECREMENT_RTOL if isinstance(problem.coords, (_Whitened, _Uncentred)) else None
     # Armijo backtracking never lengthens a step: on news20 L-BFGS in the
     # original coordinates ends 100 iterations at 2738.8 with it, 2731.5
     # with the Wolfe search

@@ -241,3 +241,24 @@ def test_column_products_give_the_row_products_bits(monkeypatch, dtype):
         results.append((f, G, G_B, H, H_B))
     for row, column in zip(*results):
         assert np.asarray(row).tobytes() == np.asarray(column).tobytes()
+
+
+def test_large_sparse_route_takes_the_decrement_test_too(monkeypatch):
+    # the gradient test alone stops where the quasi-Newton model still
+    # expects a decrease well above the objective's rounding
+    X, y = _wide_sparse_problem()
+    n, p = X.shape
+    K = 40
+    loss = _multinomial.MultinomialLoss(X, y, K, np.ones(n), True)
+
+    def fit(tol):
+        W, B, _, converged = _multinomial.fit_lbfgs(loss, np.zeros((p, K)), np.zeros(K), 1.0,
+                                                    tol, 2000)
+        assert converged
+        return multinomial_objective(X.toarray(), y, W.T, B, C=1.0)
+
+    optimum = fit(1e-9)
+    with_decrement = fit(1e-2)
+    monkeypatch.setattr(_multinomial, "DECREMENT_RTOL", None)
+    gradient_only = fit(1e-2)
+    assert with_decrement - optimum <= 0.5 * (gradient_only - optimum)
