@@ -52,6 +52,18 @@ def eps(dtype):
     return float(np.finfo(dtype if dtype.kind == "f" else np.float64).eps)
 
 
+def grid_rtol(alphas, dtype):
+    """Relative rounding allowed between two alpha grids computed alike from
+    alpha_max values a few ulps apart: np.geomspace interpolates log10 of its
+    ends, whose ulp (eps |log10 alpha|) moves every interior point by ln(10)
+    times it (at alpha_max 4e51, 1.6e-14 relative from an alpha_max one ulp
+    off: deep fuzz run10)."""
+    alphas = np.abs(np.asarray(alphas, dtype=np.float64))
+    alphas = alphas[alphas > 0]
+    exponent = np.abs(np.log10(alphas)).max(initial=1.0) if alphas.size else 1.0
+    return ULPS * eps(dtype) + 4 * eps(np.float64) * np.log(10) * max(exponent, 1.0)
+
+
 def work_dtype(X):
     """The dtype fastreg and scikit-learn compute in for this X."""
     dtype = X.dtype

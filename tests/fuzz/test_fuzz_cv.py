@@ -21,7 +21,7 @@ from fuzz_checks import (DOCUMENTED, ULPS, Example, LeastSquaresProblem, Logisti
                          RidgeProblem, as_float64_problem, assert_finite_fit,
                          assert_like_sklearn, assert_refit_invariants, assert_unchanged,
                          dense64, eps, examples, excess_over, expect, fingerprint, fit_side_by_side,
-                         gram_scale, judge_errors, run, target_unit, work_dtype)
+                         gram_scale, grid_rtol, judge_errors, run, target_unit, work_dtype)
 from fastreg import reference as ref
 
 CV_CD = ["LassoCV", "ElasticNetCV", "MultiTaskLassoCV", "MultiTaskElasticNetCV"]
@@ -160,7 +160,7 @@ def test_cv_coordinate_descent(name, data):
                     np.max(est.alphas_), np.max(sk.value.alphas_)) > rounding_alpha(
                     X, y, sw, params["fit_intercept"], dtype):
                 np.testing.assert_allclose(est.alphas_, sk.value.alphas_,
-                                           rtol=ULPS * eps(dtype),
+                                           rtol=grid_rtol(sk.value.alphas_, dtype),
                                            atol=rounding_alpha(X, y, sw, True, dtype),
                                            err_msg="alphas_ differ from scikit-learn's")
         # the choice is the estimator's own best mean CV error

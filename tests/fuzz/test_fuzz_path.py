@@ -11,7 +11,7 @@ import fastreg
 from fuzz_cases import cases, l1_ratios, sometimes, tols
 from fuzz_checks import (DOCUMENTED, alpha_max, as_float64_problem,
                          Example, LeastSquaresProblem, Outcome, assert_unchanged, examples,
-                         expect, fingerprint, judge_errors, run, work_dtype, ULPS, eps)
+                         expect, fingerprint, judge_errors, run, work_dtype, grid_rtol)
 
 
 @st.composite
@@ -65,7 +65,7 @@ def test_path(name, data):
                     "%s: %s %s, scikit-learn's %s %s" % (what, a.shape, a.dtype, b.shape,
                                                          b.dtype)
             # (scikit-learn computes alpha_max in float32 for float32 X)
-            np.testing.assert_allclose(alphas, s_alphas, rtol=ULPS * eps(work_dtype(X)),
+            np.testing.assert_allclose(alphas, s_alphas, rtol=grid_rtol(s_alphas, work_dtype(X)),
                                        err_msg="path alphas differ from scikit-learn's")
         assert np.all(np.isfinite(coefs)), "non-finite path coefficients"
         if fr.warned():

@@ -499,3 +499,21 @@ def test_positive_ridge_stalled_above_tol_warns(monkeypatch):
     with pytest.warns(ConvergenceWarning, match="stalled at duality gap"):
         fastreg.Ridge(alpha=2.56e-11, positive=True, tol=1e-12,
                       fit_intercept=False).fit(X, [0.27252506, 0.5666944])
+
+
+def test_path_grids_agree_up_to_geomspace_log_rounding():
+    """Deep fuzz run10 (harness): lasso_path on a 62 x 62 CSR design of scale
+    1e50 with repeated entries; the two alpha_max values are a few ulps
+    apart, and geomspace's interpolation of log10(4e51) turns that into
+    1.6e-14 on the interior alphas, above the 64 ulps the check allowed."""
+    from sklearn.linear_model import lasso_path
+    from fuzz_cases import Case
+    from fuzz_checks import ULPS, eps, grid_rtol
+    case = Case(n=62, p=62, seed=20512, layout="csr", quirks=("duplicates",), x_exp=50,
+                y_kind="constant", y_exp=2)
+    X, y, _ = case.build()
+    params = dict(eps=0.001, alphas=5, positive=True)
+    ours = fastreg.lasso_path(X, y, **params)[0]
+    theirs = lasso_path(X, y, **params)[0]
+    assert np.max(np.abs(ours / theirs - 1)) > ULPS * eps(np.float64)
+    np.testing.assert_allclose(ours, theirs, rtol=grid_rtol(theirs, np.float64))
