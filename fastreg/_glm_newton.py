@@ -10,7 +10,9 @@ entry of the gradient (intercept included) is at most ``tol_abs``.
   since it was formed (the L-BFGS two-loop recursion with the factor's solve
   as its initial inverse). A Hessian costs n p^2, a step two passes over X:
   one is formed when the corrections stop gaining fast enough, not at every
-  step. With a log link and a positive y, a cold fit starts at the
+  step, and on large designs from a subsample of the rows. The step the
+  model proposes at convergence is taken where it lowers the objective.
+  With a log link and a positive y, a cold fit starts at the
   Fisher-scoring step from mu = y where that beats the intercept-only start.
 - :func:`fit_newton_rows` (wide designs, n <= 4000 < p, one L2 strength):
   full Newton steps solved in the space of the samples.
@@ -21,6 +23,7 @@ from collections import deque
 import numpy as np
 from scipy import linalg, sparse
 
+from ._design import DENSE_HESSIAN_MAX_ENTRIES
 from ._prox_newton import ROUNDING, STALL_OUTER, Stall, armijo
 
 # Halvings of the line search before a step is given up.
@@ -29,6 +32,14 @@ MAX_HALVINGS = 40
 # it only shapes the steps (the gradient stays exact), at half the memory
 # traffic and twice the BLAS speed of float64.
 FLOAT32_HESSIAN_ENTRIES = 1 << 19
+# On designs of at least this many entries, and at least SUBSAMPLE_ROWS rows
+# per column in the subsample, the Hessian is formed from every
+# SUBSAMPLE_STRIDE-th row (weights scaled up): the BFGS corrections make up
+# the difference, and a step's passes over X cost far less than the rows
+# left out of the symmetric product.
+SUBSAMPLE_ENTRIES = 1 << 21
+SUBSAMPLE_STRIDE = 3
+SUBSAMPLE_ROWS = 32
 # A model (factor and corrections) is kept while the KKT violation falls by
 # this factor a step; once its steps have cost as much as a Hessian, a step
 # that gains less forms a new one (earlier, only a step that gains nothing).
@@ -98,36 +109,58 @@ class _Hessian:
     of the smooth problem, ``D = diag(h)``.
 
     On a dense (or densified) X the Hessian is one symmetric product of
-    [X sqrt(h), sqrt(h)], formed into a buffer made once; in float32 on
-    large designs, until :meth:`to_x_precision`."""
+    [X sqrt(h), sqrt(h)], formed into a buffer made once; on large designs
+    in float32 and from a subsample of the rows, until :meth:`to_exact`."""
 
     def __init__(self, data, l2, fit_intercept):
         self.data = data
-        self.p = data.n_features
+        n, self.p = data.n_samples, data.n_features
         self.fit_intercept = fit_intercept
         self.l2 = l2
         self._X = None
-        big = data.n_samples * self.p >= FLOAT32_HESSIAN_ENTRIES
-        self.dtype = np.float32 if big else data.X.dtype
+        self.dtype = np.float32 if n * self.p >= FLOAT32_HESSIAN_ENTRIES else data.X.dtype
         self.x_dtype = data.X.dtype
+        self.stride = SUBSAMPLE_STRIDE if (
+            n * self.p >= SUBSAMPLE_ENTRIES
+            and n >= SUBSAMPLE_STRIDE * SUBSAMPLE_ROWS * (self.p + 1)) else 1
         self.buf = None
-        self.cost_in_steps = (self.p + 1) / HESSIAN_STEP_RATIO
+        self.cost_in_steps = (self.p + 1) / (HESSIAN_STEP_RATIO * self.stride)
 
     @property
     def X(self):
-        if self._X is None:   # a sparse X is made dense only when a Hessian is formed
-            self._X = self.data.hessian_x()
+        """The rows the Hessians are formed from; a sparse X is made dense
+        only when a Hessian is formed."""
+        if self._X is None:
+            if self.stride == 1:
+                self._X = self.data.hessian_x()
+            else:
+                rows = self.data.X[::self.stride]
+                self._X = (np.asfortranarray(rows.toarray()) if sparse.issparse(rows)
+                           and rows.shape[0] * self.p <= DENSE_HESSIAN_MAX_ENTRIES
+                           else rows)
         return self._X
 
     @property
-    def reduced_precision(self):
-        return self.dtype != self.x_dtype
+    def approximate(self):
+        """Whether the Hessians are formed in float32 or from a subsample."""
+        return self.dtype != self.x_dtype or self.stride > 1
 
-    def to_x_precision(self):
-        """Form the next Hessians in X's precision (float32 ones no longer
-        shape the steps well enough)."""
+    def to_exact(self):
+        """Form the next Hessians in X's precision from every row (the
+        approximate ones no longer shape the steps well enough)."""
         self.dtype = self.x_dtype
+        if self.stride > 1:
+            self.stride = 1
+            self._X = None
+            self.cost_in_steps = (self.p + 1) / HESSIAN_STEP_RATIO
         self.buf = None
+
+    def _rows_weights(self, h):
+        """h on the Hessian's rows, scaled to stand for all of them."""
+        if self.stride == 1:
+            return h
+        sub = h[::self.stride]
+        return sub * (h.shape[0] / sub.shape[0])
 
     def _dense_matrix(self, h):
         """[X sqrt(h), sqrt(h)]^T [X sqrt(h), sqrt(h)]: every block of the
@@ -155,12 +188,13 @@ class _Hessian:
         H = np.empty((m, m))
         H[:p, :p] = (self.X.T @ sparse.diags(h) @ self.X).toarray()
         if self.fit_intercept:
-            H[p, :p] = H[:p, p] = self.data.rmatvec(h)
+            H[p, :p] = H[:p, p] = np.asarray(self.X.T @ h).ravel()
             H[p, p] = h.sum()
         return H
 
     def factor(self, h):
         """Cholesky factor of the Hessian at the weights h."""
+        h = self._rows_weights(h)
         H = self._sparse_matrix(h) if sparse.issparse(self.X) else self._dense_matrix(h)
         diag = np.arange(self.p)
         H[diag, diag] += self.l2
@@ -238,6 +272,19 @@ def _better_start(data, loss, y, s, l2, fit_intercept, hessian, start):
     return ((w, b), eta, f_loss, pen) if f_loss + pen < start[2] + start[3] else start
 
 
+def _final_step(data, loss, y, s, l2, point, g, d, fit_intercept):
+    """The model's step from a converged point, kept where it lowers the
+    objective: near the optimum a quasi-Newton step shrinks the error by
+    far more than the stopping rule asks, for one pass over X and no new
+    gradient. ``point``: (w, b, eta, objective); returns (w, b)."""
+    w, b, eta, f = point
+    p = data.n_features
+    dw, db = d[:p], (d[p] if fit_intercept else 0.0)
+    w_new, b_new = w + dw, b + db
+    f_new = loss.value(y, s, eta + (data.matvec(dw) + db)) + _ridge_value(l2, w_new)
+    return (w_new, b_new) if f_new < f else (w, b)
+
+
 def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter,
                         cold=False):
     """Quasi-Newton steps for the smooth (L2) problem: a Cholesky-factored
@@ -247,8 +294,10 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     (a step then costs two passes over X), or, until its steps have cost as
     much as a Hessian, while it falls at all; otherwise a Hessian is formed
     at the current point, and after a line search that cut the step (far
-    from the optimum). A float32 Hessian that alone does not gain enough is
-    formed in X's precision from then on. ``cold``: no start was given (see
+    from the optimum). An approximate Hessian (float32, row subsample) that
+    alone does not gain enough is formed exactly from then on. At
+    convergence the model's next step is taken where it lowers the
+    objective (:func:`_final_step`). ``cold``: no start was given (see
     :func:`_better_start`). ``l2`` may hold one strength per feature.
     Returns (w, b, n_iter, converged).
     """
@@ -273,6 +322,10 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
         g = _gradient(data, r, w, l2, fit_intercept)
         viol = np.abs(g).max(initial=0.0)
         if viol <= tol_abs:
+            if factor is not None:
+                corrections.add(prev[0], g - prev[1])
+                w, b = _final_step(data, loss, y, s, l2, (w, b, eta, f_loss + pen), g,
+                                   corrections.direction(g, factor), fit_intercept)
             return w, b, it, True
         if it >= max_iter or stall.stalled(viol, f_loss + pen):
             return w, b, it, False
@@ -283,8 +336,8 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
             fresh = False
             steps += 1
         else:
-            if factor is not None and fresh and hessian.reduced_precision:
-                hessian.to_x_precision()
+            if factor is not None and fresh and hessian.approximate:
+                hessian.to_exact()
             factor = hessian.factor(h)
             corrections.clear()
             fresh = True
@@ -301,12 +354,12 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
         found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
                              _ridge_along(l2, w, dw))
         if found is None:
-            # a model with corrections, or a float32 Hessian, may be what
-            # failed: retry with a Hessian in X's precision
-            if fresh and not hessian.reduced_precision:
+            # a model with corrections, or an approximate Hessian, may be
+            # what failed: retry with an exact one
+            if fresh and not hessian.approximate:
                 return w, b, it, False
             if fresh:
-                hessian.to_x_precision()
+                hessian.to_exact()
             factor, prev_viol = None, np.inf
             continue
         t, eta, f_loss, pen = found
