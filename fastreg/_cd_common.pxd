@@ -173,6 +173,22 @@ cdef extern from "_simd.h" nogil:
     void fr_block_gram_s(const float** cols, const float* mu, Py_ssize_t n_cols,
                          const float* s, double* gram, Py_ssize_t n)
 
+# FR_ASSOC_BARRIER(x): x computed as written and taken as one value; the
+# extensions are built with -fassociative-math, under which the compiler
+# reorders sums and products as suits the code around them (a kernel's
+# rounding would then change with its shape). Used where the order is part
+# of the stored runs: a column's product with an offset residual adds
+# offset * (offset_weight * mu_j), and _weighted_norm2 sums in order.
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+    #define FR_ASSOC_BARRIER(x) __builtin_assoc_barrier(x)
+    #else
+    #define FR_ASSOC_BARRIER(x) (x)
+    #endif
+    """
+    double FR_ASSOC_BARRIER(double x) noexcept nogil
+
 # BLAS calls cover at most this many elements: OpenBLAS may split longer dot
 # products over threads, which would make the result depend on the thread
 # count and oversubscribe the cores when folds already run in parallel.
@@ -361,7 +377,7 @@ cdef inline floating _column_dot(
         return fr_dot_s(&X_dense[0, j], r, sw if weighted else NULL, mu_j, n_samples)
     # sum_i s_i x_ij = sum_w mu_j, and sum_i s_i (r_i + offset) = 0 because the
     # data are centred: the remaining terms reduce to offset * sum_w * mu_j.
-    return acc + <floating>(offset * offset_weight * mu_j)
+    return acc + <floating>(offset * FR_ASSOC_BARRIER(offset_weight * mu_j))
 
 
 cdef inline void _column_update(
@@ -392,12 +408,14 @@ cdef int ANDERSON_DEPTH
 
 cdef inline double _weighted_norm2(const floating* r, Py_ssize_t n_samples, double offset,
                                    const floating* sw, bint weighted) noexcept nogil:
-    """sum_i s_i (r_i + offset)^2, in float64."""
+    """sum_i s_i (r_i + offset)^2, in float64, summed in the order of i (as
+    the loop compiles inside a large kernel, unvectorised: the kernels'
+    Anderson trials round the same wherever they are compiled)."""
     cdef Py_ssize_t i
     cdef double acc = 0.0, ri
     for i in range(n_samples):
         ri = r[i] + offset
-        acc += (sw[i] if weighted else 1.0) * ri * ri
+        acc = FR_ASSOC_BARRIER(acc + FR_ASSOC_BARRIER(ri * ri) * (sw[i] if weighted else 1.0))
     return acc
 
 
