@@ -178,7 +178,7 @@ cdef extern from "_simd.h" nogil:
 # reorders sums and products as suits the code around them (a kernel's
 # rounding would then change with its shape). Used where the order is part
 # of the stored runs: a column's product with an offset residual adds
-# offset * (offset_weight * mu_j), and _weighted_norm2 sums in order.
+# offset * (offset_weight * mu_j).
 cdef extern from *:
     """
     #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
@@ -408,14 +408,12 @@ cdef int ANDERSON_DEPTH
 
 cdef inline double _weighted_norm2(const floating* r, Py_ssize_t n_samples, double offset,
                                    const floating* sw, bint weighted) noexcept nogil:
-    """sum_i s_i (r_i + offset)^2, in float64, summed in the order of i (as
-    the loop compiles inside a large kernel, unvectorised: the kernels'
-    Anderson trials round the same wherever they are compiled)."""
+    """sum_i s_i (r_i + offset)^2, in float64."""
     cdef Py_ssize_t i
     cdef double acc = 0.0, ri
     for i in range(n_samples):
         ri = r[i] + offset
-        acc = FR_ASSOC_BARRIER(acc + FR_ASSOC_BARRIER(ri * ri) * (sw[i] if weighted else 1.0))
+        acc += (sw[i] if weighted else 1.0) * ri * ri
     return acc
 
 

@@ -30,7 +30,7 @@ from fastreg._cd_common cimport (
     ANDERSON_DEPTH, FR_ASSOC_BARRIER, FR_BLOCK_MAX_COLS, GAP_CADENCE, GEMV_MAX_ROWS,
     RESIDUAL_REFRESH, SUPPORT_EPOCHS, _anderson_coefficients, _blas_column, _column_dot,
     _column_update, _dense_xt_r, _draw, _progress_init, _progress_save, _recompute_residual,
-    _stalled, _weighted_norm2)
+    _stalled)
 from fastreg._penalty cimport _enet_gap, _prox_enet, _safe_radius
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 
@@ -423,6 +423,19 @@ cdef void _record_iterate(double[:, ::1] hist, int row, const floating[::1, :] W
         hist[row, jj] = W[0, active[jj]]
 
 
+cdef inline double _trial_norm2(const floating* r, Py_ssize_t n_samples, double offset,
+                                const floating* sw, bint weighted) noexcept nogil:
+    """sum_i s_i (r_i + offset)^2 in float64, one term at a time in the order
+    of i: the rounding of the stored runs (fastreg/_cd_common.pxd's
+    _weighted_norm2 is the same sum, in the order the compiler picks)."""
+    cdef Py_ssize_t i
+    cdef double acc = 0.0, ri
+    for i in range(n_samples):
+        ri = r[i] + offset
+        acc = FR_ASSOC_BARRIER(acc + FR_ASSOC_BARRIER(ri * ri) * (sw[i] if weighted else 1.0))
+    return acc
+
+
 cdef bint _ring_trial_pays(State* s, const int[::1] X_indptr,
                            const Py_ssize_t[::1] active) noexcept nogil:
     """Whether the Anderson trial builds its residual from the ring: when
@@ -539,15 +552,15 @@ cdef out_of_line _anderson_trial(State* s, double[:, ::1] hist, const double[:, 
     ring_trial = floating is double and _ring_trial_pays(s, X_indptr, active)
     if ring_trial:
         _ring_combination(s, r_ring, rho)
-    dP = 0.0 if in_block else -_weighted_norm2(&R[0, 0], n_samples, s.offset, sw, weighted)
+    dP = 0.0 if in_block else -_trial_norm2(&R[0, 0], n_samples, s.offset, sw, weighted)
     dP = _anderson_move(s, dP, hist, ring_trial, W, R, rho, &trial_offset, X_dense, X_data,
                         X_indices, X_indptr, X_mean, norm2_cols, active, block_move)
     if in_block:
         dP += _block_move_cost(s.gram, s.block_dots, block_move, s.n_block)
     elif ring_trial:
-        dP += _weighted_norm2(&rho[0], n_samples, trial_offset, sw, weighted)
+        dP += _trial_norm2(&rho[0], n_samples, trial_offset, sw, weighted)
     else:
-        dP += _weighted_norm2(&R[0, 0], n_samples, s.offset, sw, weighted)
+        dP += _trial_norm2(&R[0, 0], n_samples, s.offset, sw, weighted)
     if dP > 0:  # worse: back to the current point
         _anderson_revert(s, hist, ring_trial, W, R, X_dense, X_data, X_indices, X_indptr,
                          X_mean, norm2_cols, active)
