@@ -485,6 +485,26 @@ cdef inline bint _anderson_coefficients(const double[:, ::1] hist, Py_ssize_t m,
     return True
 
 
+cdef inline void _fold_residual_sums(floating[::1, :] R, const floating[::1, :] Y,
+                                     double* offset, const floating* sw, bint weighted,
+                                     double* sums) noexcept nogil:
+    """One task, at a gap evaluation: the offset folded into R; sums =
+    (sum_i s_i r_i, ||r||^2_S, r^T S y), kept in registers during the loop."""
+    cdef Py_ssize_t i
+    cdef double r_sum = 0.0, r_norm2 = 0.0, r_dot_y = 0.0, si
+    for i in range(R.shape[0]):
+        if offset[0] != 0.0:
+            R[i, 0] += <floating>offset[0]
+        si = sw[i] if weighted else 1.0
+        r_sum += si * R[i, 0]
+        r_norm2 += si * R[i, 0] * R[i, 0]
+        r_dot_y += si * R[i, 0] * Y[i, 0]
+    offset[0] = 0.0
+    sums[0] = r_sum
+    sums[1] = r_norm2
+    sums[2] = r_dot_y
+
+
 cdef inline void _recompute_residual(
     const floating[::1, :] W, const floating[::1, :] Y, floating[::1, :] R, double* offset,
     bint is_sparse, const floating[::1, :] X_dense, const floating[::1] X_data,

@@ -29,8 +29,8 @@ from fastreg._cd_block cimport (State, _block_defer, _block_epoch, _block_move_c
 from fastreg._cd_common cimport (
     ANDERSON_DEPTH, FR_ASSOC_BARRIER, FR_BLOCK_MAX_COLS, GAP_CADENCE, GEMV_MAX_ROWS,
     RESIDUAL_REFRESH, SUPPORT_EPOCHS, _anderson_coefficients, _blas_column, _column_dot,
-    _column_update, _dense_xt_r, _draw, _progress_init, _progress_save, _recompute_residual,
-    _stalled)
+    _column_update, _dense_xt_r, _draw, _fold_residual_sums, _progress_init, _progress_save,
+    _recompute_residual, _stalled)
 from fastreg._penalty cimport _enet_gap, _prox_enet, _safe_radius
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 
@@ -84,21 +84,11 @@ cdef out_of_line _residual_sums(State* s, floating[::1, :] R, const floating[::1
                                 const floating* sw) noexcept nogil:
     """Fold the offset into R; r_norm2 = ||r||^2_S, r_dot_y = r^T S y and
     the centring -sum_i s_i r_i / sum(s)."""
-    cdef Py_ssize_t i, n_samples = s.n_samples
-    cdef bint weighted = s.weighted
-    cdef double* offset = &s.offset
-    cdef double r_sum = 0.0, r_norm2 = 0.0, r_dot_y = 0.0, si
-    for i in range(n_samples):
-        if offset[0] != 0.0:
-            R[i, 0] += <floating>offset[0]
-        si = sw[i] if weighted else 1.0
-        r_sum += si * R[i, 0]
-        r_norm2 += si * R[i, 0] * R[i, 0]
-        r_dot_y += si * R[i, 0] * Y[i, 0]
-    offset[0] = 0.0
-    s.centring = -r_sum / s.sum_w
-    s.r_norm2 = r_norm2
-    s.r_dot_y = r_dot_y
+    cdef double sums[3]
+    _fold_residual_sums(R, Y, &s.offset, sw, s.weighted, sums)
+    s.centring = -sums[0] / s.sum_w
+    s.r_norm2 = sums[1]
+    s.r_dot_y = sums[2]
 
 
 cdef void _residual_products(State* s, const floating[::1, :] R,
