@@ -11,6 +11,10 @@ driver asks them in turn, old then new, for one fit of a case, ``repeat``
 times, so that both see the same moments of a noisy machine. Reported: the
 best time of each and the ratio new / old (below 1: the new build is faster),
 and the geometric mean and the largest of the ratios.
+
+``--cpu`` times each fit by the CPU time of its process rather than by the
+wall clock: on a loaded machine the wall clock adds the time spent waiting
+for a core, which the two builds draw by chance (BLAS runs on one thread).
 """
 
 import argparse
@@ -234,7 +238,7 @@ def _cases():
     }
 
 
-def worker(root):
+def worker(root, clock):
     """Serve fits of one build: read a case name per line, answer the time."""
     sys.path.insert(0, root)
     import warnings
@@ -250,9 +254,9 @@ def worker(root):
         if name not in fits:
             fits[name] = _cases()[name][1]()
             fits[name]()  # warm up (caches, lazy imports)
-        start = time.perf_counter()
+        start = clock()
         result = fits[name]()
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         epochs = getattr(result, "n_iter_", None)
         epochs = None if epochs is None else int(np.ravel(epochs)[0])
         print(json.dumps([elapsed, epochs]), flush=True)
@@ -264,10 +268,13 @@ def main():
     parser.add_argument("new", nargs="?", default=ROOT)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--cases", default=",".join(_cases()))
+    parser.add_argument("--cpu", action="store_true",
+                        help="time by the processes' CPU time, not the wall clock")
     args = parser.parse_args()
     roots = {"old": os.path.abspath(args.old), "new": os.path.abspath(args.new)}
     env = dict(os.environ, PYTHONPATH="", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    workers = {k: subprocess.Popen([sys.executable, __file__, "--worker", root], env=env,
+    clock = "process_time" if args.cpu else "perf_counter"
+    workers = {k: subprocess.Popen([sys.executable, __file__, "--worker", root, clock], env=env,
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                for k, root in roots.items()}
     print("| case | old best (s) | new best (s) | new / old | epochs old / new |")
@@ -294,7 +301,7 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
-        worker(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], getattr(time, sys.argv[3]))
     else:
         main()
