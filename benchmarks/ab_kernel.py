@@ -11,6 +11,10 @@ driver asks them in turn, old then new, for one fit of a case, ``repeat``
 times, so that both see the same moments of a noisy machine. Reported: the
 best time of each and the ratio new / old (below 1: the new build is faster),
 and the geometric mean and the largest of the ratios.
+
+``--cpu`` times each fit by the CPU time of its process rather than by the
+wall clock: on a loaded machine the wall clock adds the time spent waiting
+for a core, which the two builds draw by chance (BLAS runs on one thread).
 """
 
 import argparse
@@ -93,6 +97,78 @@ def _cases():
         alpha = 0.05 * np.linalg.norm((X - X.mean(0)).T @ (Y - Y.mean(0)), axis=1).max() / 200
         return lambda: fastreg.MultiTaskLasso(alpha=alpha, tol=1e-10).fit(X, Y)
 
+    def wide_enet():
+        import fastreg
+        X, y = dense(200, 5000, 1)
+        alpha = 0.02 * alpha_max(X, y)
+        return lambda: fastreg.ElasticNet(alpha=alpha, l1_ratio=0.7, tol=1e-6).fit(X, y)
+
+    def synthetic_sparse(seed):
+        import scipy.sparse as sp
+        rng = np.random.default_rng(seed)
+        X = sp.random(20000, 5000, density=0.005, format="csc", random_state=seed)
+        w = np.zeros(5000)
+        w[:50] = rng.standard_normal(50)
+        return X, X @ w + 0.1 * rng.standard_normal(20000)
+
+    def sparse_enet():
+        import fastreg
+        X, y = synthetic_sparse(11)
+        alpha = 0.05 * np.abs(X.T @ (y - y.mean())).max() / X.shape[0]
+        return lambda: fastreg.ElasticNet(alpha=alpha, l1_ratio=0.5, tol=1e-6).fit(X, y)
+
+    def weighted_lasso():
+        import fastreg
+        X, y = dense(20000, 200, 12)
+        sw = np.random.default_rng(12).uniform(0.5, 2.0, 20000)
+        alpha = 0.01 * alpha_max(X, y)
+        return lambda: fastreg.Lasso(alpha=alpha, tol=1e-6).fit(X, y, sample_weight=sw)
+
+    def epochs(X, y, n_epochs, share=0.01, l1_ratio=1.0):
+        """The residual kernel for n_epochs epochs (no stopping by the gap):
+        the cost of an epoch, with the gap evaluations and Anderson trials
+        of a run."""
+        from types import SimpleNamespace
+
+        from fastreg import _cd_fast
+        from fastreg._design import Design
+        design = Design(X, fit_intercept=True)
+        y_c = (y - y.mean()).astype(design.dtype)
+        Y = np.asfortranarray(y_c[:, None])
+        empty = np.empty(0, dtype=design.dtype)
+        parts = ((np.empty((0, 0), dtype=design.dtype, order="F"), design.X.data,
+                  design.X.indices, design.X.indptr) if design.is_sparse
+                 else (design.X, empty, np.empty(0, np.int32), np.empty(0, np.int32)))
+        l1 = share * alpha_max(X, y) * X.shape[0]
+        l1, l2 = l1 * l1_ratio, l1 * (1 - l1_ratio)
+
+        def fit():
+            W = np.zeros((1, X.shape[1]), dtype=design.dtype, order="F")
+            R = design.residual(Y, W)
+            ring = np.zeros((_cd_fast.RESIDUAL_RING_LENGTH, X.shape[0] + X.shape[1]))
+            _, n, _ = _cd_fast.enet_coordinate_descent(
+                W, l1, l2, *parts, design.is_sparse, Y, R, design.X_mean, empty,
+                design.norm2_cols, np.arange(X.shape[1]), n_epochs, 0.0, 0.0, 1, False,
+                False, np.zeros(X.shape[1]), ring, np.zeros(1, np.intp))
+            return SimpleNamespace(n_iter_=n)
+        return fit
+
+    def epochs_tall():
+        X, y = dense(20000, 200, 13)
+        return epochs(X, y, 50)
+
+    def epochs_narrow():
+        X, y = dense(20000, 20, 14)
+        return epochs(X, y, 100)
+
+    def epochs_wide_f32():
+        X, y = dense(500, 5000, 15)
+        return epochs(X.astype(np.float32), y.astype(np.float32), 50, share=0.05)
+
+    def epochs_sparse_enet():
+        X, y = synthetic_sparse(16)
+        return epochs(X, y, 50, share=0.02, l1_ratio=0.5)
+
     def classes(n, p, k, seed):
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((n, p))
@@ -141,6 +217,16 @@ def _cases():
         "wide_dense_lasso": ("Lasso, dense 200 x 5000, alpha_max / 50", wide),
         "news20_lasso": ("Lasso, news20 sparse 15935 x 62061, alpha_max / 10", news20),
         "lasso_path": ("lasso_path, dense 1000 x 500, 30 alphas to 1e-3", path),
+        "wide_dense_enet": ("ElasticNet l1_ratio 0.7, dense 200 x 5000", wide_enet),
+        "sparse_enet": ("ElasticNet l1_ratio 0.5, sparse 20000 x 5000 (0.5 %)", sparse_enet),
+        "weighted_lasso": ("Lasso, dense 20000 x 200, sample weights", weighted_lasso),
+        "epochs_tall": ("residual kernel, 50 epochs, dense 20000 x 200", epochs_tall),
+        "epochs_narrow": ("residual kernel, 100 epochs, dense 20000 x 20 (blocks)",
+                          epochs_narrow),
+        "epochs_wide_f32": ("residual kernel, 50 epochs, float32 dense 500 x 5000",
+                            epochs_wide_f32),
+        "epochs_sparse_enet": ("residual kernel, 50 epochs, sparse 20000 x 5000, enet",
+                               epochs_sparse_enet),
         "multitask_tall": ("MultiTaskLasso, 2000 x 300 x 5 (Gram route)", multitask),
         "multitask_wide": ("MultiTaskLasso, 200 x 2000 x 5 (residual route)", multitask_wide),
         "logistic_l1": ("LogisticRegression L1, dense 5000 x 200, C=0.05", logistic_l1),
@@ -152,7 +238,7 @@ def _cases():
     }
 
 
-def worker(root):
+def worker(root, clock):
     """Serve fits of one build: read a case name per line, answer the time."""
     sys.path.insert(0, root)
     import warnings
@@ -168,9 +254,9 @@ def worker(root):
         if name not in fits:
             fits[name] = _cases()[name][1]()
             fits[name]()  # warm up (caches, lazy imports)
-        start = time.perf_counter()
+        start = clock()
         result = fits[name]()
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         epochs = getattr(result, "n_iter_", None)
         epochs = None if epochs is None else int(np.ravel(epochs)[0])
         print(json.dumps([elapsed, epochs]), flush=True)
@@ -182,10 +268,13 @@ def main():
     parser.add_argument("new", nargs="?", default=ROOT)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--cases", default=",".join(_cases()))
+    parser.add_argument("--cpu", action="store_true",
+                        help="time by the processes' CPU time, not the wall clock")
     args = parser.parse_args()
     roots = {"old": os.path.abspath(args.old), "new": os.path.abspath(args.new)}
     env = dict(os.environ, PYTHONPATH="", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    workers = {k: subprocess.Popen([sys.executable, __file__, "--worker", root], env=env,
+    clock = "process_time" if args.cpu else "perf_counter"
+    workers = {k: subprocess.Popen([sys.executable, __file__, "--worker", root, clock], env=env,
                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                for k, root in roots.items()}
     print("| case | old best (s) | new best (s) | new / old | epochs old / new |")
@@ -212,7 +301,7 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
-        worker(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], getattr(time, sys.argv[3]))
     else:
         main()

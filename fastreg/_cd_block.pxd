@@ -5,19 +5,48 @@ from cython cimport floating
 from libc.math cimport fabs
 from libc.stdint cimport uint32_t
 
-from fastreg._cd_common cimport (FR_BLOCK_MAX_COLS, fr_block_gram_d, fr_block_gram_s,
-                                 fr_block_pass_d, fr_block_pass_s)
+from fastreg._cd_common cimport (FR_BLOCK_MAX_COLS, Progress, fr_block_gram_d,
+                                 fr_block_gram_s, fr_block_pass_d, fr_block_pass_s)
 from fastreg._penalty cimport _prox_enet
 
 
-# The state of enet_coordinate_descent that its phases (screening, block and
-# column epochs, the Anderson trial) read and move.
-cdef struct Epochs:
-    # the features screening keeps, those of the block and whether its
-    # products match R and the pending steps ("fresh"), whether an accepted
-    # Anderson move left steps for the next pass ("pending")
-    Py_ssize_t n_active, n_block
+# The dtype-free state of enet_coordinate_descent that its phases (the gap,
+# screening, block and column epochs, the Anderson trial) read and move; the
+# arrays of the design's dtype are arguments of the phases.
+cdef struct State:
+    # sizes, and the features listed and those screening keeps
+    Py_ssize_t n_samples, n_features, n_listed, n_active
+    bint is_sparse, weighted, positive, random
+    double sum_w, l1_reg, l2_reg, sqrt_l2
+    # the run's bounds and its counters: epochs, those since the last gap
+    # evaluation, since the last full epoch (see SUPPORT_EPOCHS) and since R
+    # was computed anew, iterates in the Anderson history, residuals ever
+    # stored in the ring
+    int max_iter, epoch, since_gap, since_full, refreshed, n_hist
+    Py_ssize_t n_ring_filled
+    double tol, gap_tol, least_squares_optimum
+    # which tricks the run uses (see enet_coordinate_descent)
+    bint screening, blocks, accelerate, extrapolate, blocked_pass
+    # the residual's offset (see the column operations) and, at a gap
+    # evaluation, its centring -sum_i s_i r_i / sum(s)
+    double offset, centring
+    # the last gap evaluation: ||r||^2_S, r^T S y, ||X^T r||^2, ||w||_1,
+    # ||w||^2, the dual norm, the gap, the dual point's scale and whether it
+    # is the extrapolated one
+    double r_norm2, r_dot_y, xtr_norm2, w_penalty, w_norm2, dual_norm, gap
+    double theta_scale
+    bint use_rho
+    # the block (see the block epochs below): its size, whether its products
+    # match R and the pending steps ("fresh"), whether an accepted Anderson
+    # move left steps for the next pass ("pending")
+    Py_ssize_t n_block
     bint in_block, block_fresh, block_pending
+    # its features, Gram matrix (row-major n_block x n_block), products
+    # x_a^T r and those corrected during an epoch
+    Py_ssize_t block_features[FR_BLOCK_MAX_COLS]
+    double* gram
+    double block_dots[FR_BLOCK_MAX_COLS]
+    double block_grad[FR_BLOCK_MAX_COLS]
     # the last epoch's largest move and coefficient; support epochs (see
     # SUPPORT_EPOCHS) and the features that entered the support at the last
     # full epoch
@@ -25,6 +54,15 @@ cdef struct Epochs:
     bint support_only
     Py_ssize_t n_entered
     uint32_t rng_state
+    # an epoch of cyclic updates that moved nothing, an accepted Anderson
+    # move in the last epoch, the Anderson coefficients
+    bint stationary, anderson_moved
+    double c[5]
+    # the gap's and the objective's records (see STALL_CHECKS)
+    Progress progress
+    # multiply-adds until the next interrupt check (see _signals.pxd) and
+    # those of a column's update
+    double interrupt_work, column_work
 
 
 # --------------------------------------------------------------------------
@@ -131,39 +169,42 @@ cdef inline void _fold_offset(floating[::1, :] R, double* offset) noexcept nogil
         offset[0] = 0.0
 
 
-cdef inline void _block_epoch(Epochs* e, double l1_reg, double l2_reg, bint positive,
-                       floating[::1, :] W, floating[::1, :] R, double[::1] offset,
+cdef inline void _block_epoch(State* s, floating[::1, :] W, floating[::1, :] R,
                        const floating[::1, :] X_dense, const floating[::1] X_mean,
                        const floating* sw, const floating[::1] norm2_cols,
-                       const Py_ssize_t[::1] active, Py_ssize_t* block_features,
-                       double[::1] gram, const floating** block_cols, floating* block_mu,
-                       floating* block_step, double* block_dots,
-                       double* block_grad) noexcept nogil:
+                       const Py_ssize_t[::1] active, const floating** block_cols,
+                       floating* block_mu, floating* block_step) noexcept nogil:
     """One cyclic epoch over the active features as a block (see the block
     epochs above): the Gram matrix made current, the products corrected
     after each update, the residual moved once at the end."""
-    cdef Py_ssize_t a, b, j, n_active = e.n_active, n_samples = R.shape[0]
+    cdef Py_ssize_t a, b, j, n_active = s.n_active, n_samples = R.shape[0]
+    cdef double l1_reg = s.l1_reg, l2_reg = s.l2_reg
+    cdef bint positive = s.positive
+    cdef Py_ssize_t* block_features = s.block_features
+    cdef double* gram = s.gram
+    cdef double* block_dots = s.block_dots
+    cdef double* block_grad = s.block_grad
     cdef floating delta
-    if _sync_block(&active[0], n_active, block_features, e.n_block, &gram[0],
+    if _sync_block(&active[0], n_active, block_features, s.n_block, &gram[0],
                    block_dots) < 0:
         for a in range(n_active):
             block_features[a] = active[a]
             block_cols[a] = &X_dense[0, active[a]]
             block_mu[a] = X_mean[active[a]]
         _block_gram(block_cols, block_mu, n_active, sw, &gram[0], n_samples)
-        e.block_fresh = False
-    elif e.n_block != n_active:
+        s.block_fresh = False
+    elif s.n_block != n_active:
         for a in range(n_active):
             block_cols[a] = &X_dense[0, active[a]]
             block_mu[a] = X_mean[active[a]]
-    e.n_block = n_active
-    if not e.block_fresh:
-        _fold_offset(R, &offset[0])
+    s.n_block = n_active
+    if not s.block_fresh:
+        _fold_offset(R, &s.offset)
         for a in range(n_active):
             block_step[a] = 0
         _block_pass(block_cols, block_mu, block_step, n_active, &gram[0], sw, &R[0, 0],
                     block_dots, n_samples)
-        e.block_fresh = True
+        s.block_fresh = True
     for a in range(n_active):
         block_grad[a] = block_dots[a]
     for a in range(n_active):
@@ -177,10 +218,10 @@ cdef inline void _block_epoch(Epochs* e, double l1_reg, double l2_reg, bint posi
             # and rounds as it does when the epoch is inlined in the kernel)
             W[0, j] += delta
             block_step[a] += delta
-            e.d_w_max = max(e.d_w_max, fabs(delta))
+            s.d_w_max = max(s.d_w_max, fabs(delta))
             for b in range(a + 1, n_active):
                 block_grad[b] -= gram[b * n_active + a] * delta
-        e.w_max = max(e.w_max, fabs(W[0, j]))
+        s.w_max = max(s.w_max, fabs(W[0, j]))
     _block_pass(block_cols, block_mu, block_step, n_active, &gram[0], sw, &R[0, 0],
                 block_dots, n_samples)
-    e.block_pending = False
+    s.block_pending = False

@@ -173,6 +173,22 @@ cdef extern from "_simd.h" nogil:
     void fr_block_gram_s(const float** cols, const float* mu, Py_ssize_t n_cols,
                          const float* s, double* gram, Py_ssize_t n)
 
+# FR_ASSOC_BARRIER(x): x computed as written and taken as one value; the
+# extensions are built with -fassociative-math, under which the compiler
+# reorders sums and products as suits the code around them (a kernel's
+# rounding would then change with its shape). Used where the order is part
+# of the stored runs: a column's product with an offset residual adds
+# offset * (offset_weight * mu_j).
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+    #define FR_ASSOC_BARRIER(x) __builtin_assoc_barrier(x)
+    #else
+    #define FR_ASSOC_BARRIER(x) (x)
+    #endif
+    """
+    double FR_ASSOC_BARRIER(double x) noexcept nogil
+
 # BLAS calls cover at most this many elements: OpenBLAS may split longer dot
 # products over threads, which would make the result depend on the thread
 # count and oversubscribe the cores when folds already run in parallel.
@@ -361,7 +377,7 @@ cdef inline floating _column_dot(
         return fr_dot_s(&X_dense[0, j], r, sw if weighted else NULL, mu_j, n_samples)
     # sum_i s_i x_ij = sum_w mu_j, and sum_i s_i (r_i + offset) = 0 because the
     # data are centred: the remaining terms reduce to offset * sum_w * mu_j.
-    return acc + <floating>(offset * offset_weight * mu_j)
+    return acc + <floating>(offset * FR_ASSOC_BARRIER(offset_weight * mu_j))
 
 
 cdef inline void _column_update(
@@ -467,6 +483,26 @@ cdef inline bint _anderson_coefficients(const double[:, ::1] hist, Py_ssize_t m,
     for a in range(K):
         c[a] /= total
     return True
+
+
+cdef inline void _fold_residual_sums(floating[::1, :] R, const floating[::1, :] Y,
+                                     double* offset, const floating* sw, bint weighted,
+                                     double* sums) noexcept nogil:
+    """One task, at a gap evaluation: the offset folded into R; sums =
+    (sum_i s_i r_i, ||r||^2_S, r^T S y), kept in registers during the loop."""
+    cdef Py_ssize_t i
+    cdef double r_sum = 0.0, r_norm2 = 0.0, r_dot_y = 0.0, si
+    for i in range(R.shape[0]):
+        if offset[0] != 0.0:
+            R[i, 0] += <floating>offset[0]
+        si = sw[i] if weighted else 1.0
+        r_sum += si * R[i, 0]
+        r_norm2 += si * R[i, 0] * R[i, 0]
+        r_dot_y += si * R[i, 0] * Y[i, 0]
+    offset[0] = 0.0
+    sums[0] = r_sum
+    sums[1] = r_norm2
+    sums[2] = r_dot_y
 
 
 cdef inline void _recompute_residual(

@@ -41,7 +41,8 @@ from libc.stdint cimport uint32_t
 from fastreg._cd_common cimport (ANDERSON_DEPTH, GAP_CADENCE, RESIDUAL_REFRESH, SUPPORT_EPOCHS,
                                  Progress,
                                  _anderson_coefficients, _column_dot, _column_update, _draw,
-                                 _recompute_residual, _stalled, _weighted_norm2)
+                                 _fold_residual_sums, _recompute_residual, _stalled,
+                                 _weighted_norm2)
 from fastreg._penalty cimport _box_conjugate, _clip, _prox_enet_box
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 
@@ -203,23 +204,17 @@ cdef double _residual_gap(floating[::1, :] W, const floating[::1, :] Y, floating
                           double* scale) noexcept nogil:
     """The gap at W, with R's offset folded in (and the products corrected for
     the drift of sum_i s_i r_i from 0, as fastreg/_cd_fast.pyx's gap does)."""
-    cdef double r_sum = 0.0, r_norm2 = 0.0, r_dot_y = 0.0, si, centring
-    cdef Py_ssize_t i, j, n_samples = R.shape[0], n_features = W.shape[1]
-    for i in range(n_samples):
-        if offset[0] != 0.0:
-            R[i, 0] += <floating>offset[0]
-        si = sw[i] if weighted else 1.0
-        r_sum += si * R[i, 0]
-        r_norm2 += si * R[i, 0] * R[i, 0]
-        r_dot_y += si * R[i, 0] * Y[i, 0]
-    offset[0] = 0.0
-    centring = -r_sum / sum_w
+    cdef double sums[3]
+    cdef double centring
+    cdef Py_ssize_t j, n_samples = R.shape[0], n_features = W.shape[1]
+    _fold_residual_sums(R, Y, offset, sw, weighted, sums)
+    centring = -sums[0] / sum_w
     for j in range(n_features):
         xtr[j] = _column_dot(j, is_sparse, X_dense, X_data, X_indices, X_indptr, &R[0, 0],
                              centring, sum_w, sw, X_mean[j], norm2_cols[j], n_samples,
                              weighted)
     return _penalty_gap(n_features, &xtr[0], &W[0, 0], &norm2[0], &factor[0], &lower[0],
-                        &upper[0], l1_reg, l2_reg, r_norm2, r_dot_y, objective, scale)
+                        &upper[0], l1_reg, l2_reg, sums[1], sums[2], objective, scale)
 
 
 cdef bint _screen(double gap, double scale, const double[::1] xtr, floating[::1, :] W,

@@ -204,3 +204,145 @@ def test_gram_kernel_answers_ctrl_c_at_a_gap_evaluation():
         timer.cancel()
         signal.signal(signal.SIGINT, previous)
     assert elapsed < 0.2 + 2.0
+
+
+# ---- the residual kernel's phases, through enet_coordinate_descent -----------
+
+def _residual_run(X, y, W0, l1, l2, max_iter, sw=None, positive=False, ring=False):
+    """One call of the residual kernel from W0 on the design of X (centred
+    implicitly, weighted with sw); returns (gap, epochs, dual_norm, W, R,
+    xt_theta, design)."""
+    import scipy.sparse as sp
+
+    from fastreg import _cd_fast
+    from fastreg._design import Design
+    design = Design(sp.csc_matrix(X) if sp.issparse(X) else np.asfortranarray(X),
+                    fit_intercept=True, sample_weight=sw)
+    y_c, _ = design.center(y, True)
+    Y = np.asfortranarray(y_c[:, None])
+    W = np.asfortranarray(W0[None, :].copy())
+    R = design.residual(Y, W)
+    empty = np.empty(0)
+    parts = ((np.empty((0, 0), order="F"), design.X.data, design.X.indices, design.X.indptr)
+             if design.is_sparse else
+             (design.X, empty, np.empty(0, np.int32), np.empty(0, np.int32)))
+    p = X.shape[1]
+    xt_theta = np.zeros(p)
+    weights = empty if sw is None else design.sample_weight
+    r_ring = (np.zeros((_cd_fast.RESIDUAL_RING_LENGTH, X.shape[0] + p)) if ring
+              else np.empty((0, 0)))
+    gap, epochs, dual_norm = _cd_fast.enet_coordinate_descent(
+        W, l1, l2, *parts, design.is_sparse, Y, R, design.X_mean, weights, design.norm2_cols,
+        np.arange(p), max_iter, 0.0, 0.0, 1, False, positive, xt_theta, r_ring,
+        np.zeros(1, np.intp))
+    return gap, epochs, dual_norm, W[0], R[:, 0], xt_theta, design
+
+
+def _centred(X, y, sw):
+    import scipy.sparse as sp
+    Xd = X.toarray() if sp.issparse(X) else X
+    s = np.ones(len(y)) if sw is None else sw
+    return Xd - np.average(Xd, axis=0, weights=s), y - np.average(y, weights=s), s
+
+
+def _phase_problem(n, p, sparse, seed=4):
+    import scipy.sparse as sp
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + rng.uniform(-2, 2, p)  # uncentred: offsets
+    if sparse:
+        X[rng.random((n, p)) < 0.7] = 0.0
+    y = X[:, :4] @ np.array([2.0, -1.0, 1.5, 0.5]) + 0.3 * rng.standard_normal(n) + 1.0
+    return (sp.csc_matrix(X) if sparse else X), y
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("l1_ratio, positive", [(1.0, False), (0.6, False), (0.6, True)])
+def test_gap_phase_is_the_reference_gap(sparse, weighted, l1_ratio, positive):
+    # max_iter=0: the gap evaluation alone, at a given point
+    n, p, alpha = 60, 40, 0.05
+    X, y = _phase_problem(n, p, sparse)
+    rng = np.random.default_rng(5)
+    sw = rng.uniform(0.3, 2.0, n) if weighted else None
+    w = rng.standard_normal(p) * (rng.random(p) < 0.3)
+    if positive:
+        w = np.abs(w)
+    s_sum = n if sw is None else sw.sum()
+    l1, l2 = alpha * l1_ratio * s_sum, alpha * (1 - l1_ratio) * s_sum
+    gap, epochs, dual_norm, W, R, xt_theta, _ = _residual_run(X, y, w, l1, l2, 0, sw,
+                                                              positive)
+    assert epochs == 0 and np.array_equal(W, w)
+    Xc, yc, s = _centred(X, y, sw)
+    r = yc - Xc @ w
+    np.testing.assert_allclose(R, r, rtol=0, atol=1e-12 * np.abs(yc).max())
+    xt = Xc.T @ (s * r) - l2 * w
+    np.testing.assert_allclose(xt_theta, xt if positive else np.abs(xt), rtol=1e-10,
+                               atol=1e-10 * np.abs(xt).max())
+    assert dual_norm == pytest.approx(xt_theta.max(), rel=1e-12)
+    want = reference.enet_duality_gap(X.toarray() if sparse else X, y, w, alpha=alpha,
+                                      l1_ratio=l1_ratio, sample_weight=sw, fit_intercept=True,
+                                      positive=positive)
+    assert gap / s_sum == pytest.approx(want, rel=1e-8, abs=1e-13)
+
+
+def _cd_epoch(Xc, yc, s, w, l1, l2):
+    """One cyclic epoch of coordinate descent on the centred, weighted design."""
+    w = w.copy()
+    r = yc - Xc @ w
+    for j in range(Xc.shape[1]):
+        norm2 = Xc[:, j] @ (s * Xc[:, j])
+        z = Xc[:, j] @ (s * r) + norm2 * w[j]
+        new = np.sign(z) * max(abs(z) - l1, 0.0) / (norm2 + l2)
+        r -= (new - w[j]) * Xc[:, j]
+        w[j] = new
+    return w
+
+
+@pytest.mark.parametrize("p", [10, 60])  # a block epoch (dense), column epochs
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_an_epoch_is_one_cyclic_pass_of_coordinate_descent(p, sparse, weighted):
+    n = 50
+    X, y = _phase_problem(n, p, sparse, seed=6)
+    sw = np.random.default_rng(7).uniform(0.3, 2.0, n) if weighted else None
+    Xc, yc, s = _centred(X, y, sw)
+    l1 = 0.05 * np.abs(Xc.T @ (s * yc)).max()
+    w0 = np.zeros(p)
+    _, epochs, _, W, R, _, _ = _residual_run(X, y, w0, l1, 0.3 * l1, 1, sw)
+    assert epochs == 1
+    want = _cd_epoch(Xc, yc, s, w0, l1, 0.3 * l1)
+    np.testing.assert_allclose(W, want, rtol=1e-10, atol=1e-12 * np.abs(want).max())
+    np.testing.assert_allclose(R, yc - Xc @ W, rtol=0, atol=1e-10 * np.abs(yc).max())
+
+
+# (an L1 penalty only on the block route: elsewhere screening and support
+# epochs, which plain cyclic epochs do not have, would tell the runs apart)
+@pytest.mark.parametrize("p, sparse, l1_share, l2_share", [(10, False, 0.02, 0.0),
+                                                         (10, False, 0.02, 0.1),
+                                                         (60, False, 0.0, 0.5),
+                                                         (60, True, 0.0, 0.5)])
+@pytest.mark.parametrize("ring", [False, True])
+def test_the_anderson_trial_never_raises_the_objective(p, sparse, l1_share, l2_share, ring):
+    # after ANDERSON_DEPTH + 1 epochs the kernel tries the extrapolated point
+    # and keeps it only if P is lower: P after the kernel's epochs is at most
+    # that of as many plain epochs, and equal when the trial was refused
+    from fastreg import _cd_fast
+    n = 80
+    X, y = _phase_problem(n, p, sparse, seed=8)
+    Xc, yc, s = _centred(X, y, None)
+    scale = np.abs(Xc.T @ yc).max()
+    l1, l2 = l1_share * scale, l2_share * scale
+    n_epochs = _cd_fast.RESIDUAL_RING_LENGTH  # (ANDERSON_DEPTH + 1)
+    _, epochs, _, W, _, _, _ = _residual_run(X, y, np.zeros(p), l1, l2, n_epochs, ring=ring)
+    assert epochs == n_epochs
+    plain = np.zeros(p)
+    for _ in range(n_epochs):
+        plain = _cd_epoch(Xc, yc, s, plain, l1, l2)
+
+    def objective(w):
+        r = yc - Xc @ w
+        return 0.5 * r @ r + l1 * np.abs(w).sum() + 0.5 * l2 * w @ w
+
+    assert objective(W) <= objective(plain) * (1 + 1e-12)
+    if not np.allclose(W, plain, rtol=1e-9, atol=1e-12):
+        assert objective(W) < objective(plain)
