@@ -161,7 +161,7 @@ cdef bint _anderson_trial(const double[:, ::1] hist, floating[::1, :] W, floatin
     ``hist``, clipped to the bounds, if it lowers P (R_trial: R moved by the
     columns that change); whether it moved."""
     cdef double c[5]
-    cdef double acc, trial_offset = offset[0], current, trial
+    cdef double acc, last, trial_offset = offset[0], current, trial
     cdef Py_ssize_t i, j, n_features = W.shape[1], n_samples = R.shape[0]
     cdef floating delta
     cdef int k
@@ -170,10 +170,14 @@ cdef bint _anderson_trial(const double[:, ::1] hist, floating[::1, :] W, floatin
     for i in range(n_samples):
         R_trial[i, 0] = R[i, 0]
     for j in range(n_features):
+        # sum_k c_k w_{k+1} as the last iterate plus the weighted moves from
+        # it (sum c = 1): a coefficient that sat on a bound in every iterate
+        # stays exactly on it, where the plain sum leaves it ulps inside
+        last = hist[ANDERSON_DEPTH, j]
         acc = 0.0
-        for k in range(ANDERSON_DEPTH):
-            acc += c[k] * hist[k + 1, j]
-        W_trial[0, j] = <floating>_clip(acc, lower[j], upper[j])
+        for k in range(ANDERSON_DEPTH - 1):
+            acc += c[k] * (hist[k + 1, j] - last)
+        W_trial[0, j] = <floating>_clip(last + acc, lower[j], upper[j])
         delta = W_trial[0, j] - W[0, j]
         if delta != 0 and norm2_cols[j] != 0:
             _column_update(j, delta, is_sparse, X_dense, X_data, X_indices, X_indptr,
