@@ -135,6 +135,24 @@ cdef inline Py_ssize_t _draw(Py_ssize_t n, uint32_t* state) noexcept nogil:
     return <Py_ssize_t>(_xorshift(state) % <uint32_t>n)
 
 
+cdef inline bint _gap_due_after(bint stationary, double d_w_max, double w_max, double tol,
+                                int since_gap, int epoch, int max_iter) noexcept nogil:
+    """Whether the epoch just done ends the epochs between two gap evaluations:
+    it moved nothing (``stationary``), every coefficient is 0, none moved by
+    more than ``tol`` times the largest, GAP_CADENCE epochs have passed, or
+    max_iter is reached."""
+    return (stationary or w_max == 0.0 or d_w_max <= tol * w_max
+            or since_gap >= GAP_CADENCE or epoch >= max_iter)
+
+
+cdef inline void _gram_move(floating[::1] H, const floating[:, ::1] Q, Py_ssize_t j,
+                            floating delta) noexcept nogil:
+    """H += delta Q[j]: the product Q w kept up to date after w_j moved by delta."""
+    cdef Py_ssize_t i
+    for i in range(H.shape[0]):
+        H[i] += delta * Q[j, i]
+
+
 
 # --------------------------------------------------------------------------
 # Column operations on the implicitly centred, weighted design.

@@ -29,9 +29,9 @@ from fastreg._cd_anderson cimport (_anderson_move, _anderson_revert, _record_ite
 from fastreg._cd_block cimport (State, _block_defer, _block_epoch, _block_move_cost,
                                 _block_pass)
 from fastreg._cd_common cimport (
-    ANDERSON_DEPTH, FR_ASSOC_BARRIER, FR_BLOCK_MAX_COLS, GAP_CADENCE, GEMV_MAX_ROWS,
-    RESIDUAL_REFRESH, SUPPORT_EPOCHS, _anderson_coefficients, _blas_column, _column_dot,
-    _column_update, _dense_xt_r, _draw, _fold_residual_sums, _progress_init, _progress_save,
+    ANDERSON_DEPTH, FR_ASSOC_BARRIER, FR_BLOCK_MAX_COLS, GEMV_MAX_ROWS, RESIDUAL_REFRESH,
+    SUPPORT_EPOCHS, _anderson_coefficients, _blas_column, _column_dot, _column_update,
+    _dense_xt_r, _draw, _fold_residual_sums, _gap_due_after, _progress_init, _progress_save,
     _recompute_residual, _stalled)
 from fastreg._penalty cimport _enet_gap, _prox_enet, _safe_radius
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
@@ -390,8 +390,8 @@ cdef bint _gap_due(State* s, const floating** block_cols, const floating* block_
     # (a support epoch that moved nothing says nothing of the others)
     s.stationary = (s.d_w_max == 0.0 and not s.anderson_moved and not s.random
                     and not s.support_only)
-    if not (s.stationary or s.w_max == 0.0 or s.d_w_max <= s.tol * s.w_max
-            or s.since_gap >= GAP_CADENCE or s.epoch >= s.max_iter):
+    if not _gap_due_after(s.stationary, s.d_w_max, s.w_max, s.tol, s.since_gap, s.epoch,
+                          s.max_iter):
         return False
     if s.block_pending:
         _block_pass(block_cols, block_mu, block_step, s.n_block, s.gram, sw, &R[0, 0],

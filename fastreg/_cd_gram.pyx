@@ -8,8 +8,8 @@ from cython cimport floating
 from libc.math cimport fabs
 from libc.stdint cimport uint32_t
 
-from fastreg._cd_common cimport (GAP_CADENCE, Progress, _draw, _progress_init,
-                                 _progress_save, _stalled)
+from fastreg._cd_common cimport (Progress, _draw, _gap_due_after, _gram_move,
+                                 _progress_init, _progress_save, _stalled)
 from fastreg._penalty cimport _enet_gap, _prox_enet
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 
@@ -100,16 +100,14 @@ def enet_coordinate_descent_gram(
                                                  Q[j, j] + l2_reg, positive)
                     if w_new != w_j:
                         delta = w_new - w_j
-                        for i in range(n_features):
-                            H[i] += delta * Q[j, i]
+                        _gram_move(H, Q, j, delta)
                         w[j] = w_new
                         d_w_max = max(d_w_max, fabs(delta))
                     w_max = max(w_max, fabs(w_new))
                 epoch += 1
                 since_gap += 1
                 stationary = d_w_max == 0.0 and not random
-                if (stationary or w_max == 0.0 or d_w_max <= tol * w_max
-                        or since_gap >= GAP_CADENCE or epoch >= max_iter):
+                if _gap_due_after(stationary, d_w_max, w_max, tol, since_gap, epoch, max_iter):
                     break
     _progress_save(&progress, stall_state, epoch)
     return gap, epoch

@@ -21,8 +21,8 @@ from libc.stdint cimport uint32_t
 
 from fastreg._cd_common cimport (
     ANDERSON_DEPTH, GAP_CADENCE, RESIDUAL_REFRESH, Progress, _anderson_coefficients,
-    _column_dot, _column_update, _draw, _progress_init, _progress_save, _recompute_residual,
-    _stalled)
+    _column_dot, _column_update, _draw, _gap_due_after, _progress_init, _progress_save,
+    _recompute_residual, _stalled)
 from fastreg._penalty cimport _enet_gap, _group_prox_scale, _safe_radius
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 
@@ -460,8 +460,7 @@ def multitask_enet_coordinate_descent_gram(
                         extrapolated = _multitask_gram_extrapolate(
                             W, H, hist_w, hist_h, W_e, H_e, QY, y_norm2, l1_reg, l2_reg)
                 stationary = d_w_max == 0.0 and not random and not extrapolated
-                if (stationary or w_max == 0.0 or d_w_max <= tol * w_max
-                        or since_gap >= GAP_CADENCE or epoch >= max_iter):
+                if _gap_due_after(stationary, d_w_max, w_max, tol, since_gap, epoch, max_iter):
                     break
     _progress_save(&progress, stall_state, epoch)
     return gap, epoch

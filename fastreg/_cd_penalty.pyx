@@ -41,8 +41,8 @@ from libc.stdint cimport uint32_t
 from fastreg._cd_common cimport (ANDERSON_DEPTH, GAP_CADENCE, RESIDUAL_REFRESH, SUPPORT_EPOCHS,
                                  Progress,
                                  _anderson_coefficients, _column_dot, _column_update, _draw,
-                                 _fold_residual_sums, _recompute_residual, _stalled,
-                                 _weighted_norm2)
+                                 _fold_residual_sums, _gap_due_after, _gram_move,
+                                 _recompute_residual, _stalled, _weighted_norm2)
 from fastreg._penalty cimport _box_conjugate, _clip, _prox_enet_box
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 
@@ -440,7 +440,7 @@ def enet_coordinate_descent_gram_penalty(
     """Coordinate descent on the Gram form (fastreg._cd_gram's arguments, in
     float64) with factors and bounds; w must lie within the bounds. Returns
     (gap, n_epochs)."""
-    cdef Py_ssize_t n_features = w.shape[0], i, j, jj
+    cdef Py_ssize_t n_features = w.shape[0], j, jj
     cdef double[::1] H = np.asarray(Q) @ np.asarray(w)  # Q w, kept up to date
     cdef double[::1] xtr = np.zeros(n_features)
     cdef double[::1] norm2 = np.ascontiguousarray(np.diag(Q))
@@ -476,15 +476,13 @@ def enet_coordinate_descent_gram_penalty(
                                     l2_reg, lower[j], upper[j])
                     delta = moved - w[j]
                     if delta != 0:
-                        for i in range(n_features):
-                            H[i] += delta * Q[j, i]
+                        _gram_move(H, Q, j, delta)
                         w[j] = moved
                         d_w_max = max(d_w_max, fabs(delta))
                     w_max = max(w_max, fabs(moved))
                 epoch += 1
                 since_gap += 1
                 stationary = d_w_max == 0.0 and not random
-                if (stationary or w_max == 0.0 or d_w_max <= tol * w_max
-                        or since_gap >= GAP_CADENCE or epoch >= max_iter):
+                if _gap_due_after(stationary, d_w_max, w_max, tol, since_gap, epoch, max_iter):
                     break
     return gap, epoch
