@@ -22,6 +22,7 @@ from collections import deque
 
 import numpy as np
 from scipy import linalg, sparse
+from scipy.linalg.lapack import dpotrf, dpotrs
 
 from ._design import DENSE_HESSIAN_MAX_ENTRIES
 from ._prox_newton import ROUNDING, STALL_OUTER, Stall, armijo
@@ -65,17 +66,41 @@ def _line_search(loss, y, s, eta, Xd, f, delta, pen_of_t):
     return None if found is None else (found[0],) + found[1]
 
 
+def _potrf(H):
+    """The upper Cholesky factor of the float64 matrix H as
+    scipy.linalg.cho_factor returns it (LAPACK's potrf on a copy, the
+    lower triangle left as it was), or None where H is not positive
+    definite: the same call without the wrapper's checks and conversions,
+    which cost more than the factorisation of a small Hessian."""
+    c, info = dpotrf(H, lower=False, clean=False)
+    if info < 0:
+        raise ValueError(f"illegal value in argument {-info} of potrf")
+    return (c, False) if info == 0 else None
+
+
+def _cho_solve(factor, b):
+    """factor^-1 b, as scipy.linalg.cho_solve (LAPACK's potrs on a copy of b)."""
+    x, info = dpotrs(factor[0], b, lower=factor[1])
+    if info != 0:
+        raise ValueError(f"illegal value in argument {-info} of potrs")
+    return x
+
+
 def _cholesky(H):
     """Cholesky factor of a positive semi-definite H, with a growing jitter on
     its diagonal where rounding (or a rank-deficient design without an L2
     part) leaves it singular."""
+    # + 0.0: the zeros' signs as the jittered matrices have them
+    factor = _potrf(H + 0.0)
+    if factor is not None:
+        return factor
     scale = max(float(np.abs(np.diag(H)).max(initial=0.0)), 1e-300)
-    jitter = 0.0
-    for _ in range(8):
-        try:
-            return linalg.cho_factor(H + jitter * np.eye(H.shape[0]), check_finite=False)
-        except linalg.LinAlgError:
-            jitter = scale * (1e-12 if jitter == 0.0 else 100 * jitter / scale)
+    jitter = scale * 1e-12
+    for _ in range(7):
+        factor = _potrf(H + jitter * np.eye(H.shape[0]))
+        if factor is not None:
+            return factor
+        jitter = scale * (100 * jitter / scale)
     return linalg.cho_factor(H + scale * np.eye(H.shape[0]), check_finite=False)
 
 
@@ -226,7 +251,7 @@ class _Corrections:
             a = rho * (step @ q)
             q -= a * change
             coefs.append(a)
-        out = linalg.cho_solve(factor, q, check_finite=False)
+        out = _cho_solve(factor, q)
         for (step, change, rho), a in zip(self.pairs, reversed(coefs)):
             out += (a - rho * (change @ out)) * step
         return -out
@@ -258,7 +283,7 @@ def _response_start(data, loss, y, s, fit_intercept, hessian):
     rhs[:p] = data.rmatvec(target)
     if fit_intercept:
         rhs[p] = target.sum()
-    sol = linalg.cho_solve(hessian.factor(weight), rhs, check_finite=False)
+    sol = _cho_solve(hessian.factor(weight), rhs)
     return sol[:p], (sol[p] if fit_intercept else 0.0)
 
 
