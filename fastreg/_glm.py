@@ -54,6 +54,34 @@ _Y_AND_WEIGHTS = ("y : array-like of shape (n_samples,)",
                   "sample_weight : array-like of shape (n_samples,), default=None")
 
 
+def _plain_float_arrays(X, y):
+    """Whether X and y are plain numpy arrays that scikit-learn's
+    check_X_y (for the estimators' arguments) would return as they are: a
+    2d float64 or float32 X and a 1d float y, at least one sample and one
+    feature, the same number of rows, every value finite (a finite sum
+    proves it; an overflowing one is left to the full check)."""
+    if type(X) is not np.ndarray or type(y) is not np.ndarray:
+        return False
+    if X.ndim != 2 or X.dtype not in _X_DTYPES or y.ndim != 1 or y.dtype not in _X_DTYPES:
+        return False
+    if X.shape[0] < 1 or X.shape[1] < 1 or y.shape[0] != X.shape[0]:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(X.sum()) and np.isfinite(y.sum()))
+
+
+def _validated_fit_data(est, X, y, accept_sparse):
+    """validate_data for fit: plain float arrays (the common case) skip the
+    copy-free conversions of check_X_y, whose own checks they are known to
+    pass, and only have the feature count and names recorded; anything
+    else (lists, frames, sparse, other dtypes, non-finite values) goes
+    through check_X_y, with its conversions and error messages."""
+    if _plain_float_arrays(X, y):
+        return validate_data(est, X, y, skip_check_array=True)
+    return validate_data(est, X, y, accept_sparse=accept_sparse, dtype=_X_DTYPES,
+                         y_numeric=True, multi_output=False)
+
+
 def _loss_name(est):
     return {"PoissonRegressor": "HalfPoissonLoss", "GammaRegressor": "HalfGammaLoss"}.get(
         type(est).__name__, "HalfTweedieLoss" if est._link() == "log"
@@ -116,8 +144,7 @@ of shape (n_samples, n_features)
             Dense C or Fortran order, CSR or CSC; float32 stays float32.""", *_Y_AND_WEIGHTS)
     def fit(self, X, y, sample_weight=None):
         validate_params(self)
-        X, y = validate_data(self, X, y, accept_sparse=["csc", "csr"], dtype=_X_DTYPES,
-                             y_numeric=True, multi_output=False)
+        X, y = _validated_fit_data(self, X, y, ["csc", "csr"])
         y = np.asarray(y, dtype=X.dtype)
         s = check_sample_weight(sample_weight, X.shape[0], X.dtype)
         loss = self._checked_loss(y)
@@ -431,8 +458,7 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
         validate_params(self)
         self._check_power_given()
         ratios = self._l1_ratios()
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=_X_DTYPES,
-                             y_numeric=True, multi_output=False)
+        X, y = _validated_fit_data(self, X, y, ["csr", "csc"])
         if sparse.issparse(X):
             X = X.tocsr()  # rows are taken per fold
         y = np.asarray(y, dtype=np.float64)

@@ -137,34 +137,56 @@ class TweedieLoss:
                 return -np.log(y) - 1.0
             return np.maximum(y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
 
+    def _log_exps(self, y, eta):
+        """The exponentials of eta that the value and the derivatives of the
+        log link share (power not 0): (exp(eta),) for Poisson,
+        (y exp(-eta),) for Gamma, (exp((1 - p) eta), exp((2 - p) eta))
+        otherwise; computed once per linear predictor, they spare the
+        derivatives at an accepted step the passes that dominate them."""
+        p = self.power
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if p == 1:
+                return (np.exp(eta),)
+            if p == 2:
+                return (y * np.exp(-eta),)
+            return np.exp((1 - p) * eta), np.exp((2 - p) * eta)
+
     def value(self, y, s, eta):
         """sum_i s_i d(y_i, mu_i) / 2 (inf outside the domain of the mean)."""
+        return self.value_and_exps(y, s, eta)[0]
+
+    def value_and_exps(self, y, s, eta):
+        """(:meth:`value`, the exponentials of eta that :meth:`derivatives`
+        takes as ``exps`` at the same eta; None where there are none)."""
         p = self.power
         if not self.log or p == 0:
             dev = self.unit_half_deviance(y, eta)
             with np.errstate(invalid="ignore", over="ignore"):
                 out = float(dev.sum() if s is None else s @ dev)
-            return out if np.isfinite(out) else np.inf
+            return (out if np.isfinite(out) else np.inf), None
         # log link: the y-only part is summed once per (y, s) and kept
         key = (id(y), id(s))
         if getattr(self, "_const_key", None) != key:
             const = self._y_constant(y)
             self._const = float(const.sum() if s is None else s @ const)
             self._const_key, self._const_refs = key, (y, s)
+        exps = self._log_exps(y, eta)
         with np.errstate(over="ignore", invalid="ignore"):
             if p == 1:
-                var = np.exp(eta) - y * eta
+                var = exps[0] - y * eta
             elif p == 2:
-                var = eta + y * np.exp(-eta)
+                var = eta + exps[0]
             else:
-                var = (np.exp((2 - p) * eta) / (2 - p)
-                       - y * np.exp((1 - p) * eta) / (1 - p))
+                var = exps[1] / (2 - p) - y * exps[0] / (1 - p)
             out = float(var.sum() if s is None else s @ var) + self._const
-        return out if np.isfinite(out) else np.inf
+        return (out if np.isfinite(out) else np.inf), exps
 
-    def derivatives(self, y, s, eta):
-        """(r, h): weighted gradient and curvature of the half deviance in eta."""
+    def derivatives(self, y, s, eta, exps=None):
+        """(r, h): weighted gradient and curvature of the half deviance in eta
+        (``exps``: those of :meth:`value_and_exps` at this eta, or None)."""
         p = self.power
+        if self.log and p != 0 and exps is None:
+            exps = self._log_exps(y, eta)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.log:
                 if p == 0:
@@ -173,17 +195,16 @@ class TweedieLoss:
                     fisher = mu * mu
                     h = 2 * fisher - y * mu
                 elif p == 1:
-                    mu = np.exp(eta)
+                    mu = exps[0]
                     g = mu - y
                     h = fisher = mu
                 elif p == 2:
-                    a = y * np.exp(-eta)
+                    a = exps[0]
                     g = 1.0 - a
                     h = a
-                    fisher = np.ones_like(eta)
+                    fisher = 1.0
                 else:
-                    m1 = np.exp((1 - p) * eta)
-                    m2 = np.exp((2 - p) * eta)
+                    m1, m2 = exps
                     g = m2 - y * m1
                     fisher = m2
                     h = (2 - p) * m2 - (1 - p) * y * m1

@@ -322,3 +322,22 @@ def test_wide_sparse_l2_matches_dense():
     b = fr.PoissonRegressor(alpha=0.01, tol=1e-10).fit(X.toarray(), y)
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-8, atol=1e-12)
     assert kkt_violation(a, X, y) <= 1e-9
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_plain_arrays_fit_as_converted_ones(dtype):
+    # plain float arrays skip check_X_y's conversions: the same fit, feature
+    # count and (no) feature names as a list, which goes through them
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((60, 4)).astype(dtype)
+    y = rng.poisson(1.0, 60).astype(dtype)
+    plain = fr.PoissonRegressor(alpha=0.1).fit(X, y)
+    listed = fr.PoissonRegressor(alpha=0.1).fit(X.tolist(), y.tolist())
+    assert plain.n_features_in_ == 4 and not hasattr(plain, "feature_names_in_")
+    assert plain.coef_.dtype == dtype
+    if dtype == np.float64:
+        assert plain.coef_.tobytes() == listed.coef_.tobytes()
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        fr.PoissonRegressor().fit(np.where(X > 2, np.nan, X), y)
+    with pytest.raises(ValueError, match="Input y contains infinity"):
+        fr.PoissonRegressor().fit(X, np.where(y > 2, np.inf, y))

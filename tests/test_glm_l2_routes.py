@@ -147,3 +147,33 @@ def test_response_start_positive_y_other_powers(power):
     ref = _sklearn_objective(tight, sk.TweedieRegressor, X, y, 1e-3, None, True,
                              {"power": power, "link": "log"})
     assert abs(_objective(tight, X, y, 1e-3) - ref) <= 1e-8 * abs(ref)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_response_start_hessian_is_the_first_model(monkeypatch, weighted):
+    # with an intercept, a Poisson fit's first model is the Fisher Hessian of
+    # the response start: abalone's fit at tol 1e-2 forms that one Hessian
+    # and lands within 1e-6 of scikit-learn's optimum
+    X, y = _abalone_poly()
+    s = np.random.default_rng(4).uniform(0.5, 2.0, len(y)) if weighted else None
+    count = _HessianCount(monkeypatch)
+    est = fr.PoissonRegressor(alpha=1e-3, tol=1e-2).fit(X, y, sample_weight=s)
+    assert count.count == 1
+    ref = _sklearn_objective(est, sk.PoissonRegressor, X, y, 1e-3, s, True, {})
+    assert _objective(est, X, y, 1e-3, s) - ref <= 1e-6 * abs(ref)
+
+
+@pytest.mark.parametrize("power", [1.0, 1.5, 2.0, 3.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_derivatives_from_the_values_exponentials(power, weighted):
+    # the exponentials value_and_exps hands on give derivatives' bits
+    from fastreg._glm_solver import TweedieLoss
+    rng = np.random.default_rng(5)
+    y = rng.gamma(2.0, 1.0, 500)
+    eta = rng.standard_normal(500)
+    s = rng.uniform(0.5, 2.0, 500) if weighted else None
+    loss = TweedieLoss(power, "log")
+    value, exps = loss.value_and_exps(y, s, eta)
+    assert value == loss.value(y, s, eta)
+    for shared, alone in zip(loss.derivatives(y, s, eta, exps), loss.derivatives(y, s, eta)):
+        assert shared.tobytes() == alone.tobytes()
