@@ -600,3 +600,33 @@ def test_float32_target_of_subnormals_is_scaled_without_overflow():
     scaled = fr.Lasso(alpha=0.01).fit(X, (y.astype(np.float64) * 1e42).astype(np.float32))
     np.testing.assert_allclose(model.coef_.astype(np.float64) * 1e42, scaled.coef_,
                                rtol=1e-2, atol=1e-3)
+
+
+def test_no_support_steps_on_a_support_larger_than_the_sample(monkeypatch):
+    # 13 x 285 (deep fuzz find): at alpha_max / 1e10 the support outgrows
+    # the sample, its Gram matrix has rank 13, and every step's 16 moves of
+    # k^3 ran along its null space for little: 150 s where scikit-learn
+    # takes 0.5 s. Steps are kept for supports within the sample.
+    from fastreg import _gram_route
+    from fastreg._support_step import SupportStepper
+    assert not SupportStepper(13).takes_steps(27)
+    assert SupportStepper(13).takes_steps(26)
+    assert SupportStepper(1000).takes_steps(990)  # saturated: steps pay
+    assert SupportStepper(40).takes_steps(57)  # on its way there
+    steps = []
+    original = _gram_route._GramRoute._support_step
+
+    def counted(self, *args):
+        steps.append(np.count_nonzero(self.w))
+        return original(self, *args)
+
+    monkeypatch.setattr(_gram_route._GramRoute, "_support_step", counted)
+    rng = np.random.default_rng(0)
+    X = (rng.random((13, 285)) < 0.5).astype(float)
+    y = X[:, :5] @ rng.standard_normal(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = fr.ElasticNet(alpha=1e-10, l1_ratio=0.1, fit_intercept=False, tol=1e-10,
+                              max_iter=2000, precompute=True).fit(X, y)
+    assert np.count_nonzero(model.coef_) > 26
+    assert all(k <= 26 for k in steps)
