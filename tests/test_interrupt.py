@@ -28,6 +28,18 @@ AFTER = 0.2     # seconds from the start of the fit to SIGINT (the fits take 0.8
 WITHIN = 2.0    # seconds from SIGINT to KeyboardInterrupt, at most
 
 
+@pytest.fixture(autouse=True)
+def _numpy_error_state_restored():
+    """The SIGINTs these tests send land at any bytecode, inside NumPy's
+    errstate too, which can then stay set: a whole run on NumPy 2.0 was left
+    with numpy.linalg.qr's error handler, and a later test's invalid cast
+    raised LinAlgError. Each test leaves NumPy's error state as it found it."""
+    state, handler = np.geterr(), np.geterrcall()
+    yield
+    np.seterr(**state)
+    np.seterrcall(handler)
+
+
 def _correlated(n, p, seed=0, corr=0.9):
     """A design whose coordinate descent crawls: every column shares a factor."""
     rng = np.random.RandomState(seed)
