@@ -17,6 +17,11 @@ KKT violation) and the score of each feature at w = 0 that gives alpha_max.
 The compiled kernels use the same formulas from ``_penalty.pxd``.
 :func:`feature_penalty` validates the estimators' parameters and returns None
 when they are the defaults, so that the plain (scalar) routes run unchanged.
+
+The estimators' side of the three parameters for the proximal-Newton
+estimators (logistic regression, the GLM regressors) closes the module:
+their entries in a class docstring, their validation against the solver
+named, and fitted coefficients cast to float32 inside their bounds.
 """
 
 from dataclasses import dataclass
@@ -201,3 +206,43 @@ def with_positive(penalty, n_features, positive):
     if np.isfinite(penalty.lower).any():
         raise ValueError("positive=True is lower_bounds=0: give one or the other.")
     return FeaturePenalty(penalty.factor, np.zeros(n_features), penalty.upper)
+
+
+def with_feature_penalty_docs(doc):
+    """``doc`` with the three parameters documented last in its Parameters
+    section (which ends at the blank line before Attributes)."""
+    entries = "".join(f"    {entry}\n" for entry in PARAMETER_DOCS.values())
+    head, sep, tail = doc.partition("\n\n    Attributes\n")
+    if not sep:
+        raise ValueError("the docstring has no Attributes section")
+    return f"{head}\n{entries.rstrip()}{sep}{tail}"
+
+
+def estimator_feature_penalty(est, n_features, solver=None, bounded_solvers=()):
+    """The validated :class:`FeaturePenalty` of ``est``, or None when its
+    three parameters are None. Finite bounds with a ``solver`` named that is
+    not in ``bounded_solvers`` (a Newton method, which cannot take them) are
+    an error."""
+    feature = feature_penalty(est.penalty_factor, est.lower_bounds, est.upper_bounds,
+                              n_features)
+    if (feature is not None and feature.bounded and solver is not None
+            and solver not in bounded_solvers):
+        names = " or ".join(repr(name) for name in bounded_solvers)
+        raise ValueError(f"solver={solver!r} cannot take lower_bounds or upper_bounds;"
+                         f" use solver={names}.")
+    return feature
+
+
+def cast_inside(coef, dtype, feature):
+    """``coef`` (float64, inside the bounds) in ``dtype``: a bound that the
+    cast rounds outside (-0.3 in float32 is below -0.3) is moved to the next
+    value of ``dtype`` toward 0, so that the fitted coefficients keep their
+    bounds in their own precision."""
+    out = np.array(coef, dtype=dtype)
+    if feature is None or not feature.bounded or out.dtype == np.float64:
+        return out
+    outside = (out < feature.lower) | (out > feature.upper)
+    if outside.any():
+        out = out.copy()
+        out[outside] = np.nextafter(out[outside], out.dtype.type(0))
+    return out

@@ -28,8 +28,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import FastregMixin, keeps_state_on_interrupt
 from ._docstring import fit_docstring, method_docstring
 from ._feature_penalty import PARAMETER_CONSTRAINTS as _FEATURE_PENALTY_CONSTRAINTS
-from ._feature_penalty_params import (cast_inside, estimator_feature_penalty,
-                                      with_feature_penalty_docs)
+from ._feature_penalty import (cast_inside, estimator_feature_penalty,
+                               with_feature_penalty_docs)
 from ._glm_solver import (TweedieLoss, _fold_deviances, _glm_path, glm_alpha_max,
                           solve_glm)
 from ._interrupt import stop_on_interrupt

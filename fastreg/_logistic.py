@@ -33,8 +33,7 @@ from ._design import KernelDesign, as_int32_sparse
 from ._design import take_rows as _take_rows  # noqa: F401  (a name tests use)
 from ._distributed_hook import fit_distributed, is_distributed
 from ._logistic_base import _encode_binary  # noqa: F401  (a name tests use)
-from ._feature_penalty import refuse_feature_penalty
-from ._feature_penalty_params import cast_inside, with_feature_penalty_docs
+from ._feature_penalty import cast_inside, refuse_feature_penalty, with_feature_penalty_docs
 from ._logistic_base import (_COMMON_CONSTRAINTS, _PENALTY, _feature_penalty, _LogisticBase,
                              _resolve_penalty,
                              _validate_fit, _warn_deprecated_usage)

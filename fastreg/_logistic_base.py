@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._feature_penalty import PARAMETER_CONSTRAINTS as _FEATURE_PENALTY_CONSTRAINTS
-from ._feature_penalty_params import estimator_feature_penalty
+from ._feature_penalty import estimator_feature_penalty
 from ._base import (FastregMixin, as_configured_sparse, linear_scores,
                     samples_method_doc)
 from ._validation import (NONE, Boolean, InstanceOf, Interval, InvalidParameterError,
