@@ -1,6 +1,6 @@
 """What every fastreg estimator shares: its documentation link, its state
-kept on Ctrl-C; for the linear models, prediction and fitted-attribute
-plumbing."""
+kept on Ctrl-C; for the linear models, prediction (class labels for the
+classifiers), fitted-attribute plumbing and sparse coefficients."""
 
 import functools
 import textwrap
@@ -86,6 +86,53 @@ def as_configured_sparse(matrix):
     if sklearn.get_config().get("sparse_interface", "spmatrix") == "sparray":
         return array
     return sparse.csr_matrix(array)
+
+
+class SparseCoefMixin:
+    """``sparsify`` and ``densify``: ``coef_`` stored as a scipy.sparse matrix
+    (for very sparse models) or as a dense array (the default)."""
+
+    def sparsify(self):
+        """Store ``coef_`` as a scipy.sparse matrix (CSR).
+
+        Returns
+        -------
+        self : object
+            The model, with a sparse ``coef_``.
+        """
+        check_is_fitted(self, "coef_")
+        self.coef_ = as_configured_sparse(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a dense array again (undoes :meth:`sparsify`).
+
+        Returns
+        -------
+        self : object
+            The model, with a dense ``coef_``.
+        """
+        check_is_fitted(self, "coef_")
+        if sparse.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
+
+
+class ClassLabelsMixin:
+    """``predict`` of a linear classifier from its ``decision_function``: one
+    column of scores for two classes (positive for the second of
+    ``classes_``), one per class otherwise."""
+
+    @samples_method_doc("Predict class labels for samples in X.",
+                        "labels : ndarray of shape (n_samples,)",
+                        "The class of largest score, for each sample.")
+    def predict(self, X):
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            indices = (scores > 0).astype(int)
+        else:
+            indices = scores.argmax(axis=1)
+        return self.classes_[indices]
 
 
 class LinearModel(FastregMixin, BaseEstimator):

@@ -13,11 +13,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._feature_penalty import PARAMETER_CONSTRAINTS as _FEATURE_PENALTY_CONSTRAINTS
 from ._feature_penalty import estimator_feature_penalty
-from ._base import (FastregMixin, as_configured_sparse, linear_scores,
+from ._base import (ClassLabelsMixin, FastregMixin, SparseCoefMixin, linear_scores,
                     samples_method_doc)
 from ._validation import (NONE, Boolean, InstanceOf, Interval, InvalidParameterError,
                           Options, RandomState, Unlisted, Verbose, check_sample_weight,
@@ -181,7 +181,8 @@ def _validate_fit(est, X, y, sample_weight):
     return X, y_enc, classes, s
 
 
-class _LogisticBase(FastregMixin, ClassifierMixin, BaseEstimator):
+class _LogisticBase(ClassLabelsMixin, SparseCoefMixin, FastregMixin, ClassifierMixin,
+                    BaseEstimator):
     """Prediction, probabilities and coefficient-format helpers."""
 
     @samples_method_doc(
@@ -194,17 +195,6 @@ class _LogisticBase(FastregMixin, ClassifierMixin, BaseEstimator):
         if sparse.issparse(scores):
             scores = scores.toarray()
         return scores.ravel() if scores.shape[1] == 1 else scores
-
-    @samples_method_doc("Predict class labels for samples in X.",
-                        "labels : ndarray of shape (n_samples,)",
-                        "The class of largest score, for each sample.")
-    def predict(self, X):
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            idx = (scores > 0).astype(int)
-        else:
-            idx = scores.argmax(axis=1)
-        return self.classes_[idx]
 
     @samples_method_doc("Class probabilities (binomial for two classes, softmax otherwise).",
                         "proba : ndarray of shape (n_samples, n_classes)",
@@ -224,31 +214,6 @@ class _LogisticBase(FastregMixin, ClassifierMixin, BaseEstimator):
         if scores.ndim == 1:
             return np.column_stack([log_expit(-scores), log_expit(scores)])
         return scores - logsumexp(scores, axis=1, keepdims=True)
-
-    def sparsify(self):
-        """Store ``coef_`` as a scipy.sparse matrix (CSR).
-
-        Returns
-        -------
-        self : object
-            The model, with a sparse ``coef_``.
-        """
-        check_is_fitted(self, "coef_")
-        self.coef_ = as_configured_sparse(self.coef_)
-        return self
-
-    def densify(self):
-        """Store ``coef_`` as a dense array again (undoes :meth:`sparsify`).
-
-        Returns
-        -------
-        self : object
-            The model, with a dense ``coef_``.
-        """
-        check_is_fitted(self, "coef_")
-        if sparse.issparse(self.coef_):
-            self.coef_ = self.coef_.toarray()
-        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

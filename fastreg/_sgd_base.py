@@ -15,7 +15,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _sgd_fast
-from ._base import FastregMixin, as_configured_sparse
+from ._base import FastregMixin, SparseCoefMixin
 from ._sgd_early_stopping import validation_mask
 from ._validation import (Boolean, Interval, Options, RandomState, Unlisted, Verbose,
                           check_sample_weight, validate_params)
@@ -57,7 +57,7 @@ _SGD_CONSTRAINTS = {
 }
 
 
-class _BaseSGD(FastregMixin, BaseEstimator):
+class _BaseSGD(SparseCoefMixin, FastregMixin, BaseEstimator):
     """Parameters, validation and the call into the epoch kernel."""
 
     def _set_init_params(self, values):
@@ -289,31 +289,6 @@ class _BaseSGD(FastregMixin, BaseEstimator):
             warnings.warn("Maximum number of iteration reached before convergence. "
                           "Consider increasing max_iter to improve the fit.",
                           ConvergenceWarning, stacklevel=2)
-
-    def densify(self):
-        """Convert a sparse ``coef_`` to a dense array (the default format).
-
-        Returns
-        -------
-        self : estimator
-            The model, with a dense ``coef_``.
-        """
-        check_is_fitted(self)
-        if sparse.issparse(self.coef_):
-            self.coef_ = self.coef_.toarray()
-        return self
-
-    def sparsify(self):
-        """Convert ``coef_`` to a scipy.sparse matrix (for very sparse models).
-
-        Returns
-        -------
-        self : estimator
-            The model, with a sparse ``coef_``.
-        """
-        check_is_fitted(self)
-        self.coef_ = as_configured_sparse(self.coef_)
-        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

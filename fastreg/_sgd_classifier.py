@@ -11,16 +11,19 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import keeps_state_on_interrupt
+from ._base import ClassLabelsMixin, keeps_state_on_interrupt, samples_method_doc
 from ._interrupt import stop_on_interrupt
 from ._sgd_base import (_CLASSIFICATION_LOSSES, _SGD_CONSTRAINTS, DEFAULT_EPSILON, MAX_INT,
                         _BaseSGD, _shuffle_seed)
-from ._sgd_docs import _sgd_docstring
+from ._sgd_docs import (SAMPLE_WEIGHT, _sgd_docstring, partial_fit_docstring, sgd_fit_docstring,
+                        training_y)
 from ._sgd_early_stopping import accuracy_scorer
 from ._validation import InstanceOf, Interval, Options
 
+_CLASS_LABELS = training_y("Class labels.")
 
-class SGDClassifier(ClassifierMixin, _BaseSGD):
+
+class SGDClassifier(ClassLabelsMixin, ClassifierMixin, _BaseSGD):
     """Linear classifiers (SVM, logistic regression, ...) fitted with SGD.
 
     Drop-in for :class:`sklearn.linear_model.SGDClassifier`: same parameters,
@@ -51,29 +54,17 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         self._set_init_params(locals())
 
     @keeps_state_on_interrupt
-    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
-        """Fit the linear classifier with SGD (``max_iter`` epochs at most).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, float64 or float32 (kept), dense or CSR/CSC.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        coef_init : ndarray of shape (n_classes, n_features), default=None
+    @sgd_fit_docstring(
+        "Fit the linear classifier with SGD (``max_iter`` epochs at most).", _CLASS_LABELS,
+        """coef_init : ndarray of shape (n_classes, n_features), default=None
             Initial coefficients (copied, not modified); one row for two
-            classes.
-        intercept_init : ndarray of shape (n_classes,), default=None
-            Initial intercepts.
-        sample_weight : array-like of shape (n_samples,), default=None
+            classes.""",
+        """intercept_init : ndarray of shape (n_classes,), default=None
+            Initial intercepts.""",
+        """sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples (uniform if None), multiplied by
-            ``class_weight``.
-
-        Returns
-        -------
-        self : SGDClassifier
-            The fitted model.
-        """
+            ``class_weight``.""")
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         self._validate()
         if hasattr(self, "classes_"):
             del self.classes_
@@ -95,26 +86,12 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
         return self
 
     @keeps_state_on_interrupt
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """One epoch of SGD over the given samples, from the current state.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, float64 or float32 (kept), dense or CSR/CSC.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        classes : array-like of shape (n_classes,), default=None
+    @partial_fit_docstring(
+        _CLASS_LABELS,
+        """classes : array-like of shape (n_classes,), default=None
             All the classes the model will see; required on the first call,
-            ignored afterwards.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples (uniform if None).
-
-        Returns
-        -------
-        self : SGDClassifier
-            The updated model.
-        """
+            ignored afterwards.""", SAMPLE_WEIGHT)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         if not hasattr(self, "classes_"):
             self._validate(for_partial_fit=True)
             if self.class_weight == "balanced":
@@ -223,42 +200,14 @@ class SGDClassifier(ClassifierMixin, _BaseSGD):
             self._average_intercept[row] = avg_intercept
         return intercept, avg_intercept, n_iter
 
+    @samples_method_doc(
+        "Signed distance to the separating hyperplane(s).",
+        "scores : ndarray of shape (n_samples,) or (n_samples, n_classes)",
+        "``X @ coef_.T + intercept_``; one column for two classes (positive for the second"
+        " class of ``classes_``).")
     def decision_function(self, X):
-        """Signed distance to the separating hyperplane(s).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            ``X @ coef_.T + intercept_``; one column for two classes (positive
-            for the second class of ``classes_``).
-        """
         scores = self._linear_scores(X)
         return scores.ravel() if scores.shape[1] == 1 else scores
-
-    def predict(self, X):
-        """Class labels for the samples in X.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-            The class of largest decision value, for each sample.
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            indices = (scores > 0).astype(int)
-        else:
-            indices = scores.argmax(axis=1)
-        return self.classes_[indices]
 
     def _check_proba(self):
         if self.loss not in ("log_loss", "modified_huber"):

@@ -1,8 +1,10 @@
 """The parameter, extension and attribute sections of the SGD estimators'
-docstrings, written once and filled in for the regressor or the classifier."""
+docstrings, and the entries their fit and partial_fit methods share, written
+once and filled in for the regressor or the classifier."""
 
 import inspect
 
+from ._docstring import fit_docstring, method_docstring
 from ._sgd_base import _CLASSIFICATION_LOSSES, _REGRESSION_LOSSES
 
 _SGD_PARAMS = {
@@ -169,3 +171,30 @@ def _sgd_docstring(cls, head):
         intercept_shape="(1,) or (n_classes,)" if classifier else "(1,)")
     return head + "\n    Parameters\n    ----------\n    " + params + "\n" \
         + _DOC_EXTENSIONS + attributes
+
+
+# The training data of fit and partial_fit.
+_TRAINING_X = """X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, float64 or float32 (kept), dense or CSR/CSC."""
+
+SAMPLE_WEIGHT = """sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples (uniform if None)."""
+
+
+def training_y(description):
+    """The ``y`` entry of fit and partial_fit: ``description`` (one line)."""
+    return f"y : array-like of shape (n_samples,)\n            {description}"
+
+
+def sgd_fit_docstring(summary, y, *parameters):
+    """Decorator giving an SGD estimator's ``fit`` its docstring: ``summary``,
+    the training data X, ``y`` and the other entries ``parameters``."""
+    return fit_docstring(summary, _TRAINING_X, y, *parameters)
+
+
+def partial_fit_docstring(y, *parameters):
+    """Decorator giving an SGD estimator's ``partial_fit`` its docstring: the
+    training data X, ``y`` and the other entries ``parameters``."""
+    return method_docstring("One epoch of SGD over the given samples, from the current state.",
+                            (_TRAINING_X, y, *parameters),
+                            "self : object\n            The updated estimator.")

@@ -3,12 +3,15 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from ._base import keeps_state_on_interrupt
+from ._base import keeps_state_on_interrupt, samples_method_doc
 from ._sgd_base import (_REGRESSION_LOSSES, _SGD_CONSTRAINTS, DEFAULT_EPSILON, _BaseSGD,
                         _shuffle_seed)
-from ._sgd_docs import _sgd_docstring
+from ._sgd_docs import (SAMPLE_WEIGHT, _sgd_docstring, partial_fit_docstring, sgd_fit_docstring,
+                        training_y)
 from ._sgd_early_stopping import r2_scorer
 from ._validation import Options
+
+_TARGETS = training_y("Target values.")
 
 
 class SGDRegressor(RegressorMixin, _BaseSGD):
@@ -38,27 +41,13 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         self._set_init_params(locals())
 
     @keeps_state_on_interrupt
+    @sgd_fit_docstring(
+        "Fit the model with SGD (``max_iter`` epochs at most).", _TARGETS,
+        """coef_init : ndarray of shape (n_features,), default=None
+            Initial coefficients (copied, not modified).""",
+        """intercept_init : ndarray of shape (1,), default=None
+            Initial intercept.""", SAMPLE_WEIGHT)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
-        """Fit the model with SGD (``max_iter`` epochs at most).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, float64 or float32 (kept), dense or CSR/CSC.
-        y : array-like of shape (n_samples,)
-            Target values.
-        coef_init : ndarray of shape (n_features,), default=None
-            Initial coefficients (copied, not modified).
-        intercept_init : ndarray of shape (1,), default=None
-            Initial intercept.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples (uniform if None).
-
-        Returns
-        -------
-        self : SGDRegressor
-            The fitted model.
-        """
         self._validate()
         coef_init, intercept_init = self._starting_point(coef_init, intercept_init)
         self._partial_fit(X, y, self.max_iter, sample_weight, coef_init, intercept_init)
@@ -66,23 +55,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         return self
 
     @keeps_state_on_interrupt
+    @partial_fit_docstring(_TARGETS, SAMPLE_WEIGHT)
     def partial_fit(self, X, y, sample_weight=None):
-        """One epoch of SGD over the given samples, from the current state.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, float64 or float32 (kept), dense or CSR/CSC.
-        y : array-like of shape (n_samples,)
-            Target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples (uniform if None).
-
-        Returns
-        -------
-        self : SGDRegressor
-            The updated model.
-        """
         if getattr(self, "coef_", None) is None:
             self._validate(for_partial_fit=True)
         return self._partial_fit(X, y, 1, sample_weight, None, None)
@@ -121,19 +95,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                       n_samples)
         return self
 
+    @samples_method_doc("Predict with the fitted linear model.",
+                        "y_pred : ndarray of shape (n_samples,)", "``X @ coef_ + intercept_``.")
     def predict(self, X):
-        """Predict with the fitted linear model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            ``X @ coef_ + intercept_``.
-        """
         return self._linear_scores(X).ravel()
 
 

@@ -16,7 +16,11 @@ DOCUMENTED = [fastreg.Lasso, fastreg.ElasticNet, fastreg.MultiTaskLasso,
 FUNCTIONS = [fastreg.lasso_path, fastreg.enet_path]
 FIT_METHODS = [fastreg.ElasticNet.fit, fastreg.MultiTaskElasticNet.fit,
                fastreg.ElasticNetIC.fit, _glm.PoissonRegressor.fit,
-               _glm.PoissonRegressor.score, _glm.GeneralizedLinearRegressorCV.fit]
+               _glm.PoissonRegressor.score, _glm.GeneralizedLinearRegressorCV.fit,
+               fastreg.SGDRegressor.fit, fastreg.SGDRegressor.partial_fit,
+               fastreg.SGDRegressor.predict, fastreg.SGDClassifier.fit,
+               fastreg.SGDClassifier.partial_fit, fastreg.SGDClassifier.decision_function,
+               fastreg.SGDClassifier.predict, fastreg.LogisticRegression.predict]
 
 
 def section(doc, title):
