@@ -128,10 +128,7 @@ class ClassLabelsMixin:
                         "The class of largest score, for each sample.")
     def predict(self, X):
         scores = self.decision_function(X)
-        if scores.ndim == 1:
-            indices = (scores > 0).astype(int)
-        else:
-            indices = scores.argmax(axis=1)
+        indices = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
         return self.classes_[indices]
 
 
