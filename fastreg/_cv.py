@@ -18,7 +18,7 @@ from ._coordinate_descent import (ElasticNet, Lasso,
                                   _validate_fit_data)
 from ._design import Design, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
-from ._docstring import add_sections
+from ._docstring import SPLIT_PARAMS, add_sections, fit_docstring
 from ._interrupt import stop_on_interrupt
 from ._alpha_grid import _resolve_alphas, alpha_grid, penalty_alpha_grid
 from ._feature_penalty import PARAMETER_CONSTRAINTS, PARAMETER_DOCS, refuse_feature_penalty
@@ -157,28 +157,18 @@ class _CoordinateDescentCV(MultiOutputMixin, RegressorMixin, LinearModel):
         return l1_ratios.astype(float)
 
     @keeps_state_on_interrupt
-    def fit(self, X, y, sample_weight=None, **params):
+    @fit_docstring(
         """Fit the model along a path of alphas; pick alpha (and l1_ratio) by CV.
 
         Folds run on threads (``n_jobs``) through joblib, so any joblib
-        backend the user activates is honoured; the kernels release the GIL.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data: dense or CSR/CSC, float64 or float32.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Target values.
-        sample_weight : float or array-like of shape (n_samples,), default=None
-            Weights of the samples; None gives every sample weight 1.
-        **params : dict
-            Passed to the CV splitter's ``split`` (e.g. ``groups``).
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
+        backend the user activates is honoured; the kernels release the GIL.""",
+        """X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data: dense or CSR/CSC, float64 or float32.""",
+        """y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.""",
+        """sample_weight : float or array-like of shape (n_samples,), default=None
+            Weights of the samples; None gives every sample weight 1.""", SPLIT_PARAMS)
+    def fit(self, X, y, sample_weight=None, **params):
         if is_distributed(X) and not self._multi_task:
             refuse_feature_penalty(self, "distributed data")
             return fit_distributed(self, X, y, sample_weight, **params)

@@ -61,3 +61,8 @@ def fit_docstring(summary, *parameters):
     estimator itself."""
     return method_docstring(summary, parameters,
                             "self : object\n            The fitted estimator.")
+
+
+# The entry of a CV estimator's fit for what it hands to the splitter.
+SPLIT_PARAMS = """**params : dict
+            Passed to the CV splitter's ``split`` (e.g. ``groups``)."""

@@ -32,6 +32,7 @@ from ._base import keeps_state_on_interrupt
 from ._design import KernelDesign, as_int32_sparse
 from ._design import take_rows as _take_rows  # noqa: F401  (a name tests use)
 from ._distributed_hook import fit_distributed, is_distributed
+from ._docstring import SPLIT_PARAMS, fit_docstring
 from ._logistic_base import _encode_binary  # noqa: F401  (a name tests use)
 from ._feature_penalty import cast_inside, refuse_feature_penalty, with_feature_penalty_docs
 from ._logistic_base import (_COMMON_CONSTRAINTS, _PENALTY, _feature_penalty, _LogisticBase,
@@ -388,25 +389,15 @@ class LogisticRegressionCV(_LogisticBase):
         self.upper_bounds = upper_bounds
 
     @keeps_state_on_interrupt
+    @fit_docstring(
+        "Fit the model over the grid, then refit (or average) at the best point.",
+        """X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, float64 or float32, dense or CSR/CSC.""",
+        """y : array-like of shape (n_samples,)
+            Class labels.""",
+        """sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples (non-negative).""", SPLIT_PARAMS)
     def fit(self, X, y, sample_weight=None, **params):
-        """Fit the model over the grid, then refit (or average) at the best point.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, float64 or float32, dense or CSR/CSC.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples (non-negative).
-        **params : dict
-            Passed to the CV splitter's ``split`` (e.g. ``groups``).
-
-        Returns
-        -------
-        self : LogisticRegressionCV
-            The fitted model.
-        """
         validate_params(self)
         scoring = self._scoring()
         legacy = self.use_legacy_attributes

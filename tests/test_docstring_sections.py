@@ -20,7 +20,8 @@ FIT_METHODS = [fastreg.ElasticNet.fit, fastreg.MultiTaskElasticNet.fit,
                fastreg.SGDRegressor.fit, fastreg.SGDRegressor.partial_fit,
                fastreg.SGDRegressor.predict, fastreg.SGDClassifier.fit,
                fastreg.SGDClassifier.partial_fit, fastreg.SGDClassifier.decision_function,
-               fastreg.SGDClassifier.predict, fastreg.LogisticRegression.predict]
+               fastreg.SGDClassifier.predict, fastreg.LogisticRegression.predict,
+               fastreg.LassoCV.fit, fastreg.LogisticRegressionCV.fit]
 
 
 def section(doc, title):
