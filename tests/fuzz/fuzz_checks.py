@@ -622,6 +622,13 @@ class LeastSquaresProblem:
         if gap <= threshold:
             return gap
         P = self.objective(coef, intercept)
+        l1 = self.alpha * self.l1_ratio
+        if l1 > 0:
+            # the problem without its L1 term (>= 0), solved exactly, has a
+            # lower optimum: the bound that holds where l1 is too small for
+            # any dual point from a residual (its scaling asks the KKT
+            # conditions to hold to a fraction of l1)
+            gap = min(gap, P - self.ridge_optimum(self.alpha - l1))
         for c, b in (refine() if callable(refine) else refine):
             with np.errstate(all="ignore"):
                 lower = self.objective(c, b) - self.gap(c, b)
@@ -629,10 +636,12 @@ class LeastSquaresProblem:
                 gap = min(gap, P - lower)
         return gap
 
-    def ridge_optimum(self):
-        """Optimal objective without an L1 term, from a least-squares solve of
-        the augmented system [sqrt(s) X_c; sqrt(S alpha) I] w = [sqrt(s) y_c; 0]
-        (NNLS when ``positive``)."""
+    def ridge_optimum(self, l2=None):
+        """Optimal objective with the L2 term ``l2`` alone (the problem's
+        alpha by default), from a least-squares solve of the augmented system
+        [sqrt(s) X_c; sqrt(S l2) I] w = [sqrt(s) y_c; 0] (NNLS when
+        ``positive``)."""
+        l2 = self.alpha if l2 is None else l2
         Xd = self.X.toarray() if sp.issparse(self.X) else self.X
         Y = self.y[:, None] if self.y.ndim == 1 else self.y
         s = np.ones(Xd.shape[0]) if self.sw is None else self.sw
@@ -641,7 +650,7 @@ class LeastSquaresProblem:
             Xd = Xd - s @ Xd / S
             Y = Y - s @ Y / S
         p = Xd.shape[1]
-        A = np.vstack([np.sqrt(s)[:, None] * Xd, np.sqrt(S * self.alpha) * np.eye(p)])
+        A = np.vstack([np.sqrt(s)[:, None] * Xd, np.sqrt(S * l2) * np.eye(p)])
         B = np.vstack([np.sqrt(s)[:, None] * Y, np.zeros((p, Y.shape[1]))])
         if self.positive:
             W = np.column_stack([nnls(A, B[:, t], maxiter=50 * p)[0]

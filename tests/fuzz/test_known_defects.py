@@ -407,6 +407,27 @@ def test_ridge_cv_k_fold_choice_is_the_exact_best_with_extreme_weights():
     assert est.alpha_ == alphas[np.argmax(scores)]
 
 
+def test_tiny_l1_term_certified_by_the_problem_without_it():
+    """Deep fuzz find (run12): ElasticNet(l1_ratio=0.5, alpha 1e-10 alpha_max,
+    no intercept, selection='random') on a 5 x 14 design with an empty row
+    ends 3e-16 above the best objective of any tighter fit with dual_gap_
+    1.1e-4 < tol; the residual's dual point gives 1.5e-3 there and at
+    every tighter fit (its scaling needs the KKT conditions to 1e-10). The
+    optimum without the L1 term bounds P* from below and certifies it."""
+    from fuzz_cases import Case
+    from fuzz_checks import alpha_max
+    X, y, _ = Case(n=5, p=14, seed=0, layout="C", empty_rows=1).build()
+    alpha = 1e-10 * alpha_max(X, y, None, 0.5, False, False)
+    est = fastreg.ElasticNet(alpha=alpha, l1_ratio=0.5, fit_intercept=False,
+                             selection="random", random_state=0).fit(X, y)
+    problem = LeastSquaresProblem(X, y, None, alpha, 0.5, False)
+    threshold = problem.threshold(est.tol)
+    assert problem.gap(est.coef_, 0.0) > threshold
+    assert problem.certificate(est.coef_, 0.0, threshold) <= threshold
+    # a lower bound: never above the objective at the optimum
+    assert problem.ridge_optimum(alpha * 0.5) <= problem.objective(est.coef_, 0.0)
+
+
 def test_non_finite_peer_coefficients_grant_no_slack():
     """Deep fuzz find (RidgeCV, 29 x 27 float32 CSR, extreme weights):
     scikit-learn's refit returned NaN coefficients and the harness crashed
