@@ -24,9 +24,11 @@ from collections import deque
 
 import numpy as np
 from scipy import linalg, sparse
+from scipy.linalg.blas import dsyrk, ssyrk
 from scipy.linalg.lapack import dpotrf, dpotrs
 
 from ._design import DENSE_HESSIAN_MAX_ENTRIES
+from ._gram_fast import weighted_gram
 from ._prox_newton import ROUNDING, STALL_OUTER, Stall, armijo
 
 # Halvings of the line search before a step is given up.
@@ -60,6 +62,14 @@ HESSIAN_STEP_RATIO = 32
 # without an intercept the start lies further from the optimum, and
 # abalone's fit took 10 steps from it instead of at most 8.
 START_MODEL_MAX_POWER = 2.0
+# Where a Hessian costs less than this many steps (a few features), every
+# step forms one: exact Newton steps gain quadratically, the corrections
+# linearly, and each step they save costs more than the Hessian (cadata's
+# 8 features: 2 steps and 2 Hessians instead of 3 and 2 from the start).
+NEWTON_BELOW_COST = 0.5
+# Dense designs of at most this many columns form their Hessians with the
+# narrow-design kernel of fastreg._gram_fast (BLAS is slow on that shape).
+NARROW_COLUMNS = 32
 # BFGS correction pairs kept on top of the factor.
 CORRECTION_PAIRS = 10
 
@@ -162,6 +172,7 @@ class _Hessian:
             and n >= SUBSAMPLE_STRIDE * SUBSAMPLE_ROWS * (self.p + 1)) else 1
         self.buf = None
         self.cost_in_steps = (self.p + 1) / (HESSIAN_STEP_RATIO * self.stride)
+        self.narrow = self.p <= NARROW_COLUMNS
 
     @property
     def X(self):
@@ -175,6 +186,8 @@ class _Hessian:
                 self._X = (np.asfortranarray(rows.toarray()) if sparse.issparse(rows)
                            and rows.shape[0] * self.p <= DENSE_HESSIAN_MAX_ENTRIES
                            else rows)
+            if self.narrow and not sparse.issparse(self._X):
+                self._X = np.asfortranarray(self._X)   # a copy of a few columns
         return self._X
 
     @property
@@ -217,7 +230,9 @@ class _Hessian:
             np.multiply(scaled, root.astype(self.dtype)[:, None], out=scaled)
         if self.fit_intercept:
             self.buf[:, p] = root
-        return np.asarray(self.buf.T @ self.buf, dtype=np.float64)
+        # the upper triangle, all that the Cholesky factorisation reads
+        syrk = ssyrk if self.dtype == np.float32 else dsyrk
+        return np.asarray(syrk(1.0, self.buf, trans=1), dtype=np.float64)
 
     def _sparse_matrix(self, h):
         p = self.p
@@ -232,7 +247,12 @@ class _Hessian:
     def factor(self, h):
         """Cholesky factor of the Hessian at the weights h."""
         h = self._rows_weights(h)
-        H = self._sparse_matrix(h) if sparse.issparse(self.X) else self._dense_matrix(h)
+        if sparse.issparse(self.X):
+            H = self._sparse_matrix(h)
+        elif self.narrow:
+            H = weighted_gram(self.X, h, self.fit_intercept)
+        else:
+            H = self._dense_matrix(h)
         diag = np.arange(self.p)
         H[diag, diag] += self.l2
         return _cholesky(H)
@@ -326,6 +346,14 @@ def _final_step(data, loss, y, s, l2, point, g, d, fit_intercept):
     return (w_new, b_new) if f_new < f else (w, b)
 
 
+def _keep_model(hessian, steps, viol, prev_viol):
+    """Whether the next step keeps the model (factor and corrections) rather
+    than forming a Hessian (see fit_newton_cholesky)."""
+    if hessian.cost_in_steps < NEWTON_BELOW_COST and steps >= 1:
+        return False
+    return viol <= (REUSE_GAIN if steps >= hessian.cost_in_steps else 1.0) * prev_viol
+
+
 def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter,
                         cold=False):
     """Quasi-Newton steps for the smooth (L2) problem: a Cholesky-factored
@@ -378,8 +406,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
         if it >= max_iter or stall.stalled(viol, f_loss + pen):
             return w, b, it, False
         it += 1
-        if factor is not None and viol <= (REUSE_GAIN if steps >= hessian.cost_in_steps
-                                           else 1.0) * prev_viol:
+        if factor is not None and _keep_model(hessian, steps, viol, prev_viol):
             if prev is not None:
                 corrections.add(prev[0], g - prev[1])
             fresh = False
