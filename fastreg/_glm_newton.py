@@ -21,6 +21,7 @@ entry of the gradient (intercept included) is at most ``tol_abs``.
 """
 
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 from scipy import linalg, sparse
@@ -28,7 +29,7 @@ from scipy.linalg.blas import dsyrk, ssyrk
 from scipy.linalg.lapack import dpotrf, dpotrs
 
 from ._design import DENSE_HESSIAN_MAX_ENTRIES
-from ._gram_fast import weighted_gram
+from ._glm_fast import step_pass, weighted_gram
 from ._prox_newton import ROUNDING, STALL_OUTER, Stall, armijo
 
 # Halvings of the line search before a step is given up.
@@ -68,24 +69,67 @@ START_MODEL_MAX_POWER = 2.0
 # 8 features: 2 steps and 2 Hessians instead of 3 and 2 from the start).
 NEWTON_BELOW_COST = 0.5
 # Dense designs of at most this many columns form their Hessians with the
-# narrow-design kernel of fastreg._gram_fast (BLAS is slow on that shape).
-NARROW_COLUMNS = 32
+# narrow-design kernel of fastreg._glm_fast (BLAS is slow on that shape).
+NARROW_COLUMNS = 64
 # BFGS correction pairs kept on top of the factor.
 CORRECTION_PAIRS = 10
 
 
-def _line_search(loss, y, s, eta, Xd, f, delta, pen_of_t):
+def _line_search(loss, y, s, eta, Xd, f, delta, pen_of_t, full_step=None):
     """Backtracking on the penalised objective along eta + t Xd; returns
-    (t, eta at t, loss at t, penalty at t, the loss's exponentials at t) or
-    None."""
+    (t, eta at t, loss at t, penalty at t, the loss's exponentials at t,
+    the derivatives at t) or None. ``full_step``: the point at t = 1 as
+    :class:`_FullStepPass` gives it (then the derivatives there are known;
+    elsewhere they are None, and so are the exponentials at that point)."""
     def objective_at(t):
-        eta_t = eta + (Xd if t == 1.0 else t * Xd)   # 1.0 * Xd is Xd
-        loss_t, exps_t = loss.value_and_exps(y, s, eta_t)
+        if t == 1.0 and full_step is not None:
+            eta_t, loss_t, derivs_t = full_step.eta, full_step.loss, full_step.derivatives
+            exps_t = None
+        else:
+            eta_t = eta + (Xd if t == 1.0 else t * Xd)   # 1.0 * Xd is Xd
+            loss_t, exps_t = loss.value_and_exps(y, s, eta_t)
+            derivs_t = None
         pen_t = pen_of_t(t)
-        return loss_t + pen_t, (eta_t, loss_t, pen_t, exps_t)
+        return loss_t + pen_t, (eta_t, loss_t, pen_t, exps_t, derivs_t)
 
     found = armijo(objective_at, f, delta, MAX_HALVINGS)
     return None if found is None else (found[0],) + found[1]
+
+
+class _FullStep(NamedTuple):
+    """The point a full step reaches: the step's ``Xd`` (intercept included),
+    the linear predictor, the loss there and its derivatives (r, h, X^T r)."""
+
+    Xd: np.ndarray
+    eta: np.ndarray
+    loss: float
+    derivatives: tuple
+
+
+class _FullStepPass:
+    """A step's product with X and the gradient at its full length in one
+    pass over a dense X (fastreg._glm_fast.step_pass), for the log link: in
+    place of the product, then the gradient's pass after the line search.
+    Where the line search cuts the step, its product serves it, and the
+    gradient takes a pass of its own as before."""
+
+    def __init__(self, data, loss, y, s):
+        self.X, self.loss, self.y, self.s = data.X, loss, y, s
+
+    @staticmethod
+    def applies(data, loss):
+        X = data.X
+        return (loss.log and loss.power != 0 and not sparse.issparse(X)
+                and (X.flags.f_contiguous or X.flags.c_contiguous))
+
+    def __call__(self, eta, dw, db):
+        n, p = self.X.shape
+        Xd, eta_new, r, h, xtr = (np.empty(n), np.empty(n), np.empty(n), np.empty(n),
+                                  np.empty(p))
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = step_pass(self.X, dw, db, eta, self.y, self.s, self.loss.power, Xd,
+                              eta_new, r, h, xtr) + self.loss.y_part(self.y, self.s)
+        return _FullStep(Xd, eta_new, value if np.isfinite(value) else np.inf, (r, h, xtr))
 
 
 def _potrf(H):
@@ -289,12 +333,12 @@ class _Corrections:
         return -out
 
 
-def _gradient(data, r, w, l2, fit_intercept):
+def _gradient(data, r, w, l2, fit_intercept, xtr=None):
     """The gradient in (w, b) of the smooth objective, r the loss's per-sample
-    gradient."""
+    gradient (``xtr``: X^T r where it is known)."""
     p = data.n_features
     g = np.empty(p + 1 if fit_intercept else p)
-    g[:p] = data.rmatvec(r) + l2 * w
+    g[:p] = (data.rmatvec(r) if xtr is None else xtr) + l2 * w
     if fit_intercept:
         g[p] = r.sum()
     return g
@@ -392,9 +436,15 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     prev_viol = np.inf
     prev = None     # (step, gradient) of the last step
     exps = None     # the loss's exponentials at eta, from the line search
+    derivs = None   # the loss's derivatives at eta (r, h, X^T r), from a full step
+    full_step = _FullStepPass(data, loss, y, s) if _FullStepPass.applies(data, loss) else None
     while True:
-        r, h = loss.derivatives(y, s, eta, exps)
-        g = _gradient(data, r, w, l2, fit_intercept)
+        if derivs is None:
+            r, h = loss.derivatives(y, s, eta, exps)
+            g = _gradient(data, r, w, l2, fit_intercept)
+        else:
+            r, h, xtr = derivs
+            g = _gradient(data, r, w, l2, fit_intercept, xtr)
         viol = np.abs(g).max(initial=0.0)
         if viol <= tol_abs:
             if factor is not None:
@@ -426,9 +476,10 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
             continue
         db = d[p] if fit_intercept else 0.0
         dw = d[:p]
-        Xd = data.matvec(dw) + db
+        full = None if full_step is None else full_step(eta, dw, db)
+        Xd = data.matvec(dw) + db if full is None else full.Xd
         found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
-                             _ridge_along(l2, w, dw))
+                             _ridge_along(l2, w, dw), full)
         if found is None:
             # a model with corrections, or an approximate Hessian, may be
             # what failed: retry with an exact one
@@ -438,7 +489,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
                 hessian.to_exact()
             factor, prev_viol = None, np.inf
             continue
-        t, eta, f_loss, pen, exps = found
+        t, eta, f_loss, pen, exps, derivs = found
         w = w + t * dw
         b = b + t * db
         prev = (t * d, g)
@@ -497,6 +548,6 @@ def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter
                              _ridge_along(l2, w, d))
         if found is None:
             return w, b, it, False
-        t, eta, f_loss, pen, exps = found
+        t, eta, f_loss, pen, exps, _ = found
         w = w + t * d
         b = b + t * db

@@ -1,5 +1,8 @@
-/* The weighted Gram matrix X^T diag(h) X of a narrow dense design (a few
- * columns, many rows), accumulated in float64: its upper triangle only.
+/* The compiled passes of the GLM Newton routes (fastreg._glm_fast).
+ *
+ * fr_weighted_gram: the weighted Gram matrix X^T diag(h) X of a narrow dense
+ * design (a few columns, many rows), accumulated in float64: its upper
+ * triangle only.
  * BLAS's syrk/gemm run such shapes at a fraction of their speed (their
  * blocking is made for wide matrices); here rows are taken in blocks that
  * stay in L1, the block's columns scaled by h once, and each pair of
@@ -8,12 +11,13 @@
 #ifndef FASTREG_GRAM_KERNELS_H
 #define FASTREG_GRAM_KERNELS_H
 
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "_target.h"
 
-/* rows per block: 32 scaled float64 columns of a block in 32 KiB (L1) */
+/* rows per block: a block of 32 scaled float64 columns fills 32 KiB (L1) */
 #define FR_GRAM_ROWS 128
 
 #define FR_DEFINE_GRAM_KERNEL(T, SUFFIX)                                          \
@@ -84,5 +88,44 @@
 
 FR_DEFINE_GRAM_KERNEL(float, s)
 FR_DEFINE_GRAM_KERNEL(double, d)
+
+/* The half Tweedie deviance of power `power` (not 0) with the log link, at
+ * the linear predictors eta[0..m): returns sum_i s_i v_i, v the part that
+ * depends on eta (fastreg._glm_solver.TweedieLoss adds the part that depends
+ * on y alone), and writes r = s dv/deta and h = s d2v/deta2, Fisher's
+ * expected curvature where that is not positive. s NULL: unit weights. The
+ * formulas are those of TweedieLoss.value_and_exps and derivatives. */
+static double fr_tweedie_log_terms(ptrdiff_t m, double power, const double *eta,
+                                   const double *y, const double *s, double *r,
+                                   double *h)
+{
+    double total = 0.0;
+    for (ptrdiff_t i = 0; i < m; i++) {
+        const double e = eta[i], yi = y[i], si = s ? s[i] : 1.0;
+        double v, g, c;
+        if (power == 1.0) {
+            const double mu = exp(e);
+            v = mu - yi * e;
+            g = mu - yi;
+            c = mu;
+        } else if (power == 2.0) {
+            const double a = yi * exp(-e);
+            v = e + a;
+            g = 1.0 - a;
+            c = a > 0.0 ? a : 1.0;
+        } else {
+            const double m1 = exp((1.0 - power) * e), m2 = exp((2.0 - power) * e);
+            v = m2 / (2.0 - power) - yi * m1 / (1.0 - power);
+            g = m2 - yi * m1;
+            c = (2.0 - power) * m2 - (1.0 - power) * yi * m1;
+            if (!(c > 0.0))
+                c = m2;
+        }
+        total += si * v;
+        r[i] = si * g;
+        h[i] = si * c;
+    }
+    return total;
+}
 
 #endif
