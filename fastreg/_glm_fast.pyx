@@ -91,7 +91,13 @@ def step_pass(const floating[:, :] X, const double[::1] d, double db,
     cdef const double[::1] s_view = None if s is None else s
     if s is not None and s_view.shape[0] != n:
         raise ValueError("step_pass: %d weights for %d rows" % (s_view.shape[0], n))
-    cdef int lda = (X.strides[1] if fortran else X.strides[0]) // item
+    # the stride between columns (rows); with one column (row) it is any
+    # number, and BLAS asks at least the rows (columns)
+    cdef int lda
+    if fortran:
+        lda = X.strides[1] // item if p > 1 else n
+    else:
+        lda = X.strides[0] // item if n > 1 else p
     cdef Py_ssize_t rows = max(16, STEP_BLOCK_BYTES // (item * p))
     dtype = np.float32 if floating is float else np.float64
     # the step, a block's products and its gradient in X's precision
