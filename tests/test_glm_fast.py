@@ -120,7 +120,9 @@ def test_fits_agree_with_the_kernels_and_without(monkeypatch, power, dtype, orde
     s = rng.uniform(0.5, 2.0, n)
 
     def fit():
-        est = fr.TweedieRegressor(power=power, alpha=1e-3, tol=1e-10, max_iter=200)
+        # float32 products bound the gradient's accuracy
+        tol = 1e-6 if dtype == np.float32 else 1e-10
+        est = fr.TweedieRegressor(power=power, alpha=1e-3, tol=tol, max_iter=200)
         return est.fit(X, y, sample_weight=s)
 
     fast = fit()
