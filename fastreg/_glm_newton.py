@@ -10,8 +10,11 @@ entry of the gradient (intercept included) is at most ``tol_abs``.
   since it was formed (the L-BFGS two-loop recursion with the factor's solve
   as its initial inverse). A Hessian costs n p^2, a step two passes over X:
   one is formed when the corrections stop gaining fast enough, not at every
-  step, and on large designs from a subsample of the rows. The step the
-  model proposes at convergence is taken where it lowers the objective.
+  step (on designs of a few columns, whose Hessians cost less than a step,
+  at every step), and on large designs from a subsample of the rows. On a
+  dense X with the log link a step's product with X and the gradient at its
+  full length come from one blocked pass (:class:`_FullStepPass`). The step
+  the model proposes at convergence is taken where it lowers the objective.
   With a log link and a positive y, a cold fit starts at the
   Fisher-scoring step from mu = y where that beats the intercept-only start,
   and for powers below 2 with an intercept that step's Hessian is the first
@@ -201,7 +204,9 @@ class _Hessian:
 
     On a dense (or densified) X the Hessian is one symmetric product of
     [X sqrt(h), sqrt(h)], formed into a buffer made once; on large designs
-    in float32 and from a subsample of the rows, until :meth:`to_exact`."""
+    in float32 and from a subsample of the rows, until :meth:`to_exact`.
+    Narrow designs (at most NARROW_COLUMNS columns) have it from the
+    compiled kernel of fastreg._glm_fast, which reads X and h directly."""
 
     def __init__(self, data, l2, fit_intercept):
         self.data = data
