@@ -24,6 +24,19 @@ class FastregMixin:
         "https://fastreg.readthedocs.io/en/latest/api/fastreg.{estimator_name}.html")
 
 
+# estimator class -> the names get_params lists (those of its __init__):
+# found once per class, get_params inspecting the signature at every call
+_PARAMETER_NAMES = {}
+
+
+def _parameter_names(estimator):
+    names = _PARAMETER_NAMES.get(type(estimator))
+    if names is None:
+        names = _PARAMETER_NAMES[type(estimator)] = frozenset(
+            estimator.get_params(deep=False))
+    return names
+
+
 def keeps_state_on_interrupt(method):
     """Make ``method`` (a ``fit`` or ``partial_fit``) leave the estimator as it
     was before the call when it is interrupted (KeyboardInterrupt): unfitted
@@ -35,7 +48,7 @@ def keeps_state_on_interrupt(method):
 
     @functools.wraps(method)
     def guarded(self, *args, **kwargs):
-        params = self.get_params(deep=False)
+        params = _parameter_names(self)
         copies = {}   # id -> copy: attributes that share an array still share it
         saved = {name: copies.setdefault(id(value), value.copy())
                  if isinstance(value, np.ndarray) and name not in params else value

@@ -73,11 +73,15 @@ def _plain_float_arrays(X, y):
 def _validated_fit_data(est, X, y, accept_sparse):
     """validate_data for fit: plain float arrays (the common case) skip the
     copy-free conversions of check_X_y, whose own checks they are known to
-    pass, and only have the feature count and names recorded; anything
+    pass, and only have the feature count recorded; anything
     else (lists, frames, sparse, other dtypes, non-finite values) goes
     through check_X_y, with its conversions and error messages."""
     if _plain_float_arrays(X, y):
-        return validate_data(est, X, y, skip_check_array=True)
+        # what validate_data records for an array: the feature count, and
+        # no feature names (those of an earlier fit on a frame are dropped)
+        est.n_features_in_ = X.shape[1]
+        vars(est).pop("feature_names_in_", None)
+        return X, y
     return validate_data(est, X, y, accept_sparse=accept_sparse, dtype=_X_DTYPES,
                          y_numeric=True, multi_output=False)
 

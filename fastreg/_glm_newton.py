@@ -10,8 +10,11 @@ entry of the gradient (intercept included) is at most ``tol_abs``.
   since it was formed (the L-BFGS two-loop recursion with the factor's solve
   as its initial inverse). A Hessian costs n p^2, a step two passes over X:
   one is formed when the corrections stop gaining fast enough, not at every
-  step, and on large designs from a subsample of the rows. The step the
-  model proposes at convergence is taken where it lowers the objective.
+  step (on designs of a few columns, whose Hessians cost less than a step,
+  at every step), and on large designs from a subsample of the rows. On a
+  dense X with the log link a step's product with X and the gradient at its
+  full length come from one blocked pass (:class:`_FullStepPass`). The step
+  the model proposes at convergence is taken where it lowers the objective.
   With a log link and a positive y, a cold fit starts at the
   Fisher-scoring step from mu = y where that beats the intercept-only start,
   and for powers below 2 with an intercept that step's Hessian is the first
@@ -21,12 +24,15 @@ entry of the gradient (intercept included) is at most ``tol_abs``.
 """
 
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 from scipy import linalg, sparse
+from scipy.linalg.blas import dsyrk, ssyrk
 from scipy.linalg.lapack import dpotrf, dpotrs
 
 from ._design import DENSE_HESSIAN_MAX_ENTRIES
+from ._glm_fast import step_pass, weighted_gram
 from ._prox_newton import ROUNDING, STALL_OUTER, Stall, armijo
 
 # Halvings of the line search before a step is given up.
@@ -60,22 +66,73 @@ HESSIAN_STEP_RATIO = 32
 # without an intercept the start lies further from the optimum, and
 # abalone's fit took 10 steps from it instead of at most 8.
 START_MODEL_MAX_POWER = 2.0
+# Where a Hessian costs less than this many steps (a few features), every
+# step forms one: exact Newton steps gain quadratically, the corrections
+# linearly, and each step they save costs more than the Hessian (cadata's
+# 8 features: 2 steps and 2 Hessians instead of 3 and 2 from the start).
+NEWTON_BELOW_COST = 0.5
+# Dense designs of at most this many columns form their Hessians with the
+# narrow-design kernel of fastreg._glm_fast (BLAS is slow on that shape).
+NARROW_COLUMNS = 64
 # BFGS correction pairs kept on top of the factor.
 CORRECTION_PAIRS = 10
 
 
-def _line_search(loss, y, s, eta, Xd, f, delta, pen_of_t):
+def _line_search(loss, y, s, eta, Xd, f, delta, pen_of_t, full_step=None):
     """Backtracking on the penalised objective along eta + t Xd; returns
-    (t, eta at t, loss at t, penalty at t, the loss's exponentials at t) or
-    None."""
+    (t, eta at t, loss at t, penalty at t, the loss's exponentials at t,
+    the derivatives at t) or None. ``full_step``: the point at t = 1 as
+    :class:`_FullStepPass` gives it (then the derivatives there are known;
+    elsewhere they are None, and so are the exponentials at that point)."""
     def objective_at(t):
-        eta_t = eta + (Xd if t == 1.0 else t * Xd)   # 1.0 * Xd is Xd
-        loss_t, exps_t = loss.value_and_exps(y, s, eta_t)
+        if t == 1.0 and full_step is not None:
+            eta_t, loss_t, derivs_t = full_step.eta, full_step.loss, full_step.derivatives
+            exps_t = None
+        else:
+            eta_t = eta + (Xd if t == 1.0 else t * Xd)   # 1.0 * Xd is Xd
+            loss_t, exps_t = loss.value_and_exps(y, s, eta_t)
+            derivs_t = None
         pen_t = pen_of_t(t)
-        return loss_t + pen_t, (eta_t, loss_t, pen_t, exps_t)
+        return loss_t + pen_t, (eta_t, loss_t, pen_t, exps_t, derivs_t)
 
     found = armijo(objective_at, f, delta, MAX_HALVINGS)
     return None if found is None else (found[0],) + found[1]
+
+
+class _FullStep(NamedTuple):
+    """The point a full step reaches: the step's ``Xd`` (intercept included),
+    the linear predictor, the loss there and its derivatives (r, h, X^T r)."""
+
+    Xd: np.ndarray
+    eta: np.ndarray
+    loss: float
+    derivatives: tuple
+
+
+class _FullStepPass:
+    """A step's product with X and the gradient at its full length in one
+    pass over a dense X (fastreg._glm_fast.step_pass), for the log link: in
+    place of the product, then the gradient's pass after the line search.
+    Where the line search cuts the step, its product serves it, and the
+    gradient takes a pass of its own as before."""
+
+    def __init__(self, data, loss, y, s):
+        self.X, self.loss, self.y, self.s = data.X, loss, y, s
+
+    @staticmethod
+    def applies(data, loss):
+        X = data.X
+        return (loss.log and loss.power != 0 and not sparse.issparse(X)
+                and (X.flags.f_contiguous or X.flags.c_contiguous))
+
+    def __call__(self, eta, dw, db):
+        n, p = self.X.shape
+        Xd, eta_new, r, h, xtr = (np.empty(n), np.empty(n), np.empty(n), np.empty(n),
+                                  np.empty(p))
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = step_pass(self.X, dw, db, eta, self.y, self.s, self.loss.power, Xd,
+                              eta_new, r, h, xtr) + self.loss.y_part(self.y, self.s)
+        return _FullStep(Xd, eta_new, value if np.isfinite(value) else np.inf, (r, h, xtr))
 
 
 def _potrf(H):
@@ -147,7 +204,9 @@ class _Hessian:
 
     On a dense (or densified) X the Hessian is one symmetric product of
     [X sqrt(h), sqrt(h)], formed into a buffer made once; on large designs
-    in float32 and from a subsample of the rows, until :meth:`to_exact`."""
+    in float32 and from a subsample of the rows, until :meth:`to_exact`.
+    Narrow designs (at most NARROW_COLUMNS columns) have it from the
+    compiled kernel of fastreg._glm_fast, which reads X and h directly."""
 
     def __init__(self, data, l2, fit_intercept):
         self.data = data
@@ -162,6 +221,7 @@ class _Hessian:
             and n >= SUBSAMPLE_STRIDE * SUBSAMPLE_ROWS * (self.p + 1)) else 1
         self.buf = None
         self.cost_in_steps = (self.p + 1) / (HESSIAN_STEP_RATIO * self.stride)
+        self.narrow = self.p <= NARROW_COLUMNS
 
     @property
     def X(self):
@@ -175,6 +235,8 @@ class _Hessian:
                 self._X = (np.asfortranarray(rows.toarray()) if sparse.issparse(rows)
                            and rows.shape[0] * self.p <= DENSE_HESSIAN_MAX_ENTRIES
                            else rows)
+            if self.narrow and not sparse.issparse(self._X):
+                self._X = np.asfortranarray(self._X)   # a copy of a few columns
         return self._X
 
     @property
@@ -217,7 +279,9 @@ class _Hessian:
             np.multiply(scaled, root.astype(self.dtype)[:, None], out=scaled)
         if self.fit_intercept:
             self.buf[:, p] = root
-        return np.asarray(self.buf.T @ self.buf, dtype=np.float64)
+        # the upper triangle, all that the Cholesky factorisation reads
+        syrk = ssyrk if self.dtype == np.float32 else dsyrk
+        return np.asarray(syrk(1.0, self.buf, trans=1), dtype=np.float64)
 
     def _sparse_matrix(self, h):
         p = self.p
@@ -232,7 +296,12 @@ class _Hessian:
     def factor(self, h):
         """Cholesky factor of the Hessian at the weights h."""
         h = self._rows_weights(h)
-        H = self._sparse_matrix(h) if sparse.issparse(self.X) else self._dense_matrix(h)
+        if sparse.issparse(self.X):
+            H = self._sparse_matrix(h)
+        elif self.narrow:
+            H = weighted_gram(self.X, h, self.fit_intercept)
+        else:
+            H = self._dense_matrix(h)
         diag = np.arange(self.p)
         H[diag, diag] += self.l2
         return _cholesky(H)
@@ -269,12 +338,12 @@ class _Corrections:
         return -out
 
 
-def _gradient(data, r, w, l2, fit_intercept):
+def _gradient(data, r, w, l2, fit_intercept, xtr=None):
     """The gradient in (w, b) of the smooth objective, r the loss's per-sample
-    gradient."""
+    gradient (``xtr``: X^T r where it is known)."""
     p = data.n_features
     g = np.empty(p + 1 if fit_intercept else p)
-    g[:p] = data.rmatvec(r) + l2 * w
+    g[:p] = (data.rmatvec(r) if xtr is None else xtr) + l2 * w
     if fit_intercept:
         g[p] = r.sum()
     return g
@@ -326,6 +395,14 @@ def _final_step(data, loss, y, s, l2, point, g, d, fit_intercept):
     return (w_new, b_new) if f_new < f else (w, b)
 
 
+def _keep_model(hessian, steps, viol, prev_viol):
+    """Whether the next step keeps the model (factor and corrections) rather
+    than forming a Hessian (see fit_newton_cholesky)."""
+    if hessian.cost_in_steps < NEWTON_BELOW_COST and steps >= 1:
+        return False
+    return viol <= (REUSE_GAIN if steps >= hessian.cost_in_steps else 1.0) * prev_viol
+
+
 def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter,
                         cold=False):
     """Quasi-Newton steps for the smooth (L2) problem: a Cholesky-factored
@@ -364,9 +441,15 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     prev_viol = np.inf
     prev = None     # (step, gradient) of the last step
     exps = None     # the loss's exponentials at eta, from the line search
+    derivs = None   # the loss's derivatives at eta (r, h, X^T r), from a full step
+    full_step = _FullStepPass(data, loss, y, s) if _FullStepPass.applies(data, loss) else None
     while True:
-        r, h = loss.derivatives(y, s, eta, exps)
-        g = _gradient(data, r, w, l2, fit_intercept)
+        if derivs is None:
+            r, h = loss.derivatives(y, s, eta, exps)
+            g = _gradient(data, r, w, l2, fit_intercept)
+        else:
+            r, h, xtr = derivs
+            g = _gradient(data, r, w, l2, fit_intercept, xtr)
         viol = np.abs(g).max(initial=0.0)
         if viol <= tol_abs:
             if factor is not None:
@@ -378,8 +461,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
         if it >= max_iter or stall.stalled(viol, f_loss + pen):
             return w, b, it, False
         it += 1
-        if factor is not None and viol <= (REUSE_GAIN if steps >= hessian.cost_in_steps
-                                           else 1.0) * prev_viol:
+        if factor is not None and _keep_model(hessian, steps, viol, prev_viol):
             if prev is not None:
                 corrections.add(prev[0], g - prev[1])
             fresh = False
@@ -399,9 +481,10 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
             continue
         db = d[p] if fit_intercept else 0.0
         dw = d[:p]
-        Xd = data.matvec(dw) + db
+        full = None if full_step is None else full_step(eta, dw, db)
+        Xd = data.matvec(dw) + db if full is None else full.Xd
         found = _line_search(loss, y, s, eta, Xd, f_loss + pen, delta,
-                             _ridge_along(l2, w, dw))
+                             _ridge_along(l2, w, dw), full)
         if found is None:
             # a model with corrections, or an approximate Hessian, may be
             # what failed: retry with an exact one
@@ -411,7 +494,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
                 hessian.to_exact()
             factor, prev_viol = None, np.inf
             continue
-        t, eta, f_loss, pen, exps = found
+        t, eta, f_loss, pen, exps, derivs = found
         w = w + t * dw
         b = b + t * db
         prev = (t * d, g)
@@ -470,6 +553,6 @@ def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter
                              _ridge_along(l2, w, d))
         if found is None:
             return w, b, it, False
-        t, eta, f_loss, pen, exps = found
+        t, eta, f_loss, pen, exps, _ = found
         w = w + t * d
         b = b + t * db

@@ -164,12 +164,6 @@ class TweedieLoss:
             with np.errstate(invalid="ignore", over="ignore"):
                 out = float(dev.sum() if s is None else s @ dev)
             return (out if np.isfinite(out) else np.inf), None
-        # log link: the y-only part is summed once per (y, s) and kept
-        key = (id(y), id(s))
-        if getattr(self, "_const_key", None) != key:
-            const = self._y_constant(y)
-            self._const = float(const.sum() if s is None else s @ const)
-            self._const_key, self._const_refs = key, (y, s)
         exps = self._log_exps(y, eta)
         with np.errstate(over="ignore", invalid="ignore"):
             if p == 1:
@@ -178,8 +172,18 @@ class TweedieLoss:
                 var = eta + exps[0]
             else:
                 var = exps[1] / (2 - p) - y * exps[0] / (1 - p)
-            out = float(var.sum() if s is None else s @ var) + self._const
+            out = float(var.sum() if s is None else s @ var) + self.y_part(y, s)
         return (out if np.isfinite(out) else np.inf), exps
+
+    def y_part(self, y, s):
+        """The weighted sum of the half deviance's part that depends on y
+        alone (log link, power not 0): summed once per (y, s) and kept."""
+        key = (id(y), id(s))
+        if getattr(self, "_const_key", None) != key:
+            const = self._y_constant(y)
+            self._const = float(const.sum() if s is None else s @ const)
+            self._const_key, self._const_refs = key, (y, s)
+        return self._const
 
     def derivatives(self, y, s, eta, exps=None):
         """(r, h): weighted gradient and curvature of the half deviance in eta

@@ -341,3 +341,18 @@ def test_plain_arrays_fit_as_converted_ones(dtype):
         fr.PoissonRegressor().fit(np.where(X > 2, np.nan, X), y)
     with pytest.raises(ValueError, match="Input y contains infinity"):
         fr.PoissonRegressor().fit(X, np.where(y > 2, np.inf, y))
+
+
+def test_plain_array_refit_drops_the_feature_names_of_a_frame():
+    # as validate_data does: a fit on an array forgets the names of the
+    # frame an earlier fit saw, and predicting from a frame then warns
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((40, 3))
+    y = rng.poisson(1.0, 40).astype(float)
+    est = fr.PoissonRegressor(alpha=0.1).fit(pd.DataFrame(X, columns=["a", "b", "c"]), y)
+    assert list(est.feature_names_in_) == ["a", "b", "c"]
+    est.fit(X[:, :2], y)
+    assert est.n_features_in_ == 2 and not hasattr(est, "feature_names_in_")
+    with pytest.warns(UserWarning, match="X has feature names"):
+        est.predict(pd.DataFrame(X[:, :2], columns=["a", "b"]))
