@@ -74,6 +74,11 @@ NEWTON_BELOW_COST = 0.5
 # Dense designs of at most this many columns form their Hessians with the
 # narrow-design kernel of fastreg._glm_fast (BLAS is slow on that shape).
 NARROW_COLUMNS = 64
+# Designs of at least this many bytes take a step's product and the next
+# gradient in one pass (_FullStepPass): below, X stays in the core's caches
+# between the two passes, and NumPy's vectorised exponentials beat the
+# pass's scalar ones (cadata's 20640 x 8: 0.18 ms against 0.12).
+FULL_STEP_MIN_BYTES = 4 << 20
 # BFGS correction pairs kept on top of the factor.
 CORRECTION_PAIRS = 10
 
@@ -123,6 +128,7 @@ class _FullStepPass:
     def applies(data, loss):
         X = data.X
         return (loss.log and loss.power != 0 and not sparse.issparse(X)
+                and X.nbytes >= FULL_STEP_MIN_BYTES
                 and (X.flags.f_contiguous or X.flags.c_contiguous))
 
     def __call__(self, eta, dw, db):

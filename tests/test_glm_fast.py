@@ -125,10 +125,17 @@ def test_fits_agree_with_the_kernels_and_without(monkeypatch, power, dtype, orde
         est = fr.TweedieRegressor(power=power, alpha=1e-3, tol=tol, max_iter=200)
         return est.fit(X, y, sample_weight=s)
 
+    monkeypatch.setattr(glm_newton, "FULL_STEP_MIN_BYTES", 0)  # small X too
+    passes = []
+    real = glm_newton.step_pass
+    monkeypatch.setattr(glm_newton, "step_pass", lambda *a: passes.append(1) or real(*a))
     fast = fit()
+    taken = len(passes)
+    assert taken > 0
     monkeypatch.setattr(glm_newton, "NARROW_COLUMNS", 0)
     monkeypatch.setattr(glm_newton._FullStepPass, "applies", staticmethod(lambda *a: False))
     plain = fit()
+    assert len(passes) == taken   # the plain fit took none
     # float32 products round differently in blocks: the optima move by that
     rtol, atol = (1e-4, 1e-6) if dtype == np.float32 else (1e-7, 1e-9)
     assert_allclose(fast.coef_, plain.coef_, rtol=rtol, atol=atol)
