@@ -28,12 +28,19 @@ COLUMN_OPS = ("constant", "zero", "duplicate", "scale")
 Y_KINDS = ("linear", "noise", "constant", "zero")
 WEIGHTS = (None, "ones", "uniform", "zeros", "extreme", "integer", "one_positive")
 LABELS = ("int", "str", "float", "signed", "bool")
+# GLM targets: 'counts' (non-negative integers, zeros included) and 'positive'
+# (strictly positive reals); 'negative' makes one entry negative, out of the
+# range of every loss but the normal one.
+GLM_Y_KINDS = {"counts": ("linear", "noise", "constant", "zero", "linear", "negative"),
+               "positive": ("linear", "noise", "constant", "linear", "negative")}
 
 
 @dataclasses.dataclass(frozen=True)
 class Case:
     """One input problem. ``target`` is 'regression' (1-D y unless
-    ``n_targets > 1``), 'multitask' (2-D y), 'binary' or 'multiclass'."""
+    ``n_targets > 1``), 'multitask' (2-D y), 'binary', 'multiclass', or a GLM
+    target: 'counts' or 'positive' (see GLM_Y_KINDS; ``y_exp`` scales the
+    mean)."""
 
     n: int = 10
     p: int = 3
@@ -100,6 +107,8 @@ class Case:
         rng = np.random.default_rng(self.seed + 1)
         if self.target in ("binary", "multiclass"):
             return self._labels(X, rng)
+        if self.target in GLM_Y_KINDS:
+            return self._glm_target(X, rng)
         T = max(self.n_targets, 2 if self.target == "multitask" else 1)
         if self.y_kind == "linear":
             W = rng.standard_normal((self.p, T)) * (rng.random((self.p, T)) < 0.6)
@@ -137,6 +146,37 @@ class Case:
         if self.labels == "bool" and K == 2:
             return idx.astype(bool)
         return idx
+
+    def _glm_target(self, X, rng):
+        """Counts drawn from a Poisson law, positive values from a Gamma law
+        (shape 2), of mean 10**y_exp times exp(linear predictor) ('linear')
+        or 10**y_exp ('noise'); 'constant': every entry 1.7 * 10**y_exp
+        (rounded up to a count); 'zero': all-zero counts; 'negative': the
+        'linear' kind with its first entry made negative."""
+        mean = 10.0 ** self.y_exp
+        if self.y_kind == "constant":
+            value = max(1.0, np.rint(1.7 * mean)) if self.target == "counts" else 1.7 * mean
+            return np.full(self.n, value)
+        if self.y_kind == "zero":
+            return np.zeros(self.n)
+        if self.y_kind == "noise":
+            mu = np.full(self.n, mean)
+        else:
+            w = rng.standard_normal(self.p) * (rng.random(self.p) < 0.6)
+            scale = np.abs(X).max() if X.size and np.abs(X).max() > 0 else 1.0
+            with np.errstate(all="ignore"):
+                z = X @ w / scale
+            # (the linear predictor clipped, 0 where X is not finite: y's
+            # mean stays within a factor 20 of 10**y_exp)
+            mu = mean * np.exp(np.clip(np.where(np.isfinite(z), z, 0.0), -3.0, 3.0))
+        if self.target == "counts":
+            y = rng.poisson(mu).astype(np.float64)
+        else:
+            # a floor keeps float32 rounding of y away from 0
+            y = np.maximum(rng.gamma(2.0, mu / 2.0), 1e-6 * mean)
+        if self.y_kind == "negative" and self.n:
+            y[0] = -max(1.0 if self.target == "counts" else mean, y[0])
+        return y
 
     def _weights(self):
         rng = np.random.default_rng(self.seed + 2)
@@ -283,7 +323,8 @@ def cases(draw, target="regression", *, max_n=300, max_p=300, min_n=1, dtypes=DT
           layouts=LAYOUTS, multi_output=True, weights=WEIGHTS):
     """The shared input family.
 
-    ``target``: 'regression', 'multitask', 'binary' or 'multiclass'.
+    ``target``: 'regression', 'multitask', 'binary', 'multiclass', 'counts'
+    or 'positive' (GLM targets: y's mean from 1e-3 to 1e3).
     ``multi_output``: whether a regression target may be 2-D.
     """
     if target in ("binary", "multiclass"):
@@ -306,9 +347,13 @@ def cases(draw, target="regression", *, max_n=300, max_p=300, min_n=1, dtypes=DT
                     for op, j, arg in ops)
     empty_rows = draw(st.sampled_from([0, 0, 1, 3]))
     x_exp = draw(st.sampled_from([0, 0, 0, 3, -3, 50, -50]))
-    y_kind = draw(st.sampled_from(Y_KINDS if target in ("regression", "multitask")
-                                  else ("linear", "noise", "linear", "constant")))
-    y_exp = draw(st.sampled_from([0, 0, 0, 2, -2, 150, -150]))
+    if target in GLM_Y_KINDS:
+        y_kind = draw(st.sampled_from(GLM_Y_KINDS[target]))
+        y_exp = draw(st.sampled_from([0, 0, 0, 1, -1, 3, -3]))
+    else:
+        y_kind = draw(st.sampled_from(Y_KINDS if target in ("regression", "multitask")
+                                      else ("linear", "noise", "linear", "constant")))
+        y_exp = draw(st.sampled_from([0, 0, 0, 2, -2, 150, -150]))
     n_targets = 1
     if target == "regression" and multi_output:
         n_targets = draw(st.sampled_from([1, 1, 1, 2, 3]))

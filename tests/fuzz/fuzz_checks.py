@@ -841,6 +841,167 @@ def logistic_kkt(X, y, classes, coef, intercept, C, l1_ratio, s, fit_intercept):
     return float(worst)
 
 
+# -- GLMs (Poisson, Gamma, Tweedie) -----------------------------------------
+
+
+def glm_mean(eta, link):
+    """The mean of a linear predictor (log or identity link)."""
+    with np.errstate(over="ignore"):
+        return np.exp(eta) if link == "log" else np.asarray(eta, float)
+
+
+def glm_half_deviance(y, mu, power):
+    """Half the Tweedie unit deviance, per sample; inf where the mean is
+    outside the family's domain (mu <= 0 for a positive power)."""
+    p = float(power)
+    with np.errstate(all="ignore"):
+        if p == 0:
+            return 0.5 * (y - mu) ** 2
+        bad = ~(mu > 0)
+        m = np.where(bad, 1.0, mu)
+        if p == 1:
+            out = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / m), 0.0) - y + m
+        elif p == 2:
+            out = np.log(m / y) + y / m - 1.0
+        else:
+            out = (np.maximum(y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
+                   - y * m ** (1 - p) / (1 - p) + m ** (2 - p) / (2 - p))
+        return np.where(bad, np.inf, out)
+
+
+def glm_derivatives(y, eta, power, link):
+    """(gradient, curvature bound) of the half deviance in the linear
+    predictor, per sample: the curvature is the larger of the observed and
+    Fisher's (an allowance for the rounding of eta, not a Hessian)."""
+    p = float(power)
+    mu = glm_mean(eta, link)
+    with np.errstate(all="ignore"):
+        if link == "log":
+            g = mu ** (2 - p) - y * mu ** (1 - p)
+            h = np.maximum(np.abs((2 - p) * mu ** (2 - p) - (1 - p) * y * mu ** (1 - p)),
+                           mu ** (2 - p))
+        else:
+            g = mu ** (-p) * (mu - y) if p else mu - y
+            h = np.maximum(np.abs((1 - p) * mu ** (-p) + p * y * mu ** (-p - 1)),
+                           np.abs(mu) ** (-p)) if p else np.ones_like(mu)
+    return g, h
+
+
+def glm_null_gradient(X, y, s, power, link, fit_intercept):
+    """(|x_j^T S g| / sum(s) per feature, the magnitude of its terms
+    |x_j|^T S |g| / sum(s)) at w = 0 with the intercept at its optimum (0
+    without one): the gradient whose largest entry is alpha_max of an L1
+    fit."""
+    X = dense64(X)
+    y = np.asarray(y, float)
+    s = np.ones(len(y)) if s is None else np.asarray(s, float)
+    with np.errstate(all="ignore"):
+        if fit_intercept:
+            mean = max(float(s @ y / s.sum()), 1e-150)
+            eta = np.full(len(y), np.log(mean) if link == "log" else mean)
+        else:
+            eta = np.zeros(len(y))
+        g, _ = glm_derivatives(y, eta, power, link)
+        grad = np.abs(np.asarray(X.T @ (s * g)).ravel()) / s.sum()
+        terms = np.asarray(abs(X).T @ np.abs(s * g)).ravel() / s.sum()
+    return grad, terms
+
+
+def glm_alpha_max(X, y, s, power, link, fit_intercept):
+    """Smallest alpha of an L1 fit (l1_ratio 1) with no nonzero coefficient;
+    1 where it is 0 or not finite (a scale for alpha, whatever l1_ratio)."""
+    grad, _ = glm_null_gradient(X, y, s, power, link, fit_intercept)
+    value = grad.max(initial=0.0)
+    return float(value) if np.isfinite(value) and value > 0 else 1.0
+
+
+class GLMProblem:
+    """A fitted GLM's problem ``1/S sum_i s_i d(y_i, mu_i)/2 + alpha rho |w|_1
+    + alpha (1 - rho)/2 |w|^2`` on the data the estimator saw (float32 X: y
+    and the weights rounded to float32), with its objective, KKT violation
+    (minimum-norm subgradient, the intercept's derivative) and their
+    rounding allowances. Rows of zero weight take no part (their deviance may
+    be infinite)."""
+
+    def __init__(self, X, y, sample_weight, power, link, alpha, l1_ratio, fit_intercept):
+        dtype = work_dtype(X)
+        self.X = dense64(X)
+        self.y = np.asarray(y).astype(dtype).astype(np.float64)
+        self.s = np.ones(len(self.y)) if sample_weight is None else \
+            np.asarray(sample_weight).astype(dtype).astype(np.float64)
+        self.S = float(self.s.sum())
+        self.rows = self.s > 0
+        self.power, self.link = float(power), link
+        self.l1 = float(alpha) * float(l1_ratio)
+        self.l2 = float(alpha) * (1.0 - float(l1_ratio))
+        self.fit_intercept = fit_intercept
+
+    def _eta(self, coef, intercept):
+        with np.errstate(all="ignore"):
+            return np.asarray(self.X @ np.asarray(coef, float)).ravel() + float(intercept)
+
+    def objective(self, coef, intercept):
+        w = np.asarray(coef, float)
+        eta = self._eta(coef, intercept)
+        dev = glm_half_deviance(self.y[self.rows], glm_mean(eta[self.rows], self.link),
+                                self.power)
+        with np.errstate(all="ignore"):
+            loss = float(self.s[self.rows] @ dev) / self.S
+        return loss + self.l1 * np.abs(w).sum() + 0.5 * self.l2 * float(w @ w)
+
+    def _gradients(self, coef, intercept):
+        eta = self._eta(coef, intercept)
+        g, h = glm_derivatives(self.y, eta, self.power, self.link)
+        g = np.where(self.rows, g, 0.0) * self.s
+        h = np.where(self.rows, h, 0.0) * self.s
+        return g, h
+
+    def kkt(self, coef, intercept):
+        w = np.asarray(coef, float)
+        g, _ = self._gradients(coef, intercept)
+        with np.errstate(all="ignore"):
+            smooth = np.asarray(self.X.T @ g).ravel() / self.S + self.l2 * w
+            v = np.where(w != 0, smooth + self.l1 * np.sign(w),
+                         np.maximum(np.abs(smooth) - self.l1, 0.0))
+            worst = float(np.abs(v).max(initial=0.0))
+            if self.fit_intercept:
+                worst = max(worst, abs(float(g.sum())) / self.S)
+        return worst if np.isfinite(worst) else float("inf")
+
+    def rounding(self, coef, intercept, dtype):
+        """Allowance on a KKT violation: ULPS ulps (of ``dtype``) of the
+        gradient's terms, and the gradient's change under a rounding of the
+        linear predictor by one ulp of its terms (curvature bound of
+        glm_derivatives)."""
+        e = eps(dtype)
+        w = np.abs(np.asarray(coef, float))
+        g, h = self._gradients(coef, intercept)
+        absX = abs(self.X)
+        with np.errstate(all="ignore"):
+            dz = (np.asarray(absX @ w).ravel() + abs(float(intercept))) * e
+            dg = np.asarray(absX.T @ (h * dz)).max(initial=0.0) / self.S
+            terms = max(np.asarray(absX.T @ np.abs(g)).max(initial=0.0),
+                        np.abs(g).sum()) / self.S + (self.l1 + self.l2) * w.max(initial=0.0)
+            allowance = ULPS * (e * terms + dg + float(h @ dz) / self.S)
+        return float(allowance) if np.isfinite(allowance) else float("inf")
+
+    def objective_rounding(self, *objectives):
+        """ULPS ulps of float64 of the objectives and of the deviance's
+        terms that cancel (y, y log y)."""
+        scale = sum(abs(o) for o in objectives if np.isfinite(o))
+        with np.errstate(all="ignore"):
+            ay = np.abs(self.y)
+            terms = float(self.s @ (ay * (1.0 + np.abs(np.log(np.where(ay > 0, ay, 1.0))))))
+        return ULPS * eps(np.float64) * (scale + terms / self.S)
+
+    def distance(self, a, b):
+        """l1 distance between two fits' coefficients and intercepts."""
+        d = np.abs(np.asarray(a.coef_, float) - np.asarray(b.coef_, float)).sum()
+        if self.fit_intercept:
+            d += abs(float(a.intercept_) - float(b.intercept_))
+        return float(d)
+
+
 # ---------------------------------------------------------------------------
 # Known defects
 # ---------------------------------------------------------------------------
@@ -856,6 +1017,9 @@ KNOWN_DEFECTS = {
                                   "scikit-learn does the same (RidgeCV leave-one-out with "
                                   "|y| ~ 1e150 and large weights: errors overflow, "
                                   "best_score_ -inf, alpha_ the first of the grid)",
+    "glm-float32-intercept-type": "the GLM regressors' intercept_ is a Python float for "
+                                  "float32 X with fit_intercept=True; scikit-learn's is a "
+                                  "numpy.float32",
 }
 
 
