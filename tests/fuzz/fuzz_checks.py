@@ -1020,6 +1020,9 @@ KNOWN_DEFECTS = {
     "glm-float32-intercept-type": "the GLM regressors' intercept_ is a Python float for "
                                   "float32 X with fit_intercept=True; scikit-learn's is a "
                                   "numpy.float32",
+    "glm-cv-refit-silent-max-iter": "GeneralizedLinearRegressorCV does not warn when its "
+                                    "refit stops at max_iter short of tol (the "
+                                    "regressors warn)",
 }
 
 

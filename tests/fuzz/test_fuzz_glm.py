@@ -74,15 +74,16 @@ def sklearn_regressor(name, params, alpha, solver=None):
     return getattr(sk_lm, name)(alpha=alpha, **kwargs)
 
 
-def check_certified(problem, est, tol, dtype, what):
+def check_certified(problem, est, tol, dtype, what, known=None):
     """A fit that claims convergence has a KKT violation of at most tol (+
-    rounding); returns that allowance."""
+    rounding); returns that allowance. ``known``: the known defect a
+    violation is."""
     v = problem.kkt(est.coef_, est.intercept_)
     allowed = tol * (1 + 1e-6) + problem.rounding(est.coef_, est.intercept_, dtype)
     expect(v <= allowed,
            "%s claims convergence (no ConvergenceWarning, n_iter_ %s) but its largest KKT "
            "violation is %.3e > tol %.3e (+ rounding %.3e)"
-           % (what, est.n_iter_, v, tol, allowed - tol))
+           % (what, est.n_iter_, v, tol, allowed - tol), known)
     return allowed
 
 
@@ -272,9 +273,11 @@ def test_glm_regressor_cv(data):
         problem = GLMProblem(X, y, sw, power, link, est.alpha_, est.l1_ratio_,
                              params["fit_intercept"])
         if not fr.warned():
+            stopped = est.n_iter_ >= params["max_iter"]
             check_certified(problem, est, params["tol"], dtype,
                             "GeneralizedLinearRegressorCV's refit (alpha_ %.3e, l1_ratio_ %s)"
-                            % (est.alpha_, est.l1_ratio_))
+                            % (est.alpha_, est.l1_ratio_),
+                            known="glm-cv-refit-silent-max-iter" if stopped else None)
             ex.path += ", certified"
         assert_refit_invariants(est, fit, X, checks["determinism"], checks["threads"])
 

@@ -12,8 +12,8 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 import fastreg
-from fuzz_checks import (KNOWN_DEFECTS, FitTimeout, LeastSquaresProblem, LogisticProblem,
-                         call_with_timeout)
+from fuzz_checks import (KNOWN_DEFECTS, FitTimeout, GLMProblem, LeastSquaresProblem,
+                         LogisticProblem, call_with_timeout)
 
 
 def known(name):
@@ -556,3 +556,26 @@ def test_ridge_saga_on_a_small_sparse_design_reaches_the_optimum():
     problem = RidgeProblem(X, y, sw, alpha, False, False)
     excess = problem.objective(model.coef_, 0.0) - problem.optimum()
     assert excess <= 1e-2 * problem.null_objective()
+
+
+@known("glm-float32-intercept-type")
+@pytest.mark.parametrize("name", ["PoissonRegressor", "GammaRegressor", "TweedieRegressor"])
+def test_glm_float32_intercept_type(name):
+    # scikit-learn: numpy.float32 (a Python float without an intercept)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 2)).astype(np.float32)
+    y = np.abs(X[:, 0]).astype(np.float64) + 0.5
+    assert isinstance(getattr(fastreg, name)().fit(X, y).intercept_, np.float32)
+
+
+@known("glm-cv-refit-silent-max-iter")
+def test_glm_cv_warns_when_its_refit_stops_at_max_iter():
+    X = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    y = np.array([12.0, 18.0, 10.0])
+    est, caught = fit_recording(fastreg.GeneralizedLinearRegressorCV(
+        alphas=4, cv=3, max_iter=5, fit_intercept=False), X, y)
+    problem = GLMProblem(X, y, None, 1.0, "log", est.alpha_, est.l1_ratio_, False)
+    # KKT violation 1.7e-2 after 5 Newton steps, tol 1e-4;
+    # PoissonRegressor(alpha=est.alpha_, l1_ratio=1, max_iter=5) warns
+    assert ConvergenceWarning in caught or \
+        problem.kkt(est.coef_, est.intercept_) <= est.tol
