@@ -1021,8 +1021,12 @@ KNOWN_DEFECTS = {
                                   "float32 X with fit_intercept=True; scikit-learn's is a "
                                   "numpy.float32",
     "glm-cv-refit-silent-max-iter": "GeneralizedLinearRegressorCV does not warn when its "
-                                    "refit stops at max_iter short of tol (the "
+                                    "refit stops short of tol (at max_iter, or where the "
                                     "regressors warn)",
+    "glm-cv-nonfinite-grid": "GeneralizedLinearRegressorCV with the identity link, a "
+                             "positive power and a zero mean at w = 0 (no intercept, or "
+                             "y's mean 0) fits silently on an alpha grid of inf and NaN "
+                             "(alpha_max from a gradient at mu = 0)",
 }
 
 

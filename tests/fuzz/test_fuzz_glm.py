@@ -74,6 +74,20 @@ def sklearn_regressor(name, params, alpha, solver=None):
     return getattr(sk_lm, name)(alpha=alpha, **kwargs)
 
 
+def check_attributes(est, sk, X):
+    """Attributes and predict output as scikit-learn's. scikit-learn's
+    predict returns a scalar for a one-row sparse array (its ``X @ coef_``);
+    fastreg's is then checked to be an array of one prediction."""
+    sk_predict = run(lambda: sk.predict(X))
+    if sk_predict.ok and np.ndim(sk_predict.value) == 0:
+        prediction = est.predict(X)
+        expect(isinstance(prediction, np.ndarray) and prediction.shape == (X.shape[0],),
+               "predict of one row: %r" % (prediction,))
+        X = None
+    assert_like_sklearn(est, sk, ("coef_", "intercept_", "n_iter_"), X,
+                        known=KNOWN_ATTRIBUTES)
+
+
 def check_certified(problem, est, tol, dtype, what, known=None):
     """A fit that claims convergence has a KKT violation of at most tol (+
     rounding); returns that allowance. ``known``: the known defect a
@@ -140,8 +154,7 @@ def test_glm_regressor(data):
         if est is None:
             return
         if sk.ok:
-            assert_like_sklearn(est, sk.value, ("coef_", "intercept_", "n_iter_"), X,
-                                known=KNOWN_ATTRIBUTES)
+            check_attributes(est, sk.value, X)
         problem = GLMProblem(X, y, sw, power, link, alpha, rho, params["fit_intercept"])
         dtype = work_dtype(X)
         converged = not fr.warned()
@@ -264,31 +277,58 @@ def test_glm_regressor_cv(data):
         if est is None:
             return
         if sk.ok:
-            assert_like_sklearn(est, sk.value, ("coef_", "intercept_", "n_iter_"), X,
-                                known=KNOWN_ATTRIBUTES)
+            check_attributes(est, sk.value, X)
         dtype = work_dtype(X)
-        if not explicit:
-            check_cv_grid(est, X, y, sw, power, link, params, dtype)
+        if not explicit and not check_cv_grid(est, X, y, sw, power, link, params, dtype):
+            return
         check_cv_choice(est, params)
         problem = GLMProblem(X, y, sw, power, link, est.alpha_, est.l1_ratio_,
                              params["fit_intercept"])
         if not fr.warned():
-            stopped = est.n_iter_ >= params["max_iter"]
             check_certified(problem, est, params["tol"], dtype,
                             "GeneralizedLinearRegressorCV's refit (alpha_ %.3e, l1_ratio_ %s)"
                             % (est.alpha_, est.l1_ratio_),
-                            known="glm-cv-refit-silent-max-iter" if stopped else None)
+                            known=silent_refit_known(est, X, y, sw, power, link, params))
             ex.path += ", certified"
         assert_refit_invariants(est, fit, X, checks["determinism"], checks["threads"])
 
 
+def silent_refit_known(est, X, y, sw, power, link, params):
+    """The known defect a refit without a warning and short of tol is: the
+    refit stopped at max_iter, or TweedieRegressor at alpha_, l1_ratio_
+    warns on the same data (the CV's refit never warns)."""
+    if est.n_iter_ >= params["max_iter"]:
+        return "glm-cv-refit-silent-max-iter"
+    single = run(lambda: fastreg.TweedieRegressor(
+        power=power, link=link, alpha=est.alpha_, l1_ratio=est.l1_ratio_,
+        fit_intercept=params["fit_intercept"], tol=params["tol"],
+        max_iter=params["max_iter"]).fit(X, y, sample_weight=sw))
+    return "glm-cv-refit-silent-max-iter" if single.ok and single.warned() else None
+
+
+def null_mean_is_zero(y, sw, power, link, fit_intercept):
+    """Whether the identity link's mean at w = 0 (0 without an intercept,
+    the weighted mean of y with one) is 0, where a positive power's
+    deviance has no gradient."""
+    if link != "identity" or power <= 0:
+        return False
+    return not fit_intercept or float(np.average(np.asarray(y, float), weights=sw)) == 0
+
+
 def check_cv_grid(est, X, y, sw, power, link, params, dtype):
     """The automatic grid starts at alpha_max / l1_ratio (up to the rounding
-    of the gradient's terms in X's dtype) and spans ``eps``."""
+    of the gradient's terms in X's dtype) and spans ``eps``; returns whether
+    it is finite."""
+    if not np.all(np.isfinite(est.alphas_)):
+        known = null_mean_is_zero(y, sw, power, link, params["fit_intercept"])
+        expect(False, "GeneralizedLinearRegressorCV fitted without an error on a grid "
+               "that is not finite: %r (alpha_ %r)" % (est.alphas_, est.alpha_),
+               "glm-cv-nonfinite-grid" if known else None)
+        return False
     X64, y64, sw64 = as_float64_problem(X, y, sw)
     grad, terms = glm_null_gradient(X64, y64, sw64, power, link, params["fit_intercept"])
     if not np.all(np.isfinite(grad)):
-        return
+        return True
     ratios = np.atleast_1d(params["l1_ratio"])
     grids = np.atleast_2d(est.alphas_)
     floor = np.finfo(np.float64).resolution
@@ -302,6 +342,7 @@ def check_cv_grid(est, X, y, sw, power, link, params, dtype):
         expect(abs(grid[-1] / grid[0] - params["eps"]) <= 1e-9 * params["eps"],
                "GeneralizedLinearRegressorCV's grid spans %.6e, eps %.6e"
                % (grid[-1] / grid[0], params["eps"]))
+    return True
 
 
 def check_cv_choice(est, params):

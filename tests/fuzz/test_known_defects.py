@@ -579,3 +579,18 @@ def test_glm_cv_warns_when_its_refit_stops_at_max_iter():
     # PoissonRegressor(alpha=est.alpha_, l1_ratio=1, max_iter=5) warns
     assert ConvergenceWarning in caught or \
         problem.kkt(est.coef_, est.intercept_) <= est.tol
+
+
+@known("glm-cv-nonfinite-grid")
+def test_glm_cv_identity_link_without_intercept_has_a_finite_grid_or_refuses():
+    # alpha_max divides by mu = 0 at w = 0: alphas_ [inf, nan, inf], alpha_ inf,
+    # every test deviance inf, coef_ 0, no error and no warning
+    X = np.array([[1.0], [2.0], [3.0]])
+    y = np.array([1.0, 2.0, 4.0])
+    est = fastreg.GeneralizedLinearRegressorCV(family="poisson", link="identity",
+                                               fit_intercept=False, alphas=3, cv=3)
+    try:
+        est.fit(X, y)
+    except ValueError:
+        return
+    assert np.all(np.isfinite(est.alphas_))
