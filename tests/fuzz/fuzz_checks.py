@@ -1017,7 +1017,7 @@ KNOWN_DEFECTS = {
                                   "scikit-learn does the same (RidgeCV leave-one-out with "
                                   "|y| ~ 1e150 and large weights: errors overflow, "
                                   "best_score_ -inf, alpha_ the first of the grid)",
-    "glm-float32-intercept-type": "the GLM regressors' intercept_ is a Python float for "
+    "glm-float32-intercept-type": "the GLM estimators' intercept_ is a Python float for "
                                   "float32 X with fit_intercept=True; scikit-learn's is a "
                                   "numpy.float32",
     "glm-cv-refit-silent-max-iter": "GeneralizedLinearRegressorCV does not warn when its "
