@@ -594,3 +594,18 @@ def test_glm_cv_identity_link_without_intercept_has_a_finite_grid_or_refuses():
     except ValueError:
         return
     assert np.all(np.isfinite(est.alphas_))
+
+
+@known("glm-final-step-above-tol")
+def test_glm_newton_route_certified_after_its_closing_step():
+    # no finite optimum (the last row's y = 0 pushes its mean to 0); the KKT
+    # violation is below tol before the step taken after convergence,
+    # 1.6e-4 after it, without a ConvergenceWarning
+    X = np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0], [-2.0, 2.0]])
+    y = np.array([0.0, 0.0, 1.0, 0.0])
+    sw = np.array([1.0, 2130.0, 187.0, 4.0])
+    est, caught = fit_recording(fastreg.PoissonRegressor(alpha=0.0, fit_intercept=False),
+                                X, y, sample_weight=sw)
+    problem = GLMProblem(X, y, sw, 1.0, "log", 0.0, 0.0, False)
+    assert ConvergenceWarning in caught or \
+        problem.kkt(est.coef_, est.intercept_) <= est.tol
