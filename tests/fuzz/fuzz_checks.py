@@ -888,10 +888,12 @@ def glm_derivatives(y, eta, power, link):
 
 
 def glm_null_gradient(X, y, s, power, link, fit_intercept):
-    """(|x_j^T S g| / sum(s) per feature, the magnitude of its terms
-    |x_j|^T S |g| / sum(s)) at w = 0 with the intercept at its optimum (0
-    without one): the gradient whose largest entry is alpha_max of an L1
-    fit."""
+    """(|x_j^T S g| / sum(s) per feature, the magnitude of its terms before
+    they cancel) at w = 0 with the intercept at its optimum (0 without one):
+    the gradient whose largest entry is alpha_max of an L1 fit. The
+    magnitude: |x_j|^T S m / sum(s), m the sizes of the two parts of g
+    (the mean's and y's) times 1 + |eta| (the rounding of the link and its
+    inverse)."""
     X = dense64(X)
     y = np.asarray(y, float)
     s = np.ones(len(y)) if s is None else np.asarray(s, float)
@@ -902,8 +904,14 @@ def glm_null_gradient(X, y, s, power, link, fit_intercept):
         else:
             eta = np.zeros(len(y))
         g, _ = glm_derivatives(y, eta, power, link)
+        mu = glm_mean(eta, link)
+        p = float(power)
+        if link == "log":
+            parts = mu ** (2 - p) + np.abs(y) * mu ** (1 - p)
+        else:
+            parts = (np.abs(mu) + np.abs(y)) * (np.abs(mu) ** (-p) if p else 1.0)
         grad = np.abs(np.asarray(X.T @ (s * g)).ravel()) / s.sum()
-        terms = np.asarray(abs(X).T @ np.abs(s * g)).ravel() / s.sum()
+        terms = np.asarray(abs(X).T @ (s * parts * (1 + np.abs(eta)))).ravel() / s.sum()
     return grad, terms
 
 
