@@ -161,7 +161,7 @@ def without_zero_weight_rows(X, y, sw):
     return X[keep], np.asarray(y)[keep], np.asarray(sw)[keep]
 
 
-@settings(max_examples=examples(1.5))
+@settings(max_examples=examples(1.25))
 @given(data=st.data())
 def test_glm_regressor(data):
     name = data.draw(st.sampled_from(REGRESSORS), label="estimator")
