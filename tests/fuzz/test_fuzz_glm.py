@@ -20,6 +20,7 @@ import scipy.sparse as sp
 import sklearn.linear_model as sk_lm
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
 
 import fastreg
 import fastreg._glm_newton as newton
@@ -76,6 +77,16 @@ def sklearn_regressor(name, params, alpha, solver=None):
     if solver is not None:
         kwargs["solver"] = solver
     return getattr(sk_lm, name)(alpha=alpha, **kwargs)
+
+
+def fit_sklearn(estimator, X, y, sw):
+    """scikit-learn's fit on one OpenMP thread: its GLM losses otherwise
+    start an OpenMP thread pool, after which the children the process forks
+    (the benchmark suite's isolated runs, later in the same pytest process)
+    hang in their own OpenMP regions (libgomp's pool does not survive a
+    fork)."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return estimator.fit(X, y, sample_weight=sw)
 
 
 def check_attributes(est, sk, X):
@@ -189,8 +200,8 @@ def test_glm_regressor(data):
 
         fr, sk, est = fit_side_by_side(
             case, (X, y, sw), fit, make,
-            lambda X, y, sw: sklearn_regressor(name, params, alpha, "lbfgs").fit(
-                X, y, sample_weight=sw))
+            lambda X, y, sw: fit_sklearn(sklearn_regressor(name, params, alpha, "lbfgs"),
+                                         X, y, sw))
         if est is None:
             return
         if sk.ok:
@@ -203,8 +214,8 @@ def test_glm_regressor(data):
                                       closing_step_diagnosis(lambda: fit(make()), problem,
                                                              params["tol"], dtype))
             if rho == 0:
-                sk2 = run(lambda: sklearn_regressor(name, params, alpha, "newton-cholesky").fit(
-                    X, y, sample_weight=sw))
+                sk2 = run(lambda: fit_sklearn(
+                    sklearn_regressor(name, params, alpha, "newton-cholesky"), X, y, sw))
                 for solver, outcome in (("lbfgs", sk), ("newton-cholesky", sk2)):
                     if outcome.ok:
                         check_not_above(problem, est, outcome.value, allowed, name,
@@ -327,9 +338,8 @@ def test_glm_regressor_cv(data):
         fr, sk, est = fit_side_by_side(
             case, (X, y, sw), fit,
             lambda: fastreg.GeneralizedLinearRegressorCV(alphas=alphas, **params),
-            lambda X, y, sw: sk_lm.TweedieRegressor(
-                power=power, link=link, fit_intercept=params["fit_intercept"]).fit(
-                    X, y, sample_weight=sw))
+            lambda X, y, sw: fit_sklearn(sk_lm.TweedieRegressor(
+                power=power, link=link, fit_intercept=params["fit_intercept"]), X, y, sw))
         if est is None:
             return
         if sk.ok:
