@@ -77,7 +77,7 @@ NARROW_COLUMNS = 64
 # Designs of at least this many bytes take a step's product and the next
 # gradient in one pass (_FullStepPass): below, X stays in the core's caches
 # between the two passes, and NumPy's vectorised exponentials beat the
-# pass's scalar ones (cadata's 20640 x 8: 0.18 ms against 0.12).
+# pass's scalar ones (cadata's 20640 x 8: no gain).
 FULL_STEP_MIN_BYTES = 4 << 20
 # BFGS correction pairs kept on top of the factor.
 CORRECTION_PAIRS = 10
