@@ -351,12 +351,9 @@ cdef bint _multitask_gram_anderson(
     for i in range(hist_w.shape[1]):
         hist_w[row, i] = (&W[0, 0])[i]
         hist_h[row, i] = (&H[0, 0])[i]
-    n_hist[0] = row + 1
-    if n_hist[0] < ANDERSON_DEPTH + 1:
-        return False
-    n_hist[0] = 0
-    return _multitask_gram_extrapolate(W, H, hist_w, hist_h, W_e, H_e, QY, y_norm2, l1_reg,
-                                       l2_reg)
+    n_hist[0] = (row + 1) % (ANDERSON_DEPTH + 1)
+    return n_hist[0] == 0 and _multitask_gram_extrapolate(W, H, hist_w, hist_h, W_e, H_e, QY,
+                                                          y_norm2, l1_reg, l2_reg)
 
 
 def multitask_enet_coordinate_descent_gram(

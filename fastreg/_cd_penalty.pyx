@@ -149,24 +149,28 @@ cdef double _penalty_value(Py_ssize_t n_features, const floating* w, const doubl
     return value
 
 
-cdef bint _anderson_trial(const double[:, ::1] hist, floating[::1, :] W, floating[::1, :] R,
-                          double* offset, floating[::1, :] W_trial, floating[::1, :] R_trial,
-                          const floating[::1, :] Y, const double[::1] factor,
-                          const double[::1] lower, const double[::1] upper, double l1_reg,
-                          double l2_reg, const floating[::1, :] X_dense,
-                          const floating[::1] X_data, const int[::1] X_indices,
-                          const int[::1] X_indptr, bint is_sparse, const floating[::1] X_mean,
-                          const floating[::1] norm2_cols, const floating* sw,
-                          bint weighted) noexcept nogil:
-    """W and R to the extrapolated point sum_k c_k w_{k+1} of the iterates in
-    ``hist``, clipped to the bounds, if it lowers P (R_trial: R moved by the
-    columns that change); whether it moved."""
+cdef bint _anderson_trial(double[:, ::1] hist, int* n_hist, floating[::1, :] W,
+                          floating[::1, :] R, double* offset, floating[::1, :] W_trial,
+                          floating[::1, :] R_trial, const floating[::1, :] Y,
+                          const double[::1] factor, const double[::1] lower,
+                          const double[::1] upper, double l1_reg, double l2_reg,
+                          const floating[::1, :] X_dense, const floating[::1] X_data,
+                          const int[::1] X_indices, const int[::1] X_indptr, bint is_sparse,
+                          const floating[::1] X_mean, const floating[::1] norm2_cols,
+                          const floating* sw, bint weighted) noexcept nogil:
+    """Record the epoch's iterate W in ``hist`` (``n_hist`` of them so far);
+    every ANDERSON_DEPTH + 1 of them, W and R to their extrapolated point
+    sum_k c_k w_{k+1}, clipped to the bounds, if it lowers P (R_trial: R
+    moved by the columns that change); whether W moved."""
     cdef double c[5]
     cdef double acc, last, trial_offset = offset[0], current, trial
     cdef Py_ssize_t i, j, n_features = W.shape[1], n_samples = R.shape[0]
     cdef floating delta
-    cdef int k
-    if not _anderson_coefficients(hist, n_features, 0, c, NULL, 0):
+    cdef int k, row = n_hist[0]
+    for j in range(n_features):
+        hist[row, j] = W[0, j]
+    n_hist[0] = (row + 1) % (ANDERSON_DEPTH + 1)
+    if n_hist[0] != 0 or not _anderson_coefficients(hist, n_features, 0, c, NULL, 0):
         return False
     for i in range(n_samples):
         R_trial[i, 0] = R[i, 0]
@@ -388,17 +392,10 @@ def enet_coordinate_descent_penalty(
                 d_w_max, w_max = moves[0], moves[1]
                 epoch += 1
                 since_gap += 1
-                moved_by_trial = False
-                if accelerate:
-                    for j in range(n_features):
-                        hist[n_hist, j] = W[0, j]
-                    n_hist += 1
-                    if n_hist == ANDERSON_DEPTH + 1:
-                        n_hist = 0
-                        moved_by_trial = _anderson_trial(
-                            hist, W, R, &offset, W_trial, R_trial, Y, factor, lower, upper,
-                            l1_reg, l2_reg, X_dense, X_data, X_indices, X_indptr, is_sparse,
-                            X_mean, norm2_cols, sw, weighted)
+                moved_by_trial = accelerate and _anderson_trial(
+                    hist, &n_hist, W, R, &offset, W_trial, R_trial, Y, factor, lower, upper,
+                    l1_reg, l2_reg, X_dense, X_data, X_indices, X_indptr, is_sparse, X_mean,
+                    norm2_cols, sw, weighted)
                 settled = w_max == 0.0 or d_w_max <= tol * w_max
                 if support_run > 0:  # every feature again once the support settles
                     support_run = 0 if settled or support_run == SUPPORT_EPOCHS else support_run + 1
