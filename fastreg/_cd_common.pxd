@@ -1,8 +1,10 @@
 # Low-level pieces shared by the coordinate-descent kernels
-# (fastreg/_cd_fast.pyx, one task; fastreg/_cd_multitask.pyx, several):
-# column operations on the implicitly centred, weighted design, the
-# random coordinate draw, the stopping records of the stall rule, the
-# Anderson extrapolation's coefficients and the residual computed anew.
+# (fastreg/_cd_fast.pyx, one task; fastreg/_cd_multitask.pyx, several;
+# fastreg/_cd_gram.pyx and fastreg/_cd_penalty.pyx): column operations on the
+# implicitly centred, weighted design, the random coordinate draw, the
+# stopping records of the stall rule and the decisions taken at a gap
+# evaluation and after an epoch, the Gram form's bookkeeping, the Anderson
+# extrapolation's coefficients and the residual computed anew.
 #
 # The functions are inline, so that a kernel compiles as if it were written
 # in place. The constants are variables of fastreg/_cd_common.pyx, set when it
@@ -155,20 +157,17 @@ cdef inline double _least_squares_gap(double gap, double r_norm2, double l1_reg,
     return gap
 
 
-# Where a run stands, for the kernels whose epochs are functions over it (the
-# Gram forms, the multi-task residual, the penalty factors' kernels).
+# Where a run stands, for the Gram-form kernels and the multi-task residual
+# kernel (the single-task residual kernel keeps the same in its State).
 cdef struct Sweep:
     int epoch           # epochs done
     int since_gap       # epochs since the last gap evaluation
-    double d_w_max      # the largest move of the last epoch
-    double w_max        # the largest coefficient after it
     bint stationary     # the last epoch moved nothing, and every later one would repeat it
     uint32_t rng_state  # the random order's draws (see _draw)
 
 
 cdef inline void _sweep_start(Sweep* e, uint32_t seed) noexcept nogil:
     e.epoch = e.since_gap = 0
-    e.d_w_max = e.w_max = 0.0
     e.stationary = False
     e.rng_state = seed if seed != 0 else 1  # (0 is xorshift's fixed point)
 
@@ -191,8 +190,6 @@ cdef inline bint _epoch_done(Sweep* e, double d_w_max, double w_max, bint repeat
     cyclic, so that an epoch that moved nothing is stationary."""
     e.epoch += 1
     e.since_gap += 1
-    e.d_w_max = d_w_max
-    e.w_max = w_max
     e.stationary = repeats and d_w_max == 0.0
     return _gap_due_after(e.stationary, d_w_max, w_max, tol, e.since_gap, e.epoch, max_iter)
 
