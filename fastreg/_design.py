@@ -471,6 +471,14 @@ class KernelDesign:
         self._hessian_design = {}
         self._multinomial = None
 
+    def in_float64(self):
+        """This design with X in float64 (itself when it is): the Newton
+        routes of small problems take it, their steps derailed by a float32
+        gradient's rounding where curvature is small (extreme weights)."""
+        if self.X.dtype == np.float64:
+            return self
+        return KernelDesign(self.X.astype(np.float64), self.coef_in_x_dtype)
+
     def matvec(self, w):
         if not np.any(w):  # cold start: skip a pass over X
             return np.zeros(self.n_samples)

@@ -510,6 +510,33 @@ def test_lsqr_with_a_huge_constant_target_and_extreme_weights():
     assert objective(model.coef_) <= objective(exact.coef_) * (1 + 1e-3)
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky", "sag"])
+def test_newton_route_on_a_float32_design_with_extreme_weights(solver):
+    """Deep fuzz find (run12, reported as a hang): LogisticRegression(C=100)
+    with 5 classes on a 33 x 33 float32 CSR design of scale 1e3 with weights
+    from 1e-8 to 2e7. The small multinomial problem takes Newton steps; with
+    the float32 gradient's rounding (2e3 on terms of 2e10) the steps blew up
+    along directions of tiny curvature and the line search crawled: 1000
+    iterations of 4 ms (seconds, 2-3 minutes with two BLAS threads on a busy
+    machine) ending at 8000 times the optimal objective. The Newton routes
+    now run on a float64 copy of the small design: 14 iterations."""
+    from fuzz_cases import Case
+    from fuzz_checks import logistic_objective
+    X, y, sw = Case(n=33, p=33, seed=701, layout="csr", dtype="float32", density=0.6,
+                    columns=(("duplicate", 72, -1), ("scale", 159, -1), ("scale", 72, -1)),
+                    x_exp=3, target="multiclass", n_classes=5, labels="bool",
+                    weights="extreme").build()
+    est, caught = fit_recording(fastreg.LogisticRegression(C=100.0, solver=solver,
+                                                           random_state=0),
+                                X, y, sample_weight=sw)
+    ref = fastreg.LogisticRegression(C=100.0).fit(X.astype(np.float64), y, sample_weight=sw)
+    assert ConvergenceWarning not in caught and est.n_iter_.max() < 50
+
+    def objective(m):
+        return logistic_objective(X, y, m.classes_, m.coef_, m.intercept_, 100.0, 0.0, sw)
+    assert objective(est) <= objective(ref) * (1 + 1e-4)
+
+
 def test_uncentred_gram_of_a_tiny_design_is_recomputed():
     """Deep fuzz find (run9): ElasticNet(precompute=X^T X) with an intercept on
     a 2 x 2 design of scale 1e-50 took the uncentred Gram matrix for the
