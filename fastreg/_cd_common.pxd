@@ -1,8 +1,10 @@
 # Low-level pieces shared by the coordinate-descent kernels
-# (fastreg/_cd_fast.pyx, one task; fastreg/_cd_multitask.pyx, several):
-# column operations on the implicitly centred, weighted design, the
-# random coordinate draw, the stopping records of the stall rule, the
-# Anderson extrapolation's coefficients and the residual computed anew.
+# (fastreg/_cd_fast.pyx, one task; fastreg/_cd_multitask.pyx, several;
+# fastreg/_cd_gram.pyx and fastreg/_cd_penalty.pyx): column operations on the
+# implicitly centred, weighted design, the random coordinate draw, the
+# stopping records of the stall rule and the decisions taken at a gap
+# evaluation and after an epoch, the Gram form's bookkeeping, the Anderson
+# extrapolation's coefficients and the residual computed anew.
 #
 # The functions are inline, so that a kernel compiles as if it were written
 # in place. The constants are variables of fastreg/_cd_common.pyx, set when it
@@ -135,6 +137,41 @@ cdef inline Py_ssize_t _draw(Py_ssize_t n, uint32_t* state) noexcept nogil:
     return <Py_ssize_t>(_xorshift(state) % <uint32_t>n)
 
 
+cdef inline bint _run_ends(Progress* p, double gap, double objective, double gap_tol,
+                           int epoch, int max_iter, bint stationary) noexcept nogil:
+    """Record a gap evaluation (see _stalled); whether the run ends there: the
+    gap is at most ``gap_tol``, the epochs are spent, the last epoch moved
+    nothing (``stationary``) or the gap and the objective have stalled."""
+    cdef bint stalled = _stalled(p, gap, objective, epoch)
+    return gap <= gap_tol or epoch >= max_iter or stationary or stalled
+
+
+cdef inline double _least_squares_gap(double gap, double r_norm2, double l1_reg,
+                                      double l2_reg,
+                                      double least_squares_optimum) noexcept nogil:
+    """The gap that stops a run: without any penalty and with the minimum P*
+    known to the driver (``least_squares_optimum`` >= 0), P(w) - P*; ``gap``
+    otherwise."""
+    if l1_reg == 0 and l2_reg == 0 and least_squares_optimum >= 0:
+        return 0.5 * r_norm2 - least_squares_optimum
+    return gap
+
+
+# Where a run stands, for the Gram-form kernels and the multi-task residual
+# kernel (the single-task residual kernel keeps the same in its State).
+cdef struct Sweep:
+    int epoch           # epochs done
+    int since_gap       # epochs since the last gap evaluation
+    bint stationary     # the last epoch moved nothing, and every later one would repeat it
+    uint32_t rng_state  # the random order's draws (see _draw)
+
+
+cdef inline void _sweep_start(Sweep* e, uint32_t seed) noexcept nogil:
+    e.epoch = e.since_gap = 0
+    e.stationary = False
+    e.rng_state = seed if seed != 0 else 1  # (0 is xorshift's fixed point)
+
+
 cdef inline bint _gap_due_after(bint stationary, double d_w_max, double w_max, double tol,
                                 int since_gap, int epoch, int max_iter) noexcept nogil:
     """Whether the epoch just done ends the epochs between two gap evaluations:
@@ -145,12 +182,64 @@ cdef inline bint _gap_due_after(bint stationary, double d_w_max, double w_max, d
             or since_gap >= GAP_CADENCE or epoch >= max_iter)
 
 
+cdef inline bint _epoch_done(Sweep* e, double d_w_max, double w_max, bint repeats,
+                             double tol, int max_iter) noexcept nogil:
+    """Count an epoch that moved coefficients by at most ``d_w_max`` and left
+    the largest at ``w_max``; whether the gap is due (see _gap_due_after).
+    ``repeats``: nothing but the epoch moved the iterate and its order is
+    cyclic, so that an epoch that moved nothing is stationary."""
+    e.epoch += 1
+    e.since_gap += 1
+    e.stationary = repeats and d_w_max == 0.0
+    return _gap_due_after(e.stationary, d_w_max, w_max, tol, e.since_gap, e.epoch, max_iter)
+
+
+cdef inline double _weight_sum(const floating* sw, Py_ssize_t n_samples,
+                               bint weighted) noexcept nogil:
+    """sum_i s_i, in float64 (n_samples when unweighted)."""
+    cdef double total = 0.0
+    cdef Py_ssize_t i
+    if not weighted:
+        return n_samples
+    for i in range(n_samples):
+        total += sw[i]
+    return total
+
+
+cdef inline double _column_work(bint is_sparse, const int[::1] X_indptr,
+                                Py_ssize_t n_features, Py_ssize_t n_samples) noexcept nogil:
+    """Multiply-adds of one column's update (a sparse column's stored entries
+    on average, plus one), for the cadence of the interrupt checks."""
+    if is_sparse:
+        return X_indptr[n_features] / <double>max(n_features, 1) + 1.0
+    return n_samples
+
+
 cdef inline void _gram_move(floating[::1] H, const floating[:, ::1] Q, Py_ssize_t j,
                             floating delta) noexcept nogil:
     """H += delta Q[j]: the product Q w kept up to date after w_j moved by delta."""
     cdef Py_ssize_t i
     for i in range(H.shape[0]):
         H[i] += delta * Q[j, i]
+
+
+cdef inline void _gram_set(floating[::1] w, floating[::1] H, const floating[:, ::1] Q,
+                           Py_ssize_t j, floating w_new, double* moves) noexcept nogil:
+    """w_j to ``w_new``, with H = Q w kept up to date; moves = (the largest
+    move, the largest coefficient) of the epoch so far."""
+    cdef floating delta
+    if w_new != w[j]:
+        delta = w_new - w[j]
+        _gram_move(H, Q, j, delta)
+        w[j] = w_new
+        moves[0] = max(moves[0], fabs(delta))
+    moves[1] = max(moves[1], fabs(w_new))
+
+
+cdef inline double _gram_r_norm2(double y_norm2, double wq, double wh) noexcept nogil:
+    """||r||^2 = y^T S y - 2 w^T q + w^T Q w on the Gram form (wq = w^T q,
+    wh = w^T Q w), at least 0 whatever the rounding."""
+    return max(y_norm2 - 2.0 * wq + wh, 0.0)
 
 
 
@@ -419,6 +508,21 @@ cdef inline void _column_update(
         fr_axpy_d(delta, &X_dense[0, j], mu_j, r, n_samples)
     else:
         fr_axpy_s(delta, &X_dense[0, j], mu_j, r, n_samples)
+
+
+cdef inline bint _drop_coefficient(
+    floating[::1, :] W, Py_ssize_t t, Py_ssize_t j, floating[::1, :] R, double* offset,
+    bint is_sparse, const floating[::1, :] X_dense, const floating[::1] X_data,
+    const int[::1] X_indices, const int[::1] X_indptr, const floating[::1] X_mean,
+    const floating[::1] norm2_cols, bint weighted) noexcept nogil:
+    """W[t, j] to 0 and task t's residual moved with it (a feature that
+    screening rules out); whether the coefficient was nonzero."""
+    if W[t, j] == 0:
+        return False
+    _column_update(j, -W[t, j], is_sparse, X_dense, X_data, X_indices, X_indptr, &R[0, t],
+                   offset, X_mean[j], norm2_cols[j], R.shape[0], weighted)
+    W[t, j] = 0
+    return True
 
 
 cdef int ANDERSON_DEPTH

@@ -31,9 +31,10 @@ from fastreg._cd_block cimport (State, _block_defer, _block_epoch, _block_move_c
 from fastreg._cd_common cimport (
     ANDERSON_DEPTH, FR_ASSOC_BARRIER, FR_BLOCK_MAX_COLS, GEMV_MAX_ROWS, RESIDUAL_REFRESH,
     SUPPORT_EPOCHS, _anderson_coefficients, _blas_column, _column_dot, _column_update,
-    _dense_xt_r, _draw, _fold_residual_sums, _gap_due_after, _progress_init, _progress_save,
-    _recompute_residual, _stalled)
-from fastreg._penalty cimport _enet_gap, _prox_enet, _safe_radius
+    _column_work, _dense_xt_r, _draw, _drop_coefficient, _fold_residual_sums, _gap_due_after,
+    _least_squares_gap, _progress_init, _progress_save, _recompute_residual, _run_ends,
+    _weight_sum)
+from fastreg._penalty cimport _enet_gap, _enet_objective, _prox_enet, _safe_radius, _safe_zero
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 
 import numpy as np
@@ -161,10 +162,9 @@ cdef void _duality_gap(State* s, const floating[::1, :] W, floating[::1, :] R,
     _residual_products(s, R, X_dense, X_data, X_indices, X_indptr, X_mean, sw, norm2_cols,
                        features, xt_block, dots)
     _dual_point(s, &features[0], &dots[0], &W[0, 0], &xt_theta[0])
-    s.gap = _enet_gap(s.r_norm2, s.r_dot_y, s.dual_norm, s.xtr_norm2, s.w_penalty,
-                      s.w_norm2, s.l1_reg, s.l2_reg)
-    if s.l1_reg == 0 and s.l2_reg == 0 and s.least_squares_optimum >= 0:
-        s.gap = 0.5 * s.r_norm2 - s.least_squares_optimum
+    s.gap = _least_squares_gap(_enet_gap(s.r_norm2, s.r_dot_y, s.dual_norm, s.xtr_norm2,
+                                         s.w_penalty, s.w_norm2, s.l1_reg, s.l2_reg),
+                               s.r_norm2, s.l1_reg, s.l2_reg, s.least_squares_optimum)
     s.theta_scale = 1.0 / max(s.l1_reg, s.dual_norm)
     s.use_rho = False
 
@@ -261,9 +261,9 @@ cdef bint _converged(State* s) noexcept nogil:
     """Whether the run ends at this gap evaluation: the gap is small
     enough, the epochs are spent, the last epoch moved nothing, or the gap
     and the objective have stalled (see STALL_CHECKS)."""
-    cdef bint stalled = _stalled(&s.progress, s.gap, 0.5 * s.r_norm2 + s.l1_reg * s.w_penalty
-                                 + 0.5 * s.l2_reg * s.w_norm2, s.epoch)
-    return s.gap <= s.gap_tol or s.epoch >= s.max_iter or s.stationary or stalled
+    return _run_ends(&s.progress, s.gap,
+                     _enet_objective(s.r_norm2, s.w_penalty, s.w_norm2, s.l1_reg, s.l2_reg),
+                     s.gap_tol, s.epoch, s.max_iter, s.stationary)
 
 
 cdef void _screen(State* s, floating[::1, :] W, floating[::1, :] R,
@@ -274,20 +274,17 @@ cdef void _screen(State* s, floating[::1, :] W, floating[::1, :] R,
                   const double[::1] xt_theta, const double[::1] xt_rho) noexcept nogil:
     """Gap Safe rule: |x_j^T theta| + radius ||x_j|| < 1 rules j out; its
     coefficient goes to zero and it leaves ``active``."""
-    cdef double radius = _safe_radius(s.gap, s.l1_reg), xta
+    cdef double radius = _safe_radius(s.gap, s.l1_reg)
     cdef Py_ssize_t j, jj
     s.n_active = 0
     for jj in range(features.shape[0]):
         j = features[jj]
         if norm2_cols[j] == 0.0:
             continue
-        xta = max(xt_rho[j] if s.use_rho else xt_theta[j], 0.0) * s.theta_scale
-        if xta + radius * sqrt(norm2_cols[j] + s.l2_reg) < 1.0:
-            if W[0, j] != 0:
-                _column_update(j, -W[0, j], s.is_sparse, X_dense, X_data, X_indices,
-                               X_indptr, &R[0, 0], &s.offset, X_mean[j], norm2_cols[j],
-                               s.n_samples, s.weighted)
-                W[0, j] = 0
+        if _safe_zero(xt_rho[j] if s.use_rho else xt_theta[j], s.theta_scale, radius,
+                      norm2_cols[j], s.l2_reg):
+            if _drop_coefficient(W, 0, j, R, &s.offset, s.is_sparse, X_dense, X_data,
+                                 X_indices, X_indptr, X_mean, norm2_cols, s.weighted):
                 s.block_fresh = False
             continue
         active[s.n_active] = j
@@ -503,11 +500,10 @@ cdef void _start(State* s, Py_ssize_t n_samples, Py_ssize_t n_features,
                  bint weighted, bint positive, bint random, int max_iter, double tol,
                  double gap_tol, uint32_t seed, double least_squares_optimum,
                  bint extrapolate, double column_work) noexcept nogil:
-    """The state at the start of a run (the stall records and the ring's
-    count are the caller's)."""
+    """The state at the start of a run (the stall records, the ring's count
+    and the weights' sum are the caller's)."""
     s.n_samples, s.n_features, s.n_listed, s.n_active = n_samples, n_features, n_listed, n_listed
     s.is_sparse, s.weighted, s.positive, s.random = is_sparse, weighted, positive, random
-    s.sum_w = n_samples
     s.l1_reg, s.l2_reg, s.sqrt_l2 = l1_reg, l2_reg, sqrt(l2_reg)
     s.max_iter, s.tol, s.gap_tol = max_iter, tol, gap_tol
     s.least_squares_optimum = least_squares_optimum
@@ -602,7 +598,7 @@ def enet_coordinate_descent(
     Returns (gap, n_epochs, dual_norm).
     """
     cdef Py_ssize_t n_samples = X_dense.shape[0] if not is_sparse else Y.shape[0]
-    cdef Py_ssize_t n_features = W.shape[1], n_listed = features.shape[0], i
+    cdef Py_ssize_t n_features = W.shape[1], n_listed = features.shape[0]
     cdef bint weighted = sample_weight.shape[0] > 0
     cdef const floating* sw = &sample_weight[0] if weighted else NULL
     cdef bint extrapolate = l1_reg > 0 and r_ring.shape[1] == n_samples + n_features
@@ -611,8 +607,7 @@ def enet_coordinate_descent(
     # multiply-adds of a column's update, for the interrupt checks' cadence
     _start(&s, n_samples, n_features, n_listed, l1_reg, l2_reg, is_sparse, weighted, positive,
            random, max_iter, tol, gap_tol, seed, least_squares_optimum, extrapolate,
-           (X_indptr[n_features] / <double>max(n_features, 1) + 1.0) if is_sparse
-           else n_samples)
+           _column_work(is_sparse, X_indptr, n_features, n_samples))
     s.n_ring_filled = ring_count[0] if extrapolate else 0
     cdef Py_ssize_t[::1] active = np.array(features, dtype=np.intp)
     cdef double[::1] dots = np.empty(n_listed)  # the listed features' x_j^T r
@@ -626,13 +621,9 @@ def enet_coordinate_descent(
     cdef const double[::1] ring_weights = np.asarray(
         sample_weight if extrapolate and weighted else np.empty(0), dtype=np.float64)
     cdef const double* ring_w = &ring_weights[0] if ring_weights.shape[0] > 0 else NULL
-    cdef double sum_w = 0.0
     with nogil:
         _progress_init(&s.progress, stall_state)
-        if weighted:
-            for i in range(n_samples):
-                sum_w += sw[i]
-            s.sum_w = sum_w
+        s.sum_w = _weight_sum(sw, n_samples, weighted)
         _descend(&s, W, R, Y, X_dense, X_data, X_indices, X_indptr, X_mean, sw, norm2_cols,
                  features, active, xt_theta, xt_rho, dots, xt_block, rho, hist, r_ring, ring_w)
     _progress_save(&s.progress, stall_state, s.epoch)

@@ -39,10 +39,11 @@ from libc.math cimport INFINITY, fabs, sqrt
 from libc.stdint cimport uint32_t
 
 from fastreg._cd_common cimport (ANDERSON_DEPTH, GAP_CADENCE, RESIDUAL_REFRESH, SUPPORT_EPOCHS,
-                                 Progress,
-                                 _anderson_coefficients, _column_dot, _column_update, _draw,
-                                 _fold_residual_sums, _gap_due_after, _gram_move,
-                                 _recompute_residual, _stalled, _weighted_norm2)
+                                 Progress, Sweep, _anderson_coefficients, _column_dot,
+                                 _column_update, _column_work, _draw, _drop_coefficient,
+                                 _epoch_done, _fold_residual_sums, _gram_r_norm2, _gram_set,
+                                 _progress_init, _recompute_residual, _run_ends, _sweep_start,
+                                 _weight_sum, _weighted_norm2)
 from fastreg._penalty cimport _box_conjugate, _clip, _prox_enet_box
 from fastreg._signals cimport FR_INTERRUPT_WORK, check_interrupt
 
@@ -148,24 +149,28 @@ cdef double _penalty_value(Py_ssize_t n_features, const floating* w, const doubl
     return value
 
 
-cdef bint _anderson_trial(const double[:, ::1] hist, floating[::1, :] W, floating[::1, :] R,
-                          double* offset, floating[::1, :] W_trial, floating[::1, :] R_trial,
-                          const floating[::1, :] Y, const double[::1] factor,
-                          const double[::1] lower, const double[::1] upper, double l1_reg,
-                          double l2_reg, const floating[::1, :] X_dense,
-                          const floating[::1] X_data, const int[::1] X_indices,
-                          const int[::1] X_indptr, bint is_sparse, const floating[::1] X_mean,
-                          const floating[::1] norm2_cols, const floating* sw,
-                          bint weighted) noexcept nogil:
-    """W and R to the extrapolated point sum_k c_k w_{k+1} of the iterates in
-    ``hist``, clipped to the bounds, if it lowers P (R_trial: R moved by the
-    columns that change); whether it moved."""
+cdef bint _anderson_trial(double[:, ::1] hist, int* n_hist, floating[::1, :] W,
+                          floating[::1, :] R, double* offset, floating[::1, :] W_trial,
+                          floating[::1, :] R_trial, const floating[::1, :] Y,
+                          const double[::1] factor, const double[::1] lower,
+                          const double[::1] upper, double l1_reg, double l2_reg,
+                          const floating[::1, :] X_dense, const floating[::1] X_data,
+                          const int[::1] X_indices, const int[::1] X_indptr, bint is_sparse,
+                          const floating[::1] X_mean, const floating[::1] norm2_cols,
+                          const floating* sw, bint weighted) noexcept nogil:
+    """Record the epoch's iterate W in ``hist`` (``n_hist`` of them so far);
+    every ANDERSON_DEPTH + 1 of them, W and R to their extrapolated point
+    sum_k c_k w_{k+1}, clipped to the bounds, if it lowers P (R_trial: R
+    moved by the columns that change); whether W moved."""
     cdef double c[5]
     cdef double acc, last, trial_offset = offset[0], current, trial
     cdef Py_ssize_t i, j, n_features = W.shape[1], n_samples = R.shape[0]
     cdef floating delta
-    cdef int k
-    if not _anderson_coefficients(hist, n_features, 0, c, NULL, 0):
+    cdef int k, row = n_hist[0]
+    for j in range(n_features):
+        hist[row, j] = W[0, j]
+    n_hist[0] = (row + 1) % (ANDERSON_DEPTH + 1)
+    if n_hist[0] != 0 or not _anderson_coefficients(hist, n_features, 0, c, NULL, 0):
         return False
     for i in range(n_samples):
         R_trial[i, 0] = R[i, 0]
@@ -236,7 +241,7 @@ cdef bint _screen(double gap, double scale, const double[::1] xtr, floating[::1,
     - l2_j w_j), x~_j the column of the equivalent Lasso). Such a feature goes to
     0 and out of the epochs; whether one did."""
     cdef double radius = sqrt(2.0 * gap) if gap > 0 else 0.0, l1, l2, c, reach
-    cdef Py_ssize_t j, n_samples = R.shape[0]
+    cdef Py_ssize_t j
     cdef bint any_screened = False
     for j in range(W.shape[1]):
         if screened[j] or norm2[j] == 0.0:
@@ -247,10 +252,8 @@ cdef bint _screen(double gap, double scale, const double[::1] xtr, floating[::1,
         reach = radius * sqrt(norm2[j] + l2)
         if (upper[j] > 0 and c + reach >= l1) or (lower[j] < 0 and reach - c >= l1):
             continue
-        if W[0, j] != 0:
-            _column_update(j, -W[0, j], is_sparse, X_dense, X_data, X_indices, X_indptr,
-                           &R[0, 0], offset, X_mean[j], norm2_cols[j], n_samples, weighted)
-            W[0, j] = 0
+        _drop_coefficient(W, 0, j, R, offset, is_sparse, X_dense, X_data, X_indices, X_indptr,
+                          X_mean, norm2_cols, weighted)
         screened[j] = 1
         any_screened = True
     return any_screened
@@ -330,7 +333,7 @@ def enet_coordinate_descent_penalty(
     cdef const floating* sw = &sample_weight[0] if weighted else NULL
     cdef double[::1] norm2 = np.asarray(norm2_cols, dtype=np.float64)
     cdef double[::1] xtr = np.zeros(n_features)
-    cdef double sum_w = n_samples, offset = 0.0
+    cdef double sum_w, offset = 0.0
     cdef double gap = 0.0, objective, theta_scale, d_w_max, w_max
     cdef double moves[2]
     cdef Py_ssize_t i, j
@@ -343,6 +346,7 @@ def enet_coordinate_descent_penalty(
     cdef bint screening = l1_reg > 0 and n_features > 0 and np.min(factor) > 0
     cdef unsigned char[::1] screened = np.zeros(n_features, dtype=np.uint8)
     cdef Progress progress
+    cdef double[::1] no_stall_state = None  # (no records carried from an earlier run)
     cdef double interrupt_work = FR_INTERRUPT_WORK
     # the Anderson trial (cyclic order): the last epochs' iterates, the trial
     # point and its residual
@@ -354,15 +358,10 @@ def enet_coordinate_descent_penalty(
                                              order="F")
     cdef floating[::1, :] R_trial = np.empty((n_samples if accelerate else 0, 1), dtype=dtype,
                                              order="F")
-    cdef double column_work = ((X_indptr[n_features] / <double>max(n_features, 1) + 1.0)
-                               if is_sparse else n_samples)
+    cdef double column_work = _column_work(is_sparse, X_indptr, n_features, n_samples)
     with nogil:
-        progress.flat = -1  # (no records carried from an earlier run)
-        progress.rebase = False
-        if weighted:
-            sum_w = 0.0
-            for i in range(n_samples):
-                sum_w += sw[i]
+        _progress_init(&progress, no_stall_state)
+        sum_w = _weight_sum(sw, n_samples, weighted)
         while True:
             check_interrupt(&interrupt_work, (since_gap + 1) * n_features * column_work)
             if floating is float and epoch >= refreshed + RESIDUAL_REFRESH:
@@ -374,8 +373,7 @@ def enet_coordinate_descent_penalty(
                                 norm2_cols, norm2, sw, weighted, sum_w, xtr, &objective,
                                 &theta_scale)
             since_gap = 0
-            if (gap <= gap_tol or epoch >= max_iter or stationary
-                    or _stalled(&progress, gap, objective, epoch)):
+            if _run_ends(&progress, gap, objective, gap_tol, epoch, max_iter, stationary):
                 break
             if screening and _screen(gap, theta_scale, xtr, W, R, &offset, factor, lower,
                                      upper, l1_reg, l2_reg, X_dense, X_data, X_indices,
@@ -394,17 +392,10 @@ def enet_coordinate_descent_penalty(
                 d_w_max, w_max = moves[0], moves[1]
                 epoch += 1
                 since_gap += 1
-                moved_by_trial = False
-                if accelerate:
-                    for j in range(n_features):
-                        hist[n_hist, j] = W[0, j]
-                    n_hist += 1
-                    if n_hist == ANDERSON_DEPTH + 1:
-                        n_hist = 0
-                        moved_by_trial = _anderson_trial(
-                            hist, W, R, &offset, W_trial, R_trial, Y, factor, lower, upper,
-                            l1_reg, l2_reg, X_dense, X_data, X_indices, X_indptr, is_sparse,
-                            X_mean, norm2_cols, sw, weighted)
+                moved_by_trial = accelerate and _anderson_trial(
+                    hist, &n_hist, W, R, &offset, W_trial, R_trial, Y, factor, lower, upper,
+                    l1_reg, l2_reg, X_dense, X_data, X_indices, X_indptr, is_sparse, X_mean,
+                    norm2_cols, sw, weighted)
                 settled = w_max == 0.0 or d_w_max <= tol * w_max
                 if support_run > 0:  # every feature again once the support settles
                     support_run = 0 if settled or support_run == SUPPORT_EPOCHS else support_run + 1
@@ -419,6 +410,42 @@ def enet_coordinate_descent_penalty(
             for i in range(n_samples):
                 R[i, 0] += <floating>offset
     return gap, epoch
+
+
+cdef double _gram_penalty_gap(const double[::1] w, const double[::1] q, const double[::1] H,
+                              double[::1] xtr, const double[::1] norm2,
+                              const double[::1] factor, const double[::1] lower,
+                              const double[::1] upper, double l1_reg, double l2_reg,
+                              double y_norm2, double* objective,
+                              double* theta_scale) noexcept nogil:
+    """The gap at w from H = Q w (see _penalty_gap), xtr = q - H."""
+    cdef Py_ssize_t j
+    cdef double wq = 0.0, wh = 0.0
+    for j in range(w.shape[0]):
+        wq += w[j] * q[j]
+        wh += w[j] * H[j]
+        xtr[j] = q[j] - H[j]
+    # r^T S y = y^T S y - w^T q
+    return _penalty_gap(w.shape[0], &xtr[0], &w[0], &norm2[0], &factor[0], &lower[0],
+                        &upper[0], l1_reg, l2_reg, _gram_r_norm2(y_norm2, wq, wh),
+                        y_norm2 - wq, objective, theta_scale)
+
+
+cdef bint _gram_penalty_epoch(Sweep* e, double[::1] w, const double[:, ::1] Q,
+                              const double[::1] q, double[::1] H, const double[::1] norm2,
+                              const double[::1] factor, const double[::1] lower,
+                              const double[::1] upper, double l1_reg, double l2_reg,
+                              bint random, double tol, int max_iter) noexcept nogil:
+    """One epoch of coordinate updates; whether the gap is due (see
+    _epoch_done)."""
+    cdef Py_ssize_t j, jj, n_features = w.shape[0]
+    cdef double moves[2]
+    moves[0] = moves[1] = 0.0
+    for jj in range(n_features):
+        j = _draw(n_features, &e.rng_state) if random else jj
+        _gram_set(w, H, Q, j, _update(q[j] - H[j] + w[j] * norm2[j], norm2[j], factor[j],
+                                      l1_reg, l2_reg, lower[j], upper[j]), moves)
+    return _epoch_done(e, moves[0], moves[1], not random, tol, max_iter)
 
 
 def enet_coordinate_descent_gram_penalty(
@@ -440,49 +467,28 @@ def enet_coordinate_descent_gram_penalty(
     """Coordinate descent on the Gram form (fastreg._cd_gram's arguments, in
     float64) with factors and bounds; w must lie within the bounds. Returns
     (gap, n_epochs)."""
-    cdef Py_ssize_t n_features = w.shape[0], j, jj
+    cdef Py_ssize_t n_features = w.shape[0]
     cdef double[::1] H = np.asarray(Q) @ np.asarray(w)  # Q w, kept up to date
     cdef double[::1] xtr = np.zeros(n_features)
     cdef double[::1] norm2 = np.ascontiguousarray(np.diag(Q))
-    cdef double gap = 0.0, objective, theta_scale, d_w_max, w_max, wq, wh, moved, delta
-    cdef int epoch = 0, since_gap = 0
-    cdef uint32_t rng_state = seed if seed != 0 else 1
-    cdef bint stationary = False
+    cdef double gap = 0.0, objective, theta_scale
+    cdef Sweep sweep
     cdef Progress progress
+    cdef double[::1] no_stall_state = None  # (no records carried from an earlier run)
     cdef double interrupt_work = FR_INTERRUPT_WORK
     with nogil:
-        progress.flat = -1  # (no records carried from an earlier run)
-        progress.rebase = False
+        _progress_init(&progress, no_stall_state)
+        _sweep_start(&sweep, seed)
         while True:
-            check_interrupt(&interrupt_work, (since_gap + 1) * n_features * <double>n_features)
-            wq = wh = 0.0
-            for j in range(n_features):
-                wq += w[j] * q[j]
-                wh += w[j] * H[j]
-                xtr[j] = q[j] - H[j]
-            # ||r||^2 = y^T y - 2 w^T q + w^T Q w and r^T y = y^T y - w^T q
-            gap = _penalty_gap(n_features, &xtr[0], &w[0], &norm2[0], &factor[0], &lower[0],
-                               &upper[0], l1_reg, l2_reg, max(y_norm2 - 2.0 * wq + wh, 0.0),
-                               y_norm2 - wq, &objective, &theta_scale)
-            since_gap = 0
-            if (gap <= gap_tol or epoch >= max_iter or stationary
-                    or _stalled(&progress, gap, objective, epoch)):
+            check_interrupt(&interrupt_work,
+                            (sweep.since_gap + 1) * n_features * <double>n_features)
+            gap = _gram_penalty_gap(w, q, H, xtr, norm2, factor, lower, upper, l1_reg, l2_reg,
+                                    y_norm2, &objective, &theta_scale)
+            sweep.since_gap = 0
+            if _run_ends(&progress, gap, objective, gap_tol, sweep.epoch, max_iter,
+                         sweep.stationary):
                 break
-            while True:
-                d_w_max = w_max = 0.0
-                for jj in range(n_features):
-                    j = _draw(n_features, &rng_state) if random else jj
-                    moved = _update(q[j] - H[j] + w[j] * norm2[j], norm2[j], factor[j], l1_reg,
-                                    l2_reg, lower[j], upper[j])
-                    delta = moved - w[j]
-                    if delta != 0:
-                        _gram_move(H, Q, j, delta)
-                        w[j] = moved
-                        d_w_max = max(d_w_max, fabs(delta))
-                    w_max = max(w_max, fabs(moved))
-                epoch += 1
-                since_gap += 1
-                stationary = d_w_max == 0.0 and not random
-                if _gap_due_after(stationary, d_w_max, w_max, tol, since_gap, epoch, max_iter):
-                    break
-    return gap, epoch
+            while not _gram_penalty_epoch(&sweep, w, Q, q, H, norm2, factor, lower, upper,
+                                          l1_reg, l2_reg, random, tol, max_iter):
+                pass
+    return gap, sweep.epoch

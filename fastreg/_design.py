@@ -78,6 +78,9 @@ _ROWWISE_GRAM_MAX_FEATURES = 2048
 # that stores every row has its Gram entries formed from its centred values:
 # X^T X - sum_w mu mu^T would lose twice the digits the mean dwarfs.
 _DOMINANT_MEAN_RATIO = 1e8
+# ... and the kernels' bound for float32 (_cd_common.pxd), which decides
+# whether they centre a fully stored sparse column element by element.
+_DOMINANT_MEAN_RATIO_32 = 1e2
 
 
 def use_gram(X, precompute):
@@ -177,6 +180,7 @@ class Design:
             # not the Gram matrix's diagonal: there a constant column's norm
             # is rounding noise instead of the 0 that makes the solvers skip it
             norm2 = self._centered_norms(X)
+            X = self.X = self._store_dominant_columns(X, norm2)
         # The Gram matrix is small (p x p) and squares the conditioning of X:
         # it is always formed and used in float64, whatever X's dtype.
         self.gram_allowed = gram is not False
@@ -240,6 +244,42 @@ class Design:
         return max(10, self.n_features // 8)
 
     # ---- reductions over the centred, weighted X -------------------------
+
+    def _store_dominant_columns(self, X, norm2):
+        """X with every row stored (explicit zeros) in the sparse columns whose
+        mean dwarfs their spread: the kernels centre such columns element by
+        element only when no row is an implicit zero (_cd_common.pxd), and
+        the implicit centring of one loses the digits its mean dwarfs. Weights
+        make such columns: a mean set by rows of large weight, implicit zeros
+        in rows of tiny weight (float32 CSR, weights over 1e9: coordinate
+        descent diverged)."""
+        bound = _DOMINANT_MEAN_RATIO if self.dtype == np.float64 else _DOMINANT_MEAN_RATIO_32
+        n = self.n_samples
+        stored = np.diff(X.indptr)
+        mu = self.X_mean.astype(np.float64)
+        dominant = np.flatnonzero((stored < n) & (norm2 > 0) & (mu * mu * n > bound * norm2))
+        if dominant.size == 0:
+            return X
+        counts = stored.copy()
+        counts[dominant] = n
+        indptr = np.zeros(X.shape[1] + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        data = np.zeros(indptr[-1], dtype=X.dtype)
+        indices = np.empty(indptr[-1], dtype=np.int32)
+        # the other columns' entries, moved to their new offsets
+        is_dominant = np.zeros(X.shape[1], dtype=bool)
+        is_dominant[dominant] = True
+        column = np.repeat(np.arange(X.shape[1]), stored)
+        kept = ~is_dominant[column]
+        offset = np.arange(X.nnz) - X.indptr[column]
+        at = indptr[column[kept]] + offset[kept]
+        data[at], indices[at] = X.data[kept], X.indices[kept]
+        for j in dominant:
+            span = slice(indptr[j], indptr[j + 1])
+            indices[span] = np.arange(n)
+            data[span][X.indices[X.indptr[j]:X.indptr[j + 1]]] = \
+                X.data[X.indptr[j]:X.indptr[j + 1]]
+        return as_int32_sparse(sparse.csc_matrix((data, indices, indptr), shape=X.shape))
 
     def _centered_norms(self, X):
         """Weighted squared norms of the centred columns of a sparse X,
@@ -430,6 +470,14 @@ class KernelDesign:
         self.coef_in_x_dtype = coef_in_x_dtype
         self._hessian_design = {}
         self._multinomial = None
+
+    def in_float64(self):
+        """This design with X in float64 (itself when it is): the Newton
+        routes of small problems take it, their steps derailed by a float32
+        gradient's rounding where curvature is small (extreme weights)."""
+        if self.X.dtype == np.float64:
+            return self
+        return KernelDesign(self.X.astype(np.float64), self.coef_in_x_dtype)
 
     def matvec(self, w):
         if not np.any(w):  # cold start: skip a pass over X

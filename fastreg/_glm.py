@@ -86,6 +86,20 @@ def _validated_fit_data(est, X, y, accept_sparse):
                          y_numeric=True, multi_output=False)
 
 
+def _warn_not_converged(n_iter, tol):
+    # (stacklevel: past this function and fit, as fit warned with 2)
+    warnings.warn(
+        f"The prox-Newton solver did not converge in {n_iter} iterations to"
+        f" tol={tol}: increase max_iter, loosen tol or scale the data.",
+        ConvergenceWarning, stacklevel=3)
+
+
+def _fitted_intercept(intercept, dtype, fit_intercept):
+    """intercept_ as scikit-learn's GLMs give it: a scalar of X's dtype, or
+    the float 0.0 without an intercept."""
+    return dtype.type(intercept) if fit_intercept else 0.0
+
+
 def _loss_name(est):
     return {"PoissonRegressor": "HalfPoissonLoss", "GammaRegressor": "HalfGammaLoss"}.get(
         type(est).__name__, "HalfTweedieLoss" if est._link() == "log"
@@ -164,12 +178,9 @@ of shape (n_samples, n_features)
             max_iter=self.max_iter, coef_init=coef_init, intercept_init=intercept_init,
             feature=feature)
         if not converged:
-            warnings.warn(
-                f"The prox-Newton solver did not converge in {n_iter} iterations to"
-                f" tol={self.tol}: increase max_iter, loosen tol or scale the data.",
-                ConvergenceWarning, stacklevel=2)
+            _warn_not_converged(n_iter, self.tol)
         self.coef_ = cast_inside(coef, X.dtype, feature)
-        self.intercept_ = float(intercept) if self.fit_intercept else 0.0
+        self.intercept_ = _fitted_intercept(intercept, X.dtype, self.fit_intercept)
         self.n_iter_ = int(n_iter)
         return self
 
@@ -452,6 +463,34 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
                               self.l1_ratio)
         return ratios
 
+    def _alpha_grids(self, X, y, s, loss, ratios, feature):
+        """One decreasing grid of alphas per l1_ratio: ``alphas`` as given,
+        or that many from alpha_max down to eps alpha_max."""
+        if not isinstance(self.alphas, numbers.Integral) or isinstance(self.alphas, bool):
+            alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
+            if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
+                raise ValueError("The 'alphas' parameter must hold finite values >= 0.")
+            return np.tile(np.sort(alphas)[::-1], (len(ratios), 1))
+        n_alphas = check_int(self.alphas, "alphas", low=1)
+        grids = []
+        for ratio in ratios:
+            if ratio == 0:
+                raise ValueError(
+                    "Automatic alpha grid generation is not supported for"
+                    " l1_ratio=0. Please supply a grid by providing your estimator"
+                    " with the appropriate `alphas=` argument.")
+            top = glm_alpha_max(X, y, s, loss, ratio, self.fit_intercept, feature,
+                                self.tol, self.max_iter)
+            if not np.isfinite(top):
+                raise ValueError(
+                    "The automatic alpha grid starts from the gradient at the null model,"
+                    " which is not finite here: its mean lies outside the family's range"
+                    " (an identity link without an intercept puts it at 0). Supply the"
+                    " grid with the `alphas=` argument.")
+            top = max(top, np.finfo(np.float64).resolution)
+            grids.append(np.geomspace(top, top * self.eps, num=n_alphas))
+        return np.array(grids)
+
     @keeps_state_on_interrupt
     @fit_docstring("Fit the paths on the folds, choose alpha and l1_ratio, refit.",
                    _X, *_Y_AND_WEIGHTS)
@@ -469,25 +508,7 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
         s = check_sample_weight(sample_weight, X.shape[0], np.float64)
         loss = self._checked_loss(y)
         feature = estimator_feature_penalty(self, X.shape[1])
-        if isinstance(self.alphas, numbers.Integral) and not isinstance(self.alphas, bool):
-            n_alphas = check_int(self.alphas, "alphas", low=1)
-            grids = []
-            for ratio in ratios:
-                if ratio == 0:
-                    raise ValueError(
-                        "Automatic alpha grid generation is not supported for"
-                        " l1_ratio=0. Please supply a grid by providing your estimator"
-                        " with the appropriate `alphas=` argument.")
-                top = glm_alpha_max(X, y, s, loss, ratio, self.fit_intercept, feature,
-                                    self.tol, self.max_iter)
-                top = max(top, np.finfo(np.float64).resolution)
-                grids.append(np.geomspace(top, top * self.eps, num=n_alphas))
-            grids = np.array(grids)
-        else:
-            alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
-            if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
-                raise ValueError("The 'alphas' parameter must hold finite values >= 0.")
-            grids = np.tile(np.sort(alphas)[::-1], (len(ratios), 1))
+        grids = self._alpha_grids(X, y, s, loss, ratios, feature)
         folds = list(check_cv(self.cv).split(X, y))
         jobs = [(i, k) for i in range(len(ratios)) for k in range(len(folds))]
         check_fold_weights(s, folds)
@@ -509,10 +530,12 @@ class GeneralizedLinearRegressorCV(_GeneralizedLinearRegressor):
         self.alphas_ = grids[0] if squeeze else grids
         self.deviance_path_ = path[0] if squeeze else path
         # refit along the chosen path up to alpha_ (warm starts make it cheap)
-        coefs, intercepts, n_iters = _glm_path(
+        coefs, intercepts, n_iters, converged = _glm_path(
             X, y, s, loss, grids[i, :j + 1], self.l1_ratio_, self.fit_intercept,
             self.tol, self.max_iter, feature)
+        if not converged:
+            _warn_not_converged(n_iters[-1], self.tol)
         self.coef_ = cast_inside(coefs[-1], X.dtype, feature)
-        self.intercept_ = float(intercepts[-1]) if self.fit_intercept else 0.0
+        self.intercept_ = _fitted_intercept(intercepts[-1], X.dtype, self.fit_intercept)
         self.n_iter_ = int(n_iters[-1])
         return self

@@ -14,7 +14,8 @@ entry of the gradient (intercept included) is at most ``tol_abs``.
   at every step), and on large designs from a subsample of the rows. On a
   dense X with the log link a step's product with X and the gradient at its
   full length come from one blocked pass (:class:`_FullStepPass`). The step
-  the model proposes at convergence is taken where it lowers the objective.
+  the model proposes at convergence is taken where it lowers the objective
+  and its gradient still passes the stopping test.
   With a log link and a positive y, a cold fit starts at the
   Fisher-scoring step from mu = y where that beats the intercept-only start,
   and for powers below 2 with an intercept that step's Hessian is the first
@@ -77,7 +78,7 @@ NARROW_COLUMNS = 64
 # Designs of at least this many bytes take a step's product and the next
 # gradient in one pass (_FullStepPass): below, X stays in the core's caches
 # between the two passes, and NumPy's vectorised exponentials beat the
-# pass's scalar ones (cadata's 20640 x 8: 0.18 ms against 0.12).
+# pass's scalar ones (cadata's 20640 x 8: no gain).
 FULL_STEP_MIN_BYTES = 4 << 20
 # BFGS correction pairs kept on top of the factor.
 CORRECTION_PAIRS = 10
@@ -388,17 +389,30 @@ def _better_start(data, loss, y, s, l2, fit_intercept, hessian, start):
     return start, None
 
 
-def _final_step(data, loss, y, s, l2, point, g, d, fit_intercept):
+def _final_step(data, loss, y, s, l2, point, d, fit_intercept, tol_abs, full_step):
     """The model's step from a converged point, kept where it lowers the
-    objective: near the optimum a quasi-Newton step shrinks the error by
-    far more than the stopping rule asks, for one pass over X and no new
-    gradient. ``point``: (w, b, eta, objective); returns (w, b)."""
+    objective and its gradient still passes the stopping test: near the
+    optimum a quasi-Newton step shrinks the error by far more than the
+    stopping rule asks, for one pass over X and a gradient (one blocked
+    pass for both with ``full_step``). ``point``: (w, b, eta, objective);
+    returns (w, b)."""
     w, b, eta, f = point
     p = data.n_features
     dw, db = d[:p], (d[p] if fit_intercept else 0.0)
     w_new, b_new = w + dw, b + db
-    f_new = loss.value(y, s, eta + (data.matvec(dw) + db)) + _ridge_value(l2, w_new)
-    return (w_new, b_new) if f_new < f else (w, b)
+    if full_step is not None:
+        full = full_step(eta, dw, db)
+        loss_new, (r, _, xtr), exps = full.loss, full.derivatives, None
+    else:
+        eta_new = eta + (data.matvec(dw) + db)
+        loss_new, exps = loss.value_and_exps(y, s, eta_new)
+        xtr = None
+    if not loss_new + _ridge_value(l2, w_new) < f:
+        return w, b
+    if xtr is None:
+        r, _ = loss.derivatives(y, s, eta_new, exps)
+    g = _gradient(data, r, w_new, l2, fit_intercept, xtr)
+    return (w_new, b_new) if np.abs(g).max(initial=0.0) <= tol_abs else (w, b)
 
 
 def _keep_model(hessian, steps, viol, prev_viol):
@@ -421,7 +435,8 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
     from the optimum). An approximate Hessian (float32, row subsample) that
     alone does not gain enough is formed exactly from then on. At
     convergence the model's next step is taken where it lowers the
-    objective (:func:`_final_step`). ``cold``: no start was given (see
+    objective and keeps the KKT violation within ``tol_abs``
+    (:func:`_final_step`). ``cold``: no start was given (see
     :func:`_better_start`; the Fisher Hessian of a response start is the
     first model as START_MODEL_MAX_POWER says). ``l2`` may hold one strength
     per feature.
@@ -461,8 +476,9 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
             if factor is not None:
                 if prev is not None:
                     corrections.add(prev[0], g - prev[1])
-                w, b = _final_step(data, loss, y, s, l2, (w, b, eta, f_loss + pen), g,
-                                   corrections.direction(g, factor), fit_intercept)
+                w, b = _final_step(data, loss, y, s, l2, (w, b, eta, f_loss + pen),
+                                   corrections.direction(g, factor), fit_intercept, tol_abs,
+                                   full_step)
             return w, b, it, True
         if it >= max_iter or stall.stalled(viol, f_loss + pen):
             return w, b, it, False

@@ -344,20 +344,21 @@ def glm_alpha_max(X, y, s, loss, l1_ratio, fit_intercept, feature=None, tol=1e-4
 
 
 def _glm_path(X, y, s, loss, alphas, l1_ratio, fit_intercept, tol, max_iter, feature=None):
-    """Coefficients and intercepts along ``alphas`` (decreasing), warm-started."""
+    """Coefficients and intercepts along ``alphas`` (decreasing), warm-started;
+    with the iterations of each fit and whether the last one converged."""
     data = KernelDesign(X, coef_in_x_dtype=True)
     coefs = np.empty((len(alphas), data.n_features))
     intercepts = np.empty(len(alphas))
     n_iters = []
     w, b = None, None
     for k, alpha in enumerate(alphas):
-        w, b, n_iter, _ = solve_glm(X, y, s, loss, alpha=alpha, l1_ratio=l1_ratio,
-                                    fit_intercept=fit_intercept, tol=tol,
-                                    max_iter=max_iter, coef_init=w, intercept_init=b,
-                                    data=data, feature=feature)
+        w, b, n_iter, converged = solve_glm(X, y, s, loss, alpha=alpha, l1_ratio=l1_ratio,
+                                            fit_intercept=fit_intercept, tol=tol,
+                                            max_iter=max_iter, coef_init=w,
+                                            intercept_init=b, data=data, feature=feature)
         coefs[k], intercepts[k] = w, b
         n_iters.append(n_iter)
-    return coefs, intercepts, n_iters
+    return coefs, intercepts, n_iters, converged
 
 
 def _fold_deviances(X, y, s, loss, train, test, alphas, l1_ratio, fit_intercept, tol,
@@ -366,8 +367,8 @@ def _fold_deviances(X, y, s, loss, train, test, alphas, l1_ratio, fit_intercept,
     loss = TweedieLoss(loss.power, "log" if loss.log else "identity")  # one per thread
     s_train = None if s is None else s[train]
     s_test = None if s is None else s[test]
-    coefs, intercepts, _ = _glm_path(X[train], y[train], s_train, loss, alphas, l1_ratio,
-                                     fit_intercept, tol, max_iter, feature)
+    coefs, intercepts, _, _ = _glm_path(X[train], y[train], s_train, loss, alphas,
+                                        l1_ratio, fit_intercept, tol, max_iter, feature)
     X_test, y_test = X[test], np.asarray(y[test], dtype=np.float64)
     etas = np.asarray(X_test @ coefs.T.astype(X.dtype), dtype=np.float64) + intercepts
     sum_test = float(len(test) if s_test is None else s_test.sum())

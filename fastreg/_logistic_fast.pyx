@@ -38,39 +38,56 @@ def _as_box(box):
     return _NO_BOX if box is None else np.ascontiguousarray(box, dtype=np.float64)
 
 
+cdef inline void _column_weighted_sums(const floating[::1, :] X, const floating[::1] data,
+                                       const int[::1] indices, const int[::1] indptr,
+                                       bint is_sparse, Py_ssize_t j, const double[::1] h,
+                                       double* sums) noexcept nogil:
+    """sums = (sum_i h_i x_ij^2, sum_i h_i x_ij)."""
+    cdef Py_ssize_t i, p
+    cdef double acc = 0.0, acc1 = 0.0
+    if is_sparse:
+        for p in range(indptr[j], indptr[j + 1]):
+            acc += h[indices[p]] * data[p] * data[p]
+            acc1 += h[indices[p]] * data[p]
+    else:
+        for i in range(X.shape[0]):
+            acc += h[i] * X[i, j] * X[i, j]
+            acc1 += h[i] * X[i, j]
+    sums[0] = acc
+    sums[1] = acc1
+
+
+cdef void _weighted_norms(const floating[::1, :] X, const floating[::1] data,
+                          const int[::1] indices, const int[::1] indptr, bint is_sparse,
+                          const double[::1] h, const int[::1] ws, double[::1] out,
+                          double[::1] hx) noexcept nogil:
+    """weighted_norms_dense (``is_sparse`` false: X) and weighted_norms_sparse
+    (true: data, indices, indptr)."""
+    cdef Py_ssize_t k
+    cdef double sums[2]
+    for k in range(ws.shape[0]):
+        _column_weighted_sums(X, data, indices, indptr, is_sparse, ws[k], h, sums)
+        out[k] = sums[0]
+        hx[k] = sums[1]
+
+
 def weighted_norms_dense(const floating[::1, :] X, const double[::1] h,
                          const int[::1] ws, double[::1] out, double[::1] hx):
     """out[k] = sum_i h_i X[i, ws[k]]^2, hx[k] = sum_i h_i X[i, ws[k]]."""
-    cdef Py_ssize_t n = X.shape[0], k, i, j
-    cdef double acc, acc1
+    cdef const floating[::1] no_data = np.empty(0, dtype=np.asarray(X).dtype)
+    cdef const int[::1] no_index = np.empty(0, dtype=np.intc)
     with nogil:
-        for k in range(ws.shape[0]):
-            j = ws[k]
-            acc = 0.0
-            acc1 = 0.0
-            for i in range(n):
-                acc += h[i] * X[i, j] * X[i, j]
-                acc1 += h[i] * X[i, j]
-            out[k] = acc
-            hx[k] = acc1
+        _weighted_norms(X, no_data, no_index, no_index, False, h, ws, out, hx)
 
 
 def weighted_norms_sparse(const floating[::1] data, const int[::1] indices,
                           const int[::1] indptr, const double[::1] h,
                           const int[::1] ws, double[::1] out, double[::1] hx):
     """As :func:`weighted_norms_dense`, for CSC X."""
-    cdef Py_ssize_t k, p, j
-    cdef double acc, acc1
+    cdef const floating[::1, :] no_dense = np.empty((0, 0), dtype=np.asarray(data).dtype,
+                                                    order="F")
     with nogil:
-        for k in range(ws.shape[0]):
-            j = ws[k]
-            acc = 0.0
-            acc1 = 0.0
-            for p in range(indptr[j], indptr[j + 1]):
-                acc += h[indices[p]] * data[p] * data[p]
-                acc1 += h[indices[p]] * data[p]
-            out[k] = acc
-            hx[k] = acc1
+        _weighted_norms(no_dense, data, indices, indptr, True, h, ws, out, hx)
 
 
 cdef inline double _coordinate_minimum(double gradient, double hnorm_k, double hx_k,

@@ -401,9 +401,12 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
                 data, y_enc, n_classes, s, W, B, l2, fit_intercept, tol_abs, max_iter,
                 newton_cg=newton == "newton-cg")
             return W, _centred_intercepts(B, fit_intercept), n_iter, conv
-        fit = _fit_l2_newton if use_newton else _fit_l2_lbfgs
-        W, B, n_iter, conv = fit(data, y_enc, n_classes, s, W, B, l2, fit_intercept,
-                                 tol_abs, max_iter)
+        if use_newton:
+            W, B, n_iter, conv = _fit_l2_newton(data.in_float64(), y_enc, n_classes, s, W,
+                                                B, l2, fit_intercept, tol_abs, max_iter)
+        else:
+            W, B, n_iter, conv = _fit_l2_lbfgs(data, y_enc, n_classes, s, W, B, l2,
+                                               fit_intercept, tol_abs, max_iter)
         return W, _centred_intercepts(B, fit_intercept), n_iter, conv
     if n_classes == 2:
         y = np.where(y_enc == 1, 1.0, -1.0)
@@ -438,8 +441,9 @@ def _solve_feature_penalty(data, y_enc, s, l1, l2, fit_intercept, tol_abs, max_i
     if l1 == 0.0 and not feature.bounded:
         use_newton = newton and data.n_features + fit_intercept <= NEWTON_MAX_UNKNOWNS
         fit = _fit_l2_newton if use_newton else _fit_l2_lbfgs
-        W, B, n_iter, conv = fit(data, y_enc, 2, s, w[None, :], np.array([b]),
-                                 l2 * feature.factor, fit_intercept, tol_abs, max_iter)
+        W, B, n_iter, conv = fit(data.in_float64() if use_newton else data, y_enc, 2, s,
+                                 w[None, :], np.array([b]), l2 * feature.factor,
+                                 fit_intercept, tol_abs, max_iter)
         return W, _centred_intercepts(B, fit_intercept), n_iter, conv
     y = np.where(y_enc == 1, 1.0, -1.0)
     w, b, n_iter, conv = _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs,

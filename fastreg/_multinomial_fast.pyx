@@ -130,6 +130,14 @@ def sparse_rows_transpose_times(const floating[::1] data, const int[::1] indices
             _row_transpose_add(data, indices, indptr, r, M, out)
 
 
+cdef double* _work_row(Py_ssize_t K) except NULL:
+    """A work row of K > 0 doubles for _softmax_rows, which the caller frees."""
+    cdef double* e = <double *> malloc(K * sizeof(double))
+    if e == NULL:
+        raise MemoryError()
+    return e
+
+
 def softmax_residual(floating[:, ::1] Z, const double[::1] B, const int[::1] y,
                      const double[::1] s, double[::1] grad_B, floating[:, ::1] P,
                      bint store_p):
@@ -148,9 +156,7 @@ def softmax_residual(floating[:, ::1] Z, const double[::1] B, const int[::1] y,
         grad_B[k] = 0.0
     if K == 0:
         return 0.0
-    e = <double *> malloc(K * sizeof(double))
-    if e == NULL:
-        raise MemoryError()
+    e = _work_row(K)
     with nogil:
         loss = _softmax_rows(Z, 0, n, B, y, s, grad_B, P, store_p, e)
     free(e)
@@ -235,9 +241,7 @@ def dense_loss_grad(const floating[:, :] X, bint fortran, const floating[:, ::1]
         G[:, :] = 0
         if n == 0:
             return 0.0
-    e = <double *> malloc(K * sizeof(double))
-    if e == NULL:
-        raise MemoryError()
+    e = _work_row(K)
     with nogil:
         start = 0
         while start < n:
@@ -270,9 +274,7 @@ def csr_loss_grad(const floating[::1] data, const int[::1] indices, const int[::
     cdef double *e
     if K == 0:
         return 0.0
-    e = <double *> malloc(K * sizeof(double))
-    if e == NULL:
-        raise MemoryError()
+    e = _work_row(K)
     with nogil:
         for j in range(G.shape[0]):
             for k in range(K):

@@ -22,6 +22,13 @@ cdef inline double _enet_value(double w_l1, double w_norm2, double l1_reg,
     return l1_reg * w_l1 + 0.5 * l2_reg * w_norm2
 
 
+cdef inline double _enet_objective(double r_norm2, double w_l1, double w_norm2,
+                                   double l1_reg, double l2_reg) noexcept nogil:
+    """P = 1/2 ||r||^2 + g(w), summed left to right (the rounding of the
+    stall rule's records, which the stored runs hold)."""
+    return 0.5 * r_norm2 + l1_reg * w_l1 + 0.5 * l2_reg * w_norm2
+
+
 cdef inline double _prox_enet(double z, double l1_reg, double denom,
                               bint positive) noexcept nogil:
     """Minimiser of denom/2 w^2 - z w + l1_reg |w| (with w >= 0 if positive)."""
@@ -136,6 +143,16 @@ cdef inline double _safe_radius(double gap, double l1_reg) noexcept nogil:
     if gap <= 0:
         return 0.0
     return sqrt(2.0 * gap) / l1_reg
+
+
+cdef inline bint _safe_zero(double xt_j, double theta_scale, double radius, double norm2_j,
+                            double l2_reg) noexcept nogil:
+    """Gap Safe rule: whether feature j is zero at the optimum, given ``xt_j``
+    = |x_j^T r - l2_reg w_j| (the signed value with ``positive``, where only
+    its positive part counts) for the dual point theta = theta_scale r and
+    the ball of ``radius`` (see _safe_radius) around it; the column of the
+    equivalent Lasso has the squared norm ``norm2_j + l2_reg``."""
+    return max(xt_j, 0.0) * theta_scale + radius * sqrt(norm2_j + l2_reg) < 1.0
 
 
 # Per-feature factors and bounds (fastreg/_feature_penalty.py): feature j's

@@ -274,6 +274,14 @@ def _route_cholesky(design, Yt, alphas):
     return W.T, np.ones(Yt.shape[1], dtype=np.int32)
 
 
+def _unit_power_of_two(size):
+    """A power of two c that brings ``size`` near 1 (1 for 0 or a non-finite
+    size): scaling by it is exact."""
+    if not 0 < size < np.inf:
+        return 1.0
+    return float(2.0 ** -np.round(np.log2(size)))
+
+
 def _power_of_two_unit(design):
     """A power of two c that brings Xt's largest (uncentred, weighted) column
     norm near 1. LSQR's stopping tests are not scale-free: on a design of
@@ -281,10 +289,7 @@ def _power_of_two_unit(design):
     on c Xt with damping c sqrt(alpha) gives w / c (the same objective), and
     a power of two scales every product exactly."""
     squares = design.column_squares()
-    top = np.sqrt(np.max(squares, initial=0.0))
-    if not 0 < top < np.inf:
-        return 1.0
-    return float(2.0 ** -np.round(np.log2(top)))
+    return _unit_power_of_two(np.sqrt(np.max(squares, initial=0.0)))
 
 
 def _route_lsqr(design, Yt, alphas, tol, max_iter, solver="lsqr"):
@@ -296,9 +301,12 @@ def _route_lsqr(design, Yt, alphas, tol, max_iter, solver="lsqr"):
     n_iter = np.empty(Yt.shape[1], dtype=np.int32)
     stopped = False
     for t in range(Yt.shape[1]):
-        out = lsqr(op, Yt[:, t], damp=np.sqrt(alphas[t]) * c, atol=tol, btol=tol,
+        # and a target of largest entry near 1 (the solution is linear in
+        # it): the squares of a target of 1e150, or 1e-150, leave the range
+        k = _unit_power_of_two(np.abs(Yt[:, t]).max(initial=0.0))
+        out = lsqr(op, k * Yt[:, t], damp=np.sqrt(alphas[t]) * c, atol=tol, btol=tol,
                    iter_lim=max_iter)
-        W[:, t], n_iter[t] = c * out[0], out[2]
+        W[:, t], n_iter[t] = (c / k) * out[0], out[2]
         stopped |= out[1] == 7    # iteration limit reached
     if stopped:
         warnings.warn(

@@ -500,6 +500,27 @@ def test_multitask_sparse_columns_with_a_dominant_mean(shape):
     assert rel_err(got.coef_, ref.coef_) < 1e-8
 
 
+@pytest.mark.parametrize("name", ["ElasticNet", "MultiTaskElasticNet"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_column_dominated_by_heavy_rows_with_implicit_zeros(name, dtype):
+    """Deep fuzz find (run12): a float32 CSR design whose rows of tiny weight
+    hold the implicit zeros, the mean of each column set by one row of
+    weight 1e5: the means dwarf the spreads, the columns are not stored in
+    full, so the kernels centred them implicitly, lost the digits and
+    diverged ("non-finite parameter values"; scikit-learn fits). Such
+    columns are now stored in full and centred element by element."""
+    X = np.array([[0.0, 0.0], [6.4042e-4, 1.0490e-4], [-5.3567e-4, 3.6160e-4]], dtype=dtype)
+    Y = np.array([[0.0365, 0.0294], [0.3484, 0.6628], [-0.3627, -1.4393]])
+    y = Y if name.startswith("MultiTask") else Y[:, 0]
+    sw = np.array([1.53e-4, 5.97e-4, 1.066e5])
+    params = dict(alpha=1e-18, l1_ratio=0.5, tol=1e-4 if dtype == np.float32 else 1e-12,
+                  max_iter=100_000)
+    dense = getattr(fr, name)(**params).fit(X, y, sample_weight=sw)
+    got = getattr(fr, name)(**params).fit(sp.csr_matrix(X), y, sample_weight=sw)
+    assert np.all(np.isfinite(got.coef_))
+    assert rel_err(got.coef_, dense.coef_) < (1e-3 if dtype == np.float32 else 1e-6)
+
+
 def test_cv_refit_starts_from_the_folds_solution(monkeypatch):
     # (epochs alone: support steps would end both fits after the same round)
     from fastreg._support_step import SupportStepper

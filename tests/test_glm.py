@@ -356,3 +356,51 @@ def test_plain_array_refit_drops_the_feature_names_of_a_frame():
     assert est.n_features_in_ == 2 and not hasattr(est, "feature_names_in_")
     with pytest.warns(UserWarning, match="X has feature names"):
         est.predict(pd.DataFrame(X[:, :2], columns=["a", "b"]))
+
+
+def test_closing_step_keeps_the_kkt_violation_within_tol():
+    # no finite optimum (the last row's y = 0 pushes its mean to 0): the step
+    # the route takes after convergence had raised the KKT violation to
+    # 1.6e-4 > tol without a ConvergenceWarning; it is now kept only where
+    # its gradient passes the test
+    X = np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0], [-2.0, 2.0]])
+    y = np.array([0.0, 0.0, 1.0, 0.0])
+    sw = np.array([1.0, 2130.0, 187.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = fr.PoissonRegressor(alpha=0.0, fit_intercept=False).fit(X, y, sample_weight=sw)
+    grad = X.T @ (sw * (np.exp(X @ est.coef_) - y)) / sw.sum()
+    assert np.abs(grad).max() <= est.tol
+
+
+def test_cv_warns_when_its_refit_stops_at_max_iter():
+    X = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    y = np.array([12.0, 18.0, 10.0])
+    with pytest.warns(ConvergenceWarning, match="did not converge in 5 iterations"):
+        fr.GeneralizedLinearRegressorCV(alphas=4, cv=3, max_iter=5,
+                                        fit_intercept=False).fit(X, y)
+
+
+def test_cv_refuses_an_automatic_grid_at_a_mean_outside_the_range():
+    # identity link without an intercept: the null model's mean is 0, where
+    # the Poisson gradient is not finite; the grid was [inf, nan, inf]
+    X = np.array([[1.0], [2.0], [3.0]])
+    y = np.array([1.0, 2.0, 4.0])
+    est = fr.GeneralizedLinearRegressorCV(family="poisson", link="identity",
+                                          fit_intercept=False, alphas=3, cv=3)
+    with pytest.raises(ValueError, match="Supply the grid with the `alphas=` argument"):
+        est.fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_intercept_type_as_scikit_learn(dtype, fit_intercept):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 2)).astype(dtype)
+    y = np.abs(X[:, 0]).astype(np.float64) + 0.5
+    ours = fr.PoissonRegressor(fit_intercept=fit_intercept).fit(X, y).intercept_
+    theirs = sk.PoissonRegressor(fit_intercept=fit_intercept).fit(X, y).intercept_
+    assert type(ours) is type(theirs)
+    cv = fr.GeneralizedLinearRegressorCV(alphas=[0.1, 0.01], fit_intercept=fit_intercept,
+                                         cv=3).fit(X, y)
+    assert type(cv.intercept_) is type(theirs)

@@ -462,6 +462,81 @@ def test_lsqr_routes_on_a_tiny_wide_design_reach_the_optimum(solver):
     assert residual @ residual == pytest.approx(y[2] ** 2, rel=1e-8)
 
 
+@pytest.mark.parametrize("scale", [1e-150, 1e150])
+@pytest.mark.parametrize("solver", ["sparse_cg", "lsqr"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_lsqr_routes_with_targets_of_extreme_magnitude_reach_the_optimum(
+        scale, solver, weighted):
+    """Deep fuzz finds (run12): Ridge(alpha=0, solver='sparse_cg') on a wide
+    3 x 4 design with a zero row and y of 1e-150 ended at 1550 times the
+    optimal objective (its LSQR fallback: squares of 1e-150 leave the
+    range); Ridge(solver='lsqr') with y of 1.7e150 and weights up to 2.5e7
+    overflowed and stopped at 11 times it. LSQR now runs on the target
+    scaled by a power of two (the solution is linear in it)."""
+    X = np.array([[1.2573, -1.3210, 6.4042, 1.0490],
+                  [-5.3567, 3.6160, 13.0400, 9.4708],
+                  [0.0, 0.0, 0.0, 0.0]])
+    y = scale * np.array([-0.11829024, -0.83118581, 0.00284222])
+    sw = np.array([2.5e7, 5.3e-8, 1.0]) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = fastreg.Ridge(alpha=0.0, solver=solver, fit_intercept=False).fit(
+            X, y, sample_weight=sw)
+    exact = fastreg.Ridge(alpha=0.0, solver="svd", fit_intercept=False).fit(
+        X, y, sample_weight=sw)
+    s = np.ones(3) if sw is None else sw
+    objective = [float(s @ (y - X @ m.coef_) ** 2) / scale ** 2 for m in (model, exact)]
+    assert np.all(np.isfinite(model.coef_))
+    assert objective[0] == pytest.approx(objective[1], rel=1e-6, abs=1e-12 * s @ (y / scale) ** 2)
+
+
+def test_lsqr_with_a_huge_constant_target_and_extreme_weights():
+    """The second run12 find above, as the fuzz drew it: 13 x 4, a constant
+    column of 0.1, y constant 1.7e150, weights from 5e-8 to 2.5e7."""
+    from fuzz_cases import Case
+    from fuzz_checks import gram_scale
+    X, y, sw = Case(n=13, p=4, seed=27500, columns=(("constant", 0, 0.1),),
+                    y_kind="constant", y_exp=150, weights="extreme").build()
+    alpha = 1e-3 * gram_scale(X, sw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)   # no overflow any more
+        model = fastreg.Ridge(alpha=alpha, solver="lsqr", fit_intercept=False).fit(
+            X, y, sample_weight=sw)
+    exact = fastreg.Ridge(alpha=alpha, solver="cholesky", fit_intercept=False).fit(
+        X, y, sample_weight=sw)
+
+    def objective(coef):
+        return float(sw @ ((y - X @ coef) / 1e150) ** 2 + alpha * (coef / 1e150) @ (coef / 1e150))
+    assert objective(model.coef_) <= objective(exact.coef_) * (1 + 1e-3)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky", "sag"])
+def test_newton_route_on_a_float32_design_with_extreme_weights(solver):
+    """Deep fuzz find (run12, reported as a hang): LogisticRegression(C=100)
+    with 5 classes on a 33 x 33 float32 CSR design of scale 1e3 with weights
+    from 1e-8 to 2e7. The small multinomial problem takes Newton steps; with
+    the float32 gradient's rounding (2e3 on terms of 2e10) the steps blew up
+    along directions of tiny curvature and the line search crawled: 1000
+    iterations of 4 ms (seconds, 2-3 minutes with two BLAS threads on a busy
+    machine) ending at 8000 times the optimal objective. The Newton routes
+    now run on a float64 copy of the small design: 14 iterations."""
+    from fuzz_cases import Case
+    from fuzz_checks import logistic_objective
+    X, y, sw = Case(n=33, p=33, seed=701, layout="csr", dtype="float32", density=0.6,
+                    columns=(("duplicate", 72, -1), ("scale", 159, -1), ("scale", 72, -1)),
+                    x_exp=3, target="multiclass", n_classes=5, labels="bool",
+                    weights="extreme").build()
+    est, caught = fit_recording(fastreg.LogisticRegression(C=100.0, solver=solver,
+                                                           random_state=0),
+                                X, y, sample_weight=sw)
+    ref = fastreg.LogisticRegression(C=100.0).fit(X.astype(np.float64), y, sample_weight=sw)
+    assert ConvergenceWarning not in caught and est.n_iter_.max() < 50
+
+    def objective(m):
+        return logistic_objective(X, y, m.classes_, m.coef_, m.intercept_, 100.0, 0.0, sw)
+    assert objective(est) <= objective(ref) * (1 + 1e-4)
+
+
 def test_uncentred_gram_of_a_tiny_design_is_recomputed():
     """Deep fuzz find (run9): ElasticNet(precompute=X^T X) with an intercept on
     a 2 x 2 design of scale 1e-50 took the uncentred Gram matrix for the
