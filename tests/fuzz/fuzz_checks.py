@@ -1025,21 +1025,6 @@ KNOWN_DEFECTS = {
                                   "scikit-learn does the same (RidgeCV leave-one-out with "
                                   "|y| ~ 1e150 and large weights: errors overflow, "
                                   "best_score_ -inf, alpha_ the first of the grid)",
-    "glm-float32-intercept-type": "the GLM estimators' intercept_ is a Python float for "
-                                  "float32 X with fit_intercept=True; scikit-learn's is a "
-                                  "numpy.float32",
-    "glm-cv-refit-silent-max-iter": "GeneralizedLinearRegressorCV does not warn when its "
-                                    "refit stops short of tol (at max_iter, or where the "
-                                    "regressors warn)",
-    "glm-cv-nonfinite-grid": "GeneralizedLinearRegressorCV with the identity link, a "
-                             "positive power and a zero mean at w = 0 (no intercept, or "
-                             "y's mean 0) fits silently on an alpha grid of inf and NaN "
-                             "(alpha_max from a gradient at mu = 0)",
-    "glm-final-step-above-tol": "the GLM Newton-Cholesky route's closing step (taken after "
-                                "convergence where it lowers the objective) can raise the "
-                                "KKT violation above tol, without a ConvergenceWarning "
-                                "(PoissonRegressor(alpha=0) without a finite optimum: "
-                                "1.6e-4 at tol 1e-4, 8.9e-5 before the step)",
 }
 
 

@@ -12,9 +12,6 @@ counterpart: its errors are judged against scikit-learn's regressor of the
 same family, its grid against alpha_max computed here, its choice against its
 own deviance path, and its refit is certified."""
 
-import contextlib
-import copy
-
 import numpy as np
 import scipy.sparse as sp
 import sklearn.linear_model as sk_lm
@@ -23,9 +20,8 @@ from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
 import fastreg
-import fastreg._glm_newton as newton
 from fuzz_cases import alpha_factors, cases, rare, sometimes, tols
-from fuzz_checks import (ULPS, Example, GLMProblem, as_float64_problem,
+from fuzz_checks import (DOCUMENTED, ULPS, Example, GLMProblem, as_float64_problem,
                          assert_like_sklearn, assert_refit_invariants, eps, examples, expect,
                          fit_side_by_side, glm_alpha_max, glm_null_gradient, grid_rtol, run,
                          work_dtype)
@@ -40,8 +36,10 @@ TARGETS = {"PoissonRegressor": ("counts", "counts", "positive"),
            "TweedieRegressor": ("counts", "positive")}
 FAMILIES = {"normal": 0.0, "poisson": 1.0, "gamma": 2.0, "inverse.gaussian": 3.0}
 SMALL = dict(max_n=80, max_p=20, multi_output=False)
-# attributes unlike scikit-learn's in a known way (fuzz_checks.KNOWN_DEFECTS)
-KNOWN_ATTRIBUTES = {"intercept_": "glm-float32-intercept-type"}
+# GeneralizedLinearRegressorCV's refusal of an automatic grid from a
+# gradient that is not finite (identity link, positive power, mean 0 at w = 0)
+CV_DOCUMENTED = DOCUMENTED + (r"automatic alpha grid starts from the gradient at the null "
+                              r"model",)
 # a fit held to this tolerance stands for the optimum
 TIGHT = dict(tol=1e-10, max_iter=1000)
 
@@ -99,54 +97,19 @@ def check_attributes(est, sk, X):
         expect(isinstance(prediction, np.ndarray) and prediction.shape == (X.shape[0],),
                "predict of one row: %r" % (prediction,))
         X = None
-    assert_like_sklearn(est, sk, ("coef_", "intercept_", "n_iter_"), X,
-                        known=KNOWN_ATTRIBUTES)
+    assert_like_sklearn(est, sk, ("coef_", "intercept_", "n_iter_"), X)
 
 
-def check_certified(problem, est, tol, dtype, what, diagnose=None):
+def check_certified(problem, est, tol, dtype, what):
     """A fit that claims convergence has a KKT violation of at most tol (+
-    rounding). Returns the violation the other checks may assume: that
-    allowance, or the violation itself where it is a known defect, which
-    ``diagnose()`` names (None: not known)."""
+    rounding); returns that allowance."""
     v = problem.kkt(est.coef_, est.intercept_)
     allowed = tol * (1 + 1e-6) + problem.rounding(est.coef_, est.intercept_, dtype)
-    if v > allowed:
-        expect(False, "%s claims convergence (no ConvergenceWarning, n_iter_ %s) but its "
-               "largest KKT violation is %.3e > tol %.3e (+ rounding %.3e)"
-               % (what, est.n_iter_, v, tol, allowed - tol),
-               None if diagnose is None else diagnose())
-        return v
+    expect(v <= allowed,
+           "%s claims convergence (no ConvergenceWarning, n_iter_ %s) but its largest KKT "
+           "violation is %.3e > tol %.3e (+ rounding %.3e)"
+           % (what, est.n_iter_, v, tol, allowed - tol))
     return allowed
-
-
-@contextlib.contextmanager
-def without_closing_step():
-    """The Newton-Cholesky route without the step it takes after
-    convergence (fastreg._glm_newton._final_step; unchanged where that name
-    is gone)."""
-    original = getattr(newton, "_final_step", None)
-    if original is not None:
-        newton._final_step = lambda data, loss, y, s, l2, point, *rest: point[:2]
-    try:
-        yield
-    finally:
-        if original is not None:
-            newton._final_step = original
-
-
-def closing_step_diagnosis(refit, problem, tol, dtype):
-    """A diagnose for check_certified: 'glm-final-step-above-tol' where the
-    same fit (``refit()``) without the closing step is certified."""
-    def diagnose():
-        with without_closing_step():
-            again = run(refit)
-        if again.ok and not again.warned():
-            est = again.value
-            if problem.kkt(est.coef_, est.intercept_) <= tol * (1 + 1e-6) + \
-                    problem.rounding(est.coef_, est.intercept_, dtype):
-                return "glm-final-step-above-tol"
-        return None
-    return diagnose
 
 
 def check_not_above(problem, est, other, allowed, what, other_name):
@@ -210,9 +173,7 @@ def test_glm_regressor(data):
         dtype = work_dtype(X)
         converged = not fr.warned()
         if converged:
-            allowed = check_certified(problem, est, params["tol"], dtype, name,
-                                      closing_step_diagnosis(lambda: fit(make()), problem,
-                                                             params["tol"], dtype))
+            allowed = check_certified(problem, est, params["tol"], dtype, name)
             if rho == 0:
                 sk2 = run(lambda: fit_sklearn(
                     sklearn_regressor(name, params, alpha, "newton-cholesky"), X, y, sw))
@@ -229,14 +190,11 @@ def test_glm_regressor(data):
             ex.path += ", certified"
         assert_refit_invariants(est, fit, X, checks["determinism"], checks["threads"])
         if checks["warm_start"]:
-            start = copy.deepcopy(est)
             warm = run(lambda: est.set_params(warm_start=True).fit(X, y, sample_weight=sw))
             expect(warm.ok, "warm-started refit: " + warm.describe())
             if not warm.warned():
                 check_certified(problem, warm.value, params["tol"], dtype,
-                                name + " (warm-started refit)", closing_step_diagnosis(
-                                    lambda: fit(copy.deepcopy(start).set_params(
-                                        warm_start=True)), problem, params["tol"], dtype))
+                                name + " (warm-started refit)")
         if dtype == np.float32 and converged:
             check_float32_like_float64(name, params, alpha, problem, est, X, y, sw)
         if converged and sw is not None and np.any(np.asarray(sw) == 0) and \
@@ -255,11 +213,9 @@ def check_float32_like_float64(name, params, alpha, problem, est, X, y, sw):
     r64 = run(refit)
     if r64.ok and not r64.warned():
         allowed = check_certified(problem, r64.value, params["tol"], np.float64,
-                                  name + " (float64 fit of float32 data)",
-                                  closing_step_diagnosis(refit, problem, params["tol"],
-                                                         np.float64))
-        allowed32 = max(params["tol"] * (1 + 1e-6) + problem.rounding(
-            est.coef_, est.intercept_, np.float32), problem.kkt(est.coef_, est.intercept_))
+                                  name + " (float64 fit of float32 data)")
+        allowed32 = params["tol"] * (1 + 1e-6) + problem.rounding(est.coef_, est.intercept_,
+                                                                  np.float32)
         check_not_above(problem, est, r64.value, allowed32, name + " float32",
                         "the float64 fit")
         check_not_above(problem, r64.value, est, allowed, name + " float64",
@@ -281,8 +237,7 @@ def check_zero_weights_drop_rows(name, params, alpha, problem, est, X, y, sw):
         return
     dtype = work_dtype(X)
     allowed = check_certified(problem, dropped.value, params["tol"], dtype,
-                              name + " (zero-weight rows dropped)",
-                              closing_step_diagnosis(refit, problem, params["tol"], dtype))
+                              name + " (zero-weight rows dropped)")
     check_not_above(problem, dropped.value, est, allowed, name + " without zero-weight rows",
                     "the fit with them")
 
@@ -339,62 +294,37 @@ def test_glm_regressor_cv(data):
             case, (X, y, sw), fit,
             lambda: fastreg.GeneralizedLinearRegressorCV(alphas=alphas, **params),
             lambda X, y, sw: fit_sklearn(sk_lm.TweedieRegressor(
-                power=power, link=link, fit_intercept=params["fit_intercept"]), X, y, sw))
+                power=power, link=link, fit_intercept=params["fit_intercept"]), X, y, sw),
+            documented=CV_DOCUMENTED)
         if est is None:
             return
         if sk.ok:
             check_attributes(est, sk.value, X)
         dtype = work_dtype(X)
-        if not explicit and not check_cv_grid(est, X, y, sw, power, link, params, dtype):
-            return
+        if not explicit:
+            check_cv_grid(est, X, y, sw, power, link, params, dtype)
         check_cv_choice(est, params)
         problem = GLMProblem(X, y, sw, power, link, est.alpha_, est.l1_ratio_,
                              params["fit_intercept"])
         if not fr.warned():
             check_certified(problem, est, params["tol"], dtype,
                             "GeneralizedLinearRegressorCV's refit (alpha_ %.3e, l1_ratio_ %s)"
-                            % (est.alpha_, est.l1_ratio_),
-                            lambda: silent_refit_known(est, X, y, sw, power, link, params))
+                            % (est.alpha_, est.l1_ratio_))
             ex.path += ", certified"
         assert_refit_invariants(est, fit, X, checks["determinism"], checks["threads"])
 
 
-def silent_refit_known(est, X, y, sw, power, link, params):
-    """The known defect a refit without a warning and short of tol is: the
-    refit stopped at max_iter, or TweedieRegressor at alpha_, l1_ratio_
-    warns on the same data (the CV's refit never warns)."""
-    if est.n_iter_ >= params["max_iter"]:
-        return "glm-cv-refit-silent-max-iter"
-    single = run(lambda: fastreg.TweedieRegressor(
-        power=power, link=link, alpha=est.alpha_, l1_ratio=est.l1_ratio_,
-        fit_intercept=params["fit_intercept"], tol=params["tol"],
-        max_iter=params["max_iter"]).fit(X, y, sample_weight=sw))
-    return "glm-cv-refit-silent-max-iter" if single.ok and single.warned() else None
-
-
-def null_mean_is_zero(y, sw, power, link, fit_intercept):
-    """Whether the identity link's mean at w = 0 (0 without an intercept,
-    the weighted mean of y with one) is 0, where a positive power's
-    deviance has no gradient."""
-    if link != "identity" or power <= 0:
-        return False
-    return not fit_intercept or float(np.average(np.asarray(y, float), weights=sw)) == 0
-
-
 def check_cv_grid(est, X, y, sw, power, link, params, dtype):
     """The automatic grid starts at alpha_max / l1_ratio (up to the rounding
-    of the gradient's terms in X's dtype) and spans ``eps``; returns whether
-    it is finite."""
+    of the gradient's terms in X's dtype) and spans ``eps``."""
     if not np.all(np.isfinite(est.alphas_)):
-        known = null_mean_is_zero(y, sw, power, link, params["fit_intercept"])
-        expect(False, "GeneralizedLinearRegressorCV fitted without an error on a grid "
-               "that is not finite: %r (alpha_ %r)" % (est.alphas_, est.alpha_),
-               "glm-cv-nonfinite-grid" if known else None)
-        return False
+        raise AssertionError("GeneralizedLinearRegressorCV fitted without an error on a "
+                             "grid that is not finite: %r (alpha_ %r)"
+                             % (est.alphas_, est.alpha_))
     X64, y64, sw64 = as_float64_problem(X, y, sw)
     grad, terms = glm_null_gradient(X64, y64, sw64, power, link, params["fit_intercept"])
     if not np.all(np.isfinite(grad)):
-        return True
+        return
     ratios = np.atleast_1d(params["l1_ratio"])
     grids = np.atleast_2d(est.alphas_)
     floor = np.finfo(np.float64).resolution
@@ -408,7 +338,6 @@ def check_cv_grid(est, X, y, sw, power, link, params, dtype):
         expect(abs(grid[-1] / grid[0] - params["eps"]) <= 1e-9 * params["eps"],
                "GeneralizedLinearRegressorCV's grid spans %.6e, eps %.6e"
                % (grid[-1] / grid[0], params["eps"]))
-    return True
 
 
 def check_cv_choice(est, params):

@@ -633,33 +633,31 @@ def test_ridge_saga_on_a_small_sparse_design_reaches_the_optimum():
     assert excess <= 1e-2 * problem.null_objective()
 
 
-@known("glm-float32-intercept-type")
 @pytest.mark.parametrize("name", ["PoissonRegressor", "GammaRegressor", "TweedieRegressor"])
 def test_glm_float32_intercept_type(name):
-    # scikit-learn: numpy.float32 (a Python float without an intercept)
+    # fixed: a Python float (scikit-learn: numpy.float32; a Python float
+    # without an intercept)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((20, 2)).astype(np.float32)
     y = np.abs(X[:, 0]).astype(np.float64) + 0.5
     assert isinstance(getattr(fastreg, name)().fit(X, y).intercept_, np.float32)
 
 
-@known("glm-cv-refit-silent-max-iter")
 def test_glm_cv_warns_when_its_refit_stops_at_max_iter():
     X = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
     y = np.array([12.0, 18.0, 10.0])
     est, caught = fit_recording(fastreg.GeneralizedLinearRegressorCV(
         alphas=4, cv=3, max_iter=5, fit_intercept=False), X, y)
     problem = GLMProblem(X, y, None, 1.0, "log", est.alpha_, est.l1_ratio_, False)
-    # KKT violation 1.7e-2 after 5 Newton steps, tol 1e-4;
-    # PoissonRegressor(alpha=est.alpha_, l1_ratio=1, max_iter=5) warns
+    # fixed: no warning at a KKT violation of 1.7e-2 after 5 Newton steps, tol
+    # 1e-4 (PoissonRegressor(alpha=est.alpha_, l1_ratio=1, max_iter=5) warns)
     assert ConvergenceWarning in caught or \
         problem.kkt(est.coef_, est.intercept_) <= est.tol
 
 
-@known("glm-cv-nonfinite-grid")
 def test_glm_cv_identity_link_without_intercept_has_a_finite_grid_or_refuses():
-    # alpha_max divides by mu = 0 at w = 0: alphas_ [inf, nan, inf], alpha_ inf,
-    # every test deviance inf, coef_ 0, no error and no warning
+    # fixed: alpha_max divided by mu = 0 at w = 0: alphas_ [inf, nan, inf],
+    # alpha_ inf, every test deviance inf, coef_ 0, no error and no warning
     X = np.array([[1.0], [2.0], [3.0]])
     y = np.array([1.0, 2.0, 4.0])
     est = fastreg.GeneralizedLinearRegressorCV(family="poisson", link="identity",
@@ -671,11 +669,10 @@ def test_glm_cv_identity_link_without_intercept_has_a_finite_grid_or_refuses():
     assert np.all(np.isfinite(est.alphas_))
 
 
-@known("glm-final-step-above-tol")
 def test_glm_newton_route_certified_after_its_closing_step():
-    # no finite optimum (the last row's y = 0 pushes its mean to 0); the KKT
-    # violation is below tol before the step taken after convergence,
-    # 1.6e-4 after it, without a ConvergenceWarning
+    # fixed: no finite optimum (the last row's y = 0 pushes its mean to 0);
+    # the KKT violation was below tol before the step taken after
+    # convergence, 1.6e-4 after it, without a ConvergenceWarning
     X = np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0], [-2.0, 2.0]])
     y = np.array([0.0, 0.0, 1.0, 0.0])
     sw = np.array([1.0, 2130.0, 187.0, 4.0])
