@@ -394,6 +394,12 @@ def _route_cd(X, Y, sample_weight, alphas, fit_intercept, positive, tol, max_ite
             n_iter[t] += iters[0]
             gap, _ = _positive_ridge_gap(wdesign, Yt[:, t], W[t], alpha)
             if gap <= target:
+                if alpha == 0:
+                    # without a penalty the measure is the KKT residual, not a
+                    # bound on the objective: on a wide or ill-conditioned
+                    # design it passes far from the optimum; small problems
+                    # are finished exactly
+                    W[t] = _finish_positive_ridge(wdesign, Yt[:, t], W[t], alpha)
                 break
             if iters[0] < asked:
                 # The kernel stopped on its own although asked for gap 0: an

@@ -537,6 +537,25 @@ def test_newton_route_on_a_float32_design_with_extreme_weights(solver):
     assert objective(est) <= objective(ref) * (1 + 1e-4)
 
 
+@pytest.mark.parametrize("case", [dict(n=6, p=24, seed=1),
+                                  dict(n=17, p=25, seed=0, y_kind="constant")])
+def test_positive_ridge_without_a_penalty_reaches_the_optimum(case):
+    """Deep fuzz find (run12): Ridge(alpha=0, positive=True) on wide boolean
+    designs stopped after 10 epochs, its KKT residual (the measure without a
+    penalty: no dual bound) below the target, at objectives 5.052 and 0.143
+    where the non-negative least squares optimum is 5.027 and 0 (scikit-learn:
+    5.028 and 1.1e-3). Such fits are now finished by the exact active-set
+    solve where the problem is small."""
+    from scipy.optimize import nnls
+
+    from fuzz_cases import Case
+    X, y, _ = Case(layout="C", dtype="bool", **case).build()
+    model = fastreg.Ridge(alpha=0.0, positive=True, fit_intercept=False).fit(X, y)
+    Xf = X.astype(np.float64)
+    optimum = np.sum((y - Xf @ nnls(Xf, y)[0]) ** 2)
+    assert np.sum((y - Xf @ model.coef_) ** 2) - optimum <= 1e-8 * (y @ y)
+
+
 def test_uncentred_gram_of_a_tiny_design_is_recomputed():
     """Deep fuzz find (run9): ElasticNet(precompute=X^T X) with an intercept on
     a 2 x 2 design of scale 1e-50 took the uncentred Gram matrix for the
