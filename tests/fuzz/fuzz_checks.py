@@ -629,6 +629,8 @@ class LeastSquaresProblem:
             # any dual point from a residual (its scaling asks the KKT
             # conditions to hold to a fraction of l1)
             gap = min(gap, P - self.ridge_optimum(self.alpha - l1))
+            if gap <= threshold:
+                return gap   # (the tighter fits cost seconds at a tiny l1)
         for c, b in (refine() if callable(refine) else refine):
             with np.errstate(all="ignore"):
                 lower = self.objective(c, b) - self.gap(c, b)
