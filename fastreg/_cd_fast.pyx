@@ -446,7 +446,7 @@ cdef out_of_line _anderson_trial(State* s, double[:, ::1] hist, const double[:, 
         s.offset = trial_offset
 
 
-cdef void _descend(State* s, floating[::1, :] W, floating[::1, :] R,
+cdef int _descend(State* s, floating[::1, :] W, floating[::1, :] R,
                    const floating[::1, :] Y, const floating[::1, :] X_dense,
                    const floating[::1] X_data, const int[::1] X_indices,
                    const int[::1] X_indptr, const floating[::1] X_mean, const floating* sw,
@@ -454,10 +454,11 @@ cdef void _descend(State* s, floating[::1, :] W, floating[::1, :] R,
                    Py_ssize_t[::1] active, double[::1] xt_theta, double[::1] xt_rho,
                    double[::1] dots, floating[::1] xt_block, floating[::1] rho,
                    double[:, ::1] hist, double[:, ::1] r_ring,
-                   const double* ring_w) noexcept nogil:
+                   const double* ring_w) except -1 nogil:
     """The run: a gap evaluation (then screening), epochs until the next
     one, an Anderson trial after each epoch, until the gap is small enough
-    (see _converged)."""
+    (see _converged). Returns -1 with KeyboardInterrupt set on Ctrl-C, which
+    the caller propagates (a noexcept function would only print it)."""
     cdef const floating* block_cols[FR_BLOCK_MAX_COLS]
     cdef floating block_mu[FR_BLOCK_MAX_COLS]
     cdef floating block_step[FR_BLOCK_MAX_COLS]
@@ -480,7 +481,7 @@ cdef void _descend(State* s, floating[::1, :] W, floating[::1, :] R,
         s.since_full = 0
         s.n_hist = 0
         if _converged(s):
-            return
+            return 0
         if s.screening:
             _screen(s, W, R, X_dense, X_data, X_indices, X_indptr, X_mean, norm2_cols,
                     features, active, xt_theta, xt_rho)
