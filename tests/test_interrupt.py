@@ -24,6 +24,14 @@ from sklearn.utils.validation import check_is_fitted
 import fastreg as fr
 from fastreg._interrupt import stop_on_interrupt
 
+# A KeyboardInterrupt that reaches a noexcept kernel function cannot propagate:
+# Cython prints it as "Exception ignored" and the fit runs on. That must fail
+# these tests, not pass them when a later check happens to see the signal.
+pytestmark = [
+    pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning"),
+]
+
 AFTER = 0.2     # seconds from the start of the fit to SIGINT (the fits take 0.8 s or more)
 WITHIN = 2.0    # seconds from SIGINT to KeyboardInterrupt, at most
 
