@@ -444,6 +444,12 @@ def take_rows(X, rows):
 # A sparse X of at most this many entries (256 MB in float64) is made dense
 # for the Hessians of the Newton routes: dense products beat sparse ones there.
 DENSE_HESSIAN_MAX_ENTRIES = 2 ** 25
+# The largest float64 copy of a float32 design that the logistic Newton
+# routes make (KernelDesign.in_float64_if_small).
+FLOAT64_COPY_MAX_BYTES = 32 << 20
+# Bytes of the float64 rows cast at a time in a product of a float32 X with
+# float64 coefficients (they stay in cache for the product).
+CAST_BLOCK_BYTES = 1 << 20
 
 
 class InterceptModel(NamedTuple):
@@ -468,14 +474,16 @@ class KernelDesign:
         self.X = as_int32_sparse(X) if self.sparse else np.asfortranarray(X)
         self.n_samples, self.n_features = X.shape
         self.coef_in_x_dtype = coef_in_x_dtype
-        self._hessian_design = {}
         self._multinomial = None
 
-    def in_float64(self):
-        """This design with X in float64 (itself when it is): the Newton
-        routes of small problems take it, their steps derailed by a float32
-        gradient's rounding where curvature is small (extreme weights)."""
-        if self.X.dtype == np.float64:
+    def in_float64_if_small(self):
+        """This design with X in float64 where X is float32 and the copy
+        takes at most FLOAT64_COPY_MAX_BYTES, else itself: the Newton routes
+        take it, their steps derailed by a float32 gradient's rounding where
+        curvature is small (extreme weights). A larger design keeps its
+        precision: a copy would be the largest array of the fit."""
+        entries = self.X.nnz if self.sparse else self.X.size
+        if self.X.dtype == np.float64 or 8 * entries > FLOAT64_COPY_MAX_BYTES:
             return self
         return KernelDesign(self.X.astype(np.float64), self.coef_in_x_dtype)
 
@@ -484,7 +492,19 @@ class KernelDesign:
             return np.zeros(self.n_samples)
         if self.coef_in_x_dtype:
             w = w.astype(self.X.dtype)
+        elif not self.sparse and self.X.dtype != np.float64:
+            return self._promoted_matvec(w)
         return np.asarray(self.X @ w, dtype=np.float64).ravel()
+
+    def _promoted_matvec(self, w):
+        """``X @ w`` in float64 for a float32 X, cast a block of rows at a
+        time: NumPy's promoted product casts all of X first."""
+        out = np.empty(self.n_samples)
+        step = max(1, CAST_BLOCK_BYTES // (8 * max(1, self.n_features)))
+        for start in range(0, self.n_samples, step):
+            rows = slice(start, start + step)
+            np.matmul(self.X[rows].astype(np.float64), w, out=out[rows])
+        return out
 
     def rmatvec(self, r):
         if self.X.dtype == np.float32:
@@ -556,20 +576,6 @@ class KernelDesign:
         if self.sparse and self.n_samples * self.n_features <= DENSE_HESSIAN_MAX_ENTRIES:
             return np.asfortranarray(self.X.toarray())
         return self.X
-
-    def hessian_design(self, fit_intercept):
-        """X for a Newton route's Hessian, with a column of ones for the
-        intercept; made once per data (a CV path reuses it at every C)."""
-        if fit_intercept not in self._hessian_design:
-            X = self.X
-            if self.sparse and X.shape[0] * X.shape[1] <= DENSE_HESSIAN_MAX_ENTRIES:
-                X = X.toarray()
-            if fit_intercept:
-                ones = np.ones((self.n_samples, 1), dtype=X.dtype)
-                X = (sparse.hstack([X, ones], format="csc") if sparse.issparse(X)
-                     else np.hstack([X, ones]))
-            self._hessian_design[fit_intercept] = X
-        return self._hessian_design[fit_intercept]
 
     def multinomial_loss(self, y_enc, K, s, fit_intercept):
         """The compiled multinomial loss on this X; its buffers are reused by

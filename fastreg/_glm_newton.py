@@ -29,12 +29,12 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import linalg, sparse
-from scipy.linalg.blas import dsyrk, ssyrk
 from scipy.linalg.lapack import dpotrf, dpotrs
 
 from ._design import DENSE_HESSIAN_MAX_ENTRIES
-from ._glm_fast import step_pass, weighted_gram
+from ._glm_fast import step_pass
 from ._prox_newton import ROUNDING, STALL_OUTER, Stall, armijo
+from ._weighted_gram import WeightedGram
 
 # Halvings of the line search before a step is given up.
 MAX_HALVINGS = 40
@@ -72,9 +72,6 @@ START_MODEL_MAX_POWER = 2.0
 # linearly, and each step they save costs more than the Hessian (cadata's
 # 8 features: 2 steps and 2 Hessians instead of 3 and 2 from the start).
 NEWTON_BELOW_COST = 0.5
-# Dense designs of at most this many columns form their Hessians with the
-# narrow-design kernel of fastreg._glm_fast (BLAS is slow on that shape).
-NARROW_COLUMNS = 64
 # Designs of at least this many bytes take a step's product and the next
 # gradient in one pass (_FullStepPass): below, X stays in the core's caches
 # between the two passes, and NumPy's vectorised exponentials beat the
@@ -144,11 +141,11 @@ class _FullStepPass:
 
 def _potrf(H):
     """The upper Cholesky factor of the float64 matrix H as
-    scipy.linalg.cho_factor returns it (LAPACK's potrf on a copy, the
-    lower triangle left as it was), or None where H is not positive
+    scipy.linalg.cho_factor returns it (the lower triangle left as it was),
+    formed in H's place (callers pass a temporary), or None where H is not positive
     definite: the same call without the wrapper's checks and conversions,
     which cost more than the factorisation of a small Hessian."""
-    c, info = dpotrf(H, lower=False, clean=False)
+    c, info = dpotrf(H, lower=False, clean=False, overwrite_a=True)
     if info < 0:
         raise ValueError(f"illegal value in argument {-info} of potrf")
     return (c, False) if info == 0 else None
@@ -207,43 +204,34 @@ def _smooth_start(data, loss, y, s, w, b, l2):
 
 class _Hessian:
     """Cholesky factors of the Hessian [[X^T D X + l2 I, X^T h], [h^T X, sum h]]
-    of the smooth problem, ``D = diag(h)``.
-
-    On a dense (or densified) X the Hessian is one symmetric product of
-    [X sqrt(h), sqrt(h)], formed into a buffer made once; on large designs
-    in float32 and from a subsample of the rows, until :meth:`to_exact`.
-    Narrow designs (at most NARROW_COLUMNS columns) have it from the
-    compiled kernel of fastreg._glm_fast, which reads X and h directly."""
+    of the smooth problem, ``D = diag(h)``, formed by
+    :class:`fastreg._weighted_gram.WeightedGram`: on large designs in
+    float32 and from a subsample of the rows, until :meth:`to_exact`."""
 
     def __init__(self, data, l2, fit_intercept):
         self.data = data
         n, self.p = data.n_samples, data.n_features
         self.fit_intercept = fit_intercept
         self.l2 = l2
-        self._X = None
         self.dtype = np.float32 if n * self.p >= FLOAT32_HESSIAN_ENTRIES else data.X.dtype
         self.x_dtype = data.X.dtype
         self.stride = SUBSAMPLE_STRIDE if (
             n * self.p >= SUBSAMPLE_ENTRIES
             and n >= SUBSAMPLE_STRIDE * SUBSAMPLE_ROWS * (self.p + 1)) else 1
-        self.buf = None
+        self._X = self.gram = None
         self.cost_in_steps = (self.p + 1) / (HESSIAN_STEP_RATIO * self.stride)
-        self.narrow = self.p <= NARROW_COLUMNS
 
-    @property
-    def X(self):
-        """The rows the Hessians are formed from; a sparse X is made dense
-        only when a Hessian is formed."""
+    def _rows(self):
+        """The rows the Hessians are formed from (kept while the stride
+        stays); a sparse X is made dense only when a Hessian is formed."""
         if self._X is None:
             if self.stride == 1:
                 self._X = self.data.hessian_x()
             else:
                 rows = self.data.X[::self.stride]
-                self._X = (np.asfortranarray(rows.toarray()) if sparse.issparse(rows)
+                self._X = (rows.toarray(order="F") if sparse.issparse(rows)
                            and rows.shape[0] * self.p <= DENSE_HESSIAN_MAX_ENTRIES
                            else rows)
-            if self.narrow and not sparse.issparse(self._X):
-                self._X = np.asfortranarray(self._X)   # a copy of a few columns
         return self._X
 
     @property
@@ -259,7 +247,7 @@ class _Hessian:
             self.stride = 1
             self._X = None
             self.cost_in_steps = (self.p + 1) / HESSIAN_STEP_RATIO
-        self.buf = None
+        self.gram = None
 
     def _rows_weights(self, h):
         """h on the Hessian's rows, scaled to stand for all of them."""
@@ -268,47 +256,11 @@ class _Hessian:
         sub = h[::self.stride]
         return sub * (h.shape[0] / sub.shape[0])
 
-    def _dense_matrix(self, h):
-        """[X sqrt(h), sqrt(h)]^T [X sqrt(h), sqrt(h)]: every block of the
-        Hessian from one symmetric product."""
-        p = self.p
-        m = p + 1 if self.fit_intercept else p
-        if self.buf is None:
-            self.buf = np.empty((self.X.shape[0], m), dtype=self.dtype, order="F")
-        root = np.sqrt(h)
-        scaled = self.buf[:, :p]
-        if self.X.dtype == self.dtype:
-            np.multiply(self.X, root[:, None], out=scaled)
-        else:
-            # a cast copy, then a product in the buffer's precision: twice as
-            # fast as numpy's casting product
-            np.copyto(scaled, self.X, casting="same_kind")
-            np.multiply(scaled, root.astype(self.dtype)[:, None], out=scaled)
-        if self.fit_intercept:
-            self.buf[:, p] = root
-        # the upper triangle, all that the Cholesky factorisation reads
-        syrk = ssyrk if self.dtype == np.float32 else dsyrk
-        return np.asarray(syrk(1.0, self.buf, trans=1), dtype=np.float64)
-
-    def _sparse_matrix(self, h):
-        p = self.p
-        m = p + 1 if self.fit_intercept else p
-        H = np.empty((m, m))
-        H[:p, :p] = (self.X.T @ sparse.diags(h) @ self.X).toarray()
-        if self.fit_intercept:
-            H[p, :p] = H[:p, p] = np.asarray(self.X.T @ h).ravel()
-            H[p, p] = h.sum()
-        return H
-
     def factor(self, h):
         """Cholesky factor of the Hessian at the weights h."""
-        h = self._rows_weights(h)
-        if sparse.issparse(self.X):
-            H = self._sparse_matrix(h)
-        elif self.narrow:
-            H = weighted_gram(self.X, h, self.fit_intercept)
-        else:
-            H = self._dense_matrix(h)
+        if self.gram is None:
+            self.gram = WeightedGram(self._rows(), self.fit_intercept, self.dtype)
+        H = self.gram.upper(self._rows_weights(h))
         diag = np.arange(self.p)
         H[diag, diag] += self.l2
         return _cholesky(H)

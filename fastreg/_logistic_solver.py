@@ -30,7 +30,7 @@ objective above is at most ``tol * sum(s)``.
 """
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import linalg
 from scipy.special import expit, log_expit, logsumexp
 
 from . import _logistic_fast as _kern
@@ -39,6 +39,7 @@ from ._design import InterceptModel
 from ._prox_newton import (INNER_TOL, MAX_EPOCHS, STALL_OUTER, Settings, Stall, armijo,
                            fit_working_sets, kkt_violation, next_working_set_size,
                            penalty, select_working_set)
+from ._weighted_gram import WeightedGram
 
 # The prox-Newton solver's settings for the logistic loss (see
 # fastreg._prox_newton.Settings): the Gram route for n >= 20 m, a dense
@@ -274,8 +275,8 @@ def _fit_l2_newton(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter
     rows, p = W.shape
     fun, unpack, probabilities = _smooth_problem(data, y_enc, K, s, rows, l2,
                                                  fit_intercept)
-    X = data.hessian_design(fit_intercept)
-    q = X.shape[1]
+    gram = WeightedGram(data.hessian_x(), fit_intercept)
+    q = gram.m
     # W's entries are penalised, the intercepts are not
     ridge = np.tile(np.r_[np.full(p, l2), np.zeros(q - p)], rows)
     # theta lists W row by row, then B; the Hessian lists (W_k, B_k) row by row
@@ -289,10 +290,7 @@ def _fit_l2_newton(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter
             for m in range(k, rows):
                 d = s * (P[:, k] * ((k == m) - P[:, m]) if rows > 1
                          else P[:, 0] * (1.0 - P[:, 0]))
-                if sparse.issparse(X):
-                    block = (X.T @ X.multiply(d[:, None]).tocsc()).toarray()
-                else:
-                    block = X.T @ (X * d[:, None])
+                block = gram.full(d)
                 H[k, :, m, :] = block
                 H[m, :, k, :] = block.T
         H = H.reshape(rows * q, rows * q)
@@ -308,9 +306,9 @@ def _fit_l2_newton(data, y_enc, K, s, W, B, l2, fit_intercept, tol_abs, max_iter
         gh = g[to_h]
         # the multinomial intercepts (and C = inf) leave directions of zero
         # curvature: a tiny shift keeps the factorisation defined
-        shift = 1e-12 * max(np.abs(np.diag(H)).max(), 1.0)
+        H[np.diag_indices_from(H)] += 1e-12 * max(np.abs(np.diag(H)).max(), 1.0)
         try:
-            step = -linalg.cho_solve(linalg.cho_factor(H + shift * np.eye(len(H))), gh)
+            step = -linalg.cho_solve(linalg.cho_factor(H), gh)
         except linalg.LinAlgError:
             step = -np.linalg.lstsq(H, gh, rcond=None)[0]
         d = np.empty_like(theta)
@@ -402,8 +400,8 @@ def _solve(data, y_enc, n_classes, s, C, l1_ratio, fit_intercept, tol, max_iter,
                 newton_cg=newton == "newton-cg")
             return W, _centred_intercepts(B, fit_intercept), n_iter, conv
         if use_newton:
-            W, B, n_iter, conv = _fit_l2_newton(data.in_float64(), y_enc, n_classes, s, W,
-                                                B, l2, fit_intercept, tol_abs, max_iter)
+            W, B, n_iter, conv = _fit_l2_newton(data.in_float64_if_small(), y_enc, n_classes,
+                                                s, W, B, l2, fit_intercept, tol_abs, max_iter)
         else:
             W, B, n_iter, conv = _fit_l2_lbfgs(data, y_enc, n_classes, s, W, B, l2,
                                                fit_intercept, tol_abs, max_iter)
@@ -440,10 +438,10 @@ def _solve_feature_penalty(data, y_enc, s, l1, l2, fit_intercept, tol_abs, max_i
     w, b = _binary_start(data.n_features, coef0, intercept0, fit_intercept)
     if l1 == 0.0 and not feature.bounded:
         use_newton = newton and data.n_features + fit_intercept <= NEWTON_MAX_UNKNOWNS
-        fit = _fit_l2_newton if use_newton else _fit_l2_lbfgs
-        W, B, n_iter, conv = fit(data.in_float64() if use_newton else data, y_enc, 2, s,
-                                 w[None, :], np.array([b]), l2 * feature.factor,
-                                 fit_intercept, tol_abs, max_iter)
+        fit, design = ((_fit_l2_newton, data.in_float64_if_small()) if use_newton
+                       else (_fit_l2_lbfgs, data))
+        W, B, n_iter, conv = fit(design, y_enc, 2, s, w[None, :], np.array([b]),
+                                 l2 * feature.factor, fit_intercept, tol_abs, max_iter)
         return W, _centred_intercepts(B, fit_intercept), n_iter, conv
     y = np.where(y_enc == 1, 1.0, -1.0)
     w, b, n_iter, conv = _fit_binary(data, y, s, w, b, l1, l2, fit_intercept, tol_abs,

@@ -41,6 +41,7 @@ import numpy as np
 
 from . import _logistic_fast as _kern
 from ._design import InterceptModel
+from ._weighted_gram import WeightedGram
 
 # Inner CD: epochs per prox-Newton iteration and stopping fraction of the
 # outer KKT violation (an inexact Newton direction suffices).
@@ -239,30 +240,29 @@ def use_gram(data, ws, settings):
 
 
 class WorkingSet:
-    """The columns of a working set, with their dense copy (and a buffer for
-    it scaled by sqrt(h)) when the Gram route is on; the copy is kept while
-    the next working set holds the same columns."""
+    """The columns of a working set, with their dense copy (and its weighted
+    Gram matrices, :class:`fastreg._weighted_gram.WeightedGram`) when the
+    Gram route is on; the copy is kept while the next working set holds the
+    same columns."""
 
     def __init__(self, data, settings):
         self.data, self.settings = data, settings
-        self.ws = self.Xws = self._dense_ws = self._scaled = None
+        self.ws = self.Xws = self._dense_ws = self._gram = None
         self.gram = False
 
     def update(self, ws, fit_intercept):
         self.ws = ws
         self.gram = use_gram(self.data, ws, self.settings)
         if not self.gram:
-            self.Xws = None
+            self.Xws = self._gram = None
         elif self.Xws is None or not np.array_equal(ws, self._dense_ws):
             self.Xws = self.data.dense_columns(ws, fit_intercept)
+            self._gram = WeightedGram(self.Xws, intercept=False)
             self._dense_ws = ws
 
     def scaled_gram(self, h):
         """``Xws^T diag(h) Xws``."""
-        if self._scaled is None or self._scaled.shape != self.Xws.shape:
-            self._scaled = np.empty_like(self.Xws)
-        np.multiply(self.Xws, np.sqrt(h)[:, None], out=self._scaled)
-        return self._scaled.T @ self._scaled
+        return self._gram.full(h)
 
     def gradient(self, r, grad, fit_intercept):
         """``grad[ws] = X[:, ws]^T r``."""

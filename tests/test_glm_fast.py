@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose
 
 import fastreg as fr
 import fastreg._glm_newton as glm_newton
+import fastreg._weighted_gram as weighted_gram_module
 from fastreg._glm_fast import step_pass, weighted_gram
 from fastreg._glm_solver import TweedieLoss
 
@@ -132,7 +133,7 @@ def test_fits_agree_with_the_kernels_and_without(monkeypatch, power, dtype, orde
     fast = fit()
     taken = len(passes)
     assert taken > 0
-    monkeypatch.setattr(glm_newton, "NARROW_COLUMNS", 0)
+    monkeypatch.setattr(weighted_gram_module, "NARROW_COLUMNS", 0)
     monkeypatch.setattr(glm_newton._FullStepPass, "applies", staticmethod(lambda *a: False))
     plain = fit()
     assert len(passes) == taken   # the plain fit took none
@@ -149,8 +150,8 @@ def test_narrow_design_takes_newton_steps_with_the_kernel(monkeypatch):
     X = np.asfortranarray(rng.standard_normal((5000, 6)))
     y = rng.gamma(2.0, np.exp(0.5 * X[:, 0]) / 2.0)
     calls = []
-    real = glm_newton.weighted_gram
-    monkeypatch.setattr(glm_newton, "weighted_gram",
+    real = weighted_gram_module._narrow_gram
+    monkeypatch.setattr(weighted_gram_module, "_narrow_gram",
                         lambda *a: calls.append(1) or real(*a))
     est = fr.GammaRegressor(alpha=1e-3, tol=1e-8).fit(X, y)
     # the response start's Hessian, then one per step

@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 import fastreg as fr
-from fastreg import _design
+from fastreg import _design, _weighted_gram
 
 
 def _peak(fit):
@@ -83,3 +83,50 @@ def test_gram_route_centres_one_block_of_rows_at_a_time(monkeypatch):
     y = X[:, 0] + 1.0
     peak = _peak(lambda: fr.Lasso(alpha=0.01, precompute=True).fit(X, y))
     assert peak < 1.3 * block < 0.5 * X.nbytes
+
+
+# Newton routes: their Hessians are formed from blocks of rows of X, never
+# from a weighted copy of all of it (fastreg._weighted_gram).
+X_NEWTON = np.asfortranarray(rng.randn(10000, 200))           # 16 MB
+ETA_NEWTON = 0.1 * X_NEWTON[:, :5] @ rng.randn(5)
+
+
+@pytest.mark.parametrize("name, fit, unknowns", [
+    ("PoissonRegressor", lambda X: fr.PoissonRegressor(alpha=1e-3).fit(
+        X, rng.poisson(np.exp(ETA_NEWTON))), 201),
+    ("GammaRegressor, sample_weight", lambda X: fr.GammaRegressor(alpha=1e-3).fit(
+        X, np.exp(ETA_NEWTON), sample_weight=np.linspace(0.5, 1.5, X.shape[0])), 201),
+    ("LogisticRegression newton-cholesky", lambda X: fr.LogisticRegression(
+        solver="newton-cholesky").fit(X, ETA_NEWTON > 0), 201),
+    # (the Hessian of 3 classes: 603 x 603, 2.9 MB)
+    ("LogisticRegression newton-cholesky, 3 classes", lambda X: fr.LogisticRegression(
+        solver="newton-cholesky", max_iter=3).fit(X, np.digitize(ETA_NEWTON, [-0.1, 0.1])),
+     603),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_newton_hessians_read_x_in_blocks(monkeypatch, name, fit, unknowns):
+    """At most a few Hessians (and their factors) beside a block of rows."""
+    monkeypatch.setattr(_weighted_gram, "BLOCK_BYTES", 1 << 20)
+    peak = _peak(lambda: fit(X_NEWTON))
+    bound = 0.25 * X_NEWTON.nbytes + 3 * 8 * unknowns ** 2
+    assert peak < bound, f"{name}: peak {peak / X_NEWTON.nbytes:.2f} x X"
+
+
+def test_newton_route_keeps_a_large_float32_design(monkeypatch):
+    """The logistic Newton routes copy a float32 design to float64 only where
+    the copy is small (FLOAT64_COPY_MAX_BYTES)."""
+    monkeypatch.setattr(_design, "FLOAT64_COPY_MAX_BYTES", 1 << 20)
+    monkeypatch.setattr(_weighted_gram, "BLOCK_BYTES", 1 << 20)
+    X = X_NEWTON.astype(np.float32, order="F")
+    peak = _peak(lambda: fr.LogisticRegression(solver="newton-cholesky").fit(
+        X, ETA_NEWTON > 0))
+    assert peak < 0.5 * X.nbytes, f"peak {peak / X.nbytes:.2f} x X"
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "liblinear"])
+def test_float32_design_times_float64_coefficients_casts_blocks(solver):
+    """The logistic routes' products of a float32 X with float64
+    coefficients cast a block of rows at a time, not all of X per product."""
+    X = X_NEWTON.astype(np.float32, order="F")
+    peak = _peak(lambda: fr.LogisticRegression(solver=solver, max_iter=20).fit(
+        X, ETA_NEWTON > 0))
+    assert peak < 0.3 * X.nbytes, f"peak {peak / X.nbytes:.2f} x X"
