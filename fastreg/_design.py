@@ -565,7 +565,8 @@ class KernelDesign:
             X = self.X
             _kern.densify_columns(X.data, X.indices, X.indptr, ws, out)
         else:
-            out[:, :m] = self.X[:, ws]
+            for j, column in enumerate(ws):   # X[:, ws] would be a second copy
+                out[:, j] = self.X[:, column]
         if fit_intercept:
             out[:, m] = 1.0
         return out

@@ -256,6 +256,7 @@ class WorkingSet:
         if not self.gram:
             self.Xws = self._gram = None
         elif self.Xws is None or not np.array_equal(ws, self._dense_ws):
+            self.Xws = self._gram = None   # freed before the next copy is made
             self.Xws = self.data.dense_columns(ws, fit_intercept)
             self._gram = WeightedGram(self.Xws, intercept=False)
             self._dense_ws = ws

@@ -130,3 +130,18 @@ def test_float32_design_times_float64_coefficients_casts_blocks(solver):
     peak = _peak(lambda: fr.LogisticRegression(solver=solver, max_iter=20).fit(
         X, ETA_NEWTON > 0))
     assert peak < 0.3 * X.nbytes, f"peak {peak / X.nbytes:.2f} x X"
+
+
+@pytest.mark.parametrize("name, fit", [
+    ("PoissonRegressor L1", lambda X: fr.PoissonRegressor(alpha=1e-4, l1_ratio=1.0).fit(
+        X, rng.poisson(np.exp(0.1 * X[:, :5] @ np.ones(5))))),
+    ("LogisticRegression L1", lambda X: fr.LogisticRegression(
+        l1_ratio=1.0, solver="saga", C=10.0).fit(X, Y_TALL > 0)),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_working_set_gram_route_copies_its_columns_once(name, fit):
+    """The Gram route of the prox-Newton solver copies the working set's
+    columns once (X[:, ws] then a copy of it, or a scaled second copy, would
+    be two)."""
+    peak = _peak(lambda: fit(X_TALL))
+    # (the columns and the intercept's: 41 / 40 of X; the rest n-vectors)
+    assert peak < 1.5 * X_TALL.nbytes, f"{name}: peak {peak / X_TALL.nbytes:.2f} x X"
