@@ -241,7 +241,11 @@ def test_large_sparse_route_takes_the_decrement_test_too(monkeypatch):
         assert converged
         return multinomial_objective(X.toarray(), y, W.T, B, C=1.0)
 
-    optimum = fit(1e-9)
+    # the reference at tol 1e-7 (within 3e-13 of the 1e-9 fit's objective):
+    # at 1e-9 the gradient test sits at the rounding floor, where the violation
+    # wanders between 8e-10 and 7e-8, and a build that rounds otherwise (the
+    # sanitizer build) did not pass it in 2000 iterations
+    optimum = fit(1e-7)
     with_decrement = fit(1e-2)
     monkeypatch.setattr(_multinomial, "DECREMENT_RTOL", None)
     gradient_only = fit(1e-2)
