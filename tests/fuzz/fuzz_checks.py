@@ -946,6 +946,18 @@ class GLMProblem:
         self.l2 = float(alpha) * (1.0 - float(l1_ratio))
         self.fit_intercept = fit_intercept
 
+    @property
+    def convex(self):
+        """Whether the objective is convex, which comparisons of two fits by
+        their KKT violations need. The half Tweedie deviance is convex in the
+        linear predictor with the log link for 1 <= power <= 2 and with the
+        identity link for power <= 1; otherwise (the log link with power 0 or
+        3, the identity link with power above 1) a point of small KKT
+        violation may be a stationary point above another fit's objective."""
+        if self.link == "log":
+            return 1.0 <= self.power <= 2.0
+        return self.power <= 1.0
+
     def _eta(self, coef, intercept):
         with np.errstate(all="ignore"):
             return np.asarray(self.X @ np.asarray(coef, float)).ravel() + float(intercept)

@@ -115,7 +115,9 @@ def check_certified(problem, est, tol, dtype, what):
 def check_not_above(problem, est, other, allowed, what, other_name):
     """P(est) <= P(other) + allowed * |est - other|_1 (+ rounding): at a point
     whose KKT violation is at most ``allowed``, convexity bounds how far any
-    other point can be below."""
+    other point can be below (no bound where the problem is not convex)."""
+    if not problem.convex:
+        return
     if not (np.all(np.isfinite(np.asarray(other.coef_, float)))
             and np.isfinite(float(other.intercept_))):
         return

@@ -700,3 +700,27 @@ def test_glm_newton_route_certified_after_its_closing_step():
     problem = GLMProblem(X, y, sw, 1.0, "log", 0.0, 0.0, False)
     assert ConvergenceWarning in caught or \
         problem.kkt(est.coef_, est.intercept_) <= est.tol
+
+
+def test_glm_stationary_point_of_a_nonconvex_family_is_not_compared_by_convexity():
+    # a check of the suite, corrected: the normal deviance with the log link
+    # is not convex in w. At tol 0.01 the fit stops at w = 0, whose KKT
+    # violation (3e-3: X is of scale 1e-3) passes tol, with the objective at
+    # 36.2 where the tight fit's is 0.007 (run14: 85.8 and 5e-21 on a case of
+    # the same kind); the convexity bound of the other families (the
+    # violation times the distance) does not hold there
+    X = np.array([[0.43, -1.12, 0.64, 1.36], [0.55, 0.27, -1.29, 0.85],
+                  [-0.12, 0.98, 1.77, -0.63]]) * 1e-3
+    y = np.array([4.0, 13.0, 9.0])
+    params = dict(power=0.0, link="log", l1_ratio=1.0, fit_intercept=False, alpha=1e-6)
+    est, caught = fit_recording(fastreg.TweedieRegressor(tol=0.01, **params), X, y)
+    tight = fastreg.TweedieRegressor(tol=1e-10, max_iter=10000, **params).fit(X, y)
+    problem = GLMProblem(X, y, None, 0.0, "log", 1e-6, 1.0, False)
+    assert not problem.convex
+    assert ConvergenceWarning not in caught
+    assert problem.kkt(est.coef_, est.intercept_) <= 0.01
+    assert problem.objective(est.coef_, 0.0) > problem.objective(tight.coef_, 0.0) + 1.0
+    assert [GLMProblem(X, y, None, power, link, 1.0, 0.0, True).convex
+            for power, link in ((0, "identity"), (1, "identity"), (1, "log"), (1.5, "log"),
+                                (2, "log"), (0, "log"), (3, "log"), (1.5, "identity"))] \
+        == [True] * 5 + [False] * 3
