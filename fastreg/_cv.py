@@ -16,7 +16,7 @@ from ._base import LinearModel, keeps_state_on_interrupt
 from ._coordinate_descent import (ElasticNet, Lasso,
                                   MultiTaskElasticNet, MultiTaskLasso,
                                   _validate_fit_data)
-from ._design import Design, use_gram
+from ._design import Design, take_rows, use_gram
 from ._distributed_hook import fit_distributed, is_distributed
 from ._docstring import SPLIT_PARAMS, add_sections, fit_docstring
 from ._interrupt import stop_on_interrupt
@@ -27,21 +27,6 @@ from ._validation import (CD_CONSTRAINTS, PRECOMPUTE, ArrayLike, Boolean, CrossV
                           FloatVector, InvalidParameterError, Interval, Unlisted, Verbose,
                           check_fold_weights, check_precompute, check_real,
                           rescaled_to_count, validate_params)
-
-
-def _take_rows(X, rows):
-    """The fold's rows of X, copied once into the layout the kernels read.
-
-    By blocks of columns: ``np.take`` into a Fortran-ordered ``out`` buffers
-    the whole result (and ``X[rows]`` is C-ordered), either way a second
-    copy of the fold at the peak."""
-    if sparse.issparse(X):
-        return X[rows]
-    out = np.empty((len(rows), X.shape[1]), dtype=X.dtype, order="F")
-    step = max(1, (1 << 20) // max(1, len(rows) * X.itemsize))
-    for start in range(0, X.shape[1], step):
-        out[:, start:start + step] = X[rows, start:start + step]
-    return out
 
 
 def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_intercept,
@@ -57,7 +42,7 @@ def _fold_mse(X, y, sample_weight, train, test, l1_ratios, alphas, *, fit_interc
     sw_train = None
     if sample_weight is not None:
         sw_train = rescaled_to_count(sample_weight[train])
-    X_train = _take_rows(X, train)
+    X_train = take_rows(X, train)
     gram = use_gram(X_train, precompute)
     design = Design(X_train, fit_intercept=fit_intercept, sample_weight=sw_train,
                     gram=gram)

@@ -420,10 +420,19 @@ class Design:
 
 
 def take_rows(X, rows):
-    """X[rows]; for int32 CSC X and increasing rows, taken without leaving CSC
-    (the folds of a cross-validation, from X converted once)."""
+    """X[rows], copied once into the layout the kernels read (the folds of a
+    cross-validation): a dense X into Fortran order, by blocks of columns
+    (``X[rows]`` is C-ordered, and ``np.take`` into a Fortran buffer
+    buffers the whole result: either way a second copy of the fold); an
+    int32 CSC X with increasing rows without leaving CSC."""
     rows = np.asarray(rows)
-    if not (sparse.issparse(X) and X.format == "csc" and X.indices.dtype == np.int32
+    if not sparse.issparse(X):
+        out = np.empty((len(rows), X.shape[1]), dtype=X.dtype, order="F")
+        step = max(1, (1 << 20) // max(1, len(rows) * X.itemsize))
+        for start in range(0, X.shape[1], step):
+            out[:, start:start + step] = X[rows, start:start + step]
+        return out
+    if not (X.format == "csc" and X.indices.dtype == np.int32
             and X.indptr.dtype == np.int32 and rows.ndim == 1 and rows.size
             and np.all(np.diff(rows) > 0)):
         return X[rows]

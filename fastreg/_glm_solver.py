@@ -44,7 +44,7 @@ keeps every step a descent step.
 import numpy as np
 from scipy import sparse
 
-from ._design import KernelDesign
+from ._design import KernelDesign, take_rows
 from ._glm_newton import fit_newton_cholesky, fit_newton_rows
 from ._prox_newton import ROUNDING, Settings, SmoothLossModel, fit_working_sets
 
@@ -367,8 +367,9 @@ def _fold_deviances(X, y, s, loss, train, test, alphas, l1_ratio, fit_intercept,
     loss = TweedieLoss(loss.power, "log" if loss.log else "identity")  # one per thread
     s_train = None if s is None else s[train]
     s_test = None if s is None else s[test]
-    coefs, intercepts, _, _ = _glm_path(X[train], y[train], s_train, loss, alphas,
-                                        l1_ratio, fit_intercept, tol, max_iter, feature)
+    coefs, intercepts, _, _ = _glm_path(take_rows(X, train), y[train], s_train, loss,
+                                        alphas, l1_ratio, fit_intercept, tol, max_iter,
+                                        feature)
     X_test, y_test = X[test], np.asarray(y[test], dtype=np.float64)
     etas = np.asarray(X_test @ coefs.T.astype(X.dtype), dtype=np.float64) + intercepts
     sum_test = float(len(test) if s_test is None else s_test.sum())

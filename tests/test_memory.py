@@ -70,6 +70,14 @@ X_CSR = X_CSC.tocsr()
      lambda X: fr.SGDRegressor(max_iter=2, tol=None).fit(X, Y_DENSE), 0.1),
     # one fold's rows (train and test: all of X) at a time, nothing more
     ("LassoCV", X_DENSE, lambda X: fr.LassoCV(alphas=3, cv=3).fit(X, Y_DENSE), 1.15),
+    ("LogisticRegressionCV", X_TALL, lambda X: fr.LogisticRegressionCV(
+        Cs=2, cv=3, max_iter=10).fit(X, Y_TALL > 0), 1.4),
+    ("GeneralizedLinearRegressorCV L2", X_TALL, lambda X: fr.GeneralizedLinearRegressorCV(
+        l1_ratio=0.0, alphas=[1e-2, 1e-3], cv=3, max_iter=10).fit(X, np.exp(0.1 * Y_TALL)),
+     1.15),
+    # (and the Gram route's copy of a working set's columns of the fold)
+    ("GeneralizedLinearRegressorCV L1", X_TALL, lambda X: fr.GeneralizedLinearRegressorCV(
+        alphas=3, cv=3, max_iter=10).fit(X, np.exp(0.1 * Y_TALL)), 1.8),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_fit_does_not_copy_x(name, X, fit, share):
     peak = _peak(lambda: fit(X))
