@@ -23,7 +23,9 @@ def _pcg(apply_A, b, x, precond, tol, max_iter, b_norm=None):
     ``precond`` applies the inverse preconditioner (None: identity).
     Returns (x, iterations, converged, ||r|| / ||b||). Stops early, not
     converged, on a breakdown (``p^T A p <= 0`` from rounding on a singular
-    system, alpha = 0): a step along p could only make x worse.
+    system, alpha = 0): a step along p could only make x worse; and before a
+    step that would overflow x (a singular system with b outside the range
+    of A, where the iterates grow without bound).
     """
     b_norm = np.linalg.norm(b) if b_norm is None else b_norm
     r = b - apply_A(x) if np.any(x) else b.copy()
@@ -39,7 +41,11 @@ def _pcg(apply_A, b, x, precond, tol, max_iter, b_norm=None):
         if not (curvature > 0 and rz > 0 and np.isfinite(curvature)):
             return x, it - 1, False, r_norm / b_norm
         step = rz / curvature
-        x += step * p
+        with np.errstate(over="ignore", invalid="ignore"):
+            moved = x + step * p
+        if not np.all(np.isfinite(moved)):
+            return x, it - 1, False, r_norm / b_norm
+        x = moved
         r -= step * Ap
         r_norm = np.linalg.norm(r)
         if r_norm <= tol * b_norm:
@@ -145,6 +151,10 @@ def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
         x, done, residual = np.zeros_like(b), False, 1.0
         if plain:
             x, n_iter[t], done, residual = _pcg(apply_A, b, x, None, tol, plain)
+        if not done and residual > 1:
+            # plain CG diverged (a singular system, b outside its range):
+            # the preconditioned one starts over
+            x = np.zeros_like(b)
         if not done and n_iter[t] < max_iter:
             if nystrom is False:
                 nystrom = _nystrom(gram, len(b), _NYSTROM_RANK)

@@ -724,3 +724,20 @@ def test_glm_stationary_point_of_a_nonconvex_family_is_not_compared_by_convexity
             for power, link in ((0, "identity"), (1, "identity"), (1, "log"), (1.5, "log"),
                                 (2, "log"), (0, "log"), (3, "log"), (1.5, "identity"))] \
         == [True] * 5 + [False] * 3
+
+
+def test_ridge_sparse_cg_without_penalty_on_an_inconsistent_dual_system():
+    # fixed: n < p, alpha = 0 and an empty row, whose y lies outside the range
+    # of X X^T: plain CG on that dual system diverged to inf, preconditioned
+    # CG from there claimed convergence, and coef_ came out of norm 3e107
+    # (objective 2e216, optimum 2.4e-3); such a system now goes to LSQR
+    from fuzz_cases import Case
+    X, y, _ = Case(n=10, p=64, seed=1, layout="C", empty_rows=1).build()
+    for tol in (1e-8, 1e-2):
+        est, caught = fit_recording(fastreg.Ridge(alpha=0.0, fit_intercept=False,
+                                                  solver="sparse_cg", tol=tol), X, y)
+        assert np.all(np.isfinite(est.coef_))
+        assert np.linalg.norm(y - X @ est.coef_) <= np.linalg.norm(y)
+    minimum_norm = np.linalg.lstsq(X, y, rcond=None)[0]
+    fit = fastreg.Ridge(alpha=0.0, fit_intercept=False, solver="sparse_cg", tol=1e-8).fit(X, y)
+    np.testing.assert_allclose(fit.coef_, minimum_norm, rtol=1e-6, atol=1e-9)
