@@ -71,6 +71,7 @@ def leak_check(n_fits):
     y = X[:, :3] @ rng.randn(3) + 0.1 * rng.randn(60)
     Y = np.column_stack([y, y + 0.1 * rng.randn(60)])
     yb = (y > 0).astype(int)
+    counts = rng.poisson(np.exp(0.3 * X[:, 0]))
     Xs = sp.random(60, 15, density=0.3, format="csr", random_state=0)
     fits = [
         ("Lasso", lambda: fr.Lasso(alpha=0.01).fit(X, y)),
@@ -84,6 +85,9 @@ def leak_check(n_fits):
             l1_ratio=1.0, solver="saga").fit(X, yb)),
         ("SGDRegressor", lambda: fr.SGDRegressor(max_iter=5, tol=None).fit(X, y)),
         ("SGDClassifier", lambda: fr.SGDClassifier(max_iter=5, tol=None).fit(X, yb)),
+        ("PoissonRegressor", lambda: fr.PoissonRegressor(alpha=0.01).fit(X, counts)),
+        ("PoissonRegressor L1", lambda: fr.PoissonRegressor(
+            alpha=0.01, l1_ratio=1.0).fit(X, counts)),
     ]
     gc.collect()
     start = rss_mb()
@@ -119,6 +123,13 @@ def routes(scale):
     yb = (y > 0).astype(int)
     ysb = (ys > 0).astype(int)
     XF32 = XF.astype(np.float32, order="F")
+    # the Newton routes' design: its p x p Hessian small beside X
+    Xn = np.asfortranarray(rng.randn(int(40000 * scale), 200))
+    eta_n = 0.1 * Xn[:, :10] @ rng.randn(10)
+    # GLM targets: Poisson counts from a linear predictor of a few columns
+    counts = rng.poisson(np.exp(eta_n))
+    counts_t = rng.poisson(np.exp(0.1 * Xt[:, :10] @ rng.randn(10)))
+    counts_s = rng.poisson(np.exp(np.asarray(Xs[:, :10] @ rng.randn(10)).ravel()))
     return [
         ("Lasso, dense residual route", XF, lambda X: fr.Lasso(alpha=0.1).fit(X, y), ""),
         ("Lasso, dense float32", XF32,
@@ -156,6 +167,27 @@ def routes(scale):
          lambda X: fr.LogisticRegression().fit(X, yb), "copied to Fortran order"),
         ("LogisticRegression L2, sparse CSR", Xr,
          lambda X: fr.LogisticRegression().fit(X, ysb), "CSR -> CSC"),
+        ("LogisticRegression L2, dense float32", XF32,
+         lambda X: fr.LogisticRegression().fit(X, yb), ""),
+        ("LogisticRegression newton-cholesky, dense", Xn,
+         lambda X: fr.LogisticRegression(solver="newton-cholesky").fit(X, eta_n > 0),
+         "a block of rows (at most 16 MB) for the Hessian"),
+        ("PoissonRegressor (L2), dense", Xn,
+         lambda X: fr.PoissonRegressor(alpha=1e-3).fit(X, counts),
+         "a block of the Hessian's rows (float32, every third row)"),
+        ("PoissonRegressor (L2), tall dense", Xt,
+         lambda X: fr.PoissonRegressor(alpha=1e-3).fit(X, counts_t),
+         "the Hessian's rows (every third) in Fortran order for the narrow kernel"),
+        ("PoissonRegressor (L2), sparse CSR", Xr,
+         lambda X: fr.PoissonRegressor(alpha=1e-3).fit(X, counts_s), "CSR -> CSC"),
+        ("PoissonRegressor L1, dense", Xn,
+         lambda X: fr.PoissonRegressor(alpha=0.01, l1_ratio=1.0).fit(X, counts), ""),
+        ("PoissonRegressor L1, tall dense", Xt,
+         lambda X: fr.PoissonRegressor(alpha=1e-3, l1_ratio=1.0).fit(X, counts_t),
+         "the working set's columns, copied for its Gram matrix (at most 8e6 entries)"),
+        ("GeneralizedLinearRegressorCV (cv=5), dense", Xn,
+         lambda X: fr.GeneralizedLinearRegressorCV(alphas=10, cv=5).fit(X, counts),
+         "each fold's rows"),
         ("SGDRegressor, dense C-ordered", XC,
          lambda X: fr.SGDRegressor(max_iter=5, tol=None).fit(X, y), ""),
         ("SGDRegressor, sparse CSR", Xr,
