@@ -852,11 +852,25 @@ def glm_mean(eta, link):
         return np.exp(eta) if link == "log" else np.asarray(eta, float)
 
 
-def glm_half_deviance(y, mu, power):
-    """Half the Tweedie unit deviance, per sample; inf where the mean is
-    outside the family's domain (mu <= 0 for a positive power)."""
+def glm_half_deviance(y, eta, power, link):
+    """Half the Tweedie unit deviance at the linear predictor eta, per sample;
+    inf where the mean is outside the family's domain (the identity link's
+    mu <= 0 for a positive power). With the log link it comes from eta: a
+    mean that underflows to 0 (y = 0 drives it there) is the limit of valid
+    means, of finite deviance."""
     p = float(power)
     with np.errstate(all="ignore"):
+        if link == "log":
+            if p == 0:
+                return 0.5 * (y - np.exp(eta)) ** 2
+            if p == 1:
+                return (np.where(y > 0, y * (np.log(np.where(y > 0, y, 1.0)) - eta), 0.0)
+                        - y + np.exp(eta))
+            if p == 2:
+                return eta - np.log(y) + y * np.exp(-eta) - 1.0
+            return (np.maximum(y, 0.0) ** (2 - p) / ((1 - p) * (2 - p))
+                    - y * np.exp((1 - p) * eta) / (1 - p) + np.exp((2 - p) * eta) / (2 - p))
+        mu = np.asarray(eta, float)
         if p == 0:
             return 0.5 * (y - mu) ** 2
         bad = ~(mu > 0)
@@ -965,8 +979,7 @@ class GLMProblem:
     def objective(self, coef, intercept):
         w = np.asarray(coef, float)
         eta = self._eta(coef, intercept)
-        dev = glm_half_deviance(self.y[self.rows], glm_mean(eta[self.rows], self.link),
-                                self.power)
+        dev = glm_half_deviance(self.y[self.rows], eta[self.rows], self.power, self.link)
         with np.errstate(all="ignore"):
             loss = float(self.s[self.rows] @ dev) / self.S
         return loss + self.l1 * np.abs(w).sum() + 0.5 * self.l2 * float(w @ w)
