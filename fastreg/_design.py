@@ -192,6 +192,8 @@ class Design:
             self.gram = None
         if norm2 is not None:
             self.norm2_cols = norm2.astype(self.dtype)
+            if self.is_sparse:
+                self._find_constant_columns()
         else:
             self.norm2_cols = np.diag(self.gram).astype(self.dtype)
             self._find_constant_columns()
@@ -206,18 +208,20 @@ class Design:
             self._zero_constant_columns()
 
     def _find_constant_columns(self):
-        """Set the norms of the dense columns that are constant (on the rows of
-        positive weight) to 0, where the Gram matrix's diagonal has rounding
-        noise: a weighted mean of a constant column is not exactly that
-        constant, and the noise gave such a column a coefficient of 4e13
-        (ElasticNet(alpha=0, precompute=True) with zero weights). Only
-        columns whose centred norm is negligible against their raw one are
-        read again."""
+        """Set the norms of the columns that are constant (on the rows of
+        positive weight) to 0, where the Gram matrix's diagonal or the sparse
+        centred norms have rounding noise: a weighted mean of a constant
+        column is not exactly that constant, and the noise gave such a column
+        a coefficient of 4e13 (ElasticNet(alpha=0, precompute=True) with zero
+        weights; ElasticNet(alpha=0) on a CSR column of ones with weights from
+        1e-8 to 7e7). Only columns whose centred norm is negligible against
+        their raw one are read again."""
         raw = self.norm2_cols + self.sum_w * self.X_mean.astype(np.float64) ** 2
         candidates = np.flatnonzero(self.norm2_cols <= _CONSTANT_CANDIDATE_RTOL * raw)
         rows = slice(None) if self.sample_weight is None else self.sample_weight > 0
         for j in candidates:
-            column = np.asarray(self.X[rows, j])
+            column = self.X[rows, j]
+            column = (column.toarray() if sparse.issparse(column) else np.asarray(column)).ravel()
             if column.size == 0 or np.all(column == column[0]):
                 self.norm2_cols[j] = 0
 

@@ -779,3 +779,19 @@ def test_glm_float32_convergence_is_confirmed_at_x_w():
     problem = GLMProblem(X, y, sw, 2.0, "log", alpha, 0.0, False)
     assert ConvergenceWarning in caught or \
         problem.kkt(est.coef_, 0.0) <= 0.01 + problem.rounding(est.coef_, 0.0, np.float32)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_constant_column_with_extreme_weights_gets_no_coefficient(fmt):
+    # fixed: a sparse column of ones, weights from 1e-8 to 7e7: its weighted
+    # mean came out 1 - 1e-16, its centred norm 1e-24 instead of 0, and
+    # ElasticNet(alpha=0) gave it a coefficient of 4.4e13 against an
+    # intercept of -4.4e13 (objective 2.95e-3, optimum 2.87e-3; run16). The
+    # dense route found the column constant already
+    from fuzz_cases import Case
+    X, y, sw = Case(n=273, p=1, seed=0, layout=fmt, density=0.3,
+                    columns=(("constant", 0, 1.0),), weights="extreme").build()
+    for est in (fastreg.ElasticNet(alpha=0.0, l1_ratio=0.5), fastreg.Lasso(alpha=1e-6)):
+        fit, _ = fit_recording(est, X, y, sample_weight=sw)
+        assert fit.coef_[0] == 0.0
+        assert fit.intercept_ == pytest.approx(np.average(y, weights=sw), rel=1e-12)
