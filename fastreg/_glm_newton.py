@@ -33,7 +33,7 @@ from scipy.linalg.lapack import dpotrf, dpotrs
 
 from ._design import DENSE_HESSIAN_MAX_ENTRIES
 from ._glm_fast import step_pass
-from ._prox_newton import ROUNDING, STALL_OUTER, Stall, armijo
+from ._prox_newton import ROUNDING, STALL_OUTER, Stall, armijo, products_drift
 from ._weighted_gram import WeightedGram
 
 # Halvings of the line search before a step is given up.
@@ -341,15 +341,6 @@ def _better_start(data, loss, y, s, l2, fit_intercept, hessian, start):
     return start, None
 
 
-def _drifts(data):
-    """Whether the linear predictor, updated step by step (eta + X d), drifts
-    from X w by more than its own rounding: the products of a float32 X
-    round each step's to float32, and at convergence the gradient at the
-    updated eta can pass tol where the one at X w does not (extreme weights:
-    0.003 of drift, a KKT violation 2400 times the one at the updated eta)."""
-    return data.X.dtype != np.float64
-
-
 def _recomputed(data, loss, y, s, w, b, l2):
     """(eta, loss, penalty) at eta = X w + b, computed afresh."""
     eta = data.matvec(w) + b
@@ -494,7 +485,7 @@ def fit_newton_cholesky(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_
         w = w + t * dw
         b = b + t * db
         prev = (t * d, g)
-        drifted = _drifts(data)
+        drifted = products_drift(data)
         if t < 1.0:
             factor, prev_viol = None, np.inf   # far from the optimum: fresh Hessians
 
@@ -558,4 +549,4 @@ def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter
         t, eta, f_loss, pen, exps, _ = found
         w = w + t * d
         b = b + t * db
-        drifted = _drifts(data)
+        drifted = products_drift(data)
