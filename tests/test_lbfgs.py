@@ -181,6 +181,9 @@ def _wide_sparse_problem(n=200, p=2600, K=40, seed=0):
 
 
 def test_large_sparse_route_reaches_the_centred_routes_optimum(monkeypatch):
+    # tol 1e-7: at 1e-8 the gradient test sits at the rounding floor, which
+    # the sanitizer build's rounding did not pass (160 iterations, stalled;
+    # release: 104); at 1e-7 both builds converge in 83 iterations
     X, y = _wide_sparse_problem()
     n, p = X.shape
     K = 40
@@ -189,7 +192,7 @@ def test_large_sparse_route_reaches_the_centred_routes_optimum(monkeypatch):
     loss = _multinomial.MultinomialLoss(X, y, K, s, True)
     assert isinstance(_multinomial._coordinates(loss, 1.0), _multinomial._Uncentred)
     W, B, _, converged = _multinomial.fit_lbfgs(loss, np.zeros((p, K)), np.zeros(K), 1.0,
-                                                1e-8, 2000)
+                                                1e-7, 2000)
     assert converged
     # the same problem on the route for small problems: centred coordinates,
     # two-loop recursion, Armijo backtracking
@@ -197,7 +200,7 @@ def test_large_sparse_route_reaches_the_centred_routes_optimum(monkeypatch):
     monkeypatch.setattr(_lbfgs, "COMPACT_MIN_UNKNOWNS", 10 ** 9)
     assert isinstance(_multinomial._coordinates(loss, 1.0), _multinomial._Centred)
     W_c, B_c, _, converged_c = _multinomial.fit_lbfgs(loss, np.zeros((p, K)), np.zeros(K),
-                                                      1.0, 1e-8, 2000)
+                                                      1.0, 1e-7, 2000)
     assert converged_c
 
     def objective(W, B):
