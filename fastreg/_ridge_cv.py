@@ -83,44 +83,82 @@ class SpectralRidge:
     scikit-learn): ``intercept_dim`` is its index, left out of every sum
     (the intercept is not penalized). Otherwise ``U`` (n x r) and ``sig2``
     (r,) span the nonzero spectrum of Xt, from the eigendecomposition of
-    ``Xt^T Xt``, and ``V`` (p x r) the matching right singular vectors.
+    ``Xt^T Xt``, and ``V`` (p x r) the matching right singular vectors;
+    where :meth:`loo` meets a leverage within _LEVERAGE_NEAR_ONE of 1 (n up to
+    _FULL_BASIS_MAX_N), ``Q`` and ``lam`` as for n <= p as well, from the
+    SVD of Xt.
     """
 
     def __init__(self, design, alpha_min=None):
         self.design = design
         n, p = design.n_samples, design.n_features
         self.Q = None
+        self.intercept_dim = None
         if n <= p:
-            K = design.kernel()
-            self.intercept_scale = 1.0
-            if design.fit_intercept:
-                # the intercept's direction s^1/2 (whose eigenvalue is set
-                # aside, see _kernel_inverse) at twice the kernel's trace: apart
-                # from the data's eigenvalues, and not so large that they are
-                # lost to its rounding (X ~ 1e-50 left them all at rounding
-                # level against 1, and RidgeCV returned zero coefficients)
-                trace = float(np.trace(K))
-                if trace > 0:
-                    self.intercept_scale = np.sqrt(2.0 * trace / design.sum_w)
-                root = self.intercept_scale * design.sqrt_sw
-                K += np.outer(root, root)
-            eigvals, Q = linalg.eigh(K, driver="evd", overwrite_a=True, check_finite=False)
-            if _needs_svd(eigvals, alpha_min, n, p):
-                eigvals, Q = self._kernel_from_svd()
-            self.lam, self.Q = np.maximum(eigvals, 0.0), Q
-            self.intercept_dim = None
-            if design.fit_intercept:
-                self.intercept_dim = int(np.argmax(np.abs(Q.T @ design.sqrt_sw)))
+            self._kernel_spectrum(alpha_min)
+            return
+        eigvals, V = linalg.eigh(design.gram(), driver="evd", overwrite_a=True,
+                                 check_finite=False)
+        if _needs_svd(eigvals, alpha_min, n, p):
+            self._primal_from_svd()
         else:
-            eigvals, V = linalg.eigh(design.gram(), driver="evd", overwrite_a=True,
-                                     check_finite=False)
-            if _needs_svd(eigvals, alpha_min, n, p):
-                self._primal_from_svd()
-                return
             keep = eigvals > eigvals.max(initial=0) * p * np.finfo(np.float64).eps
             self.sig2, self.V = eigvals[keep], V[:, keep]
             self.U = design.matvec(self.V)
             self.U /= np.sqrt(self.sig2)
+
+    def _kernel_spectrum(self, alpha_min):
+        """The eigendecomposition of the (augmented) kernel, n <= p."""
+        design = self.design
+        K = design.kernel()
+        self.intercept_scale = self._intercept_scale(float(np.trace(K)))
+        if design.fit_intercept:
+            root = self.intercept_scale * design.sqrt_sw
+            K += np.outer(root, root)
+        eigvals, Q = linalg.eigh(K, driver="evd", overwrite_a=True, check_finite=False)
+        if _needs_svd(eigvals, alpha_min, design.n_samples, design.n_features):
+            eigvals, Q = self._kernel_from_svd()
+        self._set_kernel(eigvals, Q)
+
+    def _intercept_scale(self, trace):
+        """The scale of the intercept's direction s^1/2 in the kernel (its
+        eigenvalue is set aside, see _kernel_inverse): twice the kernel's
+        trace, apart from the data's eigenvalues, and not so large that they
+        are lost to its rounding (X ~ 1e-50 left them all at rounding level
+        against 1, and RidgeCV returned zero coefficients)."""
+        if self.design.fit_intercept and trace > 0:
+            return np.sqrt(2.0 * trace / self.design.sum_w)
+        return 1.0
+
+    def _set_kernel(self, eigvals, Q):
+        self.lam, self.Q = np.maximum(eigvals, 0.0), Q
+        if self.design.fit_intercept:
+            self.intercept_dim = int(np.argmax(np.abs(Q.T @ self.design.sqrt_sw)))
+
+    def _take_full_kernel(self, h, alphas):
+        """Whether the primal leverages h leave ``1 - h_ii`` with fewer than 12
+        digits for some sample (a leverage within _LEVERAGE_NEAR_ONE of 1: a
+        heavily weighted sample that the others barely predict); where so,
+        and n is up to _FULL_BASIS_MAX_N, the kernel's full eigenbasis from
+        the SVD of Xt is taken instead. Alpha 0 keeps the primal form, whose
+        null space would carry 1 / alpha."""
+        if (self.design.n_samples > _FULL_BASIS_MAX_N or not alphas.min() > 0
+                or not np.any(h > 1.0 - _LEVERAGE_NEAR_ONE)):
+            return False
+        self.intercept_scale = self._intercept_scale(float(self.sig2.sum()))
+        self._set_kernel(*self._kernel_from_svd())
+        return True
+
+    def _leverages(self, F):
+        """Leverages h (n, A) of the primal spectrum for the shrinkages F (r, A)."""
+        d = self.design
+        h = np.empty((self.U.shape[0], F.shape[1]))
+        step = max(1, (1 << 20) // max(1, 8 * self.U.shape[1]))
+        for start in range(0, len(h), step):  # (U ** 2 by blocks: U is as large as X)
+            h[start:start + step] = (self.U[start:start + step] ** 2) @ F
+        if d.fit_intercept:
+            h += (d.sqrt_sw ** 2 / d.sum_w)[:, None]
+        return h
 
     def _dense_xt(self, with_intercept):
         """Xt (n x p, or n x (p + 1) with the column s), its rows sorted by
@@ -143,7 +181,8 @@ class SpectralRidge:
         d = self.design
         n = d.n_samples
         Xt, order = self._dense_xt(d.fit_intercept)
-        U, sigma, _ = linalg.svd(Xt, full_matrices=False, overwrite_a=True,
+        # all n left singular vectors (n > p + 1: the null space's too)
+        U, sigma, _ = linalg.svd(Xt, full_matrices=n > Xt.shape[1], overwrite_a=True,
                                  check_finite=False)
         Q = np.empty((n, n))
         Q[order] = U[:, :n]
@@ -178,7 +217,6 @@ class SpectralRidge:
 
     def loo(self, Yt, alphas):
         """Leave-one-out residuals (n, T, A) in the weighted space."""
-        d = self.design
         if self.Q is not None:
             # c = G yt and the residual c_i / G_ii, G the inverse of the
             # regularized kernel on the complement of the intercept: no
@@ -189,12 +227,9 @@ class SpectralRidge:
             c = np.einsum("nr,rt,ra->nta", self.Q, self.Q.T @ Yt, D, optimize=True)
             return c / diag[:, None, :]
         F = self.sig2[:, None] / (self.sig2[:, None] + alphas[None, :])    # (r, A)
-        h = np.empty((self.U.shape[0], F.shape[1]))                         # (n, A)
-        step = max(1, (1 << 20) // max(1, 8 * self.U.shape[1]))
-        for start in range(0, len(h), step):  # (U ** 2 by blocks: U is as large as X)
-            h[start:start + step] = (self.U[start:start + step] ** 2) @ F
-        if d.fit_intercept:
-            h += (d.sqrt_sw ** 2 / d.sum_w)[:, None]
+        h = self._leverages(F)                                              # (n, A)
+        if self._take_full_kernel(h, alphas):
+            return self.loo(Yt, alphas)
         UtY = self.U.T @ Yt                                                # (r, T)
         fitted = np.einsum("nr,rt,ra->nta", self.U, UtY, F, optimize=True)
         return (Yt[:, :, None] - fitted) / (1.0 - h)[:, None, :]
@@ -224,6 +259,12 @@ class SpectralRidge:
 # taken from an SVD of Xt instead (as scikit-learn's gcv_mode='svd'), at most
 # _SVD_DENSE_MAX elements of it.
 _EIGEN_RELIABLE = 1e-8
+
+# A leverage within this of 1 leaves ``1 - h_ii`` with fewer than 12 digits;
+# designs of up to _FULL_BASIS_MAX_N samples then take the kernel's full
+# eigenbasis (n x n: 32 MB) for their leave-one-out residuals.
+_LEVERAGE_NEAR_ONE = 1e-4
+_FULL_BASIS_MAX_N = 2048
 
 
 def _needs_svd(eigvals, alpha_min, n, p):

@@ -795,3 +795,22 @@ def test_sparse_constant_column_with_extreme_weights_gets_no_coefficient(fmt):
         fit, _ = fit_recording(est, X, y, sample_weight=sw)
         assert fit.coef_[0] == 0.0
         assert fit.intercept_ == pytest.approx(np.average(y, weights=sw), rel=1e-12)
+
+
+@pytest.mark.parametrize("gcv_mode", [None, "svd", "eigen"])
+def test_ridge_cv_leave_one_out_with_a_leverage_near_one(gcv_mode):
+    # fixed: 3 x 2 with an intercept, weights 1.5e-4, 6e-4 and 1.1e5: at the
+    # smallest alpha the heavy sample's leverage is 1 - 1e-17, and 1 - h_ii
+    # came out 0 (its error inf), so alpha 4.8e-7 was chosen over 4.8e-12,
+    # whose exact leave-one-out score is 2.5 % better (-4101.9 against
+    # -4204.6; scikit-learn chooses 4.8e-7 too; run19). Such leverages now
+    # take the kernel's full eigenbasis, which needs no 1 - h_ii
+    from fuzz_cases import Case
+    from fuzz_checks import gram_scale
+    from test_fuzz_cv import loo_scores
+    X, y, sw = Case(n=3, p=2, seed=0, layout="C", weights="extreme").build()
+    alphas = np.array([1e-8, 1e-3, 1.0, 1e3]) * gram_scale(X, sw)
+    est = fastreg.RidgeCV(alphas=alphas, gcv_mode=gcv_mode).fit(X, y, sample_weight=sw)
+    scores = loo_scores(X, y, sw, alphas, True)[:, 0]
+    assert est.alpha_ == alphas[np.argmax(scores)]
+    assert est.best_score_ == pytest.approx(scores.max(), rel=1e-6)   # y of moderate size
