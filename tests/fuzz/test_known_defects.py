@@ -814,3 +814,18 @@ def test_ridge_cv_leave_one_out_with_a_leverage_near_one(gcv_mode):
     scores = loo_scores(X, y, sw, alphas, True)[:, 0]
     assert est.alpha_ == alphas[np.argmax(scores)]
     assert est.best_score_ == pytest.approx(scores.max(), rel=1e-6)   # y of moderate size
+
+
+@pytest.mark.parametrize("alpha_per_target", [False, True])
+def test_ridge_cv_leave_one_out_of_a_constant_target_with_a_leverage_of_one(alpha_per_target):
+    # fixed: the design above with a constant y: the heavy sample's residual
+    # 0 over its 1 - h_ii of 0 made best_score_ NaN without an error (run19);
+    # the leave-one-out errors of a constant target are 0
+    from fuzz_cases import Case
+    from fuzz_checks import gram_scale
+    X, y, sw = Case(n=3, p=2, seed=0, layout="C", weights="extreme", y_kind="constant").build()
+    alphas = np.array([1e-8, 1e-3, 1.0, 1e3]) * gram_scale(X, sw)
+    est = fastreg.RidgeCV(alphas=alphas, alpha_per_target=alpha_per_target)
+    est.fit(X, y, sample_weight=sw)
+    assert est.best_score_ == 0.0
+    np.testing.assert_allclose(est.predict(X), y, rtol=1e-12)
