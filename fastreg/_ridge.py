@@ -150,7 +150,9 @@ class Ridge(MultiOutputMixin, RegressorMixin, LinearModel):
         (``min(n, p)``) builds its preconditioner first, exact there.
     tol : float, default=1e-4
         Precision of the iterative routes: ``sparse_cg`` stops at a residual
-        ``||r|| <= tol ||b||`` of the normal (or dual) equations, ``lsqr`` uses
+        ``||r|| <= tol ||b||`` of the normal (or dual) equations (as
+        scikit-learn's) once, for alpha > 0, its last four steps also estimate
+        the objective within ``tol`` times its value at w = 0, ``lsqr`` uses
         ``atol = btol = tol``, coordinate descent stops at a duality gap below
         ``min(1e-8 tol, 1e-12) * ||y_c||^2`` (weighted, Ridge's units). The direct route,
         and the conjugate gradient that 'auto' may try first on dense X, ignore it.

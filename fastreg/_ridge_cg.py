@@ -9,6 +9,7 @@
 """
 
 import warnings
+from collections import deque
 
 import numpy as np
 from scipy import linalg
@@ -17,45 +18,63 @@ from sklearn.exceptions import ConvergenceWarning
 from ._design_weighted import _FUSED_BLOCK
 from ._ridge_solver import _route_lsqr
 
-def _pcg(apply_A, b, x, precond, tol, max_iter, b_norm=None):
-    """Preconditioned conjugate gradient from x; stops at ||r|| <= tol ||b||.
+# Iterations over which CG's decreases of its quadratic estimate the excess of
+# the iterate that many steps back (Hestenes and Stiefel's estimate of the
+# error's energy norm: the sum of all later decreases).
+_EXCESS_DELAY = 4
+
+
+def _pcg(apply_A, b, x, precond, tol, max_iter, b_norm=None, excess_tol=None):
+    """Preconditioned conjugate gradient from x; stops at ||r|| <= tol ||b||
+    and, with ``excess_tol``, once the last _EXCESS_DELAY decreases of
+    ``x^T A x / 2 - b^T x`` sum to at most ``excess_tol`` (the residual test
+    alone does not bound the objective: weights over many orders of magnitude
+    left a fit at twice the optimum).
 
     ``precond`` applies the inverse preconditioner (None: identity).
     Returns (x, iterations, converged, ||r|| / ||b||). Stops early, not
     converged, on a breakdown (``p^T A p <= 0`` from rounding on a singular
     system, alpha = 0): a step along p could only make x worse; and before a
     step that would overflow x (a singular system with b outside the range
-    of A, where the iterates grow without bound).
+    of A, where the iterates grow without bound). A breakdown after the
+    residual test passed is the rounding floor: converged.
     """
     b_norm = np.linalg.norm(b) if b_norm is None else b_norm
     r = b - apply_A(x) if np.any(x) else b.copy()
     r_norm = np.linalg.norm(r)
-    if b_norm == 0 or r_norm <= tol * b_norm:
+    if b_norm == 0 or r_norm <= tol * b_norm and excess_tol is None:
         return x, 0, True, (r_norm / b_norm if b_norm else 0.0)
+    decreases = deque(maxlen=_EXCESS_DELAY)
     z = r if precond is None else precond(r)
     p = z.copy()
     rz = r @ z
     for it in range(1, max_iter + 1):
+        residual_ok = r_norm <= tol * b_norm
+        if residual_ok and (r_norm == 0 or len(decreases) == _EXCESS_DELAY
+                            and sum(decreases) <= excess_tol):
+            return x, it - 1, True, r_norm / b_norm
         Ap = apply_A(p)
         curvature = p @ Ap
         if not (curvature > 0 and rz > 0 and np.isfinite(curvature)):
-            return x, it - 1, False, r_norm / b_norm
+            return x, it - 1, residual_ok, r_norm / b_norm
         step = rz / curvature
         with np.errstate(over="ignore", invalid="ignore"):
             moved = x + step * p
         if not np.all(np.isfinite(moved)):
-            return x, it - 1, False, r_norm / b_norm
+            return x, it - 1, residual_ok, r_norm / b_norm
         x = moved
+        decreases.append(0.5 * step * rz)
         r -= step * Ap
         r_norm = np.linalg.norm(r)
-        if r_norm <= tol * b_norm:
+        if r_norm <= tol * b_norm and excess_tol is None:
             return x, it, True, r_norm / b_norm
         z = r if precond is None else precond(r)
         rz_new = r @ z
         p *= rz_new / rz
         p += z
         rz = rz_new
-    return x, max_iter, False, r_norm / b_norm
+    done = r_norm <= tol * b_norm and (excess_tol is None or sum(decreases) <= excess_tol)
+    return x, max_iter, done, r_norm / b_norm
 
 
 # Plain CG iterations before a Nystrom preconditioner is built, and its rank.
@@ -116,6 +135,23 @@ def _normal_operator(design, dual):
     return lambda v: design.rmatvec(design.matvec(v))
 
 
+def _excess_tol(design, yt, alpha, tol, scale, dual):
+    """The excess of CG's quadratic allowed at ``tol`` times the objective at
+    w = 0, ``|yt|^2 / 2``, in the units of b scaled by 1 / ``scale``. On the
+    dual system ``(K + alpha I) c = yt`` the objective's excess is at most
+    ``lambda_max(K)`` times the quadratic's, bounded by the trace of K.
+    None at alpha = 0: a singular system, whose iterates past the residual
+    test only gather rounding."""
+    if alpha == 0:
+        return None
+    units = scale ** 2 if 0 < scale < np.inf else 1.0
+    allowed = tol * 0.5 * float(yt @ yt) / units
+    if dual:
+        trace = float(design.column_squares().sum())
+        allowed = allowed / trace if trace > 0 else allowed
+    return allowed
+
+
 def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
     """Conjugate gradient on the smaller normal system, per target.
 
@@ -148,9 +184,11 @@ def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
         # range for targets of any magnitude (|y| ~ 1e150 squared overflows)
         scale = np.abs(b).max(initial=0.0)
         b = b / scale if 0 < scale < np.inf else b
+        excess_tol = _excess_tol(design, Yt[:, t], alpha, tol, scale, dual)
         x, done, residual = np.zeros_like(b), False, 1.0
         if plain:
-            x, n_iter[t], done, residual = _pcg(apply_A, b, x, None, tol, plain)
+            x, n_iter[t], done, residual = _pcg(apply_A, b, x, None, tol, plain,
+                                                excess_tol=excess_tol)
         if not done and residual > 1:
             # plain CG diverged (a singular system, b outside its range):
             # the preconditioned one starts over
@@ -159,7 +197,7 @@ def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
             if nystrom is False:
                 nystrom = _nystrom(gram, len(b), _NYSTROM_RANK)
             x, it, done, residual = _pcg(apply_A, b, x, _nystrom_precond(nystrom, alpha),
-                                         tol, max_iter - n_iter[t])
+                                         tol, max_iter - n_iter[t], excess_tol=excess_tol)
             n_iter[t] += it
         if 0 < scale < np.inf:
             x *= scale
@@ -176,8 +214,8 @@ def _route_sparse_cg(design, Yt, alphas, tol, max_iter):
         W[:, t] = design.rmatvec(x) if dual else x
     if missed:
         warnings.warn(
-            f"Ridge (solver='sparse_cg') did not converge: relative residual"
-            f" {max(missed):.1e} of the normal equations > tol={tol:g} after"
+            f"Ridge (solver='sparse_cg') did not converge to tol={tol:g}: relative"
+            f" residual {max(missed):.1e} of the normal equations after"
             f" {int(n_iter.max())} iterations (max_iter={max_iter}). Increase max_iter,"
             " scale the features, or use solver='cholesky'.",
             ConvergenceWarning, stacklevel=3)

@@ -1048,12 +1048,6 @@ class GLMProblem:
 # reproduction in test_known_defects.py, marked xfail there. Remove an entry,
 # and the known= arguments naming it, when its fix lands.
 KNOWN_DEFECTS = {
-    "ridge-cg-residual-test": "Ridge's conjugate-gradient route (solver 'sparse_cg', and "
-                              "'auto' / 'sag' / 'saga' on sparse designs too large to "
-                              "factor) stops on scikit-learn's residual test, "
-                              "||r|| <= tol ||b||, which does not bound the objective: "
-                              "with weights over 15 orders of magnitude it claimed "
-                              "convergence at twice the optimal objective",
     "nonfinite-fit-like-sklearn": "a fit returns non-finite scores without an error where "
                                   "scikit-learn does the same (RidgeCV leave-one-out with "
                                   "|y| ~ 1e150 and large weights: errors overflow, "

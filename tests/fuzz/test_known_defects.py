@@ -831,14 +831,14 @@ def test_ridge_cv_leave_one_out_of_a_constant_target_with_a_leverage_of_one(alph
     np.testing.assert_allclose(est.predict(X), y, rtol=1e-12)
 
 
-@known("ridge-cg-residual-test")
 def test_ridge_cg_route_reaches_the_optimum_with_extreme_weights():
-    # found by the deep fuzz run (run20): 89 x 89 CSR, a constant column of
-    # 100, weights from 1.4e-8 to 3.8e7, no intercept, alpha 1e-3 of the
-    # Gram scale. solver='sag' (as 'auto') takes the conjugate-gradient route
-    # on this design, which stops after 12 iterations on ||r|| <= tol ||b||
-    # at 2.08 times the optimal objective (scikit-learn's sparse_cg stops at
-    # the same point; its sag overflows); no warning
+    # fixed: 89 x 89 CSR, a constant column of 100, weights from 1.4e-8 to
+    # 3.8e7, no intercept, alpha 1e-3 of the Gram scale. solver='sag' (as
+    # 'auto') takes the conjugate-gradient route on this design, which
+    # stopped after 12 iterations on ||r|| <= tol ||b|| at 2.08 times the
+    # optimal objective, with no warning (scikit-learn's sparse_cg stops at
+    # the same point; its sag overflows; run20). CG now also stops only once
+    # its last decreases estimate an excess within tol of the objective at 0
     from fuzz_cases import Case
     from fuzz_checks import RidgeProblem, gram_scale
     X, y, sw = Case(n=89, p=89, seed=0, layout="csr", density=0.3,
