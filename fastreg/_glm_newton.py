@@ -499,6 +499,11 @@ def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter
     q = D (X d + db), the coefficient step is d = -(g + X^T q) / l2 and q
     solves D^-1/2 N D^-1/2 q = -X g + l2 db 1 with 1^T q = -g_b, which
     fixes db. X X^T is formed once.
+
+    Returns (w, b, n_iter, converged), converged None where N is singular to
+    rounding (l2 below the rounding of D^1/2 X X^T D^1/2): no jitter of N
+    gives the step then, as d divides by l2; the caller goes on from w, b on
+    a route without that system.
     """
     X = data.X
     K = X @ X.T   # sparse X: a sparse product, never a dense copy of X
@@ -524,11 +529,13 @@ def fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs, max_iter
             return w, b, it, True
         if it >= max_iter or stall.stalled(viol, f_loss + pen):
             return w, b, it, False
-        it += 1
         root = np.sqrt(h)
         N = root[:, None] * K * root[None, :]
         N[np.arange(n), np.arange(n)] += l2
-        factor = linalg.cho_factor(N, check_finite=False)
+        factor = _potrf(N)
+        if factor is None:
+            return w, b, it, None
+        it += 1
         c = -data.matvec(g)
         q_c = root * linalg.cho_solve(factor, root * c, check_finite=False)
         if fit_intercept:

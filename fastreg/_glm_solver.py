@@ -289,8 +289,13 @@ def solve_glm(X, y, s, loss, *, alpha, l1_ratio, fit_intercept, tol, max_iter,
         return fit_newton_cholesky(data, loss, y, s, w, b, ridge, fit_intercept, tol_abs,
                                    max_iter, cold=coef_init is None and intercept_init is None)
     if smooth and feature is None and l2 > 0 and p > data.n_samples <= ROWS_MAX_SAMPLES:
-        return fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept, tol_abs,
-                               max_iter)
+        w, b, n_iter, converged = fit_newton_rows(data, loss, y, s, w, b, l2, fit_intercept,
+                                                  tol_abs, max_iter)
+        if converged is not None:
+            return w, b, n_iter, converged
+        w, b, more, converged = fit_prox_newton(data, loss, y, s, w, b, 0.0, l2, fit_intercept,
+                                                tol_abs, max_iter - n_iter)
+        return w, b, n_iter + more, converged
     return fit_prox_newton(data, loss, y, s, w, b, l1, l2, fit_intercept, tol_abs,
                            max_iter, feature)
 

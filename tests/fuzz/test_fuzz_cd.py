@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import fastreg
 from fuzz_cases import alpha_factors, cases, l1_ratios, rare, sometimes, tols
-from fuzz_checks import (Example, LeastSquaresProblem, alpha_max, as_float64_problem,
+from fuzz_checks import (REFINE_TOL, Example, LeastSquaresProblem, alpha_max, as_float64_problem,
                          assert_like_sklearn, assert_refit_invariants, dense64, examples,
                          expect, fit_side_by_side, run, work_dtype)
 
@@ -93,7 +93,7 @@ def test_coordinate_descent(name, data):
             dual values bound P* from below (fastreg's own dual point comes
             from extrapolated residuals, better than the residual itself)."""
             for module in (sk_lm, fastreg):
-                tight = dict(params, tol=1e-12, max_iter=100000, precompute=False,
+                tight = dict(params, tol=REFINE_TOL, max_iter=100000, precompute=False,
                              warm_start=False)
                 Xr = X64
                 if multitask:

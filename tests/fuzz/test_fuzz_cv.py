@@ -17,8 +17,8 @@ from sklearn.model_selection import KFold
 
 import fastreg
 from fuzz_cases import cases, l1_ratios, rare, sometimes, tols
-from fuzz_checks import (DOCUMENTED, ULPS, Example, LeastSquaresProblem, LogisticProblem,
-                         RidgeProblem, as_float64_problem, assert_finite_fit,
+from fuzz_checks import (REFINE_TOL, DOCUMENTED, ULPS, Example, LeastSquaresProblem,
+                         LogisticProblem, RidgeProblem, as_float64_problem, assert_finite_fit,
                          assert_like_sklearn, assert_refit_invariants, assert_unchanged,
                          dense64, eps, examples, excess_over, expect, fingerprint, fit_side_by_side,
                          gram_scale, grid_rtol, judge_errors, run, target_unit, work_dtype)
@@ -179,7 +179,7 @@ def test_cv_coordinate_descent(name, data):
                 """Tight float64 fits at alpha_ (scikit-learn's multi-task models
                 take no sparse X: densified)."""
                 kw = dict(alpha=est.alpha_, fit_intercept=params["fit_intercept"],
-                          tol=1e-12, max_iter=100000)
+                          tol=REFINE_TOL, max_iter=100000)
                 if "Elastic" in single:
                     kw["l1_ratio"] = l1
                 if not multitask:
@@ -261,7 +261,7 @@ def test_information_criterion(name, data):
                 r = run(lambda: sk_lm.ElasticNet(
                     alpha=est.alpha_, l1_ratio=params.get("l1_ratio", 1.0),
                     fit_intercept=params["fit_intercept"], positive=params["positive"],
-                    tol=1e-12, max_iter=100000).fit(X64, y64, sample_weight=sw64))
+                    tol=REFINE_TOL, max_iter=100000).fit(X64, y64, sample_weight=sw64))
                 if r.ok:
                     yield r.value.coef_, r.value.intercept_
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import fastreg
 from fuzz_cases import cases, l1_ratios, sometimes, tols
-from fuzz_checks import (DOCUMENTED, alpha_max, as_float64_problem,
+from fuzz_checks import (REFINE_TOL, DOCUMENTED, alpha_max, as_float64_problem,
                          Example, LeastSquaresProblem, Outcome, assert_unchanged, examples,
                          expect, fingerprint, judge_errors, run, work_dtype, grid_rtol)
 
@@ -85,7 +85,7 @@ def test_path(name, data):
                 """Tighter fits (their dual values bound P* from below): a
                 single fit, and a tight path, whose warm starts reach small
                 alphas that a cold fit does not."""
-                kwargs = dict(alpha=alpha, fit_intercept=False, tol=1e-12, max_iter=100000)
+                kwargs = dict(alpha=alpha, fit_intercept=False, tol=REFINE_TOL, max_iter=100000)
                 if multitask:
                     model = sk_lm.MultiTaskElasticNet(l1_ratio=l1_ratio, **kwargs)
                 else:
@@ -93,7 +93,7 @@ def test_path(name, data):
                 r = run(lambda: model.fit(X64, y64))
                 if r.ok:
                     yield r.value.coef_, r.value.intercept_
-                tight = dict(params, alphas=alphas, tol=1e-12, max_iter=100000)
+                tight = dict(params, alphas=alphas, tol=REFINE_TOL, max_iter=100000)
                 for module in (sk_lm, fastreg):
                     r = run(lambda: getattr(module, name)(X64, y64, **tight))
                     if r.ok:
