@@ -21,7 +21,8 @@ entry of the gradient (intercept included) is at most ``tol_abs``.
   and for powers below 2 with an intercept that step's Hessian is the first
   model.
 - :func:`fit_newton_rows` (wide designs, n <= 4000 < p, one L2 strength):
-  full Newton steps solved in the space of the samples.
+  full Newton steps solved in the space of the samples; where l2 is below
+  the rounding of that system, the caller goes on by proximal Newton.
 """
 
 from collections import deque

@@ -293,6 +293,7 @@ def solve_glm(X, y, s, loss, *, alpha, l1_ratio, fit_intercept, tol, max_iter,
                                                   tol_abs, max_iter)
         if converged is not None:
             return w, b, n_iter, converged
+        # its system is singular to rounding: go on without it
         w, b, more, converged = fit_prox_newton(data, loss, y, s, w, b, 0.0, l2, fit_intercept,
                                                 tol_abs, max_iter - n_iter)
         return w, b, n_iter + more, converged
