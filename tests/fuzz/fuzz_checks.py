@@ -920,7 +920,9 @@ def glm_null_gradient(X, y, s, power, link, fit_intercept):
     s = np.ones(len(y)) if s is None else np.asarray(s, float)
     with np.errstate(all="ignore"):
         if fit_intercept:
-            mean = max(float(s @ y / s.sum()), 1e-150)
+            mean = float(s @ y / s.sum())
+            if link == "log" or power > 0:   # the mean of those families is positive
+                mean = max(mean, 1e-150)
             eta = np.full(len(y), np.log(mean) if link == "log" else mean)
         else:
             eta = np.zeros(len(y))

@@ -905,3 +905,22 @@ def test_path_claim_at_a_tiny_alpha_is_certified_by_tighter_fits():
         slack = problem.gap_rounding(coefs[:, k], 0.0, np.float64)
         gap = problem.certificate(coefs[:, k], 0.0, threshold + slack, [(tight[:, k], 0.0)])
         assert gap <= threshold + slack
+
+
+def test_glm_grid_of_the_normal_family_with_a_negative_mean():
+    # a check of the suite, corrected: the normal family (power 0, identity
+    # link) with an intercept and a negative y: the suite's null model put
+    # the intercept at the positive floor of the other families' means, not
+    # at mean(y) = -1/3, and read alpha_max as 4.19e-2 where the grid's
+    # 2.85e-2 is |x_c^T (y - mean(y))| / n (run22)
+    from fuzz_cases import Case
+    from fuzz_checks import glm_alpha_max
+    X, y, _ = Case(n=3, p=1, seed=0, target="counts", y_kind="negative", y_exp=-3).build()
+    assert np.mean(y) < 0
+    est = fastreg.GeneralizedLinearRegressorCV(family="tweedie", power=0.0, l1_ratio=1.0,
+                                               cv=3).fit(X, y)
+    Xc = X - X.mean(axis=0)
+    alpha_max = abs(Xc[:, 0] @ (y - y.mean())) / len(y)
+    assert glm_alpha_max(X, y, None, 0.0, "identity", True) == pytest.approx(alpha_max,
+                                                                              rel=1e-12)
+    assert est.alphas_[0] == pytest.approx(alpha_max, rel=1e-12)
