@@ -48,8 +48,14 @@ $(LINT_INSTALLED): $(PY) pyproject.toml
 lint: $(LINT_INSTALLED)
 	$(PY) -m ruff check .
 
+# The tests run on TEST_WORKERS processes (pytest-xdist; one per core by
+# default), each taking whole files, so that a file's fixtures (a Dask
+# cluster, a Spark session) start once. TEST_WORKERS=0 runs them in one.
+TEST_WORKERS ?= auto
+XDIST = -n $(TEST_WORKERS) --dist loadfile
+
 test: $(INSTALLED)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q $(XDIST)
 
 # The tests on a sanitizer build of the kernels: AddressSanitizer and
 # UndefinedBehaviorSanitizer, Cython bounds checks on (FASTREG_SANITIZE=1 in
@@ -125,9 +131,10 @@ test-floors: $(PY)
 	rm -rf build/floors-venv
 	$(PYTHON) -m venv build/floors-venv
 	build/floors-venv/bin/python -m pip install --quiet --upgrade pip
-	build/floors-venv/bin/python -m pip install --quiet pytest hypothesis $$($(PY) .ci/floors.py)
+	build/floors-venv/bin/python -m pip install --quiet pytest pytest-xdist hypothesis \
+		$$($(PY) .ci/floors.py)
 	build/floors-venv/bin/python -m pip install --quiet --no-deps dist/*.whl
-	cd build && floors-venv/bin/python -m pytest ../tests -q -p no:cacheprovider
+	cd build && floors-venv/bin/python -m pytest ../tests -q -p no:cacheprovider $(XDIST)
 
 # The documentation site in docs/_build/html (open index.html): user guide,
 # API reference and the gallery, whose examples under examples/ all run on
