@@ -49,10 +49,10 @@ lint: $(LINT_INSTALLED)
 	$(PY) -m ruff check .
 
 # The tests run on TEST_WORKERS processes (pytest-xdist; one per core by
-# default), each taking whole files, so that a file's fixtures (a Dask
-# cluster, a Spark session) start once. TEST_WORKERS=0 runs them in one.
+# default); an idle worker takes tests queued for another (worksteal), so
+# that no long file holds the run's end. TEST_WORKERS=0 runs them in one.
 TEST_WORKERS ?= auto
-XDIST = -n $(TEST_WORKERS) --dist loadfile
+XDIST = -n $(TEST_WORKERS) --dist worksteal
 
 test: $(INSTALLED)
 	$(PY) -m pytest tests -q $(XDIST)
